@@ -1,0 +1,44 @@
+"""``patron status`` and ``patron check``: what the store holds, and whether it is sound."""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+from patron.cli.app import StoreOption, app, console, open_store
+from patron.errors import PatronError
+
+
+@app.command()
+def status(store: StoreOption = None) -> None:
+    """Show what the store holds: rows per table and the latest imports."""
+    with open_store(store) as s:
+        table = Table(title=f"patron store: {s.url.location} (schema v{s.schema_version()})")
+        table.add_column("table")
+        table.add_column("rows", justify="right")
+        for name, n in s.counts().items():
+            table.add_row(name, f"{n:,}")
+        console.print(table)
+        recent = s.query(
+            "SELECT import_id, kind, source, file_name, accepted, rejected, already_present, finished_at "
+            "FROM imports ORDER BY import_id DESC LIMIT 10"
+        )
+        if recent:
+            imports = Table(title="latest imports")
+            for col in ("id", "kind", "source", "file", "accepted", "rejected", "already present", "finished"):
+                imports.add_column(col, justify="right" if col in ("accepted", "rejected", "already present") else "left")
+            for row in recent:
+                imports.add_row(
+                    str(row[0]), row[1], row[2], row[3], f"{row[4]:,}", f"{row[5]:,}", f"{row[6]:,}",
+                    str(row[7])[:19],
+                )
+            console.print(imports)
+
+
+@app.command()
+def check(store: StoreOption = None) -> None:
+    """Check the store's integrity: unique keys unique, every fact attached to a party."""
+    with open_store(store) as s:
+        problems = s.integrity_problems()
+    if problems:
+        raise PatronError("The store has integrity problems:\n  " + "\n  ".join(problems))
+    console.print("[green]The store is sound:[/] every key is unique and every fact belongs to a party.")

@@ -1,0 +1,246 @@
+"""The canonical schema of the relationship store, as numbered migrations.
+
+Every change to the schema is a new entry at the end of ``MIGRATIONS``; an
+applied migration is never edited. Statements are written in DuckDB's SQL
+dialect and translated by :mod:`patron.store.dialect` for other engines.
+
+Conventions
+-----------
+- Timestamps are stored as ``TIMESTAMP`` in UTC. Importers convert values
+  that carry a time zone and interpret values without one in the zone the
+  mapping names (UTC by default).
+- Money is ``DECIMAL(18, 4)`` in the row's own ``currency``: no float
+  rounding on storage; analytics cast to ``DOUBLE`` where they model.
+- Every fact row keeps where it came from: ``source`` (the system that
+  exported it), ``external_id`` (its key in that system, or a content hash
+  when the system has none) and ``import_id`` (the import that brought it).
+  ``(source, external_id)`` is unique, which is what makes re-imports add
+  nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: Categories of exchange a party can have with the firm (seed 000:
+#: supplier, buyer, lateral and internal partnerships).
+PARTY_CATEGORIES = (
+    "customer",  # immediate customer: buys from the firm
+    "ultimate_customer",  # buys from the firm's customers (e.g. a retailer's shopper)
+    "prospect",
+    "supplier",
+    "competitor",
+    "non_profit",
+    "government",
+    "internal_unit",
+    "employee",
+)
+PARTY_KINDS = ("person", "organisation")
+TRANSACTION_KINDS = ("order", "refund", "invoice")
+INTERACTION_CHANNELS = (
+    "face_to_face", "phone", "email", "chat", "web", "letter", "event", "social", "sms", "other",
+)
+INTERACTION_DIRECTIONS = ("inbound", "outbound")
+INTERACTION_PHASES = ("before", "during", "after")  # pre-, during and post-transaction service
+DEPARTMENTS = ("marketing", "sales", "service", "billing", "operations", "management", "other")
+FEEDBACK_INSTRUMENTS = (
+    "nps", "csat", "ces", "servqual", "suggestion", "panel", "mystery_shopper", "review",
+)
+SERVQUAL_DIMENSIONS = ("reliability", "responsiveness", "assurance", "empathy", "tangibles")
+COMPLAINT_STATUSES = ("open", "in_progress", "resolved", "closed")
+COMPLAINT_SEVERITIES = ("low", "medium", "high", "critical")
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    statements: tuple[str, ...]
+
+
+def _in(values: tuple[str, ...]) -> str:
+    return "(" + ", ".join(f"'{v}'" for v in values) + ")"
+
+
+_INITIAL = (
+    """
+    CREATE TABLE imports (
+        import_id      BIGINT PRIMARY KEY,
+        kind           VARCHAR NOT NULL,
+        source         VARCHAR NOT NULL,
+        file_name      VARCHAR NOT NULL,
+        file_sha256    VARCHAR NOT NULL,
+        file_format    VARCHAR NOT NULL,
+        preset         VARCHAR,
+        mapping        VARCHAR,
+        started_at     TIMESTAMP NOT NULL,
+        finished_at    TIMESTAMP,
+        rows_read      BIGINT NOT NULL DEFAULT 0,
+        accepted       BIGINT NOT NULL DEFAULT 0,
+        rejected       BIGINT NOT NULL DEFAULT 0,
+        already_present BIGINT NOT NULL DEFAULT 0,
+        new_parties    BIGINT NOT NULL DEFAULT 0
+    )
+    """,
+    """
+    CREATE TABLE quarantine (
+        import_id  BIGINT NOT NULL,
+        file_name  VARCHAR NOT NULL,
+        line       BIGINT,
+        "column"   VARCHAR,
+        raw        VARCHAR,
+        reason     VARCHAR NOT NULL
+    )
+    """,
+    f"""
+    CREATE TABLE parties (
+        party_id            BIGINT NOT NULL,
+        kind                VARCHAR NOT NULL DEFAULT 'person' CHECK (kind IN {_in(PARTY_KINDS)}),
+        category            VARCHAR NOT NULL DEFAULT 'customer' CHECK (category IN {_in(PARTY_CATEGORIES)}),
+        name                VARCHAR,
+        email               VARCHAR,
+        phone               VARCHAR,
+        address             VARCHAR,
+        postcode            VARCHAR,
+        city                VARCHAR,
+        country             VARCHAR,
+        birth_date          DATE,
+        organisation_id     BIGINT,
+        job_title           VARCHAR,
+        acquired_at         TIMESTAMP,
+        acquisition_channel VARCHAR,
+        acquisition_cost    DECIMAL(18, 4),
+        referred_by         BIGINT,
+        created_at          TIMESTAMP NOT NULL,
+        import_id           BIGINT
+    )
+    """,
+    """
+    CREATE TABLE identities (
+        source      VARCHAR NOT NULL,
+        source_key  VARCHAR NOT NULL,
+        party_id    BIGINT NOT NULL,
+        import_id   BIGINT
+    )
+    """,
+    f"""
+    CREATE TABLE transactions (
+        transaction_id  BIGINT NOT NULL,
+        source          VARCHAR NOT NULL,
+        external_id     VARCHAR NOT NULL,
+        party_id        BIGINT NOT NULL,
+        kind            VARCHAR NOT NULL CHECK (kind IN {_in(TRANSACTION_KINDS)}),
+        document        VARCHAR,
+        occurred_at     TIMESTAMP NOT NULL,
+        product         VARCHAR,
+        description     VARCHAR,
+        quantity        DOUBLE,
+        unit_price      DECIMAL(18, 4),
+        revenue         DECIMAL(18, 4) NOT NULL,
+        cost            DECIMAL(18, 4),
+        currency        VARCHAR NOT NULL DEFAULT 'XXX',
+        channel         VARCHAR,
+        country         VARCHAR,
+        import_id       BIGINT
+    )
+    """,
+    f"""
+    CREATE TABLE interactions (
+        interaction_id  BIGINT NOT NULL,
+        source          VARCHAR NOT NULL,
+        external_id     VARCHAR NOT NULL,
+        party_id        BIGINT NOT NULL,
+        occurred_at     TIMESTAMP NOT NULL,
+        channel         VARCHAR NOT NULL CHECK (channel IN {_in(INTERACTION_CHANNELS)}),
+        direction       VARCHAR CHECK (direction IN {_in(INTERACTION_DIRECTIONS)}),
+        department      VARCHAR CHECK (department IN {_in(DEPARTMENTS)}),
+        phase           VARCHAR CHECK (phase IN {_in(INTERACTION_PHASES)}),
+        staff           VARCHAR,
+        subject         VARCHAR,
+        outcome         VARCHAR,
+        duration_s      DOUBLE,
+        notes           VARCHAR,
+        import_id       BIGINT
+    )
+    """,
+    f"""
+    CREATE TABLE feedback (
+        feedback_id     BIGINT NOT NULL,
+        source          VARCHAR NOT NULL,
+        external_id     VARCHAR NOT NULL,
+        party_id        BIGINT NOT NULL,
+        occurred_at     TIMESTAMP NOT NULL,
+        instrument      VARCHAR NOT NULL CHECK (instrument IN {_in(FEEDBACK_INSTRUMENTS)}),
+        item            VARCHAR,
+        dimension       VARCHAR CHECK (dimension IN {_in(SERVQUAL_DIMENSIONS)}),
+        score           DOUBLE,
+        scale_max       DOUBLE,
+        expectation     DOUBLE,
+        perception      DOUBLE,
+        benchmark       VARCHAR,
+        text            VARCHAR,
+        import_id       BIGINT
+    )
+    """,
+    f"""
+    CREATE TABLE complaints (
+        complaint_id        BIGINT NOT NULL,
+        source              VARCHAR NOT NULL,
+        external_id         VARCHAR NOT NULL,
+        party_id            BIGINT NOT NULL,
+        opened_at           TIMESTAMP NOT NULL,
+        first_response_at   TIMESTAMP,
+        resolved_at         TIMESTAMP,
+        channel             VARCHAR,
+        category            VARCHAR,
+        cause               VARCHAR,
+        severity            VARCHAR NOT NULL DEFAULT 'medium' CHECK (severity IN {_in(COMPLAINT_SEVERITIES)}),
+        status              VARCHAR NOT NULL DEFAULT 'open' CHECK (status IN {_in(COMPLAINT_STATUSES)}),
+        description         VARCHAR,
+        resolution          VARCHAR,
+        satisfaction_after  DOUBLE,
+        import_id           BIGINT
+    )
+    """,
+    """
+    CREATE TABLE consents (
+        consent_id   BIGINT NOT NULL,
+        source       VARCHAR NOT NULL,
+        external_id  VARCHAR NOT NULL,
+        party_id     BIGINT NOT NULL,
+        channel      VARCHAR NOT NULL,
+        purpose      VARCHAR NOT NULL,
+        granted      BOOLEAN NOT NULL,
+        recorded_at  TIMESTAMP NOT NULL,
+        import_id    BIGINT
+    )
+    """,
+)
+
+#: Keys that must be unique. DuckDB enforces a declared UNIQUE constraint with
+#: an ART index that makes bulk inserts 5-8x slower (measured: 3M rows in
+#: 10.4 s instead of 2.5 s), so on DuckDB the importer enforces these keys
+#: itself (anti-join before insert) and ``patron check`` verifies them;
+#: engines where an index is cheap create them as unique indexes.
+UNIQUE_KEYS: dict[str, tuple[str, ...]] = {
+    "parties": ("party_id",),
+    "identities": ("source", "source_key"),
+    "transactions": ("source", "external_id"),
+    "interactions": ("source", "external_id"),
+    "feedback": ("source", "external_id"),
+    "complaints": ("source", "external_id"),
+    "consents": ("source", "external_id"),
+}
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "canonical relationship store", _INITIAL),
+)
+
+#: Tables that hold facts about parties, with their key column and time column.
+FACT_TABLES = {
+    "transactions": ("transaction_id", "occurred_at"),
+    "interactions": ("interaction_id", "occurred_at"),
+    "feedback": ("feedback_id", "occurred_at"),
+    "complaints": ("complaint_id", "opened_at"),
+    "consents": ("consent_id", "recorded_at"),
+}
