@@ -1,0 +1,240 @@
+"""Typing text values in SQL, deliberately.
+
+Amounts
+    Currency signs, spaces and apostrophes are dropped; ``(12.50)`` and a
+    trailing minus are negative. The decimal separator is the mapping's
+    ``decimal`` option, or detected once per file from values that can only
+    be read one way (``12,50`` or ``1.234,5`` mean a decimal comma;
+    ``12.50`` or ``1,234.5`` a decimal point). A file whose values point
+    both ways is refused with a message asking for ``decimal``. Values such
+    as ``1,234`` that fit both readings follow the file's separator.
+Timestamps
+    Values with an offset (``+02:00``, ``Z``) are converted to UTC. Values
+    without one are read in the mapping's ``timezone`` (UTC by default) and
+    converted to UTC. The layout is the mapping's ``date_format`` (strptime)
+    or detected from a sample; a layout where day and month could be either
+    way round (``03/04/2024``) is refused unless some value settles it.
+Choices
+    Lower-cased, spaces and hyphens turned to ``_``, common synonyms mapped
+    (``telephone`` -> ``phone``, ``e-mail`` -> ``email``); anything else is
+    rejected with the list of accepted values.
+"""
+
+from __future__ import annotations
+
+from patron.errors import ImportRejected
+from patron.ingest.fields import Field
+
+DATE_LAYOUTS = (
+    "%Y%m%d",
+    "%d/%m/%Y %H:%M:%S", "%m/%d/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M", "%d/%m/%Y", "%m/%d/%Y",
+    "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y",
+    "%d-%m-%Y %H:%M:%S", "%d-%m-%Y %H:%M", "%d-%m-%Y",
+    "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d",
+    "%d/%m/%y", "%m/%d/%y",
+)
+ISO = "iso"
+OFFSET_RE = r"(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)$"
+
+SYNONYMS: dict[str, dict[str, str]] = {
+    "channel": {
+        "telephone": "phone", "call": "phone", "tel": "phone", "voice": "phone", "e_mail": "email",
+        "mail": "email", "f2f": "face_to_face", "in_person": "face_to_face", "meeting": "face_to_face",
+        "visit": "face_to_face", "store": "face_to_face", "live_chat": "chat", "webchat": "chat",
+        "website": "web", "online": "web", "web_form": "web", "post": "letter", "text": "sms",
+        "trade_show": "event", "fair": "event", "seminar": "event",
+    },
+    "direction": {"in": "inbound", "incoming": "inbound", "out": "outbound", "outgoing": "outbound"},
+    "phase": {"pre": "before", "pre_sale": "before", "presale": "before", "during_sale": "during",
+              "sale": "during", "post": "after", "post_sale": "after", "aftersales": "after",
+              "after_sales": "after"},
+    "department": {"customer_service": "service", "support": "service", "customer_care": "service",
+                   "accounts": "billing", "finance": "billing", "sales_team": "sales"},
+    "instrument": {"net_promoter": "nps", "net_promoter_score": "nps", "satisfaction": "csat",
+                   "customer_effort": "ces", "effort": "ces", "mystery_shop": "mystery_shopper",
+                   "mystery_shopping": "mystery_shopper"},
+    "severity": {"minor": "low", "normal": "medium", "major": "high", "urgent": "critical",
+                 "p1": "critical", "p2": "high", "p3": "medium", "p4": "low"},
+    "status": {"new": "open", "pending": "in_progress", "in_progress": "in_progress", "working": "in_progress",
+               "solved": "resolved", "done": "resolved", "fixed": "resolved"},
+    "kind": {"sale": "order", "purchase": "order", "return": "refund", "credit": "refund",
+             "credit_note": "refund", "bill": "invoice", "organization": "organisation",
+             "company": "organisation", "business": "organisation", "individual": "person",
+             "consumer": "person", "contact": "person"},
+    "category": {"client": "customer", "lead": "prospect", "vendor": "supplier", "staff": "employee",
+                 "charity": "non_profit", "nonprofit": "non_profit", "public_sector": "government"},
+}
+TRUE_WORDS = ("1", "true", "yes", "y", "t", "granted", "opt_in", "opted_in", "subscribed", "on", "consent")
+FALSE_WORDS = ("0", "false", "no", "n", "f", "withdrawn", "opt_out", "opted_out", "unsubscribed", "off",
+               "revoked", "denied")
+
+
+def q(value: str) -> str:
+    """A SQL string literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def cleaned(expr: str) -> str:
+    """Trimmed text, empty and common null markers as NULL."""
+    return (f"CASE WHEN lower(trim({expr})) IN ('', 'null', 'none', 'nan', 'n/a', 'na', '-') "
+            f"THEN NULL ELSE trim({expr}) END")
+
+
+# -- numbers -----------------------------------------------------------------
+
+def _strip_number(expr: str) -> str:
+    # Keep digits, separators, signs and parentheses: currency signs and codes,
+    # spaces and apostrophes (thousands in some locales) go.
+    return f"regexp_replace({expr}, '[^0-9,.()+\\-]', '', 'g')"
+
+
+def number_sql(expr: str, decimal: str, target: str) -> str:
+    """SQL reading a cleaned text value as a number with the given decimal separator."""
+    s = _strip_number(expr)
+    s = f"replace(replace({s}, '.', ''), ',', '.')" if decimal == "," else f"replace({s}, ',', '')"
+    negative = f"((starts_with({s}, '(') AND ends_with({s}, ')')) OR ends_with({s}, '-'))"
+    slow = (f"CASE WHEN {negative} THEN -TRY_CAST(trim({s}, '()-') AS {target}) "
+            f"ELSE TRY_CAST({s} AS {target}) END")
+    if decimal == ".":
+        # Most values are plain numbers: try them as they are before cleaning.
+        return f"coalesce(TRY_CAST({expr} AS {target}), {slow})"
+    return slow
+
+
+def detect_decimal(con, table: str, exprs: list[str], where: str) -> str:
+    """'.' or ',' for the file, from values that can only be read one way."""
+    if not exprs:
+        return "."
+    comma_only = r"'^[^.]*[0-9],[0-9]{1,2}$|^[^.]*[0-9],[0-9]{4,}$|\.[0-9]{3},[0-9]+$'"
+    point_only = r"'^[^,]*[0-9]\.[0-9]{1,2}$|^[^,]*[0-9]\.[0-9]{4,}$|,[0-9]{3}\.[0-9]+$'"
+    parts = []
+    for e in exprs:
+        v = _strip_number(e)
+        parts.append(f"SELECT count(*) FILTER (regexp_matches({v}, {comma_only})) AS c, "
+                     f"count(*) FILTER (regexp_matches({v}, {point_only})) AS p "
+                     f"FROM (SELECT * FROM {table} {where} LIMIT 200000) WHERE {e} IS NOT NULL")
+    c, p = con.execute(f"SELECT sum(c), sum(p) FROM ({' UNION ALL '.join(parts)})").fetchone()
+    c, p = int(c or 0), int(p or 0)
+    if c and p:
+        raise ImportRejected(
+            f"Amounts in this file use both a decimal comma ({c} values) and a decimal point ({p} values). "
+            "Say which one the file uses with decimal = \",\" or \".\" in the mapping's [options]."
+        )
+    return "," if c else "."
+
+
+# -- timestamps --------------------------------------------------------------
+
+def timestamp_sql(expr: str, layout: str, timezone: str, as_date: bool = False) -> str:
+    """SQL reading a cleaned text value as a naive UTC timestamp (or a date)."""
+    zone = q(timezone)
+    if layout == ISO:
+        with_offset = f"timezone('UTC', TRY_CAST({expr} AS TIMESTAMPTZ))"
+        local = f"TRY_CAST({expr} AS TIMESTAMP)"
+    else:
+        fmt = q(layout)
+        if "%z" in layout or "%Z" in layout:
+            with_offset = f"timezone('UTC', TRY_STRPTIME({expr}, {fmt})::TIMESTAMPTZ)"
+            local = "NULL::TIMESTAMP"
+        else:
+            with_offset = f"timezone('UTC', TRY_CAST({expr} AS TIMESTAMPTZ))"
+            local = f"TRY_STRPTIME({expr}, {fmt})"
+    if as_date:
+        # A date has no time of day to shift: read it as written.
+        return f"CAST(coalesce({local}, TRY_CAST({expr} AS TIMESTAMP)) AS DATE)"
+    local_utc = local if timezone.upper() == "UTC" else f"timezone('UTC', timezone({zone}, {local}))"
+    return (f"CASE WHEN {expr} IS NULL THEN NULL "
+            f"WHEN regexp_matches({expr}, {q(OFFSET_RE)}) THEN {with_offset} "
+            f"ELSE {local_utc} END")
+
+
+def detect_layout(con, table: str, expr: str, column: str, file_name: str) -> str:
+    """The layout of a timestamp column, from a sample of its values."""
+    sample = f"(SELECT {expr} AS v FROM {table} WHERE {expr} IS NOT NULL LIMIT 5000)"
+    total = con.execute(f"SELECT count(*) FROM {sample}").fetchone()[0]
+    if total == 0:
+        return ISO
+    candidates = [ISO, *DATE_LAYOUTS]
+    counts = con.execute(
+        "SELECT " + ", ".join(
+            (f"count(*) FILTER (TRY_CAST(v AS TIMESTAMP) IS NOT NULL OR "
+             f"(regexp_matches(v, {q(OFFSET_RE)}) AND TRY_CAST(v AS TIMESTAMPTZ) IS NOT NULL))")
+            if c == ISO else f"count(*) FILTER (TRY_STRPTIME(v, {q(c)}) IS NOT NULL)"
+            for c in candidates
+        ) + f" FROM {sample}"
+    ).fetchone()
+    best = max(counts)
+    if best == 0:
+        example = con.execute(f"SELECT v FROM {sample} LIMIT 1").fetchone()[0]
+        raise ImportRejected(
+            f"{file_name}: cannot tell how dates are written in column '{column}' (e.g. {example!r}). "
+            "Give date_format in the mapping's [options], e.g. date_format = \"%d/%m/%Y %H:%M\"."
+        )
+    winners = [c for c, n in zip(candidates, counts) if n == best]
+    if ISO in winners:
+        return ISO
+    day_first = [c for c in winners if c.startswith("%d/")]
+    month_first = [c for c in winners if c.startswith("%m/")]
+    if day_first and month_first:
+        # Settle it on the whole column: a value with a first part above 12 is day-first.
+        dd, mm = day_first[0], month_first[0]
+        ok_dd, ok_mm = con.execute(
+            f"SELECT count(*) FILTER (TRY_STRPTIME(v, {q(dd)}) IS NOT NULL), "
+            f"count(*) FILTER (TRY_STRPTIME(v, {q(mm)}) IS NOT NULL) "
+            f"FROM (SELECT {expr} AS v FROM {table} WHERE {expr} IS NOT NULL)"
+        ).fetchone()
+        if ok_dd == ok_mm:
+            raise ImportRejected(
+                f"{file_name}: dates in column '{column}' could be day-first or month-first "
+                "(no day above 12 settles it). Give date_format in the mapping's [options], "
+                f"e.g. date_format = \"{dd}\" or \"{mm}\"."
+            )
+        return dd if ok_dd > ok_mm else mm
+    return winners[0]
+
+
+# -- choices and booleans ----------------------------------------------------
+
+def choice_sql(expr: str, f: Field) -> str:
+    norm = f"regexp_replace(lower(trim({expr})), '[^0-9a-z]+', '_', 'g')"
+    synonyms = SYNONYMS.get(f.name, {})
+    cases = " ".join(f"WHEN {q(k)} THEN {q(v)}" for k, v in synonyms.items())
+    mapped = f"CASE {norm} {cases} ELSE {norm} END" if cases else norm
+    allowed = ", ".join(q(c) for c in f.choices)
+    return f"CASE WHEN {mapped} IN ({allowed}) THEN {mapped} ELSE NULL END"
+
+
+def boolean_sql(expr: str) -> str:
+    norm = f"regexp_replace(lower(trim({expr})), '[^0-9a-z]+', '_', 'g')"
+    return (f"CASE WHEN {norm} IN ({', '.join(q(w) for w in TRUE_WORDS)}) THEN TRUE "
+            f"WHEN {norm} IN ({', '.join(q(w) for w in FALSE_WORDS)}) THEN FALSE ELSE NULL END")
+
+
+def typed_sql(expr: str, f: Field, *, decimal: str, layout: str | None, timezone: str) -> str:
+    """SQL turning a cleaned text value into the field's type (NULL when it cannot)."""
+    if f.type == "money":
+        return number_sql(expr, decimal, "DECIMAL(18, 4)")
+    if f.type == "number":
+        return number_sql(expr, decimal, "DOUBLE")
+    if f.type in ("timestamp", "date"):
+        return timestamp_sql(expr, layout or ISO, timezone, as_date=f.type == "date")
+    if f.type == "choice":
+        return choice_sql(expr, f)
+    if f.type == "boolean":
+        return boolean_sql(expr)
+    return expr
+
+
+def problem_text(f: Field) -> str:
+    return {
+        "money": "is not an amount",
+        "number": "is not a number",
+        "timestamp": "is not a date and time",
+        "date": "is not a date",
+        "boolean": "is not yes/no",
+        "choice": "is not one of: " + ", ".join(f.choices),
+    }.get(f.type, "is not valid")

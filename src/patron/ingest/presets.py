@@ -1,0 +1,86 @@
+"""Built-in layouts of well-known exports.
+
+Each preset is a :class:`~patron.ingest.mapping.Mapping` with, where the
+layout needs it, small SQL rules over the staged text columns (trusted code:
+user mappings cannot carry SQL).
+"""
+
+from __future__ import annotations
+
+from patron.errors import PatronError
+from patron.ingest.mapping import Mapping
+
+PRESETS: dict[str, tuple[Mapping, str]] = {
+    "online-retail": (
+        Mapping(
+            kind="transactions",
+            source="online-retail",
+            name="online-retail",
+            columns={
+                "document": "InvoiceNo", "product": "StockCode", "description": "Description",
+                "quantity": "Quantity", "occurred_at": "InvoiceDate", "unit_price": "UnitPrice",
+                "country": "Country",
+            },
+            values={"currency": "GBP"},
+            expressions={
+                # Some copies write the id as a float ("17850.0").
+                "customer_key": "regexp_replace(nullif(trim(\"CustomerID\"), ''), '\\.0+$', '')",
+                # Cancellations are invoices whose number starts with C.
+                "kind": "CASE WHEN upper(trim(\"InvoiceNo\")) LIKE 'C%' THEN 'refund' ELSE 'order' END",
+            },
+            options={"date_format": None, "decimal": ".", "timezone": "Europe/London"},
+        ),
+        "UCI 'Online Retail' (InvoiceNo, StockCode, Description, Quantity, InvoiceDate, UnitPrice, "
+        "CustomerID, Country); invoices starting with C are cancellations; lines without a CustomerID "
+        "cannot be attributed and are quarantined.",
+    ),
+    "shopify-orders": (
+        Mapping(
+            kind="transactions",
+            source="shopify",
+            name="shopify-orders",
+            columns={
+                "document": "Name", "customer_key": "Email", "occurred_at": "Created at",
+                "quantity": "Lineitem quantity", "unit_price": "Lineitem price",
+                "description": "Lineitem name", "product": "Lineitem sku", "currency": "Currency",
+                "country": "Billing Country",
+            },
+            fill_by_document=("customer_key", "occurred_at", "currency", "country"),
+            expressions={"channel": "'online'"},
+            options={"decimal": "."},
+        ),
+        "Shopify orders export (one row per line item: Name, Email, Created at, Lineitem quantity, "
+        "Lineitem price, Lineitem name, Lineitem sku, Currency, Billing Country); order-level fields "
+        "left blank on later lines of an order are taken from its first line; the customer key is the email.",
+    ),
+    "cdnow": (
+        Mapping(
+            kind="transactions",
+            source="cdnow",
+            name="cdnow",
+            header_columns=("customer_id", "date", "quantity", "amount"),
+            columns={"customer_key": "customer_id", "occurred_at": "date", "quantity": "quantity",
+                     "revenue": "amount"},
+            values={"currency": "USD"},
+            options={"format": "whitespace", "header": False, "date_format": "%Y%m%d", "decimal": "."},
+        ),
+        "CDNOW text layout: customer id, date YYYYMMDD, number of CDs, dollar amount, separated by "
+        "spaces; no header.",
+    ),
+}
+
+
+def get_preset(name: str) -> Mapping:
+    try:
+        mapping, _ = PRESETS[name]
+    except KeyError:
+        raise PatronError(f"Unknown preset '{name}'. Presets: {', '.join(PRESETS)}.") from None
+    # Options set to None mean "detect": drop them.
+    options = {k: v for k, v in mapping.options.items() if v is not None}
+    from dataclasses import replace
+
+    return replace(mapping, options=options)
+
+
+def describe_presets() -> list[tuple[str, str, str]]:
+    return [(name, m.kind, text) for name, (m, text) in PRESETS.items()]

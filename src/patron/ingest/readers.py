@@ -1,0 +1,311 @@
+"""Reading files into a staging table of text, with nothing guessed silently.
+
+Every reader loads a file into a temporary table ``_stage`` holding the
+file's columns as text plus ``_ord``, the record's ordinal in the file, and
+returns the records the parser itself could not read (wrong number of
+columns, bad encoding, invalid JSON) with their line and raw text. Typing
+happens afterwards, in SQL (:mod:`patron.ingest.parse`), so that a bad value
+becomes a quarantined row with a reason instead of a failed import.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from patron.errors import ImportRejected
+from patron.ingest.mapping import Mapping
+
+DELIMITERS = (",", ";", "\t", "|")
+
+
+@dataclass
+class StagedFile:
+    path: Path
+    format: str
+    columns: list[str]
+    rows_read: int = 0  # records the reader saw, accepted or not
+    unreadable: list[tuple[int | None, str, str]] = field(default_factory=list)  # (line, raw, reason)
+    delimiter: str | None = None
+    quote: str | None = None
+    header: bool = True
+
+
+def detect_format(path: Path, mapping: Mapping) -> str:
+    fmt = mapping.option("format")
+    if fmt:
+        return str(fmt)
+    suffix = "".join(path.suffixes[-2:]).lower()
+    if suffix.endswith((".parquet", ".pq")):
+        return "parquet"
+    if suffix.endswith((".jsonl", ".ndjson", ".json")):
+        return "jsonl"
+    return "csv"
+
+
+def _sql_str(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _first_line(path: Path) -> str:
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 16)
+    if b"\x00" in head:
+        raise ImportRejected(f"{path.name}: this is not a text file (it contains binary data).")
+    text = head.decode("utf-8", errors="replace").lstrip("\ufeff")
+    if not text.strip():
+        raise ImportRejected(f"{path.name}: the file is empty.")
+    return text.splitlines()[0]
+
+
+def stage(con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapping) -> StagedFile:
+    fmt = detect_format(path, mapping)
+    if not path.is_file():
+        raise ImportRejected(f"{path}: no such file.")
+    reader = {"csv": _stage_csv, "parquet": _stage_parquet, "jsonl": _stage_jsonl,
+              "whitespace": _stage_whitespace}[fmt]
+    staged = reader(con, path, mapping)
+    staged.format = fmt
+    return staged
+
+
+def _stage_csv(con, path: Path, mapping: Mapping) -> StagedFile:
+    header = bool(mapping.option("header", not mapping.header_columns))
+    first = _first_line(path)
+    delimiter = mapping.option("delimiter")
+    if delimiter is None:
+        counts = {d: first.count(d) for d in DELIMITERS}
+        delimiter = max(counts, key=counts.get) if max(counts.values()) else ","
+    delimiter = {"\\t": "\t", "tab": "\t"}.get(str(delimiter), str(delimiter))
+    quote = str(mapping.option("quote", '"'))
+    if header:
+        columns = next(csv.reader(io.StringIO(first), delimiter=delimiter, quotechar=quote or None))
+        columns = [c.strip() for c in columns]
+        if len(set(columns)) != len(columns):
+            dupes = sorted({c for c in columns if columns.count(c) > 1})
+            raise ImportRejected(f"{path.name}, line 1: the header repeats column name(s) {dupes}.")
+        if any(not c for c in columns):
+            raise ImportRejected(f"{path.name}, line 1: the header has an empty column name.")
+    else:
+        columns = list(mapping.header_columns)
+    encoding = str(mapping.option("encoding", "utf-8"))
+    spec = "{" + ", ".join(f"{_sql_str(c)}: 'VARCHAR'" for c in columns) + "}"
+    options = (
+        f"columns={spec}, header=false, skip={1 if header else 0}, delim={_sql_str(delimiter)}, "
+        f"quote={_sql_str(quote)}, escape={_sql_str(quote)}, auto_detect=false, strict_mode=true, "
+        f"store_rejects=true, rejects_table='_rejects', rejects_scan='_reject_scans', "
+        f"encoding={_sql_str(encoding)}, max_line_size=1048576, null_padding=false"
+    )
+    con.execute("DROP TABLE IF EXISTS _rejects; DROP TABLE IF EXISTS _reject_scans")
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _stage AS "
+                    f"SELECT * FROM read_csv({_sql_str(str(path))}, {options})")
+    except duckdb.Error as exc:
+        raise ImportRejected(f"{path.name}: the file cannot be read as CSV ({_first_sentence(exc)}).") from exc
+    _number_rows(con, "_stage")
+    staged = StagedFile(path, "csv", columns, delimiter=delimiter, quote=quote, header=header)
+    rejects = con.execute(
+        "SELECT DISTINCT ON (line_byte_position) line_byte_position, csv_line, error_type, error_message, "
+        "column_name FROM _rejects ORDER BY line_byte_position, column_idx"
+    ).fetchall()
+    positions = [r[0] for r in rejects]
+    lines = lines_at_byte_positions(path, positions)
+    for (pos, raw, etype, message, column), line in zip(rejects, lines, strict=True):
+        staged.unreadable.append((line, raw, _reject_reason(etype, message, column, len(columns))))
+    staged.rows_read = con.execute("SELECT count(*) FROM _stage").fetchone()[0] + len(rejects)
+    return staged
+
+
+def _reject_reason(etype: str, message: str, column: str | None, ncols: int) -> str:
+    if etype == "MISSING COLUMNS":
+        return f"too few values: expected {ncols} columns ({message.split('Found:')[-1].strip()} found)"
+    if etype == "TOO MANY COLUMNS":
+        return f"too many values: expected {ncols} columns ({message.split('Found:')[-1].strip()} found)"
+    if etype == "INVALID ENCODING" or "unicode" in message.lower():
+        return "bytes that are not valid text in this file's encoding (set options.encoding in the mapping)"
+    if etype == "LINE SIZE OVER MAXIMUM":
+        return "line longer than 1 MB"
+    if etype == "UNQUOTED VALUE":
+        return f"a quote character inside an unquoted value{f' in column {column!r}' if column else ''}"
+    return f"{etype.lower()}: {message}"
+
+
+def _first_sentence(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()[0]
+    return text[:300]
+
+
+def lines_at_byte_positions(path: Path, positions: list[int]) -> list[int]:
+    """1-based line numbers of the given byte offsets, in one pass over the file."""
+    if not positions:
+        return []
+    order = sorted(range(len(positions)), key=positions.__getitem__)
+    result = [0] * len(positions)
+    newlines, offset, i = 0, 0, 0
+    with open(path, "rb") as fh:
+        while i < len(order):
+            chunk = fh.read(1 << 22)
+            if not chunk:
+                break
+            while i < len(order) and positions[order[i]] < offset + len(chunk):
+                result[order[i]] = newlines + chunk.count(b"\n", 0, positions[order[i]] - offset) + 1
+                i += 1
+            newlines += chunk.count(b"\n")
+            offset += len(chunk)
+    for j in order[i:]:
+        result[j] = newlines + 1
+    return result
+
+
+def csv_lines_of_ordinals(staged: StagedFile, ordinals: list[int]) -> dict[int, tuple[int, str]]:
+    """Physical line and raw text of accepted CSV records, by their ordinal.
+
+    DuckDB does not report where an accepted record was in the file; this
+    walks the file with Python's csv module (the same dialect), skipping
+    records DuckDB rejected, and stops at the largest ordinal asked for. It
+    runs only for records that failed a type check, so a clean file never
+    pays for it.
+    """
+    wanted = set(ordinals)
+    if not wanted:
+        return {}
+    last = max(wanted)
+    out: dict[int, tuple[int, str]] = {}
+    ncols = len(staged.columns)
+    with open(staged.path, encoding="utf-8", errors="surrogateescape", newline="") as fh:
+        reader = csv.reader(fh, delimiter=staged.delimiter, quotechar=staged.quote or None,
+                            doublequote=True, strict=False)
+        if staged.header:
+            next(reader, None)
+        ordinal = -1
+        start = reader.line_num + 1
+        for record in reader:
+            line = start
+            start = reader.line_num + 1
+            if not record:
+                continue
+            if len(record) != ncols or any("\udc80" <= ch <= "\udcff" for v in record for ch in v):
+                continue
+            ordinal += 1
+            if ordinal in wanted:
+                out[ordinal] = (line, staged.delimiter.join(record))
+                if ordinal >= last:
+                    break
+    return out
+
+
+def _number_rows(con, table: str, first: str = "*") -> None:
+    """Add ``_ord``: the record's position in the file, from 0.
+
+    A table keeps the reader's order in its ``rowid``; inside a transaction
+    DuckDB numbers new rows from a large offset, hence the rebase.
+    """
+    low = con.execute(f"SELECT coalesce(min(rowid), 0) FROM {table}").fetchone()[0]
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT rowid - {low} AS _ord, {first} FROM {table}")
+
+
+def _stage_parquet(con, path: Path, mapping: Mapping) -> StagedFile:
+    try:
+        cols = con.execute(f"DESCRIBE SELECT * FROM read_parquet({_sql_str(str(path))})").fetchall()
+    except duckdb.Error as exc:
+        raise ImportRejected(f"{path.name}: the file cannot be read as Parquet ({_first_sentence(exc)}).") from exc
+    columns = [c[0] for c in cols]
+    select = ", ".join(f'CAST("{c}" AS VARCHAR) AS "{c}"' for c in columns)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _stage AS SELECT file_row_number AS _ord, {select} "
+        f"FROM read_parquet({_sql_str(str(path))}, file_row_number=true)"
+    )
+    n = con.execute("SELECT count(*) FROM _stage").fetchone()[0]
+    return StagedFile(path, "parquet", columns, rows_read=n)
+
+
+def _read_lines(con, path: Path, table: str) -> None:
+    """Every physical line of a text file, with its ordinal, as one text column."""
+    _first_line(path)
+    con.execute("DROP TABLE IF EXISTS _rejects; DROP TABLE IF EXISTS _reject_scans")
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT line AS _raw FROM read_csv("
+            f"{_sql_str(str(path))}, columns={{'line': 'VARCHAR'}}, header=false, delim='\\0', quote='', "
+            f"escape='', auto_detect=false, store_rejects=true, rejects_table='_rejects', "
+            f"rejects_scan='_reject_scans', max_line_size=1048576)"
+        )
+    except duckdb.Error as exc:
+        raise ImportRejected(f"{path.name}: the file cannot be read as text ({_first_sentence(exc)}).") from exc
+    _number_rows(con, table, "_raw")
+
+
+def _line_rejects(con, path: Path) -> list[tuple[int, str, str]]:
+    rejects = con.execute(
+        "SELECT DISTINCT ON (line_byte_position) line_byte_position, csv_line, error_type, error_message, "
+        "column_name FROM _rejects ORDER BY line_byte_position"
+    ).fetchall()
+    lines = lines_at_byte_positions(path, [r[0] for r in rejects])
+    return [(line, raw, _reject_reason(et, msg, col, 1)) for (_, raw, et, msg, col), line in zip(rejects, lines)]
+
+
+def _stage_jsonl(con, path: Path, mapping: Mapping) -> StagedFile:
+    _read_lines(con, path, "_lines")
+    unreadable = _line_rejects(con, path)
+    bad = con.execute(
+        "SELECT _ord, _raw FROM _lines WHERE _raw IS NOT NULL AND trim(_raw) <> '' "
+        "AND (NOT json_valid(_raw) OR json_type(_raw) <> 'OBJECT') ORDER BY _ord"
+    ).fetchall()
+    # _ord counts physical lines, except lines the reader itself rejected.
+    unreadable += [(ordinal + 1, raw, "not a JSON object") for ordinal, raw in bad]
+    keys = [r[0] for r in con.execute(
+        "SELECT DISTINCT unnest(json_keys(_raw)) AS k FROM (SELECT _raw FROM _lines "
+        "WHERE json_valid(_raw) AND json_type(_raw) = 'OBJECT' LIMIT 100000) ORDER BY k"
+    ).fetchall()]
+    if not keys and not bad:
+        raise ImportRejected(f"{path.name}: the file holds no JSON records.")
+    select = ", ".join(
+        f"CASE WHEN json_type(_raw, {_sql_str('$.' + _json_path_key(k))}) IN ('OBJECT', 'ARRAY') "
+        f"THEN json_extract(_raw, {_sql_str('$.' + _json_path_key(k))})::VARCHAR "
+        f"ELSE json_extract_string(_raw, {_sql_str('$.' + _json_path_key(k))}) END AS {_ident(k)}"
+        for k in keys
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _stage AS SELECT _ord, _raw{', ' + select if select else ''} FROM _lines "
+        "WHERE _raw IS NOT NULL AND trim(_raw) <> '' AND json_valid(_raw) AND json_type(_raw) = 'OBJECT'"
+    )
+    n = con.execute("SELECT count(*) FROM _stage").fetchone()[0]
+    return StagedFile(path, "jsonl", keys, rows_read=n + len(unreadable), unreadable=unreadable)
+
+
+def _json_path_key(key: str) -> str:
+    return '"' + key.replace('"', '\\"') + '"'
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _stage_whitespace(con, path: Path, mapping: Mapping) -> StagedFile:
+    """Columns separated by runs of spaces or tabs (the CDNOW layout)."""
+    _read_lines(con, path, "_lines")
+    unreadable = _line_rejects(con, path)
+    header = bool(mapping.option("header", not mapping.header_columns))
+    if header:
+        first = _first_line(path)
+        columns = first.split()
+    else:
+        columns = list(mapping.header_columns)
+    n = len(columns)
+    skip = 1 if header else 0
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _split AS SELECT _ord, _raw, "
+        "regexp_split_to_array(trim(_raw), '\\s+') AS _parts FROM _lines "
+        f"WHERE _ord >= {skip} AND _raw IS NOT NULL AND trim(_raw) <> ''"
+    )
+    wrong = con.execute(f"SELECT _ord, _raw, len(_parts) FROM _split WHERE len(_parts) <> {n}").fetchall()
+    unreadable += [(o + 1, raw, f"expected {n} values separated by spaces, found {k}") for o, raw, k in wrong]
+    select = ", ".join(f"_parts[{i + 1}] AS {_ident(c)}" for i, c in enumerate(columns))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _stage AS SELECT _ord, _raw, {select} FROM _split "
+                f"WHERE len(_parts) = {n}")
+    rows = con.execute("SELECT count(*) FROM _stage").fetchone()[0]
+    return StagedFile(path, "whitespace", columns, rows_read=rows + len(unreadable), unreadable=unreadable)
