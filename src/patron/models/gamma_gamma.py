@@ -1,0 +1,135 @@
+"""Gamma-Gamma: how much a customer spends per purchase.
+
+Fader, Hardie & Lee (2005), "RFM and CLV: using iso-value curves for
+customer base analysis", Journal of Marketing Research 42(4), and Fader &
+Hardie's note "The Gamma-Gamma model of monetary value" (2013).
+
+Each purchase of a customer is worth z ~ Gamma(p, nu); across customers
+nu ~ Gamma(q, gamma). Spend is assumed independent of the purchase process.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import digamma, gammaln
+
+from patron.models.base import (
+    DegenerateDataError,
+    FittedModel,
+    InvalidInputError,
+    ModelError,
+    _as_float_column,
+    _plural,
+    compress,
+)
+
+
+class GammaGamma(FittedModel):
+    """Gamma-Gamma spend model; parameters ``p``, ``q``, ``gamma``.
+
+    Fit on repeat buyers' number of repeat purchases and their mean spend per
+    repeat purchase; rows with ``frequency == 0`` are ignored (they carry no
+    repeat spend), as in Fader, Hardie & Lee.
+
+    Examples
+    --------
+    >>> from patron.models import GammaGamma
+    >>> model = GammaGamma.from_params(p=6.25, q=3.74, gamma=15.44)
+    >>> round(float(model.conditional_expected_average_spend(2, 30.0)), 2)
+    30.94
+    """
+
+    param_names = ("p", "q", "gamma")
+
+    def fit(self, frequency, mean_spend, weights=None):
+        """Fit by maximum likelihood.
+
+        Parameters
+        ----------
+        frequency : array_like
+            Repeat purchases per customer.
+        mean_spend : array_like
+            Mean value of those repeat purchases.
+        weights : array_like, optional
+            Number of customers each row stands for.
+
+        Returns
+        -------
+        self
+        """
+        x = _as_float_column(frequency, "frequency")
+        m = _as_float_column(mean_spend, "mean_spend")
+        w = np.ones_like(x) if weights is None else _as_float_column(weights, "weights")
+        if not (x.shape == m.shape == w.shape):
+            raise InvalidInputError("frequency, mean_spend and weights must have the same length.")
+        repeat = (x > 0) & (w > 0)
+        if not repeat.any():
+            raise DegenerateDataError(
+                "No customer has a repeat purchase, so there is no repeat spend to model."
+            )
+        zero = repeat & (m == 0)
+        if zero.any():
+            raise DegenerateDataError(
+                f"{_plural(int(zero.sum()), 'repeat customer')} have zero mean spend; the "
+                "Gamma-Gamma model needs positive spend. Drop them (returns, free orders) "
+                "or model them separately."
+            )
+        x, m, _, w = compress(x[repeat], m[repeat], np.zeros(repeat.sum()), w[repeat])
+        if w.sum() < 2 or np.unique(m).size < 2:
+            raise DegenerateDataError(
+                "Spend varies too little to fit the Gamma-Gamma model: it needs at least "
+                "two repeat customers with different mean spend."
+            )
+        mean = (w @ m) / w.sum()
+        self._store_fit(np.array([1.0, 2.0, mean]), (x, m), w)
+        if self.params_["q"] <= 1:
+            import warnings
+
+            warnings.warn(
+                f"Fitted q = {self.params_['q']:.3g} <= 1: the population mean spend is "
+                "infinite, so spend predictions are not available.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        return self
+
+    def _log_likelihood_terms(self, params, data):
+        p, q, gamma = params
+        x, m = data
+        shape = p * x + q
+        ll = (
+            gammaln(shape) - gammaln(p * x) - gammaln(q) + q * np.log(gamma)
+            + (p * x - 1) * np.log(m) + p * x * np.log(x) - shape * np.log(gamma + m * x)
+        )
+        grad = np.column_stack(
+            [
+                x * (digamma(shape) - digamma(p * x) + np.log(m * x) - np.log(gamma + m * x)),
+                digamma(shape) - digamma(q) + np.log(gamma) - np.log(gamma + m * x),
+                q / gamma - shape / (gamma + m * x),
+            ]
+        )
+        return ll, grad
+
+    def _checked_params(self):
+        p, q, gamma = self._params()
+        if q <= 1:
+            raise ModelError(f"q = {q:.3g} <= 1: expected spend is infinite under this fit.")
+        return p, q, gamma
+
+    def expected_average_spend(self):
+        """Population mean spend per purchase, ``p * gamma / (q - 1)``."""
+        p, q, gamma = self._checked_params()
+        return p * gamma / (q - 1)
+
+    def conditional_expected_average_spend(self, frequency, mean_spend):
+        """Expected spend per future purchase given a customer's history.
+
+        A weighted average of the customer's own mean and the population
+        mean; the customer's weight ``p x / (p x + q - 1)`` grows with x.
+        One-time buyers (``x == 0``) get the population mean.
+        """
+        p, q, gamma = self._checked_params()
+        x = np.asarray(frequency, dtype=float)
+        m = np.asarray(mean_spend, dtype=float)
+        own = p * x / (p * x + q - 1)
+        return (1 - own) * (p * gamma / (q - 1)) + own * m

@@ -1,0 +1,66 @@
+"""MBG/NBD: the BG/NBD with a chance of leaving right after the first purchase.
+
+Batislam, Denizel & Filiztekin (2007), "Empirical validation and comparison
+of models for customer base analysis", International Journal of Research in
+Marketing 24(3). Same model as lifetimes' ``ModifiedBetaGeoFitter``.
+
+Unlike the BG/NBD, a one-time buyer may already be gone, which removes the
+BG/NBD's habit of calling every one-time buyer certainly alive.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import betaln, digamma, gammaln, hyp2f1
+
+from patron.models.base import TransactionModel, _broadcast
+
+
+class ModifiedBetaGeo(TransactionModel):
+    """MBG/NBD model; parameters ``r``, ``alpha``, ``a``, ``b``."""
+
+    param_names = ("r", "alpha", "a", "b")
+
+    def _initial_params(self, x, t_x, T, w):
+        rate = (w @ x) / max(w @ T, 1e-12)
+        return np.array([1.0, 1.0 / max(rate, 1e-12), 1.0, 3.0])
+
+    def _log_likelihood_terms(self, params, data):
+        r, alpha, a, b = params
+        x, t_x, T = data
+        stays = -(r + x) * np.log(alpha + T)
+        leaves = np.log(a) - np.log(b + x) - (r + x) * np.log(alpha + t_x)
+        bracket = np.logaddexp(stays, leaves)
+        w_leaves = np.exp(leaves - bracket)
+        w_stays = 1.0 - w_leaves
+        ll = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + betaln(a, b + x + 1) - betaln(a, b) + bracket
+        d_ab = digamma(a + b) - digamma(a + b + x + 1)
+        grad = np.column_stack(
+            [
+                digamma(r + x) - digamma(r) + np.log(alpha)
+                - w_stays * np.log(alpha + T) - w_leaves * np.log(alpha + t_x),
+                r / alpha - (r + x) * (w_stays / (alpha + T) + w_leaves / (alpha + t_x)),
+                d_ab + w_leaves / a,
+                d_ab + digamma(b + x + 1) - digamma(b) - w_leaves / (b + x),
+            ]
+        )
+        return ll, grad
+
+    def probability_alive(self, x, t_x, T):
+        """Probability that a customer with this history has not left."""
+        r, alpha, a, b = self._params()
+        x, t_x, T = _broadcast(x, t_x, T)
+        return 1.0 / (1.0 + a / (b + x) * np.exp((r + x) * np.log((alpha + T) / (alpha + t_x))))
+
+    def conditional_expected_number_of_purchases_up_to_time(self, t, x, t_x, T):
+        """Expected repeat purchases in ``(T, T + t]`` given the history.
+
+        Uses Euler's transformation of the hypergeometric term, as
+        :class:`~patron.models.BetaGeo` does.
+        """
+        r, alpha, a, b = self._params()
+        t, x, t_x, T = _broadcast(t, x, t_x, T)
+        c = a + b + x
+        one_minus_z = (alpha + T) / (alpha + T + t)
+        remaining = one_minus_z ** (a - 1) * hyp2f1(a + b - r, a - 1, c, 1 - one_minus_z)
+        return self.probability_alive(x, t_x, T) * c / (a - 1) * (1 - remaining)
