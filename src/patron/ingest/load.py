@@ -377,7 +377,7 @@ def _new_parties_for_keys(store: Store, key_source: str, import_id: int, keys_sq
     if n:
         con.execute(
             "INSERT INTO parties (party_id, kind, category, created_at, import_id) "
-            f"SELECT party_id, {kind_sql}, {category_sql}, now()::TIMESTAMP, ? FROM _new_keys",
+            f"SELECT party_id, {kind_sql}, {category_sql}, now()::TIMESTAMP, ? FROM _new_keys k",
             [import_id],
         )
         con.execute("INSERT INTO identities SELECT ?, key, party_id, ? FROM _new_keys", [key_source, import_id])

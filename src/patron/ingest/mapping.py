@@ -15,7 +15,7 @@ common column names. Example TOML::
     currency = "EUR"
 
     [options]
-    date_format = "%d/%m/%Y %H:%M"   # default: detected
+    date_format = "%d/%m/%Y %H:%M"   # default: detected; a list is tried in order
     timezone = "Europe/Berlin"       # zone of times without an offset; default UTC
     decimal = ","                    # default: detected
     delimiter = ";"                  # default: detected from the header line

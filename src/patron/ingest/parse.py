@@ -129,20 +129,26 @@ def detect_decimal(con, table: str, exprs: list[str], where: str) -> str:
 
 # -- timestamps --------------------------------------------------------------
 
-def timestamp_sql(expr: str, layout: str, timezone: str, as_date: bool = False) -> str:
-    """SQL reading a cleaned text value as a naive UTC timestamp (or a date)."""
-    zone = q(timezone)
+def _local_sql(expr: str, layout: str) -> str:
     if layout == ISO:
-        with_offset = f"timezone('UTC', TRY_CAST({expr} AS TIMESTAMPTZ))"
-        local = f"TRY_CAST({expr} AS TIMESTAMP)"
-    else:
-        fmt = q(layout)
-        if "%z" in layout or "%Z" in layout:
-            with_offset = f"timezone('UTC', TRY_STRPTIME({expr}, {fmt})::TIMESTAMPTZ)"
-            local = "NULL::TIMESTAMP"
-        else:
-            with_offset = f"timezone('UTC', TRY_CAST({expr} AS TIMESTAMPTZ))"
-            local = f"TRY_STRPTIME({expr}, {fmt})"
+        return f"TRY_CAST({expr} AS TIMESTAMP)"
+    return f"TRY_STRPTIME({expr}, {q(layout)})"
+
+
+def timestamp_sql(expr: str, layout: str | list[str], timezone: str, as_date: bool = False) -> str:
+    """SQL reading a cleaned text value as a naive UTC timestamp (or a date).
+
+    ``layout`` is ``'iso'``, a strptime format, or a list of them tried in order.
+    """
+    layouts = [layout] if isinstance(layout, str) else list(layout)
+    zone = q(timezone)
+    with_offset = f"timezone('UTC', TRY_CAST({expr} AS TIMESTAMPTZ))"
+    zoned = [lay for lay in layouts if "%z" in lay or "%Z" in lay]
+    if zoned:
+        with_offset = "coalesce(" + ", ".join(
+            [f"timezone('UTC', TRY_STRPTIME({expr}, {q(lay)})::TIMESTAMPTZ)" for lay in zoned] + [with_offset]) + ")"
+    plain = [lay for lay in layouts if lay not in zoned] or [ISO]
+    local = plain and ("coalesce(" + ", ".join(_local_sql(expr, lay) for lay in plain) + ")")
     if as_date:
         # A date has no time of day to shift: read it as written.
         return f"CAST(coalesce({local}, TRY_CAST({expr} AS TIMESTAMP)) AS DATE)"
@@ -214,7 +220,7 @@ def boolean_sql(expr: str) -> str:
             f"WHEN {norm} IN ({', '.join(q(w) for w in FALSE_WORDS)}) THEN FALSE ELSE NULL END")
 
 
-def typed_sql(expr: str, f: Field, *, decimal: str, layout: str | None, timezone: str) -> str:
+def typed_sql(expr: str, f: Field, *, decimal: str, layout: str | list[str] | None, timezone: str) -> str:
     """SQL turning a cleaned text value into the field's type (NULL when it cannot)."""
     if f.type == "money":
         return number_sql(expr, decimal, "DECIMAL(18, 4)")

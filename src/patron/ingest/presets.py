@@ -28,7 +28,9 @@ PRESETS: dict[str, tuple[Mapping, str]] = {
                 # Cancellations are invoices whose number starts with C.
                 "kind": "CASE WHEN upper(trim(\"InvoiceNo\")) LIKE 'C%' THEN 'refund' ELSE 'order' END",
             },
-            options={"date_format": None, "decimal": ".", "timezone": "Europe/London"},
+            # The UCI file writes month-first dates ("12/1/2010 8:26"); some copies use ISO.
+            options={"date_format": ["%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "iso"], "decimal": ".",
+                     "timezone": "Europe/London"},
         ),
         "UCI 'Online Retail' (InvoiceNo, StockCode, Description, Quantity, InvoiceDate, UnitPrice, "
         "CustomerID, Country); invoices starting with C are cancellations; lines without a CustomerID "
@@ -47,7 +49,7 @@ PRESETS: dict[str, tuple[Mapping, str]] = {
             },
             fill_by_document=("customer_key", "occurred_at", "currency", "country"),
             expressions={"channel": "'online'"},
-            options={"decimal": "."},
+            options={"decimal": ".", "date_format": ["%Y-%m-%d %H:%M:%S %z", "iso"]},
         ),
         "Shopify orders export (one row per line item: Name, Email, Created at, Lineitem quantity, "
         "Lineitem price, Lineitem name, Lineitem sku, Currency, Billing Country); order-level fields "

@@ -109,8 +109,9 @@ def _stage_csv(con, path: Path, mapping: Mapping) -> StagedFile:
     _number_rows(con, "_stage")
     staged = StagedFile(path, "csv", columns, delimiter=delimiter, quote=quote, header=header)
     rejects = con.execute(
-        "SELECT DISTINCT ON (line_byte_position) line_byte_position, csv_line, error_type, error_message, "
-        "column_name FROM _rejects ORDER BY line_byte_position, column_idx"
+        # DuckDB logs one reject per missing column; one record is one row here.
+        "SELECT DISTINCT ON (line) line_byte_position, csv_line, error_type, error_message, "
+        "column_name FROM _rejects ORDER BY line, line_byte_position, column_idx"
     ).fetchall()
     positions = [r[0] for r in rejects]
     lines = lines_at_byte_positions(path, positions)
@@ -241,8 +242,8 @@ def _read_lines(con, path: Path, table: str) -> None:
 
 def _line_rejects(con, path: Path) -> list[tuple[int, str, str]]:
     rejects = con.execute(
-        "SELECT DISTINCT ON (line_byte_position) line_byte_position, csv_line, error_type, error_message, "
-        "column_name FROM _rejects ORDER BY line_byte_position"
+        "SELECT DISTINCT ON (line) line_byte_position, csv_line, error_type, error_message, "
+        "column_name FROM _rejects ORDER BY line, line_byte_position"
     ).fetchall()
     lines = lines_at_byte_positions(path, [r[0] for r in rejects])
     return [(line, raw, _reject_reason(et, msg, col, 1)) for (_, raw, et, msg, col), line in zip(rejects, lines)]

@@ -1,0 +1,67 @@
+import duckdb
+import pytest
+
+from patron.errors import PatronError
+from patron.store import Store, StoreURL
+from patron.store.schema import MIGRATIONS
+
+
+def test_new_store_is_migrated_to_latest(tmp_path):
+    s = Store(tmp_path / "a.duckdb")
+    assert s.schema_version() == MIGRATIONS[-1].version
+    assert set(s.counts()) >= {"parties", "identities", "transactions", "interactions", "feedback",
+                               "complaints", "consents", "imports", "quarantine"}
+    assert all(n == 0 for n in s.counts().values())
+    s.close()
+
+
+def test_reopening_applies_nothing(tmp_path):
+    Store(tmp_path / "a.duckdb").close()
+    s = Store(tmp_path / "a.duckdb")
+    assert s.migrate() == []
+    assert s.scalar("SELECT count(*) FROM schema_migrations") == len(MIGRATIONS)
+
+
+def test_store_newer_than_code_is_refused(tmp_path):
+    path = tmp_path / "a.duckdb"
+    Store(path).close()
+    con = duckdb.connect(str(path))
+    con.execute("INSERT INTO schema_migrations VALUES (999, 'future', now()::TIMESTAMP)")
+    con.close()
+    with pytest.raises(PatronError, match="newer than this patron"):
+        Store(path)
+
+
+@pytest.mark.parametrize("url,engine,location", [
+    ("x.duckdb", "duckdb", "x.duckdb"),
+    ("duckdb:///tmp/x.duckdb", "duckdb", "/tmp/x.duckdb"),
+    ("postgresql://u@h/db", "postgres", "postgresql://u@h/db"),
+])
+def test_store_url(url, engine, location):
+    assert StoreURL.parse(url) == StoreURL(engine, location)
+
+
+def test_unknown_scheme_is_explained():
+    with pytest.raises(PatronError, match="DuckDB file"):
+        StoreURL.parse("mysql://x")
+
+
+def test_missing_folder_is_explained(tmp_path):
+    with pytest.raises(PatronError, match="does not exist"):
+        Store(tmp_path / "nope" / "a.duckdb")
+
+
+def test_transaction_rolls_back_on_error(store):
+    with pytest.raises(RuntimeError):
+        with store.transaction():
+            store.raw.execute("INSERT INTO parties (party_id, created_at) VALUES (1, now()::TIMESTAMP)")
+            raise RuntimeError("boom")
+    assert store.count("parties") == 0
+
+
+def test_integrity_check_finds_duplicates_and_orphans(store):
+    assert store.integrity_problems() == []
+    store.raw.execute("INSERT INTO identities VALUES ('a', 'k', 7, NULL), ('a', 'k', 7, NULL)")
+    problems = store.integrity_problems()
+    assert any("identities: 1 duplicated" in p for p in problems)
+    assert any("identities" in p and "party that does not exist" in p for p in problems)
