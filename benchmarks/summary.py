@@ -1,0 +1,86 @@
+"""Benchmark: customer summaries on DuckDB, from a generated transaction log.
+
+Generates N customers with 1-5 purchases each (3 on average, so 3N rows)
+straight into a patron store with SQL ``range()``, then times
+:func:`patron.analytics.summary.customer_summary` executed to a PyArrow
+table (what a caller hands to the CLV models).
+
+Usage::
+
+    .venv/bin/python benchmarks/summary.py            # N = 1M and 10M
+    .venv/bin/python benchmarks/summary.py 100000     # any N
+    .venv/bin/python benchmarks/summary.py --keep DIR # keep the stores in DIR
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from patron.analytics.summary import customer_summary
+from patron.store.connection import Store
+
+GENERATE = """
+INSERT INTO transactions (transaction_id, source, external_id, party_id, kind, document,
+                          occurred_at, revenue, cost, currency)
+SELECT row_number() OVER () AS transaction_id,
+       'bench', 'b' || party_id || '-' || j, party_id, 'order',
+       'o' || party_id || '-' || j,
+       TIMESTAMP '2021-01-01' + to_seconds((hash(party_id, j) % (3 * 365 * 86400))::BIGINT),
+       (1 + hash(j, party_id) % 20000 / 100.0)::DECIMAL(18, 4),
+       CASE WHEN j % 2 = 0 THEN (hash(j, party_id) % 10000 / 100.0)::DECIMAL(18, 4) END,
+       'EUR'
+FROM (SELECT i AS party_id, unnest(range(1 + (hash(i) % 5)::BIGINT)) AS j FROM range(?) r(i))
+"""
+
+
+def run(n: int, folder: Path) -> None:
+    path = folder / f"bench_{n}.duckdb"
+    if path.exists():
+        path.unlink()
+    store = Store(path)
+    started = time.perf_counter()
+    store.raw.execute(GENERATE, [n])
+    rows = store.count("transactions")
+    print(f"N={n:,} customers: generated {rows:,} transactions in {time.perf_counter() - started:.1f} s")
+    store.raw.execute("CHECKPOINT")
+    transactions = store.table("transactions")
+    for unit in ("day", "week"):
+        expr = customer_summary(transactions, time_unit=unit, observation_end="2024-01-01")
+        best = float("inf")
+        for _ in range(2):
+            started = time.perf_counter()
+            table = expr.to_pyarrow()
+            best = min(best, time.perf_counter() - started)
+        print(
+            f"  customer_summary(time_unit={unit!r}) -> pyarrow: {table.num_rows:,} summaries in "
+            f"{best:.2f} s ({rows / best / 1e6:.1f} M transactions/s, {table.num_rows / best / 1e6:.2f} M "
+            f"customers/s)"
+        )
+    started = time.perf_counter()
+    table = customer_summary(transactions, calibration_end="2023-01-01", observation_end="2024-01-01").to_pyarrow()
+    print(f"  with calibration/holdout: {table.num_rows:,} summaries in {time.perf_counter() - started:.2f} s")
+    store.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("n", nargs="*", type=int, default=[1_000_000, 10_000_000])
+    parser.add_argument("--keep", type=Path, help="folder for the generated stores (default: a temp folder)")
+    args = parser.parse_args()
+    print(f"DuckDB threads: {os.cpu_count()} CPU(s) visible")
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        for n in args.n:
+            run(n, args.keep)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in args.n:
+            run(n, Path(tmp))
+
+
+if __name__ == "__main__":
+    main()
