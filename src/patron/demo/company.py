@@ -1,0 +1,195 @@
+"""The demo company end to end: simulate, write the four systems' exports
+and the ground truth, and import the exports into a store.
+
+Example
+-------
+>>> from patron.demo import generate_demo, import_demo          # doctest: +SKIP
+>>> result = generate_demo("demo-data", customers=5000, seed=1)  # doctest: +SKIP
+>>> reports = import_demo(store, "demo-data")                    # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from patron.demo import b2b, exports, service, text, truth
+from patron.demo.catalogue import Catalogue
+from patron.demo.customers import simulate_population
+from patron.demo.orders import order_offsets, simulate_lines, simulate_orders
+from patron.demo.params import DemoParameters
+from patron.demo.systems import EXPORTS, ExportFile
+from patron.demo.writers import Defect, Sink, spoil
+
+#: Customers simulated together; bounds memory at any size (about 1 GB at this size).
+CHUNK = 200_000
+MIN_CUSTOMERS, MAX_CUSTOMERS = 100, 10_000_000
+
+#: The deliberate defects of each file (a handful of rows each, recorded in the truth).
+DEFECTS: dict[str, list[Defect]] = {
+    "webshop_customers.csv": [Defect("missing_customer_key", "Customer No", None),
+                              Defect("unparseable_date", "Registered", "31/02/2024")],
+    "webshop_order_lines.csv": [Defect("unparseable_date", "Order Date", "30/02/2025 14:61"),
+                                Defect("missing_customer_key", "Customer No", None),
+                                Defect("text_in_amount", "Net Amount", "see invoice")],
+    "callcentre_contacts.csv": [Defect("unknown_choice", "channel", "fax"),
+                                Defect("unparseable_date", "started_at", "2024-02-30T25:00:00+01:00")],
+    "callcentre_complaints.csv": [Defect("unknown_choice", "priority", "asap"),
+                                  Defect("missing_customer_key", "customer_number", None)],
+    "survey_responses.jsonl": [Defect("missing_customer_key", "customer_ref", None),
+                               Defect("unparseable_date", "submitted_at", "last Tuesday")],
+    "erp_invoices.parquet": [Defect("missing_customer_key", "customer_no", None)],
+    "crm_activities.csv": [Defect("unparseable_date", "Activity Date", "13/45/2024 10:00")],
+}
+ID_AND_KEY = {
+    "webshop_customers.csv": ("Customer No", "Customer No"),
+    "webshop_order_lines.csv": ("Line ID", "Customer No"),
+    "callcentre_contacts.csv": ("contact_id", "customer_number"),
+    "callcentre_complaints.csv": ("ticket_id", "customer_number"),
+    "survey_responses.jsonl": ("response_id", "customer_ref"),
+    "erp_invoices.parquet": ("invoice_id", "customer_no"),
+    "crm_activities.csv": ("Activity ID", "Contact ID"),
+}
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class DemoResult:
+    out: Path
+    customers: int
+    seed: int
+    files: list[tuple[ExportFile, Path, int]] = field(default_factory=list)
+    defects: list[dict] = field(default_factory=list)
+    facts: dict = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def _rng(seed: int, *key: int) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=key))
+
+
+def generate_steps(customers: int) -> int:
+    """How many progress steps :func:`generate_demo` reports."""
+    return 3 + -(-customers // CHUNK)
+
+
+def generate_demo(out: str | Path, customers: int = 5000, seed: int = 1, *,
+                  params: DemoParameters | None = None, progress: Progress | None = None) -> DemoResult:
+    """Simulate the demo company and write its exports, mappings and ground truth to ``out``.
+
+    Parameters
+    ----------
+    out
+        Folder for the files (created if missing; files of an earlier run are replaced).
+    customers
+        B2C customers, from 100 to 10,000,000; business accounts are 1 % of that (at least 5).
+    seed
+        Everything follows from it: the same seed and size give byte-identical files.
+    params
+        The true parameters; :class:`DemoParameters` defaults when omitted.
+    progress
+        Called as ``progress(step, done, total)``.
+    """
+    if not MIN_CUSTOMERS <= customers <= MAX_CUSTOMERS:
+        from patron.errors import PatronError
+
+        raise PatronError(f"The demo company has between {MIN_CUSTOMERS:,} and {MAX_CUSTOMERS:,} customers, "
+                          f"not {customers:,}.")
+    started = time.perf_counter()
+    params = params or DemoParameters()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    total_steps = generate_steps(customers)
+    report = progress or (lambda step, done, total: None)
+    report("simulating customers", 0, total_steps)
+
+    pop = simulate_population(_rng(seed, 0), customers, params)
+    catalogue = Catalogue.default()
+    end_w = params.observation_weeks
+    first_order = order_offsets(pop)
+    sinks = {f.name: Sink(out / f.name, f.fmt, f.delimiter) for f in EXPORTS}
+    keeper = truth.TruthKeeper(out, pop, params)
+
+    chunks = list(range(0, customers, CHUNK))
+    for c, lo in enumerate(chunks):
+        report(f"customers {lo + 1:,}-{min(lo + CHUNK, customers):,}", 1 + c, total_steps)
+        hi = min(lo + CHUNK, customers)
+        rng = _rng(seed, 1, c)
+        people = exports.person_details(rng, lo, hi)
+        orders = simulate_orders(rng, pop, lo, hi, params, int(first_order[lo]))
+        lines = simulate_lines(rng, orders, catalogue, params, end_w)
+        complaints = service.simulate_complaints(rng, orders, params, end_w)
+        contacts = service.simulate_contacts(rng, orders, params, end_w)
+        nps = service.simulate_nps(rng, orders, params, end_w)
+        csat = service.simulate_csat(rng, contacts, orders, end_w)
+        servqual = service.simulate_servqual(rng, pop, lo, hi, params)
+        consents = service.simulate_consents(rng, pop, lo, hi, params)
+        tables = {
+            "webshop_customers.csv": exports.webshop_customers(rng, pop, lo, hi, people),
+            "webshop_order_lines.csv": exports.webshop_order_lines(rng, orders, lines, catalogue, people, lo),
+            "callcentre_contacts.csv": exports.callcentre_contacts(contacts, orders),
+            "callcentre_complaints.csv": exports.callcentre_complaints(complaints, orders),
+            "survey_responses.jsonl": exports.survey_responses(nps, csat, servqual, contacts, orders, pop),
+            "survey_consents.jsonl": exports.survey_consents(consents, pop),
+        }
+        for name, table in tables.items():
+            if c == 0:
+                table = _spoil(table, sinks[name], rng)
+            sinks[name].write(table)
+        keeper.add_chunk(lo, hi, orders, lines, complaints, nps, consents)
+
+    report("business accounts", total_steps - 2, total_steps)
+    accounts = b2b.simulate_accounts(_rng(seed, 2), b2b.n_accounts(customers, params), params,
+                                     len(text.FIRST_NAMES), len(text.LAST_NAMES), len(text.CITIES))
+    rng = _rng(seed, 3)
+    b2b_tables = {
+        "webshop_customers.csv": exports.webshop_business_customers(accounts),
+        "erp_invoices.parquet": exports.erp_invoices(accounts),
+        "crm_accounts.csv": exports.crm_accounts(accounts),
+        "crm_contacts.csv": exports.crm_contacts(accounts),
+        "crm_activities.csv": exports.crm_activities(accounts),
+    }
+    for name, table in b2b_tables.items():
+        if sinks[name].rows == 0:
+            table = _spoil(table, sinks[name], rng)
+        sinks[name].write(table)
+
+    report("ground truth", total_steps - 1, total_steps)
+    result = DemoResult(out=out, customers=customers, seed=seed)
+    for f in EXPORTS:
+        sinks[f.name].close()
+        (out / f.mapping_name).write_text(f.mapping, encoding="utf-8")
+        result.files.append((f, out / f.name, sinks[f.name].rows))
+        result.defects.extend(sinks[f.name].defects)
+    result.facts = keeper.finish(accounts, result, seed, catalogue)
+    result.seconds = time.perf_counter() - started
+    report("done", total_steps, total_steps)
+    return result
+
+
+def _spoil(table, sink: Sink, rng: np.random.Generator):
+    defects = DEFECTS.get(sink.path.name)
+    if not defects or table.num_rows == 0:
+        return table
+    per_defect = int(np.clip(round(table.num_rows * 0.001), 2, 50))
+    id_col, key_col = ID_AND_KEY[sink.path.name]
+    return spoil(table, sink, rng, defects, per_defect, id_col, key_col)
+
+
+def import_demo(store, out: str | Path, progress: Callable[[str, int, int], None] | None = None) -> list:
+    """Import every export in ``out`` with its mapping, parties first. Returns the import reports."""
+    from patron.ingest import import_file
+
+    out = Path(out)
+    report = progress or (lambda step, done, total: None)
+    reports = []
+    for i, f in enumerate(EXPORTS):
+        report(f"importing {f.name}", i, len(EXPORTS))
+        reports.append(import_file(store, out / f.name, f.kind, mapping=out / f.mapping_name))
+    report("imported", len(EXPORTS), len(EXPORTS))
+    return reports

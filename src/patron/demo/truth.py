@@ -1,0 +1,213 @@
+"""The ground truth written beside the exports.
+
+Files
+-----
+``truth.json``
+    The true parameters (BG/NBD, Gamma-Gamma, channels and costs, SERVQUAL
+    gaps, how churn is tied to the service record, planted association
+    rules), the files with their row counts, every deliberate defect (file,
+    row, line, column, value written, original value, record id, customer
+    key) and headline facts.
+``truth_customers.parquet``
+    One row per true B2C person: keys, acquisition, the drawn ``lam``, ``p``,
+    ``nu``, true mean spend, true dropout time and ``alive_at_end``, the
+    BG/NBD summary ``x``, ``t_x``, ``T`` (weeks), and what was generated for
+    them (orders, revenue, complaints, ...), before any defect was applied.
+``truth_identities.parquet``
+    Every (source, key) in the exports with the true entity it belongs to:
+    two webshop keys of one duplicated customer, or the ERP and CRM keys of
+    one business account, share an ``entity_id``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from patron.demo import exports
+from patron.demo.catalogue import COMPANY, Catalogue
+from patron.demo.customers import CHANNEL_NAMES, Population
+from patron.demo.orders import Lines, Orders
+from patron.demo.params import CHANNELS, END, SERVQUAL_GAPS, START, DemoParameters
+
+#: Dropout times further out than this are stored as weeks only (a timestamp would overflow).
+FAR_FUTURE_W = 52.0 * 150
+
+
+class TruthKeeper:
+    """Collects per-customer truth chunk by chunk and writes the truth files at the end."""
+
+    def __init__(self, out: Path, pop: Population, params: DemoParameters) -> None:
+        self.out = out
+        self.pop = pop
+        self.params = params
+        n = pop.size
+        self.revenue_cents = np.zeros(n, dtype=np.int64)
+        self.order_value_cents = np.zeros(n, dtype=np.int64)
+        self.lines = np.zeros(n, dtype=np.int64)
+        self.refunds = np.zeros(n, dtype=np.int64)
+        self.complaints = np.zeros(n, dtype=np.int64)
+        self.final_complaint = np.zeros(n, dtype=bool)
+        self.nps_answers = np.zeros(n, dtype=np.int64)
+        self.nps_sum = np.zeros(n)
+        self.consent_withdrawn = np.zeros(n, dtype=bool)
+        self.order_lines_total = 0
+
+    def add_chunk(self, lo: int, hi: int, orders: Orders, lines: Lines, complaints: dict, nps: dict,
+                  consents: dict) -> None:
+        n = self.pop.size
+        person_of_line = orders.person[lines.order]
+        is_order = lines.kind == 0
+        self.revenue_cents += np.bincount(person_of_line, weights=lines.revenue_cents, minlength=n).astype(np.int64)
+        self.order_value_cents += np.bincount(orders.person, weights=orders.value_cents, minlength=n).astype(np.int64)
+        self.lines += np.bincount(person_of_line[is_order], minlength=n)
+        self.refunds += np.bincount(person_of_line[~is_order], minlength=n)
+        who = orders.person[complaints["order"]]
+        self.complaints += np.bincount(who, minlength=n)
+        self.final_complaint[who[complaints["churner"]]] = True
+        who = orders.person[nps["order"]]
+        self.nps_answers += np.bincount(who, minlength=n)
+        self.nps_sum += np.bincount(who, weights=nps["score"], minlength=n)
+        self.consent_withdrawn[consents["person"][consents["record"] == 2]] = True
+        self.order_lines_total += len(lines.order)
+
+    def customers_table(self) -> pa.Table:
+        pop, params = self.pop, self.params
+        n = pop.size
+        start_s = int(START.timestamp())
+        near = pop.dropout_w < FAR_FUTURE_W
+        dropout = exports.text.timestamps(np.where(near, pop.dropout_w, 0.0), start_s)
+        dup = pop.duplicate_no >= 0
+        ref = pop.referred_by
+        acquired = exports.text.timestamps(pop.acquired_w, start_s)
+        return pa.table({
+            "person_id": pa.array(np.arange(n)),
+            "customer_no": exports.text.ints(pop.customer_no),
+            "duplicate_no": exports._nullable(exports.text.ints(np.maximum(pop.duplicate_no, 0)), dup),
+            "duplicate_typo": exports.text.take(("none", "name", "email", "name_and_email"),
+                                                pop.duplicate_typo.astype(np.int64)),
+            "acquired_at": acquired,
+            "cohort": exports.text.format_local(acquired, "%Y-%m"),
+            "channel": exports.text.take(CHANNEL_NAMES, pop.channel.astype(np.int64)),
+            "acquisition_cost": pa.array(pop.acquisition_cost_cents / 100.0),
+            "referred_by_person": pa.array(np.where(ref >= 0, ref, 0), mask=ref < 0),
+            "lam": pa.array(pop.lam),
+            "p": pa.array(pop.p),
+            "nu": pa.array(pop.nu),
+            "true_mean_spend": pa.array(params.gg_p / pop.nu),
+            "repeat_purchases_lifetime": pa.array(pop.repeat_total),
+            "dropout_weeks": pa.array(pop.dropout_w),
+            "dropout_at": exports._nullable(dropout, near),
+            "alive_at_end": pa.array(pop.alive_at_end),
+            "x": pa.array(pop.x),
+            "t_x": pa.array(pop.t_x),
+            "T": pa.array(pop.end_w - pop.acquired_w),
+            "orders": pa.array(1 + pop.x),
+            "order_lines": pa.array(self.lines),
+            "refund_lines": pa.array(self.refunds),
+            "order_value": pa.array(self.order_value_cents / 100.0),
+            "net_revenue": pa.array(self.revenue_cents / 100.0),
+            "complaints": pa.array(self.complaints),
+            "complained_about_final_order": pa.array(self.final_complaint),
+            "nps_answers": pa.array(self.nps_answers),
+            "nps_mean": pa.array(np.where(self.nps_answers > 0, self.nps_sum / np.maximum(self.nps_answers, 1), 0.0),
+                                 mask=self.nps_answers == 0),
+            "email_consent_withdrawn": pa.array(self.consent_withdrawn),
+        })
+
+    def identities_table(self, accounts) -> pa.Table:
+        pop = self.pop
+        n = pop.size
+        dup = np.flatnonzero(pop.duplicate_no >= 0)
+        m = accounts.size
+        c = len(accounts.contact_org)
+        parts = [
+            ("customer", np.arange(n), "webshop", exports.text.ints(pop.customer_no), "first registration"),
+            ("customer", dup, "webshop", exports.text.ints(pop.duplicate_no[dup]), "second registration"),
+            ("organisation", np.arange(m), "webshop", exports.erp_account_keys(accounts), "ERP business customer"),
+            ("organisation", np.arange(m), "crm", exports.crm_account_keys(accounts), "CRM account"),
+            ("contact", np.arange(c), "crm", exports.crm_contact_keys(accounts), "CRM contact"),
+        ]
+        tables = [pa.table({
+            "entity": pa.array(np.full(len(ids), entity)),
+            "entity_id": pa.array(ids.astype(np.int64)),
+            "source": pa.array(np.full(len(ids), source)),
+            "key": keys,
+            "record": pa.array(np.full(len(ids), record)),
+        }) for entity, ids, source, keys, record in parts]
+        return pa.concat_tables(tables)
+
+    def finish(self, accounts, result, seed: int, catalogue: Catalogue) -> dict:
+        pop, params = self.pop, self.params
+        customers = self.customers_table()
+        pq.write_table(customers, self.out / "truth_customers.parquet")
+        pq.write_table(self.identities_table(accounts), self.out / "truth_identities.parquet")
+        churned = ~pop.alive_at_end
+        facts = {
+            "customers": int(pop.size),
+            "business_accounts": int(accounts.size),
+            "business_contacts": int(len(accounts.contact_org)),
+            "orders": int((1 + pop.x).sum()),
+            "order_lines": int(self.lines.sum()),
+            "refund_lines": int(self.refunds.sum()),
+            "net_revenue_b2c": round(float(self.revenue_cents.sum()) / 100, 2),
+            "invoiced_b2b": round(float(accounts.invoice_cents.sum()) / 100, 2),
+            "one_time_buyers_share": round(float((pop.x == 0).mean()), 4),
+            "alive_at_end_share": round(float(pop.alive_at_end.mean()), 4),
+            "duplicates_planted": int((pop.duplicate_no >= 0).sum()),
+            "referred_customers": int((pop.referred_by >= 0).sum()),
+            "complaints": int(self.complaints.sum()),
+            "churners_with_final_complaint_share": round(float(self.final_complaint[churned].mean()), 4)
+            if churned.any() else 0.0,
+            "defects_planted": len(result.defects),
+        }
+        doc = {
+            "company": COMPANY,
+            "seed": seed,
+            "customers": pop.size,
+            "period": {"start": START.isoformat(), "end": END.isoformat(), "weeks": params.observation_weeks},
+            "time_unit": "week",
+            "parameters": {
+                "bg_nbd": {"r": params.r, "alpha": params.alpha, "a": params.a, "b": params.b},
+                "gamma_gamma": {"p": params.gg_p, "q": params.gg_q, "gamma": params.gg_gamma,
+                                "population_mean_spend": params.gg_p * params.gg_gamma / (params.gg_q - 1)},
+                "all": {k: v for k, v in asdict(params).items() if k != "churn"},
+            },
+            "model_notes": (
+                "Time 0 of each customer is their first purchase (the acquisition). Repeat purchases follow a "
+                "Poisson process with rate lam per week; after each repeat purchase the customer drops out with "
+                "probability p (never right after the first). Every order's value, the first included, is "
+                "Gamma(gg_p, rate nu); order lines add up to it within rounding. Refund lines are separate."
+            ),
+            "channels": {k: {"share": v[0], "mean_cost": v[1]} for k, v in CHANNELS.items()},
+            "servqual_gaps": SERVQUAL_GAPS,
+            "churn_link": {
+                **asdict(params.churn),
+                "description": (
+                    "Customers who drop out inside the window (alive_at_end false) complain about their final "
+                    "order with probability complaint_prob_final_order (others: complaint_prob_other_order per "
+                    "order), wait longer for a first response and resolution, are left less satisfied, answer NPS "
+                    "lower after that order, perceive SERVQUAL items worse in the 26 weeks before dropout, and "
+                    "withdraw email consent more often. The flag per customer is "
+                    "complained_about_final_order in truth_customers.parquet."
+                ),
+            },
+            "association_rules": catalogue.association_rules(),
+            "files": [{"name": f.name, "system": f.system, "kind": f.kind, "format": f.fmt, "rows": rows,
+                       "mapping": f.mapping_name} for f, _, rows in result.files],
+            "defects": result.defects,
+            "facts": facts,
+        }
+        (self.out / "truth.json").write_text(json.dumps(doc, indent=1, default=_json_default), encoding="utf-8")
+        return facts
+
+
+def _json_default(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(type(value))
