@@ -107,3 +107,16 @@ def period_start(ordinal: int, unit: str) -> dt.datetime:
         return dt.datetime(1970 + year, month0 + 1, 1)
     days = ordinal if unit == "day" else ordinal * 7 - _WEEK_SHIFT
     return dt.datetime.combine(_EPOCH + dt.timedelta(days=days), dt.time())
+
+
+def as_of_instant(value: dt.datetime | dt.date | str) -> dt.datetime:
+    """The last instant a point-in-time measure sees: facts dated ``<=`` it count.
+
+    A date (or a ``YYYY-MM-DD`` string) means the end of that day, so that
+    ``as_of="2024-06-30"`` includes everything that happened on June 30.
+    """
+    if isinstance(value, str) and len(value.strip()) == 10:
+        value = dt.date.fromisoformat(value.strip())
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return dt.datetime.combine(value, dt.time.max)
+    return to_datetime(value)
