@@ -217,14 +217,16 @@ def _type_records(con, staged: StagedFile, m: Mapping, report: ImportReport) -> 
     raw = {name: _raw_expr(m, f) for name, f in fields.items() if _raw_expr(m, f) is not None}
     select = ", ".join(f"{expr} AS {ident('r_' + name)}" for name, expr in raw.items())
     extra_raw = ", _raw" if "_raw" in _stage_columns(con) else ""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _clean AS SELECT _ord{extra_raw}, {select} FROM _stage")
-    for name in m.fill_by_document:
-        if name in raw and "document" in raw:
-            con.execute(
-                f"UPDATE _clean c SET r_{name} = d.v FROM (SELECT r_document, max(r_{name}) AS v FROM _clean "
-                f"WHERE r_{name} IS NOT NULL GROUP BY r_document) d "
-                f"WHERE c.r_{name} IS NULL AND c.r_document = d.r_document"
-            )
+    fill = [n for n in m.fill_by_document if n in raw and "document" in raw]
+    # Only a layout that fills blanks from other lines needs the cleaned values stored.
+    clean_kind = "TABLE" if fill else "VIEW"
+    con.execute(f"CREATE OR REPLACE TEMP {clean_kind} _clean AS SELECT _ord{extra_raw}, {select} FROM _stage")
+    for name in fill:
+        con.execute(
+            f"UPDATE _clean c SET r_{name} = d.v FROM (SELECT r_document, max(r_{name}) AS v FROM _clean "
+            f"WHERE r_{name} IS NOT NULL GROUP BY r_document) d "
+            f"WHERE c.r_{name} IS NULL AND c.r_document = d.r_document"
+        )
     numeric = [f"r_{n}" for n in raw if fields[n].type in ("money", "number") and n not in m.values]
     decimal = str(m.option("decimal") or parse.detect_decimal(con, "_clean", numeric, ""))
     timezone = str(m.option("timezone", "UTC"))
@@ -256,12 +258,17 @@ def _type_records(con, staged: StagedFile, m: Mapping, report: ImportReport) -> 
         if name not in raw:
             typed.append(f"NULL::{_sql_type(f)} AS v_{name}")
     reasons += _kind_rules(m.kind)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _typed0 AS SELECT *, {', '.join(typed)} FROM _clean")
+    # One materialised table: cleaned text, typed values, the reasons, and the record's key.
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _typed AS SELECT *, "
-        f"nullif(concat_ws('; ', {', '.join(reasons)}), '') AS _reason FROM _typed0"
+        f"CREATE OR REPLACE TEMP TABLE _typed AS SELECT *, {_key_sql(m, list(raw))} "
+        f"FROM (SELECT *, nullif(concat_ws('; ', {', '.join(reasons)}), '') AS _reason "
+        f"FROM (SELECT *, {', '.join(typed)} FROM _clean))"
     )
-    con.execute("DROP TABLE _typed0; DROP TABLE _clean")
+    con.execute(f"DROP {clean_kind} _clean")
+    if "external_id" in raw:
+        _reject_repeated_ids(con)
+    else:
+        _number_repeated_content(con)
     report.notes.append(f"decimal separator {decimal!r}; times without an offset read as {timezone}")
 
 
@@ -327,30 +334,48 @@ DERIVED = {
 }
 
 
-def _key_records(con, m: Mapping) -> None:
-    """Give every typed record ``_ext``, its key in the source system.
+def _key_sql(m: Mapping, fields: list[str]) -> str:
+    """SQL for the record's key in its source system.
 
-    A mapped ``external_id`` is used as it is, and a second record with the
-    same id in one file is rejected. Without one, the key is a hash of the
-    record's content plus its occurrence number, so identical lines stay
-    distinct facts within a file and the same file imported twice adds
-    nothing.
+    A mapped ``external_id`` is used as it is (``_ext``). Without one, the
+    key is a 128-bit hash of the record's content (``_hash``) plus its
+    occurrence number (``_occ``), so identical lines stay distinct facts
+    within a file while the same file imported twice adds nothing. The
+    window needs no order: identical records are interchangeable.
     """
-    cols = [c for c in _typed_columns(con) if c.startswith("r_")]
-    if "r_external_id" in cols:
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE _typed AS SELECT * REPLACE ("
-            "CASE WHEN _reason IS NULL AND _dup > 1 THEN 'record id ''' || r_external_id || "
-            "''' appears more than once in this file' ELSE _reason END AS _reason) FROM ("
-            "SELECT *, r_external_id AS _ext, "
-            "count(*) OVER (PARTITION BY r_external_id ORDER BY _ord ROWS UNBOUNDED PRECEDING) AS _dup FROM _typed)"
-        )
-        return
-    content = "concat_ws(chr(31), " + ", ".join(f"coalesce({c}, '')" for c in cols) + ")"
+    if "external_id" in fields:
+        return "r_external_id AS _ext"
+    content = "concat_ws(chr(31), " + ", ".join(f"coalesce(r_{f}, '')" for f in fields) + ")"
+    return f"md5_number({content}) AS _hash, 1 AS _occ"
+
+
+def _number_repeated_content(con) -> None:
+    """Occurrence numbers for records whose content repeats within the file.
+
+    Done on a narrow projection of just the repeated hashes: a window over
+    the whole wide record would cost more than the rest of the import.
+    """
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE _typed AS SELECT *, "
-        "_hash || ':' || row_number() OVER (PARTITION BY _hash ORDER BY _ord) AS _ext "
-        f"FROM (SELECT *, md5({content}) AS _hash FROM _typed)"
+        "CREATE OR REPLACE TEMP TABLE _repeats AS SELECT _ord, row_number() OVER (PARTITION BY _hash) AS n "
+        "FROM _typed WHERE _hash IN (SELECT _hash FROM _typed GROUP BY _hash HAVING count(*) > 1)"
+    )
+    if con.execute("SELECT count(*) FROM _repeats").fetchone()[0]:
+        con.execute("UPDATE _typed t SET _occ = r.n FROM _repeats r WHERE t._ord = r._ord")
+    con.execute("DROP TABLE _repeats")
+
+
+def _ext_sql(alias: str) -> str:
+    """The stored form of a content key: 32 hex digits and the occurrence number."""
+    return f"lower(lpad(hex({alias}._hash), 32, '0')) || ':' || {alias}._occ"
+
+
+def _reject_repeated_ids(con) -> None:
+    """A record id seen twice in one file: the first is kept, later ones are rejected."""
+    con.execute(
+        "UPDATE _typed t SET _reason = 'record id ''' || t._ext || ''' appears more than once in this file' "
+        "FROM (SELECT _ord, count(*) OVER (PARTITION BY _ext ORDER BY _ord ROWS UNBOUNDED PRECEDING) AS n "
+        "FROM _typed WHERE _ext IN (SELECT _ext FROM _typed GROUP BY _ext HAVING count(*) > 1)) d "
+        "WHERE t._ord = d._ord AND d.n > 1 AND t._reason IS NULL"
     )
 
 
@@ -389,18 +414,15 @@ def _store_facts(store: Store, m: Mapping, source: str, import_id: int, report: 
     con = store.raw
     table, id_col = TARGET_TABLE[m.kind]
     key_source = str(m.option("key_source", source))
-    _key_records(con, m)
+    ext = "" if "_ext" in _typed_columns(con) else f", {_ext_sql('v')} AS _ext"
+    amount = ", coalesce(v_revenue, v_quantity * v_unit_price) AS _amount" if m.kind == "transactions" else ""
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE _valid AS SELECT *, "
-        + ("coalesce(v_revenue, v_quantity * v_unit_price) AS _amount " if m.kind == "transactions" else "1 AS _one ")
-        + "FROM _typed WHERE _reason IS NULL"
-    )
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _new AS SELECT * FROM _valid v "
+        f"CREATE OR REPLACE TEMP TABLE _new AS SELECT * FROM (SELECT v.*{ext}{amount} "
+        "FROM _typed v WHERE v._reason IS NULL) v "
         f"ANTI JOIN (SELECT external_id FROM {table} WHERE source = ?) t ON v._ext = t.external_id",
         [source],
     )
-    valid = con.execute("SELECT count(*) FROM _valid").fetchone()[0]
+    valid = con.execute("SELECT count(*) FROM _typed WHERE _reason IS NULL").fetchone()[0]
     new = con.execute("SELECT count(*) FROM _new").fetchone()[0]
     report.already_present = valid - new
     report.accepted = new
@@ -413,7 +435,8 @@ def _store_facts(store: Store, m: Mapping, source: str, import_id: int, report: 
     select = []
     for col in columns:
         if col == id_col:
-            select.append(f"{base} + row_number() OVER (ORDER BY n._ord)")
+            # Ids follow the file's order; rejected records leave gaps, which is harmless.
+            select.append(f"{base} + 1 + n._ord")
         elif col == "source":
             select.append(q(source))
         elif col == "external_id":
@@ -433,7 +456,7 @@ def _store_facts(store: Store, m: Mapping, source: str, import_id: int, report: 
         "JOIN (SELECT source_key, party_id FROM identities WHERE source = ?) i ON n.v_customer_key = i.source_key",
         [key_source],
     )
-    con.execute("DROP TABLE _valid; DROP TABLE _new")
+    con.execute("DROP TABLE _new")
 
 
 def _store_parties(store: Store, m: Mapping, source: str, import_id: int, report: ImportReport) -> None:

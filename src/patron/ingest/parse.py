@@ -116,7 +116,7 @@ def detect_decimal(con, table: str, exprs: list[str], where: str) -> str:
         v = _strip_number(e)
         parts.append(f"SELECT count(*) FILTER (regexp_matches({v}, {comma_only})) AS c, "
                      f"count(*) FILTER (regexp_matches({v}, {point_only})) AS p "
-                     f"FROM (SELECT * FROM {table} {where} LIMIT 200000) WHERE {e} IS NOT NULL")
+                     f"FROM (SELECT * FROM {table} {where} LIMIT 20000) WHERE {e} IS NOT NULL")
     c, p = con.execute(f"SELECT sum(c), sum(p) FROM ({' UNION ALL '.join(parts)})").fetchone()
     c, p = int(c or 0), int(p or 0)
     if c and p:
