@@ -66,7 +66,7 @@ def person_details(rng: np.random.Generator, lo: int, hi: int) -> dict:
         "postcode": text.join(text.take([c[1] for c in text.CITIES], city), text.ints(rng.integers(0, 999, n), 3)),
         "city": text.take([c[0] for c in text.CITIES], city),
         "country": text.take(country, city),
-        "birth": pc.strftime(pa.array(birth_days.astype("datetime64[D]")), format=SHOP_DATE),
+        "birth": text.format_local(pa.array(birth_days * 86400, pa.timestamp("s", tz="UTC")), SHOP_DATE),
     }
 
 
