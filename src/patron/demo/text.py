@@ -185,6 +185,9 @@ def typo(text: pa.Array, rng: np.random.Generator) -> pa.Array:
     pos = 1 + np.floor(rng.random(n) * np.maximum(length - 2, 1)).astype(np.int64)
     pos = np.minimum(pos, np.maximum(length - 2, 0))
     kind = rng.integers(0, 3, n)
+    rows = np.arange(n)
+    same = matrix[rows, pos] == matrix[rows, np.minimum(pos + 1, width - 1)]
+    kind = np.where((kind == 0) & same, 1, kind)  # swapping two equal letters would change nothing
     cols = np.arange(width)[None, :]
     p = pos[:, None]
     swap = np.where(cols == p, p + 1, np.where(cols == p + 1, p, cols))
@@ -192,5 +195,4 @@ def typo(text: pa.Array, rng: np.random.Generator) -> pa.Array:
     double = np.where(cols > p, cols - 1, cols)
     index = np.where((kind == 0)[:, None], swap, np.where((kind == 1)[:, None], drop, double))
     out = np.take_along_axis(matrix, index, axis=1)
-    out[:, -1] = 0
     return pa.array(out.view(f"S{width}").ravel().astype(str), pa.string())
