@@ -14,7 +14,9 @@ per-customer log-likelihood with its gradient, and its predictions.
 
 from __future__ import annotations
 
+import os
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,6 +37,9 @@ __all__ = [
 #: Recency may exceed T by this fraction of T (or 0.01 time units, whichever
 #: is larger) before it is refused rather than clipped: rounding does that.
 RECENCY_SLACK = 0.01
+
+#: Fits on more distinct rows than this are split across threads.
+PARALLEL_BLOCK_ROWS = 50_000
 
 #: Log-parameters are kept inside these bounds so the optimiser never asks
 #: for exp(700).
@@ -169,6 +174,75 @@ def check_rfm(frequency, recency, T, weights=None, *, discrete: bool = False):
     return x, t_x, age, w
 
 
+def _column_codes(column: np.ndarray):
+    """Distinct values of a column and each row's index into them.
+
+    Whole numbers in a modest range (days, counts) are coded by offset, with
+    no sort; other values by rank among the distinct values.
+    """
+    low, high = float(column.min()), float(column.max())
+    if high - low < 2**24 and low == np.floor(low):
+        codes = (column - low).astype(np.int64)
+        if np.array_equal(codes, column - low):
+            return low + np.arange(int(high - low) + 1, dtype=float), codes
+    values = np.unique(column)
+    return values, np.searchsorted(values, column)
+
+
+def group_rows(columns, weights=None, *, inverse=False):
+    """Distinct rows of equal-length float columns and the weight of each.
+
+    Parameters
+    ----------
+    columns : sequence of ndarray
+    weights : ndarray, optional
+        Weight of each input row; defaults to one.
+    inverse : bool
+        Also return, for each input row, the index of its distinct row.
+
+    Returns
+    -------
+    distinct : list of ndarray
+    counts : ndarray
+    inverse : ndarray, only if asked for
+    """
+    columns = [np.asarray(c, dtype=float).reshape(-1) for c in columns]
+    n = columns[0].size
+    coded = [_column_codes(c) for c in columns]
+    sizes = [values.size for values, _ in coded]
+    if np.prod(np.array(sizes, dtype=float)) >= 2.0**62:  # cannot pack: sort rows
+        stacked = np.stack(columns)
+        order = np.lexsort(stacked[::-1])
+        start = np.r_[True, (np.diff(stacked[:, order], axis=1) != 0).any(axis=0)]
+        group = np.empty(n, dtype=np.int64)
+        group[order] = np.cumsum(start) - 1
+        counts = np.bincount(group, weights=weights, minlength=int(start.sum()))
+        distinct = [c[order][start] for c in columns]
+        return (distinct, counts, group) if inverse else (distinct, counts)
+    key = np.zeros(n, dtype=np.int64)
+    for size, (_, codes) in zip(sizes, coded):
+        key *= size
+        key += codes
+    space = int(np.prod(np.array(sizes, dtype=np.int64)))
+    if space <= 2 * n:  # small key space: count by direct addressing
+        occupancy = np.bincount(key, minlength=space)
+        keys = np.flatnonzero(occupancy)
+        if weights is None:
+            counts = occupancy[keys]
+        else:
+            counts = np.bincount(key, weights=weights, minlength=space)[keys]
+        group = (np.cumsum(occupancy > 0) - 1)[key] if inverse else None
+    else:
+        keys, group = np.unique(key, return_inverse=True)
+        counts = np.bincount(group, weights=weights, minlength=keys.size)
+    distinct = []
+    for size, (values, _) in zip(sizes[::-1], coded[::-1]):
+        keys, code = np.divmod(keys, size)
+        distinct.append(values[code])
+    distinct.reverse()
+    return (distinct, counts.astype(float), group) if inverse else (distinct, counts.astype(float))
+
+
 def compress(frequency, recency, T, weights=None):
     """Collapse customers with identical (frequency, recency, T) into one row.
 
@@ -189,34 +263,9 @@ def compress(frequency, recency, T, weights=None):
     >>> compress([0, 0, 2], [0.0, 0.0, 3.5], [10.0, 10.0, 10.0])[3]
     array([2., 1.])
     """
-    columns = [np.asarray(c, dtype=float).reshape(-1) for c in (frequency, recency, T)]
-    n = columns[0].size
-    w = np.ones(n) if weights is None else np.asarray(weights, dtype=float).reshape(-1)
-    # Code each column by its rank among its distinct values, pack the codes
-    # into one int64 key and count keys: three sorts of one column are much
-    # faster than one lexsort over three.
-    uniques, codes = [], []
-    for column in columns:
-        values = np.unique(column)
-        uniques.append(values)
-        codes.append(np.searchsorted(values, column))
-    sizes = [max(u.size, 1) for u in uniques]
-    if float(sizes[0]) * sizes[1] * sizes[2] >= 2.0**62:
-        order = np.lexsort(columns[::-1])
-        rows = np.stack([c[order] for c in columns])
-        start = np.r_[True, (np.diff(rows, axis=1) != 0).any(axis=0)]
-        groups = np.cumsum(start) - 1
-        return (*rows[:, start], np.bincount(groups, weights=w[order]))
-    key = (codes[0].astype(np.int64) * sizes[1] + codes[1]) * sizes[2] + codes[2]
-    if weights is None:
-        keys, counts = np.unique(key, return_counts=True)
-        counts = counts.astype(float)
-    else:
-        keys, inverse = np.unique(key, return_inverse=True)
-        counts = np.bincount(inverse, weights=w)
-    rest, c2 = np.divmod(keys, sizes[2])
-    c0, c1 = np.divmod(rest, sizes[1])
-    return uniques[0][c0], uniques[1][c1], uniques[2][c2], counts
+    w = None if weights is None else np.asarray(weights, dtype=float).reshape(-1)
+    (x, t_x, age), counts = group_rows([frequency, recency, T], w)
+    return x, t_x, age, counts
 
 
 # -- maximum likelihood -----------------------------------------------------
@@ -233,34 +282,45 @@ def _numerical_hessian(gradient, point: np.ndarray, step: float = 1e-4) -> np.nd
     return (hessian + hessian.T) / 2
 
 
-def maximise_log_likelihood(log_likelihood_terms, start, data, weights, max_iter=2000):
+def maximise_log_likelihood(log_likelihood_terms, start, chunks, max_iter=2000):
     """Fit parameters by maximum likelihood on weighted rows.
 
     Parameters
     ----------
     log_likelihood_terms : callable
         ``(params, data) -> (ll, grad)``: the log-likelihood of each row and
-        its gradient with respect to the (natural, positive) parameters,
-        shape ``(rows, k)``.
+        its gradient with respect to the (natural, positive) parameters, as
+        a sequence of k per-row arrays.
     start : array_like
         Positive starting parameters.
-    data : object
-        Passed through to ``log_likelihood_terms``.
-    weights : ndarray
-        How many customers each row stands for.
+    chunks : list of (data, weights)
+        Row blocks: ``data`` is passed to ``log_likelihood_terms`` and
+        ``weights`` says how many customers each row stands for. Blocks are
+        evaluated on parallel threads (NumPy and SciPy release the GIL).
 
     Returns
     -------
     params, standard_errors, log_likelihood, convergence
     """
-    total = float(weights.sum())
+    total = float(sum(weights.sum() for _, weights in chunks))
+    with ThreadPoolExecutor(max_workers=len(chunks)) as pool:
+        return _maximise(log_likelihood_terms, start, chunks, total, pool, max_iter)
+
+
+def _maximise(log_likelihood_terms, start, chunks, total, pool, max_iter):
+    def chunk_sums(params, data, weights):
+        with np.errstate(all="ignore"):
+            ll, grad = log_likelihood_terms(params, data)
+            return weights @ ll, np.array([weights @ g for g in grad])
 
     def value_and_gradient(log_params):
         params = np.exp(log_params)
-        with np.errstate(all="ignore"):
-            ll, grad = log_likelihood_terms(params, data)
-            value = -(weights @ ll) / total
-            gradient = -(weights @ grad) * params / total
+        if len(chunks) == 1:
+            parts = [chunk_sums(params, *chunks[0])]
+        else:
+            parts = list(pool.map(lambda chunk: chunk_sums(params, *chunk), chunks))
+        value = -sum(ll for ll, _ in parts) / total
+        gradient = -sum(g for _, g in parts) * params / total
         if not np.isfinite(value) or not np.all(np.isfinite(gradient)):
             return np.inf, np.zeros_like(log_params)
         return value, gradient
@@ -281,11 +341,14 @@ def maximise_log_likelihood(log_likelihood_terms, start, data, weights, max_iter
 
     # L-BFGS-B stops on a relative change in the objective; a few Newton
     # steps on the (small) parameter vector take the optimum to the precision
-    # the standard errors and cross-checks need.
-    newton_steps = 0
+    # the standard errors and cross-checks need. The Hessian is computed once
+    # here: near the optimum it barely changes, and each costs 2k gradients.
     hessian = _numerical_hessian(gradient_only, point)
-    for _ in range(10):
+    evaluations += 2 * point.size
+    newton_steps = 0
+    for _ in range(8):
         gradient = gradient_only(point)
+        evaluations += 1
         if np.max(np.abs(gradient)) < 1e-11:
             break
         try:
@@ -294,7 +357,7 @@ def maximise_log_likelihood(log_likelihood_terms, start, data, weights, max_iter
         except np.linalg.LinAlgError:
             break
         scale, improved = 1.0, False
-        while scale > 1e-6:
+        while scale > 1e-3:
             candidate = np.clip(point - scale * step, *LOG_PARAM_BOUNDS)
             candidate_value = value_and_gradient(candidate)[0]
             evaluations += 1
@@ -305,7 +368,6 @@ def maximise_log_likelihood(log_likelihood_terms, start, data, weights, max_iter
         if not improved:
             break
         newton_steps += 1
-        hessian = _numerical_hessian(gradient_only, point)
 
     gradient_norm = float(np.max(np.abs(gradient_only(point))))
     params = np.exp(point)
@@ -371,15 +433,25 @@ class FittedModel:
             )
         return tuple(float(params[name]) for name in self.param_names)
 
-    def _store_fit(self, start, data, weights) -> None:
+    def _store_fit(self, start, weights, **columns) -> None:
+        # Large fits are split into row blocks evaluated on parallel threads.
+        blocks = max(1, min(os.cpu_count() or 1, weights.size // PARALLEL_BLOCK_ROWS, 8))
+        bounds = np.linspace(0, weights.size, blocks + 1).astype(int)
+        chunks = [
+            (self._fit_data(**{k: v[lo:hi] for k, v in columns.items()}), weights[lo:hi])
+            for lo, hi in zip(bounds[:-1], bounds[1:])
+        ]
         params, errors, log_likelihood, convergence = maximise_log_likelihood(
-            self._log_likelihood_terms, start, data, weights
+            self._log_likelihood_terms, start, chunks
         )
         self.params_ = dict(zip(self.param_names, map(float, params)))
         self.standard_errors_ = dict(zip(self.param_names, map(float, errors)))
         self.log_likelihood_ = float(log_likelihood)
         self.convergence_ = convergence
         self.n_customers_ = float(weights.sum())
+
+    def _fit_data(self, **columns):
+        return Histories(**columns)
 
     def _log_likelihood_terms(self, params, data):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -390,6 +462,31 @@ class FittedModel:
             return f"{type(self).__name__}()"
         shown = ", ".join(f"{name}={value:.4g}" for name, value in params.items())
         return f"{type(self).__name__}({shown})"
+
+
+class Histories:
+    """Compressed histories plus the distinct values of each column.
+
+    Many terms of a likelihood depend on one column only (``gammaln(r + x)``,
+    ``log(alpha + T)``); :meth:`per` computes such a term once per distinct
+    value and spreads it over the rows, which is most of the speed of a fit.
+    """
+
+    def __init__(self, **columns: np.ndarray):
+        self.columns = columns
+        self._levels = {}
+        for name, col in columns.items():
+            setattr(self, name, col)
+            unique, inverse = np.unique(col, return_inverse=True)
+            if unique.size <= col.size // 4:  # else indexing costs more than it saves
+                self._levels[name] = unique, inverse
+
+    def per(self, name: str, function):
+        """``function(column)``, evaluated on distinct values only when that pays."""
+        if name not in self._levels:
+            return function(self.columns[name])
+        unique, inverse = self._levels[name]
+        return function(unique)[inverse]
 
 
 def _broadcast(*arrays):
@@ -434,11 +531,11 @@ class TransactionModel(FittedModel):
                 f"All {w.sum():g} customers bought only once, so there is nothing to "
                 "learn about repeat purchasing; fit on a longer window or more customers."
             )
-        self._store_fit(self._initial_params(x, t_x, age, w), self._fit_data(x, t_x, age), w)
+        self._store_fit(self._initial_params(x, t_x, age, w), w, x=x, t_x=t_x, T=age)
         return self
 
     def _fit_data(self, x, t_x, T):
-        return x, t_x, T
+        return Histories(x=x, t_x=t_x, T=T)
 
     def _initial_params(self, x, t_x, T, w):  # pragma: no cover - abstract
         raise NotImplementedError

@@ -35,29 +35,35 @@ class BetaGeo(TransactionModel):
 
     def _log_likelihood_terms(self, params, data):
         r, alpha, a, b = params
-        x, t_x, T = data
-        repeat = x > 0
-        # log of the two terms of the likelihood bracket (FHL 2005, eq. 6)
-        stays = -(r + x) * np.log(alpha + T)
-        leaves = np.where(
-            repeat,
-            np.log(a) - np.log(np.where(repeat, b + x - 1, 1.0)) - (r + x) * np.log(alpha + t_x),
-            -np.inf,
-        )
+        x = data.x
+        log_age = data.per("T", lambda T: np.log(alpha + T))
+        log_recency = data.per("t_x", lambda t: np.log(alpha + t))
+        # The likelihood bracket (FHL 2005, eq. 6) is "still alive" plus,
+        # for repeat buyers, "left right after the last purchase".
+        stays = -(r + x) * log_age
+        leaves = data.per(
+            "x", lambda u: np.where(u > 0, np.log(a) - np.log(np.maximum(b + u - 1, b)), -np.inf)
+        ) - (r + x) * log_recency
         bracket = np.logaddexp(stays, leaves)
         w_leaves = np.exp(leaves - bracket)
         w_stays = 1.0 - w_leaves
-        ll = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + betaln(a, b + x) - betaln(a, b) + bracket
-        d_ab = digamma(a + b) - digamma(a + b + x)
-        grad = np.column_stack(
-            [
-                digamma(r + x) - digamma(r) + np.log(alpha)
-                - w_stays * np.log(alpha + T) - w_leaves * np.log(alpha + t_x),
-                r / alpha - (r + x) * (w_stays / (alpha + T) + w_leaves / (alpha + t_x)),
-                d_ab + w_leaves / a,
-                d_ab + digamma(b + x) - digamma(b)
-                - w_leaves / np.where(repeat, b + x - 1, 1.0),
-            ]
+        per_x = data.per(
+            "x",
+            lambda u: gammaln(r + u) - gammaln(r) + betaln(a, b + u) - betaln(a, b),
+        )
+        ll = per_x + r * np.log(alpha) + bracket
+        d_ab = data.per("x", lambda u: digamma(a + b) - digamma(a + b + u))
+        grad = (
+            data.per("x", lambda u: digamma(r + u) - digamma(r)) + np.log(alpha)
+            - log_age + w_leaves * (log_age - log_recency),
+            r / alpha - (r + x) * (
+                w_stays * data.per("T", lambda T: 1 / (alpha + T))
+                + w_leaves * data.per("t_x", lambda t: 1 / (alpha + t))
+            ),
+            d_ab + w_leaves / a,
+            d_ab
+            + data.per("x", lambda u: digamma(b + u) - digamma(b))
+            - w_leaves * data.per("x", lambda u: np.where(u > 0, 1 / np.maximum(b + u - 1, b), 0.0)),
         )
         return ll, grad
 

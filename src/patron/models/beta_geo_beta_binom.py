@@ -62,7 +62,7 @@ class BetaGeoBetaBinom(TransactionModel):
 
     def _log_likelihood_terms(self, params, data):
         alpha, beta, gamma, delta = params
-        x, t_x, n = data
+        x, t_x, n = data.x, data.t_x, data.T
         terms, gap = _log_terms(params, x, t_x, n)
         ll = logsumexp(terms, axis=1)
         share = np.exp(terms - ll[:, None])
@@ -79,17 +79,15 @@ class BetaGeoBetaBinom(TransactionModel):
              digamma(delta + trials[:, 1:]) - digamma(gamma + delta + 1 + trials[:, 1:])]
         )
         valid = share > 0
-        grad = np.column_stack(
-            [
-                np.where(valid, share * d, 0.0).sum(axis=1)
-                for d in (d_alpha, d_beta, d_gamma, d_delta)
-            ]
-        )
-        grad -= [
+        prior = (
             digamma(alpha) - digamma(alpha + beta),
             digamma(beta) - digamma(alpha + beta),
             digamma(gamma) - digamma(gamma + delta),
             digamma(delta) - digamma(gamma + delta),
+        )
+        grad = [
+            np.where(valid, share * d, 0.0).sum(axis=1) - constant
+            for d, constant in zip((d_alpha, d_beta, d_gamma, d_delta), prior)
         ]
         return ll, grad
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from patron.models.base import TransactionModel
+from patron.models.base import TransactionModel, group_rows
 from patron.models.gamma_gamma import GammaGamma
 
 
@@ -55,15 +55,19 @@ def customer_lifetime_value(
         Value per customer, in the currency of ``mean_spend``.
     """
     spend = spend_model.conditional_expected_average_spend(x, mean_spend)
+    x, t_x, T = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (x, t_x, T)))
+    # The discounted purchase count depends on the history only: compute it
+    # once per distinct (x, t_x, T), then spread it over the customers.
+    (x_u, t_x_u, T_u), _, history = group_rows([x, t_x, T], inverse=True)
     previous = 0.0
-    value = 0.0
+    discounted_purchases = 0.0
     for period in range(1, int(horizon) + 1):
         time = period * time_unit_per_period
         cumulative = transaction_model.conditional_expected_number_of_purchases_up_to_time(
-            time, x, t_x, T
+            time, x_u, t_x_u, T_u
         )
-        value = value + spend * (cumulative - previous) / (1 + discount_rate) ** (
-            time / time_unit_per_period
-        )
+        discount = (1 + discount_rate) ** (time / time_unit_per_period)
+        discounted_purchases = discounted_purchases + (cumulative - previous) / discount
         previous = cumulative
-    return margin * np.asarray(value, dtype=float)
+    per_customer = discounted_purchases[history].reshape(x.shape)
+    return margin * spend * per_customer

@@ -81,7 +81,7 @@ class GammaGamma(FittedModel):
                 "two repeat customers with different mean spend."
             )
         mean = (w @ m) / w.sum()
-        self._store_fit(np.array([1.0, 2.0, mean]), (x, m), w)
+        self._store_fit(np.array([1.0, 2.0, mean]), w, x=x, m=m)
         if self.params_["q"] <= 1:
             import warnings
 
@@ -95,18 +95,20 @@ class GammaGamma(FittedModel):
 
     def _log_likelihood_terms(self, params, data):
         p, q, gamma = params
-        x, m = data
+        x, m = data.x, data.m
         shape = p * x + q
+        log_total = np.log(m * x)
+        log_scaled = np.log(gamma + m * x)
         ll = (
-            gammaln(shape) - gammaln(p * x) - gammaln(q) + q * np.log(gamma)
-            + (p * x - 1) * np.log(m) + p * x * np.log(x) - shape * np.log(gamma + m * x)
+            data.per("x", lambda u: gammaln(p * u + q) - gammaln(p * u))
+            - gammaln(q) + q * np.log(gamma)
+            + (p * x - 1) * np.log(m) + p * x * np.log(x) - shape * log_scaled
         )
-        grad = np.column_stack(
-            [
-                x * (digamma(shape) - digamma(p * x) + np.log(m * x) - np.log(gamma + m * x)),
-                digamma(shape) - digamma(q) + np.log(gamma) - np.log(gamma + m * x),
-                q / gamma - shape / (gamma + m * x),
-            ]
+        digamma_shape = data.per("x", lambda u: digamma(p * u + q))
+        grad = (
+            x * (digamma_shape - data.per("x", lambda u: digamma(p * u)) + log_total - log_scaled),
+            digamma_shape - digamma(q) + np.log(gamma) - log_scaled,
+            q / gamma - shape / (gamma + m * x),
         )
         return ll, grad
 

@@ -27,22 +27,30 @@ class ModifiedBetaGeo(TransactionModel):
 
     def _log_likelihood_terms(self, params, data):
         r, alpha, a, b = params
-        x, t_x, T = data
-        stays = -(r + x) * np.log(alpha + T)
-        leaves = np.log(a) - np.log(b + x) - (r + x) * np.log(alpha + t_x)
+        x = data.x
+        log_age = data.per("T", lambda T: np.log(alpha + T))
+        log_recency = data.per("t_x", lambda t: np.log(alpha + t))
+        stays = -(r + x) * log_age
+        leaves = data.per("x", lambda u: np.log(a) - np.log(b + u)) - (r + x) * log_recency
         bracket = np.logaddexp(stays, leaves)
         w_leaves = np.exp(leaves - bracket)
         w_stays = 1.0 - w_leaves
-        ll = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + betaln(a, b + x + 1) - betaln(a, b) + bracket
-        d_ab = digamma(a + b) - digamma(a + b + x + 1)
-        grad = np.column_stack(
-            [
-                digamma(r + x) - digamma(r) + np.log(alpha)
-                - w_stays * np.log(alpha + T) - w_leaves * np.log(alpha + t_x),
-                r / alpha - (r + x) * (w_stays / (alpha + T) + w_leaves / (alpha + t_x)),
-                d_ab + w_leaves / a,
-                d_ab + digamma(b + x + 1) - digamma(b) - w_leaves / (b + x),
-            ]
+        per_x = data.per(
+            "x", lambda u: gammaln(r + u) - gammaln(r) + betaln(a, b + u + 1) - betaln(a, b)
+        )
+        ll = per_x + r * np.log(alpha) + bracket
+        d_ab = data.per("x", lambda u: digamma(a + b) - digamma(a + b + u + 1))
+        grad = (
+            data.per("x", lambda u: digamma(r + u) - digamma(r)) + np.log(alpha)
+            - log_age + w_leaves * (log_age - log_recency),
+            r / alpha - (r + x) * (
+                w_stays * data.per("T", lambda T: 1 / (alpha + T))
+                + w_leaves * data.per("t_x", lambda t: 1 / (alpha + t))
+            ),
+            d_ab + w_leaves / a,
+            d_ab
+            + data.per("x", lambda u: digamma(b + u + 1) - digamma(b))
+            - w_leaves * data.per("x", lambda u: 1 / (b + u)),
         )
         return ll, grad
 

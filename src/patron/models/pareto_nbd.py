@@ -33,7 +33,7 @@ def _log_tail(p, q, alpha, beta, t):
     return -c * np.log(base) + np.log(hyp2f1(c, second, c + 1, z)) - np.log(c)
 
 
-def _log_window(p, q, alpha, beta, x, t_x, T, pairs):
+def _log_window(p, q, alpha, beta, pairs):
     """log of the same integral over (t_x, T), per row.
 
     ``pairs`` holds the distinct (x, t) of the rows' t_x and T and indices
@@ -76,24 +76,29 @@ class ParetoNBD(TransactionModel):
         index = np.empty(times.size, dtype=np.int64)
         index[order] = np.cumsum(start) - 1
         pairs = (counts[order][start], times[order][start], index[: x.size], index[x.size :])
-        return x, t_x, T, pairs
+        data = super()._fit_data(x, t_x, T)
+        data.pairs = pairs
+        return data
 
     def _log_likelihood_terms(self, params, data):
         r, alpha, s, beta = params
-        x, t_x, T, pairs = data
+        x, pairs = data.x, data.pairs
+        log_alpha_age = data.per("T", lambda T: np.log(alpha + T))
+        log_beta_age = data.per("T", lambda T: np.log(beta + T))
 
         def window(r_, s_, extra_p=0.0, extra_q=0.0):
-            return _log_window(
-                lambda px: r_ + px + extra_p, s_ + 1 + extra_q, alpha, beta, x, t_x, T, pairs
-            )
+            return _log_window(lambda px: r_ + px + extra_p, s_ + 1 + extra_q, alpha, beta, pairs)
 
         log_window = window(r, s)
-        alive = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
+        alive = -(r + x) * log_alpha_age - s * log_beta_age
         gone = np.log(s) + log_window
         bracket = np.logaddexp(alive, gone)
         w_alive = np.exp(alive - bracket)
         w_gone = 1.0 - w_alive
-        ll = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta) + bracket
+        ll = (
+            data.per("x", lambda u: gammaln(r + u) - gammaln(r))
+            + r * np.log(alpha) + s * np.log(beta) + bracket
+        )
 
         h_r, h_s = _STEP * r, _STEP * s
         d_window_r = (window(r + h_r, s) - window(r - h_r, s)) / (2 * h_r)
@@ -104,14 +109,14 @@ class ParetoNBD(TransactionModel):
         d_window_r, d_window_s, ratio_alpha, ratio_beta = (
             np.where(some_window, v, 0.0) for v in (d_window_r, d_window_s, ratio_alpha, ratio_beta)
         )
-        grad = np.column_stack(
-            [
-                digamma(r + x) - digamma(r) + np.log(alpha)
-                - w_alive * np.log(alpha + T) + w_gone * d_window_r,
-                r / alpha - w_alive * (r + x) / (alpha + T) - w_gone * (r + x) * ratio_alpha,
-                np.log(beta) - w_alive * np.log(beta + T) + w_gone * (1 / s + d_window_s),
-                s / beta - w_alive * s / (beta + T) - w_gone * (s + 1) * ratio_beta,
-            ]
+        grad = (
+            data.per("x", lambda u: digamma(r + u) - digamma(r)) + np.log(alpha)
+            - w_alive * log_alpha_age + w_gone * d_window_r,
+            r / alpha - (r + x) * (
+                w_alive * data.per("T", lambda T: 1 / (alpha + T)) + w_gone * ratio_alpha
+            ),
+            np.log(beta) - w_alive * log_beta_age + w_gone * (1 / s + d_window_s),
+            s / beta - w_alive * data.per("T", lambda T: s / (beta + T)) - w_gone * (s + 1) * ratio_beta,
         )
         return ll, grad
 
