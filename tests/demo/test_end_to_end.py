@@ -1,0 +1,93 @@
+"""The demo company imported into a real DuckDB store, twice, and through the CLI."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from patron.demo import import_demo
+from patron.store import Store
+
+
+@pytest.fixture(scope="module")
+def imported(demo, tmp_path_factory):
+    store = Store(tmp_path_factory.mktemp("store") / "demo.duckdb")
+    first = import_demo(store, demo.out)
+    counts = store.counts()
+    second = import_demo(store, demo.out)
+    yield store, first, second, counts
+    store.close()
+
+
+def test_every_file_imports_except_the_planted_rows(imported, demo, truth):
+    _, first, _, _ = imported
+    planted = pd.DataFrame(truth["defects"]).groupby("file").size()
+    rows = {f.name: n for f, _, n in demo.files}
+    for report in first:
+        assert report.rows_read == rows[report.file_name]
+        assert report.rejected == planted.get(report.file_name, 0), (report.file_name, report.reasons)
+        assert report.accepted == report.rows_read - report.rejected
+        assert report.already_present == 0
+
+
+def test_every_planted_row_is_in_quarantine_with_a_reason(imported, truth):
+    store, *_ = imported
+    quarantine = store.query("SELECT file_name, line, reason FROM quarantine")
+    found = {(f, line): reason for f, line, reason in quarantine}
+    assert len(quarantine) == len(truth["defects"])
+    column_words = {"missing_customer_key": "missing customer_key", "unparseable_date": "is not a date",
+                    "text_in_amount": "is not an amount", "unknown_choice": "is not one of"}
+    for d in truth["defects"]:
+        reason = found.get((d["file"], d["line"]))
+        assert reason, d
+        assert column_words[d["defect"]] in reason, (d, reason)
+
+
+def test_a_second_run_changes_nothing(imported):
+    store, _, second, counts = imported
+    assert all(r.accepted == 0 and r.new_parties == 0 for r in second)
+    after = store.counts()
+    # Each import is logged, so only the imports table grows.
+    assert {k: v for k, v in after.items() if k != "imports"} == {k: v for k, v in counts.items() if k != "imports"}
+    assert after["imports"] == 2 * counts["imports"]
+
+
+def test_store_matches_the_truth(imported, demo, truth_customers, identities):
+    store, *_ = imported
+    assert store.integrity_problems() == []
+    shop_keys = identities[identities.source == "webshop"]
+    # Every webshop key, first or second registration, and every CRM key became one party.
+    n_keys = store.scalar("SELECT count(*) FROM identities WHERE source = 'webshop'")
+    assert n_keys == len(shop_keys)
+    assert store.scalar("SELECT count(*) FROM identities WHERE source = 'crm'") == (identities.source == "crm").sum()
+    assert store.scalar("SELECT count(*) FROM parties WHERE kind = 'organisation'") == 2 * demo.facts[
+        "business_accounts"]
+    contacts_linked = store.scalar("SELECT count(*) FROM parties WHERE organisation_id IS NOT NULL")
+    assert contacts_linked == demo.facts["business_contacts"]
+    referred = store.scalar("SELECT count(*) FROM parties WHERE referred_by IS NOT NULL")
+    assert referred >= 0.95 * demo.facts["referred_customers"]
+    orders = store.scalar("SELECT count(DISTINCT document) FROM transactions WHERE source = 'webshop' "
+                          "AND kind = 'order'")
+    assert 0.99 * truth_customers.orders.sum() <= orders <= truth_customers.orders.sum()
+
+
+def test_cli_runs_the_demo_twice_without_changing_counts(tmp_path):
+    from patron.cli.app import _register, app
+
+    _register()  # what ``patron`` does at start: every command group adds itself to the app
+
+    runner = CliRunner()
+    args = ["demo", "--customers", "150", "--seed", "2", "--out", str(tmp_path / "data"),
+            "--store", str(tmp_path / "s.duckdb"), "--no-serve"]
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0, first.output
+    assert "duplicate registrations" in first.output
+    with Store(tmp_path / "s.duckdb") as s:
+        before = s.counts()
+    second = runner.invoke(app, args)
+    assert second.exit_code == 0, second.output
+    with Store(tmp_path / "s.duckdb") as s:
+        after = s.counts()
+    before.pop("imports"), after.pop("imports")
+    assert before == after
