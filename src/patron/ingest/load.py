@@ -179,14 +179,23 @@ def import_file(
             [import_id, m.kind, source_name, path.name, sha, staged.format, preset, report.mapping,
              report.rows_read, report.accepted, report.rejected, report.already_present, report.new_parties],
         )
-        for table in ("_stage", "_typed", "_lines", "_split"):
-            con.execute(f"DROP TABLE IF EXISTS {table}")
+        _drop_temporaries(con, ("_stage", "_lines", "_stage_rows", "_typed", "_lines_rows", "_split"))
     counted = report.accepted + report.rejected + report.already_present
     if counted != report.rows_read:  # pragma: no cover - a bug, never a user error
         raise PatronError(f"Internal error: {report.rows_read} records read but {counted} accounted for.")
     report.seconds = time.perf_counter() - started
     report_progress("done", 1.0)
     return report
+
+
+def _drop_temporaries(con, names: tuple[str, ...]) -> None:
+    for name in names:
+        kinds = con.execute(
+            "SELECT 'VIEW' FROM duckdb_views() WHERE view_name = ? AND temporary "
+            "UNION ALL SELECT 'TABLE' FROM duckdb_tables() WHERE table_name = ? AND temporary", [name, name]
+        ).fetchall()
+        for (kind,) in kinds:
+            con.execute(f"DROP {kind} IF EXISTS {name}")
 
 
 # -- typing ------------------------------------------------------------------
@@ -259,9 +268,12 @@ def _type_records(con, staged: StagedFile, m: Mapping, report: ImportReport) -> 
             typed.append(f"NULL::{_sql_type(f)} AS v_{name}")
     reasons += _kind_rules(m.kind)
     # One materialised table: cleaned text, typed values, the reasons, and the record's key.
+    # Only what later steps read is kept: the typed values, reasons and keys, not the text.
+    keep = ", ".join([f"v_{name}" for name in fields] + ["_reason"])
+    key_columns = "_ext" if "external_id" in raw else "_hash, _occ"
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _typed AS SELECT *, {_key_sql(m, list(raw))} "
-        f"FROM (SELECT *, nullif(concat_ws('; ', {', '.join(reasons)}), '') AS _reason "
+        f"CREATE OR REPLACE TEMP TABLE _typed AS SELECT _ord{extra_raw}, {keep}, {key_columns} "
+        f"FROM (SELECT *, nullif(concat_ws('; ', {', '.join(reasons)}), '') AS _reason, {_key_sql(m, list(raw))} "
         f"FROM (SELECT *, {', '.join(typed)} FROM _clean))"
     )
     con.execute(f"DROP {clean_kind} _clean")
@@ -338,7 +350,7 @@ def _key_sql(m: Mapping, fields: list[str]) -> str:
     """SQL for the record's key in its source system.
 
     A mapped ``external_id`` is used as it is (``_ext``). Without one, the
-    key is a 128-bit hash of the record's content (``_hash``) plus its
+    key is the MD5 (128-bit) hash of the record's content (``_hash``) plus its
     occurrence number (``_occ``), so identical lines stay distinct facts
     within a file while the same file imported twice adds nothing. The
     window needs no order: identical records are interchangeable.
@@ -346,7 +358,7 @@ def _key_sql(m: Mapping, fields: list[str]) -> str:
     if "external_id" in fields:
         return "r_external_id AS _ext"
     content = "concat_ws(chr(31), " + ", ".join(f"coalesce(r_{f}, '')" for f in fields) + ")"
-    return f"md5_number({content}) AS _hash, 1 AS _occ"
+    return f"md5({content}) AS _hash, 1 AS _occ"
 
 
 def _number_repeated_content(con) -> None:
@@ -366,7 +378,7 @@ def _number_repeated_content(con) -> None:
 
 def _ext_sql(alias: str) -> str:
     """The stored form of a content key: 32 hex digits and the occurrence number."""
-    return f"lower(lpad(hex({alias}._hash), 32, '0')) || ':' || {alias}._occ"
+    return f"{alias}._hash || ':' || {alias}._occ"
 
 
 def _reject_repeated_ids(con) -> None:
@@ -416,18 +428,10 @@ def _store_facts(store: Store, m: Mapping, source: str, import_id: int, report: 
     key_source = str(m.option("key_source", source))
     ext = "" if "_ext" in _typed_columns(con) else f", {_ext_sql('v')} AS _ext"
     amount = ", coalesce(v_revenue, v_quantity * v_unit_price) AS _amount" if m.kind == "transactions" else ""
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _new AS SELECT * FROM (SELECT v.*{ext}{amount} "
-        "FROM _typed v WHERE v._reason IS NULL) v "
-        f"ANTI JOIN (SELECT external_id FROM {table} WHERE source = ?) t ON v._ext = t.external_id",
-        [source],
-    )
     valid = con.execute("SELECT count(*) FROM _typed WHERE _reason IS NULL").fetchone()[0]
-    new = con.execute("SELECT count(*) FROM _new").fetchone()[0]
-    report.already_present = valid - new
-    report.accepted = new
+    # Every key of a record already stored has its identity already, so new parties come from valid keys.
     report.new_parties = _new_parties_for_keys(
-        store, key_source, import_id, "SELECT DISTINCT v_customer_key AS key FROM _new")
+        store, key_source, import_id, "SELECT DISTINCT v_customer_key AS key FROM _typed WHERE _reason IS NULL")
     columns = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
     available = set(_typed_columns(con))
     derived = DERIVED.get(m.kind, {})
@@ -451,12 +455,15 @@ def _store_facts(store: Store, m: Mapping, source: str, import_id: int, report: 
             select.append(f"n.v_{col}")
         else:
             select.append("NULL")
-    con.execute(
-        f"INSERT INTO {table} SELECT {', '.join(select)} FROM _new n "
+    inserted = con.execute(
+        f"INSERT INTO {table} SELECT {', '.join(select)} FROM ("
+        f"SELECT v.*{ext}{amount} FROM _typed v WHERE v._reason IS NULL) n "
+        f"ANTI JOIN (SELECT external_id FROM {table} WHERE source = ?) t ON n._ext = t.external_id "
         "JOIN (SELECT source_key, party_id FROM identities WHERE source = ?) i ON n.v_customer_key = i.source_key",
-        [key_source],
-    )
-    con.execute("DROP TABLE _new")
+        [source, key_source],
+    ).fetchone()[0]
+    report.accepted = inserted
+    report.already_present = valid - inserted
 
 
 def _store_parties(store: Store, m: Mapping, source: str, import_id: int, report: ImportReport) -> None:

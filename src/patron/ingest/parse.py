@@ -79,9 +79,10 @@ def ident(name: str) -> str:
 
 
 def cleaned(expr: str) -> str:
-    """Trimmed text, empty and common null markers as NULL."""
-    return (f"CASE WHEN lower(trim({expr})) IN ('', 'null', 'none', 'nan', 'n/a', 'na', '-') "
-            f"THEN NULL ELSE trim({expr}) END")
+    """Trimmed text, with empty values and common null markers as NULL."""
+    # The length test keeps lower() off the long values that cannot be a marker.
+    return (f"CASE WHEN length(trim({expr})) = 0 OR (length({expr}) <= 6 AND lower(trim({expr})) IN "
+            f"('null', 'none', 'nan', 'n/a', 'na', '-')) THEN NULL ELSE trim({expr}) END")
 
 
 # -- numbers -----------------------------------------------------------------

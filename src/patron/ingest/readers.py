@@ -102,11 +102,11 @@ def _stage_csv(con, path: Path, mapping: Mapping) -> StagedFile:
     )
     con.execute("DROP TABLE IF EXISTS _rejects; DROP TABLE IF EXISTS _reject_scans")
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _stage AS "
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _stage_rows AS "
                     f"SELECT * FROM read_csv({_sql_str(str(path))}, {options})")
     except duckdb.Error as exc:
         raise ImportRejected(f"{path.name}: the file cannot be read as CSV ({_first_sentence(exc)}).") from exc
-    _number_rows(con, "_stage")
+    _number_rows(con, "_stage_rows", "_stage")
     staged = StagedFile(path, "csv", columns, delimiter=delimiter, quote=quote, header=header)
     rejects = con.execute(
         # DuckDB logs one reject per missing column; one record is one row here.
@@ -199,14 +199,15 @@ def csv_lines_of_ordinals(staged: StagedFile, ordinals: list[int]) -> dict[int, 
     return out
 
 
-def _number_rows(con, table: str, first: str = "*") -> None:
-    """Add ``_ord``: the record's position in the file, from 0.
+def _number_rows(con, table: str, view: str, first: str = "*") -> None:
+    """A view of ``table`` with ``_ord``: the record's position in the file, from 0.
 
     A table keeps the reader's order in its ``rowid``; inside a transaction
-    DuckDB numbers new rows from a large offset, hence the rebase.
+    DuckDB numbers new rows from a large offset, hence the rebase. A view,
+    not a copy: copying every record once more would cost as much as reading.
     """
     low = con.execute(f"SELECT coalesce(min(rowid), 0) FROM {table}").fetchone()[0]
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT rowid - {low} AS _ord, {first} FROM {table}")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT rowid - {low} AS _ord, {first} FROM {table}")
 
 
 def _stage_parquet(con, path: Path, mapping: Mapping) -> StagedFile:
@@ -230,14 +231,14 @@ def _read_lines(con, path: Path, table: str) -> None:
     con.execute("DROP TABLE IF EXISTS _rejects; DROP TABLE IF EXISTS _reject_scans")
     try:
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT line AS _raw FROM read_csv("
+            f"CREATE OR REPLACE TEMP TABLE {table}_rows AS SELECT line AS _raw FROM read_csv("
             f"{_sql_str(str(path))}, columns={{'line': 'VARCHAR'}}, header=false, delim='\\0', quote='', "
             f"escape='', auto_detect=false, store_rejects=true, rejects_table='_rejects', "
             f"rejects_scan='_reject_scans', max_line_size=1048576)"
         )
     except duckdb.Error as exc:
         raise ImportRejected(f"{path.name}: the file cannot be read as text ({_first_sentence(exc)}).") from exc
-    _number_rows(con, table, "_raw")
+    _number_rows(con, f"{table}_rows", table, "_raw")
 
 
 def _line_rejects(con, path: Path) -> list[tuple[int, str, str]]:
