@@ -121,3 +121,16 @@ def test_size_is_checked(tmp_path):
 
     with pytest.raises(PatronError, match="between"):
         generate_demo(tmp_path, 50)
+
+
+def test_truth_written_in_slices_is_the_same(tmp_path, monkeypatch):
+    import pyarrow.parquet as pq
+
+    from patron.demo import truth
+
+    whole = generate_demo(tmp_path / "whole", 1000, seed=8)
+    monkeypatch.setattr(truth, "TRUTH_SLICE", 300)
+    sliced = generate_demo(tmp_path / "sliced", 1000, seed=8)
+    a = pq.read_table(whole.out / "truth_customers.parquet")
+    b = pq.read_table(sliced.out / "truth_customers.parquet")
+    assert a.equals(b)

@@ -140,3 +140,24 @@ def test_sizes_scale(tmp_path, demo):
     for name in ("webshop_customers.csv", "webshop_order_lines.csv", "survey_consents.jsonl"):
         assert 0.6 * factor < rows_big[name] / rows_small[name] < 1.6 * factor, name
     assert small.facts["business_accounts"] == 5
+
+
+def test_chunks_join_up(tmp_path, monkeypatch):
+    """Large companies are simulated in chunks of customers: ids stay unique and counts add up."""
+    from patron.demo import company
+
+    monkeypatch.setattr(company, "CHUNK", 400)
+    result = generate_demo(tmp_path, 1000, seed=4)
+    tc = pq.read_table(tmp_path / "truth_customers.parquet").to_pandas()
+    lines = read_text_csv(tmp_path / "webshop_order_lines.csv", ";")
+    assert lines["Line ID"].is_unique
+    assert len(lines) == tc.order_lines.sum() + tc.refund_lines.sum()
+    assert lines[lines.Type == "order"]["Order No"].nunique() == tc.orders.sum()
+    for name, id_col in (("callcentre_contacts.csv", "contact_id"), ("callcentre_complaints.csv", "ticket_id")):
+        assert read_text_csv(tmp_path / name)[id_col].is_unique, name
+    for name, id_col in (("survey_responses.jsonl", "response_id"), ("survey_consents.jsonl", "event_id")):
+        ids = pd.read_json(tmp_path / name, lines=True)[id_col]
+        assert ids.is_unique, name
+    customers = read_text_csv(tmp_path / "webshop_customers.csv", ";")
+    assert customers["Customer No"].dropna().is_unique
+    assert result.facts["customers"] == 1000

@@ -37,6 +37,8 @@ from patron.demo.params import CHANNELS, END, SERVQUAL_GAPS, START, DemoParamete
 
 #: Dropout times further out than this are stored as weeks only (a timestamp would overflow).
 FAR_FUTURE_W = 52.0 * 150
+#: Rows of truth_customers built at a time: bounded memory at ten million customers.
+TRUTH_SLICE = 1_000_000
 
 
 class TruthKeeper:
@@ -76,9 +78,12 @@ class TruthKeeper:
         self.consent_withdrawn[consents["person"][consents["record"] == 2]] = True
         self.order_lines_total += len(lines.order)
 
-    def customers_table(self) -> pa.Table:
-        pop, params = self.pop, self.params
-        n = pop.size
+    def customers_table(self, lo: int = 0, hi: int | None = None) -> pa.Table:
+        """Rows ``lo..hi`` of ``truth_customers.parquet``."""
+        pop = _Slice(self.pop, lo, hi)
+        keeper = _Slice(self, lo, hi)
+        params = self.params
+        n = len(pop.lam)
         start_s = int(START.timestamp())
         near = pop.dropout_w < FAR_FUTURE_W
         dropout = exports.text.timestamps(np.where(near, pop.dropout_w, 0.0), start_s)
@@ -86,7 +91,7 @@ class TruthKeeper:
         ref = pop.referred_by
         acquired = exports.text.timestamps(pop.acquired_w, start_s)
         return pa.table({
-            "person_id": pa.array(np.arange(n)),
+            "person_id": pa.array(np.arange(lo, lo + n)),
             "customer_no": exports.text.ints(pop.customer_no),
             "duplicate_no": exports._nullable(exports.text.ints(np.maximum(pop.duplicate_no, 0)), dup),
             "duplicate_typo": exports.text.take(("none", "name", "email", "name_and_email"),
@@ -108,16 +113,16 @@ class TruthKeeper:
             "t_x": pa.array(pop.t_x),
             "T": pa.array(pop.end_w - pop.acquired_w),
             "orders": pa.array(1 + pop.x),
-            "order_lines": pa.array(self.lines),
-            "refund_lines": pa.array(self.refunds),
-            "order_value": pa.array(self.order_value_cents / 100.0),
-            "net_revenue": pa.array(self.revenue_cents / 100.0),
-            "complaints": pa.array(self.complaints),
-            "complained_about_final_order": pa.array(self.final_complaint),
-            "nps_answers": pa.array(self.nps_answers),
-            "nps_mean": pa.array(np.where(self.nps_answers > 0, self.nps_sum / np.maximum(self.nps_answers, 1), 0.0),
-                                 mask=self.nps_answers == 0),
-            "email_consent_withdrawn": pa.array(self.consent_withdrawn),
+            "order_lines": pa.array(keeper.lines),
+            "refund_lines": pa.array(keeper.refunds),
+            "order_value": pa.array(keeper.order_value_cents / 100.0),
+            "net_revenue": pa.array(keeper.revenue_cents / 100.0),
+            "complaints": pa.array(keeper.complaints),
+            "complained_about_final_order": pa.array(keeper.final_complaint),
+            "nps_answers": pa.array(keeper.nps_answers),
+            "nps_mean": pa.array(np.where(keeper.nps_answers > 0, keeper.nps_sum / np.maximum(keeper.nps_answers, 1), 0.0),
+                                 mask=keeper.nps_answers == 0),
+            "email_consent_withdrawn": pa.array(keeper.consent_withdrawn),
         })
 
     def identities_table(self, accounts) -> pa.Table:
@@ -144,8 +149,12 @@ class TruthKeeper:
 
     def finish(self, accounts, result, seed: int, catalogue: Catalogue) -> dict:
         pop, params = self.pop, self.params
-        customers = self.customers_table()
-        pq.write_table(customers, self.out / "truth_customers.parquet")
+        step = TRUTH_SLICE
+        first = self.customers_table(0, min(step, pop.size))
+        with pq.ParquetWriter(self.out / "truth_customers.parquet", first.schema) as writer:
+            writer.write_table(first)
+            for lo in range(step, pop.size, step):
+                writer.write_table(self.customers_table(lo, min(lo + step, pop.size)))
         pq.write_table(self.identities_table(accounts), self.out / "truth_identities.parquet")
         churned = ~pop.alive_at_end
         facts = {
@@ -205,6 +214,17 @@ class TruthKeeper:
         }
         (self.out / "truth.json").write_text(json.dumps(doc, indent=1, default=_json_default), encoding="utf-8")
         return facts
+
+
+class _Slice:
+    """Attribute access to rows ``lo..hi`` of every array of an object (e.g. a population)."""
+
+    def __init__(self, source, lo: int, hi: int | None) -> None:
+        self._source, self._lo, self._hi = source, lo, hi
+
+    def __getattr__(self, name: str):
+        value = getattr(self._source, name)
+        return value[self._lo:self._hi] if isinstance(value, np.ndarray) else value
 
 
 def _json_default(value):
