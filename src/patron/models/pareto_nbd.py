@@ -81,6 +81,10 @@ class ParetoNBD(TransactionModel):
         return data
 
     def _log_likelihood_terms(self, params, data):
+        with np.errstate(divide="ignore", invalid="ignore"):  # log(0) where t_x == T
+            return self._terms(params, data)
+
+    def _terms(self, params, data):
         r, alpha, s, beta = params
         x, pairs = data.x, data.pairs
         log_alpha_age = data.per("T", lambda T: np.log(alpha + T))
