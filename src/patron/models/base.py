@@ -128,11 +128,6 @@ def check_rfm(frequency, recency, T, weights=None, *, discrete: bool = False):
         for name, col in (("recency", t_x), ("n_periods", age)):
             if (col != np.round(col)).any():
                 raise InvalidInputError(f"{name} must count whole periods.")
-        if (x > t_x).any():
-            raise InvalidInputError(
-                f"{_plural(int((x > t_x).sum()), 'customer')} made more purchases than "
-                "the period of their last purchase allows (frequency > recency)."
-            )
     over = t_x - age
     slack = np.maximum(RECENCY_SLACK * age, 0.01) if not discrete else 0.0
     refused = over > slack
@@ -163,8 +158,11 @@ def check_rfm(frequency, recency, T, weights=None, *, discrete: bool = False):
             f"{_plural(int(phantom.sum()), 'customer')} have no repeat purchase but a "
             "recency above 0; recency must be 0 for one-time buyers."
         )
-    if discrete and (x > age).any():
-        raise InvalidInputError("frequency cannot exceed n_periods.")
+    if discrete and (x > t_x).any():
+        raise InvalidInputError(
+            f"{_plural(int((x > t_x).sum()), 'customer')} made more purchases than "
+            "the period of their last purchase allows (frequency > recency)."
+        )
     if weights is None:
         w = np.ones_like(x)
     else:
