@@ -161,3 +161,13 @@ def test_chunks_join_up(tmp_path, monkeypatch):
     customers = read_text_csv(tmp_path / "webshop_customers.csv", ";")
     assert customers["Customer No"].dropna().is_unique
     assert result.facts["customers"] == 1000
+
+
+def test_readable_typos_are_recorded(demo, truth):
+    typos = pd.DataFrame(truth["typos"])
+    assert len(typos) > 0
+    customers = read_text_csv(demo.out / "webshop_customers.csv", ";").dropna(subset=["Customer No"])
+    city = customers.set_index("Customer No").City
+    present = typos[typos.customer_no.isin(city.index)]
+    assert (city.loc[present.customer_no].to_numpy() == present.written.to_numpy()).all()
+    assert (present.written != present.original).all()

@@ -64,7 +64,8 @@ class DemoResult:
     customers: int
     seed: int
     files: list[tuple[ExportFile, Path, int]] = field(default_factory=list)
-    defects: list[dict] = field(default_factory=list)
+    defects: list[dict] = field(default_factory=list)  # rows the importer must reject
+    typos: list[dict] = field(default_factory=list)  # wrong but readable values
     facts: dict = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -114,6 +115,7 @@ def generate_demo(out: str | Path, customers: int = 5000, seed: int = 1, *,
     first_order = order_offsets(pop)
     sinks = {f.name: Sink(out / f.name, f.fmt, f.delimiter) for f in EXPORTS}
     keeper = truth.TruthKeeper(out, pop, params)
+    result = DemoResult(out=out, customers=customers, seed=seed)
 
     chunks = list(range(0, customers, CHUNK))
     for c, lo in enumerate(chunks):
@@ -130,7 +132,8 @@ def generate_demo(out: str | Path, customers: int = 5000, seed: int = 1, *,
         servqual = service.simulate_servqual(rng, pop, lo, hi, params)
         consents = service.simulate_consents(rng, pop, lo, hi, params)
         tables = {
-            "webshop_customers.csv": exports.webshop_customers(rng, pop, lo, hi, people),
+            "webshop_customers.csv": exports.webshop_customers(
+                rng, pop, lo, hi, people, city_typos=_city_typos(hi - lo) if c == 0 else 0, typos=result.typos),
             "webshop_order_lines.csv": exports.webshop_order_lines(rng, orders, lines, catalogue, people, lo),
             "callcentre_contacts.csv": exports.callcentre_contacts(contacts, orders),
             "callcentre_complaints.csv": exports.callcentre_complaints(complaints, orders),
@@ -160,7 +163,6 @@ def generate_demo(out: str | Path, customers: int = 5000, seed: int = 1, *,
         sinks[name].write(table)
 
     report("ground truth", total_steps - 1, total_steps)
-    result = DemoResult(out=out, customers=customers, seed=seed)
     for f in EXPORTS:
         sinks[f.name].close()
         (out / f.mapping_name).write_text(f.mapping, encoding="utf-8")
@@ -170,6 +172,10 @@ def generate_demo(out: str | Path, customers: int = 5000, seed: int = 1, *,
     result.seconds = time.perf_counter() - started
     report("done", total_steps, total_steps)
     return result
+
+
+def _city_typos(rows: int) -> int:
+    return int(np.clip(round(rows * 0.005), 1, 200))
 
 
 def _spoil(table, sink: Sink, rng: np.random.Generator):

@@ -70,12 +70,27 @@ def person_details(rng: np.random.Generator, lo: int, hi: int) -> dict:
     }
 
 
-def webshop_customers(rng: np.random.Generator, pop: Population, lo: int, hi: int, people: dict) -> pa.Table:
-    """First registrations of persons ``lo..hi``, then their second registrations (with typos)."""
+def webshop_customers(rng: np.random.Generator, pop: Population, lo: int, hi: int, people: dict,
+                      city_typos: int = 0, typos: list | None = None) -> pa.Table:
+    """First registrations of persons ``lo..hi``, then their second registrations (with typos).
+
+    ``city_typos`` first registrations get a mistyped city, each recorded on ``typos``.
+    """
     n = hi - lo
     email = text.join(people["email_local"], "@", text.take(text.EMAIL_DOMAINS, people["domain"]))
     ref = pop.referred_by[lo:hi]
     referrer_no = pop.customer_no[np.maximum(ref, 0)]
+    city = people["city"]
+    if city_typos:
+        # A few customers typed their city wrongly; the truth lists them.
+        picked = np.sort(rng.choice(n, size=min(city_typos, n), replace=False))
+        wrong = text.typo(pc.take(city, pa.array(picked)), rng)
+        mask = np.zeros(n, dtype=bool)
+        mask[picked] = True
+        typos.extend({"file": "webshop_customers.csv", "column": "City", "customer_no": str(k), "original": o,
+                      "written": w} for k, o, w in zip(pop.customer_no[lo:hi][picked].tolist(),
+                                                       pc.take(city, pa.array(picked)).to_pylist(), wrong.to_pylist()))
+        city = pc.replace_with_mask(city, pa.array(mask), wrong)
     first = {
         "Customer No": text.ints(pop.customer_no[lo:hi]),
         "Customer Type": pa.array(np.full(n, "person")),
@@ -84,7 +99,7 @@ def webshop_customers(rng: np.random.Generator, pop: Population, lo: int, hi: in
         "Phone": people["phone"],
         "Street": people["street"],
         "Postcode": people["postcode"],
-        "City": people["city"],
+        "City": city,
         "Country": people["country"],
         "Date of Birth": people["birth"],
         "Registered": text.format_local(_ts(pop.acquired_w[lo:hi]), SHOP_DATE, BERLIN),

@@ -7,7 +7,7 @@ Files
     gaps, how churn is tied to the service record, planted association
     rules), the files with their row counts, every deliberate defect (file,
     row, line, column, value written, original value, record id, customer
-    key) and headline facts.
+    key), the readable typos planted outside duplicates, and headline facts.
 ``truth_customers.parquet``
     One row per true B2C person: keys, acquisition, the drawn ``lam``, ``p``,
     ``nu``, true mean spend, true dropout time and ``alive_at_end``, the
@@ -174,6 +174,7 @@ class TruthKeeper:
             "churners_with_final_complaint_share": round(float(self.final_complaint[churned].mean()), 4)
             if churned.any() else 0.0,
             "defects_planted": len(result.defects),
+            "typos_planted": len(result.typos) + int((pop.duplicate_typo > 0).sum()),
         }
         doc = {
             "company": COMPANY,
@@ -210,6 +211,7 @@ class TruthKeeper:
             "files": [{"name": f.name, "system": f.system, "kind": f.kind, "format": f.fmt, "rows": rows,
                        "mapping": f.mapping_name} for f, _, rows in result.files],
             "defects": result.defects,
+            "typos": result.typos,
             "facts": facts,
         }
         (self.out / "truth.json").write_text(json.dumps(doc, indent=1, default=_json_default), encoding="utf-8")
