@@ -49,6 +49,7 @@ def _register() -> None:
     # Imported for their side effect of adding commands to ``app``.
     from patron.cli import store_cmds  # noqa: F401
     from patron.cli import import_cmd  # noqa: F401
+    from patron.cli import analyze_cmd  # noqa: F401
 
     try:
         from patron.cli import demo_cmd  # noqa: F401

@@ -295,7 +295,7 @@ def _column_of(m: Mapping, name: str) -> str | None:
 def _check_timezone(con, timezone: str) -> None:
     if timezone.upper() == "UTC":
         return
-    if not con.execute("SELECT count(*) FROM pg_timezone_names() WHERE name = ?", [timezone]).fetchone()[0]:
+    if not con.execute("SELECT count(*) FROM pg_timezone_names() WHERE name = ?", [timezone]).fetchall()[0][0]:
         raise PatronError(f"Unknown time zone '{timezone}' in the mapping; use a name such as 'Europe/London'.")
 
 
@@ -371,7 +371,7 @@ def _number_repeated_content(con) -> None:
         "CREATE OR REPLACE TEMP TABLE _repeats AS SELECT _ord, row_number() OVER (PARTITION BY _hash) AS n "
         "FROM _typed WHERE _hash IN (SELECT _hash FROM _typed GROUP BY _hash HAVING count(*) > 1)"
     )
-    if con.execute("SELECT count(*) FROM _repeats").fetchone()[0]:
+    if con.execute("SELECT count(*) FROM _repeats").fetchall()[0][0]:
         con.execute("UPDATE _typed t SET _occ = r.n FROM _repeats r WHERE t._ord = r._ord")
     con.execute("DROP TABLE _repeats")
 
@@ -410,7 +410,7 @@ def _new_parties_for_keys(store: Store, key_source: str, import_id: int, keys_sq
         "ANTI JOIN (SELECT source_key FROM identities WHERE source = ?) i ON k.key = i.source_key",
         [key_source],
     )
-    n = con.execute("SELECT count(*) FROM _new_keys").fetchone()[0]
+    n = con.execute("SELECT count(*) FROM _new_keys").fetchall()[0][0]
     if n:
         con.execute(
             "INSERT INTO parties (party_id, kind, category, created_at, import_id) "
@@ -428,7 +428,7 @@ def _store_facts(store: Store, m: Mapping, source: str, import_id: int, report: 
     key_source = str(m.option("key_source", source))
     ext = "" if "_ext" in _typed_columns(con) else f", {_ext_sql('v')} AS _ext"
     amount = ", coalesce(v_revenue, v_quantity * v_unit_price) AS _amount" if m.kind == "transactions" else ""
-    valid = con.execute("SELECT count(*) FROM _typed WHERE _reason IS NULL").fetchone()[0]
+    valid = con.execute("SELECT count(*) FROM _typed WHERE _reason IS NULL").fetchall()[0][0]
     # Every key of a record already stored has its identity already, so new parties come from valid keys.
     report.new_parties = _new_parties_for_keys(
         store, key_source, import_id, "SELECT DISTINCT v_customer_key AS key FROM _typed WHERE _reason IS NULL")
@@ -461,7 +461,7 @@ def _store_facts(store: Store, m: Mapping, source: str, import_id: int, report: 
         f"ANTI JOIN (SELECT external_id FROM {table} WHERE source = ?) t ON n._ext = t.external_id "
         "JOIN (SELECT source_key, party_id FROM identities WHERE source = ?) i ON n.v_customer_key = i.source_key",
         [source, key_source],
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     report.accepted = inserted
     report.already_present = valid - inserted
 
@@ -478,11 +478,11 @@ def _store_parties(store: Store, m: Mapping, source: str, import_id: int, report
         "ROWS UNBOUNDED PRECEDING) AS _dup FROM _typed)"
     )
     con.execute("CREATE OR REPLACE TEMP TABLE _valid AS SELECT * FROM _typed WHERE _reason IS NULL")
-    valid = con.execute("SELECT count(*) FROM _valid").fetchone()[0]
+    valid = con.execute("SELECT count(*) FROM _valid").fetchall()[0][0]
     known = con.execute(
         "SELECT count(*) FROM _valid v JOIN identities i ON i.source = ? AND i.source_key = v.v_customer_key",
         [source],
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     # Attributes of known parties: a non-empty new value replaces the stored one.
     differs = " OR ".join(f"(v.v_{a} IS NOT NULL AND v.v_{a} IS DISTINCT FROM p.{a})" for a in PARTY_ATTRIBUTES)
     con.execute(
@@ -491,7 +491,7 @@ def _store_parties(store: Store, m: Mapping, source: str, import_id: int, report
         f"JOIN parties p ON p.party_id = i.party_id WHERE {differs}",
         [source],
     )
-    report.updated = con.execute("SELECT count(*) FROM _changed").fetchone()[0]
+    report.updated = con.execute("SELECT count(*) FROM _changed").fetchall()[0][0]
     if report.updated:
         sets = ", ".join(f"{a} = coalesce(c.v_{a}, p.{a})" for a in PARTY_ATTRIBUTES)
         con.execute(f"UPDATE parties p SET {sets} FROM _changed c WHERE p.party_id = c.party_id")
@@ -539,7 +539,7 @@ def _store_quarantine(store: Store, staged: StagedFile, import_id: int, sha: str
     rows = [(import_id, staged.path.name, line, None, raw, reason) for line, raw, reason in staged.unreadable]
     if rows:
         con.executemany("INSERT INTO _q VALUES (?, ?, ?, ?, ?, ?)", rows)
-    bad = con.execute("SELECT count(*) FROM _typed WHERE _reason IS NOT NULL").fetchone()[0]
+    bad = con.execute("SELECT count(*) FROM _typed WHERE _reason IS NOT NULL").fetchall()[0][0]
     if bad:
         if staged.format == "csv":
             ordinals = [r[0] for r in con.execute("SELECT _ord FROM _typed WHERE _reason IS NOT NULL").fetchall()]

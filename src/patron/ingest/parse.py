@@ -118,7 +118,7 @@ def detect_decimal(con, table: str, exprs: list[str], where: str) -> str:
         parts.append(f"SELECT count(*) FILTER (regexp_matches({v}, {comma_only})) AS c, "
                      f"count(*) FILTER (regexp_matches({v}, {point_only})) AS p "
                      f"FROM (SELECT * FROM {table} {where} LIMIT 20000) WHERE {e} IS NOT NULL")
-    c, p = con.execute(f"SELECT sum(c), sum(p) FROM ({' UNION ALL '.join(parts)})").fetchone()
+    c, p = con.execute(f"SELECT sum(c), sum(p) FROM ({' UNION ALL '.join(parts)})").fetchall()[0]
     c, p = int(c or 0), int(p or 0)
     if c and p:
         raise ImportRejected(
@@ -162,7 +162,7 @@ def timestamp_sql(expr: str, layout: str | list[str], timezone: str, as_date: bo
 def detect_layout(con, table: str, expr: str, column: str, file_name: str) -> str:
     """The layout of a timestamp column, from a sample of its values."""
     sample = f"(SELECT {expr} AS v FROM {table} WHERE {expr} IS NOT NULL LIMIT 5000)"
-    total = con.execute(f"SELECT count(*) FROM {sample}").fetchone()[0]
+    total = con.execute(f"SELECT count(*) FROM {sample}").fetchall()[0][0]
     if total == 0:
         return ISO
     candidates = [ISO, *DATE_LAYOUTS]
@@ -173,10 +173,10 @@ def detect_layout(con, table: str, expr: str, column: str, file_name: str) -> st
             if c == ISO else f"count(*) FILTER (TRY_STRPTIME(v, {q(c)}) IS NOT NULL)"
             for c in candidates
         ) + f" FROM {sample}"
-    ).fetchone()
+    ).fetchall()[0]
     best = max(counts)
     if best == 0:
-        example = con.execute(f"SELECT v FROM {sample} LIMIT 1").fetchone()[0]
+        example = con.execute(f"SELECT v FROM {sample} LIMIT 1").fetchall()[0][0]
         raise ImportRejected(
             f"{file_name}: cannot tell how dates are written in column '{column}' (e.g. {example!r}). "
             "Give date_format in the mapping's [options], e.g. date_format = \"%d/%m/%Y %H:%M\"."
@@ -193,7 +193,7 @@ def detect_layout(con, table: str, expr: str, column: str, file_name: str) -> st
             f"SELECT count(*) FILTER (TRY_STRPTIME(v, {q(dd)}) IS NOT NULL), "
             f"count(*) FILTER (TRY_STRPTIME(v, {q(mm)}) IS NOT NULL) "
             f"FROM (SELECT {expr} AS v FROM {table} WHERE {expr} IS NOT NULL)"
-        ).fetchone()
+        ).fetchall()[0]
         if ok_dd == ok_mm:
             raise ImportRejected(
                 f"{file_name}: dates in column '{column}' could be day-first or month-first "

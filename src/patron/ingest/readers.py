@@ -117,7 +117,7 @@ def _stage_csv(con, path: Path, mapping: Mapping) -> StagedFile:
     lines = lines_at_byte_positions(path, positions)
     for (pos, raw, etype, message, column), line in zip(rejects, lines, strict=True):
         staged.unreadable.append((line, raw, _reject_reason(etype, message, column, len(columns))))
-    staged.rows_read = con.execute("SELECT count(*) FROM _stage").fetchone()[0] + len(rejects)
+    staged.rows_read = con.execute("SELECT count(*) FROM _stage").fetchall()[0][0] + len(rejects)
     return staged
 
 
@@ -206,7 +206,7 @@ def _number_rows(con, table: str, view: str, first: str = "*") -> None:
     DuckDB numbers new rows from a large offset, hence the rebase. A view,
     not a copy: copying every record once more would cost as much as reading.
     """
-    low = con.execute(f"SELECT coalesce(min(rowid), 0) FROM {table}").fetchone()[0]
+    low = con.execute(f"SELECT coalesce(min(rowid), 0) FROM {table}").fetchall()[0][0]
     con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT rowid - {low} AS _ord, {first} FROM {table}")
 
 
@@ -221,7 +221,7 @@ def _stage_parquet(con, path: Path, mapping: Mapping) -> StagedFile:
         f"CREATE OR REPLACE TEMP TABLE _stage AS SELECT file_row_number AS _ord, {select} "
         f"FROM read_parquet({_sql_str(str(path))}, file_row_number=true)"
     )
-    n = con.execute("SELECT count(*) FROM _stage").fetchone()[0]
+    n = con.execute("SELECT count(*) FROM _stage").fetchall()[0][0]
     return StagedFile(path, "parquet", columns, rows_read=n)
 
 
@@ -275,7 +275,7 @@ def _stage_jsonl(con, path: Path, mapping: Mapping) -> StagedFile:
         f"CREATE OR REPLACE TEMP TABLE _stage AS SELECT _ord, _raw{', ' + select if select else ''} FROM _lines "
         "WHERE _raw IS NOT NULL AND trim(_raw) <> '' AND json_valid(_raw) AND json_type(_raw) = 'OBJECT'"
     )
-    n = con.execute("SELECT count(*) FROM _stage").fetchone()[0]
+    n = con.execute("SELECT count(*) FROM _stage").fetchall()[0][0]
     return StagedFile(path, "jsonl", keys, rows_read=n + len(unreadable), unreadable=unreadable)
 
 
@@ -309,5 +309,5 @@ def _stage_whitespace(con, path: Path, mapping: Mapping) -> StagedFile:
     select = ", ".join(f"_parts[{i + 1}] AS {_ident(c)}" for i, c in enumerate(columns))
     con.execute(f"CREATE OR REPLACE TEMP TABLE _stage AS SELECT _ord, _raw, {select} FROM _split "
                 f"WHERE len(_parts) = {n}")
-    rows = con.execute("SELECT count(*) FROM _stage").fetchone()[0]
+    rows = con.execute("SELECT count(*) FROM _stage").fetchall()[0][0]
     return StagedFile(path, "whitespace", columns, rows_read=rows + len(unreadable), unreadable=unreadable)

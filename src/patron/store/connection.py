@@ -85,10 +85,10 @@ class Store:
     def schema_version(self) -> int:
         exists = self.raw.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         if not exists:
             return 0
-        return self.raw.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0]
+        return self.raw.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchall()[0][0]
 
     def migrate(self) -> list[int]:
         """Apply the migrations this store has not seen, each in its own transaction."""
@@ -138,15 +138,15 @@ class Store:
         return self.raw.execute(sql, params or []).fetchall()
 
     def scalar(self, sql: str, params: list[Any] | None = None) -> Any:
-        return self.raw.execute(sql, params or []).fetchone()[0]
+        return self.raw.execute(sql, params or []).fetchall()[0][0]
 
     def count(self, table: str) -> int:
         return self.scalar(f'SELECT count(*) FROM "{table}"')
 
     def counts(self) -> dict[str, int]:
         """Row counts of every store table, for summaries and idempotence checks."""
-        names = ["parties", "identities", *[t for t in UNIQUE_KEYS if t not in ("parties", "identities")],
-                 "imports", "quarantine"]
+        names = ["parties", "identities", *[t for t in UNIQUE_KEYS if t not in ("parties", "identities", "scores")],
+                 "imports", "quarantine", "runs", "scores"]
         return {name: self.count(name) for name in names}
 
     def next_id(self, table: str, column: str) -> int:

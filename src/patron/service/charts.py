@@ -1,0 +1,127 @@
+"""Charts of a value run, as Vega-Lite specs (Altair), saved offline.
+
+Every function returns an ``altair.Chart`` built from the store; ``save``
+writes it as SVG or as a self-contained HTML file (the Vega libraries are
+inlined by vl-convert: nothing is loaded from a CDN).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import altair as alt
+import pandas as pd
+
+from patron.analytics.ladder import RUNGS
+from patron.store import Store
+
+WIDTH, HEIGHT = 520, 300
+TRIAGE_COLOURS = alt.Scale(domain=["best", "average", "worst", "unrated"],
+                           range=["#2e7d32", "#f9a825", "#c62828", "#9e9e9e"])
+
+
+def clv_distribution(store: Store, run_id: int, bins: int = 40) -> alt.Chart:
+    """Histogram of CLV, binned in the engine; the top 1% is gathered in the last bin."""
+    data = store.raw.execute(
+        f"WITH cap AS (SELECT greatest(quantile_cont(clv, 0.99), 1e-9) AS top FROM scores "
+        f"WHERE run_id = ? AND clv IS NOT NULL) "
+        f"SELECT least(floor(clv / (top / {bins})), {bins - 1}) * top / {bins} AS clv_from, "
+        f"(least(floor(clv / (top / {bins})), {bins - 1}) + 1) * top / {bins} AS clv_to, count(*) AS customers "
+        f"FROM scores, cap WHERE run_id = ? AND clv IS NOT NULL GROUP BY ALL ORDER BY 1",
+        [run_id, run_id]).df()
+    return (alt.Chart(data, title="Customer lifetime value (the top 1% in the last bar)")
+            .mark_bar(color="#1565c0")
+            .encode(alt.X("clv_from:Q", title="CLV"), alt.X2("clv_to:Q"),
+                    alt.Y("customers:Q", title="customers", scale=alt.Scale(type="symlog")),
+                    tooltip=[alt.Tooltip("clv_from:Q", format=",.0f"), alt.Tooltip("clv_to:Q", format=",.0f"),
+                             "customers"])
+            .properties(width=WIDTH, height=HEIGHT))
+
+
+def p_alive_matrix(store: Store, run_id: int) -> alt.Chart:
+    data = store.raw.execute(
+        "SELECT least(frequency, 30) AS frequency, least(recency, 150)::INTEGER // 5 * 5 AS recency, "
+        "avg(p_alive) AS p_alive, count(*) AS customers FROM scores "
+        "WHERE run_id = ? AND p_alive IS NOT NULL GROUP BY ALL", [run_id]).df()
+    return (alt.Chart(data, title="Probability alive by frequency and recency")
+            .mark_rect()
+            .encode(alt.X("recency:O", title="recency (periods, binned by 5)"),
+                    alt.Y("frequency:O", sort="descending", title="repeat purchases"),
+                    alt.Color("p_alive:Q", scale=alt.Scale(scheme="redyellowgreen", domain=[0, 1]),
+                              title="P(alive)"),
+                    tooltip=["frequency", "recency", alt.Tooltip("p_alive:Q", format=".2f"), "customers"])
+            .properties(width=WIDTH, height=HEIGHT))
+
+
+def ladder_funnel(store: Store, run_id: int) -> alt.Chart:
+    counts = dict(store.query("SELECT rung, count(*) FROM scores WHERE run_id = ? GROUP BY rung", [run_id]))
+    data = pd.DataFrame({"rung": list(RUNGS), "parties": [counts.get(r, 0) for r in RUNGS],
+                         "level": range(1, len(RUNGS) + 1)})
+    return (alt.Chart(data, title="Ladder of loyalty")
+            .mark_bar(color="#6a1b9a")
+            .encode(alt.Y("rung:N", sort=alt.EncodingSortField("level", order="descending"), title=None),
+                    alt.X("parties:Q", title="parties"), tooltip=["rung", "parties"])
+            .properties(width=WIDTH, height=HEIGHT))
+
+
+def ladder_migration_chart(migration: pd.DataFrame) -> alt.Chart:
+    """A from-rung × to-rung heat map of a ``ladder_migration`` result."""
+    order = ["new", *RUNGS]
+    return (alt.Chart(migration, title="Ladder migration")
+            .mark_rect()
+            .encode(alt.X("to_rung:N", sort=order, title="to"), alt.Y("from_rung:N", sort=order, title="from"),
+                    alt.Color("parties:Q", scale=alt.Scale(type="symlog", scheme="blues")),
+                    tooltip=["from_rung", "to_rung", "parties"])
+            .properties(width=WIDTH, height=HEIGHT))
+
+
+def triage_chart(store: Store, run_id: int) -> alt.Chart:
+    data = store.raw.execute(
+        "SELECT value_tier, quality_tier, triage, count(*) AS parties, sum(clv) AS clv FROM scores "
+        "WHERE run_id = ? AND triage <> 'unrated' GROUP BY ALL", [run_id]).df()
+    tiers = ["low", "mid", "high"]
+    base = alt.Chart(data, title="Triage: value × relationship quality").encode(
+        alt.X("quality_tier:N", sort=tiers, title="relationship quality (health)"),
+        alt.Y("value_tier:N", sort=list(reversed(tiers)), title="value (CLV)"))
+    cells = base.mark_rect(stroke="white").encode(alt.Color("triage:N", scale=TRIAGE_COLOURS),
+                                                  tooltip=["triage", "parties", alt.Tooltip("clv:Q", format=",.0f")])
+    labels = base.mark_text(fontSize=14).encode(text="parties:Q")
+    return (cells + labels).properties(width=360, height=260)
+
+
+def holdout_chart(rows: list[dict]) -> alt.Chart:
+    data = pd.DataFrame(rows).melt(id_vars=["frequency_cal"], value_vars=["predicted", "actual"],
+                                   var_name="series", value_name="purchases")
+    return (alt.Chart(data, title="Calibration / holdout: repeat purchases in the holdout")
+            .mark_line(point=True)
+            .encode(alt.X("frequency_cal:O", title="repeat purchases in calibration"),
+                    alt.Y("purchases:Q", title="mean purchases per customer in holdout"),
+                    alt.Color("series:N"), tooltip=["frequency_cal", "series",
+                                                    alt.Tooltip("purchases:Q", format=".2f")])
+            .properties(width=WIDTH, height=HEIGHT))
+
+
+def save(chart: alt.Chart, path: str | Path) -> Path:
+    """Write ``chart`` as ``.svg`` or self-contained ``.html`` (by the file's suffix)."""
+    import vl_convert as vlc
+
+    path = Path(path)
+    spec = chart.to_json()
+    if path.suffix == ".svg":
+        path.write_text(vlc.vegalite_to_svg(spec), encoding="utf-8")
+    else:
+        path.write_text(vlc.vegalite_to_html(spec, bundle=True), encoding="utf-8")
+    return path
+
+
+def run_charts(store: Store, run_id: int, folder: str | Path, fmt: str = "svg") -> list[Path]:
+    """All charts of a run, written to ``folder``."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    charts = {
+        "clv_distribution": clv_distribution(store, run_id),
+        "p_alive_matrix": p_alive_matrix(store, run_id),
+        "ladder_funnel": ladder_funnel(store, run_id),
+        "triage_matrix": triage_chart(store, run_id),
+    }
+    return [save(chart, folder / f"{name}.{fmt}") for name, chart in charts.items()]
