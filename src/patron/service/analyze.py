@@ -99,11 +99,11 @@ def _as_of(store: Store, settings: AnalysisSettings, transactions) -> dt.datetim
             return dt.datetime.fromisoformat(str(settings.as_of))
         except ValueError:
             raise PatronError(f"--as-of '{settings.as_of}' is not a date (use YYYY-MM-DD).") from None
-    latest = transactions.occurred_at.max().execute()
+    latest = transactions.occurred_at.max().to_pyarrow().as_py()
     if latest is None:
         raise PatronError("There are no transactions to analyse yet. Import orders or invoices first "
                           "(patron import transactions FILE), or run patron demo.")
-    return latest.to_pydatetime() if hasattr(latest, "to_pydatetime") else latest
+    return latest
 
 
 def _choose_currency(transactions, settings: AnalysisSettings, notes: list[str]):

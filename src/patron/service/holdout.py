@@ -42,7 +42,7 @@ def holdout_report(store: Store, calibration_end: str | dt.datetime, observation
     tx = store.table("transactions")
     cal_end = dt.datetime.fromisoformat(str(calibration_end))
     obs_end = (dt.datetime.fromisoformat(str(observation_end)) if observation_end
-               else tx.occurred_at.max().execute().to_pydatetime())
+               else tx.occurred_at.max().to_pyarrow().as_py())
     if obs_end <= cal_end:
         raise PatronError("The holdout period is empty: the calibration end must be before the last purchase.")
     summary = customer_summary(tx, time_unit=time_unit, calibration_end=cal_end, observation_end=obs_end,

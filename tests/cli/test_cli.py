@@ -1,0 +1,64 @@
+"""The patron command as a user runs it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from patron.cli.app import _register, app
+
+_register()
+runner = CliRunner()
+ORDERS = "customer_id,date,amount\n" + "".join(
+    f"C{i % 40},2024-{1 + i % 12:02d}-{1 + i % 27:02d},{10 + i % 13}.50\n" for i in range(400)) + "C1,not a date,5\n"
+
+
+def run(*args, store):
+    result = runner.invoke(app, [*args, "--store", str(store)], catch_exceptions=False)
+    return result
+
+
+def test_entry_point_help_lists_the_commands():
+    out = subprocess.run([sys.executable, "-m", "patron", "--help"], capture_output=True, text=True,
+                         env={**os.environ, "COLUMNS": "120"})
+    assert out.returncode == 0, out.stderr
+    for command in ("import", "analyze", "customers", "demo", "status", "check", "quarantine", "holdout"):
+        assert command in out.stdout
+
+
+def test_import_status_quarantine_analyze_customers(tmp_path):
+    store = tmp_path / "p.duckdb"
+    orders = tmp_path / "orders.csv"
+    orders.write_text(ORDERS)
+    r = run("import", "transactions", str(orders), store=store)
+    assert r.exit_code == 0 and "400" in r.stdout
+    assert "not a date" in run("quarantine", store=store).stdout
+    again = run("import", "transactions", str(orders), store=store)
+    assert "imported before" in again.stdout
+    assert "transactions" in run("status", store=store).stdout
+    assert "sound" in run("check", store=store).stdout
+    r = run("analyze", "--charts", str(tmp_path / "charts"), store=store)
+    assert r.exit_code == 0, r.stdout
+    assert "ladder of loyalty" in r.stdout and "triage" in r.stdout
+    svgs = sorted(p.name for p in (tmp_path / "charts").glob("*.svg"))
+    assert svgs == ["clv_distribution.svg", "ladder_funnel.svg", "p_alive_matrix.svg", "triage_matrix.svg"]
+    assert all((tmp_path / "charts" / s).read_text().startswith("<svg") for s in svgs)
+    r = run("customers", "--limit", "5", store=store)
+    assert r.exit_code == 0 and "customers (40 match" in r.stdout
+    r = run("customers", "--export", str(tmp_path / "c.csv"), store=store)
+    assert (tmp_path / "c.csv").read_text().count("\n") == 41
+
+
+def test_errors_are_messages_not_tracebacks(tmp_path):
+    env = {**os.environ, "PATRON_STORE": str(tmp_path / "p.duckdb")}
+    out = subprocess.run([sys.executable, "-m", "patron", "import", "transactions", str(tmp_path / "nope.csv")],
+                         capture_output=True, text=True, env=env)
+    assert out.returncode == 2
+    assert "no such file" in out.stderr and "Traceback" not in out.stderr
+    out = subprocess.run([sys.executable, "-m", "patron", "customers"], capture_output=True, text=True, env=env)
+    assert out.returncode == 2 and "run patron analyze first" in out.stderr

@@ -1,0 +1,121 @@
+"""The value analysis on the demo company: scores saved, and the truth recovered."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+from patron.analytics.summary import customer_summary
+from patron.demo import generate_demo, import_demo
+from patron.errors import PatronError
+from patron.models import BetaGeo
+from patron.service.analyze import AnalysisSettings, analyze, ladder_counts, triage_table, valuable_at_risk
+from patron.service.customers import CustomerFilter, export_customers, list_customers
+from patron.service.holdout import holdout_report
+from patron.store import Store
+
+
+@pytest.fixture(scope="module")
+def company(tmp_path_factory):
+    out = tmp_path_factory.mktemp("company")
+    generate_demo(out / "data", 5000, 1)
+    store = Store(out / "patron.duckdb")
+    import_demo(store, out / "data")
+    result = analyze(store, AnalysisSettings())
+    truth = json.loads((out / "data" / "truth.json").read_text())
+    customers = pq.read_table(out / "data" / "truth_customers.parquet").to_pandas()
+    keys = dict(store.query("SELECT source_key, party_id FROM identities WHERE source = 'webshop'"))
+    customers["party_id"] = customers["customer_no"].map(keys)
+    yield store, result, truth, customers
+    store.close()
+
+
+def test_one_score_row_per_party_and_the_run_is_recorded(company):
+    store, result, _, _ = company
+    assert result.parties == store.count("parties")
+    assert store.scalar("SELECT count(DISTINCT party_id) FROM scores WHERE run_id = ?", [result.run_id]) \
+        == result.parties
+    settings, diagnostics = store.query("SELECT settings, diagnostics FROM runs WHERE run_id = ?",
+                                        [result.run_id])[0]
+    assert json.loads(settings)["model"] == "bgnbd"
+    model = json.loads(diagnostics)["transaction_model"]
+    assert set(model["params"]) == {"r", "alpha", "a", "b"} and model["convergence"]["success"]
+    assert store.integrity_problems() == []
+
+
+def test_bgnbd_recovers_the_demo_parameters(company):
+    store, _, truth, customers = company
+    tx = store.table("transactions")
+    consumers = [int(p) for p in customers["party_id"].dropna()]
+    tx = tx.filter(tx.party_id.isin(consumers))
+    end = truth["period"]["end"][:10]
+    summary = customer_summary(tx, time_unit="week", observation_end=end, details=False).to_pyarrow()
+    model = BetaGeo().fit(*(summary.column(c).to_numpy().astype(float) for c in ("frequency", "recency", "T")))
+    true = truth["parameters"]["bg_nbd"]
+    for name, value in model.params_.items():
+        assert abs(value - true[name]) < 3.5 * model.standard_errors_[name] + 0.05 * true[name], (
+            name, value, true[name], model.standard_errors_[name])
+
+
+def test_probability_alive_separates_the_living_from_the_lost(company):
+    store, result, _, customers = company
+    p = dict(store.query("SELECT party_id, p_alive FROM scores WHERE run_id = ? AND p_alive IS NOT NULL",
+                         [result.run_id]))
+    known = customers[customers["party_id"].isin(p.keys())]
+    score = known["party_id"].map(p).to_numpy()
+    alive = known["alive_at_end"].to_numpy()
+    # AUC: the chance a living customer scores above a lost one.
+    order = np.argsort(score)
+    ranks = np.empty(len(score))
+    ranks[order] = np.arange(1, len(score) + 1)
+    auc = (ranks[alive].sum() - alive.sum() * (alive.sum() + 1) / 2) / (alive.sum() * (~alive).sum())
+    assert auc > 0.8, auc
+
+
+def test_valuable_customers_at_risk_are_mostly_really_lost(company):
+    store, result, _, customers = company
+    risky = valuable_at_risk(store, result.run_id, limit=1000)
+    assert risky and all(r["reasons"] for r in risky)
+    lost = dict(zip(customers["party_id"], ~customers["alive_at_end"]))
+    consumers = [r for r in risky if r["party_id"] in lost]
+    assert len(consumers) >= 10
+    assert np.mean([lost[r["party_id"]] for r in consumers]) > 0.7
+
+
+def test_ladder_and_triage_cover_every_party(company):
+    store, result, _, _ = company
+    assert sum(n for _, n in ladder_counts(store, result.run_id)) == result.parties
+    cells = triage_table(store, result.run_id)
+    assert {c["triage"] for c in cells} >= {"best", "average", "worst"}
+
+
+def test_holdout_total_is_close(company):
+    store, _, truth, _ = company
+    report = holdout_report(store, "2025-01-01", truth["period"]["end"][:10])
+    assert abs(report.error_total) < 0.1, report.error_total
+    assert [r["frequency_cal"] for r in report.rows][:2] == ["0", "1"]
+
+
+def test_customer_lists_and_exports(company, tmp_path):
+    store, result, _, _ = company
+    total, rows = list_customers(store, CustomerFilter(triage="best", sort="clv"), limit=5)
+    assert 0 < total < result.parties and len(rows) == 5
+    assert [r["clv"] for r in rows] == sorted((r["clv"] for r in rows), reverse=True)
+    n = export_customers(store, CustomerFilter(at_risk=True), tmp_path / "risk.parquet")
+    table = pq.read_table(tmp_path / "risk.parquet")
+    assert table.num_rows == n > 0 and all(table.column("at_risk").to_pylist())
+    with pytest.raises(PatronError, match="Unknown rung"):
+        list_customers(store, CustomerFilter(rung="vip"))
+    with pytest.raises(PatronError, match=r"\.csv or a \.parquet"):
+        export_customers(store, CustomerFilter(), tmp_path / "x.xlsx")
+
+
+def test_empty_store_is_explained(tmp_path):
+    with Store(tmp_path / "empty.duckdb") as store:
+        with pytest.raises(PatronError, match="no transactions"):
+            analyze(store)
+        with pytest.raises(PatronError, match="No analysis has been run"):
+            list_customers(store, CustomerFilter())
