@@ -155,6 +155,8 @@ def customer_summary(
         keys.append("_holdout")
         mutations["_holdout"] = t.occurred_at > ibis.literal(to_datetime(calibration_end))
     rows = t.filter(window).mutate(**mutations)
+    if not details and not include_refunds:
+        rows = rows.filter(~is_refund(rows))  # refund rows would only be counted in the details
     r = rows
     refund, purchase = is_refund(r), ~is_refund(r)
     # Sums run in float64: exact enough for analysis (relative error ~1e-15)
@@ -182,8 +184,10 @@ def customer_summary(
     by_document = details and "document" in r.columns
     if by_document:
         # Orders are distinct documents (a purchase row without one is an
-        # order by itself). A group-by per document first is 2-3x faster than
-        # COUNT(DISTINCT document) inside the period group-by.
+        # order by itself). Grouping per document first costs about as much
+        # again as the rest of the summary, but less than COUNT(DISTINCT
+        # document) in the period group-by (measured 1.4 vs 1.8 CPU-s per 3M
+        # rows); pass ``details=False`` when only the model columns are needed.
         d = rows.group_by([*keys, "document"]).aggregate(**{k: e for k, (e, _) in parts.items()})
         orders = ibis.ifelse(d.document.isnull(), d._purchase_rows, (d._purchase_rows > 0).cast("int64"))
         combined = {k: getattr(getattr(d, k), how)() for k, (_, how) in parts.items()}
