@@ -238,3 +238,16 @@ def test_gamma_gamma_degenerate_and_bad_spend():
         GammaGamma().fit([1, 2], [-5.0, 3.0])
     with pytest.raises(ModelError, match="q = 0.5"):
         GammaGamma.from_params(p=1.0, q=0.5, gamma=1.0).expected_average_spend()
+
+
+@every_model
+def test_heavy_buyers_do_not_overflow(cls, fitted):
+    model, _ = fitted[cls]
+    x = np.array([0.0, 1.0, 10.0, 100.0, 1000.0])
+    t_x, T = (x, x + 3) if cls.discrete else (np.where(x > 0, 30.0, 0.0), np.full(5, 39.0))
+    for values in (
+        model.probability_alive(x, t_x, T),
+        model.expected_purchases(10.0, x, t_x, T),
+        model.expected_time_to_next_purchase(x, t_x, T),
+    ):
+        assert np.all(np.isfinite(values)) and np.all(values >= 0)

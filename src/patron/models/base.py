@@ -309,7 +309,11 @@ def _maximise(log_likelihood_terms, start, chunks, total, pool, max_iter):
     def chunk_sums(params, data, weights):
         with np.errstate(all="ignore"):
             ll, grad = log_likelihood_terms(params, data)
-            return weights @ ll, np.array([weights @ g for g in grad])
+            # einsum, not BLAS: BLAS's own threads fight ours and the machine's.
+            return (
+                np.einsum("i,i->", weights, ll),
+                np.array([np.einsum("i,i->", weights, g) for g in grad]),
+            )
 
     def value_and_gradient(log_params):
         params = np.exp(log_params)

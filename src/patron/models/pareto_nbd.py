@@ -22,27 +22,38 @@ _STEP = 1e-6  # relative step of the central differences in r and s
 def _log_tail(p, q, alpha, beta, t):
     """log of the integral of (alpha + y)**-p (beta + y)**-q over y in (t, inf).
 
-    Closed form through Gauss's hypergeometric function, expanding around
-    the larger of alpha and beta so the argument lies in [0, 1).
+    Closed form through Gauss's hypergeometric function, expanded around the
+    larger of alpha and beta (M; m the smaller) so the argument
+    z = (M - m) / (M + t) lies in [0, 1). The direct form 2F1(c, e; c + 1; z)
+    overflows for heavy buyers (it grows like (1 - z)**(1 - e)), so Euler's
+    transformation is used: 2F1(c, e; c + 1; z) = (1 - z)**(1 - e)
+    2F1(1, c + 1 - e; c + 1; z), whose series is tame.
     """
     c = p + q - 1
     if alpha >= beta:
-        base, z, second = alpha + t, (alpha - beta) / (alpha + t), q
+        high, low, e = alpha + t, beta + t, q
     else:
-        base, z, second = beta + t, (beta - alpha) / (beta + t), p
-    return -c * np.log(base) + np.log(hyp2f1(c, second, c + 1, z)) - np.log(c)
+        high, low, e = beta + t, alpha + t, p
+    log_high, log_low = np.log(high), np.log(low)
+    z = (high - low) / high
+    return (
+        -c * log_high + (1 - e) * (log_low - log_high)
+        + np.log(hyp2f1(1.0, c + 1 - e, c + 1, z)) - np.log(c)
+    )
 
 
-def _log_window(p, q, alpha, beta, pairs):
-    """log of the same integral over (t_x, T), per row.
+def _window(log_tail_at_pairs, pairs):
+    """The integral over (t_x, T) per row, from its tail at the distinct pairs.
 
-    ``pairs`` holds the distinct (x, t) of the rows' t_x and T and indices
-    into them, so each hypergeometric value is computed once.
+    ``pairs`` holds the distinct (x, t) of the rows' t_x and T and each row's
+    index into them, so each hypergeometric value is computed once. Returns
+    log J(t_x), the ratio J(T) / J(t_x) and ``1 - ratio``: the window is
+    J(t_x) (1 - ratio).
     """
-    pair_x, pair_t, at_recency, at_age = pairs
-    tail = _log_tail(p(pair_x), q, alpha, beta, pair_t)
-    upper, lower = tail[at_recency], tail[at_age]
-    return upper + np.log(-np.expm1(lower - upper))
+    _, _, at_recency, at_age = pairs
+    upper = log_tail_at_pairs[at_recency]
+    difference = log_tail_at_pairs[at_age] - upper
+    return upper, np.exp(difference), -np.expm1(difference)
 
 
 class ParetoNBD(TransactionModel):
@@ -87,13 +98,15 @@ class ParetoNBD(TransactionModel):
     def _terms(self, params, data):
         r, alpha, s, beta = params
         x, pairs = data.x, data.pairs
+        pair_x, pair_t = pairs[0], pairs[1]
         log_alpha_age = data.per("T", lambda T: np.log(alpha + T))
         log_beta_age = data.per("T", lambda T: np.log(beta + T))
 
-        def window(r_, s_, extra_p=0.0, extra_q=0.0):
-            return _log_window(lambda px: r_ + px + extra_p, s_ + 1 + extra_q, alpha, beta, pairs)
+        def tail(r_, s_, extra_p=0.0, extra_q=0.0):
+            return _log_tail(r_ + pair_x + extra_p, s_ + 1 + extra_q, alpha, beta, pair_t)
 
-        log_window = window(r, s)
+        log_upper, ratio, gap = _window(tail(r, s), pairs)
+        log_window = log_upper + np.log(gap)
         alive = -(r + x) * log_alpha_age - s * log_beta_age
         gone = np.log(s) + log_window
         bracket = np.logaddexp(alive, gone)
@@ -104,11 +117,22 @@ class ParetoNBD(TransactionModel):
             + r * np.log(alpha) + s * np.log(beta) + bracket
         )
 
+        # d log(window) = (dJ(t_x) - ratio dJ(T)) / (J(t_x) gap), from the
+        # derivatives of log J at the pairs (central differences in r, s).
+        def d_log_window(d_log_tail):
+            at_recency, at_age = pairs[2], pairs[3]
+            return (d_log_tail[at_recency] - ratio * d_log_tail[at_age]) / gap
+
         h_r, h_s = _STEP * r, _STEP * s
-        d_window_r = (window(r + h_r, s) - window(r - h_r, s)) / (2 * h_r)
-        d_window_s = (window(r, s + h_s) - window(r, s - h_s)) / (2 * h_s)
-        ratio_alpha = np.exp(window(r, s, extra_p=1.0) - log_window)
-        ratio_beta = np.exp(window(r, s, extra_q=1.0) - log_window)
+        d_window_r = d_log_window((tail(r + h_r, s) - tail(r - h_r, s)) / (2 * h_r))
+        d_window_s = d_log_window((tail(r, s + h_s) - tail(r, s - h_s)) / (2 * h_s))
+
+        def window_ratio(shifted_tail):  # window with p or q raised by one, over the window
+            upper, _, shifted_gap = _window(shifted_tail, pairs)
+            return np.exp(upper - log_upper) * shifted_gap / gap
+
+        ratio_alpha = window_ratio(tail(r, s, extra_p=1.0))
+        ratio_beta = window_ratio(tail(r, s, extra_q=1.0))
         some_window = w_gone > 0  # t_x == T leaves no window: its terms are 0
         d_window_r, d_window_s, ratio_alpha, ratio_beta = (
             np.where(some_window, v, 0.0) for v in (d_window_r, d_window_s, ratio_alpha, ratio_beta)
