@@ -40,7 +40,7 @@ import datetime as dt
 import ibis
 import ibis.expr.types as ir
 
-from patron.analytics.periods import check_unit, ordinal_of, period_ordinal, to_datetime
+from patron.analytics.periods import check_unit, ordinal_of, period_ordinal, period_start, to_datetime
 
 _MONEY = "float64"
 
@@ -135,28 +135,34 @@ def customer_summary(
     purchase = ~refund
     period = period_ordinal(t.occurred_at, unit)
 
-    if observation_end is None:
-        end_ts = t.occurred_at.max()
-        end_period = period_ordinal(end_ts, unit)
-    else:
-        end_ts = ibis.literal(to_datetime(observation_end))
-        end_period = ibis.literal(ordinal_of(observation_end, unit))
+    # The observation window. Without a given end it is the whole table (every
+    # row is in or before the period of the latest one), so no filter at all.
+    # Otherwise "period(ts) <= period(end)" is written as a timestamp bound,
+    # which is cheaper than computing periods and lets the engine skip blocks.
     split = calibration_end is not None
-    if split:
-        window = t.occurred_at <= end_ts
-        cal_period = ibis.literal(ordinal_of(calibration_end, unit))
+    if observation_end is None:
+        end_period = period_ordinal(t.occurred_at.max(), unit)
+        window = None
     else:
-        window = period <= end_period
-        cal_period = end_period
+        end_period = ibis.literal(ordinal_of(observation_end, unit))
+        if split:  # lifetimes compares raw timestamps on both sides of the cut
+            window = t.occurred_at <= ibis.literal(to_datetime(observation_end))
+        else:
+            window = t.occurred_at < ibis.literal(period_start(ordinal_of(observation_end, unit) + 1, unit))
+    cal_period = ibis.literal(ordinal_of(calibration_end, unit)) if split else end_period
 
     keys = ["party_id", "_period"]
     mutations = {"_period": period}
     if split:
         keys.append("_holdout")
         mutations["_holdout"] = t.occurred_at > ibis.literal(to_datetime(calibration_end))
-    rows = t.filter(window).mutate(**mutations)
-    if not details and not include_refunds:
-        rows = rows.filter(~is_refund(rows))  # refund rows would only be counted in the details
+    rows = t if window is None else t.filter(window)
+    # Only purchases make periods unless refunds are included; without the
+    # details, refund rows are not needed at all.
+    purchases_only = not details and not include_refunds
+    if purchases_only:
+        rows = rows.filter(~is_refund(rows))
+    rows = rows.mutate(**mutations)
     r = rows
     refund, purchase = is_refund(r), ~is_refund(r)
     # Sums run in float64: exact enough for analysis (relative error ~1e-15)
@@ -167,7 +173,7 @@ def customer_summary(
     # 1st group-by: one row per party and period (and side of the calibration
     # cut). Each aggregate is kept with how partial results combine, so that
     # the same aggregates can first run per document when orders are counted.
-    parts = {"_revenue": (money.sum(where=purchase), "sum")}
+    parts = {"_revenue": (money.sum(where=None if purchases_only else purchase), "sum")}
     if include_refunds:
         parts["_value"] = (money.sum(), "sum")
     if details:
@@ -200,8 +206,12 @@ def customer_summary(
     # 2nd group-by: one row per party.
     value = p._value if include_refunds else p._revenue
     # A period counts when it holds a purchase (or any row, refunds included).
-    counted = p._period.notnull() if include_refunds else p._revenue.notnull()
-    in_cal = counted & ~p._holdout if split else counted
+    counted = None if include_refunds or purchases_only else p._revenue.notnull()
+    if split:
+        in_cal = ~p._holdout if counted is None else counted & ~p._holdout
+        in_holdout = p._holdout if counted is None else counted & p._holdout
+    else:
+        in_cal = counted
     inside = ~p._holdout if split else None  # descriptive columns cover the calibration window
     aggregates = dict(
         _periods=p.count(where=in_cal),
@@ -223,7 +233,6 @@ def customer_summary(
         aggregates["_costed_revenue"] = p._costed_revenue.sum(where=inside)
         aggregates["margin"] = p._margin.sum(where=inside)
     if split:
-        in_holdout = counted & p._holdout
         aggregates["frequency_holdout"] = p.count(where=in_holdout)
         aggregates["_value_holdout"] = value.sum(where=in_holdout)
     s = p.group_by("party_id").aggregate(**aggregates)
