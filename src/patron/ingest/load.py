@@ -251,18 +251,15 @@ def _type_records(con, staged: StagedFile, m: Mapping, report: ImportReport) -> 
         expr = parse.typed_sql(r, f, decimal=decimal, layout=layout, timezone=timezone)
         typed.append(f"{expr} AS v_{name}")
         where = f"column {_column_of(m, name)!r}" if _column_of(m, name) else f"field {name}"
-        reasons.append(
-            f"CASE WHEN {r} IS NOT NULL AND v_{name} IS NULL THEN "
-            f"'''' || left({r}, 80) || ''' in {where.replace(chr(39), chr(39) * 2)} {parse.problem_text(f)}' END"
-        )
+        place = where.replace("'", "''")
+        quoted_value = "'''' || left(" + r + ", 80) || ''''"
+        reasons.append((f"{r} IS NOT NULL AND v_{name} IS NULL",
+                        f"{quoted_value} || ' in {place} {parse.problem_text(f)}'"))
         if f.type == "timestamp":
-            reasons.append(
-                f"CASE WHEN v_{name} < TIMESTAMP '1900-01-01' OR v_{name} > now()::TIMESTAMP + INTERVAL 366 DAY "
-                f"THEN 'date ' || v_{name}::VARCHAR || ' in {where.replace(chr(39), chr(39) * 2)} "
-                "is implausible' END"
-            )
+            reasons.append((f"v_{name} < TIMESTAMP '1900-01-01' OR v_{name} > now()::TIMESTAMP + INTERVAL 366 DAY",
+                            f"'date ' || v_{name}::VARCHAR || ' in {place} is implausible'"))
         if f.required:
-            reasons.append(f"CASE WHEN {r} IS NULL THEN 'missing {name} ({where.replace(chr(39), chr(39) * 2)})' END")
+            reasons.append((f"{r} IS NULL", f"'missing {name} ({place})'"))
     for name, f in fields.items():
         if name not in raw:
             typed.append(f"NULL::{_sql_type(f)} AS v_{name}")
@@ -273,7 +270,7 @@ def _type_records(con, staged: StagedFile, m: Mapping, report: ImportReport) -> 
     key_columns = "_ext" if "external_id" in raw else "_hash, _occ"
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE _typed AS SELECT _ord{extra_raw}, {keep}, {key_columns} "
-        f"FROM (SELECT *, nullif(concat_ws('; ', {', '.join(reasons)}), '') AS _reason, {_key_sql(m, list(raw))} "
+        f"FROM (SELECT *, {_reason_sql(reasons)} AS _reason, {_key_sql(m, list(raw))} "
         f"FROM (SELECT *, {', '.join(typed)} FROM _clean))"
     )
     con.execute(f"DROP {clean_kind} _clean")
@@ -308,23 +305,32 @@ def _sql_type(f: Field) -> str:
             "boolean": "BOOLEAN"}.get(f.type, "VARCHAR")
 
 
-def _kind_rules(kind: str) -> list[str]:
+def _reason_sql(reasons: list[tuple[str, str]]) -> str:
+    """NULL for a record that passes every check, else every failed check's message.
+
+    Messages are built only for failing records: building them for every
+    record cost more than the checks themselves.
+    """
+    failed = " OR ".join(f"coalesce({cond}, FALSE)" for cond, _ in reasons)
+    messages = ", ".join(f"CASE WHEN {cond} THEN {msg} END" for cond, msg in reasons)
+    return f"CASE WHEN {failed} THEN concat_ws('; ', {messages}) END"
+
+
+def _kind_rules(kind: str) -> list[tuple[str, str]]:
+    """Checks across fields, as (failing condition, message) pairs."""
     if kind == "transactions":
-        return ["CASE WHEN coalesce(v_revenue, v_quantity * v_unit_price) IS NULL "
-                "THEN 'no amount: the record has neither a revenue nor a quantity and a unit price' END"]
+        return [("coalesce(v_revenue, v_quantity * v_unit_price) IS NULL",
+                 "'no amount: the record has neither a revenue nor a quantity and a unit price'")]
     if kind == "complaints":
-        return [
-            "CASE WHEN v_first_response_at < v_opened_at THEN 'first response is before the complaint was opened' END",
-            "CASE WHEN v_resolved_at < v_opened_at THEN 'resolved before the complaint was opened' END",
-        ]
+        return [("v_first_response_at < v_opened_at", "'first response is before the complaint was opened'"),
+                ("v_resolved_at < v_opened_at", "'resolved before the complaint was opened'")]
     if kind == "feedback":
         return [
-            "CASE WHEN v_instrument = 'nps' AND (v_score < 0 OR v_score > 10) "
-            "THEN 'an NPS score must be between 0 and 10' END",
-            "CASE WHEN v_instrument = 'servqual' AND v_score IS NULL AND (v_expectation IS NULL OR v_perception IS NULL) "
-            "THEN 'a SERVQUAL answer needs a score, or an expectation and a perception' END",
-            "CASE WHEN v_score IS NOT NULL AND v_scale_max IS NOT NULL AND v_score > v_scale_max "
-            "THEN 'score is above the scale maximum' END",
+            ("v_instrument = 'nps' AND (v_score < 0 OR v_score > 10)", "'an NPS score must be between 0 and 10'"),
+            ("v_instrument = 'servqual' AND v_score IS NULL AND (v_expectation IS NULL OR v_perception IS NULL)",
+             "'a SERVQUAL answer needs a score, or an expectation and a perception'"),
+            ("v_score IS NOT NULL AND v_scale_max IS NOT NULL AND v_score > v_scale_max",
+             "'score is above the scale maximum'"),
         ]
     return []
 
