@@ -107,7 +107,8 @@ class BetaGeoBetaBinom(TransactionModel):
             betaln(alpha + x, beta + n - x) - betaln(alpha, beta)
             + betaln(gamma, delta + n) - betaln(gamma, delta)
         )
-        return np.exp(stays - self._log_likelihood(x, t_x, n).reshape(x.shape))
+        # stays is one of the likelihood's terms, so the ratio is <= 1 up to rounding.
+        return np.minimum(np.exp(stays - self._log_likelihood(x, t_x, n).reshape(x.shape)), 1.0)
 
     def conditional_expected_number_of_purchases_up_to_time(self, t, x, t_x, T):
         """Expected purchases in the next ``t`` opportunities given the history (FHS eq. 13)."""
