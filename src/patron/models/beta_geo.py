@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
-from patron.models.base import TransactionModel, _broadcast
+from patron.models.base import TransactionModel, as_arrays
 
 
 class BetaGeo(TransactionModel):
@@ -73,7 +73,7 @@ class BetaGeo(TransactionModel):
         One-time buyers (``x == 0``) are alive by construction of the model.
         """
         r, alpha, a, b = self._params()
-        x, t_x, T = _broadcast(x, t_x, T)
+        x, t_x, T = as_arrays(x, t_x, T)
         with np.errstate(divide="ignore", invalid="ignore"):
             log_odds_gone = np.log(a / (b + x - 1)) + (r + x) * np.log((alpha + T) / (alpha + t_x))
         return np.where(x > 0, expit(-log_odds_gone), 1.0)
@@ -86,7 +86,7 @@ class BetaGeo(TransactionModel):
         2F1(a + b - 1 - r, a - 1; c; z)``, which stays finite for heavy buyers.
         """
         r, alpha, a, b = self._params()
-        t, x, t_x, T = _broadcast(t, x, t_x, T)
+        t, x, t_x, T = as_arrays(t, x, t_x, T)
         c = a + b + x - 1
         one_minus_z = (alpha + T) / (alpha + T + t)
         remaining = one_minus_z ** (a - 1) * hyp2f1(a + b - 1 - r, a - 1, c, 1 - one_minus_z)

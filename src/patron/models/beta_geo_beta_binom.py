@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import betaln, digamma, gammaln, logsumexp
 
-from patron.models.base import TransactionModel, _broadcast
+from patron.models.base import TransactionModel, as_arrays
 
 
 def _log_terms(params, x, t_x, n):
@@ -102,7 +102,7 @@ class BetaGeoBetaBinom(TransactionModel):
         ``m_periods_in_future=0``.
         """
         alpha, beta, gamma, delta = self._params()
-        x, t_x, n = _broadcast(x, t_x, T)
+        x, t_x, n = as_arrays(x, t_x, T)
         stays = (
             betaln(alpha + x, beta + n - x) - betaln(alpha, beta)
             + betaln(gamma, delta + n) - betaln(gamma, delta)
@@ -113,7 +113,7 @@ class BetaGeoBetaBinom(TransactionModel):
     def conditional_expected_number_of_purchases_up_to_time(self, t, x, t_x, T):
         """Expected purchases in the next ``t`` opportunities given the history (FHS eq. 13)."""
         alpha, beta, gamma, delta = self._params()
-        t, x, t_x, n = _broadcast(t, x, t_x, T)
+        t, x, t_x, n = as_arrays(t, x, t_x, T)
         log_ll = self._log_likelihood(x, t_x, n).reshape(x.shape)
         buying = np.exp(betaln(alpha + x + 1, beta + n - x) - betaln(alpha, beta) - log_ll)
         staying = delta / (gamma - 1) * np.exp(gammaln(gamma + delta) - gammaln(1 + delta))
@@ -133,7 +133,7 @@ class BetaGeoBetaBinom(TransactionModel):
         dropping out, as the continuous models' version does.
         """
         alpha, beta, _, _ = self._params()
-        x, _, n = _broadcast(x, t_x, T)
+        x, _, n = as_arrays(x, t_x, T)
         a, b = alpha + x, beta + n - x
 
         def none_within(k):

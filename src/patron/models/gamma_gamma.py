@@ -10,18 +10,14 @@ nu ~ Gamma(q, gamma). Spend is assumed independent of the purchase process.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy.special import digamma, gammaln
 
-from patron.models.base import (
-    DegenerateDataError,
-    FittedModel,
-    InvalidInputError,
-    ModelError,
-    _as_float_column,
-    _plural,
-    compress,
-)
+from patron.models.base import FittedModel
+from patron.models.data import as_float_column, compress, plural
+from patron.models.errors import DegenerateDataError, InvalidInputError, ModelError
 
 
 class GammaGamma(FittedModel):
@@ -57,9 +53,9 @@ class GammaGamma(FittedModel):
         -------
         self
         """
-        x = _as_float_column(frequency, "frequency")
-        m = _as_float_column(mean_spend, "mean_spend")
-        w = np.ones_like(x) if weights is None else _as_float_column(weights, "weights")
+        x = as_float_column(frequency, "frequency")
+        m = as_float_column(mean_spend, "mean_spend")
+        w = np.ones_like(x) if weights is None else as_float_column(weights, "weights")
         if not (x.shape == m.shape == w.shape):
             raise InvalidInputError("frequency, mean_spend and weights must have the same length.")
         repeat = (x > 0) & (w > 0)
@@ -70,7 +66,7 @@ class GammaGamma(FittedModel):
         zero = repeat & (m == 0)
         if zero.any():
             raise DegenerateDataError(
-                f"{_plural(int(zero.sum()), 'repeat customer')} have zero mean spend; the "
+                f"{plural(int(zero.sum()), 'repeat customer')} have zero mean spend; the "
                 "Gamma-Gamma model needs positive spend. Drop them (returns, free orders) "
                 "or model them separately."
             )
@@ -83,8 +79,6 @@ class GammaGamma(FittedModel):
         mean = (w @ m) / w.sum()
         self._store_fit(np.array([1.0, 2.0, mean]), w, x=x, m=m)
         if self.params_["q"] <= 1:
-            import warnings
-
             warnings.warn(
                 f"Fitted q = {self.params_['q']:.3g} <= 1: the population mean spend is "
                 "infinite, so spend predictions are not available.",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import betaln, digamma, gammaln, hyp2f1
 
-from patron.models.base import TransactionModel, _broadcast
+from patron.models.base import TransactionModel, as_arrays
 
 
 class ModifiedBetaGeo(TransactionModel):
@@ -57,7 +57,7 @@ class ModifiedBetaGeo(TransactionModel):
     def probability_alive(self, x, t_x, T):
         """Probability that a customer with this history has not left."""
         r, alpha, a, b = self._params()
-        x, t_x, T = _broadcast(x, t_x, T)
+        x, t_x, T = as_arrays(x, t_x, T)
         return 1.0 / (1.0 + a / (b + x) * np.exp((r + x) * np.log((alpha + T) / (alpha + t_x))))
 
     def conditional_expected_number_of_purchases_up_to_time(self, t, x, t_x, T):
@@ -67,7 +67,7 @@ class ModifiedBetaGeo(TransactionModel):
         :class:`~patron.models.BetaGeo` does.
         """
         r, alpha, a, b = self._params()
-        t, x, t_x, T = _broadcast(t, x, t_x, T)
+        t, x, t_x, T = as_arrays(t, x, t_x, T)
         c = a + b + x
         one_minus_z = (alpha + T) / (alpha + T + t)
         remaining = one_minus_z ** (a - 1) * hyp2f1(a + b - r, a - 1, c, 1 - one_minus_z)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import digamma, gammaln, hyp2f1
 
-from patron.models.base import TransactionModel, _broadcast
+from patron.models.base import TransactionModel, as_arrays
 
 _STEP = 1e-6  # relative step of the central differences in r and s
 
@@ -161,7 +161,7 @@ class ParetoNBD(TransactionModel):
 
     def probability_alive(self, x, t_x, T):
         """Probability that a customer with this history is still alive at ``T``."""
-        x, t_x, T = _broadcast(x, t_x, T)
+        x, t_x, T = as_arrays(x, t_x, T)
         return np.exp(self._log_alive_share(x, t_x, T))
 
     def conditional_expected_number_of_purchases_up_to_time(self, t, x, t_x, T):
@@ -171,7 +171,7 @@ class ParetoNBD(TransactionModel):
         computed with ``expm1`` and its limit ``-log q`` at ``s == 1``.
         """
         r, alpha, s, beta = self._params()
-        t, x, t_x, T = _broadcast(t, x, t_x, T)
+        t, x, t_x, T = as_arrays(t, x, t_x, T)
         log_q = -np.log1p(t / (beta + T))
         if abs(s - 1) > 1e-10:
             lifetime_part = -np.expm1((s - 1) * log_q) / (s - 1)
