@@ -236,3 +236,37 @@ def test_bgbb_customer_lifetime_value_agrees(bgbb_pair, generated_periods):
         ours, spend_model, x, t_x, n, spend, horizon=5, discount_rate=0.1, time_unit_per_period=1.0
     )
     np.testing.assert_allclose(value, expected, rtol=1e-6)
+
+
+# -- standard errors and the CDNOW data --------------------------------------
+
+
+@pytest.mark.parametrize(
+    "ours_cls, theirs_name", [c for c in CONTINUOUS if c[0] is not ParetoNBD],
+    ids=lambda c: getattr(c, "__name__", c),
+)
+def test_standard_errors_agree_with_lifetimes_autograd_hessian(ours_cls, theirs_name, generated):
+    """lifetimes differentiates twice by autograd; we difference the analytic
+    gradient. (Its Pareto/NBD fitter computes no Hessian.)"""
+    x, t_x, T = generated["x"], generated["t_x"], generated["T"]
+    ours = ours_cls().fit(x, t_x, T)
+    theirs = lifetimes_fit(getattr(lifetimes, theirs_name)(), x, t_x, T)
+    errors = np.array([ours.standard_errors_[k] for k in ours.param_names])
+    np.testing.assert_allclose(theirs.standard_errors_.to_numpy(), errors, rtol=1e-3)
+
+
+def test_bgbb_and_gamma_gamma_standard_errors_agree(bgbb_pair, spend_pair):
+    for ours, theirs in (bgbb_pair, spend_pair):
+        errors = np.array([ours.standard_errors_[k] for k in ours.param_names])
+        np.testing.assert_allclose(theirs.standard_errors_.to_numpy(), errors, rtol=1e-3)
+
+
+@pytest.mark.parametrize("ours_cls, theirs_name", CONTINUOUS, ids=lambda c: getattr(c, "__name__", c))
+def test_cdnow_fits_agree_with_lifetimes(ours_cls, theirs_name, cdnow):
+    x, t_x, T = cdnow["x"], cdnow["t_x"], cdnow["T"]
+    options = {"tol": 1e-12, "maxiter": 100_000} if ours_cls is ParetoNBD else {}
+    np.random.seed(0)
+    theirs = lifetimes_fit(getattr(lifetimes, theirs_name)(), x, t_x, T, **options)
+    ours = ours_cls().fit(x, t_x, T)
+    mine = np.array([ours.params_[k] for k in ours.param_names])
+    np.testing.assert_allclose(theirs.params_.to_numpy(), mine, rtol=1e-4)

@@ -124,3 +124,15 @@ def test_bgbb_probability_alive_matches_who_is_alive():
     model = BetaGeoBetaBinom.from_params(**dict(zip(BetaGeoBetaBinom.param_names, truth)))
     alive = model.probability_alive(base.frequency, base.recency, base.T)
     assert alive.sum() == pytest.approx(base.alive.sum(), rel=0.03)
+
+
+def test_expected_time_to_next_purchase_is_the_median_wait_of_an_alive_customer():
+    """Draw the purchase rate from its posterior given the history, then the
+    wait; half the waits must fall below the predicted time."""
+    model = BetaGeo.from_params(r=0.5, alpha=6.0, a=0.8, b=2.5)
+    rng = np.random.default_rng(19)
+    for x, T in ((0, 10.0), (3, 30.0), (12, 52.0)):
+        rate = rng.gamma(0.5 + x, 1 / (6.0 + T), 400_000)
+        wait = rng.exponential(1 / rate)
+        median = model.expected_time_to_next_purchase(x, min(T, 20.0) if x else 0.0, T)
+        assert np.mean(wait <= median) == pytest.approx(0.5, abs=0.005)
