@@ -10,7 +10,7 @@ import pytest
 
 import patron.models
 
-MODULES = [
+MODULES = [patron.models] + [
     importlib.import_module(f"patron.models.{info.name}")
     for info in pkgutil.iter_modules(patron.models.__path__)
 ]

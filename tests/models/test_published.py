@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from patron.models import BetaGeo, BetaGeoBetaBinom, GammaGamma, ParetoNBD
+from patron.models import BetaGeo, BetaGeoBetaBinom, GammaGamma, ParetoNBD, RecencyClippedWarning
 from patron.models.base import Histories
 
 
@@ -70,3 +70,18 @@ def test_bgbb_donations_matches_fader_hardie_shang_2010(donations):
     for name, value in published.items():
         assert round(model.params_[name], 3) == value, name
     assert round(model.log_likelihood_, 1) == -33225.6
+
+
+def test_cdnow_with_recency_a_rounding_error_above_T_still_fits(cdnow):
+    """Summaries computed in days and rounded to weeks put some recencies a
+    hair above T; lifetimes refuses the whole data set for it, we clip."""
+    x, t_x, T = cdnow["x"], cdnow["t_x"].copy(), cdnow["T"]
+    at_end = (x > 0) & (t_x == T)  # 13 customers bought last on the final day
+    t_x[at_end] = T[at_end] + 0.004
+    lifetimes = pytest.importorskip("lifetimes")
+    with pytest.raises(ValueError, match="recency vector are larger than T"):
+        lifetimes.BetaGeoFitter().fit(x, t_x, T)
+    with pytest.warns(RecencyClippedWarning, match="13 customers"):
+        model = BetaGeo().fit(x, t_x, T)
+    assert round(model.log_likelihood_, 1) == -9582.4
+    assert round(model.params_["alpha"], 3) == 4.414
