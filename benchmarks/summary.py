@@ -9,7 +9,7 @@ Usage::
 
     .venv/bin/python benchmarks/summary.py            # N = 1M and 10M
     .venv/bin/python benchmarks/summary.py 100000     # any N
-    .venv/bin/python benchmarks/summary.py --keep DIR # keep the stores in DIR
+    .venv/bin/python benchmarks/summary.py --keep DIR [--reuse]  # keep (and reuse) the stores in DIR
 """
 
 from __future__ import annotations
@@ -37,16 +37,21 @@ FROM (SELECT i AS party_id, unnest(range(1 + (hash(i) % 5)::BIGINT)) AS j FROM r
 """
 
 
-def run(n: int, folder: Path) -> None:
+def run(n: int, folder: Path, reuse: bool = False) -> None:
     path = folder / f"bench_{n}.duckdb"
-    if path.exists():
-        path.unlink()
-    store = Store(path)
-    started = time.perf_counter()
-    store.raw.execute(GENERATE, [n])
-    rows = store.count("transactions")
-    print(f"N={n:,} customers: generated {rows:,} transactions in {time.perf_counter() - started:.1f} s")
-    store.raw.execute("CHECKPOINT")
+    if path.exists() and reuse:
+        store = Store(path)
+        rows = store.raw.execute("SELECT count(*) FROM transactions").fetchall()[0][0]
+        print(f"N={n:,} customers: reusing {rows:,} transactions in {path}")
+    else:
+        if path.exists():
+            path.unlink()
+        store = Store(path)
+        started = time.perf_counter()
+        store.raw.execute(GENERATE, [n])
+        rows = store.raw.execute("SELECT count(*) FROM transactions").fetchall()[0][0]
+        print(f"N={n:,} customers: generated {rows:,} transactions in {time.perf_counter() - started:.1f} s")
+        store.raw.execute("CHECKPOINT")
     transactions = store.table("transactions")
     cases = [
         ("model columns only (details=False), days", dict(details=False)),
@@ -73,13 +78,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("n", nargs="*", type=int, default=[1_000_000, 10_000_000])
     parser.add_argument("--keep", type=Path, help="folder for the generated stores (default: a temp folder)")
+    parser.add_argument("--reuse", action="store_true", help="with --keep: reuse stores generated before")
     args = parser.parse_args()
     print(f"{os.cpu_count()} CPU(s) visible; load average before: {os.getloadavg()[0]:.2f} "
           "(other work on the machine slows the wall times)")
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
         for n in args.n:
-            run(n, args.keep)
+            run(n, args.keep, args.reuse)
         return
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.n:

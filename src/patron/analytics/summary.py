@@ -1,8 +1,9 @@
 """Per-customer purchase summaries: the few numbers per party that CLV models fit on.
 
 :func:`customer_summary` reduces a transaction log to one row per party, in
-the engine, with two group-bys: one over ``(party, period)`` and one over
-``party``. Its model columns (``frequency``, ``recency``, ``T``,
+the engine. Its model columns come from two group-bys, one over
+``(party, period)`` and one over ``party``; the money columns from one more
+group-by over ``party``, joined on. The model columns (``frequency``, ``recency``, ``T``,
 ``monetary_value`` and the holdout columns) reproduce
 ``lifetimes.utils.summary_data_from_transaction_data`` and
 ``calibration_and_holdout_data``; the other columns describe the same window
@@ -95,8 +96,6 @@ def customer_summary(
         ``False`` returns only ``party_id`` and the model columns
         (``frequency``, ``recency``, ``T``, ``monetary_value`` and the
         holdout columns): the fastest query, all a CLV model needs.
-        Counting orders (distinct documents) is the costliest part of the
-        full summary.
 
     Returns
     -------
@@ -114,8 +113,8 @@ def customer_summary(
         With ``calibration_end``, also ``frequency_holdout`` (purchase periods
         in the holdout), ``monetary_value_holdout`` (their mean value; see the
         note below) and ``duration_holdout`` (periods from the calibration end
-        to the observation end). Only parties with a purchase in the
-        (calibration) window appear. Money columns are float64.
+        to the observation end), placed last. Only parties with a purchase
+        period in the (calibration) window appear. Money columns are float64.
 
     Notes
     -----
@@ -131,9 +130,6 @@ def customer_summary(
     """
     unit = check_unit(time_unit)
     t = transactions
-    refund = is_refund(t)
-    purchase = ~refund
-    period = period_ordinal(t.occurred_at, unit)
 
     # The observation window. Without a given end it is the whole table (every
     # row is in or before the period of the latest one), so no filter at all.
@@ -150,91 +146,51 @@ def customer_summary(
         else:
             window = t.occurred_at < ibis.literal(period_start(ordinal_of(observation_end, unit) + 1, unit))
     cal_period = ibis.literal(ordinal_of(calibration_end, unit)) if split else end_period
+    observed = t if window is None else t.filter(window)
 
+    model = _model_columns(observed, unit, split, calibration_end, end_period, cal_period, include_refunds)
+    if not details:
+        return model
+    # The money columns describe the (calibration) window in one group-by per
+    # party, joined to the model columns: cheaper than carrying them through
+    # the period group-by (measured 2.4 vs 3.8 CPU-s per 3M rows).
+    if split:
+        observed = observed.filter(observed.occurred_at <= ibis.literal(to_datetime(calibration_end)))
+    money = _money_columns(observed)
+    out = model.join(money, "party_id")
+    holdout = [c for c in model.columns if c.endswith("_holdout")]
+    return out.select(*[c for c in model.columns if c not in holdout],
+                      *[c for c in money.columns if c != "party_id"], *holdout)
+
+
+def _model_columns(rows: ir.Table, unit: str, split: bool, calibration_end, end_period, cal_period,
+                   include_refunds: bool) -> ir.Table:
+    """``frequency``, ``recency``, ``T``, ``monetary_value`` (+ holdout): two group-bys."""
+    if not include_refunds:
+        rows = rows.filter(~is_refund(rows))
     keys = ["party_id", "_period"]
-    mutations = {"_period": period}
+    mutations = {"_period": period_ordinal(rows.occurred_at, unit)}
     if split:
         keys.append("_holdout")
-        mutations["_holdout"] = t.occurred_at > ibis.literal(to_datetime(calibration_end))
-    rows = t if window is None else t.filter(window)
-    # Only purchases make periods unless refunds are included; without the
-    # details, refund rows are not needed at all.
-    purchases_only = not details and not include_refunds
-    if purchases_only:
-        rows = rows.filter(~is_refund(rows))
-    rows = rows.mutate(**mutations)
-    r = rows
-    refund, purchase = is_refund(r), ~is_refund(r)
+        mutations["_holdout"] = rows.occurred_at > ibis.literal(to_datetime(calibration_end))
+    r = rows.mutate(**mutations)
     # Sums run in float64: exact enough for analysis (relative error ~1e-15)
     # and faster than DECIMAL(38) sums.
-    money = r.revenue.cast(_MONEY)
-    costed = purchase & r.cost.notnull() if details and "cost" in r.columns else None
-
-    # 1st group-by: one row per party and period (and side of the calibration
-    # cut). Each aggregate is kept with how partial results combine, so that
-    # the same aggregates can first run per document when orders are counted.
-    parts = {"_revenue": (money.sum(where=None if purchases_only else purchase), "sum")}
-    if include_refunds:
-        parts["_value"] = (money.sum(), "sum")
-    if details:
-        parts.update(
-            _purchase_rows=(purchase.sum(), "sum"),
-            _refunds=(refund.sum(), "sum"),
-            _refund_value=(money.abs().sum(where=refund), "sum"),
-            _first_at=(r.occurred_at.min(where=purchase), "min"),
-            _last_at=(r.occurred_at.max(where=purchase), "max"),
-        )
-    if costed is not None:
-        parts["_costed_revenue"] = (money.sum(where=costed), "sum")
-        parts["_margin"] = ((money - r.cost.cast(_MONEY)).sum(where=costed), "sum")
-    by_document = details and "document" in r.columns
-    if by_document:
-        # Orders are distinct documents (a purchase row without one is an
-        # order by itself). Grouping per document first costs about as much
-        # again as the rest of the summary, but less than COUNT(DISTINCT
-        # document) in the period group-by (measured 1.4 vs 1.8 CPU-s per 3M
-        # rows); pass ``details=False`` when only the model columns are needed.
-        d = rows.group_by([*keys, "document"]).aggregate(**{k: e for k, (e, _) in parts.items()})
-        orders = ibis.ifelse(d.document.isnull(), d._purchase_rows, (d._purchase_rows > 0).cast("int64"))
-        combined = {k: getattr(getattr(d, k), how)() for k, (_, how) in parts.items()}
-        p = d.group_by(keys).aggregate(**combined, _orders=orders.sum())
-    else:
-        p = rows.group_by(keys).aggregate(**{k: e for k, (e, _) in parts.items()})
-        if details:
-            p = p.mutate(_orders=p._purchase_rows)
+    # 1st group-by: one row per party and period (and side of the calibration cut).
+    p = r.group_by(keys).aggregate(_value=r.revenue.cast(_MONEY).sum())
 
     # 2nd group-by: one row per party.
-    value = p._value if include_refunds else p._revenue
-    # A period counts when it holds a purchase (or any row, refunds included).
-    counted = None if include_refunds or purchases_only else p._revenue.notnull()
-    if split:
-        in_cal = ~p._holdout if counted is None else counted & ~p._holdout
-        in_holdout = p._holdout if counted is None else counted & p._holdout
-    else:
-        in_cal = counted
-    inside = ~p._holdout if split else None  # descriptive columns cover the calibration window
+    in_cal = ~p._holdout if split else None
     aggregates = dict(
         _periods=p.count(where=in_cal),
         _first_period=p._period.min(where=in_cal),
         _last_period=p._period.max(where=in_cal),
-        _value_all=value.sum(where=in_cal),
-        _value_first=value.argmin(p._period, where=in_cal),
+        _value_all=p._value.sum(where=in_cal),
+        _value_first=p._value.argmin(p._period, where=in_cal),
     )
-    if details:
-        aggregates.update(
-            first_purchase_at=p._first_at.min(where=inside),
-            last_purchase_at=p._last_at.max(where=inside),
-            orders=p._orders.sum(where=inside),
-            revenue=p._revenue.sum(where=inside),
-            refunds=p._refunds.sum(where=inside),
-            refund_value=p._refund_value.sum(where=inside),
-        )
-    if costed is not None:
-        aggregates["_costed_revenue"] = p._costed_revenue.sum(where=inside)
-        aggregates["margin"] = p._margin.sum(where=inside)
     if split:
-        aggregates["frequency_holdout"] = p.count(where=in_holdout)
-        aggregates["_value_holdout"] = value.sum(where=in_holdout)
+        aggregates["frequency_holdout"] = p.count(where=p._holdout)
+        aggregates["_value_holdout"] = p._value.sum(where=p._holdout)
     s = p.group_by("party_id").aggregate(**aggregates)
     s = s.filter(s._periods > 0)
 
@@ -246,26 +202,6 @@ def customer_summary(
         T=(cal_period - s._first_period).cast("int64"),
         monetary_value=ibis.ifelse(frequency > 0, (s._value_all - s._value_first) / frequency, 0.0),
     )
-    if details:
-        revenue = s.revenue.fill_null(0.0)
-        refund_value = s.refund_value.fill_null(0.0)
-        columns.update(
-            first_purchase_at=s.first_purchase_at,
-            last_purchase_at=s.last_purchase_at,
-            orders=s.orders.fill_null(0).cast("int64"),
-            revenue=revenue,
-            refunds=s.refunds.fill_null(0).cast("int64"),
-            refund_value=refund_value,
-            net_revenue=revenue - refund_value,
-        )
-        if costed is not None:
-            columns["margin"] = s.margin
-            columns["margin_coverage"] = ibis.ifelse(
-                revenue > 0, s._costed_revenue.fill_null(0.0) / revenue, None
-            )
-        else:
-            columns["margin"] = ibis.null(_MONEY)
-            columns["margin_coverage"] = ibis.null(_MONEY)
     if split:
         columns.update(
             frequency_holdout=s.frequency_holdout.cast("int64"),
@@ -275,3 +211,57 @@ def customer_summary(
             duration_holdout=(end_period - cal_period).cast("int64"),
         )
     return s.select(**columns)
+
+
+def _money_columns(rows: ir.Table) -> ir.Table:
+    """First/last purchase, orders, revenue, refunds, margin: one group-by per party.
+
+    With a ``document`` column, rows are first grouped per ``(party,
+    document)`` so that orders are counted as groups, which is cheaper than
+    ``COUNT(DISTINCT document)``; a purchase row without a document is an
+    order by itself.
+    """
+    refund = is_refund(rows)
+    purchase = ~refund
+    money = rows.revenue.cast(_MONEY)
+    has_cost = "cost" in rows.columns
+    # name: (partial aggregate over rows, how partials combine)
+    parts = dict(
+        first_purchase_at=(rows.occurred_at.min(where=purchase), "min"),
+        last_purchase_at=(rows.occurred_at.max(where=purchase), "max"),
+        _purchase_rows=(rows.count(where=purchase), "sum"),
+        revenue=(money.sum(where=purchase), "sum"),
+        refunds=(rows.count(where=refund), "sum"),
+        refund_value=(money.abs().sum(where=refund), "sum"),
+    )
+    if has_cost:
+        costed = purchase & rows.cost.notnull()
+        parts.update(
+            margin=((money - rows.cost.cast(_MONEY)).sum(where=costed), "sum"),
+            _costed_revenue=(money.sum(where=costed), "sum"),
+        )
+    partial = {name: expr for name, (expr, _) in parts.items()}
+    if "document" in rows.columns:
+        d = rows.group_by(["party_id", "document"]).aggregate(**partial)
+        orders = ibis.ifelse(d.document.isnull(), d._purchase_rows, (d._purchase_rows > 0).cast("int64"))
+        g = d.group_by("party_id").aggregate(
+            **{name: getattr(d[name], how)() for name, (_, how) in parts.items()}, orders=orders.sum()
+        )
+    else:
+        g = rows.group_by("party_id").aggregate(**partial)
+        g = g.mutate(orders=g._purchase_rows)
+    revenue = g.revenue.fill_null(0.0)
+    refund_value = g.refund_value.fill_null(0.0)
+    return g.select(
+        "party_id", "first_purchase_at", "last_purchase_at",
+        orders=g.orders.cast("int64"),
+        revenue=revenue,
+        refunds=g.refunds.cast("int64"),
+        refund_value=refund_value,
+        net_revenue=revenue - refund_value,
+        margin=g.margin if has_cost else ibis.null(_MONEY),
+        margin_coverage=(
+            ibis.ifelse(revenue > 0, g._costed_revenue.fill_null(0.0) / revenue, None)
+            if has_cost else ibis.null(_MONEY)
+        ),
+    )
