@@ -68,7 +68,8 @@ class Sink:
             self.path.write_bytes(b"")
         part = self.path.with_suffix(self.path.suffix + ".part")
         self._con.register("_chunk", table)
-        self._con.execute(f"COPY (SELECT * FROM _chunk) TO '{part}' (FORMAT JSON)")
+        target = str(part).replace("'", "''")
+        self._con.execute(f"COPY (SELECT * FROM _chunk) TO '{target}' (FORMAT JSON)")
         self._con.unregister("_chunk")
         with open(self.path, "ab") as out, open(part, "rb") as src:
             while block := src.read(1 << 22):
