@@ -171,3 +171,22 @@ def test_readable_typos_are_recorded(demo, truth):
     present = typos[typos.customer_no.isin(city.index)]
     assert (city.loc[present.customer_no].to_numpy() == present.written.to_numpy()).all()
     assert (present.written != present.original).all()
+
+
+def test_servqual_gaps_in_the_answers(demo, truth):
+    answers = pd.read_json(demo.out / "survey_responses.jsonl", lines=True)
+    sq = answers[answers.survey == "servqual"]
+    gaps = (sq.perceived - sq.expected).groupby(sq.dimension).mean()
+    observed = truth["servqual_gaps_observed"]
+    for dim, gap in gaps.items():
+        assert abs(gap - observed[dim]) < 0.05, dim  # only the spoiled rows differ
+    latent = truth["servqual_gaps"]
+    assert sorted(latent, key=latent.get) == sorted(observed, key=observed.get)  # same ranking of dimensions
+
+
+def test_lost_accounts_are_in_the_truth(demo):
+    accounts = pq.read_table(demo.out / "truth_accounts.parquet").to_pandas()
+    assert len(accounts) == demo.facts["business_accounts"]
+    assert accounts.invoices.sum() == next(n for f, _, n in demo.files if f.name == "erp_invoices.parquet")
+    lost = accounts[accounts.lost_at.notna()]
+    assert (lost.lost_at > lost.opened_at).all()

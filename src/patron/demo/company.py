@@ -151,7 +151,7 @@ def generate_demo(out: str | Path, customers: int = 5000, seed: int = 1, *,
             if c == 0:
                 table = _spoil(table, sinks[name], rng)
             sinks[name].write(table)
-        keeper.add_chunk(lo, hi, orders, lines, complaints, nps, consents)
+        keeper.add_chunk(lo, hi, orders, lines, complaints, nps, consents, servqual)
 
     report("business accounts", total_steps - 2, total_steps)
     accounts = b2b.simulate_accounts(_rng(seed, 2), b2b.n_accounts(customers, params), params,

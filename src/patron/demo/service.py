@@ -121,7 +121,7 @@ def simulate_nps(rng: np.random.Generator, orders: Orders, params: DemoParameter
     week = orders.week + rng.uniform(2, 10, n_orders) * DAY_W
     pick = np.flatnonzero(answered & (week < end_w))
     mean = np.where(orders.is_final[pick], link.nps_mean_final_order, link.nps_mean_other)
-    score = np.clip(np.round(rng.normal(mean, 1.7)), 0, 10)
+    score = np.clip(np.round(rng.normal(mean, 1.7)), 0, 10) + 0.0  # + 0.0 turns -0.0 into 0.0
     return {"order": pick, "week": week[pick], "score": score,
             "comment": _pick(rng, NPS_COMMENTS, len(pick))}
 

@@ -13,6 +13,10 @@ Files
     ``nu``, true mean spend, true dropout time and ``alive_at_end``, the
     BG/NBD summary ``x``, ``t_x``, ``T`` (weeks), and what was generated for
     them (orders, revenue, complaints, ...), before any defect was applied.
+``truth_accounts.parquet``
+    One row per business account: ERP and CRM keys, industry, size, when it
+    was opened and lost (their sales activity fades in the 26 weeks before),
+    contacts and invoices.
 ``truth_identities.parquet``
     Every (source, key) in the exports with the true entity it belongs to:
     two webshop keys of one duplicated customer, or the ERP and CRM keys of
@@ -29,7 +33,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from patron.demo import exports
+from patron.demo import b2b, exports
 from patron.demo.catalogue import COMPANY, Catalogue
 from patron.demo.customers import CHANNEL_NAMES, Population
 from patron.demo.orders import Lines, Orders
@@ -59,9 +63,11 @@ class TruthKeeper:
         self.nps_sum = np.zeros(n)
         self.consent_withdrawn = np.zeros(n, dtype=bool)
         self.order_lines_total = 0
+        self.servqual_gap_sum = np.zeros(len(SERVQUAL_GAPS))
+        self.servqual_answers = np.zeros(len(SERVQUAL_GAPS), dtype=np.int64)
 
     def add_chunk(self, lo: int, hi: int, orders: Orders, lines: Lines, complaints: dict, nps: dict,
-                  consents: dict) -> None:
+                  consents: dict, servqual: dict) -> None:
         n = self.pop.size
         person_of_line = orders.person[lines.order]
         is_order = lines.kind == 0
@@ -77,6 +83,11 @@ class TruthKeeper:
         self.nps_sum += np.bincount(who, weights=nps["score"], minlength=n)
         self.consent_withdrawn[consents["person"][consents["record"] == 2]] = True
         self.order_lines_total += len(lines.order)
+        dim = servqual["item_dim"][servqual["item"]]
+        k = len(self.servqual_answers)
+        self.servqual_gap_sum += np.bincount(dim, weights=servqual["perception"] - servqual["expectation"], minlength=k)
+        self.servqual_answers += np.bincount(dim, minlength=k)
+        self.servqual_dims = servqual["dims"]
 
     def customers_table(self, lo: int = 0, hi: int | None = None) -> pa.Table:
         """Rows ``lo..hi`` of ``truth_customers.parquet``."""
@@ -156,6 +167,7 @@ class TruthKeeper:
             for lo in range(step, pop.size, step):
                 writer.write_table(self.customers_table(lo, min(lo + step, pop.size)))
         pq.write_table(self.identities_table(accounts), self.out / "truth_identities.parquet")
+        pq.write_table(accounts_table(accounts), self.out / "truth_accounts.parquet")
         churned = ~pop.alive_at_end
         facts = {
             "customers": int(pop.size),
@@ -196,6 +208,14 @@ class TruthKeeper:
             ),
             "channels": {k: {"share": v[0], "mean_cost": v[1]} for k, v in CHANNELS.items()},
             "servqual_gaps": SERVQUAL_GAPS,
+            "servqual_gaps_observed": {
+                d: round(float(self.servqual_gap_sum[i] / max(self.servqual_answers[i], 1)), 4)
+                for i, d in enumerate(getattr(self, "servqual_dims", ()))},
+            "servqual_notes": (
+                "servqual_gaps are the latent gaps per dimension; the answers are rounded and clipped to the "
+                "1-7 scale and respondents who drop out within 26 weeks perceive worse (churn_link), so the "
+                "gaps in the data are servqual_gaps_observed."
+            ),
             "churn_link": {
                 **asdict(params.churn),
                 "description": (
@@ -216,6 +236,26 @@ class TruthKeeper:
         }
         (self.out / "truth.json").write_text(json.dumps(doc, indent=1, default=_json_default), encoding="utf-8")
         return facts
+
+
+def accounts_table(accounts) -> pa.Table:
+    """One row per business account: its keys in the ERP and the CRM, and whether it was lost."""
+    start_s = int(START.timestamp())
+    lost = np.isfinite(accounts.lost_w)
+    return pa.table({
+        "entity_id": pa.array(np.arange(accounts.size)),
+        "erp_key": exports.erp_account_keys(accounts),
+        "crm_key": exports.crm_account_keys(accounts),
+        "name": exports.account_names(accounts),
+        "industry": exports.text.take(b2b.INDUSTRIES, accounts.industry),
+        "employees": pa.array(accounts.employees),
+        "opened_at": exports.text.timestamps(accounts.founded_w, start_s),
+        "lost_at": exports._nullable(exports.text.timestamps(np.where(lost, accounts.lost_w, 0.0), start_s), lost),
+        "contacts": pa.array(np.bincount(accounts.contact_org, minlength=accounts.size)),
+        "invoices": pa.array(np.bincount(accounts.invoice_org, minlength=accounts.size)),
+        "invoiced": pa.array(np.bincount(accounts.invoice_org, weights=accounts.invoice_cents,
+                                         minlength=accounts.size) / 100.0),
+    })
 
 
 class _Slice:
