@@ -109,6 +109,9 @@ def corrupt(kind, x, t_x, T):
         x[repeat[:1]] += 0.5
     elif kind == "lengths":
         T = T[:-1]
+    elif kind == "text":
+        x = x.astype(object)
+        x[0] = "two"
     return x, t_x, T
 
 
@@ -122,6 +125,7 @@ def corrupt(kind, x, t_x, T):
         ("recency_without_repeat", "3 customers have no repeat purchase but a recency"),
         ("fractional_frequency", "frequency has 1 non-integer value"),
         ("lengths", "same length"),
+        ("text", "frequency must be numbers"),
     ],
 )
 def test_bad_input_gives_a_clear_value_error(cls, fitted, kind, message):

@@ -25,7 +25,11 @@ def plural(n: int, word: str) -> str:
 
 
 def as_float_column(values, name: str) -> np.ndarray:
-    array = np.asarray(values, dtype=float)
+    """One column as floats, refusing text, NaN, infinities and negatives."""
+    try:
+        array = np.asarray(values, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(f"{name} must be numbers ({exc}).") from exc
     if array.ndim != 1:
         array = array.reshape(-1)
     bad = ~np.isfinite(array)
