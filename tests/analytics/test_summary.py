@@ -192,3 +192,27 @@ def test_period_ordinals_agree_with_pandas_periods(store, unit, freq):
     engine = [store.ibis.execute(period_ordinal(ibis.literal(ts.to_pydatetime()), unit)) for ts in stamps]
     assert engine == ours
     assert ordinal_of(dt.date(1970, 1, 1), unit) == 0
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13])
+@pytest.mark.parametrize("unit", ["day", "week"])
+def test_other_logs_and_cut_dates_match_lifetimes(store, unit, seed):
+    rng = np.random.default_rng(seed)
+    log = _generated_log(seed=seed, customers=150)
+    _load(store, log)
+    purchases = log[log.kind == "order"]
+    obs_end = pd.Timestamp("2023-03-01") + pd.Timedelta(seconds=int(rng.integers(0, 300 * 86400)))
+    cal_end = obs_end - pd.Timedelta(seconds=int(rng.integers(30 * 86400, 200 * 86400)))
+    ref = lifetimes_utils.summary_data_from_transaction_data(
+        purchases, "party_id", "occurred_at", "revenue", observation_period_end=obs_end, freq=FREQ[unit]
+    )
+    _assert_same(_ours(store, time_unit=unit, observation_end=obs_end.to_pydatetime()), ref, MODEL)
+    ref = lifetimes_utils.calibration_and_holdout_data(
+        purchases, "party_id", "occurred_at", calibration_period_end=cal_end, observation_period_end=obs_end,
+        freq=FREQ[unit], monetary_value_col="revenue",
+    )
+    ours = _ours(store, time_unit=unit, calibration_end=cal_end.to_pydatetime(),
+                 observation_end=obs_end.to_pydatetime(), details=False)
+    _assert_same(ours, ref, {"frequency": "frequency_cal", "recency": "recency_cal", "T": "T_cal",
+                             "monetary_value": "monetary_value_cal", "frequency_holdout": "frequency_holdout",
+                             "duration_holdout": "duration_holdout"})
