@@ -190,3 +190,16 @@ def test_lost_accounts_are_in_the_truth(demo):
     assert accounts.invoices.sum() == next(n for f, _, n in demo.files if f.name == "erp_invoices.parquet")
     lost = accounts[accounts.lost_at.notna()]
     assert (lost.lost_at > lost.opened_at).all()
+
+
+def test_planted_product_associations_show_in_baskets(demo, truth):
+    lines = read_text_csv(demo.out / "webshop_order_lines.csv", ";")
+    lines = lines[lines.Type == "order"]
+    baskets = pd.crosstab(lines["Order No"], lines["SKU"]).clip(upper=1).astype(bool)
+    lifts = []
+    for rule in truth["association_rules"]:
+        a, b = rule["antecedent"], rule["consequent"]
+        if a in baskets and b in baskets and baskets[a].sum() >= 30:
+            lifts.append(baskets.loc[baskets[a], b].mean() / baskets[b].mean())
+    assert len(lifts) >= 10
+    assert np.median(lifts) > 2.0
