@@ -233,3 +233,23 @@ class Histories:
             return function(self.columns[name])
         unique, inverse = self._levels[name]
         return function(unique)[inverse]
+
+
+#: Below this many customers predictions are computed directly; above it,
+#: once per distinct history (real bases repeat histories a lot).
+DISTINCT_ROWS_FROM = 20_000
+
+
+def per_distinct_row(function, *columns):
+    """``function(*columns)`` evaluated once per distinct row, then spread back.
+
+    The columns are broadcast together first; the result has their shape.
+    Worth it for the special functions of a prediction on millions of
+    customers, whose histories repeat.
+    """
+    columns = np.broadcast_arrays(*(np.asarray(c, dtype=float) for c in columns))
+    shape = columns[0].shape
+    if columns[0].size < DISTINCT_ROWS_FROM:
+        return function(*columns)
+    distinct, _, row = group_rows([c.reshape(-1) for c in columns], inverse=True)
+    return function(*distinct)[row].reshape(shape)

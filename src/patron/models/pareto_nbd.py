@@ -15,6 +15,7 @@ import numpy as np
 from scipy.special import digamma, gammaln, hyp2f1
 
 from patron.models.base import TransactionModel, as_arrays
+from patron.models.data import per_distinct_row
 
 _STEP = 1e-6  # relative step of the central differences in r and s
 
@@ -150,6 +151,9 @@ class ParetoNBD(TransactionModel):
 
     def _log_alive_share(self, x, t_x, T):
         """log P(alive): the 'still alive' term's share of the likelihood."""
+        return per_distinct_row(self._log_alive_share_of_rows, x, t_x, T)
+
+    def _log_alive_share_of_rows(self, x, t_x, T):
         r, alpha, s, beta = self._params()
         alive = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
         with np.errstate(divide="ignore", invalid="ignore"):
