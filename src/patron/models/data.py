@@ -13,7 +13,15 @@ import numpy as np
 
 from patron.models.errors import DegenerateDataError, InvalidInputError, RecencyClippedWarning
 
-__all__ = ["Histories", "check_rfm", "compress", "group_rows"]
+__all__ = [
+    "Histories",
+    "as_float_column",
+    "check_rfm",
+    "compress",
+    "group_rows",
+    "per_distinct_row",
+    "plural",
+]
 
 #: Recency may exceed T by this fraction of T (or 0.01 time units, whichever
 #: is larger) before it is refused rather than clipped: rounding does that.
@@ -123,7 +131,7 @@ def _column_codes(column: np.ndarray):
     no sort; other values by rank among the distinct values.
     """
     low, high = float(column.min()), float(column.max())
-    if high - low < 2**24 and low == np.floor(low):
+    if high - low < min(2**24, 4 * column.size + 1024) and low == np.floor(low):
         codes = (column - low).astype(np.int64)
         if np.array_equal(codes, column - low):
             return low + np.arange(int(high - low) + 1, dtype=float), codes
