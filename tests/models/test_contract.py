@@ -255,3 +255,23 @@ def test_heavy_buyers_do_not_overflow(cls, fitted):
         model.expected_time_to_next_purchase(x, t_x, T),
     ):
         assert np.all(np.isfinite(values)) and np.all(values >= 0)
+
+
+@pytest.mark.parametrize("cls", [*TRANSACTION_MODELS, GammaGamma], ids=lambda c: c.__name__)
+def test_analytic_gradient_matches_differences_of_the_likelihood(cls, fitted, generated):
+    if cls is GammaGamma:
+        repeat = generated["x"] > 0
+        model = GammaGamma().fit(generated["x"][repeat], generated["spend"][repeat])
+        data = model._fit_data(x=generated["x"][repeat], m=generated["spend"][repeat])
+    else:
+        model, (x, t_x, T) = fitted[cls]
+        data = model._fit_data(x, t_x, T)
+    # away from the optimum, where the gradient is not ~0
+    params = np.array([model.params_[k] for k in cls.param_names]) * 1.3
+    _, grad = model._log_likelihood_terms(params, data)
+    for k in range(params.size):
+        step = np.zeros(params.size)
+        step[k] = 1e-6 * params[k]
+        up = model._log_likelihood_terms(params + step, data)[0].sum()
+        down = model._log_likelihood_terms(params - step, data)[0].sum()
+        assert np.sum(grad[k]) == pytest.approx((up - down) / (2 * step[k]), rel=1e-6)

@@ -65,7 +65,7 @@ class ParetoNBD(TransactionModel):
     hypergeometric part; the derivatives of that part with respect to ``r``
     and ``s`` have no closed form and are taken by central differences
     (relative step 1e-6) of the tail integral at each distinct (x, t) pair,
-    which agree with the exact ones to about 1e-9 relative.
+    which agree with the exact ones (by quadrature) to a few 1e-9.
 
     Examples
     --------
