@@ -68,19 +68,24 @@ class TruthKeeper:
 
     def add_chunk(self, lo: int, hi: int, orders: Orders, lines: Lines, complaints: dict, nps: dict,
                   consents: dict, servqual: dict) -> None:
-        n = self.pop.size
+        """Add what was generated for persons ``lo..hi`` (counted locally: no full-size temporaries)."""
+        n = hi - lo
+
+        def count(person, weights=None):
+            return np.bincount(person - lo, weights=weights, minlength=n)
+
         person_of_line = orders.person[lines.order]
         is_order = lines.kind == 0
-        self.revenue_cents += np.bincount(person_of_line, weights=lines.revenue_cents, minlength=n).astype(np.int64)
-        self.order_value_cents += np.bincount(orders.person, weights=orders.value_cents, minlength=n).astype(np.int64)
-        self.lines += np.bincount(person_of_line[is_order], minlength=n)
-        self.refunds += np.bincount(person_of_line[~is_order], minlength=n)
+        self.revenue_cents[lo:hi] += count(person_of_line, lines.revenue_cents).astype(np.int64)
+        self.order_value_cents[lo:hi] += count(orders.person, orders.value_cents).astype(np.int64)
+        self.lines[lo:hi] += count(person_of_line[is_order])
+        self.refunds[lo:hi] += count(person_of_line[~is_order])
         who = orders.person[complaints["order"]]
-        self.complaints += np.bincount(who, minlength=n)
+        self.complaints[lo:hi] += count(who)
         self.final_complaint[who[complaints["churner"]]] = True
         who = orders.person[nps["order"]]
-        self.nps_answers += np.bincount(who, minlength=n)
-        self.nps_sum += np.bincount(who, weights=nps["score"], minlength=n)
+        self.nps_answers[lo:hi] += count(who)
+        self.nps_sum[lo:hi] += count(who, nps["score"])
         self.consent_withdrawn[consents["person"][consents["record"] == 2]] = True
         self.order_lines_total += len(lines.order)
         dim = servqual["item_dim"][servqual["item"]]
