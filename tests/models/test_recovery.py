@@ -136,3 +136,18 @@ def test_expected_time_to_next_purchase_is_the_median_wait_of_an_alive_customer(
         wait = rng.exponential(1 / rate)
         median = model.expected_time_to_next_purchase(x, min(T, 20.0) if x else 0.0, T)
         assert np.mean(wait <= median) == pytest.approx(0.5, abs=0.005)
+
+
+def test_standard_errors_are_calibrated():
+    """Over repeated simulations the errors, divided by the reported standard
+    errors, should look standard normal: checks the Hessian, not just the fit."""
+    truth = {"r": 0.5, "alpha": 6.0, "a": 0.8, "b": 2.5}
+    rng = np.random.default_rng(20)
+    z = []
+    for _ in range(40):
+        base = simulate_bgnbd(4000, *truth.values(), ages(rng, 4000), rng)
+        model = BetaGeo().fit(base.frequency, base.recency, base.T)
+        z.append([(model.params_[k] - v) / model.standard_errors_[k] for k, v in truth.items()])
+    z = np.array(z)
+    assert np.all(np.abs(z.mean(axis=0)) < 0.5)
+    assert np.all((z.std(axis=0) > 0.7) & (z.std(axis=0) < 1.35))
