@@ -91,3 +91,19 @@ def test_cli_runs_the_demo_twice_without_changing_counts(tmp_path):
         after = s.counts()
     before.pop("imports"), after.pop("imports")
     assert before == after
+
+
+def test_times_survive_the_export_formats(imported, truth_customers):
+    store, *_ = imported
+    stored = pd.DataFrame(store.query(
+        "SELECT i.source_key, p.acquired_at, p.birth_date FROM parties p JOIN identities i USING (party_id) "
+        "WHERE i.source = 'webshop'"), columns=["customer_no", "acquired_at", "birth_date"])
+    both = truth_customers.merge(stored, on="customer_no", suffixes=("_true", "_stored"))
+    both = both[both.acquired_at_stored.notna()]
+    assert len(both) > 0.99 * len(truth_customers)
+    true = both.acquired_at_true.dt.tz_convert(None)
+    gap = (both.acquired_at_stored - true).dt.total_seconds().abs()
+    # Local Berlin minutes in the file: exact to the minute, but for the hour clocks go back in autumn.
+    assert (gap < 60).mean() > 0.99
+    assert (gap < 3660).all()
+    assert both.birth_date.notna().all()

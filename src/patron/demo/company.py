@@ -34,7 +34,7 @@ MIN_CUSTOMERS, MAX_CUSTOMERS = 100, 10_000_000
 #: The deliberate defects of each file (a handful of rows each, recorded in the truth).
 DEFECTS: dict[str, list[Defect]] = {
     "webshop_customers.csv": [Defect("missing_customer_key", "Customer No", None),
-                              Defect("unparseable_date", "Registered", "31/02/2024")],
+                              Defect("unparseable_date", "Registered", "31/02/2024 09:15")],
     "webshop_order_lines.csv": [Defect("unparseable_date", "Order Date", "30/02/2025 14:61"),
                                 Defect("missing_customer_key", "Customer No", None),
                                 Defect("text_in_amount", "Net Amount", "see invoice")],

@@ -62,7 +62,7 @@ category = "customer"
 [options]
 delimiter = ";"
 decimal = ","
-date_format = "%d/%m/%Y"
+date_format = ["%d/%m/%Y %H:%M", "%d/%m/%Y"]   # registration time; date of birth
 timezone = "Europe/Berlin"
 ''')
 
