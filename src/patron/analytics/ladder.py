@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import ibis
 import ibis.expr.types as ir
@@ -18,6 +19,9 @@ import ibis.expr.types as ir
 from patron.analytics.periods import as_of_instant, ordinal_of, period_ordinal
 from patron.analytics.sources import Tables, table
 from patron.analytics.summary import is_refund
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 RUNGS = ("suspect", "prospect", "customer", "client", "supporter", "advocate", "partner")
 #: Rung name → level 1..7, for sorting and for "moved up / down".
@@ -222,7 +226,7 @@ def ladder_migration(
     )
 
 
-def rung_matrix(migration) -> "pandas.DataFrame":  # noqa: F821
+def rung_matrix(migration) -> pd.DataFrame:
     """Pivot an executed :func:`ladder_migration` into a rung × rung count table (pandas)."""
     import pandas as pd
 
