@@ -46,16 +46,18 @@ def _ages(T, n):
     return T
 
 
-def _event_times(x, window, last_is_window, rng):
+def _event_times(x, window, arrivals, rng):
     """First x of the ordered arrival times of a Poisson process on (0, window].
 
     Given N arrivals in the window, they are N sorted uniforms; the first x
     of them are (E_1 + ... + E_k) / (E_1 + ... + E_x + G) with exponential
     E and G ~ Gamma(N + 1 - x), so only x draws are needed per customer.
-    ``last_is_window`` is the number of arrivals N.
+    ``arrivals`` is N.
     """
     x = x.astype(np.int64)
     customer = np.repeat(np.arange(x.size), x)
+    if customer.size == 0:
+        return customer, np.zeros(0)
     steps = rng.exponential(size=customer.size)
     running = np.cumsum(steps)
     first = np.cumsum(x) - x
@@ -64,7 +66,7 @@ def _event_times(x, window, last_is_window, rng):
     total = np.zeros(x.size)
     has = x > 0
     total[has] = within[np.cumsum(x)[has] - 1]
-    rest = rng.gamma(np.maximum(last_is_window - x + 1, 1e-300).astype(float))
+    rest = rng.gamma(np.maximum(arrivals - x + 1, 1e-300).astype(float))
     times = window[customer] * within / (total + rest)[customer]
     return customer, times
 
