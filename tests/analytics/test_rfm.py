@@ -25,11 +25,10 @@ def test_quintiles_of_distinct_values(store):
     assert list(out.r_value) == [10 - i for i in range(10)]
     assert list(out.f_value) == [i + 1 for i in range(10)]
     assert list(out.r_score) == expected and list(out.f_score) == expected and list(out.m_score) == expected
-    assert list(out.fm_score) == expected
     assert out.loc[9, "rfm_cell"] == "555" and out.loc[9, "segment"] == "champions"
-    assert out.loc[0, "segment"] == "lost" and out.loc[2, "segment"] == "hibernating"
+    assert out.loc[0, "segment"] == "lost" and out.loc[2, "segment"] == "hibernating"  # R1 F1, R2 F2
     assert out.loc[4, "segment"] == "needs_attention" and out.loc[5, "segment"] == "needs_attention"
-    assert out.loc[6, "segment"] == "champions"  # R 4, FM 4
+    assert out.loc[6, "segment"] == "loyal"  # R 4, F 4
 
 
 def test_ties_share_the_score_of_their_first_position(store):
@@ -41,7 +40,7 @@ def test_ties_share_the_score_of_their_first_position(store):
 
 
 def test_segments_follow_the_rule_table_first_match_wins(store):
-    # R from recency alone (T fixed), FM from frequency and revenue together.
+    # R from recency alone (T fixed), F from frequency.
     rows = [(i, i, i, 9, 10.0 * i) for i in range(10)]  # most recent = highest frequency
     out = _run(store, _summary(rows))
     assert out.loc[9, "segment"] == "champions"
@@ -49,7 +48,7 @@ def test_segments_follow_the_rule_table_first_match_wins(store):
     only = (SegmentRule("top", (5, 5), (5, 5)),)
     out = _run(store, _summary(rows), rules=only)
     assert out.loc[9, "segment"] == "top" and out.loc[0, "segment"] == "unclassified"
-    # New: very recent, one purchase, small; can't lose them: long gone, big and frequent.
+    # New: very recent, one purchase; can't lose them: long gone, very frequent.
     rows = [(1, 0, 0, 0, 1.0), (2, 9, 5, 400, 900.0)] + [(i, 3, 50, 100, 50.0) for i in range(3, 11)]
     out = _run(store, _summary(rows))
     assert out.loc[1, "segment"] == "new"
@@ -58,10 +57,10 @@ def test_segments_follow_the_rule_table_first_match_wins(store):
 
 def test_every_cell_of_the_default_table_has_a_segment():
     for r in range(1, 6):
-        for fm in range(1, 6):
+        for f in range(1, 6):
             hits = [rule.segment for rule in DEFAULT_SEGMENTS if rule.r[0] <= r <= rule.r[1]
-                    and rule.fm[0] <= fm <= rule.fm[1]]
-            assert hits, (r, fm)
+                    and rule.f[0] <= f <= rule.f[1]]
+            assert hits, (r, f)
     assert {rule.segment for rule in DEFAULT_SEGMENTS} == set(SEGMENTS)
 
 

@@ -19,18 +19,20 @@ parties than a fifth.
 
 Segments
 --------
-A segment is read from R and FM = ⌈(F + M) / 2⌉ by an ordered rule table,
-first match wins (:data:`DEFAULT_SEGMENTS`, written for 5 bins):
+The named segments follow the classic R × F grid, read by an ordered rule
+table, first match wins (:data:`DEFAULT_SEGMENTS`, written for 5 bins). M is
+scored (and in ``rfm_cell``) to rank lists within a segment, but does not
+move a party between segments:
 
-=====  ================  ==================  =================  ==============  ==============
-R      FM 1              FM 2                FM 3               FM 4            FM 5
-=====  ================  ==================  =================  ==============  ==============
-5      new               potential_loyalist  loyal              champions       champions
-4      promising         potential_loyalist  loyal              champions       champions
-3      about_to_sleep    needs_attention     needs_attention    loyal           loyal
-2      hibernating       hibernating         at_risk            at_risk         at_risk
-1      lost              lost                at_risk            cant_lose_them  cant_lose_them
-=====  ================  ==================  =================  ==============  ==============
+=====  ==============  ==================  ==================  ==============  ==============
+R      F 1             F 2                 F 3                 F 4             F 5
+=====  ==============  ==================  ==================  ==============  ==============
+5      new             potential_loyalist  potential_loyalist  champions       champions
+4      promising       potential_loyalist  potential_loyalist  loyal           loyal
+3      about_to_sleep  about_to_sleep      needs_attention     loyal           loyal
+2      hibernating     hibernating         at_risk             at_risk         cant_lose_them
+1      lost            hibernating         at_risk             at_risk         cant_lose_them
+=====  ==============  ==================  ==================  ==============  ==============
 
 Pass another tuple of :class:`SegmentRule` to change it; a party no rule
 matches is ``unclassified``.
@@ -46,26 +48,25 @@ import ibis.expr.types as ir
 
 @dataclass(frozen=True)
 class SegmentRule:
-    """A named box of R scores and FM scores, bounds inclusive."""
+    """A named box of R scores and F scores, bounds inclusive."""
 
     segment: str
     r: tuple[int, int]
-    fm: tuple[int, int]
+    f: tuple[int, int]
 
 
 DEFAULT_SEGMENTS: tuple[SegmentRule, ...] = (
-    SegmentRule("champions", (4, 5), (4, 5)),
-    SegmentRule("loyal", (4, 5), (3, 3)),
-    SegmentRule("loyal", (3, 3), (4, 5)),
-    SegmentRule("potential_loyalist", (4, 5), (2, 2)),
+    SegmentRule("champions", (5, 5), (4, 5)),
+    SegmentRule("loyal", (3, 4), (4, 5)),
+    SegmentRule("potential_loyalist", (4, 5), (2, 3)),
     SegmentRule("new", (5, 5), (1, 1)),
     SegmentRule("promising", (4, 4), (1, 1)),
-    SegmentRule("needs_attention", (3, 3), (2, 3)),
-    SegmentRule("about_to_sleep", (3, 3), (1, 1)),
-    SegmentRule("cant_lose_them", (1, 1), (4, 5)),
-    SegmentRule("at_risk", (1, 2), (3, 5)),
-    SegmentRule("hibernating", (2, 2), (1, 2)),
-    SegmentRule("lost", (1, 1), (1, 2)),
+    SegmentRule("needs_attention", (3, 3), (3, 3)),
+    SegmentRule("about_to_sleep", (3, 3), (1, 2)),
+    SegmentRule("cant_lose_them", (1, 2), (5, 5)),
+    SegmentRule("at_risk", (1, 2), (3, 4)),
+    SegmentRule("lost", (1, 1), (1, 1)),
+    SegmentRule("hibernating", (1, 2), (1, 2)),
 )
 
 SEGMENTS = (
@@ -113,7 +114,7 @@ def rfm_scores(
     ibis.Table
         ``party_id``; ``r_value`` (periods since the last purchase),
         ``f_value`` (purchase periods), ``m_value`` (float); ``r_score``,
-        ``f_score``, ``m_score``, ``fm_score`` (int, 1..bins); ``rfm_cell``
+        ``f_score``, ``m_score`` (int, 1..bins); ``rfm_cell``
         (string such as ``"545"``); ``segment``.
     """
     if bins < 2:
@@ -132,11 +133,8 @@ def rfm_scores(
         f_score=score(base.f_value, bins),
         m_score=score(base.m_value, bins),
     )
-    scored = scored.mutate(fm_score=((scored.f_score + scored.m_score + 1) // 2).cast("int64"))
-    r, fm = scored.r_score, scored.fm_score
-    branches = [
-        (r.between(*rule.r) & fm.between(*rule.fm), rule.segment) for rule in rules
-    ]
+    r, f = scored.r_score, scored.f_score
+    branches = [(r.between(*rule.r) & f.between(*rule.f), rule.segment) for rule in rules]
     segment = ibis.cases(*branches, else_="unclassified") if branches else ibis.literal("unclassified")
     return scored.mutate(
         rfm_cell=scored.r_score.cast("string") + scored.f_score.cast("string") + scored.m_score.cast("string"),
