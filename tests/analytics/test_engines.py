@@ -52,11 +52,10 @@ def _expressions(t, scores=None):
     }
 
 
-@pytest.mark.parametrize("dialect", ["duckdb", "postgres", "pyspark"])
+# Spark is not here: Ibis' Spark compiler reads the options of a live SparkSession, so it can only be
+# checked with a real session (the Spark engine, issue 5, adds it), never skipped under CI.
+@pytest.mark.parametrize("dialect", ["duckdb", "postgres"])
 def test_every_measure_compiles(unbound, dialect):
-    if dialect == "pyspark":
-        # Ibis' Spark compiler reads options that exist once pyspark is installed ([spark] extra).
-        pytest.importorskip("pyspark")
     for name, expr in _expressions(unbound).items():
         sql = ibis.to_sql(expr, dialect=dialect)
         assert "SELECT" in sql, name
