@@ -93,7 +93,7 @@ def webshop_customers(rng: np.random.Generator, pop: Population, lo: int, hi: in
         city = pc.replace_with_mask(city, pa.array(mask), wrong)
     first = {
         "Customer No": text.ints(pop.customer_no[lo:hi]),
-        "Customer Type": pa.array(np.full(n, "person")),
+        "Customer Type": text.repeat("person", n),
         "Name": people["name"],
         "E-mail": email,
         "Phone": people["phone"],
@@ -119,7 +119,7 @@ def webshop_customers(rng: np.random.Generator, pop: Population, lo: int, hi: in
     m = len(dup)
     second = {
         "Customer No": text.ints(pop.duplicate_no[lo:hi][dup]),
-        "Customer Type": pa.array(np.full(m, "person")),
+        "Customer Type": text.repeat("person", m),
         "Name": name,
         "E-mail": email_dup,
         "Phone": pa.nulls(m, pa.string()),
@@ -152,7 +152,7 @@ def webshop_order_lines(rng, orders: Orders, lines: Lines, catalogue: Catalogue,
         "Unit Price": text.money(lines.unit_price_cents, ","),
         "Net Amount": text.money(lines.revenue_cents, ","),
         "Cost": text.money(lines.cost_cents, ","),
-        "Currency": pa.array(np.full(n, "EUR")),
+        "Currency": text.repeat("EUR", n),
         "Shop": text.take(("web", "app"), shop[o].astype(np.int64)),
         "Ship Country": pc.take(people["country"], pa.array(orders.person[o] - lo, pa.int64())),
     })
@@ -224,15 +224,15 @@ def survey_responses(nps: dict, csat: dict, servqual: dict, contacts: dict, orde
     comment = text.take(service.NPS_COMMENTS, nps["comment"])
     t_nps = _feedback_table(
         text.join("NPS-", text.ints(orders.order_no[nps["order"]], 8)),
-        text.ints(orders.customer_no[nps["order"]]), nps["week"], pa.array(np.full(len(nan), "nps")),
-        pa.array(np.full(len(nan), "How likely are you to recommend us to a friend?")),
+        text.ints(orders.customer_no[nps["order"]]), nps["week"], text.repeat("nps", len(nan)),
+        text.repeat("How likely are you to recommend us to a friend?", len(nan)),
         pa.nulls(len(nan), pa.string()), nps["score"], np.full(len(nan), 10.0), nan, nan,
         pc.if_else(pc.equal(comment, ""), pa.scalar(None, pa.string()), comment))
     co = contacts["order"][csat["contact"]]
     nan = np.full(len(co), np.nan)
     t_csat = _feedback_table(
         text.join("CSAT-", text.ints(orders.order_no[co], 8)), text.ints(orders.customer_no[co]), csat["week"],
-        pa.array(np.full(len(nan), "csat")), pa.array(np.full(len(nan), "How satisfied were you with our help?")),
+        text.repeat("csat", len(nan)), text.repeat("How satisfied were you with our help?", len(nan)),
         pa.nulls(len(nan), pa.string()), csat["score"], np.full(len(nan), 5.0), nan, nan,
         pa.nulls(len(nan), pa.string()))
     r, item = servqual["response"], servqual["item"]
@@ -242,7 +242,7 @@ def survey_responses(nps: dict, csat: dict, servqual: dict, contacts: dict, orde
     nan = np.full(len(r), np.nan)
     t_sq = _feedback_table(
         text.join("SQ-", text.ints(servqual["wave"][r] + 2023), "-", text.ints(pop.customer_no[person]), "-", code),
-        text.ints(pop.customer_no[person]), servqual["week"][r], pa.array(np.full(len(r), "servqual")), code,
+        text.ints(pop.customer_no[person]), servqual["week"][r], text.repeat("servqual", len(r)), code,
         text.take(servqual["dims"], dim), nan, np.full(len(r), 7.0), servqual["expectation"],
         servqual["perception"], pa.nulls(len(r), pa.string()))
     return pa.concat_tables([t_nps, t_csat, t_sq])
@@ -286,7 +286,7 @@ def webshop_business_customers(acc: b2b.Accounts) -> pa.Table:
     nulls = pa.nulls(m, pa.string())
     return pa.table({
         "Customer No": erp_account_keys(acc),
-        "Customer Type": pa.array(np.full(m, "organisation")),
+        "Customer Type": text.repeat("organisation", m),
         "Name": account_names(acc),
         "E-mail": text.join("accounts@", pc.utf8_lower(text.take(b2b.ORG_WORDS, acc.name_word)),
                             text.ints(np.arange(1, m + 1)), ".example"),
@@ -297,7 +297,7 @@ def webshop_business_customers(acc: b2b.Accounts) -> pa.Table:
         "Country": text.take([c[2] for c in text.CITIES], city),
         "Date of Birth": nulls,
         "Registered": text.format_local(_ts(acc.founded_w), SHOP_TIME, BERLIN),
-        "Channel": pa.array(np.full(m, "field_sales")),
+        "Channel": text.repeat("field_sales", m),
         "Acquisition Cost": nulls,
         "Referred By": nulls,
     })
@@ -313,8 +313,8 @@ def erp_invoices(acc: b2b.Accounts) -> pa.Table:
         "invoice_date": _ts(acc.invoice_w),
         "net_amount": pa.array(acc.invoice_cents / 100.0),
         "cost_of_goods": pa.array(np.round(acc.invoice_cents * 0.55) / 100.0),
-        "currency": pa.array(np.full(n, "EUR")),
-        "description": pa.array(np.full(n, "Monthly coffee and service")),
+        "currency": text.repeat("EUR", n),
+        "description": text.repeat("Monthly coffee and service", n),
     })
 
 
@@ -323,7 +323,7 @@ def crm_accounts(acc: b2b.Accounts) -> pa.Table:
     return pa.table({
         "Account ID": crm_account_keys(acc),
         "Account Name": account_names(acc),
-        "Type": pa.array(np.full(m, "organisation")),
+        "Type": text.repeat("organisation", m),
         "Industry": text.take(b2b.INDUSTRIES, acc.industry),
         "Employees": text.ints(acc.employees),
         "Billing City": text.take([c[0] for c in text.CITIES], acc.city),
@@ -367,6 +367,6 @@ def crm_activities(acc: b2b.Accounts) -> pa.Table:
         "Account ID": pc.take(crm_account_keys(acc), pa.array(org, pa.int64())),
         "Assigned To": pc.take(text.take(b2b.ACCOUNT_MANAGERS, acc.manager), pa.array(org, pa.int64())),
         "Duration (sec)": text.ints(acc.activity_duration_min * 60),
-        "Direction": pa.array(np.full(a, "outbound")),
+        "Direction": text.repeat("outbound", a),
         "Stage": text.take(("before", "during", "after"), stage),
     })

@@ -64,6 +64,11 @@ def take(pool, idx: np.ndarray) -> pa.Array:
     return pc.take(pa.array(pool, pa.string()), pa.array(idx, pa.int64()))
 
 
+def repeat(value: str, n: int) -> pa.Array:
+    """``value`` ``n`` times (a NumPy string array would take 4 bytes a letter per row)."""
+    return pc.fill_null(pa.nulls(n, pa.string()), value)
+
+
 def join(*parts, sep: str = "") -> pa.Array:
     """Concatenate string arrays (or scalars) element-wise."""
     return pc.binary_join_element_wise(*[p if isinstance(p, (pa.Array, pa.ChunkedArray)) else pa.scalar(p)

@@ -141,27 +141,28 @@ class TruthKeeper:
             "email_consent_withdrawn": pa.array(keeper.consent_withdrawn),
         })
 
-    def identities_table(self, accounts) -> pa.Table:
+    def identity_tables(self, accounts):
+        """``truth_identities.parquet`` in pieces of at most :data:`TRUTH_SLICE` rows."""
         pop = self.pop
         n = pop.size
         dup = np.flatnonzero(pop.duplicate_no >= 0)
         m = accounts.size
         c = len(accounts.contact_org)
-        parts = [
-            ("customer", np.arange(n), "webshop", exports.text.ints(pop.customer_no), "first registration"),
-            ("customer", dup, "webshop", exports.text.ints(pop.duplicate_no[dup]), "second registration"),
-            ("organisation", np.arange(m), "webshop", exports.erp_account_keys(accounts), "ERP business customer"),
-            ("organisation", np.arange(m), "crm", exports.crm_account_keys(accounts), "CRM account"),
-            ("contact", np.arange(c), "crm", exports.crm_contact_keys(accounts), "CRM contact"),
-        ]
-        tables = [pa.table({
-            "entity": pa.array(np.full(len(ids), entity)),
-            "entity_id": pa.array(ids.astype(np.int64)),
-            "source": pa.array(np.full(len(ids), source)),
-            "key": keys,
-            "record": pa.array(np.full(len(ids), record)),
-        }) for entity, ids, source, keys, record in parts]
-        return pa.concat_tables(tables)
+
+        def piece(entity, ids, source, keys, record) -> pa.Table:
+            k = len(ids)
+            return pa.table({"entity": exports.text.repeat(entity, k), "entity_id": pa.array(ids.astype(np.int64)),
+                             "source": exports.text.repeat(source, k), "key": keys, "record": exports.text.repeat(record, k)})
+
+        for lo in range(0, n, TRUTH_SLICE):
+            hi = min(lo + TRUTH_SLICE, n)
+            yield piece("customer", np.arange(lo, hi), "webshop", exports.text.ints(pop.customer_no[lo:hi]),
+                        "first registration")
+        yield piece("customer", dup, "webshop", exports.text.ints(pop.duplicate_no[dup]), "second registration")
+        yield piece("organisation", np.arange(m), "webshop", exports.erp_account_keys(accounts),
+                    "ERP business customer")
+        yield piece("organisation", np.arange(m), "crm", exports.crm_account_keys(accounts), "CRM account")
+        yield piece("contact", np.arange(c), "crm", exports.crm_contact_keys(accounts), "CRM contact")
 
     def finish(self, accounts, result, seed: int, catalogue: Catalogue) -> dict:
         pop, params = self.pop, self.params
@@ -171,7 +172,12 @@ class TruthKeeper:
             writer.write_table(first)
             for lo in range(step, pop.size, step):
                 writer.write_table(self.customers_table(lo, min(lo + step, pop.size)))
-        pq.write_table(self.identities_table(accounts), self.out / "truth_identities.parquet")
+        pieces = self.identity_tables(accounts)
+        first = next(pieces)
+        with pq.ParquetWriter(self.out / "truth_identities.parquet", first.schema) as writer:
+            writer.write_table(first)
+            for table in pieces:
+                writer.write_table(table)
         pq.write_table(accounts_table(accounts), self.out / "truth_accounts.parquet")
         churned = ~pop.alive_at_end
         facts = {
