@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -107,14 +106,16 @@ def test_kill_mid_import_leaves_store_unchanged(tmp_path):
         from patron.store import Store
         from patron.ingest import import_file
         s = Store({str(db)!r})
-        print("started", flush=True)
-        import_file(s, {str(big)!r}, "transactions", source="shop")
+        import_file(s, {str(big)!r}, "transactions", source="shop",
+                    progress=lambda step, fraction: print(step, flush=True))
         print("finished", flush=True)
     """)
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
-    assert proc.stdout.readline().strip() == "started"
-    time.sleep(0.8)  # well inside the import (it takes a few seconds)
-    os.kill(proc.pid, signal.SIGKILL)
+    # Kill once the records are being written: inside the import's transaction, before its commit.
+    for line in proc.stdout:
+        if line.strip() == "storing":
+            os.kill(proc.pid, signal.SIGKILL)
+            break
     proc.wait()
     assert proc.returncode == -signal.SIGKILL
     with Store(db) as s:

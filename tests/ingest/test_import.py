@@ -236,3 +236,28 @@ def test_shopify_preset_fills_order_fields_from_first_line(store, tmp_path):
     got = store.query("SELECT document, occurred_at::VARCHAR, revenue, currency, country FROM transactions "
                       "ORDER BY transaction_id")
     assert got[1] == ("#1001", "2024-03-01 09:00:00", Decimal("4.0000"), "EUR", "DE")
+
+
+@pytest.mark.parametrize("amount,stored", [
+    ("EUR 12,50", Decimal("12.5")), ("12,50 eur", Decimal("12.5")), ("€ 1.234,50", Decimal("1234.5")),
+    ("1 234,50", Decimal("1234.5")), ("(3,00)", Decimal("-3")), ("1O,00", None), ("12,5O", None),
+    ("1,5 kg", None), ("see invoice", None),
+])
+def test_amounts_keep_only_currency_marks(store, tmp_path, amount, stored):
+    """Currency codes and signs are dropped; any other letter makes the amount invalid, never silently 'fixed'."""
+    text = f'customer_id;date;amount\nA;2024-01-01;"{amount}"\nB;2024-01-02;"0,75"\n'
+    import_file(store, write(tmp_path, "a.csv", text), "transactions")
+    got = store.query("SELECT revenue FROM transactions t JOIN identities i USING (party_id) "
+                      "WHERE i.source_key = 'A'")
+    if stored is None:
+        assert got == [] and "is not an amount" in store.scalar("SELECT reason FROM quarantine")
+    else:
+        assert got == [(stored,)]
+
+
+def test_a_bare_date_is_not_shifted_by_the_time_zone(store, tmp_path):
+    text = "customer_id,date,amount\nA,2024-03-01,1\nA,2024-03-01 00:30,2\n"
+    import_file(store, write(tmp_path, "d.csv", text), mapping=Mapping("transactions",
+                                                                       options={"timezone": "Europe/Berlin"}))
+    assert [r[0] for r in store.query("SELECT occurred_at::VARCHAR FROM transactions ORDER BY revenue")] == [
+        "2024-03-01 00:00:00", "2024-02-29 23:30:00"]

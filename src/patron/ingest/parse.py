@@ -1,7 +1,8 @@
 """Typing text values in SQL, deliberately.
 
 Amounts
-    Currency signs, spaces and apostrophes are dropped; ``(12.50)`` and a
+    A currency code at either end, currency signs, spaces and apostrophes
+    are dropped; any other letter makes the value invalid; ``(12.50)`` and a
     trailing minus are negative. The decimal separator is the mapping's
     ``decimal`` option, or detected once per file from values that can only
     be read one way (``12,50`` or ``1.234,5`` mean a decimal comma;
@@ -11,7 +12,7 @@ Amounts
 Timestamps
     Values with an offset (``+02:00``, ``Z``) are converted to UTC. Values
     without one are read in the mapping's ``timezone`` (UTC by default) and
-    converted to UTC. The layout is the mapping's ``date_format`` (strptime)
+    converted to UTC; a bare date (no time of day) is kept at its own midnight. The layout is the mapping's ``date_format`` (strptime)
     or detected from a sample; a layout where day and month could be either
     way round (``03/04/2024``) is refused unless some value settles it.
 Choices
@@ -88,9 +89,11 @@ def cleaned(expr: str) -> str:
 # -- numbers -----------------------------------------------------------------
 
 def _strip_number(expr: str) -> str:
-    # Keep digits, separators, signs and parentheses: currency signs and codes,
-    # spaces and apostrophes (thousands in some locales) go.
-    return f"regexp_replace({expr}, '[^0-9,.()+\\-]', '', 'g')"
+    # A currency code before or after the amount ("EUR 12,50", "12.50 usd"), currency
+    # signs, spaces and apostrophes (thousands in some locales) go. Any other letter
+    # stays, so that "1O,00" (a letter O) is refused rather than read as 1.00.
+    code = "'^[A-Za-z]{3}[.]?\\s*|\\s*[A-Za-z]{3}[.]?$'"
+    return f"regexp_replace(regexp_replace({expr}, {code}, ''), '[\\s€$£¥''’]', '', 'g')"
 
 
 def number_sql(expr: str, decimal: str, target: str) -> str:
@@ -153,7 +156,10 @@ def timestamp_sql(expr: str, layout: str | list[str], timezone: str, as_date: bo
     if as_date:
         # A date has no time of day to shift: read it as written.
         return f"CAST(coalesce({local}, TRY_CAST({expr} AS TIMESTAMP)) AS DATE)"
-    local_utc = local if timezone.upper() == "UTC" else f"timezone('UTC', timezone({zone}, {local}))"
+    # A value without a time of day is a date, not an instant: it is kept as written
+    # (midnight), never shifted into the day before by the zone.
+    local_utc = (local if timezone.upper() == "UTC" else
+                 f"CASE WHEN contains({expr}, ':') THEN timezone('UTC', timezone({zone}, {local})) ELSE {local} END")
     return (f"CASE WHEN {expr} IS NULL THEN NULL "
             f"WHEN regexp_matches({expr}, {q(OFFSET_RE)}) THEN {with_offset} "
             f"ELSE {local_utc} END")
