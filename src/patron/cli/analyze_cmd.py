@@ -91,7 +91,7 @@ def print_value_summary(s, run_id: int, top: int = 20) -> None:
     colour = {"best": "green", "average": "yellow", "worst": "red"}
     for row in triage_table(s, run_id):
         group = row["triage"]
-        triage.add_row(row["value_tier"] or "", row["quality_tier"] or "",
+        triage.add_row(row["value_tier"] or "-", row["quality_tier"] or "-",
                        f"[{colour.get(group, 'white')}]{group}[/]", f"{row['parties']:,}",
                        f"{row['total_value'] or 0:,.0f}", f"{row['mean_quality'] or 0:.0f}")
     console.print(triage)

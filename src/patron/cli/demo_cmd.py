@@ -22,6 +22,9 @@ def demo_command(
         "--out", "-o", help="Folder for the exports, their mappings and the ground truth.")] = Path("demo-data"),
     no_serve: Annotated[bool, typer.Option(
         "--no-serve", help="Do not start the web app afterwards (it is not part of this version yet).")] = False,
+    analyze: Annotated[bool, typer.Option(
+        "--analyze/--no-analyze", help="Score every customer afterwards and show the ladder, the triage and "
+        "the most valuable customers at risk.")] = True,
     store: StoreOption = None,
 ) -> None:
     """Run the demo company end to end: simulate it, write what its four systems export, import it.
@@ -52,7 +55,21 @@ def demo_command(
             reports = import_demo(s, out, progress=lambda step, done, _: bar.update(
                 task, completed=offset + done, description=step))
             counts = s.counts()
-    _print_summary(result, reports, counts)
+            _print_summary(result, reports, counts)
+            if analyze:
+                _analyze(s)
+
+
+def _analyze(s) -> None:
+    from patron.cli.analyze_cmd import print_model, print_value_summary
+    from patron.service.analyze import analyze as run_analysis
+
+    with Progress(TextColumn("[bold]analysing"), BarColumn(), TextColumn("{task.fields[step]}"),
+                  TimeElapsedColumn(), console=console, transient=True) as bar:
+        task = bar.add_task("analyse", total=1.0, step="")
+        result = run_analysis(s, progress=lambda step, f: bar.update(task, completed=f, step=step))
+    print_model(result)
+    print_value_summary(s, result.run_id)
 
 
 def _print_summary(result, reports, counts: dict[str, int]) -> None:

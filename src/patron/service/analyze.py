@@ -270,7 +270,7 @@ def analyze(store: Store, settings: AnalysisSettings = AnalysisSettings(),
         next_purchase_in="next_purchase_in", r_score=joined.r_score.cast("int32"),
         f_score=joined.f_score.cast("int32"), m_score=joined.m_score.cast("int32"), rfm_segment="segment",
         rung="rung", rung_level=joined.rung_level.cast("int32"), health="health", health_trend="health_trend",
-        triage="triage", value_tier="value_tier", quality_tier="quality_tier",
+        triage=joined.triage.fill_null("unrated"), value_tier="value_tier", quality_tier="quality_tier",
         at_risk=joined.at_risk.fill_null(False), reasons="reasons",
     )
     report("saving scores", 0.8)
