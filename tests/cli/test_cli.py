@@ -27,7 +27,7 @@ def test_entry_point_help_lists_the_commands():
     out = subprocess.run([sys.executable, "-m", "patron", "--help"], capture_output=True, text=True,
                          env={**os.environ, "COLUMNS": "120"})
     assert out.returncode == 0, out.stderr
-    for command in ("import", "analyze", "customers", "demo", "status", "check", "quarantine", "holdout"):
+    for command in ("import", "analyze", "customers", "demo", "status", "check", "quarantine", "holdout", "ladder"):
         assert command in out.stdout
 
 
@@ -52,6 +52,11 @@ def test_import_status_quarantine_analyze_customers(tmp_path):
     assert r.exit_code == 0 and "customers (40 match" in r.stdout
     r = run("customers", "--export", str(tmp_path / "c.csv"), store=store)
     assert (tmp_path / "c.csv").read_text().count("\n") == 41
+    r = run("ladder", "--from", "2024-03-01", "--chart", str(tmp_path / "m.svg"), store=store)
+    assert r.exit_code == 0 and "ladder migration" in r.stdout and "Moved up" in r.stdout
+    assert (tmp_path / "m.svg").read_text().startswith("<svg")
+    r = run("holdout", "--split", "2024-09-01", "--chart", str(tmp_path / "h.svg"), store=store)
+    assert r.exit_code == 0 and "Total holdout purchases" in r.stdout
 
 
 def test_errors_are_messages_not_tracebacks(tmp_path):

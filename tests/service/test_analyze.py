@@ -119,3 +119,32 @@ def test_empty_store_is_explained(tmp_path):
             analyze(store)
         with pytest.raises(PatronError, match="No analysis has been run"):
             list_customers(store, CustomerFilter())
+
+
+def test_overview_measures_add_up(company):
+    from patron.service.overview import relationship_overview
+
+    store, result, truth, _ = company
+    o = relationship_overview(store, result.run_id)
+    mix = o.revenue_mix
+    assert mix["relational_revenue"] + mix["transactional_revenue"] == pytest.approx(mix["revenue"])
+    assert 0.5 < mix["relational_share"] < 1  # the demo company lives on repeat buyers
+    assert 0 < o.lost["customers"] < result.customers and o.lost["lost_revenue"] > 0
+    channels = {a["acquisition_channel"]: a for a in o.acquisition}
+    assert set(channels) == set(truth["channels"])
+    cheap = min(channels.values(), key=lambda a: a["mean_acquisition_cost"])
+    dear = max(channels.values(), key=lambda a: a["mean_acquisition_cost"])
+    assert cheap["value_to_cost"] > dear["value_to_cost"]
+    assert set(o.plans) >= {"best", "average", "worst"}
+
+
+def test_ladder_movement_accounts_for_every_party(company):
+    from patron.service.ladder import ladder_movement
+
+    store, result, _, _ = company
+    movement = ladder_movement(store, "2025-01-01", "2025-12-31")
+    total = int(movement.frame.parties.sum())
+    assert total == movement.up + movement.same + movement.down + movement.new
+    assert movement.up > movement.down  # a growing firm: more move up than down in a year
+    with pytest.raises(PatronError, match="after the first"):
+        ladder_movement(store, "2025-06-01", "2025-01-01")

@@ -95,6 +95,7 @@ def print_value_summary(s, run_id: int, top: int = 20) -> None:
                        f"[{colour.get(group, 'white')}]{group}[/]", f"{row['parties']:,}",
                        f"{row['total_value'] or 0:,.0f}", f"{row['mean_quality'] or 0:.0f}")
     console.print(triage)
+    print_overview(s, run_id)
     risky = valuable_at_risk(s, run_id, top)
     table = Table(title=f"the {len(risky)} most valuable customers at risk")
     for col in ("party", "customer", "revenue", "CLV", "P(alive)", "health", "rung", "why"):
@@ -105,6 +106,37 @@ def print_value_summary(s, run_id: int, top: int = 20) -> None:
                       f"{r['p_alive']:.2f}", f"{r['health']:.0f}" if r["health"] is not None else "",
                       r["rung"], r["reasons"] or "")
     console.print(table)
+
+
+def print_overview(s, run_id: int) -> None:
+    """Revenue mix, customers lost, acquisition cost against CLV, and the triage plans."""
+    from patron.service.overview import relationship_overview
+
+    o = relationship_overview(s, run_id)
+    mix, lost = o.revenue_mix, o.lost
+    if mix.get("revenue"):
+        console.print(
+            f"Last 12 months: revenue {mix['revenue']:,.0f}; [bold]{mix['relational_share']:.0%} relational[/] "
+            f"(from {mix['relational_customers']:,} repeat buyers), {1 - mix['relational_share']:.0%} "
+            f"transactional (from {mix['transactional_customers']:,} one-off buyers).")
+    if lost.get("customers"):
+        console.print(
+            f"Lost in the last 12 months (no purchase for a year): [bold]{lost['customers']:,} customers[/] who "
+            f"brought {lost['lost_revenue'] or 0:,.0f} revenue"
+            + (f" and {lost['lost_margin']:,.0f} margin" if lost.get("lost_margin") else "")
+            + " in their last year.")
+    if o.acquisition:
+        table = Table(title="acquisition cost against lifetime value (12-month CLV), by channel")
+        for col in ("channel", "customers", "mean cost", "mean CLV", "CLV / cost"):
+            table.add_column(col, justify="left" if col == "channel" else "right")
+        for a in sorted(o.acquisition, key=lambda a: -(a["value_to_cost"] or 0)):
+            ratio = a["value_to_cost"]
+            table.add_row(a["acquisition_channel"], f"{a['customers']:,}", f"{a['mean_acquisition_cost'] or 0:,.2f}",
+                          f"{a['mean_value'] or 0:,.2f}",
+                          "" if ratio is None else f"[{'green' if ratio >= 1 else 'red'}]{ratio:.2f}[/]")
+        console.print(table)
+    for group in ("best", "average", "worst"):
+        console.print(f"  [bold]{group}[/]: {o.plans[group]}")
 
 
 @app.command()
@@ -173,3 +205,34 @@ def holdout(
         from patron.service.charts import holdout_chart, save
 
         console.print(f"Chart: {save(holdout_chart(report.rows), chart)}")
+
+
+@app.command()
+def ladder(
+    start: Annotated[str, typer.Option("--from", help="First date (YYYY-MM-DD).")],
+    end: Annotated[Optional[str], typer.Option("--to", help="Second date; default: the latest transaction.")] = None,
+    chart: Annotated[Optional[Path], typer.Option(help="Save the migration chart to this .svg or .html file.")] = None,
+    store: StoreOption = None,
+) -> None:
+    """Who moved on the ladder of loyalty between two dates (suspect … partner), and how many."""
+    from patron.service.ladder import ladder_movement
+
+    with open_store(store) as s:
+        movement = ladder_movement(s, start, end)
+    rows = movement.matrix
+    table = Table(title=f"ladder migration {movement.start:%Y-%m-%d} → {movement.end:%Y-%m-%d} (rows: from, "
+                        "columns: to)")
+    table.add_column("from \\ to")
+    for rung in movement.rungs:
+        table.add_column(rung[:9], justify="right")
+    for from_rung in ["new", *movement.rungs]:
+        cells = [rows.get((from_rung, to), 0) for to in movement.rungs]
+        if any(cells):
+            table.add_row(from_rung, *[f"{c:,}" if c else "·" for c in cells])
+    console.print(table)
+    console.print(f"Moved up: [green]{movement.up:,}[/]   stayed: {movement.same:,}   moved down: "
+                  f"[red]{movement.down:,}[/]   new on the ladder: {movement.new:,}")
+    if chart:
+        from patron.service.charts import ladder_migration_chart, save
+
+        console.print(f"Chart: {save(ladder_migration_chart(movement.frame), chart)}")
