@@ -10,7 +10,6 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from patron.cli.app import StoreOption, app, console, open_store
-from patron.errors import PatronError
 
 RUNG_HELP = "suspect, prospect, customer, client, supporter, advocate, partner"
 

@@ -1,0 +1,205 @@
+"""Typing and checking staged records, and keying them.
+
+Every mapped field is turned from text into its type in SQL
+(:mod:`patron.ingest.parse`); every check that fails on a record adds its
+reason; a record with a reason goes to quarantine. Each record also gets its
+key in the source system (its own id, or a content hash and occurrence).
+"""
+
+from __future__ import annotations
+
+import re
+
+from patron.errors import ImportRejected, PatronError
+from patron.ingest import parse
+from patron.ingest.fields import Field, fields_of
+from patron.ingest.mapping import Mapping
+from patron.ingest.parse import ident, q
+from patron.ingest.readers import StagedFile
+from patron.ingest.report import ImportReport
+
+
+def _raw_expr(m: Mapping, f: Field) -> str | None:
+    if f.name in m.expressions:
+        return f"({m.expressions[f.name]})"
+    if f.name in m.columns:
+        return parse.cleaned(ident(m.columns[f.name]))
+    if f.name in m.values:
+        return q(m.values[f.name])
+    return None
+
+
+def type_records(con, staged: StagedFile, m: Mapping, report: ImportReport) -> None:
+    fields = fields_of(m.kind)
+    missing = [f for f in fields.values() if f.required and _raw_expr(m, f) is None]
+    if m.kind == "transactions" and _raw_expr(m, fields["revenue"]) is None and (
+        _raw_expr(m, fields["quantity"]) is None or _raw_expr(m, fields["unit_price"]) is None
+    ):
+        missing.append(fields["revenue"])
+    if missing:
+        wanted = "; ".join(f"{f.name} (looked for: {', '.join((f.name, *f.aliases[:6]))})" for f in missing)
+        raise ImportRejected(
+            f"{staged.path.name}: no column for {wanted}. The file's columns are: "
+            f"{', '.join(repr(c) for c in staged.columns)}. Name them in a mapping file ([columns] section)."
+        )
+    raw = {name: _raw_expr(m, f) for name, f in fields.items() if _raw_expr(m, f) is not None}
+    select = ", ".join(f"{expr} AS {ident('r_' + name)}" for name, expr in raw.items())
+    extra_raw = ", _raw" if "_raw" in _stage_columns(con) else ""
+    fill = [n for n in m.fill_by_document if n in raw and "document" in raw]
+    # Only a layout that fills blanks from other lines needs the cleaned values stored.
+    clean_kind = "TABLE" if fill else "VIEW"
+    con.execute(f"CREATE OR REPLACE TEMP {clean_kind} _clean AS SELECT _ord{extra_raw}, {select} FROM _stage")
+    for name in fill:
+        con.execute(
+            f"UPDATE _clean c SET r_{name} = d.v FROM (SELECT r_document, max(r_{name}) AS v FROM _clean "
+            f"WHERE r_{name} IS NOT NULL GROUP BY r_document) d "
+            f"WHERE c.r_{name} IS NULL AND c.r_document = d.r_document"
+        )
+    numeric = [f"r_{n}" for n in raw if fields[n].type in ("money", "number") and n not in m.values]
+    decimal = str(m.option("decimal") or parse.detect_decimal(con, "_clean", numeric, ""))
+    timezone = str(m.option("timezone", "UTC"))
+    _check_timezone(con, timezone)
+    typed, reasons = [], []
+    for name in raw:
+        f = fields[name]
+        r = f"r_{name}"
+        layout = None
+        if f.type in ("timestamp", "date"):
+            layout = m.option("date_format") or parse.detect_layout(
+                con, "_clean", r, m.columns.get(name, name), staged.path.name)
+        expr = parse.typed_sql(r, f, decimal=decimal, layout=layout, timezone=timezone)
+        typed.append(f"{expr} AS v_{name}")
+        where = f"column {_column_of(m, name)!r}" if _column_of(m, name) else f"field {name}"
+        place = where.replace("'", "''")
+        quoted_value = "'''' || left(" + r + ", 80) || ''''"
+        reasons.append((f"{r} IS NOT NULL AND v_{name} IS NULL",
+                        f"{quoted_value} || ' in {place} {parse.problem_text(f)}'"))
+        if f.type == "timestamp":
+            reasons.append((f"v_{name} < TIMESTAMP '1900-01-01' OR v_{name} > now()::TIMESTAMP + INTERVAL 366 DAY",
+                            f"'date ' || v_{name}::VARCHAR || ' in {place} is implausible'"))
+        if f.required:
+            reasons.append((f"{r} IS NULL", f"'missing {name} ({place})'"))
+    for name, f in fields.items():
+        if name not in raw:
+            typed.append(f"NULL::{_sql_type(f)} AS v_{name}")
+    reasons += _kind_rules(m.kind)
+    # One materialised table: cleaned text, typed values, the reasons, and the record's key.
+    # Only what later steps read is kept: the typed values, reasons and keys, not the text.
+    keep = ", ".join([f"v_{name}" for name in fields] + ["_reason"])
+    key_columns = "_ext" if "external_id" in raw else "_hash, _occ"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _typed AS SELECT _ord{extra_raw}, {keep}, {key_columns} "
+        f"FROM (SELECT *, {_reason_sql(reasons)} AS _reason, {key_sql(m, list(raw))} "
+        f"FROM (SELECT *, {', '.join(typed)} FROM _clean))"
+    )
+    con.execute(f"DROP {clean_kind} _clean")
+    if "external_id" in raw:
+        reject_repeated_ids(con)
+    else:
+        number_repeated_content(con)
+    report.notes.append(f"decimal separator {decimal!r}; times without an offset read as {timezone}")
+
+
+def _column_of(m: Mapping, name: str) -> str | None:
+    """The file column a field is read from, for messages (a preset rule names it in quotes)."""
+    if name in m.columns:
+        return m.columns[name]
+    found = re.search(r'"([^"]+)"', m.expressions.get(name, ""))
+    return found.group(1) if found else None
+
+
+def _check_timezone(con, timezone: str) -> None:
+    if timezone.upper() == "UTC":
+        return
+    if not con.execute("SELECT count(*) FROM pg_timezone_names() WHERE name = ?", [timezone]).fetchall()[0][0]:
+        raise PatronError(f"Unknown time zone '{timezone}' in the mapping; use a name such as 'Europe/London'.")
+
+
+def _stage_columns(con) -> list[str]:
+    return [r[0] for r in con.execute("DESCRIBE _stage").fetchall()]
+
+
+def _sql_type(f: Field) -> str:
+    return {"money": "DECIMAL(18, 4)", "number": "DOUBLE", "timestamp": "TIMESTAMP", "date": "DATE",
+            "boolean": "BOOLEAN"}.get(f.type, "VARCHAR")
+
+
+def _reason_sql(reasons: list[tuple[str, str]]) -> str:
+    """NULL for a record that passes every check, else every failed check's message.
+
+    Messages are built only for failing records: building them for every
+    record cost more than the checks themselves.
+    """
+    failed = " OR ".join(f"coalesce({cond}, FALSE)" for cond, _ in reasons)
+    messages = ", ".join(f"CASE WHEN {cond} THEN {msg} END" for cond, msg in reasons)
+    return f"CASE WHEN {failed} THEN concat_ws('; ', {messages}) END"
+
+
+def _kind_rules(kind: str) -> list[tuple[str, str]]:
+    """Checks across fields, as (failing condition, message) pairs."""
+    if kind == "transactions":
+        return [("coalesce(v_revenue, v_quantity * v_unit_price) IS NULL",
+                 "'no amount: the record has neither a revenue nor a quantity and a unit price'")]
+    if kind == "complaints":
+        return [("v_first_response_at < v_opened_at", "'first response is before the complaint was opened'"),
+                ("v_resolved_at < v_opened_at", "'resolved before the complaint was opened'")]
+    if kind == "feedback":
+        return [
+            ("v_instrument = 'nps' AND (v_score < 0 OR v_score > 10)", "'an NPS score must be between 0 and 10'"),
+            ("v_instrument = 'servqual' AND v_score IS NULL AND (v_expectation IS NULL OR v_perception IS NULL)",
+             "'a SERVQUAL answer needs a score, or an expectation and a perception'"),
+            ("v_score IS NOT NULL AND v_scale_max IS NOT NULL AND v_score > v_scale_max",
+             "'score is above the scale maximum'"),
+        ]
+    return []
+
+
+
+def key_sql(m: Mapping, fields: list[str]) -> str:
+    """SQL for the record's key in its source system.
+
+    A mapped ``external_id`` is used as it is (``_ext``). Without one, the
+    key is the MD5 (128-bit) hash of the record's content (``_hash``) plus its
+    occurrence number (``_occ``), so identical lines stay distinct facts
+    within a file while the same file imported twice adds nothing. The
+    window needs no order: identical records are interchangeable.
+    """
+    if "external_id" in fields:
+        return "r_external_id AS _ext"
+    content = "concat_ws(chr(31), " + ", ".join(f"coalesce(r_{f}, '')" for f in fields) + ")"
+    return f"md5({content}) AS _hash, 1 AS _occ"
+
+
+def number_repeated_content(con) -> None:
+    """Occurrence numbers for records whose content repeats within the file.
+
+    Done on a narrow projection of just the repeated hashes: a window over
+    the whole wide record would cost more than the rest of the import.
+    """
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _repeats AS SELECT _ord, row_number() OVER (PARTITION BY _hash) AS n "
+        "FROM _typed WHERE _hash IN (SELECT _hash FROM _typed GROUP BY _hash HAVING count(*) > 1)"
+    )
+    if con.execute("SELECT count(*) FROM _repeats").fetchall()[0][0]:
+        con.execute("UPDATE _typed t SET _occ = r.n FROM _repeats r WHERE t._ord = r._ord")
+    con.execute("DROP TABLE _repeats")
+
+
+def ext_sql(alias: str) -> str:
+    """The stored form of a content key: 32 hex digits and the occurrence number."""
+    return f"{alias}._hash || ':' || {alias}._occ"
+
+
+def reject_repeated_ids(con) -> None:
+    """A record id seen twice in one file: the first is kept, later ones are rejected."""
+    con.execute(
+        "UPDATE _typed t SET _reason = 'record id ''' || t._ext || ''' appears more than once in this file' "
+        "FROM (SELECT _ord, count(*) OVER (PARTITION BY _ext ORDER BY _ord ROWS UNBOUNDED PRECEDING) AS n "
+        "FROM _typed WHERE _ext IN (SELECT _ext FROM _typed GROUP BY _ext HAVING count(*) > 1)) d "
+        "WHERE t._ord = d._ord AND d.n > 1 AND t._reason IS NULL"
+    )
+
+
+def typed_columns(con) -> list[str]:
+    return [r[0] for r in con.execute("DESCRIBE _typed").fetchall()]
+

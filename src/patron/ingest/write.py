@@ -1,0 +1,219 @@
+"""Writing checked records: parties and identities, facts, and the quarantine."""
+
+from __future__ import annotations
+
+from patron.ingest.checks import ext_sql, typed_columns
+from patron.ingest.mapping import Mapping
+from patron.ingest.parse import q
+from patron.ingest.readers import StagedFile, csv_lines_of_ordinals
+from patron.ingest.report import ImportReport
+from patron.store import Store
+
+TARGET_TABLE = {
+    "transactions": ("transactions", "transaction_id"),
+    "interactions": ("interactions", "interaction_id"),
+    "feedback": ("feedback", "feedback_id"),
+    "complaints": ("complaints", "complaint_id"),
+    "consents": ("consents", "consent_id"),
+}
+PARTY_ATTRIBUTES = ("name", "email", "phone", "address", "postcode", "city", "country", "birth_date", "kind",
+                    "category", "job_title", "acquired_at", "acquisition_channel", "acquisition_cost")
+
+
+DERIVED = {
+    "transactions": {
+        "revenue": "CAST(CASE WHEN coalesce(v_kind, '') = 'refund' AND _amount > 0 THEN -_amount ELSE _amount END "
+                   "AS DECIMAL(18, 4))",
+        "kind": "coalesce(v_kind, CASE WHEN _amount < 0 THEN 'refund' ELSE 'order' END)",
+        "currency": "upper(coalesce(v_currency, 'XXX'))",
+    },
+    "complaints": {
+        "severity": "coalesce(v_severity, 'medium')",
+        "status": "coalesce(v_status, CASE WHEN v_resolved_at IS NOT NULL THEN 'resolved' ELSE 'open' END)",
+    },
+}
+
+
+
+def _new_parties_for_keys(store: Store, key_source: str, import_id: int, keys_sql: str,
+                          kind_sql: str = "'person'", category_sql: str = "'customer'") -> int:
+    """Create a party and an identity for every key in ``keys_sql`` not yet known in ``key_source``.
+
+    ``keys_sql`` selects ``key`` (and optionally the columns named in
+    ``kind_sql`` / ``category_sql``) from temporary tables.
+    """
+    con = store.raw
+    base = store.next_id("parties", "party_id") - 1
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _new_keys AS SELECT k.*, "
+        f"{base} + row_number() OVER (ORDER BY k.key) AS party_id FROM ({keys_sql}) k "
+        "ANTI JOIN (SELECT source_key FROM identities WHERE source = ?) i ON k.key = i.source_key",
+        [key_source],
+    )
+    n = con.execute("SELECT count(*) FROM _new_keys").fetchall()[0][0]
+    if n:
+        con.execute(
+            "INSERT INTO parties (party_id, kind, category, created_at, import_id) "
+            f"SELECT party_id, {kind_sql}, {category_sql}, now()::TIMESTAMP, ? FROM _new_keys k",
+            [import_id],
+        )
+        con.execute("INSERT INTO identities SELECT ?, key, party_id, ? FROM _new_keys", [key_source, import_id])
+    con.execute("DROP TABLE _new_keys")
+    return n
+
+
+def store_facts(store: Store, m: Mapping, source: str, import_id: int, report: ImportReport) -> None:
+    con = store.raw
+    table, id_col = TARGET_TABLE[m.kind]
+    key_source = str(m.option("key_source", source))
+    ext = "" if "_ext" in typed_columns(con) else f", {ext_sql('v')} AS _ext"
+    amount = ", coalesce(v_revenue, v_quantity * v_unit_price) AS _amount" if m.kind == "transactions" else ""
+    valid = con.execute("SELECT count(*) FROM _typed WHERE _reason IS NULL").fetchall()[0][0]
+    # Every key of a record already stored has its identity already, so new parties come from valid keys.
+    report.new_parties = _new_parties_for_keys(
+        store, key_source, import_id, "SELECT DISTINCT v_customer_key AS key FROM _typed WHERE _reason IS NULL")
+    columns = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
+    available = set(typed_columns(con))
+    derived = DERIVED.get(m.kind, {})
+    base = store.next_id(table, id_col) - 1
+    select = []
+    for col in columns:
+        if col == id_col:
+            # Ids follow the file's order; rejected records leave gaps, which is harmless.
+            select.append(f"{base} + 1 + n._ord")
+        elif col == "source":
+            select.append(q(source))
+        elif col == "external_id":
+            select.append("n._ext")
+        elif col == "party_id":
+            select.append("i.party_id")
+        elif col == "import_id":
+            select.append(str(import_id))
+        elif col in derived:
+            select.append(derived[col])
+        elif f"v_{col}" in available:
+            select.append(f"n.v_{col}")
+        else:
+            select.append("NULL")
+    inserted = con.execute(
+        f"INSERT INTO {table} SELECT {', '.join(select)} FROM ("
+        f"SELECT v.*{ext}{amount} FROM _typed v WHERE v._reason IS NULL) n "
+        f"ANTI JOIN (SELECT external_id FROM {table} WHERE source = ?) t ON n._ext = t.external_id "
+        "JOIN (SELECT source_key, party_id FROM identities WHERE source = ?) i ON n.v_customer_key = i.source_key",
+        [source, key_source],
+    ).fetchall()[0][0]
+    report.accepted = inserted
+    report.already_present = valid - inserted
+
+
+def store_parties(store: Store, m: Mapping, source: str, import_id: int, report: ImportReport) -> None:
+    """Insert new parties, update the attributes of known ones, link organisations and referrers."""
+    con = store.raw
+    # One record per key: the first wins, later ones are rejected with a reason.
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _typed AS SELECT * REPLACE ("
+        "CASE WHEN _reason IS NULL AND _dup > 1 THEN 'customer key ''' || v_customer_key || "
+        "''' appears more than once in this file; the first record was used' ELSE _reason END AS _reason) "
+        "FROM (SELECT *, count(*) OVER (PARTITION BY v_customer_key ORDER BY _ord "
+        "ROWS UNBOUNDED PRECEDING) AS _dup FROM _typed)"
+    )
+    con.execute("CREATE OR REPLACE TEMP TABLE _valid AS SELECT * FROM _typed WHERE _reason IS NULL")
+    valid = con.execute("SELECT count(*) FROM _valid").fetchall()[0][0]
+    known = con.execute(
+        "SELECT count(*) FROM _valid v JOIN identities i ON i.source = ? AND i.source_key = v.v_customer_key",
+        [source],
+    ).fetchall()[0][0]
+    # Attributes of known parties: a non-empty new value replaces the stored one.
+    differs = " OR ".join(f"(v.v_{a} IS NOT NULL AND v.v_{a} IS DISTINCT FROM p.{a})" for a in PARTY_ATTRIBUTES)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _changed AS SELECT i.party_id, v.* FROM _valid v "
+        "JOIN identities i ON i.source = ? AND i.source_key = v.v_customer_key "
+        f"JOIN parties p ON p.party_id = i.party_id WHERE {differs}",
+        [source],
+    )
+    report.updated = con.execute("SELECT count(*) FROM _changed").fetchall()[0][0]
+    if report.updated:
+        sets = ", ".join(f"{a} = coalesce(c.v_{a}, p.{a})" for a in PARTY_ATTRIBUTES)
+        con.execute(f"UPDATE parties p SET {sets} FROM _changed c WHERE p.party_id = c.party_id")
+    report.accepted = valid - known + report.updated
+    report.already_present = known - report.updated
+    report.new_parties = _new_parties_for_keys(
+        store, source, import_id,
+        "SELECT v_customer_key AS key, v_kind, v_category FROM _valid",
+        kind_sql="coalesce(k.v_kind, 'person')", category_sql="coalesce(k.v_category, 'customer')",
+    )
+    # Newly created parties get their attributes (they were created bare above).
+    sets = ", ".join(f"{a} = coalesce(v.v_{a}, p.{a})" for a in PARTY_ATTRIBUTES if a not in ("kind", "category"))
+    con.execute(
+        f"UPDATE parties p SET {sets} FROM _valid v JOIN identities i ON i.source = ? AND i.source_key = v.v_customer_key "
+        "WHERE p.party_id = i.party_id AND p.import_id = ?",
+        [source, import_id],
+    )
+    # Organisations and referrers are keys of the same system; unknown ones become bare parties.
+    report.new_parties += _new_parties_for_keys(
+        store, source, import_id,
+        "SELECT DISTINCT v_organisation_key AS key FROM _valid WHERE v_organisation_key IS NOT NULL",
+        kind_sql="'organisation'")
+    report.new_parties += _new_parties_for_keys(
+        store, source, import_id,
+        "SELECT DISTINCT v_referred_by_key AS key FROM _valid WHERE v_referred_by_key IS NOT NULL")
+    for key_col, party_col in (("v_organisation_key", "organisation_id"), ("v_referred_by_key", "referred_by")):
+        con.execute(
+            f"UPDATE parties p SET {party_col} = link.party_id FROM _valid v "
+            "JOIN identities me ON me.source = ? AND me.source_key = v.v_customer_key "
+            f"JOIN identities link ON link.source = ? AND link.source_key = v.{key_col} "
+            "WHERE p.party_id = me.party_id",
+            [source, source],
+        )
+    con.execute("DROP TABLE _valid; DROP TABLE _changed")
+
+
+def store_quarantine(store: Store, staged: StagedFile, import_id: int, sha: str, report: ImportReport) -> None:
+    """Store rejected records with line, raw text and reason.
+
+    Records already quarantined by an earlier import of the same file are
+    not stored again, so importing a file twice leaves the quarantine as it was.
+    """
+    con = store.raw
+    con.execute("CREATE OR REPLACE TEMP TABLE _q AS SELECT * FROM quarantine LIMIT 0")
+    rows = [(import_id, staged.path.name, line, None, raw, reason) for line, raw, reason in staged.unreadable]
+    if rows:
+        con.executemany("INSERT INTO _q VALUES (?, ?, ?, ?, ?, ?)", rows)
+    bad = con.execute("SELECT count(*) FROM _typed WHERE _reason IS NOT NULL").fetchall()[0][0]
+    if bad:
+        if staged.format == "csv":
+            ordinals = [r[0] for r in con.execute("SELECT _ord FROM _typed WHERE _reason IS NOT NULL").fetchall()]
+            located = csv_lines_of_ordinals(staged, ordinals)
+            con.execute("CREATE OR REPLACE TEMP TABLE _where (_ord BIGINT, line BIGINT, raw VARCHAR)")
+            if located:
+                con.executemany("INSERT INTO _where VALUES (?, ?, ?)",
+                                [(o, line, raw) for o, (line, raw) in located.items()])
+            con.execute(
+                "INSERT INTO _q SELECT ?, ?, w.line, NULL, w.raw, t._reason FROM _typed t "
+                "LEFT JOIN _where w USING (_ord) WHERE t._reason IS NOT NULL",
+                [import_id, staged.path.name],
+            )
+            con.execute("DROP TABLE _where")
+        else:
+            columns = set(typed_columns(con))
+            raw = "_raw" if "_raw" in columns else "to_json(s)::VARCHAR"
+            source = "_typed t" if raw == "_raw" else "_typed t JOIN _stage s USING (_ord)"
+            con.execute(
+                f"INSERT INTO _q SELECT ?, ?, t._ord + 1, NULL, {raw}, t._reason "
+                f"FROM {source} WHERE t._reason IS NOT NULL",
+                [import_id, staged.path.name],
+            )
+    report.reasons = [
+        (reason, n) for reason, n in con.execute(
+            "SELECT regexp_replace(reason, '^''.*?'' in ', '… in '), count(*) AS n FROM _q "
+            "GROUP BY 1 ORDER BY n DESC, 1 LIMIT 5").fetchall()
+    ]
+    con.execute(
+        "INSERT INTO quarantine SELECT q.* FROM _q q ANTI JOIN (SELECT line, reason FROM quarantine "
+        "WHERE import_id IN (SELECT import_id FROM imports WHERE file_sha256 = ?)) o "
+        "ON q.line IS NOT DISTINCT FROM o.line AND q.reason = o.reason",
+        [sha],
+    )
+    con.execute("DROP TABLE _q")
+    report.rejected = len(rows) + bad
+
