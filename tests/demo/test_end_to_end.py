@@ -97,7 +97,12 @@ def test_cli_runs_the_demo_twice_without_changing_counts(tmp_path):
     for log in ("imports", "runs", "scores"):
         before.pop(log), after.pop(log)
     assert before == after
-    assert first_scores == second_scores and len(first_scores) == before["parties"]
+    assert len(first_scores) == len(second_scores) == before["parties"]
+    # Floats to 1e-7: the engine returns summaries in no fixed order, so sums in the fit differ in the last bits.
+    for one, two in zip(first_scores, second_scores):
+        assert [v for v in one if not isinstance(v, float)] == [v for v in two if not isinstance(v, float)]
+        assert [v for v in one if isinstance(v, float)] == pytest.approx(
+            [v for v in two if isinstance(v, float)], rel=1e-7, abs=1e-9)
 
 
 def test_times_survive_the_export_formats(imported, truth_customers):
