@@ -147,7 +147,8 @@ def customers(
     run: Annotated[Optional[int], typer.Option(help="Analysis run; default: the latest.")] = None,
     sort: Annotated[str, typer.Option(help="Sort by: clv, revenue, p_alive, health.")] = "clv",
     limit: Annotated[int, typer.Option(help="Rows to show on screen.")] = 30,
-    export: Annotated[Optional[Path], typer.Option(help="Write all matching customers to a .csv or .parquet file.")] = None,
+    export: Annotated[Optional[Path], typer.Option(
+        help="Write all matching customers to a .csv or .parquet file.")] = None,
     store: StoreOption = None,
 ) -> None:
     """List, filter and export scored customers (from the latest `patron analyze` run)."""

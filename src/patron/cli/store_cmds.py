@@ -25,7 +25,8 @@ def status(store: StoreOption = None) -> None:
         if recent:
             imports = Table(title="latest imports")
             for col in ("id", "kind", "source", "file", "accepted", "rejected", "already present", "finished"):
-                imports.add_column(col, justify="right" if col in ("accepted", "rejected", "already present") else "left")
+                numeric = col in ("accepted", "rejected", "already present")
+                imports.add_column(col, justify="right" if numeric else "left")
             for row in recent:
                 imports.add_row(
                     str(row[0]), row[1], row[2], row[3], f"{row[4]:,}", f"{row[5]:,}", f"{row[6]:,}",

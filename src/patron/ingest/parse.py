@@ -12,7 +12,8 @@ Amounts
 Timestamps
     Values with an offset (``+02:00``, ``Z``) are converted to UTC. Values
     without one are read in the mapping's ``timezone`` (UTC by default) and
-    converted to UTC; a bare date (no time of day) is kept at its own midnight. The layout is the mapping's ``date_format`` (strptime)
+    converted to UTC; a bare date (no time of day) is kept at its own
+    midnight. The layout is the mapping's ``date_format`` (strptime)
     or detected from a sample; a layout where day and month could be either
     way round (``03/04/2024``) is refused unless some value settles it.
 Choices

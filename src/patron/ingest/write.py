@@ -34,7 +34,6 @@ DERIVED = {
 }
 
 
-
 def _new_parties_for_keys(store: Store, key_source: str, import_id: int, keys_sql: str,
                           kind_sql: str = "'person'", category_sql: str = "'customer'") -> int:
     """Create a party and an identity for every key in ``keys_sql`` not yet known in ``key_source``.
@@ -145,7 +144,8 @@ def store_parties(store: Store, m: Mapping, source: str, import_id: int, report:
     # Newly created parties get their attributes (they were created bare above).
     sets = ", ".join(f"{a} = coalesce(v.v_{a}, p.{a})" for a in PARTY_ATTRIBUTES if a not in ("kind", "category"))
     con.execute(
-        f"UPDATE parties p SET {sets} FROM _valid v JOIN identities i ON i.source = ? AND i.source_key = v.v_customer_key "
+        f"UPDATE parties p SET {sets} FROM _valid v "
+        "JOIN identities i ON i.source = ? AND i.source_key = v.v_customer_key "
         "WHERE p.party_id = i.party_id AND p.import_id = ?",
         [source, import_id],
     )

@@ -50,7 +50,8 @@ def _query(store: Store, f: CustomerFilter) -> tuple[str, list]:
     if f.sort not in SORTS:
         raise PatronError(f"Cannot sort by '{f.sort}'. Choose: {', '.join(SORTS)}.")
     sql = ("SELECT s.party_id, p.name, p.email, p.kind, p.category, s.* EXCLUDE (run_id, party_id) "
-           f"FROM scores s JOIN parties p USING (party_id) WHERE {' AND '.join(where)} ORDER BY {SORTS[f.sort]}, s.party_id")
+           f"FROM scores s JOIN parties p USING (party_id) WHERE {' AND '.join(where)} "
+           f"ORDER BY {SORTS[f.sort]}, s.party_id")
     return sql, params
 
 
