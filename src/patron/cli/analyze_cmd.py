@@ -18,7 +18,9 @@ RUNG_HELP = "suspect, prospect, customer, client, supporter, advocate, partner"
 def analyze(
     as_of: Annotated[Optional[str], typer.Option(help="Look from this date (YYYY-MM-DD); default: the latest "
                                                  "transaction.")] = None,
-    time_unit: Annotated[str, typer.Option(help="Period in which purchases are counted: day, week or month.")] = "week",
+    time_unit: Annotated[str, typer.Option(
+        help="Period in which purchases are counted: day, week or month. Coarser periods merge purchases "
+             "made in the same period, which biases the models.")] = "day",
     model: Annotated[str, typer.Option(help="Transaction model: bgnbd (BG/NBD), pareto (Pareto/NBD), "
                                             "mbgnbd (modified BG/NBD).")] = "bgnbd",
     horizon: Annotated[int, typer.Option(help="Months ahead for CLV and expected purchases.")] = 12,
@@ -180,7 +182,7 @@ def _num(value, fmt: str) -> str:
 def holdout(
     split: Annotated[str, typer.Option(help="Calibration end (YYYY-MM-DD): fit before, check after.")],
     until: Annotated[Optional[str], typer.Option(help="End of the holdout; default: the last transaction.")] = None,
-    time_unit: Annotated[str, typer.Option(help="day, week or month.")] = "week",
+    time_unit: Annotated[str, typer.Option(help="day, week or month.")] = "day",
     model: Annotated[str, typer.Option(help="bgnbd, pareto or mbgnbd.")] = "bgnbd",
     chart: Annotated[Optional[Path], typer.Option(help="Save the chart to this .svg or .html file.")] = None,
     store: StoreOption = None,

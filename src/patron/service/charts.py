@@ -38,19 +38,32 @@ def clv_distribution(store: Store, run_id: int, bins: int = 40) -> alt.Chart:
             .properties(width=WIDTH, height=HEIGHT))
 
 
-def p_alive_matrix(store: Store, run_id: int) -> alt.Chart:
+def p_alive_matrix(store: Store, run_id: int, columns: int = 30) -> alt.Chart:
+    """Mean P(alive) by repeat purchases (rows) and recency (columns binned to about ``columns`` bins)."""
     data = store.raw.execute(
-        "SELECT least(frequency, 30) AS frequency, least(recency, 150)::INTEGER // 5 * 5 AS recency, "
-        "avg(p_alive) AS p_alive, count(*) AS customers FROM scores "
-        "WHERE run_id = ? AND p_alive IS NOT NULL GROUP BY ALL", [run_id]).df()
+        "WITH w AS (SELECT greatest(1, ceil(quantile_cont(recency, 0.98) / ?))::INTEGER AS width FROM scores "
+        "WHERE run_id = ? AND p_alive IS NOT NULL) "
+        "SELECT least(frequency, 30) AS frequency, (recency::INTEGER // width) * width AS recency, "
+        "avg(p_alive) AS p_alive, count(*) AS customers FROM scores, w "
+        "WHERE run_id = ? AND p_alive IS NOT NULL AND recency <= width * ? GROUP BY ALL",
+        [columns, run_id, run_id, columns + 1]).df()
+    unit = json_setting(store, run_id, "time_unit", "period")
     return (alt.Chart(data, title="Probability alive by frequency and recency")
             .mark_rect()
-            .encode(alt.X("recency:O", title="recency (periods, binned by 5)"),
-                    alt.Y("frequency:O", sort="descending", title="repeat purchases"),
+            .encode(alt.X("recency:O", title=f"recency ({unit}s since first purchase, binned)"),
+                    alt.Y("frequency:O", sort="descending", title="repeat purchases (30 = 30 or more)"),
                     alt.Color("p_alive:Q", scale=alt.Scale(scheme="redyellowgreen", domain=[0, 1]),
                               title="P(alive)"),
                     tooltip=["frequency", "recency", alt.Tooltip("p_alive:Q", format=".2f"), "customers"])
             .properties(width=WIDTH, height=HEIGHT))
+
+
+def json_setting(store: Store, run_id: int, name: str, default: str) -> str:
+    """One of a run's saved settings."""
+    import json
+
+    settings = store.scalar("SELECT settings FROM runs WHERE run_id = ?", [run_id])
+    return json.loads(settings).get(name, default) if settings else default
 
 
 def ladder_funnel(store: Store, run_id: int) -> alt.Chart:

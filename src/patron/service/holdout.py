@@ -35,7 +35,7 @@ class HoldoutReport:
 
 
 def holdout_report(store: Store, calibration_end: str | dt.datetime, observation_end: str | dt.datetime | None = None,
-                   *, time_unit: str = "week", model: str = "bgnbd", cap: int = 7) -> HoldoutReport:
+                   *, time_unit: str = "day", model: str = "bgnbd", cap: int = 7) -> HoldoutReport:
     """Fit on the calibration window, compare predicted with actual holdout purchases."""
     if time_unit not in PERIODS_PER_MONTH or model not in MODELS:
         raise PatronError("Unknown time unit or model.")
