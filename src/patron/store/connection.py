@@ -9,6 +9,7 @@ a failure or a kill leaves the store as it was.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -78,6 +79,9 @@ class Store:
             raise PatronError(f"Cannot open the store '{location}': {exc}") from exc
         self.ibis = ibis.duckdb.from_connection(self.raw)
         self.read_only = read_only
+        # One writer at a time within this process: ids are taken as max + 1 inside the write
+        # transaction, and DuckDB (no unique index on the big tables) would not catch two taking the same.
+        self._write_lock = threading.RLock()
         if not read_only:
             self.migrate()
 
@@ -120,15 +124,19 @@ class Store:
     # -- access --------------------------------------------------------------
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """All-or-nothing: commit when the block ends, roll back on any error."""
-        self.raw.begin()
-        try:
-            yield
-        except BaseException:
-            self.raw.rollback()
-            raise
-        else:
-            self.raw.commit()
+        """All-or-nothing: commit when the block ends, roll back on any error.
+
+        Write transactions of every cursor of this store run one at a time.
+        """
+        with self._write_lock:
+            self.raw.begin()
+            try:
+                yield
+            except BaseException:
+                self.raw.rollback()
+                raise
+            else:
+                self.raw.commit()
 
     def table(self, name: str):
         """An Ibis table expression over a store table."""
@@ -169,6 +177,20 @@ class Store:
             if orphans:
                 problems.append(f"{table}: {orphans} row(s) refer to a party that does not exist")
         return problems
+
+    def cursor(self) -> Store:
+        """A view of the same store for another thread (a web request, say).
+
+        DuckDB connections are not safe to share between threads; a cursor is
+        a connection of its own to the same database, with its own transactions.
+        """
+        import ibis
+
+        view = object.__new__(Store)
+        view.url, view.read_only, view._write_lock = self.url, self.read_only, self._write_lock
+        view.raw = self.raw.cursor()
+        view.ibis = ibis.duckdb.from_connection(view.raw)
+        return view
 
     def close(self) -> None:
         self.raw.close()

@@ -282,9 +282,48 @@ _SCORES = (
     """,
 )
 
+ROLES = ("marketing", "sales", "service", "billing", "analyst", "admin")
+
+_USERS = (
+    f"""
+    CREATE TABLE users (
+        user_id        BIGINT PRIMARY KEY,
+        username       VARCHAR NOT NULL UNIQUE,
+        full_name      VARCHAR,
+        role           VARCHAR NOT NULL CHECK (role IN {_in(ROLES)}),
+        password_hash  VARCHAR NOT NULL,
+        disabled       BOOLEAN NOT NULL DEFAULT FALSE,
+        created_at     TIMESTAMP NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE api_tokens (
+        token_id      BIGINT PRIMARY KEY,
+        user_id       BIGINT NOT NULL,
+        name          VARCHAR NOT NULL,
+        token_hash    VARCHAR NOT NULL UNIQUE,
+        created_at    TIMESTAMP NOT NULL,
+        last_used_at  TIMESTAMP,
+        revoked       BOOLEAN NOT NULL DEFAULT FALSE
+    )
+    """,
+    """
+    CREATE TABLE audit_log (
+        happened_at TIMESTAMP NOT NULL,
+        user_id     BIGINT,
+        username    VARCHAR,
+        action      VARCHAR NOT NULL,
+        entity      VARCHAR,
+        entity_id   BIGINT,
+        detail      VARCHAR
+    )
+    """,
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "canonical relationship store", _INITIAL),
     Migration(2, "analysis runs and per-party scores", _SCORES),
+    Migration(3, "users, API tokens and the audit log", _USERS),
 )
 
 #: Tables that hold facts about parties, with their key column and time column.

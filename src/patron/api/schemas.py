@@ -1,0 +1,126 @@
+"""Request and response bodies, one family per entity (Create / Update / Public)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+T = TypeVar("T")
+
+Channel = Literal["face_to_face", "phone", "email", "chat", "web", "letter", "event", "social", "sms", "other"]
+Department = Literal["marketing", "sales", "service", "billing", "operations", "management", "other"]
+Severity = Literal["low", "medium", "high", "critical"]
+Status = Literal["open", "in_progress", "resolved", "closed"]
+
+
+class Page(BaseModel, Generic[T]):
+    total: int
+    limit: int
+    offset: int
+    items: list[T]
+
+
+class Error(BaseModel):
+    error: str = Field(description="What went wrong, in words a user can act on.")
+
+
+class PartySummary(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    party_id: int
+    kind: str
+    category: str
+    name: str | None = None
+    email: str | None = None
+    rung: str | None = None
+    clv: float | None = None
+    triage: str | None = None
+    at_risk: bool | None = None
+
+
+class Party360(BaseModel):
+    profile: dict[str, Any]
+    identities: list[dict[str, Any]]
+    totals: dict[str, Any]
+    transactions: list[dict[str, Any]]
+    timeline: list[dict[str, Any]]
+    feedback: list[dict[str, Any]]
+    complaints: list[dict[str, Any]]
+    scores: dict[str, Any] | None
+    reasons: list[str]
+    personal_data_visible: bool
+
+
+class InteractionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    channel: Channel
+    direction: Literal["inbound", "outbound"] | None = None
+    department: Department | None = None
+    phase: Literal["before", "during", "after"] | None = None
+    subject: str | None = Field(None, max_length=500)
+    outcome: str | None = Field(None, max_length=500)
+    notes: str | None = Field(None, max_length=10_000)
+    duration_s: float | None = Field(None, ge=0, le=86_400)
+
+
+class InteractionPublic(InteractionCreate):
+    model_config = ConfigDict(extra="ignore")
+    interaction_id: int
+    party_id: int
+    occurred_at: dt.datetime
+    staff: str | None = None
+
+
+class ComplaintCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    category: str = Field(min_length=1, max_length=200)
+    description: str = Field(min_length=1, max_length=10_000)
+    severity: Severity = "medium"
+    channel: Channel | None = None
+    cause: str | None = Field(None, max_length=200)
+
+
+class ComplaintUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: Status
+    resolution: str | None = Field(None, max_length=10_000)
+    satisfaction_after: float | None = Field(None, ge=1, le=5)
+
+
+class ComplaintPublic(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    complaint_id: int
+    party_id: int
+    opened_at: dt.datetime
+    first_response_at: dt.datetime | None = None
+    resolved_at: dt.datetime | None = None
+    channel: str | None = None
+    category: str | None = None
+    cause: str | None = None
+    severity: str
+    status: str
+    description: str | None = None
+    resolution: str | None = None
+    satisfaction_after: float | None = None
+
+
+class FeedbackCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    instrument: Literal["nps", "csat", "ces", "servqual", "suggestion", "panel", "mystery_shopper", "review"]
+    score: float | None = Field(None, ge=0, le=100)
+    scale_max: float | None = Field(None, gt=0, le=100)
+    item: str | None = Field(None, max_length=500)
+    text: str | None = Field(None, max_length=10_000)
+
+
+class FeedbackPublic(FeedbackCreate):
+    model_config = ConfigDict(extra="ignore")
+    feedback_id: int
+    party_id: int
+    occurred_at: dt.datetime
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    schema_version: int

@@ -1,0 +1,88 @@
+"""``patron serve`` and ``patron user``: the web service and who may use it."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from patron.cli.app import StoreOption, app, console, open_store
+from patron.store.schema import ROLES
+
+user_app = typer.Typer(help="Users of the web app and API: add them, give them API tokens.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on (127.0.0.1: this machine only).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    store: StoreOption = None,
+) -> None:
+    """Serve the REST API (docs at /docs, schema at /openapi.json) over the store."""
+    import uvicorn
+
+    from patron.api import create_app
+    from patron.store import StoreURL
+
+    location = StoreURL.parse(store).location
+    with open_store(store) as s:  # migrate and check before listening
+        users = s.scalar("SELECT count(*) FROM users")
+    if not users:
+        console.print("[yellow]No users yet:[/] add one with [bold]patron user add NAME --role admin[/].")
+    console.print(f"Serving {location} on http://{host}:{port} (API docs: http://{host}:{port}/docs)")
+    uvicorn.run(create_app(location), host=host, port=port, log_level="warning")
+
+
+@user_app.command("add")
+def user_add(
+    username: Annotated[str, typer.Argument(help="Login name.")],
+    role: Annotated[str, typer.Option(help=f"Department role: {', '.join(ROLES)}.")],
+    full_name: Annotated[Optional[str], typer.Option(help="Name shown in the app.")] = None,
+    password: Annotated[Optional[str], typer.Option(
+        help="At least 10 characters. Asked for (hidden) when not given; set PATRON_PASSWORD in scripts.",
+        envvar="PATRON_PASSWORD")] = None,
+    store: StoreOption = None,
+) -> None:
+    """Add a user. Passwords are stored as Argon2id hashes, never in clear."""
+    from patron.service.users import add_user
+
+    if password is None:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with open_store(store) as s:
+        user = add_user(s, username, password, role, full_name)
+    sees = "sees" if user.sees_personal_data else "does not see"
+    console.print(f"Added {user.username} ({user.role}); this role {sees} personal data.")
+
+
+@user_app.command("token")
+def user_token(
+    username: Annotated[str, typer.Argument(help="The user the token acts as.")],
+    name: Annotated[str, typer.Option(help="What the token is for, e.g. 'nightly export'.")] = "script",
+    store: StoreOption = None,
+) -> None:
+    """Create an API token for scripts. It is shown once; only its hash is stored."""
+    from patron.errors import PatronError
+    from patron.service.users import get_user, issue_token
+
+    with open_store(store) as s:
+        user = get_user(s, username)
+        if user is None:
+            raise PatronError(f"There is no user '{username}'.")
+        token = issue_token(s, user, name)
+    console.print("Use it as [bold]Authorization: Bearer <token>[/]. It will not be shown again:")
+    print(token)
+
+
+@user_app.command("list")
+def user_list(store: StoreOption = None) -> None:
+    """List users and their roles."""
+    with open_store(store) as s:
+        rows = s.query("SELECT username, full_name, role, disabled, created_at FROM users ORDER BY username")
+    table = Table(title="users")
+    for col in ("user", "name", "role", "active", "since"):
+        table.add_column(col)
+    for u, n, r, d, c in rows:
+        table.add_row(u, n or "", r, "no" if d else "yes", f"{c:%Y-%m-%d}")
+    console.print(table)

@@ -1,0 +1,118 @@
+"""Users, roles and API tokens.
+
+Passwords are hashed with Argon2id (argon2-cffi, the reference
+implementation's bindings). API tokens are 256 random bits shown once; the
+store keeps only their SHA-256, which is enough for a secret that cannot be
+guessed (a slow hash protects low-entropy passwords, not random tokens).
+
+Roles are departments. Who may see personal data (email, phone, address,
+birth date) is :data:`PERSONAL_DATA_ROLES`; everyone else sees it masked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from patron.errors import PatronError
+from patron.service.audit import record
+from patron.store import Store
+from patron.store.schema import ROLES
+
+#: Roles that work with customers one to one and so need their contact details.
+PERSONAL_DATA_ROLES = frozenset({"sales", "service", "billing", "admin"})
+#: Roles that may change data (log contacts, open and resolve complaints).
+WRITE_ROLES = frozenset({"sales", "service", "billing", "marketing", "admin"})
+TOKEN_PREFIX = "patron_"
+_hasher = PasswordHasher()
+
+
+@dataclass(frozen=True)
+class User:
+    user_id: int
+    username: str
+    role: str
+    full_name: str | None = None
+
+    @property
+    def sees_personal_data(self) -> bool:
+        return self.role in PERSONAL_DATA_ROLES
+
+    @property
+    def can_write(self) -> bool:
+        return self.role in WRITE_ROLES
+
+
+def _check_password(password: str) -> None:
+    if len(password) < 10:
+        raise PatronError("A password needs at least 10 characters.")
+
+
+def add_user(store: Store, username: str, password: str, role: str, full_name: str | None = None,
+             *, by: User | None = None) -> User:
+    """Create a user; the password is stored as an Argon2id hash."""
+    username = username.strip().lower()
+    if not username or not username.replace(".", "").replace("-", "").replace("_", "").isalnum():
+        raise PatronError("A username is letters, digits, dots, dashes or underscores.")
+    if role not in ROLES:
+        raise PatronError(f"Unknown role '{role}'. Roles: {', '.join(ROLES)}.")
+    _check_password(password)
+    with store.transaction():
+        if store.scalar("SELECT count(*) FROM users WHERE username = ?", [username]):
+            raise PatronError(f"There is already a user called '{username}'.")
+        user_id = store.next_id("users", "user_id")
+        store.raw.execute(
+            "INSERT INTO users VALUES (?, ?, ?, ?, ?, FALSE, now()::TIMESTAMP)",
+            [user_id, username, full_name, role, _hasher.hash(password)],
+        )
+        record(store, by, "user.create", "user", user_id, {"username": username, "role": role})
+    return User(user_id, username, role, full_name)
+
+
+def authenticate(store: Store, username: str, password: str) -> User | None:
+    """The user, if the password is right and the user is active; ``None`` otherwise."""
+    rows = store.query("SELECT user_id, username, role, full_name, password_hash FROM users "
+                       "WHERE username = ? AND NOT disabled", [username.strip().lower()])
+    if not rows:
+        _hasher.hash(password)  # spend the same time as a real check: no user enumeration by timing
+        return None
+    user_id, name, role, full_name, stored = rows[0]
+    try:
+        _hasher.verify(stored, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return None
+    return User(user_id, name, role, full_name)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(store: Store, user: User, name: str) -> str:
+    """A new API token for ``user``, returned once in clear; only its hash is kept."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with store.transaction():
+        token_id = store.next_id("api_tokens", "token_id")
+        store.raw.execute("INSERT INTO api_tokens VALUES (?, ?, ?, ?, now()::TIMESTAMP, NULL, FALSE)",
+                          [token_id, user.user_id, name, _token_hash(token)])
+        record(store, user, "token.create", "api_token", token_id, {"name": name})
+    return token
+
+
+def user_for_token(store: Store, token: str) -> User | None:
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    rows = store.query(
+        "SELECT u.user_id, u.username, u.role, u.full_name FROM api_tokens t JOIN users u USING (user_id) "
+        "WHERE t.token_hash = ? AND NOT t.revoked AND NOT u.disabled", [_token_hash(token)])
+    return User(*rows[0]) if rows else None
+
+
+def get_user(store: Store, username: str) -> User | None:
+    rows = store.query("SELECT user_id, username, role, full_name FROM users WHERE username = ?",
+                       [username.strip().lower()])
+    return User(*rows[0]) if rows else None

@@ -1,0 +1,216 @@
+"""The REST API through the real app, and served by uvicorn for real."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from patron.api import create_app
+from patron.demo import generate_demo, import_demo
+from patron.errors import PatronError
+from patron.service.analyze import analyze
+from patron.service.users import add_user, authenticate, issue_token
+from patron.store import Store
+
+PASSWORD = "a long enough password"
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """A demo company with an analysis run and one user per role kind."""
+    root = tmp_path_factory.mktemp("api")
+    generate_demo(root / "data", 400, 5)
+    path = root / "patron.duckdb"
+    with Store(path) as store:
+        import_demo(store, root / "data")
+        analyze(store)
+        tokens = {}
+        for name, role in (("sam", "service"), ("ann", "analyst"), ("max", "marketing")):
+            tokens[role] = issue_token(store, add_user(store, name, PASSWORD, role), "tests")
+        party = store.scalar("SELECT party_id FROM scores WHERE p_alive IS NOT NULL ORDER BY clv DESC LIMIT 1")
+        name = store.scalar("SELECT name FROM parties WHERE party_id = ?", [party])
+    with TestClient(create_app(str(path))) as client:
+        yield client, tokens, party, name, path
+
+
+def auth(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_only_health_is_open(world):
+    client, tokens, party, _, _ = world
+    assert client.get("/api/v1/health").json()["status"] == "ok"
+    for method, url in (("get", "/api/v1/parties"), ("get", f"/api/v1/parties/{party}"),
+                        ("post", f"/api/v1/parties/{party}/interactions"), ("patch", "/api/v1/complaints/1")):
+        r = client.request(method, url, json={})
+        assert r.status_code == 401 and "token" in r.json()["error"]
+        r = client.request(method, url, json={}, headers=auth("patron_forged"))
+        assert r.status_code == 401
+
+
+def test_search_is_paginated_and_masks_personal_data_by_role(world):
+    client, tokens, _, name, _ = world
+    surname = name.split()[-1]
+    for role, masked in (("service", False), ("analyst", True), ("marketing", True)):
+        r = client.get("/api/v1/parties", params={"q": surname, "limit": 2}, headers=auth(tokens[role]))
+        page = r.json()
+        assert r.status_code == 200 and page["total"] >= 1 and len(page["items"]) <= 2
+        emails = [i["email"] for i in page["items"] if i["email"]]
+        assert emails and all(("***@" in e) == masked for e in emails)
+    r = client.get("/api/v1/parties", params={"limit": 5, "offset": 5}, headers=auth(tokens["analyst"]))
+    assert r.json()["offset"] == 5 and len(r.json()["items"]) == 5
+    r = client.get("/api/v1/parties", params={"limit": 5000}, headers=auth(tokens["analyst"]))
+    assert r.status_code == 422 and "limit" in r.json()["error"]
+
+
+def test_customer_360_has_everything_with_reasons(world):
+    client, tokens, party, _, _ = world
+    view = client.get(f"/api/v1/parties/{party}", headers=auth(tokens["service"])).json()
+    assert view["profile"]["party_id"] == party and view["identities"]
+    assert view["transactions"] and view["timeline"] and view["scores"]["clv"] > 0
+    assert any("ladder of loyalty" in r for r in view["reasons"])
+    masked = client.get(f"/api/v1/parties/{party}", headers=auth(tokens["analyst"])).json()
+    assert masked["personal_data_visible"] is False
+    assert masked["profile"]["email"] is None or "***" in masked["profile"]["email"]
+    assert client.get("/api/v1/parties/99999999", headers=auth(tokens["analyst"])).status_code == 404
+
+
+def test_logged_interaction_appears_on_the_timeline_and_is_audited(world):
+    client, tokens, party, _, path = world
+    r = client.post(f"/api/v1/parties/{party}/interactions", headers=auth(tokens["service"]),
+                    json={"channel": "phone", "direction": "outbound", "department": "service",
+                          "phase": "after", "subject": "follow-up call", "outcome": "happy"})
+    assert r.status_code == 201 and r.json()["staff"] == "sam"
+    timeline = client.get(f"/api/v1/parties/{party}", headers=auth(tokens["service"])).json()["timeline"]
+    assert timeline[0]["type"] == "interaction" and "follow-up call" in timeline[0]["detail"]
+    store = client.app.state.store  # the app holds the file; read through its own connection
+    assert store.query("SELECT username, action FROM audit_log WHERE entity = 'interaction' "
+                       "AND entity_id = ?", [r.json()["interaction_id"]]) == [("sam", "interaction.create")]
+
+
+def test_complaint_lifecycle_with_timestamps(world):
+    client, tokens, party, _, _ = world
+    h = auth(tokens["service"])
+    c = client.post(f"/api/v1/parties/{party}/complaints", headers=h,
+                    json={"category": "delivery", "description": "late twice", "severity": "high"}).json()
+    assert c["status"] == "open" and c["first_response_at"] is None
+    url = f"/api/v1/complaints/{c['complaint_id']}"
+    c = client.patch(url, headers=h, json={"status": "in_progress"}).json()
+    assert c["status"] == "in_progress" and c["first_response_at"] is not None
+    r = client.patch(url, headers=h, json={"status": "resolved"})
+    assert r.status_code == 400 and "resolution" in r.json()["error"]
+    c = client.patch(url, headers=h, json={"status": "resolved", "resolution": "courier changed",
+                                           "satisfaction_after": 4}).json()
+    assert c["status"] == "resolved" and c["resolved_at"] >= c["first_response_at"] >= c["opened_at"]
+    r = client.patch(url, headers=h, json={"status": "in_progress"})
+    assert r.status_code == 400 and "cannot become" in r.json()["error"]
+
+
+@pytest.mark.parametrize("body,fragment", [
+    ({"channel": "carrier pigeon"}, "channel"),
+    ({"channel": "phone", "duration_s": -5}, "duration_s"),
+    ({"channel": "phone", "subject": "x" * 600}, "subject"),
+    ({"channel": "phone", "admin": True}, "admin"),
+])
+def test_bad_bodies_get_clear_422s(world, body, fragment):
+    client, tokens, party, _, _ = world
+    r = client.post(f"/api/v1/parties/{party}/interactions", headers=auth(tokens["service"]), json=body)
+    assert r.status_code == 422 and fragment in r.json()["error"]
+
+
+def test_roles_without_write_access_are_refused(world):
+    client, tokens, party, _, _ = world
+    r = client.post(f"/api/v1/parties/{party}/complaints", headers=auth(tokens["analyst"]),
+                    json={"category": "x", "description": "y"})
+    assert r.status_code == 403 and "analyst" in r.json()["error"]
+
+
+def test_hostile_search_text_is_just_text(world):
+    client, tokens, _, _, _ = world
+    for q in ("' OR 1=1 --", "%", "_", "\\", "\u0000x", "🙂" * 50):
+        r = client.get("/api/v1/parties", params={"q": q}, headers=auth(tokens["analyst"]))
+        assert r.status_code in (200, 422)
+        if r.status_code == 200 and q.startswith("'"):
+            assert r.json()["total"] == 0
+
+
+def test_openapi_schema_describes_the_api(world):
+    client, _, _, _, _ = world
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/api/v1/health", "/api/v1/parties", "/api/v1/parties/{party_id}",
+            "/api/v1/parties/{party_id}/interactions", "/api/v1/complaints/{complaint_id}"} <= set(paths)
+
+
+def test_passwords_are_hashed_and_checked(tmp_path):
+    with Store(tmp_path / "s.duckdb") as store:
+        add_user(store, "Lea", PASSWORD, "billing")
+        stored = store.scalar("SELECT password_hash FROM users WHERE username = 'lea'")
+        assert stored.startswith("$argon2id$") and PASSWORD not in stored
+        assert authenticate(store, "lea", PASSWORD).role == "billing"
+        assert authenticate(store, "lea", PASSWORD + "x") is None and authenticate(store, "nobody", PASSWORD) is None
+        for args, match in ((("lea", PASSWORD, "billing"), "already"), (("x", "short", "billing"), "10 characters"),
+                            (("y", PASSWORD, "boss"), "Unknown role")):
+            with pytest.raises(PatronError, match=match):
+                add_user(store, *args)
+        token = issue_token(store, authenticate(store, "lea", PASSWORD), "t")
+        assert store.scalar("SELECT count(*) FROM api_tokens WHERE token_hash = ?", [token]) == 0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_patron_serve_answers_on_loopback(tmp_path):
+    from patron.ingest import import_file
+
+    path = tmp_path / "served.duckdb"
+    (tmp_path / "o.csv").write_text("customer_id,date,amount\nA,2024-01-01,10\nA,2024-02-01,12\n")
+    with Store(path) as store:
+        import_file(store, tmp_path / "o.csv", "transactions")
+        token = issue_token(store, add_user(store, "sam", PASSWORD, "service"), "t")
+        party = store.scalar("SELECT party_id FROM parties")
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "patron", "serve", "--port", str(port), "--store", str(path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "COLUMNS": "200"})
+    try:
+        url = f"http://127.0.0.1:{port}/api/v1"
+        for _ in range(150):
+            try:
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("patron serve did not answer")
+        assert httpx.get(f"{url}/parties/{party}", timeout=5).status_code == 401
+        r = httpx.get(f"{url}/parties/{party}", headers=auth(token), timeout=5)
+        assert r.status_code == 200 and r.json()["totals"]["lines"] == 2
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_concurrent_writes_get_distinct_ids(world):
+    from concurrent.futures import ThreadPoolExecutor
+
+    client, tokens, party, _, _ = world
+
+    def post(i):
+        return client.post(f"/api/v1/parties/{party}/interactions", headers=auth(tokens["service"]),
+                           json={"channel": "email", "subject": f"parallel {i}"})
+
+    with ThreadPoolExecutor(8) as pool:
+        responses = list(pool.map(post, range(40)))
+    assert all(r.status_code == 201 for r in responses)
+    ids = [r.json()["interaction_id"] for r in responses]
+    assert len(set(ids)) == 40
+    assert client.app.state.store.integrity_problems() == []
