@@ -214,3 +214,62 @@ def test_concurrent_writes_get_distinct_ids(world):
     ids = [r.json()["interaction_id"] for r in responses]
     assert len(set(ids)) == 40
     assert client.app.state.store.integrity_problems() == []
+
+
+def test_segments_members_and_export(world):
+    client, tokens, _, _, _ = world
+    h = auth(tokens["marketing"])
+    segs = client.get("/api/v1/segments", headers=h).json()
+    kinds = {s["kind"] for s in segs}
+    assert {"rfm", "rung", "triage", "at_risk"} <= kinds
+    best = next(s for s in segs if s["kind"] == "triage" and s["name"] == "best")
+    page = client.get("/api/v1/segments/triage/best", params={"limit": 3}, headers=h).json()
+    assert page["total"] == best["members"] and len(page["items"]) == 3
+    export = client.get("/api/v1/segments/triage/best/export", headers=h)
+    assert export.status_code == 200 and export.headers["content-type"].startswith("text/csv")
+    lines = export.text.strip().splitlines()
+    assert len(lines) == best["members"] + 1 and lines[0].startswith("party_id,name,email")
+    assert "@" not in export.text or "***@" in export.text  # marketing sees no personal data
+    assert client.get("/api/v1/segments/nonsense/x", headers=h).status_code == 400
+
+
+def test_export_cells_cannot_become_formulas():
+    from patron.service.segments import safe_cell
+
+    assert safe_cell("=HYPERLINK(\"http://x\")").startswith("'=")
+    assert safe_cell("@SUM(A1)") == "'@SUM(A1)" and safe_cell("-12.5") == "-12.5" and safe_cell("Ann") == "Ann"
+
+
+def test_analysis_run_as_a_background_job(world):
+    client, tokens, _, _, _ = world
+    assert client.post("/api/v1/runs", json={}, headers=auth(tokens["service"])).status_code == 403
+    r = client.post("/api/v1/runs", json={"horizon_months": 6}, headers=auth(tokens["analyst"]))
+    assert r.status_code == 202
+    job = client.app.state.jobs.wait(r.json()["job_id"])
+    assert job.status == "done", job.error
+    polled = client.get(f"/api/v1/jobs/{job.job_id}", headers=auth(tokens["analyst"])).json()
+    assert polled["progress"] == 1.0 and polled["result"]["run_id"] >= 2
+    assert client.get("/api/v1/jobs/nope", headers=auth(tokens["analyst"])).status_code == 404
+    r = client.post("/api/v1/runs", json={"model": "magic"}, headers=auth(tokens["analyst"]))
+    assert r.status_code == 422
+
+
+def test_upload_import_with_quarantine(world):
+    client, tokens, _, _, _ = world
+    h = auth(tokens["analyst"])
+    data = b"customer_id,date,amount\nU1,2024-01-01,5\nU2,not a date,3\n"
+    r = client.post("/api/v1/imports", params={"kind": "transactions", "source": "upload"},
+                    files={"file": ("../../etc/evil.csv", data, "text/csv")}, headers=h)
+    assert r.status_code == 202
+    job = client.app.state.jobs.wait(r.json()["job_id"])
+    assert job.status == "done" and job.result["accepted"] == 1 and job.result["rejected"] == 1
+    assert job.result["file_name"] == "evil.csv"  # the client's path is ignored
+    q = client.get(f"/api/v1/imports/{job.result['import_id']}/quarantine", headers=h).json()
+    assert q["items"] == [{"line": 3, "raw": "U2,not a date,3", "reason": "'not a date' in column 'date' is not "
+                                                                           "a date and time"}]
+    bad = client.post("/api/v1/imports", params={"kind": "transactions"},
+                      files={"file": ("x.csv", b"\x00\x01binary", "text/csv")}, headers=h)
+    failed = client.app.state.jobs.wait(bad.json()["job_id"])
+    assert failed.status == "failed" and "not a text file" in failed.error
+    assert client.post("/api/v1/imports", files={"file": ("x.csv", data)},
+                       headers=auth(tokens["marketing"])).status_code == 403

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
@@ -11,13 +12,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import patron
 from patron.api.deps import NotAuthenticated
-from patron.api.routes import complaints, health, parties
+from patron.api.routes import complaints, health, jobs, parties, segments
 from patron.api.settings import Settings
 from patron.errors import PatronError
 from patron.service.contacts import NotFound, PermissionDenied
+from patron.service.jobs import Jobs
 from patron.store import Store
 
 API_PREFIX = "/api/v1"
+logger = logging.getLogger("patron.api")
 
 
 def _error(status: int, message: str, headers: dict | None = None) -> JSONResponse:
@@ -31,6 +34,7 @@ def create_app(store: str | None = None, settings: Settings | None = None) -> Fa
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.store = Store(settings.store)
+        app.state.jobs = Jobs()
         try:
             yield
         finally:
@@ -38,7 +42,7 @@ def create_app(store: str | None = None, settings: Settings | None = None) -> Fa
 
     app = FastAPI(title="patron", version=patron.__version__, lifespan=lifespan,
                   description="Relationship marketing and CRM: customers, their value, and the contacts with them.")
-    for module in (health, parties, complaints):
+    for module in (health, parties, complaints, segments, jobs):
         app.include_router(module.router, prefix=API_PREFIX)
 
     @app.exception_handler(NotAuthenticated)
@@ -65,6 +69,11 @@ def create_app(store: str | None = None, settings: Settings | None = None) -> Fa
             where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
             parts.append(f"{where}: {err.get('msg')}" if where else str(err.get("msg")))
         return _error(422, "; ".join(parts) or "The request is not valid.")
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception):
+        logger.exception("unexpected error on %s %s", request.method, request.url.path)
+        return _error(500, "Something went wrong on our side; it has been logged.")
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):

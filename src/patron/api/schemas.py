@@ -124,3 +124,41 @@ class FeedbackPublic(FeedbackCreate):
 class Health(BaseModel):
     status: Literal["ok"]
     schema_version: int
+
+
+class Segment(BaseModel):
+    kind: str
+    name: str
+    members: int
+    total_clv: float | None = None
+    run_id: int
+
+
+class AnalysisRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    as_of: dt.date | None = None
+    time_unit: Literal["day", "week", "month"] = "day"
+    model: Literal["bgnbd", "pareto", "mbgnbd"] = "bgnbd"
+    horizon_months: int = Field(12, ge=1, le=120)
+    monthly_discount_rate: float = Field(0.01, ge=0, le=0.5)
+    margin: float | None = Field(None, gt=0, le=1)
+    currency: str | None = Field(None, min_length=3, max_length=3)
+
+
+class JobPublic(BaseModel):
+    job_id: str
+    kind: str
+    username: str
+    status: Literal["queued", "running", "done", "failed"]
+    step: str
+    progress: float
+    started_at: dt.datetime
+    finished_at: dt.datetime | None = None
+    result: dict[str, Any] | None = None
+    error: str | None = None
+
+
+class QuarantineRow(BaseModel):
+    line: int | None = None
+    raw: str | None = None
+    reason: str

@@ -1,0 +1,37 @@
+"""``/api/v1/segments``: RFM segments, ladder rungs, triage groups and the valuable at risk, as lists."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import StreamingResponse
+
+from patron.api.deps import CurrentUser, StoreDep
+from patron.api.schemas import Page, PartySummary, Segment
+from patron.service import segments
+
+router = APIRouter(prefix="/segments", tags=["segments"])
+
+
+@router.get("", response_model=list[Segment])
+def list_segments(store: StoreDep, user: CurrentUser) -> list[Segment]:
+    """Every segment of the latest analysis run, with its size and value."""
+    return [Segment(**s) for s in segments.segments(store)]
+
+
+@router.get("/{kind}/{name}", response_model=Page[PartySummary])
+def segment_members(kind: str, name: str, store: StoreDep, user: CurrentUser,
+                    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+                    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> Page[PartySummary]:
+    """Members of one segment (kind: rfm, rung, triage or at_risk), most valuable first."""
+    total, rows = segments.members(store, user, kind, name, limit=limit, offset=offset)
+    return Page(total=total, limit=limit, offset=offset, items=[PartySummary(**r) for r in rows])
+
+
+@router.get("/{kind}/{name}/export", response_class=StreamingResponse,
+            responses={200: {"content": {"text/csv": {}}, "description": "The members as CSV."}})
+def export_segment(kind: str, name: str, store: StoreDep, user: CurrentUser) -> StreamingResponse:
+    """All members as CSV (personal data masked for roles that may not see it)."""
+    segments.members(store, user, kind, name, limit=1)  # fail before streaming if the segment is wrong
+    filename = f"patron-{kind}-{name}.csv".replace(" ", "_").replace('"', "")
+    return StreamingResponse(segments.export_csv(store, user, kind, name), media_type="text/csv",
+                             headers={"Content-Disposition": f'attachment; filename="{filename}"'})
