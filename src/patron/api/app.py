@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from contextlib import asynccontextmanager
+from pathlib import Path
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import patron
@@ -27,6 +32,20 @@ def _error(status: int, message: str, headers: dict | None = None) -> JSONRespon
     return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
+def _page_error(request: Request, status: int, message: str):
+    """On a page, an error is a page that says it, with the way back."""
+    from html import escape
+
+    from fastapi.responses import HTMLResponse
+
+    back = escape(request.headers.get("referer") or "/", quote=True)
+    body = (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>patron</title>"
+            f"<link rel='stylesheet' href='/static/patron.css'></head><body><main><section class='panel'>"
+            f"<h1>That did not work</h1><p class='flash error' role='alert'>{escape(message)}</p>"
+            f"<p><a href='{back}'>Go back</a></p></section></main></body></html>")
+    return HTMLResponse(body, status_code=status)
+
+
 def create_app(store: str | None = None, settings: Settings | None = None) -> FastAPI:
     """The app over the store at ``store`` (default: ``PATRON_STORE`` or ./patron.duckdb)."""
     settings = settings or Settings(**({"store": store} if store else {}))
@@ -44,23 +63,45 @@ def create_app(store: str | None = None, settings: Settings | None = None) -> Fa
                   description="Relationship marketing and CRM: customers, their value, and the contacts with them.")
     for module in (health, parties, complaints, segments, jobs):
         app.include_router(module.router, prefix=API_PREFIX)
+    from patron.web import pages
+    from patron.web.auth import CsrfFailed, SignInRequired
+
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=str(Path(pages.__file__).parent / "static")), name="static")
+    app.add_middleware(SessionMiddleware, secret_key=settings.secret_key or secrets.token_urlsafe(32),
+                       session_cookie="patron_session", same_site="strict", https_only=settings.secure_cookies,
+                       max_age=12 * 3600)
+
+    def respond(request: Request, status: int, message: str, headers: dict | None = None):
+        """JSON for the API, a page for the pages."""
+        if request.url.path.startswith(API_PREFIX):
+            return _error(status, message, headers)
+        return _page_error(request, status, message)
+
+    @app.exception_handler(SignInRequired)
+    async def sign_in_first(request: Request, exc: SignInRequired):
+        return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
 
     @app.exception_handler(NotAuthenticated)
     async def not_authenticated(request: Request, exc: NotAuthenticated):
-        return _error(401, str(exc), {"WWW-Authenticate": "Bearer"})
+        return respond(request, 401, str(exc), {"WWW-Authenticate": "Bearer"})
+
+    @app.exception_handler(CsrfFailed)
+    async def csrf_failed(request: Request, exc: CsrfFailed):
+        return respond(request, 403, str(exc))
 
     @app.exception_handler(PermissionDenied)
     async def denied(request: Request, exc: PermissionDenied):
-        return _error(403, str(exc))
+        return respond(request, 403, str(exc))
 
     @app.exception_handler(NotFound)
     async def not_found(request: Request, exc: NotFound):
-        return _error(404, str(exc))
+        return respond(request, 404, str(exc))
 
     @app.exception_handler(PatronError)
     async def patron_error(request: Request, exc: PatronError):
         message = str(exc)
-        return _error(404 if message.startswith("There is no ") else 400, message)
+        return respond(request, 404 if message.startswith("There is no ") else 400, message)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):
@@ -68,15 +109,15 @@ def create_app(store: str | None = None, settings: Settings | None = None) -> Fa
         for err in exc.errors():
             where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
             parts.append(f"{where}: {err.get('msg')}" if where else str(err.get("msg")))
-        return _error(422, "; ".join(parts) or "The request is not valid.")
+        return respond(request, 422, "; ".join(parts) or "The request is not valid.")
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception):
         logger.exception("unexpected error on %s %s", request.method, request.url.path)
-        return _error(500, "Something went wrong on our side; it has been logged.")
+        return respond(request, 500, "Something went wrong on our side; it has been logged.")
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
-        return _error(exc.status_code, str(exc.detail))
+        return respond(request, exc.status_code, str(exc.detail))
 
     return app

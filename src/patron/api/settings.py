@@ -10,3 +10,8 @@ class Settings(BaseSettings):
 
     store: str = "patron.duckdb"
     page_size_max: int = 200
+    #: Signs the session cookie of the pages. Without one, a random key is made at start:
+    #: sessions then end when the service restarts.
+    secret_key: str | None = None
+    #: Send the session cookie over HTTPS only (set it when patron is served behind TLS).
+    secure_cookies: bool = False

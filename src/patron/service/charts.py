@@ -114,6 +114,14 @@ def holdout_chart(rows: list[dict]) -> alt.Chart:
             .properties(width=WIDTH, height=HEIGHT))
 
 
+def inline_svg(chart: alt.Chart) -> str:
+    """The chart as an SVG element to put in a page (rendered here: the page needs no script)."""
+    import vl_convert as vlc
+
+    svg = vlc.vegalite_to_svg(chart.to_json())
+    return svg[svg.index("<svg"):] if "<svg" in svg else svg
+
+
 def save(chart: alt.Chart, path: str | Path) -> Path:
     """Write ``chart`` as ``.svg`` or self-contained ``.html`` (by the file's suffix)."""
     import vl_convert as vlc

@@ -1,0 +1,49 @@
+"""Sessions for the pages: sign-in, the user behind a request, and CSRF protection of every form."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+
+from fastapi import Request
+
+from patron.errors import PatronError
+from patron.service.users import User
+from patron.store import Store
+
+
+class SignInRequired(PatronError):
+    """The page needs a signed-in user."""
+
+
+class CsrfFailed(PatronError):
+    """A form came without the token of this session."""
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not token:
+        token = request.session["csrf"] = secrets.token_urlsafe(32)
+    return token
+
+
+def check_csrf(request: Request, submitted: str | None) -> None:
+    expected = request.session.get("csrf")
+    if not expected or not submitted or not hmac.compare_digest(expected, submitted):
+        raise CsrfFailed("This form has expired or did not come from patron; reload the page and try again.")
+
+
+def sign_in(request: Request, user: User) -> None:
+    request.session.clear()  # a new session on sign-in: no fixation
+    request.session["user_id"] = user.user_id
+    csrf_token(request)
+
+
+def page_user(request: Request, store: Store) -> User:
+    user_id = request.session.get("user_id")
+    if user_id is not None:
+        rows = store.query("SELECT user_id, username, role, full_name FROM users WHERE user_id = ? AND NOT disabled",
+                           [user_id])
+        if rows:
+            return User(*rows[0])
+    raise SignInRequired("Sign in to continue.")
