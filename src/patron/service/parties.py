@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from patron.errors import PatronError
@@ -99,6 +100,31 @@ def _explain(score: dict) -> list[str]:
     return reasons
 
 
+def _timeline(transactions, interactions, complaints, feedback) -> list[dict]:
+    """Every contact and purchase of a party, newest first (built from rows already read)."""
+    events = [{"event_at": i["occurred_at"], "type": "interaction", "id": i["interaction_id"],
+               "title": i["channel"] + (f" · {i['department']}" if i["department"] else ""),
+               "detail": (i["subject"] or "") + (f" — {i['outcome']}" if i["outcome"] else "")} for i in interactions]
+    events += [{"event_at": c["opened_at"], "type": "complaint", "id": c["complaint_id"],
+                "title": f"complaint: {c['category'] or 'general'}", "detail": f"{c['status']} · {c['severity']}"}
+               for c in complaints]
+    events += [{"event_at": f["occurred_at"], "type": "feedback", "id": f["feedback_id"],
+                "title": f["instrument"] + (f" · {f['item']}" if f["item"] else ""),
+                "detail": f"score {f['score']:g}" if f["score"] is not None else ""} for f in feedback]
+    documents: dict[tuple, dict] = {}
+    for t in transactions:  # one event per order or invoice, at its first line
+        key = (t["kind"], t["document"] or t["transaction_id"])
+        doc = documents.setdefault(key, {"event_at": t["occurred_at"], "type": "purchase", "id": t["transaction_id"],
+                                         "title": f"{t['kind']} {t['document'] or ''}".strip(), "total": Decimal(0),
+                                         "currency": t["currency"]})
+        doc["event_at"] = min(doc["event_at"], t["occurred_at"])
+        doc["total"] += t["revenue"]
+    events += [{**{k: v for k, v in d.items() if k not in ("total", "currency")},
+                "detail": f"{d['total']:.2f} {d['currency']}"} for d in documents.values()]
+    events.sort(key=lambda e: e["event_at"], reverse=True)
+    return events
+
+
 def party_360(store: Store, user: User, party_id: int, *, events: int = 200) -> dict:
     """Profile, identities, transactions, timeline, feedback, complaints and scores of one party."""
     rows = _dicts(store.raw.execute(f"SELECT {', '.join(PROFILE_FIELDS)} FROM parties WHERE party_id = ?",
@@ -111,13 +137,13 @@ def party_360(store: Store, user: User, party_id: int, *, events: int = 200) -> 
                                                [profile["organisation_id"]])
     identities = _dicts(store.raw.execute(
         "SELECT source, source_key FROM identities WHERE party_id = ? ORDER BY source, source_key", [party_id]))
-    totals = _dicts(store.raw.execute(
-        "SELECT count(*) AS lines, count(DISTINCT document) AS documents, coalesce(sum(revenue), 0) AS revenue, "
-        "min(occurred_at) AS first_at, max(occurred_at) AS last_at FROM transactions WHERE party_id = ?",
-        [party_id]))[0]
     transactions = _dicts(store.raw.execute(
         "SELECT transaction_id, kind, document, occurred_at, product, description, quantity, revenue, currency "
-        "FROM transactions WHERE party_id = ? ORDER BY occurred_at DESC, transaction_id DESC LIMIT 100", [party_id]))
+        "FROM transactions WHERE party_id = ? ORDER BY occurred_at DESC, transaction_id DESC", [party_id]))
+    totals = {"lines": len(transactions), "documents": len({t["document"] or t["transaction_id"] for t in transactions}),
+              "revenue": sum((t["revenue"] for t in transactions), Decimal(0)),
+              "first_at": transactions[-1]["occurred_at"] if transactions else None,
+              "last_at": transactions[0]["occurred_at"] if transactions else None}
     feedback = _dicts(store.raw.execute(
         "SELECT feedback_id, occurred_at, instrument, item, dimension, score, scale_max, expectation, perception, "
         "text FROM feedback WHERE party_id = ? ORDER BY occurred_at DESC", [party_id]))
@@ -125,19 +151,10 @@ def party_360(store: Store, user: User, party_id: int, *, events: int = 200) -> 
         "SELECT complaint_id, opened_at, first_response_at, resolved_at, channel, category, cause, severity, status, "
         "description, resolution, satisfaction_after FROM complaints WHERE party_id = ? ORDER BY opened_at DESC",
         [party_id]))
-    timeline = _dicts(store.raw.execute(
-        "SELECT * FROM ("
-        " SELECT occurred_at AS event_at, 'interaction' AS type, interaction_id AS id, channel || coalesce(' · ' || "
-        "  department, '') AS title, coalesce(subject, '') || coalesce(' — ' || outcome, '') AS detail "
-        "  FROM interactions WHERE party_id = ?"
-        " UNION ALL SELECT opened_at, 'complaint', complaint_id, 'complaint: ' || coalesce(category, 'general'), "
-        "  status || ' · ' || severity FROM complaints WHERE party_id = ?"
-        " UNION ALL SELECT occurred_at, 'feedback', feedback_id, instrument || coalesce(' · ' || item, ''), "
-        "  coalesce('score ' || score::VARCHAR, '') FROM feedback WHERE party_id = ?"
-        " UNION ALL SELECT min(occurred_at), 'purchase', min(transaction_id), kind || ' ' || coalesce(document, ''), "
-        "  round(sum(revenue), 2)::VARCHAR || ' ' || min(currency) FROM transactions WHERE party_id = ? "
-        "  GROUP BY kind, document"
-        ") ORDER BY event_at DESC LIMIT ?", [party_id] * 4 + [int(events)]))
+    interactions = _dicts(store.raw.execute(
+        "SELECT interaction_id, occurred_at, channel, department, subject, outcome FROM interactions "
+        "WHERE party_id = ? ORDER BY occurred_at DESC LIMIT ?", [party_id, int(events)]))
+    timeline = _timeline(transactions, interactions, complaints, feedback)[:events]
     score_rows = _dicts(store.raw.execute(
         "SELECT s.*, r.as_of, json_extract_string(r.settings, '$.time_unit') AS time_unit "
         "FROM scores s JOIN runs r USING (run_id) WHERE s.party_id = ? "
@@ -147,7 +164,7 @@ def party_360(store: Store, user: User, party_id: int, *, events: int = 200) -> 
         "profile": profile,
         "identities": identities,
         "totals": totals,
-        "transactions": transactions,
+        "transactions": transactions[:100],
         "timeline": timeline,
         "feedback": feedback,
         "complaints": complaints,

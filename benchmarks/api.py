@@ -1,0 +1,132 @@
+"""Customer 360 under load: p50 / p95 latency and requests per second.
+
+Usage: python benchmarks/api.py [--customers 1000000] [--clients 8] [--seconds 20] [--keep DIR]
+
+Builds the demo company (simulate, import, analyse) in DIR (reused when it is
+already there), starts ``patron serve`` on loopback, and from a second
+process sends GET /api/v1/parties/{id} for random customers with N
+concurrent clients for a fixed time. Target (issue 4): p95 under 50 ms with
+8 concurrent clients at 1 million customers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+
+def load(url: str, token: str, ids: list[int], clients: int, seconds: float) -> dict:
+    """The load generator: runs in its own process (see main)."""
+    import httpx
+
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+
+    def client(seed: int) -> None:
+        rng = random.Random(seed)
+        mine, bad = [], 0
+        with httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=10) as http:
+            while time.monotonic() < stop:
+                started = time.perf_counter()
+                r = http.get(f"{url}/api/v1/parties/{rng.choice(ids)}")
+                mine.append(time.perf_counter() - started)
+                bad += r.status_code != 200
+        with lock:
+            latencies.extend(mine)
+            errors[0] += bad
+
+    began = time.monotonic()
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - began
+    latencies.sort()
+    pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
+    return {"requests": len(latencies), "errors": errors[0], "seconds": elapsed, "rps": len(latencies) / elapsed,
+            "p50_ms": pick(0.50), "p95_ms": pick(0.95), "p99_ms": pick(0.99)}
+
+
+def build(folder: Path, customers: int) -> tuple[Path, str, list[int]]:
+    from patron.demo import generate_demo, import_demo
+    from patron.service.analyze import analyze
+    from patron.service.users import add_user, get_user, issue_token
+    from patron.store import Store
+
+    path = folder / "patron.duckdb"
+    fresh = not path.exists()
+    with Store(path) as store:
+        if fresh:
+            t = time.perf_counter()
+            generate_demo(folder / "data", customers, 1)
+            import_demo(store, folder / "data")
+            print(f"demo company of {customers:,} customers built and imported in {time.perf_counter() - t:.0f} s")
+            t = time.perf_counter()
+            analyze(store)
+            print(f"analysed in {time.perf_counter() - t:.0f} s")
+        user = get_user(store, "bench") or add_user(store, "bench", "benchmark password", "service")
+        token = issue_token(store, user, "benchmark")
+        ids = [r[0] for r in store.query("SELECT party_id FROM parties USING SAMPLE 5000 ROWS")]
+    return path, token, ids
+
+
+def main() -> None:
+    if sys.argv[1:2] == ["--load"]:
+        url, token, ids_file, clients, seconds = sys.argv[2:7]
+        ids = json.loads(Path(ids_file).read_text())
+        print(json.dumps(load(url, token, ids, int(clients), float(seconds))))
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--keep", type=Path, help="folder for the demo store (reused if present)")
+    args = parser.parse_args()
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="patron-api-bench-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    path, token, ids = build(folder, args.customers)
+    ids_file = folder / "ids.json"
+    ids_file.write_text(json.dumps(ids))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "patron", "serve", "--port", str(port), "--store", str(path)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        import httpx
+
+        for _ in range(300):
+            try:
+                if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        # warm-up, then the measured run, each from a second process
+        subprocess.run([sys.executable, __file__, "--load", url, token, str(ids_file), "2", "3"],
+                       capture_output=True, check=True)
+        out = subprocess.run([sys.executable, __file__, "--load", url, token, str(ids_file), str(args.clients),
+                              str(args.seconds)], capture_output=True, text=True, check=True)
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    print(f"{args.customers:,} customers, {args.clients} clients, {r['seconds']:.0f} s, {os.cpu_count()} cores: "
+          f"{r['requests']:,} requests ({r['errors']} errors), {r['rps']:.0f} req/s, "
+          f"p50 {r['p50_ms']:.1f} ms, p95 {r['p95_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms  (target: p95 < 50 ms)")
+
+
+if __name__ == "__main__":
+    main()
