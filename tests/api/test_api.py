@@ -141,9 +141,11 @@ def test_hostile_search_text_is_just_text(world):
             assert r.json()["total"] == 0
 
 
-def test_openapi_schema_describes_the_api(world):
-    client, _, _, _, _ = world
-    paths = client.get("/openapi.json").json()["paths"]
+def test_openapi_schema_describes_the_api_to_users_only(world):
+    client, tokens, _, _, _ = world
+    assert client.get("/api/v1/openapi.json").status_code == 401
+    assert client.get("/docs").status_code == 404 and client.get("/openapi.json").status_code == 404
+    paths = client.get("/api/v1/openapi.json", headers=auth(tokens["analyst"])).json()["paths"]
     assert {"/api/v1/health", "/api/v1/parties", "/api/v1/parties/{party_id}",
             "/api/v1/parties/{party_id}/interactions", "/api/v1/complaints/{complaint_id}"} <= set(paths)
 

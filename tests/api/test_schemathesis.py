@@ -23,7 +23,8 @@ def api(tmp_path_factory):
     token = issue_token(store, add_user(store, "root", "a long enough password", "admin"), "fuzz")
     app = create_app(str(root / "patron.duckdb"))
     app.state.store, app.state.jobs = store, Jobs()  # what the lifespan does when served
-    yield schemathesis.openapi.from_asgi("/openapi.json", app), token
+    yield schemathesis.openapi.from_asgi("/api/v1/openapi.json", app, headers={"Authorization": f"Bearer {token}"}), \
+        token
     store.close()
 
 

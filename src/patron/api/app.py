@@ -16,7 +16,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import patron
-from patron.api.deps import NotAuthenticated
+from patron.api.deps import CurrentUser, NotAuthenticated
 from patron.api.routes import complaints, health, jobs, parties, segments
 from patron.api.settings import Settings
 from patron.errors import PatronError
@@ -59,10 +59,18 @@ def create_app(store: str | None = None, settings: Settings | None = None) -> Fa
         finally:
             app.state.store.close()
 
-    app = FastAPI(title="patron", version=patron.__version__, lifespan=lifespan,
+    # No open /docs or /openapi.json: only sign-in and health are reachable without a user, and
+    # FastAPI's docs page would load Swagger UI from a CDN. The schema is served to users below.
+    app = FastAPI(title="patron", version=patron.__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
+                  openapi_url=None,
                   description="Relationship marketing and CRM: customers, their value, and the contacts with them.")
     for module in (health, parties, complaints, segments, jobs):
         app.include_router(module.router, prefix=API_PREFIX)
+    @app.get(f"{API_PREFIX}/openapi.json", include_in_schema=False)
+    def openapi_schema(user: CurrentUser) -> JSONResponse:
+        """The OpenAPI schema of this API, for signed-in users and scripts with a token."""
+        return JSONResponse(app.openapi())
+
     from patron.web import pages
     from patron.web.auth import CsrfFailed, SignInRequired
 

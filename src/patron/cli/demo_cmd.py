@@ -21,7 +21,7 @@ def demo_command(
     out: Annotated[Path, typer.Option(
         "--out", "-o", help="Folder for the exports, their mappings and the ground truth.")] = Path("demo-data"),
     no_serve: Annotated[bool, typer.Option(
-        "--no-serve", help="Do not start the web app afterwards (it is not part of this version yet).")] = False,
+        "--no-serve", help="Do not offer to open the company in the web app afterwards (for scripts).")] = False,
     analyze: Annotated[bool, typer.Option(
         "--analyze/--no-analyze", help="Score every customer afterwards and show the ladder, the triage and "
         "the most valuable customers at risk.")] = True,
@@ -55,9 +55,39 @@ def demo_command(
             reports = import_demo(s, out, progress=lambda step, done, _: bar.update(
                 task, completed=offset + done, description=step))
             counts = s.counts()
-            _print_summary(result, reports, counts)
-            if analyze:
-                _analyze(s)
+    # The progress bar is gone from here on: tables, the analysis and the question print cleanly.
+    _print_summary(result, reports, counts)
+    with open_store(store) as s:
+        if analyze:
+            _analyze(s)
+        password = None if no_serve else _offer_to_serve(s)
+    if password is not None:  # "" means the demo user existed already
+        from patron.cli.serve_cmd import serve
+
+        if password:
+            console.print(f"Sign in as [bold]demo[/] with the password [bold]{password}[/] (shown once).")
+        serve(store=store)
+
+
+def _offer_to_serve(s) -> str | None:
+    """In a terminal, offer the web app with a 'demo' user; elsewhere say how. Returns the new password."""
+    import secrets
+    import sys
+
+    from patron.service.users import add_user, get_user
+
+    if not sys.stdin.isatty():
+        console.print("To look around in the web app: [bold]patron user add NAME --role admin[/], then "
+                      "[bold]patron serve[/].")
+        return None
+    if not typer.confirm("Open the demo company in the web app now?", default=True):
+        return None
+    if get_user(s, "demo"):
+        console.print("A user 'demo' exists already: sign in with its password.")
+        return ""
+    password = secrets.token_urlsafe(9)
+    add_user(s, "demo", password, "admin", "Demo Admin")
+    return password
 
 
 def _analyze(s) -> None:

@@ -20,7 +20,7 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     store: StoreOption = None,
 ) -> None:
-    """Serve the REST API (docs at /docs, schema at /openapi.json) over the store."""
+    """Serve the web app and the REST API (/api/v1; its OpenAPI schema at /api/v1/openapi.json) over the store."""
     import uvicorn
 
     from patron.api import create_app
@@ -31,7 +31,8 @@ def serve(
         users = s.scalar("SELECT count(*) FROM users")
     if not users:
         console.print("[yellow]No users yet:[/] add one with [bold]patron user add NAME --role admin[/].")
-    console.print(f"Serving {location} on http://{host}:{port} (API docs: http://{host}:{port}/docs)")
+    console.print(f"Serving {location} on http://{host}:{port} (API schema for signed-in users: "
+                  f"http://{host}:{port}/api/v1/openapi.json). Ctrl-C stops it.")
     uvicorn.run(create_app(location), host=host, port=port, log_level="warning")
 
 
