@@ -12,6 +12,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from patron.errors import PatronError
 
@@ -52,10 +53,7 @@ def _register() -> None:
     from patron.cli import analyze_cmd  # noqa: F401
     from patron.cli import serve_cmd  # noqa: F401
 
-    try:
-        from patron.cli import demo_cmd  # noqa: F401
-    except ImportError:  # pragma: no cover - demo module not built yet
-        pass
+    from patron.cli import demo_cmd  # noqa: F401
 
 
 def main() -> None:
@@ -64,5 +62,7 @@ def main() -> None:
     try:
         app()
     except PatronError as exc:
-        err_console.print(f"[bold red]Error:[/] {exc}")
+        # Plain text, not markup (a message may quote "[...]" from a file), and not hard-wrapped,
+        # so a long path or value stays whole when a script reads stderr.
+        err_console.print(Text.assemble(("Error: ", "bold red"), str(exc)), soft_wrap=True)
         sys.exit(2)
