@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -31,6 +32,12 @@ def mask(field: str, value: Any) -> Any:
 def _dicts(cur) -> list[dict]:
     names = [d[0] for d in cur.description]
     return [dict(zip(names, row)) for row in cur.fetchall()]
+
+
+def _sorted(store: Store, sql: str, party_id: int, *, key, newest_first: bool = False) -> list[dict]:
+    rows = _dicts(store.raw.execute(sql, [party_id]))
+    rows.sort(key=key, reverse=newest_first)
+    return rows
 
 
 def _profile(row: dict, user: User) -> dict:
@@ -135,31 +142,40 @@ def party_360(store: Store, user: User, party_id: int, *, events: int = 200) -> 
     if profile.get("organisation_id"):
         profile["organisation"] = store.scalar("SELECT name FROM parties WHERE party_id = ?",
                                                [profile["organisation_id"]])
-    identities = _dicts(store.raw.execute(
-        "SELECT source, source_key FROM identities WHERE party_id = ? ORDER BY source, source_key", [party_id]))
-    transactions = _dicts(store.raw.execute(
-        "SELECT transaction_id, kind, document, occurred_at, product, description, quantity, revenue, currency "
-        "FROM transactions WHERE party_id = ? ORDER BY occurred_at DESC, transaction_id DESC", [party_id]))
+    # Each query is a plain filter on party_id, sorted here: one party has few rows, and an ORDER BY
+    # (or LIMIT) in the query keeps DuckDB from answering it from the party_id index (3-8x slower).
+    identities = _sorted(store, "SELECT source, source_key FROM identities WHERE party_id = ?", party_id,
+                         key=lambda r: (r["source"], r["source_key"]))
+    transactions = _sorted(
+        store, "SELECT transaction_id, kind, document, occurred_at, product, description, quantity, revenue, currency "
+        "FROM transactions WHERE party_id = ?", party_id, key=lambda r: (r["occurred_at"], r["transaction_id"]),
+        newest_first=True)
     totals = {"lines": len(transactions), "documents": len({t["document"] or t["transaction_id"] for t in transactions}),
               "revenue": sum((t["revenue"] for t in transactions), Decimal(0)),
               "first_at": transactions[-1]["occurred_at"] if transactions else None,
               "last_at": transactions[0]["occurred_at"] if transactions else None}
-    feedback = _dicts(store.raw.execute(
-        "SELECT feedback_id, occurred_at, instrument, item, dimension, score, scale_max, expectation, perception, "
-        "text FROM feedback WHERE party_id = ? ORDER BY occurred_at DESC", [party_id]))
-    complaints = _dicts(store.raw.execute(
-        "SELECT complaint_id, opened_at, first_response_at, resolved_at, channel, category, cause, severity, status, "
-        "description, resolution, satisfaction_after FROM complaints WHERE party_id = ? ORDER BY opened_at DESC",
-        [party_id]))
-    interactions = _dicts(store.raw.execute(
-        "SELECT interaction_id, occurred_at, channel, department, subject, outcome FROM interactions "
-        "WHERE party_id = ? ORDER BY occurred_at DESC LIMIT ?", [party_id, int(events)]))
+    feedback = _sorted(
+        store, "SELECT feedback_id, occurred_at, instrument, item, dimension, score, scale_max, expectation, "
+        "perception, text FROM feedback WHERE party_id = ?", party_id,
+        key=lambda r: (r["occurred_at"], r["feedback_id"]), newest_first=True)
+    complaints = _sorted(
+        store, "SELECT complaint_id, opened_at, first_response_at, resolved_at, channel, category, cause, severity, "
+        "status, description, resolution, satisfaction_after FROM complaints WHERE party_id = ?", party_id,
+        key=lambda r: (r["opened_at"], r["complaint_id"]), newest_first=True)
+    interactions = _sorted(
+        store, "SELECT interaction_id, occurred_at, channel, department, subject, outcome FROM interactions "
+        "WHERE party_id = ?", party_id, key=lambda r: (r["occurred_at"], r["interaction_id"]),
+        newest_first=True)[:int(events)]
     timeline = _timeline(transactions, interactions, complaints, feedback)[:events]
-    score_rows = _dicts(store.raw.execute(
-        "SELECT s.*, r.as_of, json_extract_string(r.settings, '$.time_unit') AS time_unit "
-        "FROM scores s JOIN runs r USING (run_id) WHERE s.party_id = ? "
-        "ORDER BY s.run_id DESC LIMIT 1", [party_id]))
-    score = score_rows[0] if score_rows else None
+    # The party's score rows (one per run) by a plain filter that DuckDB answers from the party_id
+    # index, the latest picked here, then its run: a join with runs, or ORDER BY ... LIMIT 1, turned
+    # this into a scan and made it the slowest query of the page.
+    score_rows = _dicts(store.raw.execute("SELECT * FROM scores WHERE party_id = ?", [party_id]))
+    score = max(score_rows, key=lambda row: row["run_id"]) if score_rows else None
+    if score is not None:
+        as_of, settings = store.query("SELECT as_of, settings FROM runs WHERE run_id = ?", [score["run_id"]])[0]
+        score["as_of"] = as_of
+        score["time_unit"] = json.loads(settings).get("time_unit") if settings else None
     return {
         "profile": profile,
         "identities": identities,

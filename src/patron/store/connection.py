@@ -77,7 +77,7 @@ class Store:
             self.raw = duckdb.connect(location, read_only=read_only)
         except duckdb.IOException as exc:
             raise PatronError(f"Cannot open the store '{location}': {exc}") from exc
-        self.ibis = ibis.duckdb.from_connection(self.raw)
+        self._ibis = ibis.duckdb.from_connection(self.raw)
         self.read_only = read_only
         # One writer at a time within this process: ids are taken as max + 1 inside the write
         # transaction, and DuckDB (no unique index on the big tables) would not catch two taking the same.
@@ -184,13 +184,20 @@ class Store:
         DuckDB connections are not safe to share between threads; a cursor is
         a connection of its own to the same database, with its own transactions.
         """
-        import ibis
-
         view = object.__new__(Store)
         view.url, view.read_only, view._write_lock = self.url, self.read_only, self._write_lock
         view.raw = self.raw.cursor()
-        view.ibis = ibis.duckdb.from_connection(view.raw)
+        view._ibis = None  # made on first use: most web requests never need it, and it costs ~1 ms
         return view
+
+    @property
+    def ibis(self):
+        """The Ibis backend over this connection (analytics are written against it)."""
+        if self._ibis is None:
+            import ibis
+
+            self._ibis = ibis.duckdb.from_connection(self.raw)
+        return self._ibis
 
     def close(self) -> None:
         self.raw.close()
