@@ -7,6 +7,7 @@ Each group of commands lives in its own module and registers itself on
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated, Optional
 
@@ -26,7 +27,9 @@ app = typer.Typer(
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
 )
-console = Console()
+# Printed to a file or a pipe, Rich would wrap tables at 80 columns; logs and CI output read better wider.
+_PIPED_WIDTH = None if sys.stdout.isatty() or "COLUMNS" in os.environ else 120
+console = Console(width=_PIPED_WIDTH)
 err_console = Console(stderr=True)
 
 StoreOption = Annotated[
