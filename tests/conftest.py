@@ -8,6 +8,13 @@ import pytest
 
 from patron.store import Store
 
+#: The engines the engine-agnostic suites (store, ingest, api) run on.
+ENGINES = ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+def under_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
 
 @pytest.fixture
 def store(tmp_path):
@@ -17,9 +24,42 @@ def store(tmp_path):
     s.close()
 
 
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real PostgreSQL server for the whole session, in a temp folder; stopped at the end.
+
+    Without the server binaries it skips, except under CI=true where it fails with the reason.
+    """
+    from postgres_server import TEMPLATE, PostgresServer, ServerUnavailable
+
+    try:
+        server = PostgresServer().start()
+    except ServerUnavailable as exc:
+        if under_ci():
+            pytest.fail(f"PostgreSQL is needed under CI and could not start: {exc}", pytrace=False)
+        pytest.skip(f"no PostgreSQL server: {exc}")
+    try:
+        Store(server.url(TEMPLATE)).close()  # migrate once; every test database is a copy
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=ENGINES)
+def engine_store(request, tmp_path):
+    """A fresh store on each engine: a DuckDB file, and a new database on the test PostgreSQL server."""
+    if request.param == "postgres":
+        url = request.getfixturevalue("postgres_server").new_database()
+    else:
+        url = str(tmp_path / "patron.duckdb")
+    s = Store(url)
+    yield s
+    s.close()
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     """Under CI=true a skipped test is a failure: servers, browsers and Spark must really run."""
-    if os.environ.get("CI", "").lower() not in ("1", "true", "yes"):
+    if not under_ci():
         return
     skipped = terminalreporter.stats.get("skipped", [])
     if skipped:
