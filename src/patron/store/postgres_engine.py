@@ -193,18 +193,18 @@ class PostgresEngine:
             local.close()
 
     def copy_in(self, table: str, columns: list[str], csv_path: Path) -> None:
-        """Append a CSV file (no header, ``\\N`` for NULL) to a table with COPY: the fast path for bulk rows."""
+        """Append a CSV file (no header; unquoted empty is NULL, ``""`` an empty text) with COPY: fast bulk rows."""
         cols = ", ".join(f'"{c}"' for c in columns)
         with self.raw.con.cursor() as cur:
-            with cur.copy(f"COPY {table} ({cols}) FROM STDIN (FORMAT CSV, NULL '\\N')") as copy:
+            with cur.copy(f"COPY {table} ({cols}) FROM STDIN (FORMAT CSV)") as copy:
                 with open(csv_path, "rb") as fh:
                     while block := fh.read(1 << 20):
                         copy.write(block)
 
     def copy_out(self, sql: str, params: list[Any], csv_path: Path) -> None:
-        """Write a query's rows to a CSV file (no header, ``\\N`` for NULL) with COPY."""
+        """Write a query's rows to a CSV file (no header; unquoted empty is NULL) with COPY."""
         with self.raw.con.cursor() as cur:
-            with cur.copy(f"COPY ({to_postgres(sql, bool(params))}) TO STDOUT (FORMAT CSV, NULL '\\N')",
+            with cur.copy(f"COPY ({to_postgres(sql, bool(params))}) TO STDOUT (FORMAT CSV)",
                           [_plain(p) for p in params] if params else None) as copy:
                 with open(csv_path, "wb") as fh:
                     for block in copy:
