@@ -7,9 +7,8 @@ import os
 import pytest
 
 from patron.store import Store
+from store_engines import ENGINES, new_store_url
 
-#: The engines the engine-agnostic suites (store, ingest, api) run on.
-ENGINES = ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
 def under_ci() -> bool:
@@ -46,13 +45,15 @@ def postgres_server():
 
 
 @pytest.fixture(params=ENGINES)
-def engine_store(request, tmp_path):
+def engine_url(request, tmp_path):
+    """The URL of a fresh store on each engine."""
+    return new_store_url(request, request.param, tmp_path)
+
+
+@pytest.fixture
+def engine_store(engine_url):
     """A fresh store on each engine: a DuckDB file, and a new database on the test PostgreSQL server."""
-    if request.param == "postgres":
-        url = request.getfixturevalue("postgres_server").new_database()
-    else:
-        url = str(tmp_path / "patron.duckdb")
-    s = Store(url)
+    s = Store(engine_url)
     yield s
     s.close()
 

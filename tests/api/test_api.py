@@ -19,15 +19,17 @@ from patron.service.analyze import analyze
 from patron.service.users import add_user, authenticate, issue_token
 from patron.store import Store
 
+from store_engines import ENGINES, new_store_url
+
 PASSWORD = "a long enough password"
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    """A demo company with an analysis run and one user per role kind."""
+@pytest.fixture(scope="module", params=ENGINES)
+def world(request, tmp_path_factory):
+    """A demo company with an analysis run and one user per role kind, on each engine."""
     root = tmp_path_factory.mktemp("api")
     generate_demo(root / "data", 400, 5)
-    path = root / "patron.duckdb"
+    path = new_store_url(request, request.param, root)
     with Store(path) as store:
         import_demo(store, root / "data")
         analyze(store)
@@ -150,8 +152,8 @@ def test_openapi_schema_describes_the_api_to_users_only(world):
             "/api/v1/parties/{party_id}/interactions", "/api/v1/complaints/{complaint_id}"} <= set(paths)
 
 
-def test_passwords_are_hashed_and_checked(tmp_path):
-    with Store(tmp_path / "s.duckdb") as store:
+def test_passwords_are_hashed_and_checked(engine_url):
+    with Store(engine_url) as store:
         add_user(store, "Lea", PASSWORD, "billing")
         stored = store.scalar("SELECT password_hash FROM users WHERE username = 'lea'")
         assert stored.startswith("$argon2id$") and PASSWORD not in stored
@@ -171,10 +173,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_patron_serve_answers_on_loopback(tmp_path):
+def test_patron_serve_answers_on_loopback(tmp_path, engine_url):
     from patron.ingest import import_file
 
-    path = tmp_path / "served.duckdb"
+    path = engine_url
     (tmp_path / "o.csv").write_text("customer_id,date,amount\nA,2024-01-01,10\nA,2024-02-01,12\n")
     with Store(path) as store:
         import_file(store, tmp_path / "o.csv", "transactions")

@@ -33,7 +33,8 @@ StoreOption = Annotated[
     typer.Option(
         "--store",
         envvar="PATRON_STORE",
-        help="Where the data lives: a DuckDB file path (default ./patron.duckdb) or duckdb:///path.",
+        help="Where the data lives: a DuckDB file path (default ./patron.duckdb), duckdb:///path, or a "
+             "PostgreSQL server: postgresql://user:password@host:5432/database.",
         show_default=False,
     ),
 ]

@@ -124,7 +124,10 @@ def _copy_to_staging(server: Store, staging: Store, folder: Path, table: str, sq
 def _copy_to_server(staging: Store, server: Store, folder: Path, table: str, sql: str,
                     target: str | None = None) -> None:
     csv = folder / f"push_{table}.csv"
-    staging.raw.execute(f"COPY ({sql}) TO '{csv}' (FORMAT CSV, HEADER false)")
+    # PostgreSQL text cannot hold NUL: it becomes U+FFFD (DuckDB text can, from a file with NUL bytes).
+    described = staging.raw.execute(f"DESCRIBE {table}").fetchall()
+    select = ", ".join(f"replace(\"{c}\", chr(0), chr(65533))" if t == "VARCHAR" else f'"{c}"' for c, t, *_ in described)
+    staging.raw.execute(f"COPY (SELECT {select} FROM ({sql}) rows) TO '{csv}' (FORMAT CSV, HEADER false)")
     if csv.stat().st_size:
         server.engine.copy_in(target or table, _columns(staging, table), csv)
     csv.unlink()

@@ -280,8 +280,8 @@ def analyze(store: Store, settings: AnalysisSettings = AnalysisSettings(),
     settings_json = json.dumps(asdict(settings), default=str)
     with store.transaction():
         store.raw.execute(
-            "INSERT INTO runs VALUES (?, 'value', now()::TIMESTAMP, NULL, ?, 'duckdb', ?, ?, NULL)",
-            [run_id, as_of, settings_json, json.dumps(_plain(diagnostics), default=str)],
+            "INSERT INTO runs VALUES (?, 'value', now()::TIMESTAMP, NULL, ?, ?, ?, ?, NULL)",
+            [run_id, as_of, store.engine_name, settings_json, json.dumps(_plain(diagnostics), default=str)],
         )
         con.insert("scores", row)
         parties = store.scalar("SELECT count(*) FROM scores WHERE run_id = ?", [run_id])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -156,10 +157,11 @@ def party_360(store: Store, user: User, party_id: int, *, events: int = 200) -> 
         "WHERE party_id = ? ORDER BY occurred_at DESC LIMIT ?", [party_id, int(events)]))
     timeline = _timeline(transactions, interactions, complaints, feedback)[:events]
     score_rows = _dicts(store.raw.execute(
-        "SELECT s.*, r.as_of, json_extract_string(r.settings, '$.time_unit') AS time_unit "
-        "FROM scores s JOIN runs r USING (run_id) WHERE s.party_id = ? "
+        "SELECT s.*, r.as_of, r.settings FROM scores s JOIN runs r USING (run_id) WHERE s.party_id = ? "
         "ORDER BY s.run_id DESC LIMIT 1", [party_id]))
     score = score_rows[0] if score_rows else None
+    if score:
+        score["time_unit"] = json.loads(score.pop("settings") or "{}").get("time_unit")
     return {
         "profile": profile,
         "identities": identities,

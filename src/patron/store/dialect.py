@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+# Ibis adds its own PostgreSQL renderings to sqlglot (make_date, ...), and sqlglot freezes a dialect's
+# renderings when first used: Ibis' module must be imported before this module first translates.
+import ibis.backends.sql.dialects  # noqa: F401
 import sqlglot
 from sqlglot import expressions as exp
 

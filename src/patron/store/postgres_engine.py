@@ -95,7 +95,12 @@ def connect(url: str):
 
 
 def _plain(value: Any) -> Any:
-    """NumPy and pandas scalars as the Python values psycopg knows."""
+    """NumPy and pandas scalars as the Python values psycopg knows.
+
+    PostgreSQL text cannot hold a NUL character: it becomes U+FFFD, as a bad byte does on import.
+    """
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd") if "\x00" in value else value
     if hasattr(value, "item") and not isinstance(value, (str, bytes, dt.datetime, dt.date)):
         return value.item()
     if hasattr(value, "to_pydatetime"):
