@@ -126,9 +126,16 @@ class PostgresResult:
         return self._cursor.fetchone()
 
     def df(self):
+        """The rows as a DataFrame; numeric (``Decimal``) columns as floats, as DuckDB gives them for charts."""
+        from decimal import Decimal
+
         import pandas as pd
 
-        return pd.DataFrame(self.fetchall(), columns=[d[0] for d in self.description or []])
+        frame = pd.DataFrame(self.fetchall(), columns=[d[0] for d in self.description or []])
+        for name in frame.columns:
+            if frame[name].map(lambda v: isinstance(v, Decimal)).any():
+                frame[name] = frame[name].astype("float64")
+        return frame
 
 
 class PostgresConnection:
