@@ -36,6 +36,17 @@ row = st.lists(cell, min_size=0, max_size=7)
 @given(rows=st.lists(row, min_size=1, max_size=25))
 def test_random_rows_are_accepted_or_quarantined(tmp_path_factory, rows):
     tmp = tmp_path_factory.mktemp("garbage")
+    _import_random_rows(tmp, rows, str(tmp / "s.duckdb"))
+
+
+@pytest.mark.postgres
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(row, min_size=1, max_size=25))
+def test_random_rows_are_accepted_or_quarantined_on_the_server(tmp_path_factory, postgres_server, rows):
+    _import_random_rows(tmp_path_factory.mktemp("garbage"), rows, postgres_server.new_database())
+
+
+def _import_random_rows(tmp, rows, url):
     buf = io.StringIO()
     # CRLF makes the writer quote any value holding \r or \n, as RFC 4180 wants.
     writer = csv.writer(buf, lineterminator="\r\n")
@@ -48,7 +59,7 @@ def test_random_rows_are_accepted_or_quarantined(tmp_path_factory, rows):
         records += 1
     path = tmp / "garbage.csv"
     path.write_bytes(buf.getvalue().encode("utf-8", errors="surrogatepass"))
-    store = Store(tmp / "s.duckdb")
+    store = Store(url)
     try:
         try:
             report = import_file(store, path, "transactions", source="g")
