@@ -67,3 +67,11 @@ def main() -> None:
     except PatronError as exc:
         err_console.print(f"[bold red]Error:[/] {exc}")
         sys.exit(2)
+    except Exception as exc:
+        from patron.store.postgres_engine import lost_server_message
+
+        message = lost_server_message(exc)
+        if message is None:
+            raise
+        err_console.print(f"[bold red]Error:[/] {message}")
+        sys.exit(2)

@@ -100,6 +100,9 @@ def _push(staging: Store, server: Store, folder: Path, import_id: int, kind: str
         _copy_to_server(staging, server, folder, fact_table, f"SELECT * FROM {fact_table} WHERE {this}")
     _copy_to_server(staging, server, folder, "quarantine", f"SELECT * FROM quarantine WHERE {this}")
     _copy_to_server(staging, server, folder, "imports", f"SELECT * FROM imports WHERE {this}")
+    # Fresh statistics for the planner: until autovacuum gets to it, a just-filled table looks empty to it,
+    # and the analysis' joins are planned as nested loops.
+    server.raw.execute(f"ANALYZE parties, identities{', ' + fact_table if fact_table else ''}")
 
 
 def _columns(store: Store, table: str) -> list[str]:

@@ -249,8 +249,8 @@ def analyze(store: Store, settings: AnalysisSettings = AnalysisSettings(),
     report("relationship measures", 0.55)
     con = store.ibis
     # Compact per-party results go back to the engine as in-memory tables.
-    predicted = ibis.memtable(scores)
-    summary_t = ibis.memtable(summary)
+    predicted = store.temp_table("_predicted", scores)
+    summary_t = store.temp_table("_summary", summary)
     rfm = rfm_scores(summary_t, monetary="monetary_value")
     ladder = ladder_rung(store, as_of)
     health = health_scorecard(store, as_of)

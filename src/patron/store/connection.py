@@ -195,6 +195,10 @@ class Store:
         found = self.scalar(f"SELECT coalesce(max({column}), 0) + 1 FROM {table}")
         return max(int(found), self.id_floors.get(table, 0))
 
+    def temp_table(self, name: str, rows):
+        """An Ibis table over Arrow ``rows`` held by the engine for this connection (compact per-party results)."""
+        return self.engine.temp_table(name, rows)
+
     def export(self, sql: str, params: list[Any], target: str | Path, options: str = "(HEADER)") -> None:
         """Write a query's rows to a CSV or Parquet file (``options`` as DuckDB's ``COPY ... TO`` takes them)."""
         self.engine.export(sql, params, Path(target), options)

@@ -54,6 +54,12 @@ class DuckDBEngine:
     def lock(self, name: str) -> None:
         """Nothing to do: the write lock of :meth:`transaction` already serialises writers."""
 
+    def temp_table(self, name: str, rows):
+        """Arrow rows as an Ibis in-memory table: DuckDB reads them where they are."""
+        import ibis
+
+        return ibis.memtable(rows)
+
     def export(self, sql: str, params: list[Any], target: Path, options: str) -> None:
         """Write a query's rows to a file with DuckDB's ``COPY`` (``options`` as in ``COPY ... TO``)."""
         self.raw.execute(f"COPY ({sql}) TO '{str(target).replace(chr(39), chr(39) * 2)}' {options}", params)
