@@ -185,8 +185,9 @@ def test_imports_in_several_processes_at_once(postgres_server, tmp_path):
     for k in range(3):
         p = tmp_path / f"part{k}.csv"
         # Customers overlap between files; rows 0-99 are the same in every file (same content: same key).
-        p.write_text("customer_id,date,amount\n" + "".join(
-            f"C{i % 50},2024-01-{1 + i % 28:02d},{i}.00\n" for i in [*range(100), *range(100 + 200 * k, 300 + 200 * k)]))
+        lines = [*range(100), *range(100 + 200 * k, 300 + 200 * k)]
+        body = "".join(f"C{i % 50},2024-01-{1 + i % 28:02d},{i}.00\n" for i in lines)
+        p.write_text("customer_id,date,amount\n" + body)
         files.append(p)
     script = textwrap.dedent("""
         import sys

@@ -38,7 +38,7 @@ def test_processes_starting_together_migrate_once(postgres_server):
 @pytest.mark.parametrize("change,match", [
     (lambda srv: srv.url("patron_template", password="wrong"), "refused the password for user 'patron'"),
     (lambda srv: srv.url("no_such_db"), "There is no database 'no_such_db' on 127.0.0.1"),
-    (lambda srv: f"postgresql://patron:x@127.0.0.1:1/crm", "Cannot reach PostgreSQL \\(database 'crm' on 127.0.0.1:1\\)"),
+    (lambda srv: "postgresql://patron:x@127.0.0.1:1/crm", r"Cannot reach PostgreSQL \(database 'crm' on 127.0.0.1:1\)"),
 ])
 def test_connection_problems_are_explained(postgres_server, change, match):
     with pytest.raises(PatronError, match=match) as info:

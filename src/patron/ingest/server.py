@@ -78,8 +78,8 @@ def _pull(server: Store, staging: Store, folder: Path, kind: str, source: str, k
                          columns=["source", "external_id"])
     _copy_to_staging(server, staging, folder, "imports", "SELECT * FROM imports WHERE file_sha256 = ?", [sha])
     _copy_to_staging(server, staging, folder, "quarantine",
-                     "SELECT * FROM quarantine WHERE import_id IN (SELECT import_id FROM imports WHERE file_sha256 = ?)",
-                     [sha])
+                     "SELECT * FROM quarantine WHERE import_id IN "
+                     "(SELECT import_id FROM imports WHERE file_sha256 = ?)", [sha])
 
 
 def _push(staging: Store, server: Store, folder: Path, import_id: int, kind: str, fact_table: str | None) -> None:
@@ -117,10 +117,12 @@ def _copy_to_staging(server: Store, staging: Store, folder: Path, table: str, sq
     columns = columns or list(types)
     spec = "{" + ", ".join(f"'{c}': '{types[c]}'" for c in columns) + "}"
     names = ", ".join(f'"{c}"' for c in columns)
-    staging.raw.execute(
-        f"INSERT INTO {table} ({names}) SELECT * FROM read_csv('{csv}', header = false, quote = '\"', "
-        f"escape = '\"', allow_quoted_nulls = false, auto_detect = false, columns = {spec})"
-    ) if csv.stat().st_size else None
+    if csv.stat().st_size:
+        # PostgreSQL's CSV: an unquoted empty field is NULL, a quoted one an empty text.
+        staging.raw.execute(
+            f"INSERT INTO {table} ({names}) SELECT * FROM read_csv('{csv}', header = false, quote = '\"', "
+            f"escape = '\"', allow_quoted_nulls = false, auto_detect = false, columns = {spec})"
+        )
     csv.unlink()
 
 
@@ -129,7 +131,8 @@ def _copy_to_server(staging: Store, server: Store, folder: Path, table: str, sql
     csv = folder / f"push_{table}.csv"
     # PostgreSQL text cannot hold NUL: it becomes U+FFFD (DuckDB text can, from a file with NUL bytes).
     described = staging.raw.execute(f"DESCRIBE {table}").fetchall()
-    select = ", ".join(f"replace(\"{c}\", chr(0), chr(65533))" if t == "VARCHAR" else f'"{c}"' for c, t, *_ in described)
+    select = ", ".join(f"replace(\"{c}\", chr(0), chr(65533))" if t == "VARCHAR" else f'"{c}"'
+                       for c, t, *_ in described)
     staging.raw.execute(f"COPY (SELECT {select} FROM ({sql}) rows) TO '{csv}' (FORMAT CSV, HEADER false)")
     if csv.stat().st_size:
         server.engine.copy_in(target or table, _columns(staging, table), csv)

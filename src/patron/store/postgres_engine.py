@@ -76,8 +76,8 @@ def _explain(exc: Exception, url: str) -> str:
         return (f"PostgreSQL refused the password for user '{user}' ({where}). "
                 "Check the user name and password in the store URL (--store or PATRON_STORE).")
     if "does not exist" in lower and "database" in lower:
-        return (f"There is no {where.replace('database ', 'database ', 1)}. Create it (createdb, or ask the "
-                "database administrator) or correct its name in the store URL.")
+        return (f"There is no {where}. Create it (createdb, or ask the database administrator) "
+                "or correct its name in the store URL.")
     if "role" in lower and "does not exist" in lower:
         return f"PostgreSQL has no user '{user}' ({where}). Correct the user name in the store URL."
     if "invalid" in lower and ("connection option" in lower or "uri" in lower or "dsn" in lower):
