@@ -47,7 +47,7 @@ def import_through_staging(server: Store, path: Path, m: Mapping, source: str, s
         progress("reading what the store knows", 0.02)
         with Store(":memory:") as staging:
             staging.id_floors = floors
-            _pull(server, staging, folder, m.kind, source, key_source, sha, fact_table)
+            _pull(server, staging, m.kind, source, key_source, sha, fact_table)
             with staging.transaction():
                 report = import_in_transaction(staging, path, m, source, sha, preset, progress)
             progress("copying to the server", 0.92)
@@ -55,14 +55,14 @@ def import_through_staging(server: Store, path: Path, m: Mapping, source: str, s
     return report
 
 
-def _pull(server: Store, staging: Store, folder: Path, kind: str, source: str, key_source: str, sha: str,
+def _pull(server: Store, staging: Store, kind: str, source: str, key_source: str, sha: str,
           fact_table: str | None) -> None:
     sources = sorted({source, key_source})
     marks = ", ".join("?" for _ in sources)
-    _copy_to_staging(server, staging, folder, "identities",
+    _copy_to_staging(server, staging, "identities",
                      f"SELECT * FROM identities WHERE source IN ({marks})", sources)
     if kind == "parties":
-        _copy_to_staging(server, staging, folder, "parties",
+        _copy_to_staging(server, staging, "parties",
                          "SELECT * FROM parties WHERE party_id IN (SELECT party_id FROM identities WHERE source = ?)",
                          [source])
         staging.raw.execute("CREATE TEMP TABLE _parties_before AS SELECT * FROM parties")
@@ -73,11 +73,11 @@ def _pull(server: Store, staging: Store, folder: Path, kind: str, source: str, k
         for col in columns:
             if col not in ("source", "external_id"):
                 staging.raw.execute(f'ALTER TABLE {fact_table} ALTER COLUMN "{col}" DROP NOT NULL')
-        _copy_to_staging(server, staging, folder, fact_table,
+        _copy_to_staging(server, staging, fact_table,
                          f"SELECT source, external_id FROM {fact_table} WHERE source = ?", [source],
                          columns=["source", "external_id"])
-    _copy_to_staging(server, staging, folder, "imports", "SELECT * FROM imports WHERE file_sha256 = ?", [sha])
-    _copy_to_staging(server, staging, folder, "quarantine",
+    _copy_to_staging(server, staging, "imports", "SELECT * FROM imports WHERE file_sha256 = ?", [sha])
+    _copy_to_staging(server, staging, "quarantine",
                      "SELECT * FROM quarantine WHERE import_id IN "
                      "(SELECT import_id FROM imports WHERE file_sha256 = ?)", [sha])
 
@@ -109,21 +109,25 @@ def _columns(store: Store, table: str) -> list[str]:
     return [r[0] for r in store.raw.execute(f"DESCRIBE {table}").fetchall()]
 
 
-def _copy_to_staging(server: Store, staging: Store, folder: Path, table: str, sql: str, params: list,
+def _copy_to_staging(server: Store, staging: Store, table: str, sql: str, params: list,
                      columns: list[str] | None = None) -> None:
-    csv = folder / f"pull_{table}.csv"
-    server.engine.copy_out(sql, params, csv)
-    types = dict((r[0], r[1]) for r in staging.raw.execute(f"DESCRIBE {table}").fetchall())
-    columns = columns or list(types)
-    spec = "{" + ", ".join(f"'{c}': '{types[c]}'" for c in columns) + "}"
-    names = ", ".join(f'"{c}"' for c in columns)
-    if csv.stat().st_size:
-        # PostgreSQL's CSV: an unquoted empty field is NULL, a quoted one an empty text.
-        staging.raw.execute(
-            f"INSERT INTO {table} ({names}) SELECT * FROM read_csv('{csv}', header = false, quote = '\"', "
-            f"escape = '\"', allow_quoted_nulls = false, auto_detect = false, columns = {spec})"
-        )
-    csv.unlink()
+    """Rows from the server into a staging table, in batches of Arrow columns.
+
+    Not through CSV: stored text can hold anything a file held (lone carriage
+    returns, quotes, ``\\.``), and DuckDB's CSV reader is stricter than
+    PostgreSQL's writer.
+    """
+    import pyarrow as pa
+
+    result = server.raw.execute(sql, params)
+    names = [d[0] for d in result.description]
+    columns = columns or names
+    target = ", ".join(f'"{c}"' for c in columns)
+    while batch := result.fetchmany(50_000):
+        rows = pa.table({n: pa.array([r[i] for r in batch]) for i, n in enumerate(names)})
+        staging.raw.register("_pulled", rows)
+        staging.raw.execute(f"INSERT INTO {table} ({target}) SELECT * FROM _pulled")
+        staging.raw.unregister("_pulled")
 
 
 def _copy_to_server(staging: Store, server: Store, folder: Path, table: str, sql: str,

@@ -144,6 +144,9 @@ class PostgresResult:
     def fetchone(self) -> tuple | None:
         return self._cursor.fetchone()
 
+    def fetchmany(self, size: int) -> list[tuple]:
+        return self._cursor.fetchmany(size)
+
     def df(self):
         """The rows as a DataFrame; numeric (``Decimal``) columns as floats, as DuckDB gives them for charts."""
         from decimal import Decimal
@@ -251,15 +254,6 @@ class PostgresEngine:
                 with open(csv_path, "rb") as fh:
                     while block := fh.read(1 << 20):
                         copy.write(block)
-
-    def copy_out(self, sql: str, params: list[Any], csv_path: Path) -> None:
-        """Write a query's rows to a CSV file (no header; unquoted empty is NULL) with COPY."""
-        with self.raw.con.cursor() as cur:
-            with cur.copy(f"COPY ({to_postgres(sql, bool(params))}) TO STDOUT (FORMAT CSV)",
-                          [_plain(p) for p in params] if params else None) as copy:
-                with open(csv_path, "wb") as fh:
-                    for block in copy:
-                        fh.write(block)
 
     def cursor(self) -> PostgresEngine:
         """Another connection to the same database, for another thread (a web request, a job)."""
