@@ -7,6 +7,12 @@ import os
 import pytest
 
 from patron.store import Store
+from store_engines import ENGINES, new_store_url
+
+
+
+def under_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
 @pytest.fixture
@@ -17,9 +23,44 @@ def store(tmp_path):
     s.close()
 
 
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real PostgreSQL server for the whole session, in a temp folder; stopped at the end.
+
+    Without the server binaries it skips, except under CI=true where it fails with the reason.
+    """
+    from postgres_server import TEMPLATE, PostgresServer, ServerUnavailable
+
+    try:
+        server = PostgresServer().start()
+    except ServerUnavailable as exc:
+        if under_ci():
+            pytest.fail(f"PostgreSQL is needed under CI and could not start: {exc}", pytrace=False)
+        pytest.skip(f"no PostgreSQL server: {exc}")
+    try:
+        Store(server.url(TEMPLATE)).close()  # migrate once; every test database is a copy
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=ENGINES)
+def engine_url(request, tmp_path):
+    """The URL of a fresh store on each engine."""
+    return new_store_url(request, request.param, tmp_path)
+
+
+@pytest.fixture
+def engine_store(engine_url):
+    """A fresh store on each engine: a DuckDB file, and a new database on the test PostgreSQL server."""
+    s = Store(engine_url)
+    yield s
+    s.close()
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     """Under CI=true a skipped test is a failure: servers, browsers and Spark must really run."""
-    if os.environ.get("CI", "").lower() not in ("1", "true", "yes"):
+    if not under_ci():
         return
     skipped = terminalreporter.stats.get("skipped", [])
     if skipped:

@@ -31,8 +31,8 @@ def test_entry_point_help_lists_the_commands():
         assert command in out.stdout
 
 
-def test_import_status_quarantine_analyze_customers(tmp_path):
-    store = tmp_path / "p.duckdb"
+def test_import_status_quarantine_analyze_customers(tmp_path, engine_url):
+    store = engine_url
     orders = tmp_path / "orders.csv"
     orders.write_text(ORDERS)
     r = run("import", "transactions", str(orders), store=store)
@@ -67,3 +67,12 @@ def test_errors_are_messages_not_tracebacks(tmp_path):
     assert "no such file" in out.stderr and "Traceback" not in out.stderr
     out = subprocess.run([sys.executable, "-m", "patron", "customers"], capture_output=True, text=True, env=env)
     assert out.returncode == 2 and "run patron analyze first" in out.stderr
+
+
+@pytest.mark.postgres
+def test_server_down_is_a_message_naming_host_and_database(postgres_server):
+    env = {**os.environ, "PATRON_STORE": "postgresql://patron:secret@127.0.0.1:1/crm"}
+    out = subprocess.run([sys.executable, "-m", "patron", "status"], capture_output=True, text=True, env=env)
+    assert out.returncode == 2, out.stderr
+    assert "database 'crm' on 127.0.0.1:1" in out.stderr and "Traceback" not in out.stderr
+    assert "secret" not in out.stderr

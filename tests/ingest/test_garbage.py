@@ -10,6 +10,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -34,6 +36,17 @@ row = st.lists(cell, min_size=0, max_size=7)
 @given(rows=st.lists(row, min_size=1, max_size=25))
 def test_random_rows_are_accepted_or_quarantined(tmp_path_factory, rows):
     tmp = tmp_path_factory.mktemp("garbage")
+    _import_random_rows(tmp, rows, str(tmp / "s.duckdb"))
+
+
+@pytest.mark.postgres
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(row, min_size=1, max_size=25))
+def test_random_rows_are_accepted_or_quarantined_on_the_server(tmp_path_factory, postgres_server, rows):
+    _import_random_rows(tmp_path_factory.mktemp("garbage"), rows, postgres_server.new_database())
+
+
+def _import_random_rows(tmp, rows, url):
     buf = io.StringIO()
     # CRLF makes the writer quote any value holding \r or \n, as RFC 4180 wants.
     writer = csv.writer(buf, lineterminator="\r\n")
@@ -46,7 +59,7 @@ def test_random_rows_are_accepted_or_quarantined(tmp_path_factory, rows):
         records += 1
     path = tmp / "garbage.csv"
     path.write_bytes(buf.getvalue().encode("utf-8", errors="surrogatepass"))
-    store = Store(tmp / "s.duckdb")
+    store = Store(url)
     try:
         try:
             report = import_file(store, path, "transactions", source="g")
@@ -124,3 +137,72 @@ def test_kill_mid_import_leaves_store_unchanged(tmp_path):
         # and the store still works: the same import now completes
         report = import_file(s, big, "transactions", source="shop")
         assert report.accepted == 400_000
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("kill_at", ["checking values", "copying to the server"])
+def test_kill_mid_import_leaves_server_unchanged(postgres_server, tmp_path, kill_at):
+    """SIGKILL an import into PostgreSQL while staging and while copying: the server keeps what it had."""
+    url = postgres_server.new_database()
+    small = tmp_path / "small.csv"
+    small.write_text("customer_id,date,amount\nA,2024-01-01,1\nB,2024-01-02,2\n")
+    with Store(url) as s:
+        import_file(s, small, "transactions", source="shop")
+        before = s.counts()
+    big = tmp_path / "big.csv"
+    with open(big, "w") as fh:
+        fh.write("customer_id,date,amount,description\n")
+        for i in range(150_000):
+            fh.write(f"C{i % 20000},2024-{1 + i % 12:02d}-{1 + i % 28:02d} 10:00,{i % 997}.{i % 100:02d},item {i}\n")
+    script = textwrap.dedent(f"""
+        from patron.store import Store
+        from patron.ingest import import_file
+        s = Store({url!r})
+        import_file(s, {str(big)!r}, "transactions", source="shop",
+                    progress=lambda step, fraction: print(step, flush=True))
+        print("finished", flush=True)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    for line in proc.stdout:
+        if line.strip() == kill_at:
+            os.kill(proc.pid, signal.SIGKILL)
+            break
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    with Store(url) as s:
+        assert s.counts() == before
+        assert s.integrity_problems() == []
+        assert s.scalar("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'") == 0
+        report = import_file(s, big, "transactions", source="shop")
+        assert report.accepted == 150_000
+
+
+@pytest.mark.postgres
+def test_imports_in_several_processes_at_once(postgres_server, tmp_path):
+    """Three processes import overlapping files into one server: they take turns, nothing is doubled."""
+    url = postgres_server.new_database()
+    files = []
+    for k in range(3):
+        p = tmp_path / f"part{k}.csv"
+        # Customers overlap between files; rows 0-99 are the same in every file (same content: same key).
+        lines = [*range(100), *range(100 + 200 * k, 300 + 200 * k)]
+        body = "".join(f"C{i % 50},2024-01-{1 + i % 28:02d},{i}.00\n" for i in lines)
+        p.write_text("customer_id,date,amount\n" + body)
+        files.append(p)
+    script = textwrap.dedent("""
+        import sys
+        from patron.store import Store
+        from patron.ingest import import_file
+        with Store(sys.argv[1]) as s:
+            import_file(s, sys.argv[2], "transactions", source="shop")
+    """)
+    procs = [subprocess.Popen([sys.executable, "-c", script, url, str(f)], stderr=subprocess.PIPE, text=True)
+             for f in files]
+    for p in procs:
+        assert p.wait() == 0, p.stderr.read()
+    with Store(url) as s:
+        assert s.count("transactions") == 100 + 3 * 200
+        assert s.count("parties") == 50 and s.count("identities") == 50
+        assert s.count("imports") == 3
+        assert s.integrity_problems() == []
+        assert s.scalar("SELECT count(DISTINCT transaction_id) FROM transactions") == 700

@@ -261,3 +261,15 @@ def test_a_bare_date_is_not_shifted_by_the_time_zone(store, tmp_path):
                                                                        options={"timezone": "Europe/Berlin"}))
     assert [r[0] for r in store.query("SELECT occurred_at::VARCHAR FROM transactions ORDER BY revenue")] == [
         "2024-03-01 00:00:00", "2024-02-29 23:30:00"]
+
+
+def test_stored_text_with_control_characters_survives_a_reimport(store, tmp_path):
+    """Carriage returns, quotes and backslashes in keys and quarantined text: the second import adds nothing."""
+    p = tmp_path / "odd.csv"
+    p.write_bytes(b'customer_id,date,amount\n"K\r1",2024-01-01,5\n"K\\\\.""2",not a date,"\r"\n"K3",2024-01-02,x\\.\n')
+    first = import_file(store, p, "transactions", source="odd")
+    assert (first.accepted, first.rejected) == (1, 2)
+    again = import_file(store, p, "transactions", source="odd")
+    assert (again.accepted, again.already_present) == (0, 1)
+    assert store.count("quarantine") == 2
+    assert store.scalar("SELECT source_key FROM identities WHERE source = 'odd'") == "K\r1"

@@ -122,7 +122,10 @@ def _scorecard(tables: Tables, instant: dt.datetime, rules: HealthRules) -> ir.T
     if rules.expected_interval_days is not None:
         fallback = ibis.literal(float(rules.expected_interval_days))
     else:
-        fallback = ibis.coalesce(per_party._interval.median().cast("float64"), _DEFAULT_INTERVAL)
+        # A median joined in, not a median over a window: PostgreSQL has no ordered-set aggregate over a window.
+        typical = per_party.aggregate(_typical=per_party._interval.median().cast("float64"))
+        per_party = per_party.cross_join(typical)
+        fallback = ibis.coalesce(per_party._typical, _DEFAULT_INTERVAL)
     expected = ibis.greatest(per_party._interval.fill_null(fallback), 1.0)  # never null
     since = today - per_party._last
     purchases = per_party.select(
@@ -183,7 +186,7 @@ def _scorecard(tables: Tables, instant: dt.datetime, rules: HealthRules) -> ir.T
 
     weights = {m: float(rules.weights.get(m, 0.0)) for m in MEASURES}
     num = sum((card[m].fill_null(0.0) * wt for m, wt in weights.items() if wt), ibis.literal(0.0))
-    den = sum((card[m].notnull().cast("float64") * wt for m, wt in weights.items() if wt), ibis.literal(0.0))
+    den = sum((ibis.ifelse(card[m].notnull(), wt, 0.0) for m, wt in weights.items() if wt), ibis.literal(0.0))
     return card.mutate(health=ibis.ifelse(den > 0, num / den, None).cast("float64"))
 
 

@@ -243,7 +243,8 @@ def _money_columns(rows: ir.Table) -> ir.Table:
     partial = {name: expr for name, (expr, _) in parts.items()}
     if "document" in rows.columns:
         d = rows.group_by(["party_id", "document"]).aggregate(**partial)
-        orders = ibis.ifelse(d.document.isnull(), d._purchase_rows, (d._purchase_rows > 0).cast("int64"))
+        # 1 or 0 without casting a boolean: PostgreSQL has no boolean -> bigint cast.
+        orders = ibis.ifelse(d.document.isnull(), d._purchase_rows, ibis.ifelse(d._purchase_rows > 0, 1, 0))
         g = d.group_by("party_id").aggregate(
             **{name: getattr(d[name], how)() for name, (_, how) in parts.items()}, orders=orders.sum()
         )

@@ -37,7 +37,8 @@ StoreOption = Annotated[
     typer.Option(
         "--store",
         envvar="PATRON_STORE",
-        help="Where the data lives: a DuckDB file path (default ./patron.duckdb) or duckdb:///path.",
+        help="Where the data lives: a DuckDB file path (default ./patron.duckdb), duckdb:///path, or a "
+             "PostgreSQL server: postgresql://user:password@host:5432/database.",
         show_default=False,
     ),
 ]
@@ -68,4 +69,12 @@ def main() -> None:
         # Plain text, not markup (a message may quote "[...]" from a file), and not hard-wrapped,
         # so a long path or value stays whole when a script reads stderr.
         err_console.print(Text.assemble(("Error: ", "bold red"), str(exc)), soft_wrap=True)
+        sys.exit(2)
+    except Exception as exc:
+        from patron.store.postgres_engine import lost_server_message
+
+        message = lost_server_message(exc)
+        if message is None:
+            raise
+        err_console.print(f"[bold red]Error:[/] {message}")
         sys.exit(2)

@@ -113,8 +113,7 @@ def quarantine(
         where = "WHERE import_id = ?" if import_id else ""
         params = [import_id] if import_id else []
         if export:
-            s.raw.execute(f"COPY (SELECT * FROM quarantine {where} ORDER BY import_id, line) TO "
-                          f"'{str(export).replace(chr(39), chr(39) * 2)}' (HEADER)", params)
+            s.export(f"SELECT * FROM quarantine {where} ORDER BY import_id, line", params, export, "(HEADER)")
             console.print(f"Wrote quarantined rows to {export}.")
             return
         rows = s.query(f"SELECT import_id, file_name, line, raw, reason FROM quarantine {where} "

@@ -26,12 +26,13 @@ def serve(
     from patron.api import create_app
     from patron.store import StoreURL
 
-    location = StoreURL.parse(store).location
+    url = StoreURL.parse(store)
+    location = url.location
     with open_store(store) as s:  # migrate and check before listening
         users = s.scalar("SELECT count(*) FROM users")
     if not users:
         console.print("[yellow]No users yet:[/] add one with [bold]patron user add NAME --role admin[/].")
-    console.print(f"Serving {location} on http://{host}:{port} (API schema for signed-in users: "
+    console.print(f"Serving {url.display} on http://{host}:{port} (API schema for signed-in users: "
                   f"http://{host}:{port}/api/v1/openapi.json). Ctrl-C stops it.")
     uvicorn.run(create_app(location), host=host, port=port, log_level="warning")
 

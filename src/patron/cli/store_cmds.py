@@ -12,7 +12,7 @@ from patron.errors import PatronError
 def status(store: StoreOption = None) -> None:
     """Show what the store holds: rows per table and the latest imports."""
     with open_store(store) as s:
-        table = Table(title=f"patron store: {s.url.location} (schema v{s.schema_version()})")
+        table = Table(title=f"patron store: {s.url.display} (schema v{s.schema_version()})")
         table.add_column("table")
         table.add_column("rows", justify="right")
         for name, n in s.counts().items():

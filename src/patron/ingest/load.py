@@ -16,7 +16,10 @@ DuckDB connection, all inside one transaction:
    quarantined ones with their reasons, and one ``imports`` row.
 
 A kill or an error anywhere leaves the store as it was: DuckDB discards an
-uncommitted transaction when the file is next opened.
+uncommitted transaction when the file is next opened. A server store
+(PostgreSQL) is imported into through a DuckDB staging copy of what the
+checks need, then written in one server transaction
+(:mod:`patron.ingest.server`).
 """
 
 from __future__ import annotations
@@ -115,44 +118,56 @@ def import_file(
         raise ImportRejected(f"{path}: no such file.")
     report_progress("checksum", 0.0)
     sha = file_sha256(path)
-    con = store.raw
-    with store.transaction():
-        import_id = store.next_id("imports", "import_id")
-        report = ImportReport(import_id, m.kind, source_name, path.name)
-        earlier = store.query("SELECT import_id FROM imports WHERE file_sha256 = ? AND kind = ? AND source = ?",
-                              [sha, m.kind, source_name])
-        if earlier:
-            report.notes.append(
-                f"This file was imported before (import {', '.join(str(e[0]) for e in earlier)}); "
-                "records already stored are counted as already present."
-            )
-        report_progress("reading", 0.05)
-        staged = stage(con, path, m)
-        m = complete_mapping(m, staged.columns)
-        report.mapping = m.describe()
-        report.ignored_columns = [c for c in staged.columns if c not in m.columns.values()
-                                  and not any(c in e for e in m.expressions.values())]
-        report_progress("checking values", 0.35)
-        type_records(con, staged, m, report)
-        report_progress("storing", 0.65)
-        if m.kind == "parties":
-            store_parties(store, m, source_name, import_id, report)
-        else:
-            store_facts(store, m, source_name, import_id, report)
-        report_progress("quarantine", 0.9)
-        store_quarantine(store, staged, import_id, sha, report)
-        report.rows_read = staged.rows_read
-        con.execute(
-            "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, now()::TIMESTAMP, ?, ?, ?, ?, ?)",
-            [import_id, m.kind, source_name, path.name, sha, staged.format, preset, report.mapping,
-             report.rows_read, report.accepted, report.rejected, report.already_present, report.new_parties],
-        )
-        _drop_temporaries(con, ("_stage", "_lines", "_stage_rows", "_typed", "_lines_rows", "_split"))
+    if store.engine_name != "duckdb":
+        from patron.ingest.server import import_through_staging
+
+        report = import_through_staging(store, path, m, source_name, sha, preset, report_progress)
+    else:
+        with store.transaction():
+            report = import_in_transaction(store, path, m, source_name, sha, preset, report_progress)
     counted = report.accepted + report.rejected + report.already_present
     if counted != report.rows_read:  # pragma: no cover - a bug, never a user error
         raise PatronError(f"Internal error: {report.rows_read} records read but {counted} accounted for.")
     report.seconds = time.perf_counter() - started
     report_progress("done", 1.0)
+    return report
+
+
+def import_in_transaction(store: Store, path: Path, m: Mapping, source_name: str, sha: str, preset: str | None,
+                          report_progress: Progress) -> ImportReport:
+    """Stage, check, key and store one file in a DuckDB store, inside the caller's transaction."""
+    con = store.raw
+    import_id = store.next_id("imports", "import_id")
+    report = ImportReport(import_id, m.kind, source_name, path.name)
+    earlier = store.query("SELECT import_id FROM imports WHERE file_sha256 = ? AND kind = ? AND source = ?",
+                          [sha, m.kind, source_name])
+    if earlier:
+        report.notes.append(
+            f"This file was imported before (import {', '.join(str(e[0]) for e in earlier)}); "
+            "records already stored are counted as already present."
+        )
+    report_progress("reading", 0.05)
+    staged = stage(con, path, m)
+    m = complete_mapping(m, staged.columns)
+    report.mapping = m.describe()
+    report.ignored_columns = [c for c in staged.columns if c not in m.columns.values()
+                              and not any(c in e for e in m.expressions.values())]
+    report_progress("checking values", 0.35)
+    type_records(con, staged, m, report)
+    report_progress("storing", 0.65)
+    if m.kind == "parties":
+        store_parties(store, m, source_name, import_id, report)
+    else:
+        store_facts(store, m, source_name, import_id, report)
+    report_progress("quarantine", 0.9)
+    store_quarantine(store, staged, import_id, sha, report)
+    report.rows_read = staged.rows_read
+    con.execute(
+        "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, now()::TIMESTAMP, ?, ?, ?, ?, ?)",
+        [import_id, m.kind, source_name, path.name, sha, staged.format, preset, report.mapping,
+         report.rows_read, report.accepted, report.rejected, report.already_present, report.new_parties],
+    )
+    _drop_temporaries(con, ("_stage", "_lines", "_stage_rows", "_typed", "_lines_rows", "_split"))
     return report
 
 

@@ -249,8 +249,8 @@ def analyze(store: Store, settings: AnalysisSettings = AnalysisSettings(),
     report("relationship measures", 0.55)
     con = store.ibis
     # Compact per-party results go back to the engine as in-memory tables.
-    predicted = ibis.memtable(scores)
-    summary_t = ibis.memtable(summary)
+    predicted = store.temp_table("_predicted", scores)
+    summary_t = store.temp_table("_summary", summary)
     rfm = rfm_scores(summary_t, monetary="monetary_value")
     ladder = ladder_rung(store, as_of)
     health = health_scorecard(store, as_of)
@@ -280,8 +280,8 @@ def analyze(store: Store, settings: AnalysisSettings = AnalysisSettings(),
     settings_json = json.dumps(asdict(settings), default=str)
     with store.transaction():
         store.raw.execute(
-            "INSERT INTO runs VALUES (?, 'value', now()::TIMESTAMP, NULL, ?, 'duckdb', ?, ?, NULL)",
-            [run_id, as_of, settings_json, json.dumps(_plain(diagnostics), default=str)],
+            "INSERT INTO runs VALUES (?, 'value', now()::TIMESTAMP, NULL, ?, ?, ?, ?, NULL)",
+            [run_id, as_of, store.engine_name, settings_json, json.dumps(_plain(diagnostics), default=str)],
         )
         con.insert("scores", row)
         parties = store.scalar("SELECT count(*) FROM scores WHERE run_id = ?", [run_id])

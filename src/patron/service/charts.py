@@ -27,7 +27,7 @@ def clv_distribution(store: Store, run_id: int, bins: int = 40) -> alt.Chart:
         f"WHERE run_id = ? AND clv IS NOT NULL) "
         f"SELECT least(floor(clv / (top / {bins})), {bins - 1}) * top / {bins} AS clv_from, "
         f"(least(floor(clv / (top / {bins})), {bins - 1}) + 1) * top / {bins} AS clv_to, count(*) AS customers "
-        f"FROM scores, cap WHERE run_id = ? AND clv IS NOT NULL GROUP BY ALL ORDER BY 1",
+        f"FROM scores, cap WHERE run_id = ? AND clv IS NOT NULL GROUP BY 1, 2 ORDER BY 1",
         [run_id, run_id]).df()
     return (alt.Chart(data, title="Customer lifetime value (the top 1% in the last bar)")
             .mark_bar(color="#1565c0")
@@ -45,7 +45,7 @@ def p_alive_matrix(store: Store, run_id: int, columns: int = 30) -> alt.Chart:
         "WHERE run_id = ? AND p_alive IS NOT NULL) "
         "SELECT least(frequency, 30) AS frequency, (recency::INTEGER // width) * width AS recency, "
         "avg(p_alive) AS p_alive, count(*) AS customers FROM scores, w "
-        "WHERE run_id = ? AND p_alive IS NOT NULL AND recency <= width * ? GROUP BY ALL",
+        "WHERE run_id = ? AND p_alive IS NOT NULL AND recency <= width * ? GROUP BY 1, 2",
         [columns, run_id, run_id, columns + 1]).df()
     unit = json_setting(store, run_id, "time_unit", "period")
     return (alt.Chart(data, title="Probability alive by frequency and recency")
@@ -91,7 +91,7 @@ def ladder_migration_chart(migration: pd.DataFrame) -> alt.Chart:
 def triage_chart(store: Store, run_id: int) -> alt.Chart:
     data = store.raw.execute(
         "SELECT value_tier, quality_tier, triage, count(*) AS parties, sum(clv) AS clv FROM scores "
-        "WHERE run_id = ? AND triage <> 'unrated' GROUP BY ALL", [run_id]).df()
+        "WHERE run_id = ? AND triage <> 'unrated' GROUP BY 1, 2, 3", [run_id]).df()
     tiers = ["low", "mid", "high"]
     base = alt.Chart(data, title="Triage: value × relationship quality").encode(
         alt.X("quality_tier:N", sort=tiers, title="relationship quality (health)"),

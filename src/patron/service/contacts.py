@@ -20,6 +20,8 @@ from patron.store.schema import (
 )
 
 SOURCE = "patron"
+COMPLAINT_FIELDS = ("complaint_id", "party_id", "opened_at", "first_response_at", "resolved_at", "channel", "category",
+                    "cause", "severity", "status", "description", "resolution", "satisfaction_after")
 #: Allowed complaint status changes: open -> in progress -> resolved -> closed (and reopening).
 TRANSITIONS = {
     "open": ("in_progress", "resolved"),
@@ -107,7 +109,7 @@ def open_complaint(store: Store, user: User, party_id: int, *, category: str, de
 
 
 def get_complaint(store: Store, complaint_id: int) -> dict[str, Any]:
-    cur = store.raw.execute("SELECT * EXCLUDE (source, external_id, import_id) FROM complaints WHERE complaint_id = ?",
+    cur = store.raw.execute(f"SELECT {', '.join(COMPLAINT_FIELDS)} FROM complaints WHERE complaint_id = ?",
                             [complaint_id])
     rows = cur.fetchall()
     if not rows:
@@ -132,8 +134,8 @@ def change_complaint_status(store: Store, user: User, complaint_id: int, status:
         now = _now()
         store.raw.execute(
             "UPDATE complaints SET status = ?, "
-            "first_response_at = coalesce(first_response_at, CASE WHEN ? <> 'open' THEN ?::TIMESTAMP END), "
-            "resolved_at = CASE WHEN ? IN ('resolved', 'closed') THEN coalesce(resolved_at, ?::TIMESTAMP) END, "
+            "first_response_at = coalesce(first_response_at, CASE WHEN ? <> 'open' THEN CAST(? AS TIMESTAMP) END), "
+            "resolved_at = CASE WHEN ? IN ('resolved', 'closed') THEN coalesce(resolved_at, CAST(? AS TIMESTAMP)) END, "
             "resolution = coalesce(?, resolution), satisfaction_after = coalesce(?, satisfaction_after) "
             "WHERE complaint_id = ?",
             [status, status, now, status, now, resolution, satisfaction_after, complaint_id],

@@ -13,6 +13,11 @@ from patron.store import Store
 SORTS = {"clv": "s.clv DESC NULLS LAST", "revenue": "s.revenue DESC NULLS LAST",
          "p_alive": "s.p_alive ASC NULLS LAST", "health": "s.health ASC NULLS LAST"}
 TRIAGE_GROUPS = ("best", "average", "worst", "unrated")
+#: The columns of ``scores`` a list shows (every one but the run and party ids).
+SCORE_FIELDS = ("frequency", "recency", "t", "monetary_value", "first_purchase_at", "last_purchase_at", "orders",
+                "revenue", "margin", "p_alive", "expected_purchases", "expected_spend", "clv", "next_purchase_in",
+                "r_score", "f_score", "m_score", "rfm_segment", "rung", "rung_level", "health", "health_trend",
+                "triage", "value_tier", "quality_tier", "at_risk", "reasons")
 
 
 @dataclass(frozen=True)
@@ -49,7 +54,7 @@ def _query(store: Store, f: CustomerFilter) -> tuple[str, list]:
         where.append("s.at_risk")
     if f.sort not in SORTS:
         raise PatronError(f"Cannot sort by '{f.sort}'. Choose: {', '.join(SORTS)}.")
-    sql = ("SELECT s.party_id, p.name, p.email, p.kind, p.category, s.* EXCLUDE (run_id, party_id) "
+    sql = (f"SELECT s.party_id, p.name, p.email, p.kind, p.category, {', '.join('s.' + c for c in SCORE_FIELDS)} "
            f"FROM scores s JOIN parties p USING (party_id) WHERE {' AND '.join(where)} "
            f"ORDER BY {SORTS[f.sort]}, s.party_id")
     return sql, params
@@ -57,7 +62,7 @@ def _query(store: Store, f: CustomerFilter) -> tuple[str, list]:
 
 def list_customers(store: Store, f: CustomerFilter, *, limit: int = 30, offset: int = 0) -> tuple[int, list[dict]]:
     sql, params = _query(store, f)
-    total = store.scalar(f"SELECT count(*) FROM ({sql})", params)
+    total = store.scalar(f"SELECT count(*) FROM ({sql}) matching", params)
     cur = store.raw.execute(f"{sql} LIMIT {int(limit)} OFFSET {int(offset)}", params)
     names = [d[0] for d in cur.description]
     return total, [dict(zip(names, row)) for row in cur.fetchall()]
@@ -70,6 +75,5 @@ def export_customers(store: Store, f: CustomerFilter, path: str | Path) -> int:
     if fmt is None:
         raise PatronError("Export to a .csv or a .parquet file.")
     sql, params = _query(store, f)
-    target = str(path).replace("'", "''")
-    store.raw.execute(f"COPY ({sql}) TO '{target}' {fmt}", params)
-    return store.scalar(f"SELECT count(*) FROM ({sql})", params)
+    store.export(sql, params, path, fmt)
+    return store.scalar(f"SELECT count(*) FROM ({sql}) matching", params)

@@ -26,7 +26,7 @@ def overview_numbers(store: Store) -> dict:
         "prev AS (SELECT DISTINCT party_id FROM t WHERE occurred_at > ? AND occurred_at <= ?), "
         "last AS (SELECT DISTINCT party_id FROM t WHERE occurred_at > ? AND occurred_at <= ?) "
         "SELECT (SELECT count(*) FROM last), (SELECT count(*) FROM prev), "
-        "(SELECT count(*) FROM prev SEMI JOIN last USING (party_id)), "
+        "(SELECT count(*) FROM prev WHERE party_id IN (SELECT party_id FROM last)), "
         "(SELECT coalesce(sum(revenue), 0) FROM transactions WHERE occurred_at > ? AND occurred_at <= ?), "
         "(SELECT count(*) FROM parties)",
         [as_of - 2 * year, as_of - year, as_of - year, as_of, as_of - year, as_of]).fetchall()[0]

@@ -1,15 +1,17 @@
 """Opening the relationship store: a URL in, a migrated connection out.
 
-The embedded default is one DuckDB file. Analytics read the store through
-Ibis (:attr:`Store.ibis`); bulk writes (imports, score runs) go through the
-engine's own connection (:attr:`Store.raw`) inside one transaction, so that
-a failure or a kill leaves the store as it was.
+The embedded default is one DuckDB file; a shared deployment uses
+PostgreSQL (``postgresql://user:password@host/database``). Analytics read the
+store through Ibis (:attr:`Store.ibis`); writes go through the engine's own
+connection (:attr:`Store.raw`, DuckDB-dialect SQL with ``?`` parameters on
+every engine) inside one transaction, so that a failure or a kill leaves the
+store as it was. What differs between engines lives in
+:mod:`patron.store.duckdb_engine` and :mod:`patron.store.postgres_engine`.
 """
 
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -45,6 +47,15 @@ class StoreURL:
             )
         return cls("duckdb", text)
 
+    @property
+    def display(self) -> str:
+        """The location as it can be printed (a server URL without its password)."""
+        if self.engine == "postgres":
+            from patron.store.postgres_engine import hide_password
+
+            return hide_password(self.location)
+        return self.location
+
 
 class Store:
     """A migrated connection to the relationship store.
@@ -52,54 +63,66 @@ class Store:
     Parameters
     ----------
     url
-        A DuckDB file path, ``duckdb:///path``, ``:memory:``, or ``None`` to use
+        A DuckDB file path, ``duckdb:///path``, ``:memory:``, a PostgreSQL URL
+        (``postgresql://user:password@host:5432/database``), or ``None`` to use
         ``PATRON_STORE`` or ``./patron.duckdb``.
     read_only
-        Open without taking the write lock (DuckDB allows one writing process).
+        Open without taking the write lock (DuckDB allows one writing process)
+        and without migrating.
     """
 
     def __init__(self, url: str | os.PathLike | None = None, *, read_only: bool = False) -> None:
         self.url = StoreURL.parse(url)
-        if self.url.engine != "duckdb":
-            raise PatronError(
-                "This version of patron stores data in a DuckDB file; PostgreSQL support "
-                "arrives with the [postgres] extra."
-            )
-        import duckdb
-        import ibis
+        if self.url.engine == "postgres":
+            from patron.store.postgres_engine import PostgresEngine
 
-        location = self.url.location
-        if location != ":memory:":
-            parent = Path(location).expanduser().resolve().parent
-            if not parent.is_dir():
-                raise PatronError(f"Cannot create the store '{location}': folder '{parent}' does not exist.")
-        try:
-            self.raw = duckdb.connect(location, read_only=read_only)
-        except duckdb.IOException as exc:
-            raise PatronError(f"Cannot open the store '{location}': {exc}") from exc
-        self._ibis = ibis.duckdb.from_connection(self.raw)
-        self.read_only = read_only
-        # One writer at a time within this process: ids are taken as max + 1 inside the write
-        # transaction, and DuckDB (no unique index on the big tables) would not catch two taking the same.
-        self._write_lock = threading.RLock()
+            engine = PostgresEngine(self.url.location, read_only=read_only)
+        else:
+            from patron.store.duckdb_engine import DuckDBEngine
+
+            engine = DuckDBEngine(self.url.location, read_only=read_only)
+        self._attach(engine, read_only)
         if not read_only:
             self.migrate()
+
+    def _attach(self, engine, read_only: bool) -> None:
+        self.engine = engine
+        self.raw = engine.raw
+        self.read_only = read_only
+        #: Lowest id :meth:`next_id` may hand out per table (a staging copy of a server store sets them).
+        self.id_floors: dict[str, int] = {}
+
+    @property
+    def ibis(self):
+        return self.engine.ibis
+
+    @property
+    def engine_name(self) -> str:
+        """``duckdb`` or ``postgres``."""
+        return self.engine.name
 
     # -- schema --------------------------------------------------------------
     def schema_version(self) -> int:
         exists = self.raw.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations' "
+            "AND table_schema = current_schema()"
         ).fetchall()[0][0]
         if not exists:
             return 0
         return self.raw.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchall()[0][0]
 
     def migrate(self) -> list[int]:
-        """Apply the migrations this store has not seen, each in its own transaction."""
-        self.raw.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations ("
-            " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
-        )
+        """Apply the migrations this store has not seen, each in its own transaction.
+
+        On a server, processes starting at the same time take turns: each
+        migration is applied once, by whichever comes first.
+        """
+        with self.transaction():
+            self.engine.lock("schema")
+            self.raw.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
+            )
         current = self.schema_version()
         latest = MIGRATIONS[-1].version
         if current > latest:
@@ -112,7 +135,10 @@ class Store:
             if migration.version <= current:
                 continue
             with self.transaction():
-                for statement in migration.statements:
+                self.engine.lock("schema")
+                if self.schema_version() >= migration.version:  # another process applied it meanwhile
+                    continue
+                for statement in self._statements(migration):
                     self.raw.execute(statement)
                 self.raw.execute(
                     "INSERT INTO schema_migrations VALUES (?, ?, now()::TIMESTAMP)",
@@ -121,22 +147,24 @@ class Store:
             applied.append(migration.version)
         return applied
 
+    def _statements(self, migration) -> list[str]:
+        if self.engine_name == "postgres":
+            from patron.store.dialect import postgres_migration
+
+            return postgres_migration(migration)
+        return list(migration.statements)
+
     # -- access --------------------------------------------------------------
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """All-or-nothing: commit when the block ends, roll back on any error.
 
-        Write transactions of every cursor of this store run one at a time.
+        On DuckDB, write transactions of every cursor of this store run one at
+        a time; on PostgreSQL, writers of the same id space (:meth:`next_id`)
+        take turns across processes.
         """
-        with self._write_lock:
-            self.raw.begin()
-            try:
-                yield
-            except BaseException:
-                self.raw.rollback()
-                raise
-            else:
-                self.raw.commit()
+        with self.engine.transaction():
+            yield
 
     def table(self, name: str):
         """An Ibis table expression over a store table."""
@@ -158,7 +186,22 @@ class Store:
         return {name: self.count(name) for name in names}
 
     def next_id(self, table: str, column: str) -> int:
-        return self.scalar(f"SELECT coalesce(max({column}), 0) + 1 FROM {table}")
+        """The next id of ``table``: call it inside the write transaction that uses the id.
+
+        The id space stays locked until that transaction ends, so no other
+        writer (thread or, on a server, process) takes the same id.
+        """
+        self.engine.lock(f"id:{table}")
+        found = self.scalar(f"SELECT coalesce(max({column}), 0) + 1 FROM {table}")
+        return max(int(found), self.id_floors.get(table, 0))
+
+    def temp_table(self, name: str, rows):
+        """An Ibis table over Arrow ``rows`` held by the engine for this connection (compact per-party results)."""
+        return self.engine.temp_table(name, rows)
+
+    def export(self, sql: str, params: list[Any], target: str | Path, options: str = "(HEADER)") -> None:
+        """Write a query's rows to a CSV or Parquet file (``options`` as DuckDB's ``COPY ... TO`` takes them)."""
+        self.engine.export(sql, params, Path(target), options)
 
     def integrity_problems(self) -> list[str]:
         """Keys that should be unique but are not, and facts pointing at no party."""
@@ -166,7 +209,7 @@ class Store:
         for table, cols in UNIQUE_KEYS.items():
             keys = ", ".join(cols)
             dupes = self.scalar(
-                f"SELECT count(*) FROM (SELECT {keys} FROM {table} GROUP BY ALL HAVING count(*) > 1)"
+                f"SELECT count(*) FROM (SELECT {keys} FROM {table} GROUP BY {keys} HAVING count(*) > 1) d"
             )
             if dupes:
                 problems.append(f"{table}: {dupes} duplicated value(s) of ({keys})")
@@ -181,26 +224,17 @@ class Store:
     def cursor(self) -> Store:
         """A view of the same store for another thread (a web request, say).
 
-        DuckDB connections are not safe to share between threads; a cursor is
-        a connection of its own to the same database, with its own transactions.
+        Neither DuckDB nor psycopg connections may be shared between threads;
+        a cursor is a connection of its own to the same database, with its own
+        transactions.
         """
         view = object.__new__(Store)
-        view.url, view.read_only, view._write_lock = self.url, self.read_only, self._write_lock
-        view.raw = self.raw.cursor()
-        view._ibis = None  # made on first use: most web requests never need it, and it costs ~1 ms
+        view.url = self.url
+        view._attach(self.engine.cursor(), self.read_only)
         return view
 
-    @property
-    def ibis(self):
-        """The Ibis backend over this connection (analytics are written against it)."""
-        if self._ibis is None:
-            import ibis
-
-            self._ibis = ibis.duckdb.from_connection(self.raw)
-        return self._ibis
-
     def close(self) -> None:
-        self.raw.close()
+        self.engine.close()
 
     def __enter__(self) -> Store:
         return self

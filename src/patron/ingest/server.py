@@ -1,0 +1,143 @@
+"""Importing into a server store (PostgreSQL) through a DuckDB staging copy.
+
+The importer stages, types and checks files in DuckDB SQL. For a server
+store it does exactly that in an in-memory DuckDB store that holds only what
+the checks read from the server:
+
+- the identities of the file's source (and of its ``key_source``);
+- the keys ``(source, external_id)`` of the facts of that source already stored;
+- for a parties file, the parties those identities point at;
+- earlier imports of the same file and their quarantined rows.
+
+Then the new parties and identities, the accepted records, the party
+updates, the quarantine rows and the ``imports`` row are copied (``COPY``) to
+the server in one server transaction. That transaction is open from the first
+read to the commit and holds the advisory locks of the id spaces it uses
+(imports, parties, the fact table), so two imports take turns, the staging
+copy cannot go stale, and a failed or killed import leaves the server as it was.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from patron.ingest.mapping import Mapping
+from patron.ingest.report import ImportReport
+from patron.ingest.write import TARGET_TABLE
+from patron.store import Store
+
+Progress = Callable[[str, float], None]
+ID_COLUMNS = {"imports": "import_id", "parties": "party_id",
+              **{table: column for table, column in TARGET_TABLE.values()}}
+
+
+def import_through_staging(server: Store, path: Path, m: Mapping, source: str, sha: str, preset: str | None,
+                           progress: Progress) -> ImportReport:
+    from patron.ingest.load import import_in_transaction
+
+    key_source = str(m.option("key_source", source))
+    fact_table = None if m.kind == "parties" else TARGET_TABLE[m.kind][0]
+    with tempfile.TemporaryDirectory(prefix="patron-import-") as tmp, server.transaction():
+        folder = Path(tmp)
+        # Locks first, in a fixed order (imports, parties, facts): ids cannot be taken by anyone else until commit.
+        spaces = ["imports", "parties", *([fact_table] if fact_table else [])]
+        floors = {t: server.next_id(t, ID_COLUMNS[t]) for t in spaces}
+        progress("reading what the store knows", 0.02)
+        with Store(":memory:") as staging:
+            staging.id_floors = floors
+            _pull(server, staging, m.kind, source, key_source, sha, fact_table)
+            with staging.transaction():
+                report = import_in_transaction(staging, path, m, source, sha, preset, progress)
+            progress("copying to the server", 0.92)
+            _push(staging, server, folder, report.import_id, m.kind, fact_table)
+    return report
+
+
+def _pull(server: Store, staging: Store, kind: str, source: str, key_source: str, sha: str,
+          fact_table: str | None) -> None:
+    sources = sorted({source, key_source})
+    marks = ", ".join("?" for _ in sources)
+    _copy_to_staging(server, staging, "identities",
+                     f"SELECT * FROM identities WHERE source IN ({marks})", sources)
+    if kind == "parties":
+        _copy_to_staging(server, staging, "parties",
+                         "SELECT * FROM parties WHERE party_id IN (SELECT party_id FROM identities WHERE source = ?)",
+                         [source])
+        staging.raw.execute("CREATE TEMP TABLE _parties_before AS SELECT * FROM parties")
+    if fact_table:
+        # Only the keys: the staging table may hold rows that are nothing but a key.
+        columns = _columns(staging, fact_table)
+        staging.raw.execute(f"DROP INDEX IF EXISTS {fact_table}_party")  # DuckDB alters no indexed table
+        for col in columns:
+            if col not in ("source", "external_id"):
+                staging.raw.execute(f'ALTER TABLE {fact_table} ALTER COLUMN "{col}" DROP NOT NULL')
+        _copy_to_staging(server, staging, fact_table,
+                         f"SELECT source, external_id FROM {fact_table} WHERE source = ?", [source],
+                         columns=["source", "external_id"])
+    _copy_to_staging(server, staging, "imports", "SELECT * FROM imports WHERE file_sha256 = ?", [sha])
+    _copy_to_staging(server, staging, "quarantine",
+                     "SELECT * FROM quarantine WHERE import_id IN "
+                     "(SELECT import_id FROM imports WHERE file_sha256 = ?)", [sha])
+
+
+def _push(staging: Store, server: Store, folder: Path, import_id: int, kind: str, fact_table: str | None) -> None:
+    this = f"import_id = {int(import_id)}"
+    _copy_to_server(staging, server, folder, "parties", f"SELECT * FROM parties WHERE {this}")
+    if kind == "parties":
+        # Known parties whose attributes or links the file changed.
+        changed = (f"SELECT * FROM parties WHERE import_id IS DISTINCT FROM {int(import_id)} "
+                   "EXCEPT SELECT * FROM _parties_before")
+        if staging.scalar(f"SELECT count(*) FROM ({changed}) c"):
+            columns = _columns(staging, "parties")
+            server.raw.execute("CREATE TEMP TABLE _changed_parties (LIKE parties) ON COMMIT DROP")
+            _copy_to_server(staging, server, folder, "parties", changed, target="_changed_parties")
+            sets = ", ".join(f'"{c}" = c."{c}"' for c in columns if c != "party_id")
+            server.raw.execute(f"UPDATE parties p SET {sets} FROM _changed_parties c WHERE p.party_id = c.party_id")
+    _copy_to_server(staging, server, folder, "identities", f"SELECT * FROM identities WHERE {this}")
+    if fact_table:
+        _copy_to_server(staging, server, folder, fact_table, f"SELECT * FROM {fact_table} WHERE {this}")
+    _copy_to_server(staging, server, folder, "quarantine", f"SELECT * FROM quarantine WHERE {this}")
+    _copy_to_server(staging, server, folder, "imports", f"SELECT * FROM imports WHERE {this}")
+    # Fresh statistics for the planner: until autovacuum gets to it, a just-filled table looks empty to it,
+    # and the analysis' joins are planned as nested loops.
+    server.raw.execute(f"ANALYZE parties, identities{', ' + fact_table if fact_table else ''}")
+
+
+def _columns(store: Store, table: str) -> list[str]:
+    return [r[0] for r in store.raw.execute(f"DESCRIBE {table}").fetchall()]
+
+
+def _copy_to_staging(server: Store, staging: Store, table: str, sql: str, params: list,
+                     columns: list[str] | None = None) -> None:
+    """Rows from the server into a staging table, in batches of Arrow columns.
+
+    Not through CSV: stored text can hold anything a file held (lone carriage
+    returns, quotes, ``\\.``), and DuckDB's CSV reader is stricter than
+    PostgreSQL's writer.
+    """
+    import pyarrow as pa
+
+    result = server.raw.execute(sql, params)
+    names = [d[0] for d in result.description]
+    columns = columns or names
+    target = ", ".join(f'"{c}"' for c in columns)
+    while batch := result.fetchmany(50_000):
+        rows = pa.table({n: pa.array([r[i] for r in batch]) for i, n in enumerate(names)})
+        staging.raw.register("_pulled", rows)
+        staging.raw.execute(f"INSERT INTO {table} ({target}) SELECT * FROM _pulled")
+        staging.raw.unregister("_pulled")
+
+
+def _copy_to_server(staging: Store, server: Store, folder: Path, table: str, sql: str,
+                    target: str | None = None) -> None:
+    csv = folder / f"push_{table}.csv"
+    # PostgreSQL text cannot hold NUL: it becomes U+FFFD (DuckDB text can, from a file with NUL bytes).
+    described = staging.raw.execute(f"DESCRIBE {table}").fetchall()
+    select = ", ".join(f"replace(\"{c}\", chr(0), chr(65533))" if t == "VARCHAR" else f'"{c}"'
+                       for c, t, *_ in described)
+    staging.raw.execute(f"COPY (SELECT {select} FROM ({sql}) rows) TO '{csv}' (FORMAT CSV, HEADER false)")
+    if csv.stat().st_size:
+        server.engine.copy_in(target or table, _columns(staging, table), csv)
+    csv.unlink()

@@ -1,0 +1,80 @@
+"""DuckDB: the embedded store, one file and nothing to install.
+
+DuckDB allows one writing process per file and catches no duplicate ids
+(no unique indexes on the big tables, see ``schema.UNIQUE_KEYS``), so write
+transactions of every cursor of a store take one in-process lock.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from patron.errors import PatronError
+
+
+class DuckDBEngine:
+    name = "duckdb"
+
+    def __init__(self, location: str, *, read_only: bool = False) -> None:
+        import duckdb
+
+        if location != ":memory:":
+            parent = Path(location).expanduser().resolve().parent
+            if not parent.is_dir():
+                raise PatronError(f"Cannot create the store '{location}': folder '{parent}' does not exist.")
+        try:
+            raw = duckdb.connect(location, read_only=read_only)
+        except duckdb.IOException as exc:
+            raise PatronError(f"Cannot open the store '{location}': {exc}") from exc
+        self._setup(raw, threading.RLock())
+
+    def _setup(self, raw, write_lock: threading.RLock) -> None:
+        self.raw = raw
+        self._ibis = None  # made on first use: most web requests never need it, and it costs ~1 ms a cursor
+        self._write_lock = write_lock
+
+    @property
+    def ibis(self):
+        """The Ibis backend over this connection."""
+        if self._ibis is None:
+            import ibis
+
+            self._ibis = ibis.duckdb.from_connection(self.raw)
+        return self._ibis
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self._write_lock:
+            self.raw.begin()
+            try:
+                yield
+            except BaseException:
+                self.raw.rollback()
+                raise
+            else:
+                self.raw.commit()
+
+    def lock(self, name: str) -> None:
+        """Nothing to do: the write lock of :meth:`transaction` already serialises writers."""
+
+    def temp_table(self, name: str, rows):
+        """Arrow rows as an Ibis in-memory table: DuckDB reads them where they are."""
+        import ibis
+
+        return ibis.memtable(rows)
+
+    def export(self, sql: str, params: list[Any], target: Path, options: str) -> None:
+        """Write a query's rows to a file with DuckDB's ``COPY`` (``options`` as in ``COPY ... TO``)."""
+        self.raw.execute(f"COPY ({sql}) TO '{str(target).replace(chr(39), chr(39) * 2)}' {options}", params)
+
+    def cursor(self) -> DuckDBEngine:
+        view = object.__new__(DuckDBEngine)
+        view._setup(self.raw.cursor(), self._write_lock)
+        return view
+
+    def close(self) -> None:
+        self.raw.close()
