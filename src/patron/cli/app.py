@@ -12,6 +12,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from patron.errors import PatronError
 
@@ -51,6 +52,7 @@ def _register() -> None:
     from patron.cli import import_cmd  # noqa: F401
     from patron.cli import analyze_cmd  # noqa: F401
     from patron.cli import serve_cmd  # noqa: F401
+    from patron.cli import lake_cmd  # noqa: F401
 
     try:
         from patron.cli import demo_cmd  # noqa: F401
@@ -64,5 +66,5 @@ def main() -> None:
     try:
         app()
     except PatronError as exc:
-        err_console.print(f"[bold red]Error:[/] {exc}")
+        err_console.print(f"[bold red]Error:[/] {escape(str(exc))}")
         sys.exit(2)

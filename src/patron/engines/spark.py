@@ -33,6 +33,7 @@ SESSION_CONFIG = {
 #: Added for a local master: a machine of one's own, no web UI, nothing listening beyond localhost.
 LOCAL_CONFIG = {
     "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
     "spark.driver.bindAddress": "127.0.0.1",
     "spark.driver.host": "127.0.0.1",
     "spark.sql.shuffle.partitions": "8",
@@ -101,7 +102,7 @@ class SparkLake:
         return self.ibis.table(view)
 
     def table(self, name: str) -> ir.Table:
-        if name not in self._tables:
+        if name not in self._tables or name == "scores":  # scores grow with every run: read afresh
             if self.layout.has(name):
                 df = self.session.read.parquet(str(self.layout.folder(name)))
             else:

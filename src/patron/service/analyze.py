@@ -14,7 +14,7 @@ Steps (each reported to ``progress``):
    in one transaction.
 
 The same steps run on any engine (:mod:`patron.engines`): :func:`analyze` over
-the store, :func:`analyze_lake` over a lake of Parquet tables on DuckDB or Spark.
+the store, :func:`patron.service.lake.analyze_lake` over a lake of Parquet tables on DuckDB or Spark.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 import ibis
 import pyarrow as pa
@@ -39,7 +38,7 @@ from patron.errors import PatronError
 from patron.service.scoring import MODELS, PERIODS_PER_MONTH, fit_value_models, plain
 from patron.store import Store
 
-__all__ = ["MODELS", "PERIODS_PER_MONTH", "AnalysisSettings", "analyze", "analyze_lake", "value_run"]
+__all__ = ["MODELS", "PERIODS_PER_MONTH", "AnalysisSettings", "analyze", "record_run", "value_run"]
 Progress = Callable[[str, float], None]
 
 
@@ -215,11 +214,13 @@ def value_run(engine, settings: AnalysisSettings, run_id: int, report: Progress)
     predicted = engine.score(summary_t, scorer, "predicted")
     report("relationship measures", 0.55)
     rfm = rfm_scores(summary_t, monetary="monetary_value")
-    ladder = ladder_rung(engine, as_of)
-    health = health_scorecard(engine, as_of)
+    # Per-party results used more than once are materialised: Spark would recompute a shared subquery.
+    ladder = engine.persist(ladder_rung(engine, as_of).select("party_id", "rung", "rung_level"), "ladder")
+    health = engine.persist(health_scorecard(engine, as_of).select("party_id", "health", "health_trend"),
+                            "health")
     triaged = triage(predicted.select("party_id", "clv"), health.select("party_id", "health"),
                      value_column="clv", quality_column="health")
-    joined = ladder.select("party_id", "rung", "rung_level")
+    joined = ladder
     joined = _attach(joined, summary_t, [c for c in summary_t.columns if c != "party_id"])
     joined = _attach(joined, predicted, [c for c in predicted.columns if c != "party_id"])
     joined = _attach(joined, rfm, ["r_score", "f_score", "m_score", "segment"])
@@ -269,44 +270,6 @@ def analyze(store: Store, settings: AnalysisSettings = AnalysisSettings(),
     report("done", 1.0)
     return AnalysisResult(run.run_id, settings, run.as_of, run.customers, parties, run.diagnostics, run.notes,
                           time.perf_counter() - started)
-
-
-def analyze_lake(lake, settings: AnalysisSettings = AnalysisSettings(), progress: Progress | None = None,
-                 store: Store | None = None) -> AnalysisResult:
-    """The value analysis over a lake (:func:`patron.engines.open_lake`), on the lake's engine.
-
-    The scores are written into the lake (``scores/run_id=N/``) with the run
-    (``runs/run_id=N/``); with ``store``, the run and its scores are also
-    recorded there, as ``patron analyze`` would, so every list and page works.
-    """
-    from patron.engines.duckdb import load_scores
-    from patron.engines.lake import write_run
-
-    started = time.perf_counter()
-    report = progress or (lambda step, fraction: None)
-    run_id = lake.layout.next_run_id()
-    if store is not None:
-        run_id = max(run_id, store.next_id("runs", "run_id"))
-    try:
-        run = value_run(lake, settings, run_id, report)
-        report("saving scores", 0.8)
-        folder = lake.write_scores(run.rows, run_id)
-    finally:
-        lake.release()
-    parties = count_parquet_rows(folder)
-    write_run(lake.layout, run_id, run.as_of, lake.name, asdict(settings), plain(run.diagnostics), parties)
-    if store is not None:
-        record_run(store, run, settings, lake.name, lambda: load_scores(store, folder, run_id))
-    report("done", 1.0)
-    return AnalysisResult(run_id, settings, run.as_of, run.customers, parties, run.diagnostics, run.notes,
-                          time.perf_counter() - started)
-
-
-def count_parquet_rows(folder) -> int:
-    """Rows in a folder of Parquet files, from their footers (nothing is read)."""
-    import pyarrow.parquet as pq
-
-    return sum(pq.ParquetFile(f).metadata.num_rows for f in sorted(Path(folder).glob("*.parquet")))
 
 
 def _attach(left, right, columns: list[str]):
