@@ -19,8 +19,9 @@ complaints) is read as an empty table of the canonical schema.
 table              columns the analysis reads (types as in the store)
 =================  =====================================================================
 ``transactions``   ``party_id`` (int64), ``occurred_at`` (timestamp, UTC), ``revenue``
-                   (decimal or double; refunds negative), ``currency``, ``kind``
-                   (``order``/``refund``/``invoice``); optional ``document``, ``cost``
+                   (decimal or double; refunds negative); optional ``currency`` (else one
+                   currency is assumed), ``kind`` (``order``/``refund``/``invoice``),
+                   ``document``, ``cost``
 ``parties``        ``party_id``, ``kind`` (``person``/``organisation``), ``category``
                    (``customer``, ``prospect``, …), ``created_at``, ``acquired_at``,
                    ``referred_by``; optional ``acquisition_channel``, ``acquisition_cost``

@@ -110,6 +110,8 @@ def _as_of(settings: AnalysisSettings, transactions) -> dt.datetime:
 
 
 def _choose_currency(transactions, settings: AnalysisSettings, notes: list[str]):
+    if "currency" not in transactions.columns:  # a firm's own table in one currency
+        return transactions, settings.currency
     by_currency = (transactions.group_by("currency").aggregate(revenue=transactions.revenue.sum())
                    .order_by(ibis.desc("revenue")).to_pyarrow().to_pylist())
     if not by_currency:
