@@ -15,6 +15,19 @@ def under_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+@pytest.fixture(scope="session")
+def spark():
+    """One local Spark session for the whole test run (the JVM starts once): 2 cores, nothing downloaded."""
+    pytest.importorskip("pyspark", reason="the Spark engine tests need pyspark (pip install -e '.[test]')")
+    from patron.engines.spark import spark_session
+
+    session = spark_session("local[2]", {"spark.sql.shuffle.partitions": "4", "spark.default.parallelism": "2",
+                                         "spark.driver.memory": "1g"})
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
 @pytest.fixture
 def store(tmp_path):
     """A fresh DuckDB store in a file, as a user has it."""

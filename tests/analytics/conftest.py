@@ -1,12 +1,17 @@
-"""Hand-made stores for the analytics tests: a DuckDB file in ``tmp_path``."""
+"""Hand-made stores for the analytics tests (a DuckDB file in ``tmp_path``), and the engines they run on."""
 
 from __future__ import annotations
 
 import itertools
 
+import ibis
 import pytest
 
 from patron.store.connection import Store
+
+#: The engines the engine-agnostic tests run on. PostgreSQL joins as "postgres" once the store can live on
+#: a server: add it here (with its mark) and a branch in ``OnEngine.__call__`` that opens the store there.
+ENGINES = ("duckdb", pytest.param("spark", marks=pytest.mark.spark))
 
 _ids = itertools.count(1)
 
@@ -70,3 +75,37 @@ def store(tmp_path):
 @pytest.fixture
 def facts(store):
     return Facts(store)
+
+
+class OnEngine:
+    """A hand-made store's tables on one engine, and a way to run in-memory expressions there.
+
+    ``engine(store)`` is something the analytics accept as their tables: the
+    store itself for DuckDB; for Spark, the store exported to a lake in
+    ``tmp_path`` and read by the test session's Spark.
+    """
+
+    def __init__(self, name: str, tmp_path, spark=None) -> None:
+        self.name, self.tmp_path, self.spark = name, tmp_path, spark
+        self.backend = ibis.pyspark.connect(spark) if name == "spark" else ibis.duckdb.connect()
+        self._lakes = itertools.count(1)
+
+    def __call__(self, store: Store):
+        if self.name == "duckdb":
+            return store
+        from patron.engines.lake import export_lake
+        from patron.engines.spark import SparkLake
+
+        lake = self.tmp_path / f"lake{next(self._lakes)}"
+        export_lake(store, lake)
+        return SparkLake(lake, session=self.spark)
+
+    def execute(self, expr):
+        """Run an expression over in-memory tables on this engine, as pandas."""
+        return self.backend.execute(expr)
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request, tmp_path):
+    spark = request.getfixturevalue("spark") if request.param == "spark" else None
+    return OnEngine(request.param, tmp_path, spark)

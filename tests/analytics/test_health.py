@@ -13,7 +13,7 @@ def _card(store, as_of="2024-04-10", **rules):
 
 
 @pytest.fixture
-def built(store, facts):
+def built(store, facts, engine):
     f = facts
     # Party 1: buys every 30 days (Jan 1, Jan 31, Mar 1), NPS 8, one open high complaint, emailed Mar 10.
     f.party(1)
@@ -39,7 +39,7 @@ def built(store, facts):
     f.feedback(5, "2024-01-01", "csat", 2, scale_max=5)
     f.feedback(5, "2024-03-01", "csat", 5)
     f.interaction(5, "2023-08-27")
-    return store
+    return engine(store)
 
 
 def test_measures_and_total_by_hand(built):

@@ -45,21 +45,23 @@ def _build(facts):
     f.complaint(13, "2024-01-03")
 
 
-def test_one_party_per_rung(store, facts):
+def test_one_party_per_rung(store, facts, engine):
     _build(facts)
-    rungs = _rungs(store, "2024-04-10")
+    tables = engine(store)
+    rungs = _rungs(tables, "2024-04-10")
     assert rungs == {
         1: "suspect", 2: "prospect", 3: "prospect", 4: "customer", 5: "client", 6: "supporter",
         7: "advocate", 8: "suspect", 9: "partner", 10: "client", 13: "prospect",
     }
-    df = ladder_rung(store, "2024-04-10").to_pandas().set_index("party_id")
+    df = ladder_rung(tables, "2024-04-10").to_pandas().set_index("party_id")
     assert df.loc[9, "partner_months"] == 6 and df.loc[10, "partner_months"] == 5
     assert df.loc[6, "rung_level"] == 5 and df.loc[1, "rung_level"] == 1
     assert df.loc[7, "referrals"] == 1 and df.loc[4, "purchase_days"] == 1
 
 
-def test_rules_are_configurable_and_dates_cut(store, facts):
+def test_rules_are_configurable_and_dates_cut(store, facts, engine):
     _build(facts)
+    store = engine(store)
     # Before party 8 was acquired, party 7 had referred nobody; before Feb 10 party 5 bought once.
     early = _rungs(store, "2024-02-01")
     assert early[7] == "customer" and early[5] == "customer" and 12 not in early
@@ -71,9 +73,9 @@ def test_rules_are_configurable_and_dates_cut(store, facts):
     assert _rungs(store, "2024-04-10", categories=("customer", "supplier"))[11] == "customer"
 
 
-def test_migration_matrix(store, facts):
+def test_migration_matrix(store, facts, engine):
     _build(facts)
-    mig = ladder_migration(store, "2024-02-01", "2024-06-10").to_pandas()
+    mig = ladder_migration(engine(store), "2024-02-01", "2024-06-10").to_pandas()
     cells = {(r.from_rung, r.to_rung): r.parties for r in mig.itertuples()}
     # Feb 1 -> Jun 10: 5 and 6 bought again and answered positively; 7 referred 8;
     # 4 made its first purchase; 9 lost no status it had (it was not yet a partner

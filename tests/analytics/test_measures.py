@@ -10,7 +10,7 @@ from patron.analytics.measures import acquisition_value, lost_customers, lost_va
 
 
 @pytest.fixture
-def built(store, facts):
+def built(store, facts, engine):
     f = facts
     f.party(1, acquisition_channel="web", acquisition_cost=10)
     f.tx(1, "2023-01-01", 10, cost=4)  # before the window; makes 1 a repeat buyer
@@ -25,7 +25,7 @@ def built(store, facts):
     f.tx(4, "2024-01-10", 7)
     f.tx(4, "2024-12-31 23:00", 3)  # last instant of the window counts
     f.tx(4, "2025-01-01", 1000)  # after the window
-    return store
+    return engine(store)
 
 
 def test_revenue_mix_by_customer_and_by_purchase(built):

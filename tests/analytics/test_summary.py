@@ -79,12 +79,12 @@ MODEL = {"frequency": "frequency", "recency": "recency", "T": "T", "monetary_val
 
 
 @pytest.mark.parametrize("unit", ["day", "week"])
-def test_summary_matches_lifetimes(loaded, log, unit):
+def test_summary_matches_lifetimes(loaded, log, unit, engine):
     purchases = log[log.kind == "order"]
     ref = lifetimes_utils.summary_data_from_transaction_data(
         purchases, "party_id", "occurred_at", "revenue", observation_period_end="2023-09-30", freq=FREQ[unit]
     )
-    ours = _ours(loaded, time_unit=unit, observation_end="2023-09-30")
+    ours = _ours(engine(loaded), time_unit=unit, observation_end="2023-09-30")
     _assert_same(ours, ref, MODEL)
     assert ours.frequency.dtype == np.int64
 
@@ -100,14 +100,14 @@ def test_refunds_as_negative_rows_match_lifetimes_on_the_raw_log(loaded, log, un
 
 
 @pytest.mark.parametrize("unit", ["day", "week"])
-def test_calibration_and_holdout_match_lifetimes(loaded, log, unit):
+def test_calibration_and_holdout_match_lifetimes(loaded, log, unit, engine):
     purchases = log[log.kind == "order"]
     cal_end, obs_end = "2023-05-17 12:00", "2023-11-30"
     ref = lifetimes_utils.calibration_and_holdout_data(
         purchases, "party_id", "occurred_at", calibration_period_end=cal_end,
         observation_period_end=obs_end, freq=FREQ[unit], monetary_value_col="revenue",
     )
-    ours = _ours(loaded, time_unit=unit, calibration_end=cal_end, observation_end=obs_end)
+    ours = _ours(engine(loaded), time_unit=unit, calibration_end=cal_end, observation_end=obs_end)
     _assert_same(ours, ref, {
         "frequency": "frequency_cal", "recency": "recency_cal", "T": "T_cal",
         "monetary_value": "monetary_value_cal", "frequency_holdout": "frequency_holdout",
@@ -127,7 +127,7 @@ def test_calibration_and_holdout_match_lifetimes(loaded, log, unit):
     assert (~single).any(), "the generated log should exercise the documented difference"
 
 
-def test_hand_made_summary_in_money(store, facts):
+def test_hand_made_summary_in_money(store, facts, engine):
     # Party 1: two lines of order A on Jan 1, order B (no document) on Jan 3, a refund.
     facts.tx(1, "2024-01-01 09:00", 10, document="A", cost=4)
     facts.tx(1, "2024-01-01 09:00", 5, document="A")
@@ -136,7 +136,7 @@ def test_hand_made_summary_in_money(store, facts):
     facts.tx(1, "2024-01-20 10:00", 99)  # after the observation end: not seen
     facts.tx(2, "2024-01-02 08:00", 7)
     facts.tx(3, "2024-01-02 08:00", -7, kind="refund")  # refund only: no summary row
-    s = _ours(store, observation_end="2024-01-10")
+    s = _ours(engine(store), observation_end="2024-01-10")
     assert list(s.index) == [1, 2]
     one = s.loc[1]
     assert (one.frequency, one.recency, one["T"], one.monetary_value) == (1, 2, 9, 20.0)
@@ -150,12 +150,12 @@ def test_hand_made_summary_in_money(store, facts):
     assert np.isnan(two.margin) and two.margin_coverage == 0.0
 
 
-def test_month_periods_by_hand(store, facts):
+def test_month_periods_by_hand(store, facts, engine):
     facts.tx(1, "2023-11-30 23:00", 10)
     facts.tx(1, "2023-12-01 00:30", 20)
     facts.tx(1, "2023-12-31 12:00", 30)
     facts.tx(1, "2024-03-02", 40)
-    s = _ours(store, time_unit="month", observation_end="2024-03-01")  # March is observed whole
+    s = _ours(engine(store), time_unit="month", observation_end="2024-03-01")  # March is observed whole
     one = s.loc[1]
     assert (one.frequency, one.recency, one["T"]) == (2, 4, 4)
     assert one.monetary_value == pytest.approx((20 + 30 + 40) / 2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -29,23 +30,32 @@ def analyze(
                                                     "store's own, where costs are known; else 1.")] = None,
     currency: Annotated[Optional[str], typer.Option(help="Analyse this currency only; default: the main one.")] = None,
     charts: Annotated[Optional[Path], typer.Option(help="Save charts (SVG) into this folder.")] = None,
+    engine: Annotated[str, typer.Option(help="Where the analysis runs: duckdb, or spark (needs --lake and "
+                                             "pip install 'patron\\[spark]').")] = "duckdb",
+    lake: Annotated[Optional[Path], typer.Option(
+        help="Analyse this lake (Parquet folders per table, e.g. from patron lake export) instead of the store; "
+             "scores are written into it, and into the store too when --store is given.")] = None,
+    spark_master: Annotated[Optional[str], typer.Option(
+        envvar="PATRON_SPARK_MASTER", help="Spark master: local[*] (default), spark://host:7077, yarn, …")] = None,
     store: StoreOption = None,
 ) -> None:
     """Score every customer: lifetime value, probability alive, RFM, ladder of loyalty, health and triage.
 
     Each run is saved (with its settings and model diagnostics) as one row per party in the
-    scores table; `patron customers` lists and exports them.
+    scores table; `patron customers` lists and exports them. With --lake the same analysis runs
+    over Parquet tables, on DuckDB or (--engine spark) on a Spark cluster.
     """
     from patron.service.analyze import AnalysisSettings
     from patron.service.analyze import analyze as run_analysis
 
     settings = AnalysisSettings(as_of=as_of, time_unit=time_unit, model=model, horizon_months=horizon,
                                 monthly_discount_rate=discount, margin=margin, currency=currency)
+    if lake is not None or engine != "duckdb":
+        _analyze_lake(settings, engine, lake, spark_master, store, charts)
+        return
     with open_store(store) as s:
-        with Progress(TextColumn("[bold]analysing"), BarColumn(), TextColumn("{task.fields[step]}"),
-                      TimeElapsedColumn(), console=console, transient=True) as bar:
-            task = bar.add_task("analyse", total=1.0, step="")
-            result = run_analysis(s, settings, progress=lambda step, f: bar.update(task, completed=f, step=step))
+        with _progress() as report:
+            result = run_analysis(s, settings, progress=report)
         print_model(result)
         print_value_summary(s, result.run_id)
         if charts:
@@ -53,6 +63,48 @@ def analyze(
 
             paths = run_charts(s, result.run_id, charts)
             console.print(f"Charts: {', '.join(str(p) for p in paths)}")
+
+
+@contextmanager
+def _progress():
+    with Progress(TextColumn("[bold]analysing"), BarColumn(), TextColumn("{task.fields[step]}"),
+                  TimeElapsedColumn(), console=console, transient=True) as bar:
+        task = bar.add_task("analyse", total=1.0, step="")
+        yield lambda step, f: bar.update(task, completed=f, step=step)
+
+
+def _analyze_lake(settings, engine: str, lake: Path | None, spark_master: str | None, store: str | None,
+                  charts: Path | None) -> None:
+    from patron.engines import open_lake
+    from patron.errors import PatronError
+    from patron.service.lake import analyze_lake, lake_ladder_counts, lake_triage_table
+
+    if charts and not store:
+        raise PatronError("--charts with --lake needs --store: the charts are drawn from the store's run.")
+    if lake is None:
+        raise PatronError(f"--engine {engine} analyses a lake: export the store with `patron lake export DIR`, "
+                          "then give --lake DIR.")
+    options = {"master": spark_master} if engine == "spark" else {}
+    tables = open_lake(lake, engine, **options)
+    s = open_store(store) if store else None
+    try:
+        with _progress() as report:
+            result = analyze_lake(tables, settings, progress=report, store=s)
+        print_model(result)
+        console.print(f"Scores written to {Path(lake) / 'scores' / f'run_id={result.run_id}'} ({engine})"
+                      + (f" and to the store {s.url.location}." if s else "."))
+        if s:
+            print_value_summary(s, result.run_id)
+            if charts:
+                from patron.service.charts import run_charts
+
+                console.print(f"Charts: {', '.join(str(p) for p in run_charts(s, result.run_id, charts))}")
+        else:
+            _print_ladder(lake_ladder_counts(tables, result.run_id))
+            _print_triage(lake_triage_table(tables, result.run_id))
+    finally:
+        if s:
+            s.close()
 
 
 def print_model(result) -> None:
@@ -77,25 +129,8 @@ def print_value_summary(s, run_id: int, top: int = 20) -> None:
     """Ladder, triage and the most valuable customers at risk, for a run."""
     from patron.service.analyze import ladder_counts, triage_table, valuable_at_risk
 
-    ladder = Table(title="ladder of loyalty")
-    ladder.add_column("rung")
-    ladder.add_column("parties", justify="right")
-    ladder.add_column("")
-    counts = ladder_counts(s, run_id)
-    widest = max((n for _, n in counts), default=1) or 1
-    for rung, n in reversed(counts):
-        ladder.add_row(rung, f"{n:,}", "█" * max(0, round(30 * n / widest)))
-    console.print(ladder)
-    triage = Table(title="triage: value (CLV) × relationship quality (health)")
-    for col in ("value", "quality", "group", "parties", "CLV", "mean health"):
-        triage.add_column(col, justify="right" if col in ("parties", "CLV", "mean health") else "left")
-    colour = {"best": "green", "average": "yellow", "worst": "red"}
-    for row in triage_table(s, run_id):
-        group = row["triage"]
-        triage.add_row(row["value_tier"] or "-", row["quality_tier"] or "-",
-                       f"[{colour.get(group, 'white')}]{group}[/]", f"{row['parties']:,}",
-                       f"{row['total_value'] or 0:,.0f}", f"{row['mean_quality'] or 0:.0f}")
-    console.print(triage)
+    _print_ladder(ladder_counts(s, run_id))
+    _print_triage(triage_table(s, run_id))
     print_overview(s, run_id)
     risky = valuable_at_risk(s, run_id, top)
     table = Table(title=f"the {len(risky)} most valuable customers at risk")
@@ -107,6 +142,30 @@ def print_value_summary(s, run_id: int, top: int = 20) -> None:
                       f"{r['p_alive']:.2f}", f"{r['health']:.0f}" if r["health"] is not None else "",
                       r["rung"], r["reasons"] or "")
     console.print(table)
+
+
+def _print_ladder(counts: list[tuple[str, int]]) -> None:
+    ladder = Table(title="ladder of loyalty")
+    ladder.add_column("rung")
+    ladder.add_column("parties", justify="right")
+    ladder.add_column("")
+    widest = max((n for _, n in counts), default=1) or 1
+    for rung, n in reversed(counts):
+        ladder.add_row(rung, f"{n:,}", "█" * max(0, round(30 * n / widest)))
+    console.print(ladder)
+
+
+def _print_triage(rows: list[dict]) -> None:
+    triage = Table(title="triage: value (CLV) × relationship quality (health)")
+    for col in ("value", "quality", "group", "parties", "CLV", "mean health"):
+        triage.add_column(col, justify="right" if col in ("parties", "CLV", "mean health") else "left")
+    colour = {"best": "green", "average": "yellow", "worst": "red"}
+    for row in rows:
+        group = row["triage"]
+        triage.add_row(row["value_tier"] or "-", row["quality_tier"] or "-",
+                       f"[{colour.get(group, 'white')}]{group}[/]", f"{row['parties']:,}",
+                       f"{row['total_value'] or 0:,.0f}", f"{row['mean_quality'] or 0:.0f}")
+    console.print(triage)
 
 
 def print_overview(s, run_id: int) -> None:

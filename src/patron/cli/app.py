@@ -56,6 +56,7 @@ def _register() -> None:
     from patron.cli import import_cmd  # noqa: F401
     from patron.cli import analyze_cmd  # noqa: F401
     from patron.cli import serve_cmd  # noqa: F401
+    from patron.cli import lake_cmd  # noqa: F401
 
     from patron.cli import demo_cmd  # noqa: F401
 
@@ -76,5 +77,5 @@ def main() -> None:
         message = lost_server_message(exc)
         if message is None:
             raise
-        err_console.print(f"[bold red]Error:[/] {message}")
+        err_console.print(Text.assemble(("Error: ", "bold red"), message), soft_wrap=True)
         sys.exit(2)

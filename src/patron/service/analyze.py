@@ -2,16 +2,19 @@
 
 Steps (each reported to ``progress``):
 
-1. per-party purchase summary in the engine (Ibis; only compact rows leave it);
-2. fit the transaction model (BG/NBD by default) and Gamma-Gamma on those
-   summaries, in NumPy;
-3. score every customer: probability alive, expected purchases and spend over
-   the horizon, CLV, expected time to the next purchase, at-risk flag with
-   its reasons;
+1. per-party purchase summary in the engine (Ibis), kept there;
+2. fit the transaction model (BG/NBD by default) and Gamma-Gamma on the
+   distinct histories, grouped in the engine (only those rows leave it), in NumPy;
+3. score every customer where the customers are (:mod:`patron.service.scoring`):
+   probability alive, expected purchases and spend over the horizon, CLV,
+   expected time to the next purchase, at-risk flag with its reasons;
 4. RFM, ladder of loyalty and health scorecard in the engine, triage of CLV
    against health;
 5. write a ``runs`` row (settings, model diagnostics) and the ``scores`` rows,
    in one transaction.
+
+The same steps run on any engine (:mod:`patron.engines`): :func:`analyze` over
+the store, :func:`patron.service.lake.analyze_lake` over a lake of Parquet tables on DuckDB or Spark.
 """
 
 from __future__ import annotations
@@ -19,12 +22,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 import ibis
-import numpy as np
 import pyarrow as pa
 
 from patron.analytics.health import health_scorecard
@@ -32,13 +33,12 @@ from patron.analytics.ladder import RUNGS, ladder_rung
 from patron.analytics.rfm import rfm_scores
 from patron.analytics.summary import customer_summary
 from patron.analytics.triage import triage, triage_matrix
+from patron.engines.duckdb import StoreEngine
 from patron.errors import PatronError
-from patron.models import BetaGeo, GammaGamma, ModifiedBetaGeo, ParetoNBD, customer_lifetime_value
-from patron.models.base import ModelError
+from patron.service.scoring import MODELS, PERIODS_PER_MONTH, fit_value_models, plain
 from patron.store import Store
 
-MODELS = {"bgnbd": BetaGeo, "pareto": ParetoNBD, "mbgnbd": ModifiedBetaGeo}
-PERIODS_PER_MONTH = {"day": 30.0, "week": 30.0 / 7.0, "month": 1.0}
+__all__ = ["MODELS", "PERIODS_PER_MONTH", "AnalysisSettings", "analyze", "record_run", "value_run"]
 Progress = Callable[[str, float], None]
 
 
@@ -96,7 +96,7 @@ class AnalysisResult:
     seconds: float = 0.0
 
 
-def _as_of(store: Store, settings: AnalysisSettings, transactions) -> dt.datetime:
+def _as_of(settings: AnalysisSettings, transactions) -> dt.datetime:
     if settings.as_of:
         try:
             return dt.datetime.fromisoformat(str(settings.as_of))
@@ -110,6 +110,8 @@ def _as_of(store: Store, settings: AnalysisSettings, transactions) -> dt.datetim
 
 
 def _choose_currency(transactions, settings: AnalysisSettings, notes: list[str]):
+    if "currency" not in transactions.columns:  # a firm's own table in one currency
+        return transactions, settings.currency
     by_currency = (transactions.group_by("currency").aggregate(revenue=transactions.revenue.sum())
                    .order_by(ibis.desc("revenue")).to_pyarrow().to_pylist())
     if not by_currency:
@@ -127,143 +129,106 @@ def _choose_currency(transactions, settings: AnalysisSettings, notes: list[str])
     return transactions.filter(transactions.currency == chosen), chosen
 
 
-def _margin(summary: pa.Table, settings: AnalysisSettings, notes: list[str]) -> float:
+def _totals(summary, settings: AnalysisSettings) -> dict:
+    """Base-wide numbers of the summary, in the engine: customers, revenue and cost coverage, at-risk cut."""
+    s = summary
+    revenue = s.revenue.fill_null(0.0)
+    totals = s.aggregate(
+        customers=s.count(), revenue=revenue.sum(), margin=s.margin.sum(),
+        covered=(revenue * s.margin_coverage.fill_null(0.0)).sum(),
+    ).to_pyarrow().to_pylist()[0]
+    repeaters = s.filter(s.frequency > 0)
+    threshold = repeaters.aggregate(
+        cut=repeaters.revenue.fill_null(0.0).quantile(settings.at_risk_value_quantile)
+    ).to_pyarrow().to_pylist()[0]["cut"]
+    totals["at_risk_threshold"] = float("inf") if threshold is None else float(threshold)
+    return totals
+
+
+def _margin(totals: dict, settings: AnalysisSettings, notes: list[str]) -> float:
     if settings.margin is not None:
         return float(settings.margin)
-    revenue = np.nan_to_num(summary.column("revenue").to_numpy(zero_copy_only=False).astype(float))
-    margin = summary.column("margin").to_numpy(zero_copy_only=False).astype(float)
-    coverage = summary.column("margin_coverage").to_numpy(zero_copy_only=False).astype(float)
-    covered = np.nansum(revenue * np.nan_to_num(coverage))
-    if revenue.sum() > 0 and covered / revenue.sum() >= 0.5:
-        share = float(np.nansum(margin) / covered)
+    revenue, covered = totals["revenue"] or 0.0, totals["covered"] or 0.0
+    if revenue > 0 and covered / revenue >= 0.5:
+        share = float((totals["margin"] or 0.0) / covered)
         notes.append(f"CLV uses the store's own margin: {share:.1%} of revenue (costs known for "
-                     f"{covered / revenue.sum():.0%} of it).")
+                     f"{covered / revenue:.0%} of it).")
         return share
     notes.append("Costs are unknown for most revenue: CLV is a value of revenue (margin 100%); "
                  "give --margin to value margin instead.")
     return 1.0
 
 
-def _numpy(table: pa.Table, name: str, dtype=float) -> np.ndarray:
-    return table.column(name).to_numpy(zero_copy_only=False).astype(dtype)
+def compressed_histories(summary) -> tuple[pa.Table, pa.Table]:
+    """The distinct histories the models fit on, with how many customers have each (grouped in the engine).
+
+    ``(frequency, recency, T, customers)`` for the transaction model and
+    ``(frequency, monetary_value, customers)`` of repeat buyers with positive
+    spend for Gamma-Gamma. Only these rows leave the engine.
+    """
+    s = summary
+    histories = s.group_by(["frequency", "recency", "T"]).aggregate(customers=s.count()).to_pyarrow()
+    repeat = s.filter((s.frequency > 0) & (s.monetary_value > 0))
+    spend = repeat.group_by(["frequency", "monetary_value"]).aggregate(customers=repeat.count()).to_pyarrow()
+    return histories, spend
 
 
-def score_customers(summary: pa.Table, settings: AnalysisSettings, margin: float) -> tuple[pa.Table, dict]:
-    """Fit the models on the summaries and score every customer (pure NumPy)."""
-    x = _numpy(summary, "frequency")
-    t_x = _numpy(summary, "recency")
-    T = _numpy(summary, "T")
-    spend = np.nan_to_num(_numpy(summary, "monetary_value"))
-    model_class = MODELS[settings.model]
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        model = model_class().fit(x, t_x, T)
-    repeaters = (x > 0) & (spend > 0)
-    try:
-        spend_model = GammaGamma().fit(x[repeaters], spend[repeaters])
-    except ModelError as exc:
-        raise PatronError(f"Cannot fit the spend model: {exc}") from exc
-    per_month = PERIODS_PER_MONTH[settings.time_unit]
-    horizon = settings.horizon_months * per_month
-    p_alive = model.probability_alive(x, t_x, T)
-    expected = model.conditional_expected_number_of_purchases_up_to_time(horizon, x, t_x, T)
-    expected_spend = spend_model.conditional_expected_average_spend(x, spend)
-    clv = customer_lifetime_value(model, spend_model, x, t_x, T, spend, horizon=settings.horizon_months,
-                                  discount_rate=settings.monthly_discount_rate, margin=margin,
-                                  time_unit_per_period=per_month)
-    next_in = model.expected_time_to_next_purchase(x, t_x, T)
-    revenue = np.nan_to_num(_numpy(summary, "revenue"))
-    threshold = np.quantile(revenue[x > 0], settings.at_risk_value_quantile) if (x > 0).any() else np.inf
-    at_risk = (x > 0) & (p_alive < settings.at_risk_p_alive) & (revenue >= threshold)
-    reasons = np.full(len(x), None, dtype=object)
-    unit = settings.time_unit
-    for i in np.flatnonzero(at_risk):
-        gap = T[i] - t_x[i]
-        typical = t_x[i] / x[i] if x[i] else float("nan")
-        reasons[i] = f"silent {gap:.0f} {unit}s; bought every {typical:.1f} over {int(x[i]) + 1} purchases"
-    scores = pa.table({
-        "party_id": summary.column("party_id"),
-        "p_alive": p_alive,
-        "expected_purchases": expected,
-        "expected_spend": expected_spend,
-        "clv": clv,
-        "next_purchase_in": next_in,
-        "at_risk": at_risk,
-        "reasons": pa.array(reasons, type=pa.string()),
-    })
-    diagnostics = {
-        "transaction_model": {
-            "name": model_class.__name__, "params": model.params_,
-            "standard_errors": getattr(model, "standard_errors_", None),
-            "log_likelihood": model.log_likelihood_,
-            "convergence": _plain(model.convergence_),
-        },
-        "spend_model": {
-            "name": "GammaGamma", "params": spend_model.params_,
-            "standard_errors": getattr(spend_model, "standard_errors_", None),
-            "log_likelihood": spend_model.log_likelihood_,
-            "convergence": _plain(spend_model.convergence_),
-            "repeat_customers": int(repeaters.sum()),
-        },
-        "warnings": [str(w.message) for w in caught],
-        "margin": margin,
-        "at_risk_revenue_threshold": float(threshold) if np.isfinite(threshold) else None,
-    }
-    return scores, diagnostics
+@dataclass
+class ValueRun:
+    """A value run computed but not yet saved: ``rows`` is the Ibis expression of its scores rows."""
+
+    run_id: int
+    as_of: dt.datetime
+    customers: int
+    rows: object
+    diagnostics: dict
+    notes: list[str]
 
 
-def _plain(value):
-    if hasattr(value, "__dataclass_fields__"):
-        return {k: _plain(v) for k, v in asdict(value).items()}
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (np.floating, np.integer)):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    return value
+def value_run(engine, settings: AnalysisSettings, run_id: int, report: Progress) -> ValueRun:
+    """Summaries, models, scores and relationship measures on any engine (see :mod:`patron.engines`).
 
-
-def analyze(store: Store, settings: AnalysisSettings = AnalysisSettings(),
-            progress: Progress | None = None) -> AnalysisResult:
-    """Run the value analysis over the whole store and save its scores as a new run."""
-    started = time.perf_counter()
-    report = progress or (lambda step, fraction: None)
+    The per-customer summary is materialised in the engine; the distinct
+    histories and a few totals come out; the fitted scorer goes back in and
+    runs where the customers are; RFM, ladder, health and triage are Ibis.
+    """
     if settings.model not in MODELS:
         raise PatronError(f"Unknown model '{settings.model}'. Choose one of: {', '.join(MODELS)}.")
     if settings.time_unit not in PERIODS_PER_MONTH:
         raise PatronError(f"Unknown time unit '{settings.time_unit}'. Choose day, week or month.")
     notes: list[str] = []
     report("summaries", 0.05)
-    transactions, currency = _choose_currency(store.table("transactions"), settings, notes)
-    as_of = _as_of(store, settings, transactions)
+    transactions, currency = _choose_currency(engine.table("transactions"), settings, notes)
+    as_of = _as_of(settings, transactions)
     transactions = transactions.filter(transactions.occurred_at <= as_of)
     summary_expr = customer_summary(transactions, time_unit=settings.time_unit, observation_end=as_of)
-    summary = summary_expr.to_pyarrow()
-    if summary.num_rows == 0:
+    summary_t = engine.persist(summary_expr, "summary")
+    totals = _totals(summary_t, settings)
+    if not totals["customers"]:
         raise PatronError("No purchases before the as-of date: nothing to analyse.")
-    margin = _margin(summary, settings, notes)
+    margin = _margin(totals, settings, notes)
     report("fitting models", 0.3)
-    scores, diagnostics = score_customers(summary, settings, margin)
+    histories, spend_histories = compressed_histories(summary_t)
+    scorer, diagnostics = fit_value_models(histories, spend_histories, settings, margin,
+                                           totals["at_risk_threshold"])
     diagnostics["currency"] = currency
+    report("scoring customers", 0.45)
+    predicted = engine.score(summary_t, scorer, "predicted")
     report("relationship measures", 0.55)
-    con = store.ibis
-    # Compact per-party results go back to the engine as in-memory tables.
-    predicted = store.temp_table("_predicted", scores)
-    summary_t = store.temp_table("_summary", summary)
     rfm = rfm_scores(summary_t, monetary="monetary_value")
-    ladder = ladder_rung(store, as_of)
-    health = health_scorecard(store, as_of)
+    # Per-party results used more than once are materialised: Spark would recompute a shared subquery.
+    ladder = engine.persist(ladder_rung(engine, as_of).select("party_id", "rung", "rung_level"), "ladder")
+    health = engine.persist(health_scorecard(engine, as_of).select("party_id", "health", "health_trend"),
+                            "health")
     triaged = triage(predicted.select("party_id", "clv"), health.select("party_id", "health"),
                      value_column="clv", quality_column="health")
-    run_id = store.next_id("runs", "run_id")
-    joined = ladder.select("party_id", "rung", "rung_level")
+    joined = ladder
     joined = _attach(joined, summary_t, [c for c in summary_t.columns if c != "party_id"])
     joined = _attach(joined, predicted, [c for c in predicted.columns if c != "party_id"])
     joined = _attach(joined, rfm, ["r_score", "f_score", "m_score", "segment"])
     joined = _attach(joined, health, ["health", "health_trend"])
     joined = _attach(joined, triaged, ["triage", "value_tier", "quality_tier"])
-    row = joined.select(
+    rows = joined.select(
         run_id=ibis.literal(run_id, "int64"), party_id="party_id", frequency="frequency",
         recency=joined.recency.cast("float64"), t=joined["T"].cast("float64"),
         monetary_value=joined.monetary_value.cast("float64"),
@@ -276,19 +241,36 @@ def analyze(store: Store, settings: AnalysisSettings = AnalysisSettings(),
         triage=joined.triage.fill_null("unrated"), value_tier="value_tier", quality_tier="quality_tier",
         at_risk=joined.at_risk.fill_null(False), reasons="reasons",
     )
-    report("saving scores", 0.8)
+    return ValueRun(run_id, as_of, int(totals["customers"]), rows, diagnostics, notes)
+
+
+def record_run(store: Store, run: ValueRun, settings: AnalysisSettings, engine: str,
+               insert_scores: Callable[[], None]) -> int:
+    """Write the ``runs`` row and (through ``insert_scores``) the ``scores`` rows in one transaction."""
     settings_json = json.dumps(asdict(settings), default=str)
     with store.transaction():
         store.raw.execute(
             "INSERT INTO runs VALUES (?, 'value', now()::TIMESTAMP, NULL, ?, ?, ?, ?, NULL)",
-            [run_id, as_of, store.engine_name, settings_json, json.dumps(_plain(diagnostics), default=str)],
+            [run.run_id, run.as_of, engine, settings_json, json.dumps(plain(run.diagnostics), default=str)],
         )
-        con.insert("scores", row)
-        parties = store.scalar("SELECT count(*) FROM scores WHERE run_id = ?", [run_id])
+        insert_scores()
+        parties = store.scalar("SELECT count(*) FROM scores WHERE run_id = ?", [run.run_id])
         store.raw.execute("UPDATE runs SET finished_at = now()::TIMESTAMP, parties = ? WHERE run_id = ?",
-                          [parties, run_id])
+                          [parties, run.run_id])
+    return parties
+
+
+def analyze(store: Store, settings: AnalysisSettings = AnalysisSettings(),
+            progress: Progress | None = None) -> AnalysisResult:
+    """Run the value analysis over the whole store and save its scores as a new run."""
+    started = time.perf_counter()
+    report = progress or (lambda step, fraction: None)
+    engine = StoreEngine(store)
+    run = value_run(engine, settings, store.next_id("runs", "run_id"), report)
+    report("saving scores", 0.8)
+    parties = record_run(store, run, settings, store.engine_name, lambda: store.ibis.insert("scores", run.rows))
     report("done", 1.0)
-    return AnalysisResult(run_id, settings, as_of, summary.num_rows, parties, diagnostics, notes,
+    return AnalysisResult(run.run_id, settings, run.as_of, run.customers, parties, run.diagnostics, run.notes,
                           time.perf_counter() - started)
 
 

@@ -1,0 +1,103 @@
+"""DuckDB as an engine: the store itself, or a lake of Parquet folders.
+
+Intermediate results (the per-customer summary, the scores) are compact,
+one row per customer, and DuckDB keeps them as Arrow tables in memory; the
+scorer runs on them in one batch in this process.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+
+from patron.engines.lake import LakeLayout, canonical_schemas
+
+
+def _scored(summary: ir.Table, scorer) -> pa.Table:
+    """The scorer over every customer's summary, batch by batch, in this process."""
+    from patron.service.scoring import SCORER_INPUTS, SCORES_SCHEMA
+
+    rows = summary.select(*SCORER_INPUTS).to_pyarrow().combine_chunks()
+    return pa.Table.from_batches([scorer(b) for b in rows.to_batches()], schema=SCORES_SCHEMA)
+
+
+class DuckDBEngine:
+    """The shared part: materialise, score, write."""
+
+    name = "duckdb"
+    ibis: ibis.BaseBackend
+
+    def persist(self, expr: ir.Table, name: str) -> ir.Table:
+        return ibis.memtable(expr.to_pyarrow())
+
+    def score(self, summary: ir.Table, scorer, name: str) -> ir.Table:
+        return ibis.memtable(_scored(summary, scorer))
+
+    def release(self) -> None:
+        """Nothing is cached outside Python objects."""
+
+
+class StoreEngine(DuckDBEngine):
+    """The analytics over a store's own tables (the default ``patron analyze``)."""
+
+    def __init__(self, store) -> None:
+        self.store = store
+        self.ibis = store.ibis
+
+    def table(self, name: str) -> ir.Table:
+        return self.store.table(name)
+
+    # Per-party results go back to the store's own engine: an in-memory table on DuckDB, a
+    # COPY-loaded temporary table on PostgreSQL (see Store.temp_table).
+    def persist(self, expr: ir.Table, name: str) -> ir.Table:
+        return self.store.temp_table(f"_{name}", expr.to_pyarrow())
+
+    def score(self, summary: ir.Table, scorer, name: str) -> ir.Table:
+        return self.store.temp_table(f"_{name}", _scored(summary, scorer))
+
+
+class DuckDBLake(DuckDBEngine):
+    """A lake (:mod:`patron.engines.lake`) read by an in-process DuckDB.
+
+    Parameters
+    ----------
+    path
+        The lake folder.
+    columns
+        Column mapping per table (see :class:`~patron.engines.lake.LakeLayout`).
+    """
+
+    def __init__(self, path: str | Path, *, columns: dict[str, dict[str, str]] | None = None) -> None:
+        self.layout = LakeLayout.open(path, columns)
+        self.ibis = ibis.duckdb.connect()
+        self._tables: dict[str, ir.Table] = {}
+
+    def table(self, name: str) -> ir.Table:
+        if name not in self._tables or name == "scores":  # scores grow with every run: read afresh
+            if self.layout.has(name):
+                files = str(self.layout.folder(name) / "**" / "*.parquet")
+                t = self.ibis.read_parquet(files, table_name=f"lake_{name}", hive_partitioning=name == "scores")
+            else:
+                t = ibis.memtable(canonical_schemas()[name].to_pyarrow().empty_table())
+            renames = self.layout.renames(name)
+            self._tables[name] = t.rename(renames) if renames else t
+        return self._tables[name]
+
+    def write_scores(self, rows: ir.Table, run_id: int) -> Path:
+        """The run's scores as ``scores/run_id=N/part-0.parquet`` (run_id is the folder)."""
+        folder = self.layout.root / "scores" / f"run_id={run_id}"
+        folder.mkdir(parents=True, exist_ok=True)
+        self.ibis.to_parquet(rows.drop("run_id"), folder / "part-0.parquet")
+        return folder
+
+
+def load_scores(store, folder: Path, run_id: int) -> None:
+    """Insert the scores of one lake run (a Parquet folder) into a DuckDB store's ``scores``."""
+    files = str(Path(folder) / "*.parquet").replace("'", "''")
+    store.raw.execute(
+        f"INSERT INTO scores BY NAME SELECT ?::BIGINT AS run_id, * "
+        f"FROM read_parquet('{files}', hive_partitioning = false)", [run_id],
+    )
