@@ -51,6 +51,7 @@ def _register() -> None:
     from patron.cli import import_cmd  # noqa: F401
     from patron.cli import analyze_cmd  # noqa: F401
     from patron.cli import serve_cmd  # noqa: F401
+    from patron.cli import resolve_cmd  # noqa: F401
 
     try:
         from patron.cli import demo_cmd  # noqa: F401

@@ -42,7 +42,8 @@ def _new_parties_for_keys(store: Store, key_source: str, import_id: int, keys_sq
     ``kind_sql`` / ``category_sql``) from temporary tables.
     """
     con = store.raw
-    base = store.next_id("parties", "party_id") - 1
+    # A party merged away keeps its id (an undo brings it back): new parties never take it.
+    base = max(store.next_id("parties", "party_id"), store.next_id("merged_parties", "party_id")) - 1
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _new_keys AS SELECT k.*, "
         f"{base} + row_number() OVER (ORDER BY k.key) AS party_id FROM ({keys_sql}) k "

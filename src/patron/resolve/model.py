@@ -25,6 +25,7 @@ Engines: DuckDB (default, in memory, next to the store) or Spark
 
 from __future__ import annotations
 
+import copy
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -276,10 +277,19 @@ def _score_kind(records: pd.DataFrame, db_api, settings: LinkageSettings, thresh
         estimates = {name for name in used if not set(COMPARED_COLUMNS.get(name, (name,))) & set(columns)}
         if not estimates & untrained:
             continue
+        before = copy.deepcopy(linker._settings_obj.core_model_settings)
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(
                 _rule(columns), estimate_without_term_frequencies=True, max_pairs=settings.max_pairs_em)
         except Exception:  # noqa: BLE001 - a session with too few pairs or no variation estimates nothing
+            linker._settings_obj.core_model_settings = before
+            continue
+        if not _plausible(linker):
+            # Too few true matches among the blocked pairs (a store with no duplicates left, say): EM has
+            # found some other pattern. Keep the parameters as they were before this session.
+            linker._settings_obj.core_model_settings = before
+            linker._em_training_sessions.pop()
+            linker._populate_m_u_from_trained_values()
             continue
         untrained -= estimates
 
@@ -287,6 +297,19 @@ def _score_kind(records: pd.DataFrame, db_api, settings: LinkageSettings, thresh
     pairs = predictions.as_pandas_dataframe()
     prior = linker._settings_obj._probability_two_random_records_match
     return linker, predictions, _explained(pairs, _level_labels(linker), used), used, prior
+
+
+def _plausible(linker) -> bool:
+    """Whether every comparison says agreement is likelier among matches than disagreement is."""
+    for comparison in linker._settings_obj.comparisons:
+        levels = [lv for lv in comparison.comparison_levels if not lv.is_null_level]
+        top, other = levels[0], levels[-1]
+        m_top, m_else = top.m_probability, other.m_probability
+        if m_top is None or m_else is None:
+            continue
+        if m_else > 0.5 or (top.u_probability is not None and m_top < top.u_probability):
+            return False
+    return True
 
 
 def _estimate_prior(linker, records: pd.DataFrame, settings: LinkageSettings) -> None:
