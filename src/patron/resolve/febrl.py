@@ -79,6 +79,7 @@ def febrl_records(data: pd.DataFrame) -> pd.DataFrame:
         "postcode": _clean(data["postcode"]),
         "city": _clean(data["suburb"]),
         "birth_date": dob.dt.strftime("%Y-%m-%d").where(dob.notna(), None),
+        "organisation": None,
     })
 
 

@@ -36,7 +36,7 @@ from patron.errors import PatronError
 
 #: Columns of a person record, in order.
 RECORD_COLUMNS = ("unique_id", "kind", "first_name", "surname", "full_name", "email", "email_user", "phone", "address",
-                  "postcode", "city", "birth_date")
+                  "postcode", "city", "birth_date", "organisation")
 #: A field filled in for fewer records than this is not compared.
 MIN_FILLED = 0.05
 #: Blocking rules for candidate pairs (``kind`` is added to each).
@@ -87,7 +87,7 @@ DEFAULT_PRIOR = 1e-4
 #: Fields named in the explanation, in the words a marketer uses.
 FIELD_LABELS = {
     "first_name_surname": "name", "email": "e-mail", "phone": "phone", "address": "street",
-    "postcode": "postcode", "city": "city", "birth_date": "birth date",
+    "postcode": "postcode", "city": "city", "birth_date": "birth date", "organisation": "employer",
 }
 
 
@@ -158,7 +158,8 @@ def _comparisons(records: pd.DataFrame) -> tuple[list, list[str]]:
         "full_name": lambda: cl.ForenameSurnameComparison("first_name", "surname",
                                                           forename_surname_concat_col_name="full_name"),
         "email": lambda: cl.EmailComparison("email"),
-        "phone": lambda: cl.LevenshteinAtThresholds("phone", [1, 2]),
+        # One digit off is a typo; two off is as likely the next extension on the same switchboard.
+        "phone": lambda: cl.LevenshteinAtThresholds("phone", [1]),
         "address": lambda: cl.LevenshteinAtThresholds("address", [1, 3]),
         "postcode": lambda: cl.LevenshteinAtThresholds("postcode", [1]).configure(term_frequency_adjustments=True),
         "city": lambda: cl.JaroWinklerAtThresholds("city", [0.9]).configure(term_frequency_adjustments=True),
@@ -166,7 +167,29 @@ def _comparisons(records: pd.DataFrame) -> tuple[list, list[str]]:
                                                        datetime_format="%Y-%m-%d"),
     }
     used = [name for name in candidates if _filled(records, name) >= MIN_FILLED]
-    return [candidates[name]() for name in used], used
+    comparisons = [candidates[name]() for name in used]
+    if records["organisation"].notna().sum() >= 2:
+        comparisons.append(_employer_comparison())
+        used.append("organisation")
+    return comparisons, used
+
+
+def _employer_comparison():
+    """Contacts of two different firms: the same name is then weaker evidence (people share names, and
+    the work e-mail's user part, across employers). Few records have an employer, too few to estimate
+    m, so it is set: 90% of one person's two records name the same firm."""
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
+    return cl.CustomComparison(
+        output_column_name="organisation",
+        comparison_levels=[
+            cll.NullLevel("organisation"),
+            cll.ExactMatchLevel("organisation").configure(m_probability=0.9, fix_m_probability=True),
+            cll.ElseLevel().configure(m_probability=0.1, fix_m_probability=True),
+        ],
+        comparison_description="employer",
+    )
 
 
 def _rule(columns: tuple[str, ...]):

@@ -7,7 +7,8 @@ import pandas as pd
 from patron.resolve.model import RECORD_COLUMNS
 
 #: What is read from ``parties``: every detail a person is recognised by.
-PARTY_COLUMNS = ("party_id", "kind", "name", "email", "phone", "address", "postcode", "city", "birth_date")
+PARTY_COLUMNS = ("party_id", "kind", "name", "email", "phone", "address", "postcode", "city", "birth_date",
+                 "organisation_id")
 
 
 def _text(values: pd.Series) -> pd.Series:
@@ -51,6 +52,7 @@ def party_records(parties: pd.DataFrame) -> pd.DataFrame:
         "postcode": _text(parties["postcode"]),
         "city": _text(parties["city"]),
         "birth_date": birth.dt.strftime("%Y-%m-%d").where(birth.notna(), None).astype(object),
+        "organisation": parties["organisation_id"].astype("Int64").astype("string").astype(object),
     })
     return records.loc[:, list(RECORD_COLUMNS)].where(records.notna(), None)
 
