@@ -126,3 +126,15 @@ def test_empty_store_and_single_customer_get_a_message(tmp_path):
     assert result.exit_code == 0 and "nothing to compare" in result.output
     result = CliRunner().invoke(app, ["resolve", "undo", "99", "--store", str(tmp_path / "empty.duckdb")])
     assert result.exit_code != 0 and "no merge 99" in str(result.exception)
+
+
+def test_reimporting_after_a_merge_changes_nothing(fresh_store, demo_store_file):
+    from patron.demo import import_demo
+
+    _, out = demo_store_file
+    assert service.run_resolution(fresh_store).merged > 0
+    tables = snapshot(fresh_store)
+    reports = import_demo(fresh_store, out)
+    # The duplicate's row in the webshop file now names the surviving party: it must not overwrite it.
+    assert sum(r.accepted for r in reports) == 0 and sum(r.new_parties for r in reports) == 0
+    assert snapshot(fresh_store) == tables

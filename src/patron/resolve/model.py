@@ -37,6 +37,8 @@ from patron.errors import PatronError
 #: Columns of a person record, in order.
 RECORD_COLUMNS = ("unique_id", "kind", "first_name", "surname", "full_name", "email", "email_user", "phone", "address",
                   "postcode", "city", "birth_date", "organisation")
+#: How each engine spells the ``YYYY-MM-DD`` layout of ``birth_date``.
+DATE_FORMATS = {"duckdb": "%Y-%m-%d", "spark": "yyyy-MM-dd"}
 #: A field filled in for fewer records than this is not compared.
 MIN_FILLED = 0.05
 #: Blocking rules for candidate pairs (``kind`` is added to each).
@@ -151,7 +153,7 @@ def _filled(records: pd.DataFrame, column: str) -> float:
     return float((values.notna() & (values.astype("string").str.len() > 0)).mean()) if len(values) else 0.0
 
 
-def _comparisons(records: pd.DataFrame) -> tuple[list, list[str]]:
+def _comparisons(records: pd.DataFrame, engine: str = "duckdb") -> tuple[list, list[str]]:
     import splink.comparison_library as cl
 
     candidates = {
@@ -164,7 +166,7 @@ def _comparisons(records: pd.DataFrame) -> tuple[list, list[str]]:
         "postcode": lambda: cl.LevenshteinAtThresholds("postcode", [1]).configure(term_frequency_adjustments=True),
         "city": lambda: cl.JaroWinklerAtThresholds("city", [0.9]).configure(term_frequency_adjustments=True),
         "birth_date": lambda: cl.DateOfBirthComparison("birth_date", input_is_string=True,
-                                                       datetime_format="%Y-%m-%d"),
+                                                       datetime_format=DATE_FORMATS[engine]),
     }
     used = [name for name in candidates if _filled(records, name) >= MIN_FILLED]
     comparisons = [candidates[name]() for name in used]
@@ -214,9 +216,31 @@ def _db_api(engine: str):
             raise PatronError("Resolving on Spark needs the Spark extra: pip install 'patron[spark]'.") from exc
         from splink import SparkAPI
 
-        spark = SparkSession.builder.appName("patron-resolve").getOrCreate()
+        from splink.backends.spark import similarity_jar_location
+
+        # Splink's string similarities (Jaro-Winkler, ...) are Scala UDFs in a jar it ships: a session made
+        # here loads it; a session made before must have been given it (spark.jars).
+        spark = (SparkSession.getActiveSession() or SparkSession.builder.appName("patron-resolve")
+                 .config("spark.jars", similarity_jar_location()).getOrCreate())
+        if not spark.sparkContext.getCheckpointDir():
+            import tempfile
+
+            spark.sparkContext.setCheckpointDir(tempfile.mkdtemp(prefix="patron-spark-"))
         return SparkAPI(spark_session=spark)
     raise PatronError(f"Unknown engine '{engine}': use 'duckdb' or 'spark'.")
+
+
+def _register(db_api, records: pd.DataFrame, engine: str):
+    """Hand the records to the engine; every record column is text."""
+    if engine == "spark":
+        from pyspark.sql import SparkSession
+        from pyspark.sql.types import StringType, StructField, StructType
+
+        spark = SparkSession.builder.getOrCreate()
+        schema = StructType([StructField(c, StringType(), True) for c in RECORD_COLUMNS])
+        rows = records.astype(object).where(records.notna(), None).itertuples(index=False, name=None)
+        return db_api.register(spark.createDataFrame(list(rows), schema=schema))
+    return db_api.register(records)
 
 
 def score_pairs(records: pd.DataFrame, settings: LinkageSettings | None = None,
@@ -271,7 +295,7 @@ def score_pairs(records: pd.DataFrame, settings: LinkageSettings | None = None,
 def _score_kind(records: pd.DataFrame, db_api, settings: LinkageSettings, threshold_probability: float):
     from splink import Linker, SettingsCreator
 
-    comparisons, used = _comparisons(records)
+    comparisons, used = _comparisons(records, settings.engine)
     if len(used) < 2:
         return None
     rules = [_rule(r) for r in BLOCKING_RULES if _usable(records, r)]
@@ -287,7 +311,7 @@ def _score_kind(records: pd.DataFrame, db_api, settings: LinkageSettings, thresh
         retain_intermediate_calculation_columns=True,
         retain_matching_columns=True,
     )
-    linker = Linker(db_api.register(records), creator, log_level=None)
+    linker = Linker(_register(db_api, records, settings.engine), creator, log_level=None)
 
     _estimate_prior(linker, records, settings)
     linker.training.estimate_u_using_random_sampling(max_pairs=settings.max_pairs_u, seed=settings.seed)
