@@ -71,16 +71,19 @@ def test_a_merge_moves_every_fact_and_keeps_the_store_sound(resolved):
 
 def test_explanations_name_the_fields_that_agreed(resolved):
     store, *_ = resolved
-    merge_id = store.scalar("SELECT min(merge_id) FROM merges")
-    found = service.explain(store, merge_id)
+    merge_id, survivor = store.query("SELECT merge_id, surviving_party_id FROM merges ORDER BY merge_id LIMIT 1")[0]
+    found = service.explain(store, f"M{merge_id}")
     evidence = found["merges"][0]["evidence"]
     assert found["merges"][0]["match_weight"] > 0
     assert any(e["agreed"] and e["field"] in ("e-mail", "street") for e in evidence)
     assert all({"field", "level", "agreed", "bayes_factor", "weight"} <= set(e) for e in evidence)
     total = sum(e["weight"] for e in evidence)
     assert total > 10  # the fields' evidence outweighs the low prior
-    result = CliRunner().invoke(app, ["resolve", "explain", str(merge_id), "--store", str(store.url.location)])
+    # A plain number is a party: its merges are listed.
+    assert merge_id in [m["merge_id"] for m in service.explain(store, str(survivor))["merges"]]
+    result = CliRunner().invoke(app, ["resolve", "explain", f"M{merge_id}", "--store", str(store.url.location)])
     assert result.exit_code == 0, result.output
+    assert "e-mail" in result.output or "street" in result.output
 
 
 def test_a_rerun_merges_nothing_and_queues_nothing_twice(resolved):

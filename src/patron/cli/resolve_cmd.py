@@ -109,20 +109,20 @@ def review_cmd(
 @resolve_app.command("explain")
 def explain_cmd(
     ctx: typer.Context,
-    party_or_merge: Annotated[int, typer.Argument(help="A merge id, or a customer's party id.")],
+    party_or_merge: Annotated[str, typer.Argument(help="A customer's party id (1577), or a merge (M46).")],
     store: StoreOption = None,
 ) -> None:
     """Show why customers were merged (or queued): which fields agreed and the match weight."""
     with open_store(_store(ctx, store), read_only=False) as s:
         found = service.explain(s, party_or_merge)
     if not found["merges"] and not found["reviews"]:
-        console.print(f"Party {party_or_merge} has not been merged with anyone.")
+        console.print(f"Party {found['id']} has not been merged with anyone, and no pair with it is queued.")
     for m in found["merges"]:
         state = f", undone {m['undone_at']:%Y-%m-%d %H:%M}" if m["undone_at"] else ""
         probability = f"{m['match_probability']:.1%}" if m["match_probability"] is not None else "?"
         weight = f"{m['match_weight']:+.1f}" if m["match_weight"] is not None else "?"
         console.print(_evidence_table(
-            m["evidence"], f"merge {m['merge_id']}: party {m['merged_party_id']} into {m['surviving_party_id']} "
+            m["evidence"], f"merge M{m['merge_id']}: party {m['merged_party_id']} into {m['surviving_party_id']} "
             f"- {probability} likely, weight {weight}{state}"))
     for r in found["reviews"]:
         console.print(_evidence_table(
@@ -133,11 +133,14 @@ def explain_cmd(
 @resolve_app.command("undo")
 def undo_cmd(
     ctx: typer.Context,
-    merge_id: Annotated[int, typer.Argument(help="The merge to undo (see 'patron resolve explain PARTY').")],
+    merge_id: Annotated[str, typer.Argument(help="The merge to undo: 46 or M46 (see 'patron resolve explain PARTY').")],
     store: StoreOption = None,
 ) -> None:
     """Undo a merge: the merged customer comes back with every record it had."""
+    number = merge_id.strip().lower().removeprefix("merge:").removeprefix("m")
+    if not number.isdigit():
+        raise typer.BadParameter(f"'{merge_id}' is not a merge id (a number such as 46, or M46).")
     with open_store(_store(ctx, store)) as s:
-        result = service.undo(s, merge_id)
+        result = service.undo(s, int(number))
     console.print(f"Party {result['merged_party_id']} is separate from {result['surviving_party_id']} again "
                   f"({result['rows']:,} records moved back).")

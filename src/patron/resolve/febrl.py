@@ -74,6 +74,7 @@ def febrl_records(data: pd.DataFrame) -> pd.DataFrame:
         "full_name": _clean(data["given_name"].fillna("").str.strip() + " " + data["surname"].fillna("").str.strip()),
         "email": None,
         "email_user": None,
+        "email_domain": None,
         "phone": None,
         "address": _clean(street),
         "postcode": _clean(data["postcode"]),

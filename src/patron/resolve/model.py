@@ -35,7 +35,7 @@ import pandas as pd
 from patron.errors import PatronError
 
 #: Columns of a person record, in order.
-RECORD_COLUMNS = ("unique_id", "kind", "first_name", "surname", "full_name", "email", "email_user", "phone", "address",
+RECORD_COLUMNS = ("unique_id", "kind", "first_name", "surname", "full_name", "email", "email_user", "email_domain", "phone", "address",
                   "postcode", "city", "birth_date", "organisation")
 #: How each engine spells the ``YYYY-MM-DD`` layout of ``birth_date``.
 DATE_FORMATS = {"duckdb": "%Y-%m-%d", "spark": "yyyy-MM-dd"}
@@ -71,7 +71,7 @@ TRAINING_RULES = (
 #: The record columns each comparison reads.
 COMPARED_COLUMNS = {
     "full_name": ("first_name", "surname", "full_name"),
-    "email": ("email", "email_user"),
+    "email": ("email", "email_user", "email_domain"),
 }
 #: Rules that admit (almost) no false match, for the prior probability that two records match.
 DETERMINISTIC_RULES = (
@@ -159,7 +159,7 @@ def _comparisons(records: pd.DataFrame, engine: str = "duckdb") -> tuple[list, l
     candidates = {
         "full_name": lambda: cl.ForenameSurnameComparison("first_name", "surname",
                                                           forename_surname_concat_col_name="full_name"),
-        "email": lambda: cl.EmailComparison("email"),
+        "email": _email_comparison,
         # One digit off is a typo; two off is as likely the next extension on the same switchboard.
         "phone": lambda: cl.LevenshteinAtThresholds("phone", [1]),
         "address": lambda: cl.LevenshteinAtThresholds("address", [1, 3]),
@@ -174,6 +174,32 @@ def _comparisons(records: pd.DataFrame, engine: str = "duckdb") -> tuple[list, l
         comparisons.append(_employer_comparison())
         used.append("organisation")
     return comparisons, used
+
+
+def _email_comparison():
+    """E-mail, with the user part at another provider apart from a typo in the domain.
+
+    ``anna.berg7@gmail.com`` / ``anna.berg7@gmial.com`` is one person mistyping; ``lukas.garcia@alpen.example``
+    / ``lukas.garcia@markt.example`` are two firms' contacts whose addresses are built from their names, which
+    the name comparison has already counted.
+    """
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
+    return cl.CustomComparison(
+        output_column_name="email",
+        comparison_levels=[
+            cll.NullLevel("email"),
+            cll.ExactMatchLevel("email").configure(tf_adjustment_column="email"),
+            cll.And(cll.ExactMatchLevel("email_user"), cll.JaroWinklerLevel("email_domain", 0.88)).configure(
+                label_for_charts="Same user part, domain mistyped"),
+            cll.ExactMatchLevel("email_user").configure(label_for_charts="Same user part, another domain"),
+            cll.JaroWinklerLevel("email", 0.88),
+            cll.JaroWinklerLevel("email_user", 0.88).configure(label_for_charts="User part Jaro-Winkler >= 0.88"),
+            cll.ElseLevel(),
+        ],
+        comparison_description="e-mail",
+    )
 
 
 def _employer_comparison():

@@ -48,6 +48,7 @@ def party_records(parties: pd.DataFrame) -> pd.DataFrame:
         # An organisation's address is a role (accounts@, info@): its user part says nothing of who it is.
         "email_user": email.astype("string").str.extract(r"^([^@]+)@", expand=False).where(person, None)
         .astype(object),
+        "email_domain": email.astype("string").str.extract(r"@([^@]+)$", expand=False).astype(object),
         "phone": phone.where(phone.str.len() >= 6, None).astype(object),
         "address": _text(parties["address"]),
         "postcode": _text(parties["postcode"]),

@@ -214,21 +214,35 @@ def decide_review(store, review_id: int, accept: bool, by: str = "patron resolve
 
 
 # -- explain and undo -------------------------------------------------------------
-def explain(store, party_or_merge: int) -> dict:
-    """Why parties were (or were not) matched: a merge id, or a party id (its merges and queued pairs)."""
-    merges = store.query(
-        "SELECT merge_id, surviving_party_id, merged_party_id, match_weight, match_probability, merged_at, merged_by, "
-        "undone_at FROM merges WHERE merge_id = ?", [party_or_merge])
-    kind = "merge"
-    if not merges:
-        kind = "party"
-        merges = store.query(
-            "SELECT merge_id, surviving_party_id, merged_party_id, match_weight, match_probability, merged_at, "
-            "merged_by, undone_at FROM merges WHERE surviving_party_id = ? OR merged_party_id = ? ORDER BY merge_id",
-            [party_or_merge, party_or_merge])
-        exists = store.scalar("SELECT count(*) FROM parties WHERE party_id = ?", [party_or_merge])
-        if not merges and not exists:
+def parse_party_or_merge(store, text: str) -> tuple[str, int]:
+    """``M46`` / ``merge:46`` is a merge; a plain number is a party if the store knows it, else a merge."""
+    value = str(text).strip().lower()
+    for prefix in ("merge:", "merge-", "merge", "m"):
+        if value.startswith(prefix) and value[len(prefix):].isdigit():
+            return "merge", int(value[len(prefix):])
+    if not value.isdigit():
+        raise PatronError(f"'{text}' is neither a party id (a number) nor a merge (M46).")
+    number = int(value)
+    known = store.scalar("SELECT count(*) FROM parties WHERE party_id = ?", [number]) or store.scalar(
+        "SELECT count(*) FROM merges WHERE merged_party_id = ?", [number])
+    return ("party" if known else "merge"), number
+
+
+_MERGE_COLUMNS = ("SELECT merge_id, surviving_party_id, merged_party_id, match_weight, match_probability, merged_at, "
+                  "merged_by, undone_at FROM merges ")
+
+
+def explain(store, party_or_merge: int | str) -> dict:
+    """Why parties were (or were not) matched: a merge (``M46``), or a party (its merges and queued pairs)."""
+    kind, number = parse_party_or_merge(store, party_or_merge)
+    if kind == "merge":
+        merges = store.query(_MERGE_COLUMNS + "WHERE merge_id = ?", [number])
+        if not merges:
             raise PatronError(f"{party_or_merge} is neither a merge nor a customer in this store.")
+    else:
+        merges = store.query(_MERGE_COLUMNS + "WHERE surviving_party_id = ? OR merged_party_id = ? ORDER BY merge_id",
+                             [number, number])
+    party_or_merge = number
     out = {"kind": kind, "id": party_or_merge, "merges": [], "reviews": []}
     for m in merges:
         a, b = sorted((m[1], m[2]))
