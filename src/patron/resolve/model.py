@@ -56,6 +56,8 @@ BLOCKING_RULES = (
     ("first_name", "postcode"),
     ("address", "city"),
 )
+#: For firms only: the same web domain (for people, gmail.com would make one block of millions).
+FIRM_BLOCKING_RULES = (("email_domain",),)
 #: First name and surname swapped between the two records.
 SWAPPED_NAMES_RULE = "l.kind = r.kind AND l.first_name = r.surname AND l.surname = r.first_name"
 #: Blocking rules for the EM sessions, tried in order until every field has been estimated by one that does not
@@ -90,6 +92,7 @@ DEFAULT_PRIOR = 1e-4
 FIELD_LABELS = {
     "first_name_surname": "name", "email": "e-mail", "phone": "phone", "address": "street",
     "postcode": "postcode", "city": "city", "birth_date": "birth date", "organisation": "employer",
+    "email_domain": "web domain",
 }
 
 
@@ -154,6 +157,7 @@ def _filled(records: pd.DataFrame, column: str) -> float:
 
 
 def _comparisons(records: pd.DataFrame, engine: str = "duckdb") -> tuple[list, list[str]]:
+    firms = (records["kind"] == "organisation").all()
     import splink.comparison_library as cl
 
     candidates = {
@@ -168,6 +172,10 @@ def _comparisons(records: pd.DataFrame, engine: str = "duckdb") -> tuple[list, l
         "birth_date": lambda: cl.DateOfBirthComparison("birth_date", input_is_string=True,
                                                        datetime_format=DATE_FORMATS[engine]),
     }
+    if firms:
+        # A firm's address is a role (accounts@); its domain, its own or its contacts', names the firm.
+        del candidates["email"]
+        candidates["email_domain"] = lambda: cl.ExactMatch("email_domain").configure(term_frequency_adjustments=True)
     used = [name for name in candidates if _filled(records, name) >= MIN_FILLED]
     comparisons = [candidates[name]() for name in used]
     if records["organisation"].notna().sum() >= 2:
@@ -324,7 +332,8 @@ def _score_kind(records: pd.DataFrame, db_api, settings: LinkageSettings, thresh
     comparisons, used = _comparisons(records, settings.engine)
     if len(used) < 2:
         return None
-    rules = [_rule(r) for r in BLOCKING_RULES if _usable(records, r)]
+    extra = FIRM_BLOCKING_RULES if (records["kind"] == "organisation").all() else ()
+    rules = [_rule(r) for r in (*BLOCKING_RULES, *extra) if _usable(records, r)]
     if _usable(records, ("first_name", "surname")):
         rules.append(SWAPPED_NAMES_RULE)
     if not rules:

@@ -56,6 +56,12 @@ def party_records(parties: pd.DataFrame) -> pd.DataFrame:
         "birth_date": birth.dt.strftime("%Y-%m-%d").where(birth.notna(), None).astype(object),
         "organisation": parties["organisation_id"].astype("Int64").astype("string").astype(object),
     })
+    # A firm's web domain: its own address's, or else the one most of its contacts' addresses share.
+    contacts = pd.DataFrame({"organisation": records["organisation"], "domain": records["email_domain"]}).dropna()
+    if len(contacts):
+        usual = contacts.groupby("organisation")["domain"].agg(lambda d: d.value_counts().index[0])
+        own = records["email_domain"].where(~person)
+        records["email_domain"] = records["email_domain"].where(person, own.fillna(records["unique_id"].map(usual)))
     return records.loc[:, list(RECORD_COLUMNS)].where(records.notna(), None)
 
 
