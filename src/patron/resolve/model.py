@@ -304,7 +304,7 @@ def score_pairs(records: pd.DataFrame, settings: LinkageSettings | None = None,
     try:
         import splink  # noqa: F401
     except ImportError as exc:  # pragma: no cover - splink is a dependency
-        raise PatronError("Identity resolution needs Splink: pip install 'patron[resolve]'.") from exc
+        raise PatronError("Identity resolution needs Splink: pip install splink.") from exc
     logging.getLogger("splink").setLevel(logging.ERROR)
 
     records = records.loc[:, list(RECORD_COLUMNS)].copy()
