@@ -57,6 +57,7 @@ def _register() -> None:
     from patron.cli import analyze_cmd  # noqa: F401
     from patron.cli import serve_cmd  # noqa: F401
     from patron.cli import lake_cmd  # noqa: F401
+    from patron.cli import resolve_cmd  # noqa: F401
 
     from patron.cli import demo_cmd  # noqa: F401
 

@@ -34,6 +34,11 @@ DERIVED = {
 }
 
 
+#: SQL condition: identity ``{i}`` still belongs to the party it was first given (no merge moved it).
+_NOT_MERGED_AWAY = ("NOT EXISTS (SELECT 1 FROM crosswalk c WHERE c.source = {i}.source "
+                    "AND c.source_key = {i}.source_key AND c.original_party_id <> {i}.party_id)")
+
+
 def _new_parties_for_keys(store: Store, key_source: str, import_id: int, keys_sql: str,
                           kind_sql: str = "'person'", category_sql: str = "'customer'") -> int:
     """Create a party and an identity for every key in ``keys_sql`` not yet known in ``key_source``.
@@ -42,7 +47,8 @@ def _new_parties_for_keys(store: Store, key_source: str, import_id: int, keys_sq
     ``kind_sql`` / ``category_sql``) from temporary tables.
     """
     con = store.raw
-    base = store.next_id("parties", "party_id") - 1
+    # A party merged away keeps its id (an undo brings it back): new parties never take it.
+    base = max(store.next_id("parties", "party_id"), store.next_id("merged_parties", "party_id")) - 1
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _new_keys AS SELECT k.*, "
         f"{base} + row_number() OVER (ORDER BY k.key) AS party_id FROM ({keys_sql}) k "
@@ -123,11 +129,13 @@ def store_parties(store: Store, m: Mapping, source: str, import_id: int, report:
         [source],
     ).fetchall()[0][0]
     # Attributes of known parties: a non-empty new value replaces the stored one.
+    # A key merged into another party (patron resolve) no longer speaks for it: the surviving party keeps
+    # its own record's details, or a re-import would overwrite them with the duplicate's.
     differs = " OR ".join(f"(v.v_{a} IS NOT NULL AND v.v_{a} IS DISTINCT FROM p.{a})" for a in PARTY_ATTRIBUTES)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _changed AS SELECT i.party_id, v.* FROM _valid v "
         "JOIN identities i ON i.source = ? AND i.source_key = v.v_customer_key "
-        f"JOIN parties p ON p.party_id = i.party_id WHERE {differs}",
+        f"JOIN parties p ON p.party_id = i.party_id WHERE ({differs}) AND {_NOT_MERGED_AWAY.format(i='i')}",
         [source],
     )
     report.updated = con.execute("SELECT count(*) FROM _changed").fetchall()[0][0]
@@ -162,7 +170,7 @@ def store_parties(store: Store, m: Mapping, source: str, import_id: int, report:
             f"UPDATE parties p SET {party_col} = link.party_id FROM _valid v "
             "JOIN identities me ON me.source = ? AND me.source_key = v.v_customer_key "
             f"JOIN identities link ON link.source = ? AND link.source_key = v.{key_col} "
-            "WHERE p.party_id = me.party_id",
+            f"WHERE p.party_id = me.party_id AND {_NOT_MERGED_AWAY.format(i='me')}",
             [source, source],
         )
     con.execute("DROP TABLE _valid; DROP TABLE _changed")

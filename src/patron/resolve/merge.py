@@ -1,0 +1,127 @@
+"""Merging parties into one, and undoing a merge exactly.
+
+A merge re-points every row that belonged to the merged party (its identities,
+transactions, interactions, feedback, complaints, consents, and the
+``referred_by`` / ``organisation_id`` links of other parties) to the surviving
+party, moves the merged party's own row to ``merged_parties`` and writes down
+each re-pointed row in ``merge_moves``. Undo reverses exactly those rows.
+Everything is plain SQL (``UPDATE ... FROM``) so that another engine can run it.
+"""
+
+from __future__ import annotations
+
+from patron.errors import PatronError
+
+#: Tables whose rows belong to one party, with the column that names the row in its source.
+OWNED_TABLES = {
+    "identities": "source_key",
+    "transactions": "external_id",
+    "interactions": "external_id",
+    "feedback": "external_id",
+    "complaints": "external_id",
+    "consents": "external_id",
+}
+#: Columns of ``parties`` that point at another party.
+PARTY_LINKS = ("referred_by", "organisation_id")
+
+
+def party_columns(store) -> list[str]:
+    """The columns of ``parties``, in order."""
+    return [d[0] for d in store.raw.execute("SELECT * FROM parties WHERE 1 = 0").description]
+
+
+def apply_merges(store, merge_ids_sql: str, params: list) -> None:
+    """Carry out the merges selected by ``merge_ids_sql`` (already written to ``merges``).
+
+    Must run inside ``store.transaction()``. ``merge_ids_sql`` selects
+    ``merge_id``; each merge's merged party must still exist.
+    """
+    con = store.raw
+    chosen = f"(SELECT merge_id, surviving_party_id, merged_party_id FROM merges WHERE merge_id IN ({merge_ids_sql}))"
+    for table, key in OWNED_TABLES.items():
+        con.execute(
+            "INSERT INTO merge_moves (merge_id, table_name, column_name, source, row_key, row_party_id, from_party_id) "
+            f"SELECT m.merge_id, '{table}', 'party_id', t.source, t.{key}, NULL, t.party_id "
+            f"FROM {table} t JOIN {chosen} m ON t.party_id = m.merged_party_id", params)
+        con.execute(
+            f"UPDATE {table} SET party_id = m.surviving_party_id FROM {chosen} m "
+            f"WHERE {table}.party_id = m.merged_party_id", params)
+    for column in PARTY_LINKS:
+        con.execute(
+            "INSERT INTO merge_moves (merge_id, table_name, column_name, source, row_key, row_party_id, from_party_id) "
+            f"SELECT m.merge_id, 'parties', '{column}', NULL, NULL, p.party_id, p.{column} "
+            f"FROM parties p JOIN {chosen} m ON p.{column} = m.merged_party_id", params)
+        con.execute(
+            f"UPDATE parties SET {column} = m.surviving_party_id FROM {chosen} m "
+            f"WHERE parties.{column} = m.merged_party_id", params)
+    columns = ", ".join(party_columns(store))
+    prefixed = ", ".join(f"p.{c}" for c in party_columns(store))
+    con.execute(
+        f"INSERT INTO merged_parties (merge_id, {columns}) SELECT m.merge_id, {prefixed} "
+        f"FROM parties p JOIN {chosen} m ON p.party_id = m.merged_party_id", params)
+    con.execute(f"DELETE FROM parties WHERE party_id IN (SELECT merged_party_id FROM {chosen} m)", params)
+    con.execute(
+        "UPDATE crosswalk SET party_id = i.party_id, merge_id = m.merge_id "
+        f"FROM identities i, {chosen} m "
+        "WHERE crosswalk.source = i.source AND crosswalk.source_key = i.source_key "
+        "AND crosswalk.party_id = m.merged_party_id", params)
+
+
+def refresh_crosswalk(store) -> int:
+    """Add every identity the crosswalk does not know yet (new imports); returns how many."""
+    con = store.raw
+    before = store.count("crosswalk")
+    con.execute(
+        "INSERT INTO crosswalk (source, source_key, original_party_id, party_id, merge_id) "
+        "SELECT i.source, i.source_key, i.party_id, i.party_id, NULL FROM identities i "
+        "WHERE NOT EXISTS (SELECT 1 FROM crosswalk c WHERE c.source = i.source AND c.source_key = i.source_key)")
+    return store.count("crosswalk") - before
+
+
+def undo_merge(store, merge_id: int, by: str) -> dict:
+    """Put back every row merge ``merge_id`` moved, in one transaction.
+
+    Returns
+    -------
+    dict
+        ``surviving_party_id``, ``merged_party_id`` and ``rows`` (rows put back).
+    """
+    row = store.query(
+        "SELECT surviving_party_id, merged_party_id, undone_at FROM merges WHERE merge_id = ?", [merge_id])
+    if not row:
+        raise PatronError(f"There is no merge {merge_id}. 'patron resolve explain PARTY' lists a party's merges.")
+    survivor, merged, undone_at = row[0]
+    if undone_at is not None:
+        raise PatronError(f"Merge {merge_id} was already undone on {undone_at:%Y-%m-%d %H:%M}.")
+    later = store.query(
+        "SELECT merge_id, surviving_party_id FROM merges WHERE merged_party_id = ? AND undone_at IS NULL "
+        "AND merge_id > ?", [survivor, merge_id])
+    if later:
+        raise PatronError(
+            f"Party {survivor} has since been merged into party {later[0][1]} (merge {later[0][0]}): "
+            f"undo merge {later[0][0]} first.")
+    if store.scalar("SELECT count(*) FROM parties WHERE party_id = ?", [merged]):
+        raise PatronError(f"Party {merged} exists again, so merge {merge_id} cannot be undone.")
+    con = store.raw
+    with store.transaction():
+        columns = ", ".join(party_columns(store))
+        con.execute(f"INSERT INTO parties ({columns}) SELECT {columns} FROM merged_parties WHERE merge_id = ?",
+                    [merge_id])
+        moved = 0
+        for table, key in OWNED_TABLES.items():
+            moved += con.execute(
+                f"UPDATE {table} SET party_id = mv.from_party_id FROM merge_moves mv "
+                f"WHERE mv.merge_id = ? AND mv.table_name = '{table}' "
+                f"AND {table}.source = mv.source AND {table}.{key} = mv.row_key", [merge_id]).fetchall()[0][0]
+        for column in PARTY_LINKS:
+            moved += con.execute(
+                f"UPDATE parties SET {column} = mv.from_party_id FROM merge_moves mv "
+                f"WHERE mv.merge_id = ? AND mv.table_name = 'parties' AND mv.column_name = '{column}' "
+                "AND parties.party_id = mv.row_party_id", [merge_id]).fetchall()[0][0]
+        con.execute("DELETE FROM merged_parties WHERE merge_id = ?", [merge_id])
+        con.execute(
+            "UPDATE crosswalk SET party_id = i.party_id, merge_id = NULL FROM identities i "
+            "WHERE crosswalk.merge_id = ? AND crosswalk.source = i.source AND crosswalk.source_key = i.source_key",
+            [merge_id])
+        con.execute("UPDATE merges SET undone_at = now()::TIMESTAMP, undone_by = ? WHERE merge_id = ?", [by, merge_id])
+    return {"surviving_party_id": survivor, "merged_party_id": merged, "rows": moved}
