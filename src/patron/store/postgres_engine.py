@@ -200,12 +200,17 @@ class ConnectionPool:
         self._closed = False
 
     def take(self) -> PostgresConnection:
-        with self._lock:
-            while self._idle:
-                found = self._idle.pop()
-                if not found.con.closed:
-                    return found
-        return PostgresConnection(self.url)
+        """An idle connection that still answers (the server may have restarted since), or a new one."""
+        while True:
+            with self._lock:
+                found = self._idle.pop() if self._idle else None
+            if found is None:
+                return PostgresConnection(self.url)
+            try:
+                found.con.execute("SELECT 1")
+                return found
+            except Exception:
+                found.close()
 
     def give(self, connection: PostgresConnection) -> None:
         from psycopg.pq import TransactionStatus
