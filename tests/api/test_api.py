@@ -348,6 +348,8 @@ def test_two_servers_on_one_database_serve_concurrent_writers(postgres_server, t
         for p in procs:
             p.terminate()
             p.wait(timeout=10)
+    said = procs[0].stdout.read().decode()
+    assert "postgresql://patron:***@127.0.0.1" in said and "patron-test-secret" not in said
     with Store(url) as store:
         assert store.count("interactions") == 60
         assert store.scalar("SELECT count(*) FROM audit_log WHERE action = 'interaction.create'") == 60

@@ -76,7 +76,7 @@ def test_the_scores_are_in_the_lake_written_by_spark(spark_run):
 
 
 def test_scoring_runs_on_the_executors_in_arrow_batches(company, spark):
-    """The scorer is applied with mapInArrow: the plan of the scores holds it, and no row is collected."""
+    """The scorer is applied with mapInArrow and its output written by the executors; no row is collected."""
     from patron.analytics.summary import customer_summary
     from patron.engines.spark import SparkLake
     from patron.service.analyze import AnalysisSettings, compressed_histories
@@ -86,8 +86,11 @@ def test_scoring_runs_on_the_executors_in_arrow_batches(company, spark):
     summary = lake.persist(customer_summary(lake.table("transactions")), "summary")
     histories, spend = compressed_histories(summary)
     scorer, _ = fit_value_models(histories, spend, AnalysisSettings(), 1.0, float("inf"))
+    plan = lake.scored_dataframe(summary, scorer)._jdf.queryExecution().executedPlan().toString()
+    assert "MapInArrow" in plan
     scores = lake.score(summary, scorer, "scores")
-    plan = lake.dataframe(scores)._jdf.queryExecution().executedPlan().toString()
-    assert "MapInArrow" in plan or "PythonMapInArrow" in plan
-    assert histories.num_rows < summary.count().execute()
+    customers = summary.count().execute()
+    assert histories.num_rows < customers and scores.count().execute() == customers
+    assert sorted((lake.work / "scores").glob("part-*.parquet"))
     lake.release()
+    assert not lake.work.exists()

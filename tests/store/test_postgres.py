@@ -69,3 +69,23 @@ def test_writers_in_several_processes_take_distinct_ids(postgres_server):
         assert p.wait() == 0, p.stderr.read()
     with Store(url) as s:
         assert s.query("SELECT count(*), count(DISTINCT party_id), max(party_id) FROM parties")[0] == (160, 160, 160)
+
+
+def test_cursors_reuse_connections_without_their_leftovers(postgres_server):
+    """A web request's connection goes back to the store's pool: clean, and only when no transaction is open."""
+    with Store(postgres_server.new_database()) as store:
+        first = store.cursor()
+        pid = first.scalar("SELECT pg_backend_pid()")
+        first.raw.execute("CREATE TEMP TABLE leftover AS SELECT 1 AS x")
+        first.close()
+        second = store.cursor()
+        assert second.scalar("SELECT pg_backend_pid()") == pid
+        assert second.scalar("SELECT count(*) FROM pg_tables WHERE tablename = 'leftover'") == 0
+        with pytest.raises(RuntimeError):
+            with second.transaction():
+                second.next_id("parties", "party_id")
+                raise RuntimeError("boom")
+        second.close()  # rolled back: reusable, and its advisory lock is gone
+        third = store.cursor()
+        assert third.scalar("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'") == 0
+        third.close()

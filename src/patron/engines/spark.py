@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -76,9 +77,10 @@ class SparkLake:
     Parameters
     ----------
     path
-        The lake folder: a local path, or any URL Spark reads (``s3a://``,
-        ``abfss://``) when the lake lives in object storage… as long as this
-        process can also list it (the run id is taken from the folder names).
+        The lake folder, a path this process and every executor can read (a
+        local folder for a local master; a shared mount on a cluster). Object
+        store URLs (``s3a://``) are not supported yet: the lake's folders are
+        listed with the local file system.
     session
         An existing SparkSession; default: :func:`spark_session` with ``master``.
     columns
@@ -94,7 +96,6 @@ class SparkLake:
         self.ibis = ibis.pyspark.connect(self.session)
         self._prefix = f"patron_lake{next(_lakes)}_"
         self._tables: dict[str, ir.Table] = {}
-        self._cached: list = []
 
     def _view(self, df, name: str) -> ir.Table:
         view = self._prefix + name
@@ -119,23 +120,36 @@ class SparkLake:
         self.ibis._run_pre_execute_hooks(expr)  # registers in-memory tables, if any
         return self.session.sql(self.ibis.compile(expr))
 
-    def _persist_df(self, df, name: str) -> ir.Table:
-        from pyspark import StorageLevel
+    def _checkpoint(self, df, name: str) -> ir.Table:
+        """Write ``df`` to the lake's work folder now, and read it back: computed once, lineage cut.
 
-        df = df.persist(StorageLevel.MEMORY_AND_DISK)
-        self._cached.append(df)
-        return self._view(df, name)
+        Spark's own cache was not enough: the scores query refers to the summary,
+        the scores and the health card several times, and each reference re-ran
+        the subquery behind it (the scorer five times). Parquet in ``_work/``
+        survives a lost executor too, which matters on a cluster.
+        """
+        folder = self.work / name
+        df.write.mode("overwrite").parquet(str(folder))
+        return self._view(self.session.read.parquet(str(folder)), name)
+
+    @property
+    def work(self) -> Path:
+        """Intermediate results of the current run (removed by :meth:`release`)."""
+        return self.layout.root / "_work" / self._prefix.rstrip("_")
 
     def persist(self, expr: ir.Table, name: str) -> ir.Table:
-        """Compute once and keep on the executors (memory, spilling to disk)."""
-        return self._persist_df(self.dataframe(expr), name)
+        """Compute an intermediate result once (e.g. the per-customer summary), on the executors."""
+        return self._checkpoint(self.dataframe(expr), name)
 
-    def score(self, summary: ir.Table, scorer, name: str) -> ir.Table:
-        """Scores of every customer, computed on the executors in Arrow batches."""
+    def scored_dataframe(self, summary: ir.Table, scorer):
+        """The (lazy) Spark DataFrame of every customer's scores: ``mapInArrow`` over Arrow batches."""
         from patron.service.scoring import SCORER_INPUTS
 
-        rows = self.dataframe(summary.select(*SCORER_INPUTS))
-        return self._persist_df(rows.mapInArrow(scorer.batches, SCORES_DDL), name)
+        return self.dataframe(summary.select(*SCORER_INPUTS)).mapInArrow(scorer.batches, SCORES_DDL)
+
+    def score(self, summary: ir.Table, scorer, name: str) -> ir.Table:
+        """Scores of every customer, computed on the executors and kept in the work folder."""
+        return self._checkpoint(self.scored_dataframe(summary, scorer), name)
 
     def write_scores(self, rows: ir.Table, run_id: int) -> Path:
         """The run's scores as ``scores/run_id=N/`` Parquet files, written by the executors."""
@@ -147,7 +161,8 @@ class SparkLake:
         return self.session.read.parquet(str(folder)).count()
 
     def release(self) -> None:
-        """Drop what :meth:`persist` cached and the views of intermediate results."""
-        for df in self._cached:
-            df.unpersist()
-        self._cached.clear()
+        """Remove the intermediate results of the run."""
+        shutil.rmtree(self.work, ignore_errors=True)
+        work = self.layout.root / "_work"
+        if work.is_dir() and not any(work.iterdir()):
+            work.rmdir()
