@@ -71,8 +71,8 @@ class Scorer:
         for i in np.flatnonzero(at_risk):
             gap = T[i] - t_x[i]
             typical = t_x[i] / x[i] if x[i] else float("nan")
-            reasons[i] = (f"silent {gap:.0f} {self.time_unit}s; bought every {typical:.1f} over "
-                          f"{int(x[i]) + 1} purchases")
+            reasons[i] = (f"silent {gap:.0f} {self.time_unit}s; bought every {typical:.1f} "
+                          f"{self.time_unit}s over {int(x[i]) + 1} purchases")
         return pa.RecordBatch.from_arrays(
             [batch.column("party_id").cast(pa.int64()), pa.array(p_alive), pa.array(expected),
              pa.array(expected_spend), pa.array(clv), pa.array(next_in), pa.array(at_risk),
