@@ -256,29 +256,30 @@ def analyze(store: Store, settings: AnalysisSettings = AnalysisSettings(),
     health = health_scorecard(store, as_of)
     triaged = triage(predicted.select("party_id", "clv"), health.select("party_id", "health"),
                      value_column="clv", quality_column="health")
-    run_id = store.next_id("runs", "run_id")
     joined = ladder.select("party_id", "rung", "rung_level")
     joined = _attach(joined, summary_t, [c for c in summary_t.columns if c != "party_id"])
     joined = _attach(joined, predicted, [c for c in predicted.columns if c != "party_id"])
     joined = _attach(joined, rfm, ["r_score", "f_score", "m_score", "segment"])
     joined = _attach(joined, health, ["health", "health_trend"])
     joined = _attach(joined, triaged, ["triage", "value_tier", "quality_tier"])
-    row = joined.select(
-        run_id=ibis.literal(run_id, "int64"), party_id="party_id", frequency="frequency",
-        recency=joined.recency.cast("float64"), t=joined["T"].cast("float64"),
-        monetary_value=joined.monetary_value.cast("float64"),
-        first_purchase_at="first_purchase_at", last_purchase_at="last_purchase_at", orders="orders",
-        revenue=joined.revenue.cast("float64"), margin=joined.margin.cast("float64"),
-        p_alive="p_alive", expected_purchases="expected_purchases", expected_spend="expected_spend", clv="clv",
-        next_purchase_in="next_purchase_in", r_score=joined.r_score.cast("int32"),
-        f_score=joined.f_score.cast("int32"), m_score=joined.m_score.cast("int32"), rfm_segment="segment",
-        rung="rung", rung_level=joined.rung_level.cast("int32"), health="health", health_trend="health_trend",
-        triage=joined.triage.fill_null("unrated"), value_tier="value_tier", quality_tier="quality_tier",
-        at_risk=joined.at_risk.fill_null(False), reasons="reasons",
-    )
     report("saving scores", 0.8)
     settings_json = json.dumps(asdict(settings), default=str)
     with store.transaction():
+        # The run's id is taken inside the transaction that writes it: on a server, another run waits for it.
+        run_id = store.next_id("runs", "run_id")
+        row = joined.select(
+            run_id=ibis.literal(run_id, "int64"), party_id="party_id", frequency="frequency",
+            recency=joined.recency.cast("float64"), t=joined["T"].cast("float64"),
+            monetary_value=joined.monetary_value.cast("float64"),
+            first_purchase_at="first_purchase_at", last_purchase_at="last_purchase_at", orders="orders",
+            revenue=joined.revenue.cast("float64"), margin=joined.margin.cast("float64"),
+            p_alive="p_alive", expected_purchases="expected_purchases", expected_spend="expected_spend", clv="clv",
+            next_purchase_in="next_purchase_in", r_score=joined.r_score.cast("int32"),
+            f_score=joined.f_score.cast("int32"), m_score=joined.m_score.cast("int32"), rfm_segment="segment",
+            rung="rung", rung_level=joined.rung_level.cast("int32"), health="health", health_trend="health_trend",
+            triage=joined.triage.fill_null("unrated"), value_tier="value_tier", quality_tier="quality_tier",
+            at_risk=joined.at_risk.fill_null(False), reasons="reasons",
+        )
         store.raw.execute(
             "INSERT INTO runs VALUES (?, 'value', now()::TIMESTAMP, NULL, ?, ?, ?, ?, NULL)",
             [run_id, as_of, store.engine_name, settings_json, json.dumps(_plain(diagnostics), default=str)],
