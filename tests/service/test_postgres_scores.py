@@ -46,3 +46,28 @@ def test_scores_equal_on_both_engines(tmp_path, postgres_server):
     for column in LABELS:
         differ = [p for p in duck if duck[p][column] != pg[p][column]]
         assert not differ, (column, differ[:3], [(duck[p][column], pg[p][column]) for p in differ[:3]])
+
+
+def test_analyses_at_the_same_time_get_their_own_runs(tmp_path, postgres_server):
+    """Two analysis runs started together on one server (two users, say): both stored, each under its own id."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from patron.ingest import import_file
+
+    orders = tmp_path / "orders.csv"
+    orders.write_text("customer_id,date,amount\n" + "".join(
+        f"C{i % 40},2024-{1 + i % 12:02d}-{1 + i % 27:02d},{10 + i % 13}.50\n" for i in range(400)))
+    with Store(postgres_server.new_database()) as store:
+        import_file(store, orders, "transactions")
+
+        def run(_):
+            view = store.cursor()
+            try:
+                return analyze(view).run_id
+            finally:
+                view.close()
+
+        with ThreadPoolExecutor(2) as pool:
+            ids = list(pool.map(run, range(2)))
+        assert sorted(ids) == [1, 2]
+        assert store.query("SELECT run_id, count(*) FROM scores GROUP BY run_id ORDER BY run_id") == [(1, 40), (2, 40)]

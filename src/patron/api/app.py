@@ -57,6 +57,9 @@ def create_app(store: str | None = None, settings: Settings | None = None) -> Fa
         try:
             yield
         finally:
+            # Jobs run on cursors of the store: closing it under a running import or analysis fails (DuckDB
+            # refuses) or cuts the job off; let them end first.
+            app.state.jobs.wait_all()
             app.state.store.close()
 
     # No open /docs or /openapi.json: only sign-in and health are reachable without a user, and

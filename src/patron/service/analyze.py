@@ -245,19 +245,25 @@ def value_run(engine, settings: AnalysisSettings, run_id: int, report: Progress)
 
 
 def record_run(store: Store, run: ValueRun, settings: AnalysisSettings, engine: str,
-               insert_scores: Callable[[], None]) -> int:
-    """Write the ``runs`` row and (through ``insert_scores``) the ``scores`` rows in one transaction."""
+               insert_scores: Callable[[int], None], *, fresh_id: bool = False) -> tuple[int, int]:
+    """Write the ``runs`` row and (through ``insert_scores(run_id)``) the ``scores`` rows in one transaction.
+
+    With ``fresh_id`` the run's id is taken inside this transaction rather than the one ``run`` was computed
+    with: on a server, two analyses started together then each get their own (the second waits for the
+    first's lock). Returns the run id and the number of parties scored.
+    """
     settings_json = json.dumps(asdict(settings), default=str)
     with store.transaction():
+        run_id = store.next_id("runs", "run_id") if fresh_id else run.run_id
         store.raw.execute(
             "INSERT INTO runs VALUES (?, 'value', now()::TIMESTAMP, NULL, ?, ?, ?, ?, NULL)",
-            [run.run_id, run.as_of, engine, settings_json, json.dumps(plain(run.diagnostics), default=str)],
+            [run_id, run.as_of, engine, settings_json, json.dumps(plain(run.diagnostics), default=str)],
         )
-        insert_scores()
-        parties = store.scalar("SELECT count(*) FROM scores WHERE run_id = ?", [run.run_id])
+        insert_scores(run_id)
+        parties = store.scalar("SELECT count(*) FROM scores WHERE run_id = ?", [run_id])
         store.raw.execute("UPDATE runs SET finished_at = now()::TIMESTAMP, parties = ? WHERE run_id = ?",
-                          [parties, run.run_id])
-    return parties
+                          [parties, run_id])
+    return run_id, parties
 
 
 def analyze(store: Store, settings: AnalysisSettings = AnalysisSettings(),
@@ -268,9 +274,12 @@ def analyze(store: Store, settings: AnalysisSettings = AnalysisSettings(),
     engine = StoreEngine(store)
     run = value_run(engine, settings, store.next_id("runs", "run_id"), report)
     report("saving scores", 0.8)
-    parties = record_run(store, run, settings, store.engine_name, lambda: store.ibis.insert("scores", run.rows))
+    run_id, parties = record_run(
+        store, run, settings, store.engine_name,
+        lambda run_id: store.ibis.insert("scores", run.rows.mutate(run_id=ibis.literal(run_id, "int64"))),
+        fresh_id=True)
     report("done", 1.0)
-    return AnalysisResult(run.run_id, settings, run.as_of, run.customers, parties, run.diagnostics, run.notes,
+    return AnalysisResult(run_id, settings, run.as_of, run.customers, parties, run.diagnostics, run.notes,
                           time.perf_counter() - started)
 
 

@@ -69,3 +69,14 @@ class Jobs:
                 return job
             time.sleep(0.05)
         return self.get(job_id)
+
+    def wait_all(self, timeout: float = 60.0) -> bool:
+        """Block until no job is running (a service shutting down); ``False`` if some still run after ``timeout``."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not any(j.status in ("queued", "running") for j in list(self._jobs.values())):
+                return True
+            time.sleep(0.05)
+        return False

@@ -45,7 +45,7 @@ def analyze_lake(lake, settings: AnalysisSettings = AnalysisSettings(), progress
     parties = count_parquet_rows(folder)
     write_run(lake.layout, run_id, run.as_of, lake.name, asdict(settings), plain(run.diagnostics), parties)
     if store is not None:
-        record_run(store, run, settings, lake.name, lambda: load_scores(store, folder, run_id))
+        record_run(store, run, settings, lake.name, lambda run_id: load_scores(store, folder, run_id))
     report("done", 1.0)
     return AnalysisResult(run_id, settings, run.as_of, run.customers, parties, run.diagnostics, run.notes,
                           time.perf_counter() - started)

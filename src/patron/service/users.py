@@ -62,9 +62,9 @@ def add_user(store: Store, username: str, password: str, role: str, full_name: s
         raise PatronError(f"Unknown role '{role}'. Roles: {', '.join(ROLES)}.")
     _check_password(password)
     with store.transaction():
+        user_id = store.next_id("users", "user_id")  # first: on a server, it makes the name check below exclusive
         if store.scalar("SELECT count(*) FROM users WHERE username = ?", [username]):
             raise PatronError(f"There is already a user called '{username}'.")
-        user_id = store.next_id("users", "user_id")
         store.raw.execute(
             "INSERT INTO users VALUES (?, ?, ?, ?, ?, FALSE, now()::TIMESTAMP)",
             [user_id, username, full_name, role, _hasher.hash(password)],
