@@ -44,10 +44,10 @@ from pathlib import Path
 ENGINES = ("duckdb-store", "duckdb-lake", "spark")
 
 
-def tree_rss(pid: int) -> int:
-    """Resident bytes of a process and all its descendants, from /proc."""
+def tree_usage(pid: int, cpu: dict[int, float]) -> int:
+    """Resident bytes of a process and all its descendants, from /proc; records each one's CPU seconds in ``cpu``."""
     children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
+    stats: dict[int, list[str]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -57,26 +57,30 @@ def tree_rss(pid: int) -> int:
         except OSError:
             continue
         children.setdefault(int(fields[1]), []).append(int(entry))
-        rss[int(entry)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
-    total, todo = 0, [pid]
+        stats[int(entry)] = fields
+    total, todo, tick = 0, [pid], os.sysconf("SC_CLK_TCK")
     while todo:
         p = todo.pop()
-        total += rss.get(p, 0)
+        if p in stats:
+            fields = stats[p]
+            total += int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+            cpu[p] = max(cpu.get(p, 0.0), (int(fields[11]) + int(fields[12])) / tick)  # utime + stime
         todo.extend(children.get(p, []))
     return total
 
 
 def measured(cmd: list[str], env: dict) -> tuple[dict, float]:
-    """Run ``cmd``; its JSON result (last stdout line) and the peak RSS of its process tree in GB."""
-    import resource
+    """Run ``cmd``; its JSON result (last stdout line) with the CPU seconds of its process tree, and peak RSS in GB.
 
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU is summed over every process of the tree as last sampled (every 0.1 s), so a worker that lives
+    less than that is missed; it is less sensitive than wall time to other jobs on a shared machine.
+    """
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    peak = [0]
+    peak, cpu = [0], {}
 
     def sample():
         while proc.poll() is None:
-            peak[0] = max(peak[0], tree_rss(proc.pid))
+            peak[0] = max(peak[0], tree_usage(proc.pid, cpu))
             time.sleep(0.1)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -85,11 +89,8 @@ def measured(cmd: list[str], env: dict) -> tuple[dict, float]:
     sampler.join()
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{err[-3000:]}")
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     result = json.loads(out.strip().splitlines()[-1])
-    # CPU of the process and the descendants it waited for (the JVM, Spark's Python workers): less
-    # sensitive than wall time to other jobs on a shared machine.
-    result["cpu_seconds"] = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    result["cpu_seconds"] = sum(cpu.values())
     return result, peak[0] / 1e9
 
 
