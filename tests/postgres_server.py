@@ -105,6 +105,14 @@ class PostgresServer:
         self.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE if migrated else 'template0'}{strategy}")
         return self.url(name)
 
+    def copy_database(self, source: str) -> str:
+        """A fresh database copied from database ``source`` (nobody may be connected to it)."""
+        self._databases += 1
+        name = f"patron_test_{self._databases}"
+        strategy = " STRATEGY = FILE_COPY" if self.version >= 15 else ""
+        self.execute(f"CREATE DATABASE {name} TEMPLATE {source}{strategy}")
+        return self.url(name)
+
     def stop(self) -> None:
         try:
             self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")

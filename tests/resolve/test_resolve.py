@@ -9,7 +9,8 @@ from patron.cli.app import _register, app
 from patron.resolve.merge import OWNED_TABLES
 from patron.service import resolve as service
 from patron.store import Store
-from tests.resolve.conftest import true_pairs_of
+from store_engines import ENGINES
+from tests.resolve.conftest import demo_store_url, true_pairs_of
 
 CANONICAL = ("parties", *OWNED_TABLES)
 _register()
@@ -20,21 +21,44 @@ def snapshot(store) -> dict:
     return {t: sorted(store.raw.execute(f"SELECT * FROM {t}").fetchall(), key=repr) for t in CANONICAL}
 
 
-@pytest.fixture(scope="module")
-def resolved(demo_store_file, tmp_path_factory):
-    import shutil
-
-    path, out = demo_store_file
-    copy = tmp_path_factory.mktemp("resolved") / "store.duckdb"
-    shutil.copy(path, copy)
-    store = Store(copy)
+def resolve_demo(request, engine: str, folder):
+    """A private demo store on ``engine``, resolved once: what it held before, and what the run decided."""
+    _, out = request.getfixturevalue("demo_store_file")
+    store = Store(demo_store_url(request, engine, folder))
     truth = true_pairs_of(store, out)
     before = snapshot(store)
     facts_before = {t: store.raw.execute(f"SELECT party_id, count(*) FROM {t} GROUP BY party_id").fetchall()
                     for t in OWNED_TABLES}
+    identities = sorted(store.query("SELECT source, source_key, party_id FROM identities"))
     summary = service.run_resolution(store)
-    yield store, summary, truth, before, facts_before
+    decided = {
+        "identities": identities,
+        "merges": sorted(store.query("SELECT surviving_party_id, merged_party_id FROM merges")),
+        "pairs": sorted((a, b, d, round(p, 6)) for a, b, d, p in store.query(
+            "SELECT left_party_id, right_party_id, decision, match_probability FROM match_pairs")),
+        "queued": sorted(store.query("SELECT left_party_id, right_party_id FROM review_queue")),
+    }
+    return store, summary, truth, before, facts_before, decided
+
+
+@pytest.fixture(scope="module")
+def resolved_duckdb(request, tmp_path_factory):
+    store, *rest = resolve_demo(request, "duckdb", tmp_path_factory.mktemp("resolved"))
+    yield store, *rest
     store.close()
+
+
+@pytest.fixture(scope="module")
+def resolved_postgres(request, tmp_path_factory):
+    store, *rest = resolve_demo(request, "postgres", tmp_path_factory.mktemp("resolved"))
+    yield store, *rest
+    store.close()
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def resolved(request):
+    """The demo company resolved once per engine (the tests below share it; the undo test comes last)."""
+    return request.getfixturevalue(f"resolved_{request.param}")
 
 
 def test_planted_duplicates_are_found(resolved):
@@ -50,7 +74,7 @@ def test_planted_duplicates_are_found(resolved):
 
 
 def test_a_merge_moves_every_fact_and_keeps_the_store_sound(resolved):
-    store, _, _, before, facts_before = resolved
+    store, _, _, before, facts_before, _ = resolved
     assert store.integrity_problems() == []
     gone = [r[0] for r in store.query("SELECT merged_party_id FROM merges")]
     for table in OWNED_TABLES:
@@ -97,7 +121,7 @@ def test_a_rerun_merges_nothing_and_queues_nothing_twice(resolved):
 
 
 def test_undo_restores_the_store_exactly(resolved):
-    store, _, _, before, _ = resolved
+    store, _, _, before, *_ = resolved
     for (merge_id,) in store.query("SELECT merge_id FROM merges WHERE undone_at IS NULL ORDER BY merge_id DESC"):
         service.undo(store, merge_id)
     assert snapshot(store) == before
@@ -137,16 +161,16 @@ def test_doubtful_pairs_go_to_review_and_a_decision_sticks(fresh_store):
     assert snapshot(store) == before
 
 
-def test_empty_store_and_single_customer_get_a_message(tmp_path):
-    with Store(tmp_path / "empty.duckdb") as store:
+def test_empty_store_and_single_customer_get_a_message(engine_url):
+    with Store(engine_url) as store:
         summary = service.run_resolution(store)
         assert summary.records == 0 and "nothing to compare" in summary.message
         store.raw.execute("INSERT INTO parties (party_id, name, created_at) VALUES (1, 'Ada Lovelace', now())")
         summary = service.run_resolution(store)
         assert summary.records == 1 and "nothing to compare" in summary.message
-    result = CliRunner().invoke(app, ["resolve", "--store", str(tmp_path / "empty.duckdb")])
+    result = CliRunner().invoke(app, ["resolve", "--store", engine_url])
     assert result.exit_code == 0 and "nothing to compare" in result.output
-    result = CliRunner().invoke(app, ["resolve", "undo", "99", "--store", str(tmp_path / "empty.duckdb")])
+    result = CliRunner().invoke(app, ["resolve", "undo", "99", "--store", engine_url])
     assert result.exit_code != 0 and "no merge 99" in str(result.exception)
 
 
@@ -160,3 +184,15 @@ def test_reimporting_after_a_merge_changes_nothing(fresh_store, demo_store_file)
     # The duplicate's row in the webshop file now names the surviving party: it must not overwrite it.
     assert sum(r.accepted for r in reports) == 0 and sum(r.new_parties for r in reports) == 0
     assert snapshot(fresh_store) == tables
+
+
+@pytest.mark.postgres
+def test_duckdb_and_postgres_stores_resolve_alike(resolved_duckdb, resolved_postgres):
+    """The same company on either engine: the same parties, the same pairs scored alike, the same merges."""
+    duck, pg = resolved_duckdb, resolved_postgres
+    assert duck[5]["identities"] == pg[5]["identities"]  # the same source keys had the same party ids
+    assert duck[5]["merges"] and duck[5]["merges"] == pg[5]["merges"]
+    assert duck[5]["pairs"] == pg[5]["pairs"]
+    assert duck[5]["queued"] == pg[5]["queued"]
+    assert (duck[1].merged, duck[1].sent_to_review, duck[1].fields) == (pg[1].merged, pg[1].sent_to_review,
+                                                                         pg[1].fields)

@@ -5,6 +5,7 @@ store it does exactly that in an in-memory DuckDB store that holds only what
 the checks read from the server:
 
 - the identities of the file's source (and of its ``key_source``);
+- for a parties file, the crosswalk rows of those identities (which ones a merge moved);
 - the keys ``(source, external_id)`` of the facts of that source already stored;
 - for a parties file, the parties those identities point at;
 - earlier imports of the same file and their quarantined rows.
@@ -44,6 +45,8 @@ def import_through_staging(server: Store, path: Path, m: Mapping, source: str, s
         # Locks first, in a fixed order (imports, parties, facts): ids cannot be taken by anyone else until commit.
         spaces = ["imports", "parties", *([fact_table] if fact_table else [])]
         floors = {t: server.next_id(t, ID_COLUMNS[t]) for t in spaces}
+        # A party merged away keeps its id (an undo brings it back): the staging copy must not hand it out.
+        floors["merged_parties"] = server.scalar("SELECT coalesce(max(party_id), 0) + 1 FROM merged_parties")
         progress("reading what the store knows", 0.02)
         with Store(":memory:") as staging:
             staging.id_floors = floors
@@ -62,6 +65,9 @@ def _pull(server: Store, staging: Store, kind: str, source: str, key_source: str
     _copy_to_staging(server, staging, "identities",
                      f"SELECT * FROM identities WHERE source IN ({marks})", sources)
     if kind == "parties":
+        # Which of those keys a merge (patron resolve) moved to another party: they no longer speak for it.
+        _copy_to_staging(server, staging, "crosswalk", f"SELECT * FROM crosswalk WHERE source IN ({marks})",
+                         sources)
         _copy_to_staging(server, staging, "parties",
                          "SELECT * FROM parties WHERE party_id IN (SELECT party_id FROM identities WHERE source = ?)",
                          [source])

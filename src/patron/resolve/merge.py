@@ -109,15 +109,15 @@ def undo_merge(store, merge_id: int, by: str) -> dict:
                     [merge_id])
         moved = 0
         for table, key in OWNED_TABLES.items():
-            moved += con.execute(
+            moved += store.changed(
                 f"UPDATE {table} SET party_id = mv.from_party_id FROM merge_moves mv "
                 f"WHERE mv.merge_id = ? AND mv.table_name = '{table}' "
-                f"AND {table}.source = mv.source AND {table}.{key} = mv.row_key", [merge_id]).fetchall()[0][0]
+                f"AND {table}.source = mv.source AND {table}.{key} = mv.row_key", [merge_id])
         for column in PARTY_LINKS:
-            moved += con.execute(
+            moved += store.changed(
                 f"UPDATE parties SET {column} = mv.from_party_id FROM merge_moves mv "
                 f"WHERE mv.merge_id = ? AND mv.table_name = 'parties' AND mv.column_name = '{column}' "
-                "AND parties.party_id = mv.row_party_id", [merge_id]).fetchall()[0][0]
+                "AND parties.party_id = mv.row_party_id", [merge_id])
         con.execute("DELETE FROM merged_parties WHERE merge_id = ?", [merge_id])
         con.execute(
             "UPDATE crosswalk SET party_id = i.party_id, merge_id = NULL FROM identities i "

@@ -145,24 +145,12 @@ def _plan_merges(members: dict[str, list[int]], sure: pd.DataFrame, apart: set) 
 
 
 def _insert_rows(store, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
-    """Insert many rows: through an Arrow table on DuckDB (row-by-row inserts cost minutes at a million
-    rows), with ``executemany`` elsewhere."""
+    """Insert many rows in bulk, as one Arrow table (row-by-row inserts cost minutes at a million rows)."""
     if not rows:
-        return
-    names = ", ".join(columns)
-    register = getattr(store.raw, "register", None)
-    if register is None:
-        marks = ", ".join("?" for _ in columns)
-        store.raw.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
         return
     import pyarrow as pa
 
-    frame = pa.table({c: [r[i] for r in rows] for i, c in enumerate(columns)})
-    register("_patron_rows", frame)
-    try:
-        store.raw.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM _patron_rows")
-    finally:
-        store.raw.unregister("_patron_rows")
+    store.insert_rows(table, pa.table({c: [r[i] for r in rows] for i, c in enumerate(columns)}))
 
 
 def _store_pairs(store, run_id: int, pairs: pd.DataFrame) -> None:
@@ -187,10 +175,11 @@ def _queue_reviews(store, run_id: int, doubtful: pd.DataFrame) -> int:
         rows.append((next_id + len(rows), run_id, int(r.left), int(r.right), float(r.match_weight),
                      float(r.match_probability), json.dumps(r.explanation)))
     if rows:
-        store.raw.executemany(
-            "INSERT INTO review_queue (review_id, run_id, left_party_id, right_party_id, match_weight, "
-            "match_probability, explanation, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', "
-            "now()::TIMESTAMP)", rows)
+        now = store.scalar("SELECT now()::TIMESTAMP")
+        _insert_rows(store, "review_queue",
+                     ("review_id", "run_id", "left_party_id", "right_party_id", "match_weight", "match_probability",
+                      "explanation", "status", "created_at"),
+                     [(*r, "pending", now) for r in rows])
     return len(rows)
 
 

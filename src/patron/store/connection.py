@@ -199,6 +199,17 @@ class Store:
         """An Ibis table over Arrow ``rows`` held by the engine for this connection (compact per-party results)."""
         return self.engine.temp_table(name, rows)
 
+    def insert_rows(self, table: str, rows) -> None:
+        """Append Arrow ``rows`` to ``table`` in bulk (DuckDB reads them in place; PostgreSQL takes them by COPY).
+
+        Column names are the table's; call it inside the write transaction that the rows belong to.
+        """
+        self.engine.insert_arrow(table, rows)
+
+    def changed(self, sql: str, params: list[Any] | None = None) -> int:
+        """Run an UPDATE or DELETE and return how many rows it changed, on every engine."""
+        return self.engine.changed(sql, params or [])
+
     def export(self, sql: str, params: list[Any], target: str | Path, options: str = "(HEADER)") -> None:
         """Write a query's rows to a CSV or Parquet file (``options`` as DuckDB's ``COPY ... TO`` takes them)."""
         self.engine.export(sql, params, Path(target), options)

@@ -67,6 +67,19 @@ class DuckDBEngine:
 
         return ibis.memtable(rows)
 
+    def insert_arrow(self, table: str, rows) -> None:
+        """Append Arrow ``rows`` (columns named as the table's) to ``table``: DuckDB reads them where they are."""
+        names = ", ".join(f'"{c}"' for c in rows.column_names)
+        self.raw.register("_patron_rows", rows)
+        try:
+            self.raw.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM _patron_rows")
+        finally:
+            self.raw.unregister("_patron_rows")
+
+    def changed(self, sql: str, params: list[Any]) -> int:
+        """Run an UPDATE or DELETE and return how many rows it changed (DuckDB returns them as a row)."""
+        return int(self.raw.execute(sql, params).fetchall()[0][0])
+
     def export(self, sql: str, params: list[Any], target: Path, options: str) -> None:
         """Write a query's rows to a file with DuckDB's ``COPY`` (``options`` as in ``COPY ... TO``)."""
         self.raw.execute(f"COPY ({sql}) TO '{str(target).replace(chr(39), chr(39) * 2)}' {options}", params)

@@ -139,6 +139,11 @@ class PostgresResult:
         d = self._cursor.description
         return None if d is None else [(c.name, c.type_code, None, None, None, None, None) for c in d]
 
+    @property
+    def rowcount(self) -> int:
+        """Rows an INSERT, UPDATE or DELETE changed."""
+        return self._cursor.rowcount
+
     def fetchall(self) -> list[tuple]:
         return self._cursor.fetchall() if self._cursor.description is not None else []
 
@@ -282,6 +287,33 @@ class PostgresEngine:
             self.copy_in(name, list(rows.column_names), path)
         self.raw.execute(f'ANALYZE "{name}"')
         return self.ibis.table(name)
+
+    def insert_arrow(self, table: str, rows) -> None:
+        """Append Arrow ``rows`` (columns named as the table's) to ``table`` with COPY.
+
+        The CSV is written by DuckDB, as the importer writes its own (:mod:`patron.ingest.server`): NULL
+        is an unquoted empty field, an empty text ``""``, and any text is quoted as COPY reads it.
+        """
+        if rows.num_rows == 0:
+            return
+        import duckdb
+
+        with tempfile.TemporaryDirectory(prefix="patron-") as tmp:
+            path = Path(tmp) / "rows.csv"
+            local = duckdb.connect()
+            try:
+                local.register("_rows", rows)
+                text = [f.name for f in rows.schema if str(f.type) in ("string", "large_string")]
+                select = ", ".join(f'replace("{c}", chr(0), chr(65533))' if c in text else f'"{c}"'
+                                   for c in rows.column_names)
+                local.execute(f"COPY (SELECT {select} FROM _rows) TO '{path}' (FORMAT CSV, HEADER false)")
+            finally:
+                local.close()
+            self.copy_in(table, list(rows.column_names), path)
+
+    def changed(self, sql: str, params: list[Any]) -> int:
+        """Run an UPDATE or DELETE and return how many rows it changed."""
+        return self.raw.execute(sql, params).rowcount
 
     def export(self, sql: str, params: list[Any], target: Path, options: str) -> None:
         """Fetch a query's rows and write them with DuckDB's writer, so files look the same on every engine."""
