@@ -6,6 +6,7 @@ import json
 import shutil
 import sys
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -100,3 +101,22 @@ def test_cli_exports_and_analyses_a_lake(company, tmp_path):
     assert "ladder of loyalty" in r.stdout and "run_id=1" in r.stdout
     r = runner.invoke(app, ["analyze", "--engine", "spark", "--store", str(store_path)])
     assert r.exit_code != 0 and "lake export" in str(r.exception)
+
+
+@pytest.mark.postgres
+def test_a_lake_run_is_recorded_in_a_postgresql_store(company, tmp_path, postgres_server):
+    """--lake with a server --store: the run's Parquet scores reach PostgreSQL's scores table by COPY."""
+    store_path, lake, run_id = company
+    copy = tmp_path / "lake"
+    shutil.copytree(lake, copy)
+    with Store(postgres_server.new_database()) as server:
+        result = analyze_lake(open_lake(copy, "duckdb"), store=server)
+        stored = server.raw.execute(
+            "SELECT party_id, rung, clv FROM scores WHERE run_id = ? ORDER BY party_id", [result.run_id]).fetchall()
+        engine = server.scalar("SELECT engine FROM runs WHERE run_id = ?", [result.run_id])
+    expected = scores_of(store_path, run_id)
+    assert engine == "duckdb" and len(stored) == result.parties == len(expected)
+    assert [r[0] for r in stored] == list(expected.index)
+    assert [r[1] for r in stored] == list(expected["rung"])
+    np.testing.assert_allclose(np.array([r[2] for r in stored], dtype=float), expected["clv"].to_numpy(float),
+                               rtol=1e-6, atol=1e-9)

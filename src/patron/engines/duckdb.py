@@ -95,9 +95,28 @@ class DuckDBLake(DuckDBEngine):
 
 
 def load_scores(store, folder: Path, run_id: int) -> None:
-    """Insert the scores of one lake run (a Parquet folder) into a DuckDB store's ``scores``."""
+    """Insert the scores of one lake run (a Parquet folder) into the store's ``scores``, on any store engine.
+
+    A DuckDB store reads the files itself; for a server they are read here, in Arrow batches of a
+    million rows, and sent by ``COPY`` (``Store.insert_rows``), so a large run never sits in memory whole.
+    """
     files = str(Path(folder) / "*.parquet").replace("'", "''")
-    store.raw.execute(
-        f"INSERT INTO scores BY NAME SELECT ?::BIGINT AS run_id, * "
-        f"FROM read_parquet('{files}', hive_partitioning = false)", [run_id],
-    )
+    if store.engine_name == "duckdb":
+        store.raw.execute(
+            f"INSERT INTO scores BY NAME SELECT ?::BIGINT AS run_id, * "
+            f"FROM read_parquet('{files}', hive_partitioning = false)", [run_id],
+        )
+        return
+    import duckdb
+
+    columns = [c for c in store.table("scores").columns]
+    local = duckdb.connect()
+    try:
+        reader = local.execute(
+            f"SELECT {', '.join('?::BIGINT AS run_id' if c == 'run_id' else c for c in columns)} "
+            f"FROM read_parquet('{files}', hive_partitioning = false)", [run_id],
+        ).to_arrow_reader(1_000_000)
+        for batch in reader:
+            store.insert_rows("scores", pa.Table.from_batches([batch]))
+    finally:
+        local.close()
