@@ -122,8 +122,15 @@ def test_a_rerun_merges_nothing_and_queues_nothing_twice(resolved):
 
 def test_undo_restores_the_store_exactly(resolved):
     store, _, _, before, *_ = resolved
-    for (merge_id,) in store.query("SELECT merge_id FROM merges WHERE undone_at IS NULL ORDER BY merge_id DESC"):
-        service.undo(store, merge_id)
+    merge_ids = [r[0] for r in store.query("SELECT merge_id FROM merges WHERE undone_at IS NULL "
+                                           "ORDER BY merge_id DESC")]
+    moves = dict(store.query("SELECT merge_id, count(*) FROM merge_moves GROUP BY merge_id"))
+    # The latest through the CLI, as a user undoes one; it counts the records it moved back.
+    result = CliRunner().invoke(app, ["resolve", "undo", f"M{merge_ids[0]}", "--store", str(store.url.location)])
+    assert result.exit_code == 0, result.output
+    assert f"({moves.get(merge_ids[0], 0):,} records moved back)" in " ".join(result.output.split())
+    for merge_id in merge_ids[1:]:
+        assert service.undo(store, merge_id)["rows"] == moves.get(merge_id, 0)
     assert snapshot(store) == before
     assert store.integrity_problems() == []
     with pytest.raises(Exception, match="already undone"):
