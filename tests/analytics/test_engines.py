@@ -52,8 +52,8 @@ def _expressions(t, scores=None):
     }
 
 
-# Spark is not here: Ibis' Spark compiler reads the options of a live SparkSession, so it can only be
-# checked with a real session (the Spark engine, issue 5, adds it), never skipped under CI.
+# Spark is not here: Ibis' Spark compiler reads the options of a live SparkSession. Every measure runs on a
+# live local Spark instead, in the tests parametrised with the ``engine`` fixture (conftest.py).
 @pytest.mark.parametrize("dialect", ["duckdb", "postgres"])
 def test_every_measure_compiles(unbound, dialect):
     for name, expr in _expressions(unbound).items():
