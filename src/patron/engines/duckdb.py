@@ -112,9 +112,10 @@ def load_scores(store, folder: Path, run_id: int) -> None:
     columns = [c for c in store.table("scores").columns]
     local = duckdb.connect()
     try:
-        reader = local.execute(
-            f"SELECT {', '.join('?::BIGINT AS run_id' if c == 'run_id' else c for c in columns)} "
-            f"FROM read_parquet('{files}', hive_partitioning = false)", [run_id],
+        # A relation streams its batches (a DB-API result would copy them all first); run_id is an int.
+        reader = local.sql(
+            f"SELECT {', '.join(f'{int(run_id)}::BIGINT AS run_id' if c == 'run_id' else c for c in columns)} "
+            f"FROM read_parquet('{files}', hive_partitioning = false)"
         ).to_arrow_reader(1_000_000)
         for batch in reader:
             store.insert_rows("scores", pa.Table.from_batches([batch]))
