@@ -12,10 +12,11 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
+
+from serving import free_port
 
 SUPERUSER = "patron"
 PASSWORD = "patron-test-secret"
@@ -41,18 +42,12 @@ def find_bindir() -> Path:
                             "/usr/lib/postgresql/*/bin): install the Debian package 'postgresql'.")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class PostgresServer:
     def __init__(self) -> None:
         self.bindir = find_bindir()
         self.root = Path(tempfile.mkdtemp(prefix="patron-pg-"))
         self.data = self.root / "data"
-        self.port = _free_port()
+        self.port = free_port()
         self._as_root = os.geteuid() == 0
         self._databases = 0
 

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
-import time
 
 import httpx
 import pytest
@@ -19,6 +16,7 @@ from patron.service.analyze import analyze
 from patron.service.users import add_user, authenticate, issue_token
 from patron.store import Store
 
+from serving import start_serve
 from store_engines import ENGINES, new_store_url
 
 PASSWORD = "a long enough password"
@@ -167,12 +165,6 @@ def test_passwords_are_hashed_and_checked(engine_url):
         assert store.scalar("SELECT count(*) FROM api_tokens WHERE token_hash = ?", [token]) == 0
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_patron_serve_answers_on_loopback(tmp_path, engine_url):
     from patron.ingest import import_file
 
@@ -182,19 +174,10 @@ def test_patron_serve_answers_on_loopback(tmp_path, engine_url):
         import_file(store, tmp_path / "o.csv", "transactions")
         token = issue_token(store, add_user(store, "sam", PASSWORD, "service"), "t")
         party = store.scalar("SELECT party_id FROM parties")
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "patron", "serve", "--port", str(port), "--store", str(path)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "COLUMNS": "200"})
+    proc, base = start_serve(path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             env={**os.environ, "COLUMNS": "200"})
     try:
-        url = f"http://127.0.0.1:{port}/api/v1"
-        for _ in range(150):
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("patron serve did not answer")
+        url = f"{base}/api/v1"
         assert httpx.get(f"{url}/parties/{party}", timeout=5).status_code == 401
         r = httpx.get(f"{url}/parties/{party}", headers=auth(token), timeout=5)
         assert r.status_code == 200 and r.json()["totals"]["lines"] == 2
@@ -322,22 +305,15 @@ def test_two_servers_on_one_database_serve_concurrent_writers(postgres_server, t
         import_file(store, tmp_path / "o.csv", "transactions")
         token = issue_token(store, add_user(store, "sam", PASSWORD, "service"), "t")
         parties = [r[0] for r in store.query("SELECT party_id FROM parties ORDER BY party_id")]
-    ports = [_free_port(), _free_port()]
-    procs = [subprocess.Popen([sys.executable, "-m", "patron", "serve", "--port", str(p), "--store", url],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for p in ports]
+    procs, bases = [], []
     try:
-        for port in ports:
-            for _ in range(150):
-                try:
-                    if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            else:
-                pytest.fail("patron serve did not answer")
+        for _ in range(2):
+            proc, base = start_serve(url, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            procs.append(proc)
+            bases.append(base)
 
         def post(i):
-            return httpx.post(f"http://127.0.0.1:{ports[i % 2]}/api/v1/parties/{parties[i % 2]}/interactions",
+            return httpx.post(f"{bases[i % 2]}/api/v1/parties/{parties[i % 2]}/interactions",
                               headers=auth(token), json={"channel": "email", "subject": f"parallel {i}"}, timeout=30)
 
         with ThreadPoolExecutor(8) as pool:

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 from patron.demo import generate_demo, import_demo
 from patron.service.analyze import analyze
 from patron.service.users import add_user
 from patron.store import Store
+
+from serving import start_serve
 
 PASSWORD = "a long enough password"
 SCREENSHOTS = Path(os.environ.get("PATRON_SCREENSHOTS", Path(__file__).parents[2] / "build" / "screenshots"))
@@ -27,12 +24,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 if CHROMIUM is None:  # under CI=true the conftest turns this skip into a failure
     pytest.skip("Chromium is not installed (Debian package 'chromium')", allow_module_level=True)
 playwright = pytest.importorskip("playwright.sync_api")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -49,19 +40,7 @@ def site(tmp_path_factory):
         party, name, email = store.query(
             "SELECT p.party_id, p.name, p.email FROM parties p JOIN scores s USING (party_id) "
             "WHERE p.email IS NOT NULL AND p.kind = 'person' ORDER BY s.clv DESC LIMIT 1")[0]
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "patron", "serve", "--port", str(port), "--store", str(path)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(150):
-        try:
-            if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.1)
-    else:
-        proc.terminate()
-        pytest.fail("patron serve did not start")
+    proc, base = start_serve(path)
     yield base, party, name, email
     proc.terminate()
     proc.wait(timeout=10)
