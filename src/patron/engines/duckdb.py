@@ -31,10 +31,14 @@ class DuckDBEngine:
     ibis: ibis.BaseBackend
 
     def persist(self, expr: ir.Table, name: str) -> ir.Table:
-        return ibis.memtable(expr.to_pyarrow())
+        return self._keep(name, expr.to_pyarrow())
 
     def score(self, summary: ir.Table, scorer, name: str) -> ir.Table:
-        return ibis.memtable(_scored(summary, scorer))
+        return self._keep(name, _scored(summary, scorer))
+
+    def _keep(self, name: str, rows: pa.Table) -> ir.Table:
+        """Per-party Arrow rows as a table the following expressions can join: in memory, here."""
+        return ibis.memtable(rows)
 
     def release(self) -> None:
         """Nothing is cached outside Python objects."""
@@ -50,13 +54,10 @@ class StoreEngine(DuckDBEngine):
     def table(self, name: str) -> ir.Table:
         return self.store.table(name)
 
-    # Per-party results go back to the store's own engine: an in-memory table on DuckDB, a
-    # COPY-loaded temporary table on PostgreSQL (see Store.temp_table).
-    def persist(self, expr: ir.Table, name: str) -> ir.Table:
-        return self.store.temp_table(f"_{name}", expr.to_pyarrow())
-
-    def score(self, summary: ir.Table, scorer, name: str) -> ir.Table:
-        return self.store.temp_table(f"_{name}", _scored(summary, scorer))
+    def _keep(self, name: str, rows: pa.Table) -> ir.Table:
+        """In the store's own engine: an in-memory table on DuckDB, a COPY-loaded temporary table on
+        PostgreSQL (see ``Store.temp_table``)."""
+        return self.store.temp_table(f"_{name}", rows)
 
 
 class DuckDBLake(DuckDBEngine):

@@ -272,7 +272,8 @@ def analyze(store: Store, settings: AnalysisSettings = AnalysisSettings(),
     started = time.perf_counter()
     report = progress or (lambda step, fraction: None)
     engine = StoreEngine(store)
-    run = value_run(engine, settings, store.next_id("runs", "run_id"), report)
+    # The run's id is taken when it is written (record_run, fresh_id): 0 stands in until then.
+    run = value_run(engine, settings, 0, report)
     report("saving scores", 0.8)
     run_id, parties = record_run(
         store, run, settings, store.engine_name,
