@@ -1,6 +1,7 @@
 """Customer 360 under load: p50 / p95 latency and requests per second.
 
-Usage: python benchmarks/api.py [--customers 1000000] [--clients 8] [--seconds 20] [--keep DIR] [--postgres]
+Usage: python benchmarks/api.py [--customers 1000000] [--clients 8] [--seconds 20] [--keep DIR]
+                               [--postgres [--workers N]]
 
 Builds the demo company (simulate, import, analyse) in DIR (reused when it is
 already there), starts ``patron serve`` on loopback, and from a second
@@ -132,20 +133,29 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="folder for the demo store (reused if present)")
     parser.add_argument("--python", action="store_true", help="use the Python load client even if wrk is installed")
     parser.add_argument("--postgres", action="store_true",
-                        help="serve from a throwaway PostgreSQL server (Debian package postgresql) instead of DuckDB")
+                        help="serve from a PostgreSQL server (Debian package postgresql) instead of DuckDB: "
+                             "a throwaway one, or with --keep one kept in DIR/pg")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="patron serve worker processes (more than one needs --postgres)")
     args = parser.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="patron-api-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
-    if args.postgres and args.keep:
-        parser.error("--keep reuses a DuckDB store; a --postgres run builds its throwaway server afresh")
+    if args.workers > 1 and not args.postgres:
+        parser.error("--workers needs --postgres: a DuckDB file has one writing process")
     pg = None
     store_url = None
     if args.postgres:
         sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
         from postgres_server import PostgresServer
 
-        pg = PostgresServer().start()
-        store_url = pg.new_database(migrated=False)
+        # With --keep, the cluster lives in DIR/pg and its database is reused by the next run.
+        pg = PostgresServer(folder / "pg" if args.keep else None).start()
+        store_url = pg.url("patron_bench")
+        import psycopg
+
+        with psycopg.connect(pg.url("postgres"), autocommit=True) as con:
+            if not con.execute("SELECT 1 FROM pg_database WHERE datname = 'patron_bench'").fetchone():
+                con.execute("CREATE DATABASE patron_bench")
     try:
         path, token, ids = build(folder, args.customers, store_url)
         r = measure(path, token, ids, folder, args)
@@ -153,7 +163,8 @@ def main() -> None:
         if pg is not None:
             pg.stop()
     engine = "PostgreSQL" if args.postgres else "DuckDB"
-    print(f"{args.customers:,} customers on {engine}, {args.clients} clients ({r['tool']}), {r['seconds']:.0f} s, "
+    print(f"{args.customers:,} customers on {engine} ({args.workers} worker{'s' * (args.workers > 1)}), "
+          f"{args.clients} clients ({r['tool']}), {r['seconds']:.0f} s, "
           f"{os.cpu_count()} cores: "
           f"{r['requests']:,} requests ({r['errors']} errors), {r['rps']:.0f} req/s, "
           f"p50 {r['p50_ms']:.1f} ms, p95 {r['p95_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms  (target: p95 < 50 ms)")
@@ -166,7 +177,8 @@ def measure(path: str, token: str, ids: list[int], folder: Path, args) -> dict:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "patron", "serve", "--port", str(port), "--store", str(path)],
+    server = subprocess.Popen([sys.executable, "-m", "patron", "serve", "--port", str(port), "--store", str(path),
+                               "--workers", str(args.workers)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:

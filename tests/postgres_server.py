@@ -43,9 +43,12 @@ def find_bindir() -> Path:
 
 
 class PostgresServer:
-    def __init__(self) -> None:
+    def __init__(self, root: Path | None = None) -> None:
+        """A new cluster in a temporary folder, or, with ``root``, the cluster kept there (made on first use)."""
         self.bindir = find_bindir()
-        self.root = Path(tempfile.mkdtemp(prefix="patron-pg-"))
+        self.kept = root is not None
+        self.root = Path(root) if root is not None else Path(tempfile.mkdtemp(prefix="patron-pg-"))
+        self.root.mkdir(parents=True, exist_ok=True)
         self.data = self.root / "data"
         self.port = free_port()
         self._as_root = os.geteuid() == 0
@@ -61,13 +64,15 @@ class PostgresServer:
         return out
 
     def start(self) -> PostgresServer:
-        pwfile = self.root / "pw"
-        pwfile.write_text(PASSWORD + "\n")
-        if self._as_root:
-            shutil.chown(self.root, "postgres")
-            shutil.chown(pwfile, "postgres")
-        self._run("initdb", "-D", str(self.data), "-U", SUPERUSER, "--pwfile", str(pwfile), "-E", "UTF8",
-                  "--locale=C", "--auth-local=trust", "--auth-host=scram-sha-256")
+        fresh = not (self.data / "PG_VERSION").exists()
+        if fresh:
+            pwfile = self.root / "pw"
+            pwfile.write_text(PASSWORD + "\n")
+            if self._as_root:
+                shutil.chown(self.root, "postgres")
+                shutil.chown(pwfile, "postgres")
+            self._run("initdb", "-D", str(self.data), "-U", SUPERUSER, "--pwfile", str(pwfile), "-E", "UTF8",
+                      "--locale=C", "--auth-local=trust", "--auth-host=scram-sha-256")
         # Durability is not what these tests check: fsync off makes CREATE DATABASE and commits fast.
         # wal_level=minimal and small WAL segments kept: the many test databases do not fill the disk with WAL.
         opts = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
@@ -75,7 +80,8 @@ class PostgresServer:
                 "-c shared_buffers=64MB -c wal_level=minimal -c max_wal_senders=0 -c max_wal_size=64MB")
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "log"), "-w", "-t", "60",
                   "-o", opts, "start")
-        self.execute(f"CREATE DATABASE {TEMPLATE}")
+        if fresh:
+            self.execute(f"CREATE DATABASE {TEMPLATE}")
         import psycopg
 
         with psycopg.connect(self.url("postgres")) as con:
@@ -109,7 +115,9 @@ class PostgresServer:
         return self.url(name)
 
     def stop(self) -> None:
+        """Stop the server; a temporary cluster is deleted, a kept one (``root``) stays for the next start."""
         try:
-            self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+            self._run("pg_ctl", "-D", str(self.data), "-m", "fast" if self.kept else "immediate", "-w", "stop")
         finally:
-            shutil.rmtree(self.root, ignore_errors=True)
+            if not self.kept:
+                shutil.rmtree(self.root, ignore_errors=True)

@@ -18,8 +18,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_serve(store: str, port: int | None = None, **popen) -> tuple[subprocess.Popen, str]:
-    """``patron serve --store STORE`` in its own process, once its health endpoint answers.
+def start_serve(store: str, port: int | None = None, args: tuple[str, ...] = (), **popen
+                ) -> tuple[subprocess.Popen, str]:
+    """``patron serve --store STORE [ARGS]`` in its own process, once its health endpoint answers.
 
     Returns the process and its base URL (``http://127.0.0.1:PORT``). ``popen`` goes to
     :class:`subprocess.Popen` (``stdout``, ``env``...). A server that does not answer within
@@ -28,8 +29,8 @@ def start_serve(store: str, port: int | None = None, **popen) -> tuple[subproces
     port = port or free_port()
     popen.setdefault("stdout", subprocess.DEVNULL)
     popen.setdefault("stderr", subprocess.DEVNULL)
-    proc = subprocess.Popen([sys.executable, "-m", "patron", "serve", "--port", str(port), "--store", str(store)],
-                            **popen)
+    proc = subprocess.Popen([sys.executable, "-m", "patron", "serve", "--port", str(port), "--store", str(store),
+                             *args], **popen)
     base = f"http://127.0.0.1:{port}"
     for _ in range(150):
         try:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
+import sys
+import time
 
 import httpx
 import pytest
@@ -13,7 +16,7 @@ from patron.api import create_app
 from patron.demo import generate_demo, import_demo
 from patron.errors import PatronError
 from patron.service.analyze import analyze
-from patron.service.users import add_user, authenticate, issue_token
+from patron.service.users import _token_hash, add_user, authenticate, get_user, issue_token
 from patron.store import Store
 
 from serving import start_serve
@@ -45,7 +48,7 @@ def auth(token):
 
 
 def test_only_health_is_open(world):
-    client, tokens, party, _, _ = world
+    client, _, party, _, _ = world
     assert client.get("/api/v1/health").json()["status"] == "ok"
     for method, url in (("get", "/api/v1/parties"), ("get", f"/api/v1/parties/{party}"),
                         ("post", f"/api/v1/parties/{party}/interactions"), ("patch", "/api/v1/complaints/1")):
@@ -53,6 +56,28 @@ def test_only_health_is_open(world):
         assert r.status_code == 401 and "token" in r.json()["error"]
         r = client.request(method, url, json={}, headers=auth("patron_forged"))
         assert r.status_code == 401
+
+
+def test_a_token_revoked_or_a_user_disabled_is_refused_at_once(world):
+    """DuckDB keeps a token's user until this process writes: a revocation committed here is seen at once."""
+    client, _, party, _, _ = world
+    store = client.app.state.store
+    token = issue_token(store, get_user(store, "ann"), "revocable")
+    assert client.get(f"/api/v1/parties/{party}", headers=auth(token)).status_code == 200
+    with store.transaction():
+        store.raw.execute("UPDATE api_tokens SET revoked = TRUE WHERE token_hash = ?", [_token_hash(token)])
+    r = client.get(f"/api/v1/parties/{party}", headers=auth(token))
+    assert r.status_code == 401 and "revoked" in r.json()["error"]
+    other = issue_token(store, get_user(store, "ann"), "second")
+    assert client.get(f"/api/v1/parties/{party}", headers=auth(other)).status_code == 200
+    with store.transaction():
+        store.raw.execute("UPDATE users SET disabled = TRUE WHERE username = 'ann'")
+    try:
+        assert client.get(f"/api/v1/parties/{party}", headers=auth(other)).status_code == 401
+    finally:
+        with store.transaction():
+            store.raw.execute("UPDATE users SET disabled = FALSE WHERE username = 'ann'")
+    assert client.get(f"/api/v1/parties/{party}", headers=auth(other)).status_code == 200
 
 
 def test_search_is_paginated_and_masks_personal_data_by_role(world):
@@ -330,3 +355,79 @@ def test_two_servers_on_one_database_serve_concurrent_writers(postgres_server, t
         assert store.count("interactions") == 60
         assert store.scalar("SELECT count(*) FROM audit_log WHERE action = 'interaction.create'") == 60
         assert store.integrity_problems() == []
+
+
+def _sign_in(http: httpx.Client, base: str, username: str) -> None:
+    page = http.get(f"{base}/login")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    r = http.post(f"{base}/login", data={"username": username, "password": PASSWORD, "csrf": csrf})
+    assert r.status_code in (200, 303), r.text[:300]
+
+
+@pytest.mark.postgres
+def test_a_job_and_a_sign_in_are_seen_by_every_server_of_one_database(postgres_server, tmp_path):
+    """What `patron serve --workers N` relies on: a job started on one server is reported by another, and a
+    page session signed on one is good on another (they share PATRON_SECRET_KEY)."""
+    url = postgres_server.new_database()
+    generate_demo(tmp_path / "data", 200, 3)
+    with Store(url) as store:
+        import_demo(store, tmp_path / "data")
+        token = issue_token(store, add_user(store, "ann", PASSWORD, "analyst"), "t")
+    env = {**os.environ, "PATRON_SECRET_KEY": "one key for every worker"}
+    procs, bases = [], []
+    try:
+        for _ in range(2):
+            proc, base = start_serve(url, env=env)
+            procs.append(proc)
+            bases.append(base)
+        r = httpx.post(f"{bases[0]}/api/v1/runs", json={}, headers=auth(token), timeout=30)
+        assert r.status_code == 202
+        job_id = r.json()["job_id"]
+        for _ in range(600):
+            seen = httpx.get(f"{bases[1]}/api/v1/jobs/{job_id}", headers=auth(token), timeout=10)
+            assert seen.status_code == 200
+            if seen.json()["status"] in ("done", "failed"):
+                break
+            time.sleep(0.1)
+        assert seen.json()["status"] == "done", seen.json()["error"]
+        assert seen.json()["result"]["customers"] > 0 and seen.json()["progress"] == 1.0
+        with httpx.Client(timeout=30) as http:
+            _sign_in(http, bases[0], "ann")
+            assert http.cookies.get("patron_session")
+            r = http.get(f"{bases[1]}/", follow_redirects=False)
+            assert r.status_code == 200 and "Sign in" not in r.text
+    finally:
+        for p in procs:
+            p.terminate()
+            p.wait(timeout=10)
+
+
+@pytest.mark.postgres
+def test_serve_with_several_workers(postgres_server, tmp_path):
+    url = postgres_server.new_database()
+    (tmp_path / "o.csv").write_text("customer_id,date,amount\nA,2024-01-01,10\nB,2024-02-01,12\n")
+    with Store(url) as store:
+        from patron.ingest import import_file
+
+        import_file(store, tmp_path / "o.csv", "transactions")
+        token = issue_token(store, add_user(store, "sam", PASSWORD, "service"), "t")
+        parties = [r[0] for r in store.query("SELECT party_id FROM parties ORDER BY party_id")]
+    proc, base = start_serve(url, args=("--workers", "2"))
+    try:
+        children = subprocess.run(["pgrep", "-P", str(proc.pid), "-f", "multiprocessing"], capture_output=True, check=False,
+                                  text=True).stdout.split()
+        assert len(children) >= 2, "expected two worker processes"
+        for i in range(20):
+            r = httpx.get(f"{base}/api/v1/parties/{parties[i % 2]}", headers=auth(token), timeout=10)
+            assert r.status_code == 200 and r.json()["profile"]["party_id"] == parties[i % 2]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def test_several_workers_need_postgres(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "patron", "serve", "--workers", "2", "--store",
+                          str(tmp_path / "p.duckdb")], capture_output=True, text=True, timeout=60, check=False,
+                         env={**os.environ, "COLUMNS": "200"})
+    assert out.returncode != 0
+    assert "needs a PostgreSQL store" in out.stdout + out.stderr

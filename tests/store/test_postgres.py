@@ -89,3 +89,17 @@ def test_cursors_reuse_connections_without_their_leftovers(postgres_server):
         third = store.cursor()
         assert third.scalar("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'") == 0
         third.close()
+
+
+def test_pool_replaces_a_connection_the_server_dropped(postgres_server):
+    """A connection idle for long is checked before reuse; one the server dropped is replaced, not handed out."""
+    with Store(postgres_server.new_database()) as store:
+        first = store.cursor()
+        pid = first.scalar("SELECT pg_backend_pid()")
+        first.close()
+        assert store.scalar("SELECT pg_terminate_backend(?)", [pid]) is True
+        store.engine._pool.CHECK_AFTER = 0.0  # as if it had been idle for longer than the pool trusts
+        second = store.cursor()
+        assert second.scalar("SELECT 1") == 1
+        assert second.scalar("SELECT pg_backend_pid()") != pid
+        second.close()

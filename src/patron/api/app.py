@@ -53,7 +53,7 @@ def create_app(store: str | None = None, settings: Settings | None = None) -> Fa
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.store = Store(settings.store)
-        app.state.jobs = Jobs()
+        app.state.jobs = Jobs(app.state.store)
         try:
             yield
         finally:

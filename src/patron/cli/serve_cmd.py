@@ -18,23 +18,40 @@ app.add_typer(user_app, name="user")
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on (127.0.0.1: this machine only).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(
+        min=1, max=64, help="Worker processes. More than one needs a PostgreSQL store (a DuckDB file has one "
+                            "writing process); about one per core serves the most requests.")] = 1,
     store: StoreOption = None,
 ) -> None:
     """Serve the web app and the REST API (/api/v1; its OpenAPI schema at /api/v1/openapi.json) over the store."""
+    import os
+    import secrets
+
     import uvicorn
 
     from patron.api import create_app
+    from patron.errors import PatronError
     from patron.store import StoreURL
 
     url = StoreURL.parse(store)
     location = url.location
+    if workers > 1 and url.engine != "postgres":
+        raise PatronError(f"--workers {workers} needs a PostgreSQL store: the DuckDB file {url.display} can be "
+                          "written by one process only. Serve it with one worker, or move it to PostgreSQL.")
     with open_store(store) as s:  # migrate and check before listening
         users = s.scalar("SELECT count(*) FROM users")
     if not users:
         console.print("[yellow]No users yet:[/] add one with [bold]patron user add NAME --role admin[/].")
     console.print(f"Serving {url.display} on http://{host}:{port} (API schema for signed-in users: "
                   f"http://{host}:{port}/api/v1/openapi.json). Ctrl-C stops it.")
-    uvicorn.run(create_app(location), host=host, port=port, log_level="warning")
+    if workers == 1:
+        uvicorn.run(create_app(location), host=host, port=port, log_level="warning")
+        return
+    # Each worker process builds its own app from the environment; they share one session key, so a
+    # page signed in on one worker is signed in on all.
+    os.environ["PATRON_STORE"] = location
+    os.environ.setdefault("PATRON_SECRET_KEY", secrets.token_urlsafe(32))
+    uvicorn.run("patron.api:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning")
 
 
 @user_app.command("add")

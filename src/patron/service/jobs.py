@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+log = logging.getLogger("patron.jobs")
 
 
 @dataclass
@@ -28,22 +33,56 @@ class Job:
 
 
 class Jobs:
-    """The jobs of one service process. Each runs on its own thread."""
+    """The background jobs of a service: each runs on a thread of this process, and is recorded in the
+    store's ``jobs`` table so that every worker process of ``patron serve --workers N`` can report it.
 
-    def __init__(self) -> None:
+    Progress is kept in memory and written to the table at most every :attr:`SAVE_EVERY` seconds, and
+    when the job ends. Without a store (``Jobs()``), jobs live in this process only.
+    """
+
+    SAVE_EVERY = 1.0
+
+    def __init__(self, store=None) -> None:
+        self._store = store
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
+
+    def _save(self, job: Job, *, new: bool = False) -> None:
+        if self._store is None:
+            return
+        view = self._store.cursor()
+        try:
+            with view.transaction():
+                if new:
+                    view.raw.execute("INSERT INTO jobs (job_id, kind, username, status, started_at) VALUES (?, ?, ?, ?, ?)",
+                                     [job.job_id, job.kind, job.username, job.status, job.started_at])
+                else:
+                    view.raw.execute(
+                        "UPDATE jobs SET status = ?, step = ?, progress = ?, finished_at = ?, result = ?, error = ? "
+                        "WHERE job_id = ?",
+                        [job.status, job.step, job.progress, job.finished_at,
+                         None if job.result is None else json.dumps(job.result, default=str), job.error, job.job_id])
+        except Exception:  # the job goes on; only other workers' view of it is late
+            log.warning("could not record the state of job %s", job.job_id, exc_info=True)
+        finally:
+            view.close()
 
     def start(self, kind: str, username: str, work: Callable[[Callable[[str, float], None]], dict]) -> Job:
         job = Job(uuid.uuid4().hex[:12], kind, username)
         with self._lock:
             self._jobs[job.job_id] = job
+        self._save(job, new=True)
+        saved = [time.monotonic()]
 
         def progress(step: str, fraction: float) -> None:
             job.step, job.progress = step, round(float(fraction), 3)
+            if time.monotonic() - saved[0] >= self.SAVE_EVERY:
+                self._save(job)
+                saved[0] = time.monotonic()
 
         def run() -> None:
             job.status = "running"
+            self._save(job)
             try:
                 job.result = work(progress)
                 job.status, job.progress = "done", 1.0
@@ -51,17 +90,29 @@ class Jobs:
                 job.status, job.error = "failed", str(exc) or type(exc).__name__
             finally:
                 job.finished_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+                self._save(job)
 
         threading.Thread(target=run, name=f"patron-{kind}-{job.job_id}", daemon=True).start()
         return job
 
     def get(self, job_id: str) -> Job | None:
-        return self._jobs.get(job_id)
+        """The job: this process's own as it is now, another worker's as last recorded."""
+        found = self._jobs.get(job_id)
+        if found is not None or self._store is None:
+            return found
+        view = self._store.cursor()
+        try:
+            rows = view.query("SELECT job_id, kind, username, status, step, progress, started_at, finished_at, "
+                              "result, error FROM jobs WHERE job_id = ?", [job_id])
+        finally:
+            view.close()
+        if not rows:
+            return None
+        *head, result, error = rows[0]
+        return Job(*head, result=None if result is None else json.loads(result), error=error)
 
     def wait(self, job_id: str, timeout: float = 60.0) -> Job | None:
         """Block until the job ends (tests, scripts)."""
-        import time
-
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             job = self.get(job_id)
@@ -72,8 +123,6 @@ class Jobs:
 
     def wait_all(self, timeout: float = 60.0) -> bool:
         """Block until no job is running (a service shutting down); ``False`` if some still run after ``timeout``."""
-        import time
-
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if not any(j.status in ("queued", "running") for j in list(self._jobs.values())):

@@ -173,7 +173,9 @@ def party_360(store: Store, user: User, party_id: int, *, events: int = 200) -> 
     score_rows = _dicts(store.raw.execute("SELECT * FROM scores WHERE party_id = ?", [party_id]))
     score = max(score_rows, key=lambda row: row["run_id"]) if score_rows else None
     if score is not None:
-        as_of, settings = store.query("SELECT as_of, settings FROM runs WHERE run_id = ?", [score["run_id"]])[0]
+        run_id = score["run_id"]
+        as_of, settings = store.stable(("run", run_id), lambda: store.query(
+            "SELECT as_of, settings FROM runs WHERE run_id = ?", [run_id])[0])
         score["as_of"] = as_of
         score["time_unit"] = json.loads(settings).get("time_unit") if settings else None
     return {

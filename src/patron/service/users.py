@@ -106,9 +106,10 @@ def issue_token(store: Store, user: User, name: str) -> str:
 def user_for_token(store: Store, token: str) -> User | None:
     if not token.startswith(TOKEN_PREFIX):
         return None
-    rows = store.query(
+    digest = _token_hash(token)
+    rows = store.stable(("api token", digest), lambda: store.query(
         "SELECT u.user_id, u.username, u.role, u.full_name FROM api_tokens t JOIN users u USING (user_id) "
-        "WHERE t.token_hash = ? AND NOT t.revoked AND NOT u.disabled", [_token_hash(token)])
+        "WHERE t.token_hash = ? AND NOT t.revoked AND NOT u.disabled", [digest]))
     return User(*rows[0]) if rows else None
 
 

@@ -12,7 +12,7 @@ store as it was. What differs between engines lives in
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -165,6 +165,18 @@ class Store:
         """
         with self.engine.transaction():
             yield
+
+    def stable(self, key: tuple, compute: Callable[[], Any]) -> Any:
+        """``compute()``, for answers that only a write can change (an API token's user, a run's settings).
+
+        On DuckDB, where only this process can write the file, the answer is
+        kept until a write transaction (:meth:`transaction`) of this process
+        commits: a web request then skips queries that cost about a
+        millisecond each. Writes that should be seen must go through
+        :meth:`transaction`. On PostgreSQL, where other processes write too,
+        it is computed every time.
+        """
+        return self.engine.stable(key, compute)
 
     def table(self, name: str):
         """An Ibis table expression over a store table."""

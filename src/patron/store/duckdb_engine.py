@@ -15,6 +15,11 @@ from typing import Any
 
 from patron.errors import PatronError
 
+#: Per database file: answers that only this process's writes can change (DuckDB lets one process at a
+#: time write a file), kept until a write transaction commits here. See :meth:`Store.stable`.
+_STABLE: dict[str, dict] = {}
+_STABLE_MAX = 10_000
+
 
 class DuckDBEngine:
     name = "duckdb"
@@ -30,12 +35,16 @@ class DuckDBEngine:
             raw = duckdb.connect(location, read_only=read_only)
         except duckdb.IOException as exc:
             raise PatronError(f"Cannot open the store '{location}': {exc}") from exc
-        self._setup(raw, threading.RLock())
+        # Another process may have written the file since this process last had it open: start afresh.
+        stable = {} if location == ":memory:" else _STABLE.setdefault(str(Path(location).expanduser().resolve()), {})
+        stable.clear()
+        self._setup(raw, threading.RLock(), stable)
 
-    def _setup(self, raw, write_lock: threading.RLock) -> None:
+    def _setup(self, raw, write_lock: threading.RLock, stable: dict) -> None:
         self.raw = raw
         self._ibis = None  # made on first use: most web requests never need it, and it costs ~1 ms a cursor
         self._write_lock = write_lock
+        self._stable = stable
 
     @property
     def ibis(self):
@@ -57,6 +66,19 @@ class DuckDBEngine:
                 raise
             else:
                 self.raw.commit()
+                self._stable.clear()
+
+    def stable(self, key: tuple, compute):
+        """``compute()``, remembered until the next write transaction of this process commits."""
+        try:
+            return self._stable[key]
+        except KeyError:
+            pass
+        value = compute()
+        if len(self._stable) >= _STABLE_MAX:
+            self._stable.clear()
+        self._stable[key] = value
+        return value
 
     def lock(self, name: str) -> None:
         """Nothing to do: the write lock of :meth:`transaction` already serialises writers."""
@@ -86,7 +108,7 @@ class DuckDBEngine:
 
     def cursor(self) -> DuckDBEngine:
         view = object.__new__(DuckDBEngine)
-        view._setup(self.raw.cursor(), self._write_lock)
+        view._setup(self.raw.cursor(), self._write_lock, self._stable)
         return view
 
     def close(self) -> None:

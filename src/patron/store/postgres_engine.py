@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -173,8 +174,14 @@ class PostgresConnection:
         self.url = url
         self.con = connect(url)
         self.ibis = None  # the Ibis backend over this connection, made when first needed
+        #: May hold temporary tables (a TEMP statement ran, or Ibis, which keeps memtables in them, was used).
+        self.made_temp = False
+        #: When the pool was given this connection back (time.monotonic()).
+        self.idle_since = 0.0
 
     def execute(self, sql: str, params: list[Any] | tuple | None = None) -> PostgresResult:
+        if not self.made_temp and "TEMP" in sql.upper():
+            self.made_temp = True
         cur = self.con.cursor()
         if params:
             cur.execute(to_postgres(sql, True), [_plain(p) for p in params])
@@ -196,7 +203,12 @@ class ConnectionPool:
     Opening a connection costs about 20 ms (a new server process and a
     SCRAM password check), forty times a point query. A connection goes back
     only when no transaction is open on it, and without its temporary tables.
+    One idle for more than :attr:`CHECK_AFTER` seconds is checked before it
+    is handed out (the server may have restarted); a fresher one is not, which
+    saves a round trip on every web request.
     """
+
+    CHECK_AFTER = 10.0
 
     def __init__(self, url: str, size: int = 8) -> None:
         self.url, self.size = url, size
@@ -211,6 +223,8 @@ class ConnectionPool:
                 found = self._idle.pop() if self._idle else None
             if found is None:
                 return PostgresConnection(self.url)
+            if time.monotonic() - found.idle_since < self.CHECK_AFTER and not found.con.closed:
+                return found
             try:
                 found.con.execute("SELECT 1")
                 return found
@@ -223,10 +237,13 @@ class ConnectionPool:
         try:
             if connection.con.closed or connection.con.info.transaction_status != TransactionStatus.IDLE:
                 raise ValueError("not reusable")
-            connection.con.execute("DISCARD TEMP")
+            if connection.made_temp or connection.ibis is not None:
+                connection.con.execute("DISCARD TEMP")
+                connection.made_temp = False
         except Exception:
             connection.close()
             return
+        connection.idle_since = time.monotonic()
         with self._lock:
             if not self._closed and len(self._idle) < self.size:
                 self._idle.append(connection)
@@ -339,6 +356,10 @@ class PostgresEngine:
                 with open(csv_path, "rb") as fh:
                     while block := fh.read(1 << 20):
                         copy.write(block)
+
+    def stable(self, key: tuple, compute):
+        """``compute()`` every time: other processes write the same database, unseen by this one."""
+        return compute()
 
     def cursor(self) -> PostgresEngine:
         """Another connection to the same database, for another thread (a web request, a job).

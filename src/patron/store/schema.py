@@ -439,12 +439,34 @@ _RESOLVE = (
     "CREATE INDEX match_evidence_pair ON match_evidence (left_party_id, right_party_id)",
 )
 
+JOB_STATUSES = ("queued", "running", "done", "failed")
+
+# Background jobs of the web service (analysis runs, uploads), kept in the store so that any worker
+# process of ``patron serve --workers N`` can answer for a job another one runs.
+_JOBS = (
+    f"""
+    CREATE TABLE jobs (
+        job_id       VARCHAR PRIMARY KEY,
+        kind         VARCHAR NOT NULL,
+        username     VARCHAR NOT NULL,
+        status       VARCHAR NOT NULL CHECK (status IN {_in(JOB_STATUSES)}),
+        step         VARCHAR NOT NULL DEFAULT '',
+        progress     DOUBLE NOT NULL DEFAULT 0,
+        started_at   TIMESTAMP NOT NULL,
+        finished_at  TIMESTAMP,
+        result       VARCHAR,
+        error        VARCHAR
+    )
+    """,
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "canonical relationship store", _INITIAL),
     Migration(2, "analysis runs and per-party scores", _SCORES),
     Migration(3, "users, API tokens and the audit log", _USERS),
     Migration(4, "indexes for one party's records", _PARTY_INDEXES),
     Migration(5, "identity resolution: merges, crosswalk, review queue, match evidence", _RESOLVE),
+    Migration(6, "background jobs of the web service", _JOBS),
 )
 
 #: Tables that hold facts about parties, with their key column and time column.
