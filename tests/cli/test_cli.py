@@ -76,3 +76,28 @@ def test_server_down_is_a_message_naming_host_and_database(postgres_server):
     assert out.returncode == 2, out.stderr
     assert "database 'crm' on 127.0.0.1:1" in out.stderr and "Traceback" not in out.stderr
     assert "secret" not in out.stderr
+
+
+def test_users_tokens_revoked_and_disabled(tmp_path, monkeypatch):
+    from patron.service.users import authenticate, user_for_token
+    from patron.store import Store
+
+    store = tmp_path / "p.duckdb"
+    monkeypatch.setenv("PATRON_PASSWORD", "a long enough password")
+    assert run("user", "add", "ann", "--role", "analyst", store=store).exit_code == 0
+    nightly = run("user", "token", "ann", "--name", "nightly", store=store).stdout.strip().splitlines()[-1]
+    other = run("user", "token", "ann", "--name", "adhoc", store=store).stdout.strip().splitlines()[-1]
+    r = run("user", "revoke", "ann", "--name", "nightly", store=store)
+    assert r.exit_code == 0 and "Revoked 1 token of ann" in r.stdout
+    with Store(store) as s:
+        assert user_for_token(s, nightly) is None and user_for_token(s, other).username == "ann"
+    assert run("user", "disable", "ann", store=store).exit_code == 0
+    with Store(store) as s:
+        assert user_for_token(s, other) is None and authenticate(s, "ann", "a long enough password") is None
+    assert run("user", "disable", "ann", "--enable", store=store).exit_code == 0
+    with Store(store) as s:
+        assert user_for_token(s, other).username == "ann"
+        actions = [r[0] for r in s.query("SELECT action FROM audit_log ORDER BY happened_at")]
+    assert {"token.revoke", "user.disable", "user.enable"} <= set(actions)
+    r = runner.invoke(app, ["user", "revoke", "nobody", "--store", str(store)])
+    assert r.exit_code != 0 and "There is no user 'nobody'" in str(r.exception)

@@ -94,6 +94,35 @@ def user_token(
     print(token)
 
 
+@user_app.command("revoke")
+def user_revoke(
+    username: Annotated[str, typer.Argument(help="The user whose API tokens stop working.")],
+    name: Annotated[Optional[str], typer.Option(help="Only the tokens with this name (as given to 'patron user "
+                                                      "token --name'); all of them when left out.")] = None,
+    store: StoreOption = None,
+) -> None:
+    """Revoke a user's API tokens; scripts using them are refused from their next request."""
+    from patron.service.users import revoke_tokens
+
+    with open_store(store) as s:
+        count = revoke_tokens(s, username, name)
+    console.print(f"Revoked {count} token{'s' * (count != 1)} of {username}.")
+
+
+@user_app.command("disable")
+def user_disable(
+    username: Annotated[str, typer.Argument(help="The user to disable.")],
+    enable: Annotated[bool, typer.Option("--enable", help="Enable the user again instead.")] = False,
+    store: StoreOption = None,
+) -> None:
+    """Disable a user: they cannot sign in and their API tokens are refused (--enable undoes it)."""
+    from patron.service.users import set_disabled
+
+    with open_store(store) as s:
+        user = set_disabled(s, username, not enable)
+    console.print(f"{user.username} is now {'enabled' if enable else 'disabled'}.")
+
+
 @user_app.command("list")
 def user_list(store: StoreOption = None) -> None:
     """List users and their roles."""
