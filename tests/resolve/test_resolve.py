@@ -6,7 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from patron.cli.app import _register, app
-from patron.resolve.merge import OWNED_TABLES
+from patron.resolve.merge import FILLED_FIELDS, OWNED_TABLES
 from patron.service import resolve as service
 from patron.store import Store
 from store_engines import ENGINES
@@ -89,6 +89,31 @@ def test_a_merge_moves_every_fact_and_keeps_the_store_sound(resolved):
     assert store.scalar("SELECT count(*) FROM crosswalk WHERE merge_id IS NOT NULL") >= len(gone)
     assert store.scalar("SELECT count(*) FROM crosswalk c JOIN identities i USING (source, source_key) "
                         "WHERE c.party_id <> i.party_id") == 0
+
+
+def test_a_survivor_gets_the_fields_it_lacked_and_keeps_its_own(resolved):
+    store, _, _, before, *_ = resolved
+    columns = [d[0] for d in store.raw.execute("SELECT * FROM parties WHERE 1 = 0").description]
+    was = {row[0]: dict(zip(columns, row)) for row in before["parties"]}
+    now = {row[0]: dict(zip(columns, row)) for row in store.raw.execute("SELECT * FROM parties").fetchall()}
+    merges = store.query("SELECT merge_id, surviving_party_id, merged_party_id FROM merges ORDER BY merge_id")
+    expected = set()  # (merge, column) of every field a merge should have filled
+    for survivor in {s for _, s, _ in merges}:
+        mine = [(merge_id, merged) for merge_id, s, merged in merges if s == survivor]
+        for group in FILLED_FIELDS:
+            if any(was[survivor][c] is not None for c in group):
+                assert all(now[survivor][c] == was[survivor][c] for c in group), (survivor, group)
+                continue
+            donors = [(merge_id, m) for merge_id, m in mine if any(was[m][c] is not None for c in group)]
+            if donors:
+                merge_id, donor = donors[0]  # the earliest merge that has the group
+                assert all(now[survivor][c] == was[donor][c] for c in group), (survivor, group)
+                expected |= {(merge_id, c) for c in group if was[donor][c] is not None}
+            else:
+                assert all(now[survivor][c] is None for c in group), (survivor, group)
+    assert expected, "the demo's duplicates should give some survivor a field it lacked"
+    recorded = set(store.query("SELECT merge_id, column_name FROM merge_moves WHERE source = 'filled'"))
+    assert recorded == expected
 
 
 def test_explanations_name_the_fields_that_agreed(resolved):

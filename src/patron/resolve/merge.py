@@ -3,8 +3,10 @@
 A merge re-points every row that belonged to the merged party (its identities,
 transactions, interactions, feedback, complaints, consents, and the
 ``referred_by`` / ``organisation_id`` links of other parties) to the surviving
-party, moves the merged party's own row to ``merged_parties`` and writes down
-each re-pointed row in ``merge_moves``. Undo reverses exactly those rows.
+party, fills the surviving party's empty fields from the merged one (an email,
+a phone number, an address...), moves the merged party's own row to
+``merged_parties`` and writes down each re-pointed row and each filled field in
+``merge_moves``. Undo reverses exactly those rows and fields.
 Everything is plain SQL (``UPDATE ... FROM``) so that another engine can run it.
 """
 
@@ -23,6 +25,10 @@ OWNED_TABLES = {
 }
 #: Columns of ``parties`` that point at another party.
 PARTY_LINKS = ("referred_by", "organisation_id")
+#: Fields of the surviving party a merge fills in from the merged party when they are empty. A group is
+#: filled together or not at all: an address is not pieced together from two parties.
+FILLED_FIELDS = (("name",), ("email",), ("phone",), ("address", "postcode", "city"), ("country",), ("birth_date",),
+                 ("job_title",), ("acquired_at",), ("acquisition_channel",), ("acquisition_cost",))
 
 
 def party_columns(store) -> list[str]:
@@ -59,12 +65,42 @@ def apply_merges(store, merge_ids_sql: str, params: list) -> None:
     con.execute(
         f"INSERT INTO merged_parties (merge_id, {columns}) SELECT m.merge_id, {prefixed} "
         f"FROM parties p JOIN {chosen} m ON p.party_id = m.merged_party_id", params)
+    _fill_empty_fields(con, chosen, params)
     con.execute(f"DELETE FROM parties WHERE party_id IN (SELECT merged_party_id FROM {chosen} m)", params)
     con.execute(
         "UPDATE crosswalk SET party_id = i.party_id, merge_id = m.merge_id "
         f"FROM identities i, {chosen} m "
         "WHERE crosswalk.source = i.source AND crosswalk.source_key = i.source_key "
         "AND crosswalk.party_id = m.merged_party_id", params)
+
+
+def _fill_empty_fields(con, chosen: str, params: list) -> None:
+    """Give each surviving party the fields it lacks, from its earliest merge that has them.
+
+    First every fill is written down (``merge_moves`` rows with source ``'filled'``), while the
+    parties are as they were; then the fields are copied from ``merged_parties``.
+    """
+    for group in FILLED_FIELDS:
+        empty = " AND ".join(f"s.{c} IS NULL" for c in group)
+        given = " OR ".join(f"d.{c} IS NOT NULL" for c in group)
+        first = (
+            "SELECT merge_id, surviving_party_id, merged_party_id FROM (SELECT m.merge_id, m.surviving_party_id, "
+            "m.merged_party_id, row_number() OVER (PARTITION BY m.surviving_party_id ORDER BY m.merge_id) AS n "
+            f"FROM {chosen} m JOIN parties s ON s.party_id = m.surviving_party_id "
+            f"JOIN parties d ON d.party_id = m.merged_party_id WHERE {empty} AND ({given})) ranked WHERE n = 1")
+        for column in group:
+            con.execute(
+                "INSERT INTO merge_moves (merge_id, table_name, column_name, source, row_key, row_party_id, "
+                f"from_party_id) SELECT f.merge_id, 'parties', '{column}', 'filled', NULL, f.surviving_party_id, "
+                f"f.merged_party_id FROM ({first}) f JOIN parties d ON d.party_id = f.merged_party_id "
+                f"WHERE d.{column} IS NOT NULL", params)
+    for group in FILLED_FIELDS:
+        for column in group:
+            con.execute(
+                f"UPDATE parties SET {column} = mp.{column} FROM merge_moves mv, merged_parties mp "
+                f"WHERE mv.merge_id IN (SELECT merge_id FROM {chosen} x) AND mv.source = 'filled' "
+                f"AND mv.column_name = '{column}' AND parties.party_id = mv.row_party_id "
+                "AND mp.merge_id = mv.merge_id", params)
 
 
 def refresh_crosswalk(store) -> int:
@@ -117,7 +153,14 @@ def undo_merge(store, merge_id: int, by: str) -> dict:
             moved += store.changed(
                 f"UPDATE parties SET {column} = mv.from_party_id FROM merge_moves mv "
                 f"WHERE mv.merge_id = ? AND mv.table_name = 'parties' AND mv.column_name = '{column}' "
-                "AND parties.party_id = mv.row_party_id", [merge_id])
+                "AND mv.source IS NULL AND parties.party_id = mv.row_party_id", [merge_id])
+        # Filled fields are emptied again, unless they have been changed since the merge.
+        for column in (c for group in FILLED_FIELDS for c in group):
+            moved += store.changed(
+                f"UPDATE parties SET {column} = NULL FROM merge_moves mv, merged_parties mp "
+                f"WHERE mv.merge_id = ? AND mv.source = 'filled' AND mv.column_name = '{column}' "
+                f"AND parties.party_id = mv.row_party_id AND mp.merge_id = mv.merge_id "
+                f"AND parties.{column} IS NOT DISTINCT FROM mp.{column}", [merge_id])
         con.execute("DELETE FROM merged_parties WHERE merge_id = ?", [merge_id])
         con.execute(
             "UPDATE crosswalk SET party_id = i.party_id, merge_id = NULL FROM identities i "
