@@ -72,22 +72,23 @@ def test_store_matches_the_truth(imported, demo, truth_customers, identities):
     assert 0.99 * truth_customers.orders.sum() <= orders <= truth_customers.orders.sum()
 
 
-def test_cli_runs_the_demo_twice_without_changing_counts(tmp_path):
+def test_cli_runs_the_demo_twice_without_changing_counts(tmp_path, engine_url):
+    """On each store engine: ``patron demo`` as a newcomer runs it, then again."""
     from patron.cli.app import _register, app
 
     _register()  # what ``patron`` does at start: every command group adds itself to the app
 
     runner = CliRunner()
     args = ["demo", "--customers", "150", "--seed", "2", "--out", str(tmp_path / "data"),
-            "--store", str(tmp_path / "s.duckdb"), "--no-serve"]
+            "--store", str(engine_url), "--no-serve"]
     first = runner.invoke(app, args)
     assert first.exit_code == 0, first.output
     assert "duplicate registrations" in first.output
-    with Store(tmp_path / "s.duckdb") as s:
+    with Store(engine_url) as s:
         before = s.counts()
     second = runner.invoke(app, args)
     assert second.exit_code == 0, second.output
-    with Store(tmp_path / "s.duckdb") as s:
+    with Store(engine_url) as s:
         after = s.counts()
         # Imports and analysis runs are logs: each demo run adds one of each. The data does not change,
         # so the second run scores every party exactly as the first did.
