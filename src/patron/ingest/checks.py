@@ -72,8 +72,9 @@ def type_records(con, staged: StagedFile, m: Mapping, report: ImportReport) -> N
         where = f"column {_column_of(m, name)!r}" if _column_of(m, name) else f"field {name}"
         place = where.replace("'", "''")
         quoted_value = "'''' || left(" + r + ", 80) || ''''"
-        reasons.append((f"{r} IS NOT NULL AND v_{name} IS NULL",
-                        f"{quoted_value} || ' in {place} {parse.problem_text(f)}'"))
+        if f.type != "text":  # text is stored as it is: it cannot fail to be typed
+            reasons.append((f"{r} IS NOT NULL AND v_{name} IS NULL",
+                            f"{quoted_value} || ' in {place} {parse.problem_text(f)}'"))
         if f.type == "timestamp":
             reasons.append((f"v_{name} < TIMESTAMP '1900-01-01' OR v_{name} > now()::TIMESTAMP + INTERVAL 366 DAY",
                             f"'date ' || v_{name}::VARCHAR || ' in {place} is implausible'"))
@@ -129,7 +130,8 @@ def _reason_sql(reasons: list[tuple[str, str]]) -> str:
     Messages are built only for failing records: building them for every
     record cost more than the checks themselves.
     """
-    failed = " OR ".join(f"coalesce({cond}, FALSE)" for cond, _ in reasons)
+    # A condition that is NULL (a comparison with a missing value) has not failed: CASE takes only TRUE.
+    failed = " OR ".join(f"({cond})" for cond, _ in reasons)
     messages = ", ".join(f"CASE WHEN {cond} THEN {msg} END" for cond, msg in reasons)
     return f"CASE WHEN {failed} THEN concat_ws('; ', {messages}) END"
 
