@@ -72,25 +72,25 @@ def type_records(con, staged: StagedFile, m: Mapping, report: ImportReport) -> N
         where = f"column {_column_of(m, name)!r}" if _column_of(m, name) else f"field {name}"
         place = where.replace("'", "''")
         quoted_value = "'''' || left(" + r + ", 80) || ''''"
-        reasons.append((f"{r} IS NOT NULL AND v_{name} IS NULL",
-                        f"{quoted_value} || ' in {place} {parse.problem_text(f)}'"))
+        if f.type != "text":  # text is stored as it is: it cannot fail to be typed
+            reasons.append((f"{r} IS NOT NULL AND v_{name} IS NULL",
+                            f"{quoted_value} || ' in {place} {parse.problem_text(f)}'"))
         if f.type == "timestamp":
             reasons.append((f"v_{name} < TIMESTAMP '1900-01-01' OR v_{name} > now()::TIMESTAMP + INTERVAL 366 DAY",
                             f"'date ' || v_{name}::VARCHAR || ' in {place} is implausible'"))
         if f.required:
             reasons.append((f"{r} IS NULL", f"'missing {name} ({place})'"))
-    for name, f in fields.items():
-        if name not in raw:
-            typed.append(f"NULL::{_sql_type(f)} AS v_{name}")
     reasons += _kind_rules(m.kind)
-    # One materialised table: cleaned text, typed values, the reasons, and the record's key.
-    # Only what later steps read is kept: the typed values, reasons and keys, not the text.
-    keep = ", ".join([f"v_{name}" for name in fields] + ["_reason"])
-    key_columns = "_ext" if "external_id" in raw else "_hash, _occ"
+    # Fields the file does not have stay out of the table (constant NULLs: see :func:`records_sql`), and
+    # so does the text: later steps read the typed values, reasons and keys only.
+    keep = ", ".join([f"v_{name}" for name in raw] + ["_reason", "_ext"])
+    referenced = " ".join(cond + msg for cond, msg in reasons)
+    absent = ", ".join(f"NULL::{_sql_type(f)} AS v_{name}" for name, f in fields.items()
+                       if name not in raw and f"v_{name}" in referenced)
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _typed AS SELECT _ord{extra_raw}, {keep}, {key_columns} "
+        f"CREATE OR REPLACE TEMP TABLE _typed AS SELECT _ord{extra_raw}, {keep} "
         f"FROM (SELECT *, {_reason_sql(reasons)} AS _reason, {key_sql(m, list(raw))} "
-        f"FROM (SELECT *, {', '.join(typed)} FROM _clean))"
+        f"FROM (SELECT *, {', '.join(typed + ([absent] if absent else []))} FROM _clean))"
     )
     con.execute(f"DROP {clean_kind} _clean")
     if "external_id" in raw:
@@ -130,7 +130,8 @@ def _reason_sql(reasons: list[tuple[str, str]]) -> str:
     Messages are built only for failing records: building them for every
     record cost more than the checks themselves.
     """
-    failed = " OR ".join(f"coalesce({cond}, FALSE)" for cond, _ in reasons)
+    # A condition that is NULL (a comparison with a missing value) has not failed: CASE takes only TRUE.
+    failed = " OR ".join(f"({cond})" for cond, _ in reasons)
     messages = ", ".join(f"CASE WHEN {cond} THEN {msg} END" for cond, msg in reasons)
     return f"CASE WHEN {failed} THEN concat_ws('; ', {messages}) END"
 
@@ -156,38 +157,37 @@ def _kind_rules(kind: str) -> list[tuple[str, str]]:
 
 
 def key_sql(m: Mapping, fields: list[str]) -> str:
-    """SQL for the record's key in its source system.
+    """SQL for the record's key in its source system, ``_ext``.
 
-    A mapped ``external_id`` is used as it is (``_ext``). Without one, the
-    key is the MD5 (128-bit) hash of the record's content (``_hash``) plus its
-    occurrence number (``_occ``), so identical lines stay distinct facts
-    within a file while the same file imported twice adds nothing. The
-    window needs no order: identical records are interchangeable.
+    A mapped ``external_id`` is used as it is. Without one, the key is the
+    MD5 (128-bit) hash of the record's content, in 32 hex digits, a colon and
+    its occurrence number, so identical lines stay distinct facts within a
+    file while the same file imported twice adds nothing. Every record is
+    written as occurrence 1 here; :func:`number_repeated_content` renumbers
+    the few that repeat.
     """
     if "external_id" in fields:
         return "r_external_id AS _ext"
     content = "concat_ws(chr(31), " + ", ".join(f"coalesce(r_{f}, '')" for f in fields) + ")"
-    return f"md5({content}) AS _hash, 1 AS _occ"
+    return f"md5({content}) || ':1' AS _ext"
 
 
 def number_repeated_content(con) -> None:
     """Occurrence numbers for records whose content repeats within the file.
 
-    Done on a narrow projection of just the repeated hashes: a window over
-    the whole wide record would cost more than the rest of the import.
+    Repeats are found by grouping a 64-bit hash of the key rather than the
+    key text (a few times cheaper over millions of records; a collision only
+    brings a non-repeated key into the window, which numbers it 1 again), and
+    numbered on a narrow projection of just those records. The window needs
+    no order: identical records are interchangeable.
     """
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE _repeats AS SELECT _ord, row_number() OVER (PARTITION BY _hash) AS n "
-        "FROM _typed WHERE _hash IN (SELECT _hash FROM _typed GROUP BY _hash HAVING count(*) > 1)"
+        "CREATE OR REPLACE TEMP TABLE _repeats AS SELECT _ord, row_number() OVER (PARTITION BY _ext) AS n "
+        "FROM _typed WHERE hash(_ext) IN (SELECT hash(_ext) FROM _typed GROUP BY 1 HAVING count(*) > 1)"
     )
-    if con.execute("SELECT count(*) FROM _repeats").fetchall()[0][0]:
-        con.execute("UPDATE _typed t SET _occ = r.n FROM _repeats r WHERE t._ord = r._ord")
+    con.execute("UPDATE _typed t SET _ext = left(t._ext, 32) || ':' || r.n FROM _repeats r "
+                "WHERE t._ord = r._ord AND r.n > 1")
     con.execute("DROP TABLE _repeats")
-
-
-def ext_sql(alias: str) -> str:
-    """The stored form of a content key: 32 hex digits and the occurrence number."""
-    return f"{alias}._hash || ':' || {alias}._occ"
 
 
 def reject_repeated_ids(con) -> None:
@@ -198,6 +198,14 @@ def reject_repeated_ids(con) -> None:
         "FROM _typed WHERE _ext IN (SELECT _ext FROM _typed GROUP BY _ext HAVING count(*) > 1)) d "
         "WHERE t._ord = d._ord AND d.n > 1 AND t._reason IS NULL"
     )
+
+
+def records_sql(con, kind: str) -> str:
+    """``_typed`` with a column for every field of ``kind``: those the file lacks as typed NULLs."""
+    present = set(typed_columns(con))
+    absent = "".join(f", NULL::{_sql_type(f)} AS v_{name}" for name, f in fields_of(kind).items()
+                     if f"v_{name}" not in present)
+    return f"(SELECT *{absent} FROM _typed)"
 
 
 def typed_columns(con) -> list[str]:

@@ -82,9 +82,27 @@ def ident(name: str) -> str:
 
 def cleaned(expr: str) -> str:
     """Trimmed text, with empty values and common null markers as NULL."""
-    # The length test keeps lower() off the long values that cannot be a marker.
-    return (f"CASE WHEN length(trim({expr})) = 0 OR (length({expr}) <= 6 AND lower(trim({expr})) IN "
-            f"('null', 'none', 'nan', 'n/a', 'na', '-')) THEN NULL ELSE trim({expr}) END")
+    # Most values need no trimming: they are tested for it (cheap) instead of trimmed (a copy of
+    # every value). The length test keeps lower() off the long values that cannot be a marker.
+    markers = "('null', 'none', 'nan', 'n/a', 'na', '-')"
+    padded = (f"CASE WHEN length(trim({expr})) = 0 OR (length({expr}) <= 6 AND lower(trim({expr})) IN {markers}) "
+              f"THEN NULL ELSE trim({expr}) END")
+    return (f"CASE WHEN {expr} = '' OR starts_with({expr}, ' ') OR ends_with({expr}, ' ') THEN {padded} "
+            f"WHEN length({expr}) <= 6 AND lower({expr}) IN {markers} THEN NULL ELSE {expr} END")
+
+
+def first_of(*exprs: str) -> str:
+    """``coalesce(...)`` that evaluates a later expression only where the earlier ones are NULL.
+
+    DuckDB's ``coalesce`` computes every argument for every row: with a
+    cheap cast first and a regular-expression clean-up second, the clean-up
+    would run on all values instead of the few the cast cannot read.
+    """
+    *head, last = exprs
+    sql = last
+    for e in reversed(head):
+        sql = f"CASE WHEN {e} IS NOT NULL THEN {e} ELSE {sql} END"
+    return sql
 
 
 # -- numbers -----------------------------------------------------------------
@@ -106,7 +124,7 @@ def number_sql(expr: str, decimal: str, target: str) -> str:
             f"ELSE TRY_CAST({s} AS {target}) END")
     if decimal == ".":
         # Most values are plain numbers: try them as they are before cleaning.
-        return f"coalesce(TRY_CAST({expr} AS {target}), {slow})"
+        return first_of(f"TRY_CAST({expr} AS {target})", slow)
     return slow
 
 
@@ -150,13 +168,13 @@ def timestamp_sql(expr: str, layout: str | list[str], timezone: str, as_date: bo
     with_offset = f"timezone('UTC', TRY_CAST({expr} AS TIMESTAMPTZ))"
     zoned = [lay for lay in layouts if "%z" in lay or "%Z" in lay]
     if zoned:
-        with_offset = "coalesce(" + ", ".join(
-            [f"timezone('UTC', TRY_STRPTIME({expr}, {q(lay)})::TIMESTAMPTZ)" for lay in zoned] + [with_offset]) + ")"
+        with_offset = first_of(
+            *[f"timezone('UTC', TRY_STRPTIME({expr}, {q(lay)})::TIMESTAMPTZ)" for lay in zoned], with_offset)
     plain = [lay for lay in layouts if lay not in zoned] or [ISO]
-    local = plain and ("coalesce(" + ", ".join(_local_sql(expr, lay) for lay in plain) + ")")
+    local = first_of(*[_local_sql(expr, lay) for lay in plain])
     if as_date:
         # A date has no time of day to shift: read it as written.
-        return f"CAST(coalesce({local}, TRY_CAST({expr} AS TIMESTAMP)) AS DATE)"
+        return f"CAST({first_of(local, f'TRY_CAST({expr} AS TIMESTAMP)')} AS DATE)"
     # A value without a time of day is a date, not an instant: it is kept as written
     # (midnight), never shifted into the day before by the zone.
     local_utc = (local if timezone.upper() == "UTC" else

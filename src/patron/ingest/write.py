@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from patron.ingest.checks import ext_sql, typed_columns
+from patron.ingest.checks import records_sql, typed_columns
+from patron.ingest.fields import fields_of
 from patron.ingest.mapping import Mapping
 from patron.ingest.parse import q
 from patron.ingest.readers import StagedFile, csv_lines_of_ordinals
@@ -71,14 +72,13 @@ def store_facts(store: Store, m: Mapping, source: str, import_id: int, report: I
     con = store.raw
     table, id_col = TARGET_TABLE[m.kind]
     key_source = str(m.option("key_source", source))
-    ext = "" if "_ext" in typed_columns(con) else f", {ext_sql('v')} AS _ext"
     amount = ", coalesce(v_revenue, v_quantity * v_unit_price) AS _amount" if m.kind == "transactions" else ""
     valid = con.execute("SELECT count(*) FROM _typed WHERE _reason IS NULL").fetchall()[0][0]
     # Every key of a record already stored has its identity already, so new parties come from valid keys.
     report.new_parties = _new_parties_for_keys(
         store, key_source, import_id, "SELECT DISTINCT v_customer_key AS key FROM _typed WHERE _reason IS NULL")
     columns = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
-    available = set(typed_columns(con))
+    available = {f"v_{name}" for name in fields_of(m.kind)}
     derived = DERIVED.get(m.kind, {})
     base = store.next_id(table, id_col) - 1
     select = []
@@ -102,7 +102,7 @@ def store_facts(store: Store, m: Mapping, source: str, import_id: int, report: I
             select.append("NULL")
     inserted = con.execute(
         f"INSERT INTO {table} SELECT {', '.join(select)} FROM ("
-        f"SELECT v.*{ext}{amount} FROM _typed v WHERE v._reason IS NULL) n "
+        f"SELECT v.*{amount} FROM {records_sql(con, m.kind)} v WHERE v._reason IS NULL) n "
         f"ANTI JOIN (SELECT external_id FROM {table} WHERE source = ?) t ON n._ext = t.external_id "
         "JOIN (SELECT source_key, party_id FROM identities WHERE source = ?) i ON n.v_customer_key = i.source_key",
         [source, key_source],
@@ -120,7 +120,7 @@ def store_parties(store: Store, m: Mapping, source: str, import_id: int, report:
         "CASE WHEN _reason IS NULL AND _dup > 1 THEN 'customer key ''' || v_customer_key || "
         "''' appears more than once in this file; the first record was used' ELSE _reason END AS _reason) "
         "FROM (SELECT *, count(*) OVER (PARTITION BY v_customer_key ORDER BY _ord "
-        "ROWS UNBOUNDED PRECEDING) AS _dup FROM _typed)"
+        f"ROWS UNBOUNDED PRECEDING) AS _dup FROM {records_sql(con, m.kind)})"
     )
     con.execute("CREATE OR REPLACE TEMP TABLE _valid AS SELECT * FROM _typed WHERE _reason IS NULL")
     valid = con.execute("SELECT count(*) FROM _valid").fetchall()[0][0]
