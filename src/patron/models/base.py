@@ -43,6 +43,10 @@ __all__ = [
 
 #: Fits on more distinct rows than this are split across threads.
 PARALLEL_BLOCK_ROWS = 50_000
+#: Fits on more distinct rows than this start from a fit on about
+#: ``SAMPLE_ROWS`` of them (see :mod:`patron.models.fitting`).
+SAMPLE_START_ROWS = 100_000
+SAMPLE_ROWS = 20_000
 
 
 class FittedModel:
@@ -80,15 +84,21 @@ class FittedModel:
         return tuple(float(params[name]) for name in self.param_names)
 
     def _store_fit(self, start, weights, **columns) -> None:
-        # Large fits are split into row blocks evaluated on parallel threads.
+        # Large fits are split into row blocks evaluated on parallel threads,
+        # and start from a fit on a systematic sample of the (sorted) rows.
         blocks = max(1, min(os.cpu_count() or 1, weights.size // PARALLEL_BLOCK_ROWS, 8))
         bounds = np.linspace(0, weights.size, blocks + 1).astype(int)
-        chunks = [
-            (self._fit_data(**{k: v[lo:hi] for k, v in columns.items()}), weights[lo:hi])
+        row_blocks = [
+            self._fit_block(weights[lo:hi], **{k: v[lo:hi] for k, v in columns.items()})
             for lo, hi in zip(bounds[:-1], bounds[1:])
         ]
+        sample = None
+        if weights.size > SAMPLE_START_ROWS:
+            every = weights.size // SAMPLE_ROWS
+            sample = (self._fit_block(weights[::every], **{k: v[::every] for k, v in columns.items()}),
+                      float(weights[::every].sum()))
         params, errors, log_likelihood, convergence = maximise_log_likelihood(
-            self._log_likelihood_terms, start, chunks
+            self._weighted_log_likelihood, start, row_blocks, float(weights.sum()), sample
         )
         self.params_ = dict(zip(self.param_names, map(float, params)))
         self.standard_errors_ = dict(zip(self.param_names, map(float, errors)))
@@ -98,6 +108,22 @@ class FittedModel:
 
     def _fit_data(self, **columns):
         return Histories(**columns)
+
+    def _fit_block(self, weights, **columns):
+        """One block of rows as :meth:`_weighted_log_likelihood` reads it."""
+        return self._fit_data(**columns), weights
+
+    def _weighted_log_likelihood(self, params, block):
+        """Log-likelihood of a block's customers and its gradient, summed.
+
+        By default the weighted sum of :meth:`_log_likelihood_terms`; a model
+        may aggregate more cleverly (terms that depend on one column only can
+        be summed per distinct value of that column).
+        """
+        data, weights = block
+        ll, grad = self._log_likelihood_terms(params, data)
+        # einsum, not BLAS: BLAS's own threads fight ours and the machine's.
+        return np.einsum("i,i->", weights, ll), [np.einsum("i,i->", weights, g) for g in grad]
 
     def _log_likelihood_terms(self, params, data):  # pragma: no cover - abstract
         raise NotImplementedError

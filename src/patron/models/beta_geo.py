@@ -67,6 +67,52 @@ class BetaGeo(TransactionModel):
         )
         return ll, grad
 
+    def _fit_block(self, weights, x, t_x, T):
+        return _RepeatBuyingBlock(x, t_x, T, weights)
+
+    def _weighted_log_likelihood(self, params, block):
+        """:meth:`_log_likelihood_terms` summed with weights, most terms per distinct x or T.
+
+        Each row's log-likelihood is ``per_x(x) + r log(alpha) - (r + x)
+        log(alpha + T) + softplus(z)`` with ``z = log(a / (b + x - 1)) + (r +
+        x) log((alpha + T) / (alpha + t_x))`` the log-odds of "left right
+        after the last purchase" (zero chance for one-time buyers). Only the
+        softplus couples the columns; everything else sums per x or per T.
+        """
+        r, alpha, a, b = params
+        x_level, T_level = block.x_levels, block.T_levels
+        log_age = np.log(alpha + T_level)
+        per_x = gammaln(r + x_level) - gammaln(r) + betaln(a, b + x_level) - betaln(a, b)
+        d_ab = digamma(a + b) - digamma(a + b + x_level)
+        ll = block.x_weights @ per_x + block.total * r * np.log(alpha) - block.T_purchases(r) @ log_age
+        grad = np.array([
+            block.x_weights @ (digamma(r + x_level) - digamma(r)) + block.total * np.log(alpha)
+            - block.T_weights @ log_age,
+            block.total * r / alpha - block.T_purchases(r) @ (1 / (alpha + T_level)),
+            block.x_weights @ d_ab,
+            block.x_weights @ (d_ab + digamma(b + x_level) - digamma(b)),
+        ])
+        # Repeat buyers: the chance of having left after the last purchase.
+        rep = block.repeat
+        if rep.w.size:
+            log_gap = np.log(alpha + rep.T_level)[rep.T_index] - np.log(alpha + rep.t_level)[rep.t_index]
+            odds_x = np.log(a) - np.log(b + rep.x_level - 1)
+            z = odds_x[rep.x_index] + (r + rep.x) * log_gap
+            small = np.exp(-np.abs(z))
+            softplus = np.maximum(z, 0.0) + np.log1p(small)
+            left = np.where(z > 0, 1.0, small) / (1.0 + small)  # sigmoid(z)
+            w_left = rep.w * left
+            inverse_gap = (1 / (alpha + rep.T_level))[rep.T_index] - (1 / (alpha + rep.t_level))[rep.t_index]
+            left_per_x = np.bincount(rep.x_index, weights=w_left, minlength=rep.x_level.size)
+            ll += np.einsum("i,i->", rep.w, softplus)
+            grad += [
+                np.einsum("i,i->", w_left, log_gap),
+                np.einsum("i,i,i->", w_left, r + rep.x, inverse_gap),
+                left_per_x.sum() / a,
+                -left_per_x @ (1 / (b + rep.x_level - 1)),
+            ]
+        return ll, grad
+
     def probability_alive(self, x, t_x, T):
         """Probability that a customer with this history has not left.
 
@@ -91,3 +137,42 @@ class BetaGeo(TransactionModel):
         one_minus_z = (alpha + T) / (alpha + T + t)
         remaining = one_minus_z ** (a - 1) * hyp2f1(a + b - 1 - r, a - 1, c, 1 - one_minus_z)
         return self.probability_alive(x, t_x, T) * c / (a - 1) * (1 - remaining)
+
+
+class _Levels:
+    """Distinct values of a column and each row's index into them."""
+
+    def __init__(self, values):
+        self.level, self.index = np.unique(values, return_inverse=True)
+
+
+class _RepeatBuyingBlock:
+    """Rows of a BG/NBD-type fit arranged for :meth:`BetaGeo._weighted_log_likelihood`.
+
+    Holds the weight of each distinct x and each distinct T (their terms are
+    summed per value) and, for repeat buyers only, the rows themselves with
+    indices into their distinct x, t_x and T.
+    """
+
+    def __init__(self, x, t_x, T, weights):
+        self.total = float(weights.sum())
+        x_levels, T_levels = _Levels(x), _Levels(T)
+        self.x_levels, self.T_levels = x_levels.level, T_levels.level
+        self.x_weights = np.bincount(x_levels.index, weights=weights, minlength=self.x_levels.size)
+        self.T_weights = np.bincount(T_levels.index, weights=weights, minlength=self.T_levels.size)
+        self._T_repeats = np.bincount(T_levels.index, weights=weights * x, minlength=self.T_levels.size)
+        repeat = x > 0
+        self.repeat = rep = _Rows()
+        rep.w, rep.x = weights[repeat], x[repeat]
+        for name, column in (("x", x), ("t", t_x), ("T", T)):
+            levels = _Levels(column[repeat])
+            setattr(rep, f"{name}_level", levels.level)
+            setattr(rep, f"{name}_index", levels.index)
+
+    def T_purchases(self, r):
+        """Per distinct T: the customers' total of ``r + x``."""
+        return r * self.T_weights + self._T_repeats
+
+
+class _Rows:
+    """A plain namespace of row arrays."""

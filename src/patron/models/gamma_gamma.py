@@ -16,7 +16,7 @@ import numpy as np
 from scipy.special import digamma, gammaln
 
 from patron.models.base import FittedModel
-from patron.models.data import as_float_column, compress, plural
+from patron.models.data import as_float_column, plural
 from patron.models.errors import DegenerateDataError, InvalidInputError, ModelError
 
 
@@ -70,8 +70,10 @@ class GammaGamma(FittedModel):
                 "Gamma-Gamma model needs positive spend. Drop them (returns, free orders) "
                 "or model them separately."
             )
-        x, m, _, w = compress(x[repeat], m[repeat], np.zeros(repeat.sum()), w[repeat])
-        if w.sum() < 2 or np.unique(m).size < 2:
+        # Not compressed: mean spend is continuous, so rows rarely repeat, and
+        # the likelihood below costs one logarithm per row anyway.
+        x, m, w = x[repeat], m[repeat], w[repeat]
+        if w.sum() < 2 or not (m != m[0]).any():
             raise DegenerateDataError(
                 "Spend varies too little to fit the Gamma-Gamma model: it needs at least "
                 "two repeat customers with different mean spend."
@@ -106,6 +108,36 @@ class GammaGamma(FittedModel):
         )
         return ll, grad
 
+    def _fit_block(self, weights, x, m):
+        return _SpendBlock(x, m, weights)
+
+    def _weighted_log_likelihood(self, params, block):
+        """:meth:`_log_likelihood_terms` summed with weights.
+
+        Only ``log(gamma + m x)`` couples a row's columns with a parameter;
+        the rest sums per distinct x or is a constant of the data.
+        """
+        p, q, gamma = params
+        b = block
+        log_scaled = np.log(gamma + b.total_spend)
+        inverse_scaled = 1 / (gamma + b.total_spend)
+        sum_log, sum_x_log = np.einsum("i,i->", b.w, log_scaled), np.einsum("i,i->", b.wx, log_scaled)
+        sum_inverse, sum_x_inverse = np.einsum("i,i->", b.w, inverse_scaled), np.einsum("i,i->", b.wx, inverse_scaled)
+        u, weight = b.x_levels, b.x_weights
+        digamma_shape = digamma(p * u + q)
+        ll = (
+            weight @ (gammaln(p * u + q) - gammaln(p * u))
+            + b.total * (q * np.log(gamma) - gammaln(q))
+            + p * (b.sum_x_log_spend + b.sum_x_log_x) - b.sum_log_spend
+            - p * sum_x_log - q * sum_log
+        )
+        grad = [
+            weight @ (u * (digamma_shape - digamma(p * u))) + b.sum_x_log_spend + b.sum_x_log_x - sum_x_log,
+            weight @ digamma_shape - b.total * (digamma(q) - np.log(gamma)) - sum_log,
+            b.total * q / gamma - p * sum_x_inverse - q * sum_inverse,
+        ]
+        return ll, grad
+
     def _checked_params(self):
         p, q, gamma = self._params()
         if q <= 1:
@@ -129,3 +161,18 @@ class GammaGamma(FittedModel):
         m = np.asarray(mean_spend, dtype=float)
         own = p * x / (p * x + q - 1)
         return (1 - own) * (p * gamma / (q - 1)) + own * m
+
+
+class _SpendBlock:
+    """Rows of a Gamma-Gamma fit with the sums that do not depend on the parameters."""
+
+    def __init__(self, x, m, weights):
+        self.w, self.wx = weights, weights * x
+        self.total = float(weights.sum())
+        self.total_spend = m * x
+        self.x_levels, index = np.unique(x, return_inverse=True)
+        self.x_weights = np.bincount(index, weights=weights, minlength=self.x_levels.size)
+        log_m = np.log(m)
+        self.sum_log_spend = float(np.einsum("i,i->", weights, log_m))
+        self.sum_x_log_spend = float(np.einsum("i,i->", self.wx, log_m))
+        self.sum_x_log_x = float(np.einsum("i,i->", self.wx, np.log(x)))
