@@ -206,6 +206,26 @@ def test_predictions_scale_to_a_million_customers(cls, fitted):
     np.testing.assert_array_equal(alive[: x.size], model.probability_alive(x, t_x, T))
 
 
+@every_model
+def test_a_large_base_is_valued_as_its_customers_one_by_one(cls, fitted, generated):
+    # Above DISTINCT_ROWS_FROM customers, CLV and expected purchases are computed per distinct
+    # history (or per distinct (x, T)) and spread back; below it, directly.
+    from patron.models import GammaGamma, customer_lifetime_value
+    from patron.models.data import DISTINCT_ROWS_FROM
+
+    model, (x, t_x, T) = fitted[cls]
+    many = np.resize(np.arange(x.size), 2 * DISTINCT_ROWS_FROM)
+    spend_model = GammaGamma.from_params(p=6.0, q=4.0, gamma=15.0)
+    spend = np.where(x > 0, 20.0 + x, 0.0)
+
+    def value(rows):
+        return customer_lifetime_value(model, spend_model, x[rows], t_x[rows], T[rows], spend[rows], horizon=6)
+
+    np.testing.assert_allclose(value(many)[: x.size], value(np.arange(x.size)), rtol=1e-12)
+    expected = model.expected_purchases(10.0, x[many], t_x[many], T[many])
+    np.testing.assert_allclose(expected[: x.size], model.expected_purchases(10.0, x, t_x, T), rtol=1e-12)
+
+
 # -- Gamma-Gamma ----------------------------------------------------------
 
 

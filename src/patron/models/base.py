@@ -18,7 +18,7 @@ import os
 
 import numpy as np
 
-from patron.models.data import Histories, check_rfm, compress, group_rows
+from patron.models.data import Histories, check_rfm, compress, group_rows, per_distinct_row
 from patron.models.errors import (
     DegenerateDataError,
     InvalidInputError,
@@ -192,6 +192,17 @@ class TransactionModel(FittedModel):
 
     def conditional_expected_number_of_purchases_up_to_time(self, t, x, t_x, T):
         raise NotImplementedError  # pragma: no cover - abstract
+
+    #: ``(t, x, T) -> expected repeat purchases in (T, T + t] of a customer
+    #: still alive at T``, for models whose conditional expectation is
+    #: ``probability_alive(x, t_x, T)`` times it; ``None`` for the others.
+    #: It does not depend on t_x, so it is computed once per distinct
+    #: (t, x, T), far fewer than the distinct (x, t_x, T).
+    _purchases_if_alive = None
+
+    def _alive_times_purchases_if_alive(self, t, x, t_x, T):
+        t, x, t_x, T = as_arrays(t, x, t_x, T)
+        return self.probability_alive(x, t_x, T) * per_distinct_row(self._purchases_if_alive, t, x, T)
 
     def expected_purchases(self, t, x, t_x, T):
         """Short alias of :meth:`conditional_expected_number_of_purchases_up_to_time`."""

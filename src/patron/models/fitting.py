@@ -119,11 +119,11 @@ def maximise_log_likelihood(weighted_log_likelihood, start, blocks, total, sampl
                          max_iter)
 
 
-def _lbfgs(objective, point, max_iter):
+def _lbfgs(objective, point, max_iter, ftol=1e-15, gtol=1e-10):
     result = minimize(
         objective, point, jac=True, method="L-BFGS-B",
         bounds=[LOG_PARAM_BOUNDS] * point.size,
-        options={"maxiter": max_iter, "ftol": 1e-15, "gtol": 1e-10, "maxcor": 20},
+        options={"maxiter": max_iter, "ftol": ftol, "gtol": gtol, "maxcor": 20},
     )
     return result.x, result.fun, result
 
@@ -164,7 +164,8 @@ def _maximise(objective, weighted_log_likelihood, point, sample, max_iter):
     if sample is not None:
         sample_objective = _Objective(weighted_log_likelihood, [sample[0]], sample[1])
         with np.errstate(all="ignore"):
-            sample_point, _, sample_result = _lbfgs(sample_objective, point, max_iter)
+            # a start, not the answer: the Newton steps below finish the job
+            sample_point, _, sample_result = _lbfgs(sample_objective, point, max_iter, ftol=1e-12, gtol=1e-7)
         sample_hessian = _numerical_hessian(sample_objective.gradient, sample_point)
         value, gradient = objective(sample_point)
         point, value, gradient, steps = _newton(
