@@ -186,7 +186,7 @@ def _model_columns(rows: ir.Table, unit: str, split: bool, calibration_end, end_
         _first_period=p._period.min(where=in_cal),
         _last_period=p._period.max(where=in_cal),
         _value_all=p._value.sum(where=in_cal),
-        _value_first=p._value.argmin(p._period, where=in_cal),
+        _value_first=_value_at_first_period(p, where=in_cal),
     )
     if split:
         aggregates["frequency_holdout"] = p.count(where=p._holdout)
@@ -211,6 +211,24 @@ def _model_columns(rows: ir.Table, unit: str, split: bool, calibration_end, end_
             duration_holdout=(end_period - cal_period).cast("int64"),
         )
     return s.select(**columns)
+
+
+@ibis.udf.agg.builtin(name="arg_min")
+def _duckdb_arg_min(arg: float, key: int) -> float:
+    """DuckDB's ``ARG_MIN``: the value of the row with the smallest key."""
+
+
+def _value_at_first_period(p: ir.Table, where) -> ir.FloatingValue:
+    """``_value`` of each party's first ``_period`` (an aggregate over ``p``).
+
+    Ibis renders ``argmin`` on DuckDB as ``FIRST(... ORDER BY ...)``, which
+    sorts every group; DuckDB's own ``ARG_MIN`` does not (3.1M transactions,
+    one thread: 0.67 instead of 1.0 CPU-s for the whole summary). Periods
+    are distinct within a party, so the two agree.
+    """
+    if ibis.get_backend(p).name == "duckdb":
+        return _duckdb_arg_min(p._value, p._period, where=where)
+    return p._value.argmin(p._period, where=where)
 
 
 def _money_columns(rows: ir.Table) -> ir.Table:
