@@ -165,7 +165,7 @@ class TransactionModel(FittedModel):
         self
         """
         x, t_x, age, w = check_rfm(frequency, recency, T, weights, discrete=self.discrete)
-        x, t_x, age, w = compress(x, t_x, age, w)
+        x, t_x, age, w = compress(x, t_x, age, None if weights is None else w)
         keep = w > 0
         x, t_x, age, w = x[keep], t_x[keep], age[keep], w[keep]
         if w.sum() < 2:

@@ -14,6 +14,7 @@ import numpy as np
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
 from patron.models.base import TransactionModel, as_arrays
+from patron.models.data import column_codes
 
 
 class BetaGeo(TransactionModel):
@@ -142,10 +143,10 @@ class BetaGeo(TransactionModel):
 
 
 class _Levels:
-    """Distinct values of a column and each row's index into them."""
+    """Values of a column and each row's index into them (see :func:`column_codes`)."""
 
     def __init__(self, values):
-        self.level, self.index = np.unique(values, return_inverse=True)
+        self.level, self.index = column_codes(values)
 
 
 class _RepeatBuyingBlock:

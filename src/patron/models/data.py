@@ -17,6 +17,7 @@ __all__ = [
     "Histories",
     "as_float_column",
     "check_rfm",
+    "column_codes",
     "compress",
     "group_rows",
     "per_distinct_row",
@@ -124,12 +125,15 @@ def check_rfm(frequency, recency, T, weights=None, *, discrete: bool = False):
     return x, t_x, age, w
 
 
-def _column_codes(column: np.ndarray):
-    """Distinct values of a column and each row's index into them.
+def column_codes(column: np.ndarray):
+    """Values of a column and each row's index into them.
 
     Whole numbers in a modest range (days, counts) are coded by offset, with
-    no sort; other values by rank among the distinct values.
+    no sort: the values are then the whole range, some possibly absent.
+    Other values are coded by rank among the distinct values.
     """
+    if column.size == 0:
+        return np.empty(0), np.empty(0, dtype=np.int64)
     low, high = float(column.min()), float(column.max())
     if high - low < min(2**24, 4 * column.size + 1024) and low == np.floor(low):
         codes = (column - low).astype(np.int64)
@@ -158,7 +162,7 @@ def group_rows(columns, weights=None, *, inverse=False):
     """
     columns = [np.asarray(c, dtype=float).reshape(-1) for c in columns]
     n = columns[0].size
-    coded = [_column_codes(c) for c in columns]
+    coded = [column_codes(c) for c in columns]
     sizes = [values.size for values, _ in coded]
     if np.prod(np.array(sizes, dtype=float)) >= 2.0**62:  # cannot pack: sort rows
         stacked = np.stack(columns)
@@ -182,6 +186,10 @@ def group_rows(columns, weights=None, *, inverse=False):
         else:
             counts = np.bincount(key, weights=weights, minlength=space)[keys]
         group = (np.cumsum(occupancy > 0) - 1)[key] if inverse else None
+    elif not inverse and weights is None:  # a plain sort is several times faster than unique's argsort
+        ordered = np.sort(key)
+        starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+        keys, counts = ordered[starts], np.diff(np.r_[starts, n])
     else:
         keys, group = np.unique(key, return_inverse=True)
         counts = np.bincount(group, weights=weights, minlength=keys.size)

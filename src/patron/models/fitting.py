@@ -119,7 +119,7 @@ def maximise_log_likelihood(weighted_log_likelihood, start, blocks, total, sampl
                          max_iter)
 
 
-def _lbfgs(objective, point, max_iter, ftol=1e-15, gtol=1e-10):
+def _lbfgs(objective, point, max_iter, ftol=1e-15, gtol=1e-9):
     result = minimize(
         objective, point, jac=True, method="L-BFGS-B",
         bounds=[LOG_PARAM_BOUNDS] * point.size,
