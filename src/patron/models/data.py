@@ -136,8 +136,9 @@ def column_codes(column: np.ndarray):
         return np.empty(0), np.empty(0, dtype=np.int64)
     low, high = float(column.min()), float(column.max())
     if high - low < min(2**24, 4 * column.size + 1024) and low == np.floor(low):
-        codes = (column - low).astype(np.int64)
-        if np.array_equal(codes, column - low):
+        codes = column.astype(np.int64)
+        if np.array_equal(codes, column):
+            codes -= int(low)
             return low + np.arange(int(high - low) + 1, dtype=float), codes
     values = np.unique(column)
     return values, np.searchsorted(values, column)

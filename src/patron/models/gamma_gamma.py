@@ -16,7 +16,7 @@ import numpy as np
 from scipy.special import digamma, gammaln
 
 from patron.models.base import FittedModel
-from patron.models.data import as_float_column, plural
+from patron.models.data import as_float_column, column_codes, plural
 from patron.models.errors import DegenerateDataError, InvalidInputError, ModelError
 
 
@@ -170,7 +170,7 @@ class _SpendBlock:
         self.w, self.wx = weights, weights * x
         self.total = float(weights.sum())
         self.total_spend = m * x
-        self.x_levels, index = np.unique(x, return_inverse=True)
+        self.x_levels, index = column_codes(x)
         self.x_weights = np.bincount(index, weights=weights, minlength=self.x_levels.size)
         log_m = np.log(m)
         self.sum_log_spend = float(np.einsum("i,i->", weights, log_m))
