@@ -10,6 +10,8 @@ p ~ Beta(a, b).
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
@@ -142,40 +144,27 @@ class BetaGeo(TransactionModel):
         return c / (a - 1) * (1 - remaining)
 
 
-class _Levels:
-    """Values of a column and each row's index into them (see :func:`column_codes`)."""
-
-    def __init__(self, values):
-        self.level, self.index = column_codes(values)
-
-
 class _RepeatBuyingBlock:
-    """Rows of a BG/NBD-type fit arranged for :meth:`BetaGeo._weighted_log_likelihood`.
+    """Rows of a BG/NBD fit arranged for :meth:`BetaGeo._weighted_log_likelihood`.
 
     Holds the weight of each distinct x and each distinct T (their terms are
     summed per value) and, for repeat buyers only, the rows themselves with
-    indices into their distinct x, t_x and T.
+    indices into their distinct x, t_x and T (see :func:`column_codes`).
     """
 
     def __init__(self, x, t_x, T, weights):
         self.total = float(weights.sum())
-        x_levels, T_levels = _Levels(x), _Levels(T)
-        self.x_levels, self.T_levels = x_levels.level, T_levels.level
-        self.x_weights = np.bincount(x_levels.index, weights=weights, minlength=self.x_levels.size)
-        self.T_weights = np.bincount(T_levels.index, weights=weights, minlength=self.T_levels.size)
-        self._T_repeats = np.bincount(T_levels.index, weights=weights * x, minlength=self.T_levels.size)
+        self.x_levels, x_index = column_codes(x)
+        self.T_levels, T_index = column_codes(T)
+        self.x_weights = np.bincount(x_index, weights=weights, minlength=self.x_levels.size)
+        self.T_weights = np.bincount(T_index, weights=weights, minlength=self.T_levels.size)
+        self._T_repeats = np.bincount(T_index, weights=weights * x, minlength=self.T_levels.size)
         repeat = x > 0
-        self.repeat = rep = _Rows()
-        rep.w, rep.x = weights[repeat], x[repeat]
-        for name, column in (("x", x), ("t", t_x), ("T", T)):
-            levels = _Levels(column[repeat])
-            setattr(rep, f"{name}_level", levels.level)
-            setattr(rep, f"{name}_index", levels.index)
+        self.repeat = rep = SimpleNamespace(w=weights[repeat], x=x[repeat])
+        rep.x_level, rep.x_index = column_codes(x[repeat])
+        rep.t_level, rep.t_index = column_codes(t_x[repeat])
+        rep.T_level, rep.T_index = column_codes(T[repeat])
 
     def T_purchases(self, r):
         """Per distinct T: the customers' total of ``r + x``."""
         return r * self.T_weights + self._T_repeats
-
-
-class _Rows:
-    """A plain namespace of row arrays."""

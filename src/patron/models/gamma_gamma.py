@@ -114,27 +114,33 @@ class GammaGamma(FittedModel):
     def _weighted_log_likelihood(self, params, block):
         """:meth:`_log_likelihood_terms` summed with weights.
 
-        Only ``log(gamma + m x)`` couples a row's columns with a parameter;
-        the rest sums per distinct x or is a constant of the data.
+        A row's log-likelihood is ``per_x(x) - (p x + q) B - p x log(gamma)
+        + p x log(m x) - log(m)`` with ``B = log(1 + m x / gamma)``, the one
+        term that couples a row's columns with a parameter; the rest sums per
+        distinct x or is a constant of the data. Written with B rather than
+        ``log(gamma + m x)``, the large ``q log(gamma)`` terms of a base with
+        little spend heterogeneity (q and gamma in the millions) cancel
+        exactly instead of in rounding.
         """
         p, q, gamma = params
         b = block
-        log_scaled = np.log(gamma + b.total_spend)
-        inverse_scaled = 1 / (gamma + b.total_spend)
-        sum_log, sum_x_log = np.einsum("i,i->", b.w, log_scaled), np.einsum("i,i->", b.wx, log_scaled)
-        sum_inverse, sum_x_inverse = np.einsum("i,i->", b.w, inverse_scaled), np.einsum("i,i->", b.wx, inverse_scaled)
+        share = b.total_spend / gamma
+        log_share = np.log1p(share)
+        spend_part = share / (1 + share)  # m x / (gamma + m x)
+        sum_b, sum_x_b = np.einsum("i,i->", b.w, log_share), np.einsum("i,i->", b.wx, log_share)
+        sum_part, sum_x_part = np.einsum("i,i->", b.w, spend_part), np.einsum("i,i->", b.wx, spend_part)
         u, weight = b.x_levels, b.x_weights
         digamma_shape = digamma(p * u + q)
+        log_gamma = np.log(gamma)
         ll = (
-            weight @ (gammaln(p * u + q) - gammaln(p * u))
-            + b.total * (q * np.log(gamma) - gammaln(q))
-            + p * (b.sum_x_log_spend + b.sum_x_log_x) - b.sum_log_spend
-            - p * sum_x_log - q * sum_log
+            weight @ (gammaln(p * u + q) - gammaln(p * u) - gammaln(q))
+            - p * sum_x_b - q * sum_b
+            + p * (b.sum_x_log_total - b.sum_x * log_gamma) - b.sum_log_spend
         )
         grad = [
-            weight @ (u * (digamma_shape - digamma(p * u))) + b.sum_x_log_spend + b.sum_x_log_x - sum_x_log,
-            weight @ digamma_shape - b.total * (digamma(q) - np.log(gamma)) - sum_log,
-            b.total * q / gamma - p * sum_x_inverse - q * sum_inverse,
+            weight @ (u * (digamma_shape - digamma(p * u))) - sum_x_b + b.sum_x_log_total - b.sum_x * log_gamma,
+            weight @ digamma_shape - b.total * digamma(q) - sum_b,
+            (q * sum_part - p * (b.sum_x - sum_x_part)) / gamma,
         ]
         return ll, grad
 
@@ -168,11 +174,9 @@ class _SpendBlock:
 
     def __init__(self, x, m, weights):
         self.w, self.wx = weights, weights * x
-        self.total = float(weights.sum())
+        self.total, self.sum_x = float(weights.sum()), float(self.wx.sum())
         self.total_spend = m * x
         self.x_levels, index = column_codes(x)
         self.x_weights = np.bincount(index, weights=weights, minlength=self.x_levels.size)
-        log_m = np.log(m)
-        self.sum_log_spend = float(np.einsum("i,i->", weights, log_m))
-        self.sum_x_log_spend = float(np.einsum("i,i->", self.wx, log_m))
-        self.sum_x_log_x = float(np.einsum("i,i->", self.wx, np.log(x)))
+        self.sum_log_spend = float(np.einsum("i,i->", weights, np.log(m)))
+        self.sum_x_log_total = float(np.einsum("i,i->", self.wx, np.log(self.total_spend)))
