@@ -13,7 +13,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from scipy.special import digamma, gammaln
+from scipy.special import betaln, digamma, gammaln
 
 from patron.models.base import FittedModel
 from patron.models.data import as_float_column, column_codes, plural
@@ -120,7 +120,8 @@ class GammaGamma(FittedModel):
         distinct x or is a constant of the data. Written with B rather than
         ``log(gamma + m x)``, the large ``q log(gamma)`` terms of a base with
         little spend heterogeneity (q and gamma in the millions) cancel
-        exactly instead of in rounding.
+        exactly instead of in rounding (and ``betaln`` spares them the
+        cancellation of three log-gammas).
         """
         p, q, gamma = params
         b = block
@@ -133,7 +134,7 @@ class GammaGamma(FittedModel):
         digamma_shape = digamma(p * u + q)
         log_gamma = np.log(gamma)
         ll = (
-            weight @ (gammaln(p * u + q) - gammaln(p * u) - gammaln(q))
+            - weight @ betaln(p * u, q)  # = gammaln(p u + q) - gammaln(p u) - gammaln(q), without cancellation
             - p * sum_x_b - q * sum_b
             + p * (b.sum_x_log_total - b.sum_x * log_gamma) - b.sum_log_spend
         )
