@@ -63,6 +63,24 @@ def period_ordinal(ts: ir.TimestampValue, unit: str) -> ir.IntegerValue:
     return (days + _WEEK_SHIFT) // 7
 
 
+def period_key(ts: ir.TimestampValue, unit: str) -> ir.Value:
+    """Ibis expression that identifies the period of ``ts``, cheapest to group by.
+
+    For days it is the date (a cast, where the ordinal is a date difference:
+    7-17% less CPU for the per-day summary of 31M rows, measured on a busy
+    machine); for weeks and months the ordinal. Orders like the ordinal; :func:`key_ordinal` turns a key, or an
+    aggregate of keys such as their minimum, into the ordinal.
+    """
+    check_unit(unit)
+    return ts.date() if unit == "day" else period_ordinal(ts, unit)
+
+
+def key_ordinal(key: ir.Value, unit: str) -> ir.IntegerValue:
+    """The ordinal of a :func:`period_key` value."""
+    check_unit(unit)
+    return key.delta(ibis.date(_EPOCH), unit="day") if unit == "day" else key
+
+
 def to_datetime(value: dt.datetime | dt.date | str) -> dt.datetime:
     """A caller's date or timestamp as a naive UTC ``datetime``.
 

@@ -18,7 +18,7 @@ import os
 
 import numpy as np
 
-from patron.models.data import Histories, check_rfm, compress, group_rows
+from patron.models.data import Histories, check_rfm, compress, group_rows, per_distinct_row
 from patron.models.errors import (
     DegenerateDataError,
     InvalidInputError,
@@ -43,6 +43,10 @@ __all__ = [
 
 #: Fits on more distinct rows than this are split across threads.
 PARALLEL_BLOCK_ROWS = 50_000
+#: Fits on more distinct rows than this start from a fit on about
+#: ``SAMPLE_ROWS`` of them (see :mod:`patron.models.fitting`).
+SAMPLE_START_ROWS = 100_000
+SAMPLE_ROWS = 20_000
 
 
 class FittedModel:
@@ -80,15 +84,21 @@ class FittedModel:
         return tuple(float(params[name]) for name in self.param_names)
 
     def _store_fit(self, start, weights, **columns) -> None:
-        # Large fits are split into row blocks evaluated on parallel threads.
+        # Large fits are split into row blocks evaluated on parallel threads,
+        # and start from a fit on a systematic sample of the (sorted) rows.
         blocks = max(1, min(os.cpu_count() or 1, weights.size // PARALLEL_BLOCK_ROWS, 8))
         bounds = np.linspace(0, weights.size, blocks + 1).astype(int)
-        chunks = [
-            (self._fit_data(**{k: v[lo:hi] for k, v in columns.items()}), weights[lo:hi])
+        row_blocks = [
+            self._fit_block(weights[lo:hi], **{k: v[lo:hi] for k, v in columns.items()})
             for lo, hi in zip(bounds[:-1], bounds[1:])
         ]
+        sample = None
+        if weights.size > SAMPLE_START_ROWS:
+            every = weights.size // SAMPLE_ROWS
+            sample = (self._fit_block(weights[::every], **{k: v[::every] for k, v in columns.items()}),
+                      float(weights[::every].sum()))
         params, errors, log_likelihood, convergence = maximise_log_likelihood(
-            self._log_likelihood_terms, start, chunks
+            self._weighted_log_likelihood, start, row_blocks, float(weights.sum()), sample
         )
         self.params_ = dict(zip(self.param_names, map(float, params)))
         self.standard_errors_ = dict(zip(self.param_names, map(float, errors)))
@@ -98,6 +108,22 @@ class FittedModel:
 
     def _fit_data(self, **columns):
         return Histories(**columns)
+
+    def _fit_block(self, weights, **columns):
+        """One block of rows as :meth:`_weighted_log_likelihood` reads it."""
+        return self._fit_data(**columns), weights
+
+    def _weighted_log_likelihood(self, params, block):
+        """Log-likelihood of a block's customers and its gradient, summed.
+
+        By default the weighted sum of :meth:`_log_likelihood_terms`; a model
+        may aggregate more cleverly (terms that depend on one column only can
+        be summed per distinct value of that column).
+        """
+        data, weights = block
+        ll, grad = self._log_likelihood_terms(params, data)
+        # einsum, not BLAS: BLAS's own threads fight ours and the machine's.
+        return np.einsum("i,i->", weights, ll), [np.einsum("i,i->", weights, g) for g in grad]
 
     def _log_likelihood_terms(self, params, data):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -139,7 +165,7 @@ class TransactionModel(FittedModel):
         self
         """
         x, t_x, age, w = check_rfm(frequency, recency, T, weights, discrete=self.discrete)
-        x, t_x, age, w = compress(x, t_x, age, w)
+        x, t_x, age, w = compress(x, t_x, age, None if weights is None else w)
         keep = w > 0
         x, t_x, age, w = x[keep], t_x[keep], age[keep], w[keep]
         if w.sum() < 2:
@@ -166,6 +192,17 @@ class TransactionModel(FittedModel):
 
     def conditional_expected_number_of_purchases_up_to_time(self, t, x, t_x, T):
         raise NotImplementedError  # pragma: no cover - abstract
+
+    #: ``(t, x, T) -> expected repeat purchases in (T, T + t] of a customer
+    #: still alive at T``, for models whose conditional expectation is
+    #: ``probability_alive(x, t_x, T)`` times it; ``None`` for the others.
+    #: It does not depend on t_x, so it is computed once per distinct
+    #: (t, x, T), far fewer than the distinct (x, t_x, T).
+    _purchases_if_alive = None
+
+    def _alive_times_purchases_if_alive(self, t, x, t_x, T):
+        t, x, t_x, T = as_arrays(t, x, t_x, T)
+        return self.probability_alive(x, t_x, T) * per_distinct_row(self._purchases_if_alive, t, x, T)
 
     def expected_purchases(self, t, x, t_x, T):
         """Short alias of :meth:`conditional_expected_number_of_purchases_up_to_time`."""

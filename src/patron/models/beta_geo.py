@@ -10,10 +10,13 @@ p ~ Beta(a, b).
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
 from patron.models.base import TransactionModel, as_arrays
+from patron.models.data import column_codes
 
 
 class BetaGeo(TransactionModel):
@@ -67,6 +70,52 @@ class BetaGeo(TransactionModel):
         )
         return ll, grad
 
+    def _fit_block(self, weights, x, t_x, T):
+        return _RepeatBuyingBlock(x, t_x, T, weights)
+
+    def _weighted_log_likelihood(self, params, block):
+        """:meth:`_log_likelihood_terms` summed with weights, most terms per distinct x or T.
+
+        Each row's log-likelihood is ``per_x(x) + r log(alpha) - (r + x)
+        log(alpha + T) + softplus(z)`` with ``z = log(a / (b + x - 1)) + (r +
+        x) log((alpha + T) / (alpha + t_x))`` the log-odds of "left right
+        after the last purchase" (zero chance for one-time buyers). Only the
+        softplus couples the columns; everything else sums per x or per T.
+        """
+        r, alpha, a, b = params
+        x_level, T_level = block.x_levels, block.T_levels
+        log_age = np.log(alpha + T_level)
+        per_x = gammaln(r + x_level) - gammaln(r) + betaln(a, b + x_level) - betaln(a, b)
+        d_ab = digamma(a + b) - digamma(a + b + x_level)
+        ll = block.x_weights @ per_x + block.total * r * np.log(alpha) - block.T_purchases(r) @ log_age
+        grad = np.array([
+            block.x_weights @ (digamma(r + x_level) - digamma(r)) + block.total * np.log(alpha)
+            - block.T_weights @ log_age,
+            block.total * r / alpha - block.T_purchases(r) @ (1 / (alpha + T_level)),
+            block.x_weights @ d_ab,
+            block.x_weights @ (d_ab + digamma(b + x_level) - digamma(b)),
+        ])
+        # Repeat buyers: the chance of having left after the last purchase.
+        rep = block.repeat
+        if rep.w.size:
+            log_gap = np.log(alpha + rep.T_level)[rep.T_index] - np.log(alpha + rep.t_level)[rep.t_index]
+            odds_x = np.log(a) - np.log(b + rep.x_level - 1)
+            z = odds_x[rep.x_index] + (r + rep.x) * log_gap
+            small = np.exp(-np.abs(z))
+            softplus = np.maximum(z, 0.0) + np.log1p(small)
+            left = np.where(z > 0, 1.0, small) / (1.0 + small)  # sigmoid(z)
+            w_left = rep.w * left
+            inverse_gap = (1 / (alpha + rep.T_level))[rep.T_index] - (1 / (alpha + rep.t_level))[rep.t_index]
+            left_per_x = np.bincount(rep.x_index, weights=w_left, minlength=rep.x_level.size)
+            ll += np.einsum("i,i->", rep.w, softplus)
+            grad += [
+                np.einsum("i,i->", w_left, log_gap),
+                np.einsum("i,i,i->", w_left, r + rep.x, inverse_gap),
+                left_per_x.sum() / a,
+                -left_per_x @ (1 / (b + rep.x_level - 1)),
+            ]
+        return ll, grad
+
     def probability_alive(self, x, t_x, T):
         """Probability that a customer with this history has not left.
 
@@ -85,9 +134,37 @@ class BetaGeo(TransactionModel):
         ``(1 - z)**(r + x) 2F1(r + x, b + x; c; z) = (1 - z)**(a - 1)
         2F1(a + b - 1 - r, a - 1; c; z)``, which stays finite for heavy buyers.
         """
+        return self._alive_times_purchases_if_alive(t, x, t_x, T)
+
+    def _purchases_if_alive(self, t, x, T):
         r, alpha, a, b = self._params()
-        t, x, t_x, T = as_arrays(t, x, t_x, T)
         c = a + b + x - 1
         one_minus_z = (alpha + T) / (alpha + T + t)
         remaining = one_minus_z ** (a - 1) * hyp2f1(a + b - 1 - r, a - 1, c, 1 - one_minus_z)
-        return self.probability_alive(x, t_x, T) * c / (a - 1) * (1 - remaining)
+        return c / (a - 1) * (1 - remaining)
+
+
+class _RepeatBuyingBlock:
+    """Rows of a BG/NBD fit arranged for :meth:`BetaGeo._weighted_log_likelihood`.
+
+    Holds the weight of each distinct x and each distinct T (their terms are
+    summed per value) and, for repeat buyers only, the rows themselves with
+    indices into their distinct x, t_x and T (see :func:`column_codes`).
+    """
+
+    def __init__(self, x, t_x, T, weights):
+        self.total = float(weights.sum())
+        self.x_levels, x_index = column_codes(x)
+        self.T_levels, T_index = column_codes(T)
+        self.x_weights = np.bincount(x_index, weights=weights, minlength=self.x_levels.size)
+        self.T_weights = np.bincount(T_index, weights=weights, minlength=self.T_levels.size)
+        self._T_repeats = np.bincount(T_index, weights=weights * x, minlength=self.T_levels.size)
+        repeat = x > 0
+        self.repeat = rep = SimpleNamespace(w=weights[repeat], x=x[repeat])
+        rep.x_level, rep.x_index = column_codes(x[repeat])
+        rep.t_level, rep.t_index = column_codes(t_x[repeat])
+        rep.T_level, rep.T_index = column_codes(T[repeat])
+
+    def T_purchases(self, r):
+        """Per distinct T: the customers' total of ``r + x``."""
+        return r * self.T_weights + self._T_repeats

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from patron.models.base import TransactionModel, group_rows
+from patron.models.data import per_distinct_row
 from patron.models.gamma_gamma import GammaGamma
 
 
@@ -56,18 +57,30 @@ def customer_lifetime_value(
     """
     spend = spend_model.conditional_expected_average_spend(x, mean_spend)
     x, t_x, T = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (x, t_x, T)))
-    # The discounted purchase count depends on the history only: compute it
-    # once per distinct (x, t_x, T), then spread it over the customers.
-    (x_u, t_x_u, T_u), _, history = group_rows([x, t_x, T], inverse=True)
-    previous = 0.0
-    discounted_purchases = 0.0
-    for period in range(1, int(horizon) + 1):
-        time = period * time_unit_per_period
-        cumulative = transaction_model.conditional_expected_number_of_purchases_up_to_time(
-            time, x_u, t_x_u, T_u
+    periods = np.arange(1, int(horizon) + 1)
+    times = periods * time_unit_per_period
+    discounts = (1 + discount_rate) ** (times / time_unit_per_period)
+
+    def discounted(expected_up_to):
+        """Sum over periods of the purchases expected in each, discounted."""
+        previous, total = 0.0, 0.0
+        for time, discount in zip(times, discounts):
+            cumulative = expected_up_to(time)
+            total = total + (cumulative - previous) / discount
+            previous = cumulative
+        return total
+
+    if transaction_model._purchases_if_alive is not None:
+        # Expected purchases are P(alive | history) times the purchases of a
+        # customer alive at T, which depend on (x, T) only: the discounted sum
+        # is computed once per distinct (x, T), far fewer than the histories.
+        per_customer = transaction_model.probability_alive(x, t_x, T) * per_distinct_row(
+            lambda x_u, T_u: discounted(lambda t: transaction_model._purchases_if_alive(t, x_u, T_u)), x, T
         )
-        discount = (1 + discount_rate) ** (time / time_unit_per_period)
-        discounted_purchases = discounted_purchases + (cumulative - previous) / discount
-        previous = cumulative
-    per_customer = discounted_purchases[history].reshape(x.shape)
+    else:
+        # Otherwise once per distinct (x, t_x, T), spread over the customers.
+        (x_u, t_x_u, T_u), _, history = group_rows([x, t_x, T], inverse=True)
+        per_customer = discounted(
+            lambda t: transaction_model.conditional_expected_number_of_purchases_up_to_time(t, x_u, t_x_u, T_u)
+        )[history].reshape(x.shape)
     return margin * spend * per_customer

@@ -17,6 +17,7 @@ __all__ = [
     "Histories",
     "as_float_column",
     "check_rfm",
+    "column_codes",
     "compress",
     "group_rows",
     "per_distinct_row",
@@ -124,16 +125,20 @@ def check_rfm(frequency, recency, T, weights=None, *, discrete: bool = False):
     return x, t_x, age, w
 
 
-def _column_codes(column: np.ndarray):
-    """Distinct values of a column and each row's index into them.
+def column_codes(column: np.ndarray):
+    """Values of a column and each row's index into them.
 
     Whole numbers in a modest range (days, counts) are coded by offset, with
-    no sort; other values by rank among the distinct values.
+    no sort: the values are then the whole range, some possibly absent.
+    Other values are coded by rank among the distinct values.
     """
+    if column.size == 0:
+        return np.empty(0), np.empty(0, dtype=np.int64)
     low, high = float(column.min()), float(column.max())
     if high - low < min(2**24, 4 * column.size + 1024) and low == np.floor(low):
-        codes = (column - low).astype(np.int64)
-        if np.array_equal(codes, column - low):
+        codes = column.astype(np.int64)
+        if np.array_equal(codes, column):
+            codes -= int(low)
             return low + np.arange(int(high - low) + 1, dtype=float), codes
     values = np.unique(column)
     return values, np.searchsorted(values, column)
@@ -158,7 +163,7 @@ def group_rows(columns, weights=None, *, inverse=False):
     """
     columns = [np.asarray(c, dtype=float).reshape(-1) for c in columns]
     n = columns[0].size
-    coded = [_column_codes(c) for c in columns]
+    coded = [column_codes(c) for c in columns]
     sizes = [values.size for values, _ in coded]
     if np.prod(np.array(sizes, dtype=float)) >= 2.0**62:  # cannot pack: sort rows
         stacked = np.stack(columns)
@@ -182,6 +187,10 @@ def group_rows(columns, weights=None, *, inverse=False):
         else:
             counts = np.bincount(key, weights=weights, minlength=space)[keys]
         group = (np.cumsum(occupancy > 0) - 1)[key] if inverse else None
+    elif not inverse and weights is None:  # a plain sort is several times faster than unique's argsort
+        ordered = np.sort(key)
+        starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+        keys, counts = ordered[starts], np.diff(np.r_[starts, n])
     else:
         keys, group = np.unique(key, return_inverse=True)
         counts = np.bincount(group, weights=weights, minlength=keys.size)

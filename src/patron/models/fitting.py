@@ -1,6 +1,13 @@
 """Maximum likelihood for every model: L-BFGS-B on log-parameters with the
 model's analytic gradient, Newton polishing, and standard errors from the
-observed information."""
+observed information.
+
+Large fits start from a fit on a systematic sample of the rows: its optimum
+is close to the full one and its Hessian (of the mean log-likelihood per
+customer) is close to the full Hessian, so a few Newton steps on all rows
+with that Hessian replace the many evaluations L-BFGS-B needs to learn the
+curvature from scratch.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +23,10 @@ __all__ = ["Convergence", "maximise_log_likelihood"]
 #: Log-parameters are kept inside these bounds so the optimiser never asks
 #: for exp(700).
 LOG_PARAM_BOUNDS = (-25.0, 25.0)
+
+#: The Newton steps from a sample's optimum stop at this largest gradient of
+#: the mean log-likelihood; the polishing steps then take it to ~1e-11.
+SAMPLE_START_GRADIENT = 1e-7
 
 
 @dataclass(frozen=True)
@@ -44,78 +55,84 @@ def _numerical_hessian(gradient, point: np.ndarray, step: float = 1e-4) -> np.nd
     return (hessian + hessian.T) / 2
 
 
-def maximise_log_likelihood(log_likelihood_terms, start, chunks, max_iter=2000):
+class _Objective:
+    """Mean negative log-likelihood per customer over row blocks, in log-parameters.
+
+    Counts its evaluations; blocks are evaluated on parallel threads (NumPy
+    and SciPy release the GIL).
+    """
+
+    def __init__(self, weighted_log_likelihood, blocks, total, pool=None):
+        self.weighted_log_likelihood, self.blocks, self.total, self.pool = (
+            weighted_log_likelihood, blocks, total, pool)
+        self.evaluations = 0
+
+    def _block(self, params, block):
+        with np.errstate(all="ignore"):
+            return self.weighted_log_likelihood(params, block)
+
+    def __call__(self, log_params):
+        self.evaluations += 1
+        params = np.exp(log_params)
+        if self.pool is None or len(self.blocks) == 1:
+            parts = [self._block(params, block) for block in self.blocks]
+        else:
+            parts = list(self.pool.map(lambda block: self._block(params, block), self.blocks))
+        value = -sum(ll for ll, _ in parts) / self.total
+        gradient = -sum(np.asarray(g, dtype=float) for _, g in parts) * params / self.total
+        if not np.isfinite(value) or not np.all(np.isfinite(gradient)):
+            return np.inf, np.zeros_like(log_params)
+        return value, gradient
+
+    def gradient(self, log_params):
+        return self(log_params)[1]
+
+
+def maximise_log_likelihood(weighted_log_likelihood, start, blocks, total, sample=None, max_iter=2000):
     """Fit parameters by maximum likelihood on weighted rows.
 
     Parameters
     ----------
-    log_likelihood_terms : callable
-        ``(params, data) -> (ll, grad)``: the log-likelihood of each row and
-        its gradient with respect to the (natural, positive) parameters, as
-        a sequence of k per-row arrays.
+    weighted_log_likelihood : callable
+        ``(params, block) -> (ll, grad)``: the log-likelihood summed over the
+        customers of one block of rows, and its gradient with respect to the
+        (natural, positive) parameters as a sequence of k numbers.
     start : array_like
         Positive starting parameters.
-    chunks : list of (data, weights)
-        Row blocks: ``data`` is passed to ``log_likelihood_terms`` and
-        ``weights`` says how many customers each row stands for. Blocks are
-        evaluated on parallel threads (NumPy and SciPy release the GIL).
+    blocks : list
+        Row blocks, each passed to ``weighted_log_likelihood``; evaluated on
+        parallel threads.
+    total : float
+        Number of customers in all blocks.
+    sample : (block, total), optional
+        A sample of the rows and the customers it stands for. When given,
+        the fit starts from the sample's optimum, with Newton steps that use
+        the sample's Hessian.
 
     Returns
     -------
     params, standard_errors, log_likelihood, convergence
     """
-    total = float(sum(weights.sum() for _, weights in chunks))
-    with ThreadPoolExecutor(max_workers=len(chunks)) as pool:
-        return _maximise(log_likelihood_terms, start, chunks, total, pool, max_iter)
+    with ThreadPoolExecutor(max_workers=len(blocks)) as pool:
+        objective = _Objective(weighted_log_likelihood, blocks, total, pool)
+        return _maximise(objective, weighted_log_likelihood, np.log(np.asarray(start, dtype=float)), sample,
+                         max_iter)
 
 
-def _maximise(log_likelihood_terms, start, chunks, total, pool, max_iter):
-    def chunk_sums(params, data, weights):
-        with np.errstate(all="ignore"):
-            ll, grad = log_likelihood_terms(params, data)
-            # einsum, not BLAS: BLAS's own threads fight ours and the machine's.
-            return (
-                np.einsum("i,i->", weights, ll),
-                np.array([np.einsum("i,i->", weights, g) for g in grad]),
-            )
-
-    def value_and_gradient(log_params):
-        params = np.exp(log_params)
-        if len(chunks) == 1:
-            parts = [chunk_sums(params, *chunks[0])]
-        else:
-            parts = list(pool.map(lambda chunk: chunk_sums(params, *chunk), chunks))
-        value = -sum(ll for ll, _ in parts) / total
-        gradient = -sum(g for _, g in parts) * params / total
-        if not np.isfinite(value) or not np.all(np.isfinite(gradient)):
-            return np.inf, np.zeros_like(log_params)
-        return value, gradient
-
+def _lbfgs(objective, point, max_iter, ftol=1e-15, gtol=1e-9):
     result = minimize(
-        value_and_gradient,
-        np.log(np.asarray(start, dtype=float)),
-        jac=True,
-        method="L-BFGS-B",
-        bounds=[LOG_PARAM_BOUNDS] * len(start),
-        options={"maxiter": max_iter, "ftol": 1e-15, "gtol": 1e-10, "maxcor": 20},
+        objective, point, jac=True, method="L-BFGS-B",
+        bounds=[LOG_PARAM_BOUNDS] * point.size,
+        options={"maxiter": max_iter, "ftol": ftol, "gtol": gtol, "maxcor": 20},
     )
-    point, value = result.x, result.fun
-    evaluations = result.nfev
+    return result.x, result.fun, result
 
-    def gradient_only(log_params):
-        return value_and_gradient(log_params)[1]
 
-    # L-BFGS-B stops on a relative change in the objective; a few Newton
-    # steps on the (small) parameter vector take the optimum to the precision
-    # the standard errors and cross-checks need. The Hessian is computed once
-    # here: near the optimum it barely changes, and each costs 2k gradients.
-    hessian = _numerical_hessian(gradient_only, point)
-    evaluations += 2 * point.size
-    newton_steps = 0
-    for _ in range(8):
-        gradient = gradient_only(point)
-        evaluations += 1
-        if np.max(np.abs(gradient)) < 1e-11:
+def _newton(objective, point, value, gradient, hessian, tolerance, max_steps):
+    """Newton steps with a fixed Hessian and step halving; stops when the gradient is below tolerance."""
+    steps = 0
+    for _ in range(max_steps):
+        if np.max(np.abs(gradient)) < tolerance:
             break
         try:
             np.linalg.cholesky(hessian)
@@ -125,18 +142,56 @@ def _maximise(log_likelihood_terms, start, chunks, total, pool, max_iter):
         scale, improved = 1.0, False
         while scale > 1e-3:
             candidate = np.clip(point - scale * step, *LOG_PARAM_BOUNDS)
-            candidate_value = value_and_gradient(candidate)[0]
-            evaluations += 1
-            if candidate_value < value:
-                point, value, improved = candidate, candidate_value, True
+            candidate_value, candidate_gradient = objective(candidate)
+            # Near the optimum the value changes by less than its rounding
+            # error; a step that keeps it there and shrinks the gradient counts.
+            level = candidate_value <= value + 64 * np.finfo(float).eps * max(1.0, abs(value))
+            if candidate_value < value or (
+                level and np.max(np.abs(candidate_gradient)) < np.max(np.abs(gradient))
+            ):
+                point, value, gradient, improved = candidate, candidate_value, candidate_gradient, True
                 break
             scale /= 2
         if not improved:
             break
-        newton_steps += 1
+        steps += 1
+    return point, value, gradient, steps
 
-    gradient_norm = float(np.max(np.abs(gradient_only(point))))
+
+def _maximise(objective, weighted_log_likelihood, point, sample, max_iter):
+    iterations, started = 0, ""
+    result = None
+    if sample is not None:
+        sample_objective = _Objective(weighted_log_likelihood, [sample[0]], sample[1])
+        with np.errstate(all="ignore"):
+            # a start, not the answer: the Newton steps below finish the job
+            sample_point, _, sample_result = _lbfgs(sample_objective, point, max_iter, ftol=1e-12, gtol=1e-7)
+        sample_hessian = _numerical_hessian(sample_objective.gradient, sample_point)
+        value, gradient = objective(sample_point)
+        point, value, gradient, steps = _newton(
+            objective, sample_point, value, gradient, sample_hessian, SAMPLE_START_GRADIENT, 20)
+        iterations += steps
+        started = (f"started from a fit on a sample ({sample_result.nit} iterations, "
+                   f"{sample_objective.evaluations} evaluations) and {steps} Newton step(s) with its Hessian")
+        if np.max(np.abs(gradient)) >= SAMPLE_START_GRADIENT:  # the sample misled: fit from here
+            point, value, result = _lbfgs(objective, point, max_iter)
+            gradient = result.jac
+    else:
+        point, value, result = _lbfgs(objective, point, max_iter)
+        gradient = result.jac
+    if result is not None:
+        iterations += int(result.nit)
+
+    # L-BFGS-B stops on a relative change in the objective; a few Newton
+    # steps on the (small) parameter vector take the optimum to the precision
+    # the standard errors and cross-checks need. The Hessian is computed once
+    # here: near the optimum it barely changes, and each costs 2k gradients.
+    hessian = _numerical_hessian(objective.gradient, point)
+    point, value, gradient, newton_steps = _newton(objective, point, value, gradient, hessian, 1e-11, 8)
+
+    gradient_norm = float(np.max(np.abs(gradient)))
     params = np.exp(point)
+    total = objective.total
     try:
         covariance_log = np.linalg.inv(hessian) / total
         variances = np.diag(covariance_log) * params**2  # delta method
@@ -144,16 +199,17 @@ def _maximise(log_likelihood_terms, start, chunks, total, pool, max_iter):
     except np.linalg.LinAlgError:
         standard_errors = np.full(params.size, np.nan)
     at_bound = bool(np.any(np.abs(np.abs(point) - LOG_PARAM_BOUNDS[1]) < 1e-6))
-    success = bool((result.success or gradient_norm < 1e-7) and not at_bound)
-    message = str(result.message)
+    converged = result.success if result is not None else False
+    success = bool((converged or gradient_norm < 1e-7) and not at_bound)
+    message = "; ".join(part for part in (started, str(result.message) if result is not None else "") if part)
     if newton_steps:
         message += f"; polished with {newton_steps} Newton step(s)"
     if at_bound:
         message += "; a parameter ran to its bound (the data may not identify it)"
     convergence = Convergence(
         success=success,
-        iterations=int(result.nit) + newton_steps,
-        function_evaluations=int(evaluations),
+        iterations=iterations + newton_steps,
+        function_evaluations=int(objective.evaluations),
         gradient_norm=gradient_norm,
         message=message,
     )

@@ -13,10 +13,10 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from scipy.special import digamma, gammaln
+from scipy.special import betaln, digamma, gammaln
 
 from patron.models.base import FittedModel
-from patron.models.data import as_float_column, compress, plural
+from patron.models.data import as_float_column, column_codes, plural
 from patron.models.errors import DegenerateDataError, InvalidInputError, ModelError
 
 
@@ -70,8 +70,10 @@ class GammaGamma(FittedModel):
                 "Gamma-Gamma model needs positive spend. Drop them (returns, free orders) "
                 "or model them separately."
             )
-        x, m, _, w = compress(x[repeat], m[repeat], np.zeros(repeat.sum()), w[repeat])
-        if w.sum() < 2 or np.unique(m).size < 2:
+        # Not compressed: mean spend is continuous, so rows rarely repeat, and
+        # the likelihood below costs one logarithm per row anyway.
+        x, m, w = x[repeat], m[repeat], w[repeat]
+        if w.sum() < 2 or not (m != m[0]).any():
             raise DegenerateDataError(
                 "Spend varies too little to fit the Gamma-Gamma model: it needs at least "
                 "two repeat customers with different mean spend."
@@ -106,6 +108,43 @@ class GammaGamma(FittedModel):
         )
         return ll, grad
 
+    def _fit_block(self, weights, x, m):
+        return _SpendBlock(x, m, weights)
+
+    def _weighted_log_likelihood(self, params, block):
+        """:meth:`_log_likelihood_terms` summed with weights.
+
+        A row's log-likelihood is ``per_x(x) - (p x + q) B - p x log(gamma)
+        + p x log(m x) - log(m)`` with ``B = log(1 + m x / gamma)``, the one
+        term that couples a row's columns with a parameter; the rest sums per
+        distinct x or is a constant of the data. Written with B rather than
+        ``log(gamma + m x)``, the large ``q log(gamma)`` terms of a base with
+        little spend heterogeneity (q and gamma in the millions) cancel
+        exactly instead of in rounding (and ``betaln`` spares them the
+        cancellation of three log-gammas).
+        """
+        p, q, gamma = params
+        b = block
+        share = b.total_spend / gamma
+        log_share = np.log1p(share)
+        spend_part = share / (1 + share)  # m x / (gamma + m x)
+        sum_b, sum_x_b = np.einsum("i,i->", b.w, log_share), np.einsum("i,i->", b.wx, log_share)
+        sum_part, sum_x_part = np.einsum("i,i->", b.w, spend_part), np.einsum("i,i->", b.wx, spend_part)
+        u, weight = b.x_levels, b.x_weights
+        digamma_shape = digamma(p * u + q)
+        log_gamma = np.log(gamma)
+        ll = (
+            - weight @ betaln(p * u, q)  # = gammaln(p u + q) - gammaln(p u) - gammaln(q), without cancellation
+            - p * sum_x_b - q * sum_b
+            + p * (b.sum_x_log_total - b.sum_x * log_gamma) - b.sum_log_spend
+        )
+        grad = [
+            weight @ (u * (digamma_shape - digamma(p * u))) - sum_x_b + b.sum_x_log_total - b.sum_x * log_gamma,
+            weight @ digamma_shape - b.total * digamma(q) - sum_b,
+            (q * sum_part - p * (b.sum_x - sum_x_part)) / gamma,
+        ]
+        return ll, grad
+
     def _checked_params(self):
         p, q, gamma = self._params()
         if q <= 1:
@@ -129,3 +168,16 @@ class GammaGamma(FittedModel):
         m = np.asarray(mean_spend, dtype=float)
         own = p * x / (p * x + q - 1)
         return (1 - own) * (p * gamma / (q - 1)) + own * m
+
+
+class _SpendBlock:
+    """Rows of a Gamma-Gamma fit with the sums that do not depend on the parameters."""
+
+    def __init__(self, x, m, weights):
+        self.w, self.wx = weights, weights * x
+        self.total, self.sum_x = float(weights.sum()), float(self.wx.sum())
+        self.total_spend = m * x
+        self.x_levels, index = column_codes(x)
+        self.x_weights = np.bincount(index, weights=weights, minlength=self.x_levels.size)
+        self.sum_log_spend = float(np.einsum("i,i->", weights, np.log(m)))
+        self.sum_x_log_total = float(np.einsum("i,i->", self.wx, np.log(self.total_spend)))

@@ -66,9 +66,11 @@ class ModifiedBetaGeo(TransactionModel):
         Uses Euler's transformation of the hypergeometric term, as
         :class:`~patron.models.BetaGeo` does.
         """
+        return self._alive_times_purchases_if_alive(t, x, t_x, T)
+
+    def _purchases_if_alive(self, t, x, T):
         r, alpha, a, b = self._params()
-        t, x, t_x, T = as_arrays(t, x, t_x, T)
         c = a + b + x
         one_minus_z = (alpha + T) / (alpha + T + t)
         remaining = one_minus_z ** (a - 1) * hyp2f1(a + b - r, a - 1, c, 1 - one_minus_z)
-        return self.probability_alive(x, t_x, T) * c / (a - 1) * (1 - remaining)
+        return c / (a - 1) * (1 - remaining)

@@ -176,12 +176,14 @@ class ParetoNBD(TransactionModel):
         Fader & Hardie (2005) eq. 41; ``(1 - q**(s - 1)) / (s - 1)`` is
         computed with ``expm1`` and its limit ``-log q`` at ``s == 1``.
         """
+        return self._alive_times_purchases_if_alive(t, x, t_x, T)
+
+    def _purchases_if_alive(self, t, x, T):
         r, alpha, s, beta = self._params()
-        t, x, t_x, T = as_arrays(t, x, t_x, T)
         log_q = -np.log1p(t / (beta + T))
         if abs(s - 1) > 1e-10:
             lifetime_part = -np.expm1((s - 1) * log_q) / (s - 1)
         else:
             lifetime_part = -log_q
         rate_part = (r + x) * (beta + T) / (alpha + T)
-        return np.exp(self._log_alive_share(x, t_x, T)) * rate_part * lifetime_part
+        return rate_part * lifetime_part
