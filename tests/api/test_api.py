@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -402,6 +403,20 @@ def test_a_job_and_a_sign_in_are_seen_by_every_server_of_one_database(postgres_s
             p.wait(timeout=10)
 
 
+def _worker_processes(parent: int) -> list[int]:
+    """Child processes of ``parent`` started by multiprocessing (uvicorn's workers), from /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            command = (stat.parent / "cmdline").read_bytes()
+        except (OSError, ValueError, IndexError):
+            continue  # the process ended while we looked
+        if ppid == parent and b"multiprocessing" in command and b"resource_tracker" not in command:
+            found.append(int(stat.parent.name))
+    return found
+
+
 @pytest.mark.postgres
 def test_serve_with_several_workers(postgres_server, tmp_path):
     url = postgres_server.new_database()
@@ -414,9 +429,7 @@ def test_serve_with_several_workers(postgres_server, tmp_path):
         parties = [r[0] for r in store.query("SELECT party_id FROM parties ORDER BY party_id")]
     proc, base = start_serve(url, args=("--workers", "2"))
     try:
-        children = subprocess.run(["pgrep", "-P", str(proc.pid), "-f", "multiprocessing"], capture_output=True, check=False,
-                                  text=True).stdout.split()
-        assert len(children) >= 2, "expected two worker processes"
+        assert len(_worker_processes(proc.pid)) == 2
         for i in range(20):
             r = httpx.get(f"{base}/api/v1/parties/{parties[i % 2]}", headers=auth(token), timeout=10)
             assert r.status_code == 200 and r.json()["profile"]["party_id"] == parties[i % 2]
