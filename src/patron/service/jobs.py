@@ -54,8 +54,9 @@ class Jobs:
         try:
             with view.transaction():
                 if new:
-                    view.raw.execute("INSERT INTO jobs (job_id, kind, username, status, started_at) VALUES (?, ?, ?, ?, ?)",
-                                     [job.job_id, job.kind, job.username, job.status, job.started_at])
+                    view.raw.execute(
+                        "INSERT INTO jobs (job_id, kind, username, status, started_at) VALUES (?, ?, ?, ?, ?)",
+                        [job.job_id, job.kind, job.username, job.status, job.started_at])
                 else:
                     view.raw.execute(
                         "UPDATE jobs SET status = ?, step = ?, progress = ?, finished_at = ?, result = ?, error = ? "
