@@ -82,14 +82,10 @@ def user_token(
     store: StoreOption = None,
 ) -> None:
     """Create an API token for scripts. It is shown once; only its hash is stored."""
-    from patron.errors import PatronError
-    from patron.service.users import get_user, issue_token
+    from patron.service.users import existing_user, issue_token
 
     with open_store(store) as s:
-        user = get_user(s, username)
-        if user is None:
-            raise PatronError(f"There is no user '{username}'.")
-        token = issue_token(s, user, name)
+        token = issue_token(s, existing_user(s, username), name)
     console.print("Use it as [bold]Authorization: Bearer <token>[/]. It will not be shown again:")
     print(token)
 

@@ -109,25 +109,20 @@ def revoke_tokens(store: Store, username: str, name: str | None = None, *, by: U
     A PostgreSQL service refuses them from its next request. A DuckDB file is held by the service
     that serves it, so there this runs when the service is stopped (or through the service's store).
     """
-    user = get_user(store, username)
-    if user is None:
-        raise PatronError(f"There is no user '{username}'.")
+    user = existing_user(store, username)
     with store.transaction():
         where, params = "user_id = ? AND NOT revoked", [user.user_id]
         if name is not None:
             where, params = where + " AND name = ?", [*params, name]
-        ids = [r[0] for r in store.query(f"SELECT token_id FROM api_tokens WHERE {where}", params)]
-        if ids:
-            store.raw.execute(f"UPDATE api_tokens SET revoked = TRUE WHERE {where}", params)
-            record(store, by, "token.revoke", "user", user.user_id, {"tokens": len(ids), "name": name})
-    return len(ids)
+        revoked = store.changed(f"UPDATE api_tokens SET revoked = TRUE WHERE {where}", params)
+        if revoked:
+            record(store, by, "token.revoke", "user", user.user_id, {"tokens": revoked, "name": name})
+    return revoked
 
 
 def set_disabled(store: Store, username: str, disabled: bool, *, by: User | None = None) -> User:
     """Disable a user (no sign-in, no API token works) or enable them again."""
-    user = get_user(store, username)
-    if user is None:
-        raise PatronError(f"There is no user '{username}'.")
+    user = existing_user(store, username)
     with store.transaction():
         store.raw.execute("UPDATE users SET disabled = ? WHERE user_id = ?", [disabled, user.user_id])
         record(store, by, "user.disable" if disabled else "user.enable", "user", user.user_id,
@@ -149,3 +144,11 @@ def get_user(store: Store, username: str) -> User | None:
     rows = store.query("SELECT user_id, username, role, full_name FROM users WHERE username = ?",
                        [username.strip().lower()])
     return User(*rows[0]) if rows else None
+
+
+def existing_user(store: Store, username: str) -> User:
+    """The user called ``username``; a clear error when there is none."""
+    user = get_user(store, username)
+    if user is None:
+        raise PatronError(f"There is no user '{username}'.")
+    return user
