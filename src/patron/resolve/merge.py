@@ -29,6 +29,7 @@ PARTY_LINKS = ("referred_by", "organisation_id")
 #: filled together or not at all: an address is not pieced together from two parties.
 FILLED_FIELDS = (("name",), ("email",), ("phone",), ("address", "postcode", "city"), ("country",), ("birth_date",),
                  ("job_title",), ("acquired_at",), ("acquisition_channel",), ("acquisition_cost",))
+FILLED_COLUMNS = tuple(column for group in FILLED_FIELDS for column in group)
 
 
 def party_columns(store) -> list[str]:
@@ -94,13 +95,12 @@ def _fill_empty_fields(con, chosen: str, params: list) -> None:
                 f"from_party_id) SELECT f.merge_id, 'parties', '{column}', 'filled', NULL, f.surviving_party_id, "
                 f"f.merged_party_id FROM ({first}) f JOIN parties d ON d.party_id = f.merged_party_id "
                 f"WHERE d.{column} IS NOT NULL", params)
-    for group in FILLED_FIELDS:
-        for column in group:
-            con.execute(
-                f"UPDATE parties SET {column} = mp.{column} FROM merge_moves mv, merged_parties mp "
-                f"WHERE mv.merge_id IN (SELECT merge_id FROM {chosen} x) AND mv.source = 'filled' "
-                f"AND mv.column_name = '{column}' AND parties.party_id = mv.row_party_id "
-                "AND mp.merge_id = mv.merge_id", params)
+    for column in FILLED_COLUMNS:
+        con.execute(
+            f"UPDATE parties SET {column} = mp.{column} FROM merge_moves mv, merged_parties mp "
+            f"WHERE mv.merge_id IN (SELECT merge_id FROM {chosen} x) AND mv.source = 'filled' "
+            f"AND mv.column_name = '{column}' AND parties.party_id = mv.row_party_id "
+            "AND mp.merge_id = mv.merge_id", params)
 
 
 def refresh_crosswalk(store) -> int:
@@ -155,7 +155,7 @@ def undo_merge(store, merge_id: int, by: str) -> dict:
                 f"WHERE mv.merge_id = ? AND mv.table_name = 'parties' AND mv.column_name = '{column}' "
                 "AND mv.source IS NULL AND parties.party_id = mv.row_party_id", [merge_id])
         # Filled fields are emptied again, unless they have been changed since the merge.
-        for column in (c for group in FILLED_FIELDS for c in group):
+        for column in FILLED_COLUMNS:
             moved += store.changed(
                 f"UPDATE parties SET {column} = NULL FROM merge_moves mv, merged_parties mp "
                 f"WHERE mv.merge_id = ? AND mv.source = 'filled' AND mv.column_name = '{column}' "
