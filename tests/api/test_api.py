@@ -318,19 +318,25 @@ def test_pages_render_on_every_engine(world):
         client.cookies.clear()
 
 
-@pytest.mark.postgres
-def test_two_servers_on_one_database_serve_concurrent_writers(postgres_server, tmp_path):
-    """Two `patron serve` processes over one PostgreSQL database, eight clients writing through both at once."""
-    from concurrent.futures import ThreadPoolExecutor
-
+def _two_customers(url: str, tmp_path) -> tuple[str, list[int]]:
+    """A store with two customers and a service user: the user's API token and the two party ids."""
     from patron.ingest import import_file
 
-    url = postgres_server.new_database()
     (tmp_path / "o.csv").write_text("customer_id,date,amount\nA,2024-01-01,10\nB,2024-02-01,12\n")
     with Store(url) as store:
         import_file(store, tmp_path / "o.csv", "transactions")
         token = issue_token(store, add_user(store, "sam", PASSWORD, "service"), "t")
         parties = [r[0] for r in store.query("SELECT party_id FROM parties ORDER BY party_id")]
+    return token, parties
+
+
+@pytest.mark.postgres
+def test_two_servers_on_one_database_serve_concurrent_writers(postgres_server, tmp_path):
+    """Two `patron serve` processes over one PostgreSQL database, eight clients writing through both at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    url = postgres_server.new_database()
+    token, parties = _two_customers(url, tmp_path)
     procs, bases = [], []
     try:
         for _ in range(2):
@@ -420,13 +426,7 @@ def _worker_processes(parent: int) -> list[int]:
 @pytest.mark.postgres
 def test_serve_with_several_workers(postgres_server, tmp_path):
     url = postgres_server.new_database()
-    (tmp_path / "o.csv").write_text("customer_id,date,amount\nA,2024-01-01,10\nB,2024-02-01,12\n")
-    with Store(url) as store:
-        from patron.ingest import import_file
-
-        import_file(store, tmp_path / "o.csv", "transactions")
-        token = issue_token(store, add_user(store, "sam", PASSWORD, "service"), "t")
-        parties = [r[0] for r in store.query("SELECT party_id FROM parties ORDER BY party_id")]
+    token, parties = _two_customers(url, tmp_path)
     proc, base = start_serve(url, args=("--workers", "2"))
     try:
         assert len(_worker_processes(proc.pid)) == 2
