@@ -15,7 +15,7 @@ from patron.ingest import parse
 from patron.ingest.fields import Field, fields_of
 from patron.ingest.mapping import Mapping
 from patron.ingest.parse import ident, q
-from patron.ingest.readers import StagedFile
+from patron.ingest.readers import StagedFile, read_staged
 from patron.ingest.report import ImportReport
 
 
@@ -48,7 +48,16 @@ def type_records(con, staged: StagedFile, m: Mapping, report: ImportReport) -> N
     fill = [n for n in m.fill_by_document if n in raw and "document" in raw]
     # Only a layout that fills blanks from other lines needs the cleaned values stored.
     clean_kind = "TABLE" if fill else "VIEW"
-    con.execute(f"CREATE OR REPLACE TEMP {clean_kind} _clean AS SELECT _ord{extra_raw}, {select} FROM _stage")
+    clean_sql = f"CREATE OR REPLACE TEMP {clean_kind} _clean AS SELECT _ord{extra_raw}, {select} FROM _stage"
+    if fill:
+        read_staged(con, staged, clean_sql, "_clean")
+    else:
+        con.execute(clean_sql)
+    # Detection looks at a sample: of the file itself when it is read only once, by the typing below.
+    sample = "_clean"
+    if staged.read_later and not fill:
+        sample = "_clean_sample"
+        con.execute(f"CREATE OR REPLACE TEMP VIEW _clean_sample AS SELECT {select} FROM _stage_sample")
     for name in fill:
         con.execute(
             f"UPDATE _clean c SET r_{name} = d.v FROM (SELECT r_document, max(r_{name}) AS v FROM _clean "
@@ -56,18 +65,22 @@ def type_records(con, staged: StagedFile, m: Mapping, report: ImportReport) -> N
             f"WHERE c.r_{name} IS NULL AND c.r_document = d.r_document"
         )
     numeric = [f"r_{n}" for n in raw if fields[n].type in ("money", "number") and n not in m.values]
-    decimal = str(m.option("decimal") or parse.detect_decimal(con, "_clean", numeric, ""))
+    decimal = str(m.option("decimal") or parse.detect_decimal(con, sample, numeric, ""))
     timezone = str(m.option("timezone", "UTC"))
     _check_timezone(con, timezone)
-    typed, reasons = [], []
+    typed, reasons, plain = [], [], []
     for name in raw:
         f = fields[name]
         r = f"r_{name}"
         layout = None
         if f.type in ("timestamp", "date"):
             layout = m.option("date_format") or parse.detect_layout(
-                con, "_clean", r, m.columns.get(name, name), staged.path.name)
-        expr = parse.typed_sql(r, f, decimal=decimal, layout=layout, timezone=timezone)
+                con, sample, r, m.columns.get(name, name), staged.path.name)
+        cast = parse.plain_cast(r, f, decimal)
+        if cast:
+            plain.append(f"{cast} AS c_{name}")
+        expr = parse.typed_sql(r, f, decimal=decimal, layout=layout, timezone=timezone,
+                               plain=f"c_{name}" if cast else None)
         typed.append(f"{expr} AS v_{name}")
         where = f"column {_column_of(m, name)!r}" if _column_of(m, name) else f"field {name}"
         place = where.replace("'", "''")
@@ -87,12 +100,20 @@ def type_records(con, staged: StagedFile, m: Mapping, report: ImportReport) -> N
     referenced = " ".join(cond + msg for cond, msg in reasons)
     absent = ", ".join(f"NULL::{_sql_type(f)} AS v_{name}" for name, f in fields.items()
                        if name not in raw and f"v_{name}" in referenced)
-    con.execute(
+    # Plain casts of numbers are computed once, one level below the typing that tests and then uses them.
+    clean = f"(SELECT *, {', '.join(plain)} FROM _clean)" if plain else "_clean"
+    typed_sql = (
         f"CREATE OR REPLACE TEMP TABLE _typed AS SELECT _ord{extra_raw}, {keep} "
         f"FROM (SELECT *, {_reason_sql(reasons)} AS _reason, {key_sql(m, list(raw))} "
-        f"FROM (SELECT *, {', '.join(typed + ([absent] if absent else []))} FROM _clean))"
+        f"FROM (SELECT *, {', '.join(typed + ([absent] if absent else []))} FROM {clean}))"
     )
+    if fill:
+        con.execute(typed_sql)
+    else:
+        read_staged(con, staged, typed_sql, "_typed")
     con.execute(f"DROP {clean_kind} _clean")
+    if sample != "_clean":
+        con.execute(f"DROP VIEW {sample}")
     if "external_id" in raw:
         reject_repeated_ids(con)
     else:

@@ -4,7 +4,8 @@ The steps, each a SQL statement over temporary tables in the store's own
 DuckDB connection, all inside one transaction:
 
 1. **stage** the file as text (:mod:`patron.ingest.readers`); records the
-   reader cannot split go to quarantine with their line;
+   reader cannot split go to quarantine with their line (a CSV file is read
+   by step 2 itself, once);
 2. **type** every mapped field and write down, per record, every reason it
    cannot be stored (:mod:`patron.ingest.checks`, :mod:`patron.ingest.parse`);
 3. **key** each record: its own id in the source system, or a hash of its
@@ -167,7 +168,9 @@ def import_in_transaction(store: Store, path: Path, m: Mapping, source_name: str
         [import_id, m.kind, source_name, path.name, sha, staged.format, preset, report.mapping,
          report.rows_read, report.accepted, report.rejected, report.already_present, report.new_parties],
     )
-    _drop_temporaries(con, ("_stage", "_lines", "_stage_rows", "_typed", "_lines_rows", "_split"))
+    report_progress("saving", 0.95)  # the caller's commit: on DuckDB, mostly the per-party indexes
+    _drop_temporaries(con, ("_stage", "_stage_sample", "_lines", "_stage_rows", "_typed",
+                              "_lines_rows", "_split"))
     return report
 
 

@@ -1,9 +1,12 @@
 """Reading files into a staging table of text, with nothing guessed silently.
 
-Every reader loads a file into a temporary table ``_stage`` holding the
-file's columns as text plus ``_ord``, the record's ordinal in the file, and
-returns the records the parser itself could not read (wrong number of
-columns, bad encoding, invalid JSON) with their line and raw text. Typing
+Every reader makes ``_stage``: the file's columns as text plus ``_ord``,
+the record's ordinal in the file, and reports the records the parser itself
+could not read (wrong number of columns, bad encoding, invalid JSON) with
+their line and raw text. The Parquet, JSON Lines and whitespace readers copy
+the records into a temporary table; a CSV file's ``_stage`` is a view over
+DuckDB's reader, read once by the statement that types the records
+(:func:`read_staged`), which then numbers them and collects the rejects. Typing
 happens afterwards, in SQL (:mod:`patron.ingest.parse`), so that a bad value
 becomes a quarantined row with a reason instead of a failed import.
 """
@@ -33,6 +36,8 @@ class StagedFile:
     delimiter: str | None = None
     quote: str | None = None
     header: bool = True
+    #: The records are read by the typing statement (:func:`read_staged`), not copied into ``_stage`` first.
+    read_later: bool = False
 
 
 def detect_format(path: Path, mapping: Mapping) -> str:
@@ -97,28 +102,49 @@ def _stage_csv(con, path: Path, mapping: Mapping) -> StagedFile:
     options = (
         f"columns={spec}, header=false, skip={1 if header else 0}, delim={_sql_str(delimiter)}, "
         f"quote={_sql_str(quote)}, escape={_sql_str(quote)}, auto_detect=false, strict_mode=true, "
-        f"store_rejects=true, rejects_table='_rejects', rejects_scan='_reject_scans', "
         f"encoding={_sql_str(encoding)}, max_line_size=1048576, null_padding=false"
     )
+    read = f"read_csv({_sql_str(str(path))}, {options}"
     con.execute("DROP TABLE IF EXISTS _rejects; DROP TABLE IF EXISTS _reject_scans")
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _stage_rows AS "
-                    f"SELECT * FROM read_csv({_sql_str(str(path))}, {options})")
+        # The records are read once, by the statement that types them (:func:`patron.ingest.checks.type_records`):
+        # copying them as text first cost as much again as reading. ``_ord`` is filled in after that read.
+        con.execute(f"CREATE OR REPLACE TEMP VIEW _stage AS SELECT NULL::BIGINT AS _ord, * FROM {read}, "
+                    "store_rejects=true, rejects_table='_rejects', rejects_scan='_reject_scans')")
+        # Looking at a sample (the decimal separator, the date layout) must not log rejects a second time.
+        con.execute(f"CREATE OR REPLACE TEMP VIEW _stage_sample AS SELECT * FROM {read}, ignore_errors=true)")
+        con.execute("SELECT * FROM _stage_sample LIMIT 1").fetchall()
     except duckdb.Error as exc:
         raise ImportRejected(f"{path.name}: the file cannot be read as CSV ({_first_sentence(exc)}).") from exc
-    _number_rows(con, "_stage_rows", "_stage")
-    staged = StagedFile(path, "csv", columns, delimiter=delimiter, quote=quote, header=header)
+    return StagedFile(path, "csv", columns, delimiter=delimiter, quote=quote, header=header, read_later=True)
+
+
+def read_staged(con, staged: StagedFile, sql: str, table: str) -> None:
+    """Run ``sql``, the statement that reads ``_stage`` into ``table``, then number the records and count rejects.
+
+    Only a CSV file is read here (``staged.read_later``); the other readers
+    copied their records into ``_stage`` already. ``table`` gets the
+    records in the file's order, with an ``_ord`` column to fill.
+    """
+    try:
+        con.execute(sql)
+    except (duckdb.InvalidInputException, duckdb.IOException) as exc:
+        if not staged.read_later:
+            raise
+        raise ImportRejected(f"{staged.path.name}: the file cannot be read as CSV ({_first_sentence(exc)}).") from exc
+    if not staged.read_later:
+        return
+    # The table keeps the reader's order in its rowid, numbered from a large offset inside a transaction.
+    con.execute(f"UPDATE {table} SET _ord = rowid - (SELECT min(rowid) FROM {table})")
     rejects = con.execute(
         # DuckDB logs one reject per missing column; one record is one row here.
         "SELECT DISTINCT ON (line) line_byte_position, csv_line, error_type, error_message, "
         "column_name FROM _rejects ORDER BY line, line_byte_position, column_idx"
     ).fetchall()
-    positions = [r[0] for r in rejects]
-    lines = lines_at_byte_positions(path, positions)
-    for (pos, raw, etype, message, column), line in zip(rejects, lines, strict=True):
-        staged.unreadable.append((line, raw, _reject_reason(etype, message, column, len(columns))))
-    staged.rows_read = con.execute("SELECT count(*) FROM _stage").fetchall()[0][0] + len(rejects)
-    return staged
+    lines = lines_at_byte_positions(staged.path, [r[0] for r in rejects])
+    for (_, raw, etype, message, column), line in zip(rejects, lines, strict=True):
+        staged.unreadable.append((line, raw, _reject_reason(etype, message, column, len(staged.columns))))
+    staged.rows_read = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0] + len(rejects)
 
 
 def _reject_reason(etype: str, message: str, column: str | None, ncols: int) -> str:
