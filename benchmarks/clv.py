@@ -72,7 +72,7 @@ def peak_mb() -> float:
 def run_patron(path: Path) -> dict:
     import ibis
 
-    from patron.analytics.summary import customer_summary
+    from patron.analytics.summary import customer_summary, summary_arrays
     from patron.models import BetaGeo, GammaGamma, customer_lifetime_value
 
     con = ibis.duckdb.connect()
@@ -80,10 +80,10 @@ def run_patron(path: Path) -> dict:
                 f"amount AS revenue FROM read_parquet('{path}')")
     tx = con.table("transactions")
     t0 = time.perf_counter()
-    summary = customer_summary(tx, time_unit="day", observation_end=str(END), details=False).to_pyarrow()
+    summary = summary_arrays(customer_summary(tx, time_unit="day", observation_end=str(END), details=False))
     t1 = time.perf_counter()
-    x, t_x, T = (summary.column(c).to_numpy().astype(float) for c in ("frequency", "recency", "T"))
-    spend = np.nan_to_num(summary.column("monetary_value").to_numpy(zero_copy_only=False).astype(float))
+    x, t_x, T = summary["frequency"], summary["recency"], summary["T"]
+    spend = np.nan_to_num(summary["monetary_value"])
     bgf = BetaGeo().fit(x, t_x, T)
     rep = (x > 0) & (spend > 0)
     ggf = GammaGamma().fit(x[rep], spend[rep])

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from patron.analytics.periods import ordinal_of, period_ordinal, period_start
-from patron.analytics.summary import customer_summary
+from patron.analytics.summary import customer_summary, summary_arrays
 
 lifetimes_utils = pytest.importorskip("lifetimes.utils")
 
@@ -169,6 +169,27 @@ def test_details_false_returns_model_columns_only(loaded):
     a = lean.to_pandas().set_index("party_id").sort_index()
     b = full.to_pandas().set_index("party_id").sort_index()[list(a.columns)]
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_summary_arrays_are_the_summary_columns_as_floats(loaded, engine):
+    summary = customer_summary(engine(loaded).table("transactions"), details=False, calibration_end="2023-05-01")
+    arrays = summary_arrays(summary, ("party_id", "frequency", "T", "monetary_value", "frequency_holdout"))
+    assert list(arrays) == ["party_id", "frequency", "T", "monetary_value", "frequency_holdout"]
+    assert all(a.dtype == np.float64 for a in arrays.values())
+    order = np.argsort(arrays["party_id"])
+    ref = summary.to_pandas().set_index("party_id").sort_index()
+    assert list(arrays["party_id"][order]) == list(ref.index)
+    for name in ("frequency", "T", "monetary_value", "frequency_holdout"):
+        np.testing.assert_allclose(arrays[name][order], ref[name].to_numpy(float), rtol=1e-12, err_msg=name)
+
+
+def test_summary_arrays_turn_nulls_into_nan():
+    import ibis
+
+    rows = ibis.memtable({"frequency": [1, None, 3], "monetary_value": [None, 2.5, 1.0]})
+    arrays = summary_arrays(rows, ("frequency", "monetary_value"))
+    np.testing.assert_array_equal(arrays["frequency"], [1.0, np.nan, 3.0])
+    np.testing.assert_array_equal(arrays["monetary_value"], [np.nan, 2.5, 1.0])
 
 
 def test_unknown_time_unit_is_refused(store):

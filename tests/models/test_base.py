@@ -59,6 +59,21 @@ def test_convergence_report_is_readable(cdnow):
     assert "CONVERGENCE" in report.message
 
 
+def test_a_fit_runs_openblas_on_one_thread_and_gives_the_threads_back():
+    from patron.models.fitting import _one_blas_thread, _openblas_thread_setters
+
+    def threads(setter):  # the setter returns the previous count: set one, put it back
+        count = setter(1)
+        setter(count)
+        return count
+
+    setters = _openblas_thread_setters()
+    before = [threads(s) for s in setters]
+    with _one_blas_thread():
+        assert [threads(s) for s in setters] == [1] * len(setters)
+    assert [threads(s) for s in setters] == before
+
+
 @pytest.mark.parametrize("simulate", [simulate_bgnbd, simulate_pareto_nbd])
 def test_simulated_event_times_agree_with_the_summary(simulate):
     rng = np.random.default_rng(3)

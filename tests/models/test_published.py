@@ -25,7 +25,7 @@ def test_bgnbd_cdnow_matches_fader_hardie_lee_2005(cdnow):
 
 def test_bgnbd_cdnow_standard_errors_match_lifetimes_hessian(cdnow):
     """lifetimes takes the Hessian by automatic differentiation; ours by
-    central differences of the analytic gradient."""
+    forward differences of the analytic gradient."""
     model = BetaGeo().fit(cdnow["x"], cdnow["t_x"], cdnow["T"])
     lifetimes_errors = {"r": 0.012557, "alpha": 0.378221, "a": 0.185719, "b": 0.705345}
     for name, value in lifetimes_errors.items():

@@ -10,7 +10,8 @@ Spark.
 module              measures
 ==================  ==========================================================
 ``periods``         ordinal days / weeks / months, the arithmetic of summaries
-``summary``         per-party frequency, recency, T, monetary value, money
+``summary``         per-party frequency, recency, T, monetary value, money;
+                    ``summary_arrays`` runs one into NumPy columns for the models
 ``rfm``             RFM scores and named segments
 ``ladder``          ladder-of-loyalty rung per party, migration between dates
 ``health``          relationship health scorecard and its trend
@@ -23,7 +24,7 @@ from patron.analytics.health import HealthRules, health_scorecard
 from patron.analytics.ladder import RUNGS, LadderRules, ladder_migration, ladder_rung, rung_matrix
 from patron.analytics.measures import acquisition_value, lost_customers, lost_value, revenue_mix
 from patron.analytics.rfm import DEFAULT_SEGMENTS, SegmentRule, rfm_scores
-from patron.analytics.summary import customer_summary
+from patron.analytics.summary import customer_summary, summary_arrays
 from patron.analytics.triage import TriageCuts, triage, triage_matrix
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "revenue_mix",
     "rfm_scores",
     "rung_matrix",
+    "summary_arrays",
     "triage",
     "triage_matrix",
 ]

@@ -37,9 +37,11 @@ with only a refund still counts as a period.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 from ibis.common.exceptions import IbisError
 
 from patron.analytics.periods import (
@@ -172,6 +174,45 @@ def customer_summary(
                       *[c for c in money.columns if c != "party_id"], *holdout)
 
 
+#: The columns a CLV model reads from a summary without holdout.
+MODEL_COLUMNS = ("frequency", "recency", "T", "monetary_value")
+
+
+def summary_arrays(summary: ir.Table, columns: Sequence[str] = MODEL_COLUMNS) -> dict[str, np.ndarray]:
+    """Run a summary (or any table) and return some of its columns as float64 NumPy arrays.
+
+    What the models take (``BetaGeo().fit(a["frequency"], a["recency"],
+    a["T"])``); nulls become NaN. Only the named columns leave the engine,
+    cast to float64 there. On DuckDB they come through DuckDB's own NumPy
+    fetch: no Arrow table, and no import of pandas, which Ibis'
+    ``to_pyarrow`` makes on DuckDB (0.4 s, more than fetching 1M customers).
+
+    Example
+    -------
+    >>> a = summary_arrays(customer_summary(store.table("transactions"), details=False))  # doctest: +SKIP
+    >>> BetaGeo().fit(a["frequency"], a["recency"], a["T"])  # doctest: +SKIP
+    """
+    expr = summary.select(**{name: summary[name].cast("float64") for name in columns})
+    backend = _backend(expr)
+    if backend is not None and backend.name == "duckdb":
+        # Ibis' own (private) path to a DuckDB relation, as to_pyarrow takes it: registers
+        # in-memory tables, compiles.
+        fetched = backend._to_duckdb_relation(expr).fetchnumpy()
+    else:
+        table = expr.to_pyarrow()
+        fetched = {name: table.column(name).to_numpy(zero_copy_only=False) for name in columns}
+    return {name: np.ma.filled(fetched[name], np.nan) if np.ma.isMaskedArray(fetched[name])
+            else np.asarray(fetched[name], dtype=float) for name in columns}
+
+
+def _backend(expr: ir.Expr):
+    """The expression's Ibis backend, or None for unbound tables."""
+    try:
+        return ibis.get_backend(expr)
+    except IbisError:
+        return None
+
+
 def _model_columns(rows: ir.Table, unit: str, split: bool, calibration_end, end_period, cal_period,
                    include_refunds: bool) -> ir.Table:
     """``frequency``, ``recency``, ``T``, ``monetary_value`` (+ holdout): two group-bys."""
@@ -235,11 +276,8 @@ def _value_at_first_period(p: ir.Table, where) -> ir.FloatingValue:
     one thread: 0.67 instead of 1.0 CPU-s for the whole summary). Periods
     are distinct within a party, so the two agree.
     """
-    try:
-        duckdb = ibis.get_backend(p).name == "duckdb"
-    except IbisError:  # unbound tables: compiled later, for any dialect
-        duckdb = False
-    if duckdb:
+    backend = _backend(p)  # None for unbound tables: compiled later, for any dialect
+    if backend is not None and backend.name == "duckdb":
         return _duckdb_arg_min(p._value, p._period, where=where)
     return p._value.argmin(p._period, where=where)
 

@@ -5,7 +5,7 @@ sufficient statistics (customers with the same history are counted once with
 a weight), L-BFGS-B on the logarithm of the parameters with an analytic
 gradient supplied by the model, a few Newton steps to polish the optimum,
 and standard errors from the observed information (the Hessian of the
-log-likelihood at the optimum, taken by central differences of the
+log-likelihood at the optimum, taken by forward differences of the
 analytic gradient).
 
 A model module only states its parameters, a starting point, the
@@ -53,6 +53,9 @@ class FittedModel:
     """Parameters, standard errors and the fit report common to every model."""
 
     param_names: tuple[str, ...] = ()
+    #: Whether :meth:`_weighted_log_likelihood`'s gradient is exact to rounding; the Hessian of
+    #: the standard errors is then taken by forward differences of it, else by central ones.
+    exact_gradient = True
 
     @classmethod
     def from_params(cls, **params: float):
@@ -98,7 +101,8 @@ class FittedModel:
             sample = (self._fit_block(weights[::every], **{k: v[::every] for k, v in columns.items()}),
                       float(weights[::every].sum()))
         params, errors, log_likelihood, convergence = maximise_log_likelihood(
-            self._weighted_log_likelihood, start, row_blocks, float(weights.sum()), sample
+            self._weighted_log_likelihood, start, row_blocks, float(weights.sum()), sample,
+            exact_gradient=self.exact_gradient,
         )
         self.params_ = dict(zip(self.param_names, map(float, params)))
         self.standard_errors_ = dict(zip(self.param_names, map(float, errors)))

@@ -11,8 +11,11 @@ curvature from scratch.
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import warnings
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,14 +47,30 @@ class Convergence:
     message: str
 
 
-def _numerical_hessian(gradient, point: np.ndarray, step: float = 1e-4) -> np.ndarray:
-    """Central differences of an analytic gradient, symmetrised."""
+def _numerical_hessian(gradient, point: np.ndarray, at_point=None, exact_gradient: bool = True) -> np.ndarray:
+    """Finite differences of an analytic gradient, symmetrised.
+
+    Forward differences for an ``exact_gradient`` (``at_point``, the gradient
+    at ``point``, saves one): k gradients where central differences take
+    2k. With a step of 1e-6 in the log-parameters the standard errors are
+    within 3e-6 (relative) of those of central differences, measured on
+    CDNOW and on 1M simulated customers. A gradient that is itself partly a
+    finite difference is too noisy for that step: central differences, 1e-4.
+    """
     k = point.size
+    if exact_gradient:
+        step = 1e-6
+        at_point = gradient(point) if at_point is None else np.asarray(at_point, dtype=float)
+    else:
+        step = 1e-4
     hessian = np.empty((k, k))
     for j in range(k):
         shift = np.zeros(k)
         shift[j] = step
-        hessian[:, j] = (gradient(point + shift) - gradient(point - shift)) / (2 * step)
+        if exact_gradient:
+            hessian[:, j] = (gradient(point + shift) - at_point) / step
+        else:
+            hessian[:, j] = (gradient(point + shift) - gradient(point - shift)) / (2 * step)
     return (hessian + hessian.T) / 2
 
 
@@ -88,7 +107,8 @@ class _Objective:
         return self(log_params)[1]
 
 
-def maximise_log_likelihood(weighted_log_likelihood, start, blocks, total, sample=None, max_iter=2000):
+def maximise_log_likelihood(weighted_log_likelihood, start, blocks, total, sample=None, max_iter=2000,
+                            exact_gradient=True):
     """Fit parameters by maximum likelihood on weighted rows.
 
     Parameters
@@ -108,15 +128,62 @@ def maximise_log_likelihood(weighted_log_likelihood, start, blocks, total, sampl
         A sample of the rows and the customers it stands for. When given,
         the fit starts from the sample's optimum, with Newton steps that use
         the sample's Hessian.
+    exact_gradient : bool
+        Whether the gradient is exact to rounding (see
+        :func:`_numerical_hessian`).
 
     Returns
     -------
     params, standard_errors, log_likelihood, convergence
     """
-    with ThreadPoolExecutor(max_workers=len(blocks)) as pool:
+    with ThreadPoolExecutor(max_workers=len(blocks)) as pool, _one_blas_thread():
         objective = _Objective(weighted_log_likelihood, blocks, total, pool)
         return _maximise(objective, weighted_log_likelihood, np.log(np.asarray(start, dtype=float)), sample,
-                         max_iter)
+                         max_iter, exact_gradient)
+
+
+@functools.cache
+def _openblas_thread_setters() -> tuple:
+    """``openblas_set_num_threads_local`` of each OpenBLAS loaded in this process.
+
+    NumPy's and SciPy's wheels each bundle one. Found through
+    ``/proc/self/maps``; none where that file or the function (OpenBLAS
+    0.3.27 and later) is missing, or another BLAS is linked.
+    """
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {fields[5] for fields in map(str.split, maps)
+                     if len(fields) == 6 and "openblas" in fields[5].rsplit("/", 1)[-1].lower()}
+    except OSError:
+        return ()
+    setters = []
+    for path in sorted(paths):
+        try:
+            setter = ctypes.CDLL(path).openblas_set_num_threads_local
+        except (OSError, AttributeError):
+            continue
+        setter.argtypes, setter.restype = [ctypes.c_int], ctypes.c_int
+        setters.append(setter)
+    return tuple(setters)
+
+
+@contextmanager
+def _one_blas_thread():
+    """OpenBLAS on one thread for the calling thread, for the duration.
+
+    L-BFGS-B factors its small matrices with LAPACK at every iteration, and
+    a multithreaded OpenBLAS wakes a worker thread for each call; on a busy
+    machine the worker waits for a core: 6.6 ms per iteration, 90 ms per
+    1M-customer fit, measured on 2 cores with one busy. The fit's own
+    threads (the row blocks) do not call BLAS; other threads keep theirs.
+    """
+    setters = _openblas_thread_setters()
+    previous = [setter(1) for setter in setters]
+    try:
+        yield
+    finally:
+        for setter, threads in zip(setters, previous):
+            setter(threads)
 
 
 def _lbfgs(objective, point, max_iter, ftol=1e-15, gtol=1e-9):
@@ -158,7 +225,7 @@ def _newton(objective, point, value, gradient, hessian, tolerance, max_steps):
     return point, value, gradient, steps
 
 
-def _maximise(objective, weighted_log_likelihood, point, sample, max_iter):
+def _maximise(objective, weighted_log_likelihood, point, sample, max_iter, exact_gradient):
     iterations, started = 0, ""
     result = None
     if sample is not None:
@@ -166,7 +233,7 @@ def _maximise(objective, weighted_log_likelihood, point, sample, max_iter):
         with np.errstate(all="ignore"):
             # a start, not the answer: the Newton steps below finish the job
             sample_point, _, sample_result = _lbfgs(sample_objective, point, max_iter, ftol=1e-12, gtol=1e-7)
-        sample_hessian = _numerical_hessian(sample_objective.gradient, sample_point)
+        sample_hessian = _numerical_hessian(sample_objective.gradient, sample_point, exact_gradient=exact_gradient)
         value, gradient = objective(sample_point)
         point, value, gradient, steps = _newton(
             objective, sample_point, value, gradient, sample_hessian, SAMPLE_START_GRADIENT, 20)
@@ -185,8 +252,9 @@ def _maximise(objective, weighted_log_likelihood, point, sample, max_iter):
     # L-BFGS-B stops on a relative change in the objective; a few Newton
     # steps on the (small) parameter vector take the optimum to the precision
     # the standard errors and cross-checks need. The Hessian is computed once
-    # here: near the optimum it barely changes, and each costs 2k gradients.
-    hessian = _numerical_hessian(objective.gradient, point)
+    # here: near the optimum it barely changes, and each costs k gradients
+    # (k + 1 after L-BFGS-B, whose last gradient need not be at its point).
+    hessian = _numerical_hessian(objective.gradient, point, gradient if result is None else None, exact_gradient)
     point, value, gradient, newton_steps = _newton(objective, point, value, gradient, hessian, 1e-11, 8)
 
     gradient_norm = float(np.max(np.abs(gradient)))

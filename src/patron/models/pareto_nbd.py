@@ -76,6 +76,7 @@ class ParetoNBD(TransactionModel):
     """
 
     param_names = ("r", "alpha", "s", "beta")
+    exact_gradient = False  # its r and s derivatives are finite differences
 
     def _initial_params(self, x, t_x, T, w):
         rate = (w @ x) / max(w @ T, 1e-12)

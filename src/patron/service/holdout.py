@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from patron.analytics.summary import customer_summary
+from patron.analytics.summary import customer_summary, summary_arrays
 from patron.errors import PatronError
 from patron.service.analyze import MODELS, PERIODS_PER_MONTH
 from patron.store import Store
@@ -45,12 +45,11 @@ def holdout_report(store: Store, calibration_end: str | dt.datetime, observation
                else tx.occurred_at.max().to_pyarrow().as_py())
     if obs_end <= cal_end:
         raise PatronError("The holdout period is empty: the calibration end must be before the last purchase.")
-    summary = customer_summary(tx, time_unit=time_unit, calibration_end=cal_end, observation_end=obs_end,
-                               details=False).to_pyarrow()
-    if summary.num_rows == 0:
+    col = summary_arrays(customer_summary(tx, time_unit=time_unit, calibration_end=cal_end, observation_end=obs_end,
+                                          details=False),
+                         ("frequency", "recency", "T", "frequency_holdout", "duration_holdout"))
+    if col["frequency"].size == 0:
         raise PatronError("No customers bought before the calibration end.")
-    col = {name: summary.column(name).to_numpy(zero_copy_only=False).astype(float) for name in summary.column_names
-           if name != "party_id"}
     x, t_x, T = col["frequency"], col["recency"], col["T"]
     fitted = MODELS[model]().fit(x, t_x, T)
     duration = col["duration_holdout"]
@@ -63,5 +62,5 @@ def holdout_report(store: Store, calibration_end: str | dt.datetime, observation
         if mask.any():
             rows.append({"frequency_cal": f"{b}+" if b == cap else str(b), "customers": int(mask.sum()),
                          "predicted": float(predicted[mask].mean()), "actual": float(actual[mask].mean())})
-    return HoldoutReport(cal_end, obs_end, summary.num_rows, dict(fitted.params_), rows,
+    return HoldoutReport(cal_end, obs_end, int(x.size), dict(fitted.params_), rows,
                          float(predicted.sum()), float(actual.sum()))
