@@ -104,7 +104,11 @@ def store_facts(store: Store, m: Mapping, source: str, import_id: int, report: I
         f"INSERT INTO {table} SELECT {', '.join(select)} FROM ("
         f"SELECT v.*{amount} FROM {records_sql(con, m.kind)} v WHERE v._reason IS NULL) n "
         f"ANTI JOIN (SELECT external_id FROM {table} WHERE source = ?) t ON n._ext = t.external_id "
-        "JOIN (SELECT source_key, party_id FROM identities WHERE source = ?) i ON n.v_customer_key = i.source_key",
+        "JOIN (SELECT source_key, party_id FROM identities WHERE source = ?) i ON n.v_customer_key = i.source_key "
+        # In party order: DuckDB adds the rows to the party_id index at commit, one at a time, and sorted keys
+        # take it half the time (3M rows: about 1.2 s instead of 2.5 s, for about 1 s of parallel sorting);
+        # one party's records also end up side by side, which is what a customer 360 reads.
+        "ORDER BY i.party_id",
         [source, key_source],
     ).fetchall()[0][0]
     report.accepted = inserted
