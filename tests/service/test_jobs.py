@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
+import time
 
 from patron.demo import generate_demo
 from patron.ingest import import_file
 from patron.service.jobs import Jobs
+from patron.store import Store
 
 
 def test_another_worker_sees_a_job_progress_and_its_result(engine_store):
@@ -70,3 +73,50 @@ def test_progress_is_recorded_while_an_import_holds_its_transaction(engine_store
     assert done.status == "done", done.error
     assert steps and done.result["accepted"] > 0
     assert other.get(job.job_id).result == done.result
+
+
+def _record_running_job(store, job_id: str, seen: dt.datetime | None) -> None:
+    with store.transaction():
+        store.raw.execute("INSERT INTO jobs (job_id, kind, username, status, started_at, heartbeat_at) "
+                          "VALUES (?, 'analysis', 'ann', 'running', ?, ?)",
+                          [job_id, seen or dt.datetime(2026, 1, 1), seen])
+
+
+def test_a_job_whose_process_stopped_beating_is_reported_as_failed(engine_store):
+    jobs = Jobs(engine_store)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    _record_running_job(engine_store, "gone", now - dt.timedelta(seconds=Jobs.LOST_AFTER + 5))
+    _record_running_job(engine_store, "alive", now)
+    gone = jobs.get("gone")
+    assert gone.status == "failed" and "stopped before it finished" in gone.error
+    assert jobs.get("alive").status == "running"
+
+
+def test_a_running_job_beats_until_it_ends(engine_store):
+    running = Jobs(engine_store)
+    running.HEARTBEAT_EVERY = 0.05
+    go_on = threading.Event()
+    job = running.start("analysis", "ann", lambda progress: {"ok": go_on.wait(30)})
+
+    def beat() -> dt.datetime:
+        return engine_store.scalar("SELECT heartbeat_at FROM jobs WHERE job_id = ?", [job.job_id])
+
+    deadline = time.monotonic() + 5  # well before the job ends by itself, which would also write
+    while engine_store.scalar("SELECT status FROM jobs WHERE job_id = ?", [job.job_id]) != "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    first = beat()  # the job's last own write: it reports no progress, so only the heartbeat writes after it
+    while beat() == first and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert beat() > first
+    go_on.set()
+    assert running.wait(job.job_id).status == "done"
+
+
+def test_on_a_duckdb_file_jobs_left_running_by_a_stopped_service_are_closed_at_start(tmp_path):
+    with Store(tmp_path / "s.duckdb") as store:
+        _record_running_job(store, "interrupted", dt.datetime.now(dt.UTC).replace(tzinfo=None))
+    with Store(tmp_path / "s.duckdb") as store:
+        job = Jobs(store).get("interrupted")
+        assert job.status == "failed" and "service stopped" in job.error
+        assert store.scalar("SELECT status FROM jobs WHERE job_id = 'interrupted'") == "failed"

@@ -15,6 +15,10 @@ from typing import Any
 log = logging.getLogger("patron.jobs")
 
 
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
 @dataclass
 class Job:
     job_id: str
@@ -23,7 +27,7 @@ class Job:
     status: str = "queued"  # queued | running | done | failed
     step: str = ""
     progress: float = 0.0
-    started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC).replace(tzinfo=None))
+    started_at: dt.datetime = field(default_factory=_utc_now)
     finished_at: dt.datetime | None = None
     result: dict[str, Any] | None = None
     error: str | None = None
@@ -38,14 +42,50 @@ class Jobs:
 
     Progress is kept in memory and written to the table at most every :attr:`SAVE_EVERY` seconds, and
     when the job ends. Without a store (``Jobs()``), jobs live in this process only.
+
+    A process that dies (killed, restarted) cannot record that its jobs ended. So while this process
+    has jobs running, it writes a sign of life for them every :attr:`HEARTBEAT_EVERY` seconds, and a job
+    recorded as running with no sign of life for :attr:`LOST_AFTER` seconds is reported as failed. On a
+    DuckDB file, which one process at a time can write, the jobs recorded as running when the service
+    starts belong to a process that has gone, and are closed as failed at once.
     """
 
     SAVE_EVERY = 1.0
+    HEARTBEAT_EVERY = 10.0
+    LOST_AFTER = 60.0
 
     def __init__(self, store=None) -> None:
         self._store = store
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
+        self._heart: threading.Thread | None = None
+        if store is not None and store.engine_name == "duckdb" and not store.read_only:
+            self._close_interrupted()
+
+    def _close_interrupted(self) -> None:
+        with self._store.transaction():
+            self._store.raw.execute(
+                "UPDATE jobs SET status = 'failed', finished_at = ?, error = ? WHERE status IN ('queued', 'running')",
+                [_utc_now(), "The service stopped before this job finished. Start it again."])
+
+    def _beat(self) -> None:
+        """Every :attr:`HEARTBEAT_EVERY` seconds, a sign of life for this process's unfinished jobs."""
+        while True:
+            time.sleep(self.HEARTBEAT_EVERY)
+            with self._lock:
+                alive = [j.job_id for j in self._jobs.values() if j.status in ("queued", "running")]
+            if not alive:
+                continue
+            view = self._store.cursor()
+            try:
+                with view.transaction():
+                    marks = ", ".join("?" for _ in alive)
+                    view.raw.execute(f"UPDATE jobs SET heartbeat_at = ? WHERE job_id IN ({marks})",
+                                     [_utc_now(), *alive])
+            except Exception:  # the next beat tries again
+                log.warning("could not record that jobs %s are alive", alive, exc_info=True)
+            finally:
+                view.close()
 
     def _save(self, job: Job, *, new: bool = False) -> None:
         if self._store is None:
@@ -55,14 +95,16 @@ class Jobs:
             with view.transaction():
                 if new:
                     view.raw.execute(
-                        "INSERT INTO jobs (job_id, kind, username, status, started_at) VALUES (?, ?, ?, ?, ?)",
-                        [job.job_id, job.kind, job.username, job.status, job.started_at])
+                        "INSERT INTO jobs (job_id, kind, username, status, started_at, heartbeat_at) "
+                        "VALUES (?, ?, ?, ?, ?, ?)",
+                        [job.job_id, job.kind, job.username, job.status, job.started_at, _utc_now()])
                 else:
                     view.raw.execute(
-                        "UPDATE jobs SET status = ?, step = ?, progress = ?, finished_at = ?, result = ?, error = ? "
-                        "WHERE job_id = ?",
+                        "UPDATE jobs SET status = ?, step = ?, progress = ?, finished_at = ?, result = ?, error = ?, "
+                        "heartbeat_at = ? WHERE job_id = ?",
                         [job.status, job.step, job.progress, job.finished_at,
-                         None if job.result is None else json.dumps(job.result, default=str), job.error, job.job_id])
+                         None if job.result is None else json.dumps(job.result, default=str), job.error,
+                         _utc_now(), job.job_id])
         except Exception:  # the job goes on; only other workers' view of it is late
             log.warning("could not record the state of job %s", job.job_id, exc_info=True)
         finally:
@@ -72,6 +114,9 @@ class Jobs:
         job = Job(uuid.uuid4().hex[:12], kind, username)
         with self._lock:
             self._jobs[job.job_id] = job
+            if self._store is not None and self._heart is None:
+                self._heart = threading.Thread(target=self._beat, name="patron-jobs-heartbeat", daemon=True)
+                self._heart.start()
         self._save(job, new=True)
         saved = [time.monotonic()]
 
@@ -90,7 +135,7 @@ class Jobs:
             except Exception as exc:  # the job reports it; the service stays up
                 job.status, job.error = "failed", str(exc) or type(exc).__name__
             finally:
-                job.finished_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+                job.finished_at = _utc_now()
                 self._save(job)
 
         threading.Thread(target=run, name=f"patron-{kind}-{job.job_id}", daemon=True).start()
@@ -104,13 +149,19 @@ class Jobs:
         view = self._store.cursor()
         try:
             rows = view.query("SELECT job_id, kind, username, status, step, progress, started_at, finished_at, "
-                              "result, error FROM jobs WHERE job_id = ?", [job_id])
+                              "result, error, heartbeat_at FROM jobs WHERE job_id = ?", [job_id])
         finally:
             view.close()
         if not rows:
             return None
-        *head, result, error = rows[0]
-        return Job(*head, result=None if result is None else json.loads(result), error=error)
+        *head, result, error, heartbeat_at = rows[0]
+        job = Job(*head, result=None if result is None else json.loads(result), error=error)
+        last_seen = heartbeat_at or job.started_at
+        if job.status in ("queued", "running") and (_utc_now() - last_seen).total_seconds() > self.LOST_AFTER:
+            job.status = "failed"
+            job.error = (f"The service process running this job stopped before it finished (no sign of it since "
+                         f"{last_seen:%Y-%m-%d %H:%M:%S} UTC). Start it again.")
+        return job
 
     def wait(self, job_id: str, timeout: float = 60.0) -> Job | None:
         """Block until the job ends (tests, scripts)."""

@@ -467,6 +467,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "indexes for one party's records", _PARTY_INDEXES),
     Migration(5, "identity resolution: merges, crosswalk, review queue, match evidence", _RESOLVE),
     Migration(6, "background jobs of the web service", _JOBS),
+    # A running job's process writes a sign of life every few seconds, so that a worker reporting the job of
+    # a process that died (killed, restarted) can say so instead of showing it as running for ever.
+    Migration(7, "a heartbeat for background jobs", ("ALTER TABLE jobs ADD COLUMN heartbeat_at TIMESTAMP",)),
 )
 
 #: Tables that hold facts about parties, with their key column and time column.
