@@ -104,15 +104,17 @@ def _stage_csv(con, path: Path, mapping: Mapping) -> StagedFile:
         f"quote={_sql_str(quote)}, escape={_sql_str(quote)}, auto_detect=false, strict_mode=true, "
         f"encoding={_sql_str(encoding)}, max_line_size=1048576, null_padding=false"
     )
-    read = f"read_csv({_sql_str(str(path))}, {options}"
+    def read(extra: str) -> str:
+        return f"read_csv({_sql_str(str(path))}, {options}, {extra})"
+
     con.execute("DROP TABLE IF EXISTS _rejects; DROP TABLE IF EXISTS _reject_scans")
     try:
         # The records are read once, by the statement that types them (:func:`patron.ingest.checks.type_records`):
         # copying them as text first cost as much again as reading. ``_ord`` is filled in after that read.
-        con.execute(f"CREATE OR REPLACE TEMP VIEW _stage AS SELECT NULL::BIGINT AS _ord, * FROM {read}, "
-                    "store_rejects=true, rejects_table='_rejects', rejects_scan='_reject_scans')")
+        con.execute("CREATE OR REPLACE TEMP VIEW _stage AS SELECT NULL::BIGINT AS _ord, * FROM "
+                    + read("store_rejects=true, rejects_table='_rejects', rejects_scan='_reject_scans'"))
         # Looking at a sample (the decimal separator, the date layout) must not log rejects a second time.
-        con.execute(f"CREATE OR REPLACE TEMP VIEW _stage_sample AS SELECT * FROM {read}, ignore_errors=true)")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW _stage_sample AS SELECT * FROM {read('ignore_errors=true')}")
         con.execute("SELECT * FROM _stage_sample LIMIT 1").fetchall()
     except duckdb.Error as exc:
         raise ImportRejected(f"{path.name}: the file cannot be read as CSV ({_first_sentence(exc)}).") from exc

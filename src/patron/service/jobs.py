@@ -74,39 +74,35 @@ class Jobs:
             time.sleep(self.HEARTBEAT_EVERY)
             with self._lock:
                 alive = [j.job_id for j in self._jobs.values() if j.status in ("queued", "running")]
-            if not alive:
-                continue
-            view = self._store.cursor()
-            try:
-                with view.transaction():
-                    marks = ", ".join("?" for _ in alive)
-                    view.raw.execute(f"UPDATE jobs SET heartbeat_at = ? WHERE job_id IN ({marks})",
-                                     [_utc_now(), *alive])
-            except Exception:  # the next beat tries again
-                log.warning("could not record that jobs %s are alive", alive, exc_info=True)
-            finally:
-                view.close()
+            if alive:
+                marks = ", ".join("?" for _ in alive)
+                self._record(f"UPDATE jobs SET heartbeat_at = ? WHERE job_id IN ({marks})", [_utc_now(), *alive],
+                             f"that jobs {alive} are alive")
 
     def _save(self, job: Job, *, new: bool = False) -> None:
+        if new:
+            self._record("INSERT INTO jobs (job_id, kind, username, status, started_at, heartbeat_at) "
+                         "VALUES (?, ?, ?, ?, ?, ?)",
+                         [job.job_id, job.kind, job.username, job.status, job.started_at, _utc_now()],
+                         f"the state of job {job.job_id}")
+        else:
+            self._record("UPDATE jobs SET status = ?, step = ?, progress = ?, finished_at = ?, result = ?, error = ?, "
+                         "heartbeat_at = ? WHERE job_id = ?",
+                         [job.status, job.step, job.progress, job.finished_at,
+                          None if job.result is None else json.dumps(job.result, default=str), job.error,
+                          _utc_now(), job.job_id],
+                         f"the state of job {job.job_id}")
+
+    def _record(self, sql: str, params: list, what: str) -> None:
+        """One write to ``jobs`` through a connection of its own; a failure is logged, never raised."""
         if self._store is None:
             return
         view = self._store.cursor()
         try:
             with view.transaction():
-                if new:
-                    view.raw.execute(
-                        "INSERT INTO jobs (job_id, kind, username, status, started_at, heartbeat_at) "
-                        "VALUES (?, ?, ?, ?, ?, ?)",
-                        [job.job_id, job.kind, job.username, job.status, job.started_at, _utc_now()])
-                else:
-                    view.raw.execute(
-                        "UPDATE jobs SET status = ?, step = ?, progress = ?, finished_at = ?, result = ?, error = ?, "
-                        "heartbeat_at = ? WHERE job_id = ?",
-                        [job.status, job.step, job.progress, job.finished_at,
-                         None if job.result is None else json.dumps(job.result, default=str), job.error,
-                         _utc_now(), job.job_id])
+                view.raw.execute(sql, params)
         except Exception:  # the job goes on; only other workers' view of it is late
-            log.warning("could not record the state of job %s", job.job_id, exc_info=True)
+            log.warning("could not record %s", what, exc_info=True)
         finally:
             view.close()
 
