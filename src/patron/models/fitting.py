@@ -55,14 +55,20 @@ def _numerical_hessian(gradient, point: np.ndarray, at_point=None, exact_gradien
     2k. With a step of 1e-6 in the log-parameters the standard errors are
     within 3e-6 (relative) of those of central differences, measured on
     CDNOW and on 1M simulated customers. A gradient that is itself partly a
-    finite difference is too noisy for that step: central differences, 1e-4.
+    finite difference (the Pareto/NBD's) is too noisy for that step: central
+    differences, 3e-3. Smaller steps let its noise through: on 3,000 simulated
+    customers whose s and beta are barely identified, the standard error of s
+    was 0.73285, 0.73255, 0.73234, 0.73271 and 0.73118 at steps 1e-2, 3e-3, 1e-3,
+    3e-4 and 1e-4 (Richardson from the first two: 0.73252), and a fit started
+    from a sample gave standard errors 8e-6 (3e-3) to 3e-3 (1e-4) away from the
+    direct fit's.
     """
     k = point.size
     if exact_gradient:
         step = 1e-6
         at_point = gradient(point) if at_point is None else np.asarray(at_point, dtype=float)
     else:
-        step = 1e-4
+        step = 3e-3
     hessian = np.empty((k, k))
     for j in range(k):
         shift = np.zeros(k)
