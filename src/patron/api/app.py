@@ -16,11 +16,10 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import patron
-from patron.api.deps import CurrentUser, NotAuthenticated
+from patron.api.deps import CurrentUser
 from patron.api.routes import complaints, health, jobs, parties, segments
 from patron.api.settings import Settings
-from patron.errors import PatronError
-from patron.service.contacts import NotFound, PermissionDenied
+from patron.errors import PatronError, http_status
 from patron.service.jobs import Jobs
 from patron.store import Store
 
@@ -75,7 +74,7 @@ def create_app(store: str | None = None, settings: Settings | None = None) -> Fa
         return JSONResponse(app.openapi())
 
     from patron.web import pages
-    from patron.web.auth import CsrfFailed, SignInRequired
+    from patron.web.auth import SignInRequired
 
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=str(Path(pages.__file__).parent / "static")), name="static")
@@ -93,26 +92,11 @@ def create_app(store: str | None = None, settings: Settings | None = None) -> Fa
     async def sign_in_first(request: Request, exc: SignInRequired):
         return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
 
-    @app.exception_handler(NotAuthenticated)
-    async def not_authenticated(request: Request, exc: NotAuthenticated):
-        return respond(request, 401, str(exc), {"WWW-Authenticate": "Bearer"})
-
-    @app.exception_handler(CsrfFailed)
-    async def csrf_failed(request: Request, exc: CsrfFailed):
-        return respond(request, 403, str(exc))
-
-    @app.exception_handler(PermissionDenied)
-    async def denied(request: Request, exc: PermissionDenied):
-        return respond(request, 403, str(exc))
-
-    @app.exception_handler(NotFound)
-    async def not_found(request: Request, exc: NotFound):
-        return respond(request, 404, str(exc))
-
     @app.exception_handler(PatronError)
     async def patron_error(request: Request, exc: PatronError):
-        message = str(exc)
-        return respond(request, 404 if message.startswith("There is no ") else 400, message)
+        # The status is the error's type (patron.errors.HTTP_STATUS), never its wording.
+        status = http_status(exc)
+        return respond(request, status, str(exc), {"WWW-Authenticate": "Bearer"} if status == 401 else None)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):

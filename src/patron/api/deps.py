@@ -8,15 +8,11 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from patron.errors import PatronError
+from patron.errors import NotAuthenticated
 from patron.service.users import User, user_for_token
 from patron.store import Store
 
 bearer = HTTPBearer(auto_error=False, description="An API token from `patron user token`.")
-
-
-class NotAuthenticated(PatronError):
-    """No valid credentials came with the request."""
 
 
 def get_store(request: Request) -> Iterator[Store]:

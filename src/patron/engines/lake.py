@@ -40,7 +40,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from patron.errors import PatronError
+from patron.errors import NotFound, PatronError
 
 #: Tables a lake export writes (the facts and parties; not users, runs or scores).
 LAKE_TABLES = ("parties", "identities", "transactions", "interactions", "feedback", "complaints", "consents")
@@ -92,7 +92,7 @@ class LakeLayout:
     def open(cls, path: str | Path, columns: dict[str, dict[str, str]] | None = None) -> LakeLayout:
         root = Path(path)
         if not root.is_dir():
-            raise PatronError(f"There is no lake at '{root}' (make one with: patron lake export {root}).")
+            raise NotFound(f"There is no lake at '{root}' (make one with: patron lake export {root}).")
         if columns is None and (root / MAPPING_FILE).is_file():
             columns = json.loads((root / MAPPING_FILE).read_text()).get("columns", {})
         layout = cls(root, columns or {})

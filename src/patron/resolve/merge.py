@@ -12,7 +12,7 @@ Everything is plain SQL (``UPDATE ... FROM``) so that another engine can run it.
 
 from __future__ import annotations
 
-from patron.errors import PatronError
+from patron.errors import Conflict, NotFound, PatronError
 
 #: Tables whose rows belong to one party, with the column that names the row in its source.
 OWNED_TABLES = {
@@ -125,10 +125,10 @@ def undo_merge(store, merge_id: int, by: str) -> dict:
     row = store.query(
         "SELECT surviving_party_id, merged_party_id, undone_at FROM merges WHERE merge_id = ?", [merge_id])
     if not row:
-        raise PatronError(f"There is no merge {merge_id}. 'patron resolve explain PARTY' lists a party's merges.")
+        raise NotFound(f"There is no merge {merge_id}. 'patron resolve explain PARTY' lists a party's merges.")
     survivor, merged, undone_at = row[0]
     if undone_at is not None:
-        raise PatronError(f"Merge {merge_id} was already undone on {undone_at:%Y-%m-%d %H:%M}.")
+        raise Conflict(f"Merge {merge_id} was already undone on {undone_at:%Y-%m-%d %H:%M}.")
     later = store.query(
         "SELECT merge_id, surviving_party_id FROM merges WHERE merged_party_id = ? AND undone_at IS NULL "
         "AND merge_id > ?", [survivor, merge_id])

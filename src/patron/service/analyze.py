@@ -34,7 +34,7 @@ from patron.analytics.rfm import rfm_scores
 from patron.analytics.summary import customer_summary
 from patron.analytics.triage import triage, triage_matrix
 from patron.engines.duckdb import StoreEngine
-from patron.errors import PatronError
+from patron.errors import NotFound, PatronError
 from patron.service.scoring import MODELS, PERIODS_PER_MONTH, fit_value_models, plain
 from patron.store import Store
 
@@ -294,7 +294,7 @@ def _attach(left, right, columns: list[str]):
 def latest_run(store: Store, run_id: int | None = None) -> int:
     if run_id is not None:
         if not store.scalar("SELECT count(*) FROM runs WHERE run_id = ?", [run_id]):
-            raise PatronError(f"There is no analysis run {run_id}.")
+            raise NotFound(f"There is no analysis run {run_id}.")
         return run_id
     latest = store.scalar("SELECT max(run_id) FROM runs WHERE kind = 'value'")
     if latest is None:

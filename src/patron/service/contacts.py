@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from patron.errors import PatronError
+from patron.errors import InvalidInput, NotFound, PermissionDenied
 from patron.service.audit import record
 from patron.service.users import User
 from patron.store import Store
@@ -31,14 +31,6 @@ TRANSITIONS = {
 }
 
 
-class PermissionDenied(PatronError):
-    """The user's role may not do this."""
-
-
-class NotFound(PatronError):
-    """The thing asked for does not exist."""
-
-
 def _require_writer(user: User) -> None:
     if not user.can_write:
         raise PermissionDenied(f"The {user.role} role can read but not change customer records.")
@@ -52,10 +44,10 @@ def _require_party(store: Store, party_id: int) -> None:
 def _choice(name: str, value: str | None, allowed: tuple[str, ...], required: bool = False) -> str | None:
     if value is None:
         if required:
-            raise PatronError(f"{name} is required: one of {', '.join(allowed)}.")
+            raise InvalidInput(f"{name} is required: one of {', '.join(allowed)}.")
         return None
     if value not in allowed:
-        raise PatronError(f"{name} '{value}' is not one of: {', '.join(allowed)}.")
+        raise InvalidInput(f"{name} '{value}' is not one of: {', '.join(allowed)}.")
     return value
 
 
@@ -94,7 +86,7 @@ def open_complaint(store: Store, user: User, party_id: int, *, category: str, de
     _require_writer(user)
     _choice("severity", severity, COMPLAINT_SEVERITIES, required=True)
     if not category.strip() or not description.strip():
-        raise PatronError("A complaint needs a category and a description.")
+        raise InvalidInput("A complaint needs a category and a description.")
     with store.transaction():
         _require_party(store, party_id)
         complaint_id = store.next_id("complaints", "complaint_id")
@@ -124,13 +116,13 @@ def change_complaint_status(store: Store, user: User, complaint_id: int, status:
     with store.transaction():
         current = get_complaint(store, complaint_id)["status"]
         if status not in TRANSITIONS.get(current, ()):
-            raise PatronError(f"A complaint that is {current.replace('_', ' ')} cannot become "
+            raise InvalidInput(f"A complaint that is {current.replace('_', ' ')} cannot become "
                               f"{status.replace('_', ' ')}; it can become: "
                               f"{', '.join(s.replace('_', ' ') for s in TRANSITIONS[current])}.")
         if status == "resolved" and not (resolution or "").strip():
-            raise PatronError("Say how the complaint was resolved (resolution).")
+            raise InvalidInput("Say how the complaint was resolved (resolution).")
         if satisfaction_after is not None and not 1 <= satisfaction_after <= 5:
-            raise PatronError("Satisfaction after resolution is a score from 1 to 5.")
+            raise InvalidInput("Satisfaction after resolution is a score from 1 to 5.")
         now = _now()
         store.raw.execute(
             "UPDATE complaints SET status = ?, "
@@ -149,9 +141,9 @@ def record_feedback(store: Store, user: User, party_id: int, *, instrument: str,
     _require_writer(user)
     _choice("instrument", instrument, FEEDBACK_INSTRUMENTS, required=True)
     if instrument == "nps" and (score is None or not 0 <= score <= 10):
-        raise PatronError("An NPS answer is a score from 0 to 10.")
+        raise InvalidInput("An NPS answer is a score from 0 to 10.")
     if score is not None and scale_max is not None and score > scale_max:
-        raise PatronError("The score is above the scale maximum.")
+        raise InvalidInput("The score is above the scale maximum.")
     with store.transaction():
         _require_party(store, party_id)
         feedback_id = store.next_id("feedback", "feedback_id")

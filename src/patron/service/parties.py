@@ -6,7 +6,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from patron.errors import PatronError
+from patron.errors import NotFound
 from patron.service.users import User
 from patron.store import Store
 
@@ -137,7 +137,7 @@ def party_360(store: Store, user: User, party_id: int, *, events: int = 200) -> 
     rows = _dicts(store.raw.execute(f"SELECT {', '.join(PROFILE_FIELDS)} FROM parties WHERE party_id = ?",
                                     [party_id]))
     if not rows:
-        raise PatronError(f"There is no party {party_id}.")
+        raise NotFound(f"There is no party {party_id}.")
     profile = _profile(rows[0], user)
     if profile.get("organisation_id"):
         profile["organisation"] = store.scalar("SELECT name FROM parties WHERE party_id = ?",

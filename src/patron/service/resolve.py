@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
-from patron.errors import PatronError
+from patron.errors import Conflict, NotFound, PatronError
 from patron.resolve import merge as merging
 from patron.resolve.model import LinkageSettings, score_pairs
 from patron.resolve.records import read_party_records
@@ -212,10 +212,10 @@ def decide_review(store, review_id: int, accept: bool, by: str = "patron resolve
     row = store.query("SELECT left_party_id, right_party_id, status, match_weight, match_probability, run_id "
                       "FROM review_queue WHERE review_id = ?", [review_id])
     if not row:
-        raise PatronError(f"There is no pair {review_id} in the review queue. 'patron resolve review' lists them.")
+        raise NotFound(f"There is no pair {review_id} in the review queue. 'patron resolve review' lists them.")
     left, right, status, weight, probability, run_id = row[0]
     if status != "pending":
-        raise PatronError(f"Pair {review_id} was already {status}.")
+        raise Conflict(f"Pair {review_id} was already {status}.")
     if not accept:
         with store.transaction():
             store.raw.execute("UPDATE review_queue SET status = 'rejected', decided_by = ?, "

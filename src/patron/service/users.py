@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from patron.errors import PatronError
+from patron.errors import Conflict, NotFound, PatronError
 from patron.service.audit import record
 from patron.store import Store
 from patron.store.schema import ROLES
@@ -64,7 +64,7 @@ def add_user(store: Store, username: str, password: str, role: str, full_name: s
     with store.transaction():
         user_id = store.next_id("users", "user_id")  # first: on a server, it makes the name check below exclusive
         if store.scalar("SELECT count(*) FROM users WHERE username = ?", [username]):
-            raise PatronError(f"There is already a user called '{username}'.")
+            raise Conflict(f"There is already a user called '{username}'.")
         store.raw.execute(
             "INSERT INTO users VALUES (?, ?, ?, ?, ?, FALSE, now()::TIMESTAMP)",
             [user_id, username, full_name, role, _hasher.hash(password)],
@@ -150,5 +150,5 @@ def existing_user(store: Store, username: str) -> User:
     """The user called ``username``; a clear error when there is none."""
     user = get_user(store, username)
     if user is None:
-        raise PatronError(f"There is no user '{username}'.")
+        raise NotFound(f"There is no user '{username}'.")
     return user

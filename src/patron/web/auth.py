@@ -7,7 +7,7 @@ import secrets
 
 from fastapi import Request
 
-from patron.errors import PatronError
+from patron.errors import PatronError, PermissionDenied
 from patron.service.users import User
 from patron.store import Store
 
@@ -16,7 +16,7 @@ class SignInRequired(PatronError):
     """The page needs a signed-in user."""
 
 
-class CsrfFailed(PatronError):
+class CsrfFailed(PermissionDenied):
     """A form came without the token of this session."""
 
 

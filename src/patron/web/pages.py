@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from fastapi.templating import Jinja2Templates
 
 from patron.api.deps import StoreDep
-from patron.errors import PatronError
+from patron.errors import NotFound, PatronError, PermissionDenied
 from patron.service import contacts, dashboard, parties, segments
 from patron.service.users import authenticate
 from patron.store.schema import INTERACTION_CHANNELS
@@ -177,7 +177,7 @@ def upload(request: Request, store: StoreDep, file: Annotated[UploadFile, File()
     check_csrf(request, csrf)
     user = page_user(request, store)
     if user.role not in IMPORT_ROLES:
-        raise contacts.PermissionDenied(f"The {user.role} role cannot import files.")
+        raise PermissionDenied(f"The {user.role} role cannot import files.")
     folder = Path(tempfile.mkdtemp(prefix="patron-upload-"))
     target = folder / Path(file.filename or "upload.csv").name
     with open(target, "wb") as out:
@@ -205,7 +205,7 @@ def upload(request: Request, store: StoreDep, file: Annotated[UploadFile, File()
 def quarantine_page(request: Request, store: StoreDep, import_id: int):
     user = page_user(request, store)
     if user.role not in IMPORT_ROLES:
-        raise contacts.PermissionDenied(f"The {user.role} role cannot see raw imported rows.")
+        raise PermissionDenied(f"The {user.role} role cannot see raw imported rows.")
     total = store.scalar("SELECT count(*) FROM quarantine WHERE import_id = ?", [import_id])
     cur = store.raw.execute("SELECT line, raw, reason FROM quarantine WHERE import_id = ? ORDER BY line LIMIT 500",
                             [import_id])

@@ -8,8 +8,7 @@ from fastapi import APIRouter, File, Query, Request, UploadFile, status
 
 from patron.api.deps import CurrentUser, StoreDep
 from patron.api.schemas import AnalysisRequest, JobPublic, Page, QuarantineRow
-from patron.errors import PatronError
-from patron.service.contacts import NotFound, PermissionDenied
+from patron.errors import NotFound, PatronError, PermissionDenied
 
 router = APIRouter(tags=["jobs"])
 ANALYSIS_ROLES = {"analyst", "marketing", "admin"}
