@@ -6,7 +6,8 @@ import pytest
 from typer.testing import CliRunner
 
 from patron.cli.app import _register, app
-from patron.resolve.merge import FILLED_FIELDS, OWNED_TABLES
+from patron.resolve.merge import FILLED_FIELDS
+from patron.store.tables import OWNED_TABLES
 from patron.service import resolve as service
 from patron.store import Store
 from store_engines import ENGINES

@@ -10,7 +10,8 @@ import pytest
 
 from patron.errors import PatronError
 from patron.store import Store, StoreURL
-from patron.store.schema import MIGRATIONS, UNIQUE_KEYS
+from patron.store.migrations import MIGRATIONS
+from patron.store.tables import UNIQUE_KEYS
 
 pytestmark = pytest.mark.postgres
 

@@ -3,7 +3,7 @@ import pytest
 
 from patron.errors import PatronError
 from patron.store import Store, StoreURL
-from patron.store.schema import MIGRATIONS
+from patron.store.migrations import MIGRATIONS
 
 
 def test_new_store_is_migrated_to_latest(tmp_path):

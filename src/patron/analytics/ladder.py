@@ -19,11 +19,11 @@ import ibis.expr.types as ir
 from patron.analytics.periods import as_of_instant, ordinal_of, period_ordinal
 from patron.analytics.sources import Tables, table
 from patron.analytics.summary import is_refund
+from patron.store.vocabulary import RUNGS
 
 if TYPE_CHECKING:
     import pandas as pd
 
-RUNGS = ("suspect", "prospect", "customer", "client", "supporter", "advocate", "partner")
 #: Rung name → level 1..7, for sorting and for "moved up / down".
 RUNG_LEVEL = {name: level for level, name in enumerate(RUNGS, start=1)}
 

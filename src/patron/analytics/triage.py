@@ -30,8 +30,7 @@ from dataclasses import dataclass, field
 import ibis
 import ibis.expr.types as ir
 
-TIERS = ("low", "mid", "high")
-GROUPS = ("best", "average", "worst")
+from patron.store.vocabulary import TRIAGE_TIERS
 
 GROUP_PLANS = {
     "best": "Grow and reward: keep service personal, recognise loyalty, invite referrals and deeper "
@@ -128,7 +127,7 @@ def triage(
     tiered = _with_tier(tiered, "quality", cuts.quality, "_qt")
 
     t = tiered
-    name = {1: "low", 2: "mid", 3: "high"}
+    name = dict(enumerate(TRIAGE_TIERS, start=1))
     value_tier = ibis.cases(*[(t._vt == k, n) for k, n in name.items()])
     quality_tier = ibis.cases(*[(t._qt == k, n) for k, n in name.items()])
     total = t._vt + t._qt

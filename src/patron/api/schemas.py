@@ -7,12 +7,17 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from patron.store.vocabulary import (
+    COMPLAINT_SEVERITIES, COMPLAINT_STATUSES, DEPARTMENTS, FEEDBACK_INSTRUMENTS, INTERACTION_CHANNELS,
+    INTERACTION_DIRECTIONS, INTERACTION_PHASES, JOB_STATUSES, TIME_UNITS,
+)
+
 T = TypeVar("T")
 
-Channel = Literal["face_to_face", "phone", "email", "chat", "web", "letter", "event", "social", "sms", "other"]
-Department = Literal["marketing", "sales", "service", "billing", "operations", "management", "other"]
-Severity = Literal["low", "medium", "high", "critical"]
-Status = Literal["open", "in_progress", "resolved", "closed"]
+Channel = Literal[INTERACTION_CHANNELS]
+Department = Literal[DEPARTMENTS]
+Severity = Literal[COMPLAINT_SEVERITIES]
+Status = Literal[COMPLAINT_STATUSES]
 
 
 class Page(BaseModel, Generic[T]):
@@ -55,9 +60,9 @@ class Party360(BaseModel):
 class InteractionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     channel: Channel
-    direction: Literal["inbound", "outbound"] | None = None
+    direction: Literal[INTERACTION_DIRECTIONS] | None = None
     department: Department | None = None
-    phase: Literal["before", "during", "after"] | None = None
+    phase: Literal[INTERACTION_PHASES] | None = None
     subject: str | None = Field(None, max_length=500)
     outcome: str | None = Field(None, max_length=500)
     notes: str | None = Field(None, max_length=10_000)
@@ -107,7 +112,7 @@ class ComplaintPublic(BaseModel):
 
 class FeedbackCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    instrument: Literal["nps", "csat", "ces", "servqual", "suggestion", "panel", "mystery_shopper", "review"]
+    instrument: Literal[FEEDBACK_INSTRUMENTS]
     score: float | None = Field(None, ge=0, le=100)
     scale_max: float | None = Field(None, gt=0, le=100)
     item: str | None = Field(None, max_length=500)
@@ -137,7 +142,7 @@ class Segment(BaseModel):
 class AnalysisRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     as_of: dt.date | None = None
-    time_unit: Literal["day", "week", "month"] = "day"
+    time_unit: Literal[TIME_UNITS] = "day"
     model: Literal["bgnbd", "pareto", "mbgnbd"] = "bgnbd"
     horizon_months: int = Field(12, ge=1, le=120)
     monthly_discount_rate: float = Field(0.01, ge=0, le=0.5)
@@ -149,7 +154,7 @@ class JobPublic(BaseModel):
     job_id: str
     kind: str
     username: str
-    status: Literal["queued", "running", "done", "failed"]
+    status: Literal[JOB_STATUSES]
     step: str
     progress: float
     started_at: dt.datetime

@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from patron.cli.app import StoreOption, app, console, open_store
-from patron.store.schema import ROLES
+from patron.store.vocabulary import ROLES
 
 user_app = typer.Typer(help="Users of the web app and API: add them, give them API tokens.", no_args_is_help=True)
 app.add_typer(user_app, name="user")

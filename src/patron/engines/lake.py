@@ -41,9 +41,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from patron.errors import NotFound, PatronError
+from patron.store.tables import LAKE_TABLES
 
-#: Tables a lake export writes (the facts and parties; not users, runs or scores).
-LAKE_TABLES = ("parties", "identities", "transactions", "interactions", "feedback", "complaints", "consents")
 #: Tables an analysis cannot do without.
 REQUIRED_TABLES = ("parties", "transactions")
 MAPPING_FILE = "patron-lake.json"

@@ -10,6 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from patron.errors import InvalidInput
+from patron.store.tables import IMPORT_TABLES
+from patron.store.vocabulary import (
+    COMPLAINT_SEVERITIES, COMPLAINT_STATUSES, DEPARTMENTS, FEEDBACK_INSTRUMENTS, INTERACTION_CHANNELS,
+    INTERACTION_DIRECTIONS, INTERACTION_PHASES, PARTY_CATEGORIES, PARTY_KINDS, SERVQUAL_DIMENSIONS, TRANSACTION_KINDS,
+)
+
 
 @dataclass(frozen=True)
 class Field:
@@ -36,7 +43,7 @@ EXTERNAL_ID = _f(
     help="the record's own key in the source system; without it a content hash is used",
 )
 
-KINDS: dict[str, tuple[Field, ...]] = {
+_FIELDS: dict[str, tuple[Field, ...]] = {
     "parties": (
         CUSTOMER_KEY,
         _f("name", aliases=("full_name", "customer_name", "contact_name", "company", "company_name")),
@@ -47,10 +54,9 @@ KINDS: dict[str, tuple[Field, ...]] = {
         _f("city", aliases=("town",)),
         _f("country", aliases=("country_code", "nation")),
         _f("birth_date", "date", aliases=("date_of_birth", "dob", "birthday")),
-        _f("kind", "choice", choices=("person", "organisation"), aliases=("party_type", "type")),
+        _f("kind", "choice", choices=PARTY_KINDS, aliases=("party_type", "type")),
         _f("category", "choice", aliases=("relationship", "party_category", "segment_type"),
-           choices=("customer", "ultimate_customer", "prospect", "supplier", "competitor", "non_profit",
-                    "government", "internal_unit", "employee")),
+           choices=PARTY_CATEGORIES),
         _f("organisation_key", aliases=("organisation_id", "organization_id", "company_id", "org_id",
                                         "employer_id")),
         _f("job_title", aliases=("title", "role", "position")),
@@ -68,7 +74,7 @@ KINDS: dict[str, tuple[Field, ...]] = {
         EXTERNAL_ID,
         _f("document", aliases=("invoice", "invoice_no", "invoiceno", "order_id", "order_number",
                                 "order_no", "name", "receipt")),
-        _f("kind", "choice", choices=("order", "refund", "invoice"), aliases=("type", "transaction_type")),
+        _f("kind", "choice", choices=TRANSACTION_KINDS, aliases=("type", "transaction_type")),
         _f("product", aliases=("sku", "stock_code", "stockcode", "product_id", "item_id", "lineitem_sku")),
         _f("description", aliases=("product_name", "item_name", "lineitem_name")),
         _f("quantity", "number", aliases=("qty", "units", "lineitem_quantity")),
@@ -86,14 +92,13 @@ KINDS: dict[str, tuple[Field, ...]] = {
            aliases=("date", "timestamp", "started_at", "call_date", "contact_date", "created_at")),
         EXTERNAL_ID,
         _f("channel", "choice", required=True,
-           choices=("face_to_face", "phone", "email", "chat", "web", "letter", "event", "social", "sms",
-                    "other"),
+           choices=INTERACTION_CHANNELS,
            aliases=("medium", "contact_channel", "contact_type")),
-        _f("direction", "choice", choices=("inbound", "outbound"), aliases=("inbound_outbound",)),
+        _f("direction", "choice", choices=INTERACTION_DIRECTIONS, aliases=("inbound_outbound",)),
         _f("department", "choice",
-           choices=("marketing", "sales", "service", "billing", "operations", "management", "other"),
+           choices=DEPARTMENTS,
            aliases=("team", "dept", "queue")),
-        _f("phase", "choice", choices=("before", "during", "after"), aliases=("sale_phase", "stage")),
+        _f("phase", "choice", choices=INTERACTION_PHASES, aliases=("sale_phase", "stage")),
         _f("staff", aliases=("agent", "employee", "owner", "rep", "user")),
         _f("subject", aliases=("topic", "reason", "title")),
         _f("outcome", aliases=("result", "disposition", "resolution")),
@@ -106,11 +111,11 @@ KINDS: dict[str, tuple[Field, ...]] = {
            aliases=("date", "submitted_at", "response_date", "timestamp", "created_at")),
         EXTERNAL_ID,
         _f("instrument", "choice", required=True,
-           choices=("nps", "csat", "ces", "servqual", "suggestion", "panel", "mystery_shopper", "review"),
+           choices=FEEDBACK_INSTRUMENTS,
            aliases=("survey", "survey_type", "question_type", "type")),
         _f("item", aliases=("question", "question_id", "statement")),
         _f("dimension", "choice",
-           choices=("reliability", "responsiveness", "assurance", "empathy", "tangibles"),
+           choices=SERVQUAL_DIMENSIONS,
            aliases=("servqual_dimension",)),
         _f("score", "number", aliases=("rating", "answer", "value")),
         _f("scale_max", "number", aliases=("max_score", "scale")),
@@ -129,8 +134,8 @@ KINDS: dict[str, tuple[Field, ...]] = {
         _f("channel", aliases=("medium", "via")),
         _f("category", aliases=("topic", "type", "complaint_type")),
         _f("cause", aliases=("root_cause", "reason")),
-        _f("severity", "choice", choices=("low", "medium", "high", "critical"), aliases=("priority",)),
-        _f("status", "choice", choices=("open", "in_progress", "resolved", "closed"), aliases=("state",)),
+        _f("severity", "choice", choices=COMPLAINT_SEVERITIES, aliases=("priority",)),
+        _f("status", "choice", choices=COMPLAINT_STATUSES, aliases=("state",)),
         _f("description", aliases=("text", "details", "summary")),
         _f("resolution", aliases=("outcome", "remedy")),
         _f("satisfaction_after", "number", aliases=("satisfaction", "csat_after", "post_resolution_score")),
@@ -146,9 +151,13 @@ KINDS: dict[str, tuple[Field, ...]] = {
 }
 
 
-def fields_of(kind: str) -> dict[str, Field]:
-    from patron.errors import PatronError
+#: The fields of each import kind, in the order of the store's registry (:data:`~patron.store.tables.IMPORT_TABLES`).
+if set(_FIELDS) != set(IMPORT_TABLES):  # pragma: no cover - caught by the first import of a wrong edit
+    raise RuntimeError(f"import fields for {sorted(_FIELDS)} but the store imports {sorted(IMPORT_TABLES)}")
+KINDS: dict[str, tuple[Field, ...]] = {kind: _FIELDS[kind] for kind in IMPORT_TABLES}
 
+
+def fields_of(kind: str) -> dict[str, Field]:
     if kind not in KINDS:
-        raise PatronError(f"Unknown import kind '{kind}'. Choose one of: {', '.join(KINDS)}.")
+        raise InvalidInput(f"Unknown import kind '{kind}'. Choose one of: {', '.join(KINDS)}.")
     return {f.name: f for f in KINDS[kind]}

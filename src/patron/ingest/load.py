@@ -1,45 +1,28 @@
 """Importing one file into the store, all or nothing.
 
-The steps, each a SQL statement over temporary tables in the store's own
-DuckDB connection, all inside one transaction:
-
-1. **stage** the file as text (:mod:`patron.ingest.readers`); records the
-   reader cannot split go to quarantine with their line (a CSV file is read
-   by step 2 itself, once);
-2. **type** every mapped field and write down, per record, every reason it
-   cannot be stored (:mod:`patron.ingest.checks`, :mod:`patron.ingest.parse`);
-3. **key** each record: its own id in the source system, or a hash of its
-   content plus its occurrence number (identical lines in one file are
-   different facts; the same line in a second import is the same fact);
-4. **resolve** customer keys to parties through ``identities``, creating a
-   party for each key seen for the first time (:mod:`patron.ingest.write`);
-5. **insert** records whose key the store does not hold yet, and the
-   quarantined ones with their reasons, and one ``imports`` row.
-
-A kill or an error anywhere leaves the store as it was: DuckDB discards an
-uncommitted transaction when the file is next opened. A server store
-(PostgreSQL) is imported into through a DuckDB staging copy of what the
-checks need, then written in one server transaction
-(:mod:`patron.ingest.server`).
+:func:`import_file` checks what it is given (the mapping, the file, that the
+store is writable), takes the file's checksum and runs the import's steps
+(:mod:`patron.ingest.steps`) inside one transaction of a DuckDB store; a
+server store (PostgreSQL) is imported into through a DuckDB staging copy of
+what the checks need, then written in one server transaction
+(:mod:`patron.ingest.server`). A kill or an error anywhere leaves the store
+as it was: DuckDB discards an uncommitted transaction when the file is next
+opened, PostgreSQL when the connection ends.
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from patron.errors import ImportRejected, PatronError
-from patron.ingest.checks import type_records
 from patron.ingest.fields import fields_of
-from patron.ingest.mapping import Mapping, complete_mapping, load_mapping
-from patron.ingest.readers import stage
+from patron.ingest.mapping import Mapping, load_mapping
 from patron.ingest.report import ImportReport
-from patron.ingest.write import store_facts, store_parties, store_quarantine
+from patron.ingest.server import import_through_staging
+from patron.ingest.steps import Progress, import_in_transaction
 from patron.store import Store
-
-Progress = Callable[[str, float], None]
 
 
 def file_sha256(path: Path) -> str:
@@ -120,8 +103,6 @@ def import_file(
     report_progress("checksum", 0.0)
     sha = file_sha256(path)
     if store.engine_name != "duckdb":
-        from patron.ingest.server import import_through_staging
-
         report = import_through_staging(store, path, m, source_name, sha, preset, report_progress)
     else:
         with store.transaction():
@@ -132,54 +113,3 @@ def import_file(
     report.seconds = time.perf_counter() - started
     report_progress("done", 1.0)
     return report
-
-
-def import_in_transaction(store: Store, path: Path, m: Mapping, source_name: str, sha: str, preset: str | None,
-                          report_progress: Progress) -> ImportReport:
-    """Stage, check, key and store one file in a DuckDB store, inside the caller's transaction."""
-    con = store.raw
-    import_id = store.next_id("imports", "import_id")
-    report = ImportReport(import_id, m.kind, source_name, path.name)
-    earlier = store.query("SELECT import_id FROM imports WHERE file_sha256 = ? AND kind = ? AND source = ?",
-                          [sha, m.kind, source_name])
-    if earlier:
-        report.notes.append(
-            f"This file was imported before (import {', '.join(str(e[0]) for e in earlier)}); "
-            "records already stored are counted as already present."
-        )
-    report_progress("reading", 0.05)
-    staged = stage(con, path, m)
-    m = complete_mapping(m, staged.columns)
-    report.mapping = m.describe()
-    report.ignored_columns = [c for c in staged.columns if c not in m.columns.values()
-                              and not any(c in e for e in m.expressions.values())]
-    report_progress("checking values", 0.35)
-    type_records(con, staged, m, report)
-    report_progress("storing", 0.65)
-    if m.kind == "parties":
-        store_parties(store, m, source_name, import_id, report)
-    else:
-        store_facts(store, m, source_name, import_id, report)
-    report_progress("quarantine", 0.9)
-    store_quarantine(store, staged, import_id, sha, report)
-    report.rows_read = staged.rows_read
-    con.execute(
-        "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, now()::TIMESTAMP, ?, ?, ?, ?, ?)",
-        [import_id, m.kind, source_name, path.name, sha, staged.format, preset, report.mapping,
-         report.rows_read, report.accepted, report.rejected, report.already_present, report.new_parties],
-    )
-    report_progress("saving", 0.95)  # the caller's commit: on DuckDB, mostly the per-party indexes
-    _drop_temporaries(con, ("_stage", "_stage_sample", "_lines", "_stage_rows", "_typed",
-                              "_lines_rows", "_split"))
-    return report
-
-
-def _drop_temporaries(con, names: tuple[str, ...]) -> None:
-    for name in names:
-        kinds = con.execute(
-            "SELECT 'VIEW' FROM duckdb_views() WHERE view_name = ? AND temporary "
-            "UNION ALL SELECT 'TABLE' FROM duckdb_tables() WHERE table_name = ? AND temporary", [name, name]
-        ).fetchall()
-        for (kind,) in kinds:
-            con.execute(f"DROP {kind} IF EXISTS {name}")
-

@@ -21,30 +21,24 @@ copy cannot go stale, and a failed or killed import leaves the server as it was.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 from patron.ingest.mapping import Mapping
 from patron.ingest.report import ImportReport
-from patron.ingest.write import TARGET_TABLE
+from patron.ingest.steps import Progress, import_in_transaction
 from patron.store import Store
-
-Progress = Callable[[str, float], None]
-ID_COLUMNS = {"imports": "import_id", "parties": "party_id",
-              **{table: column for table, column in TARGET_TABLE.values()}}
+from patron.store.tables import IMPORT_TABLES, table
 
 
 def import_through_staging(server: Store, path: Path, m: Mapping, source: str, sha: str, preset: str | None,
                            progress: Progress) -> ImportReport:
-    from patron.ingest.load import import_in_transaction
-
     key_source = str(m.option("key_source", source))
-    fact_table = None if m.kind == "parties" else TARGET_TABLE[m.kind][0]
+    fact_table = None if m.kind == "parties" else IMPORT_TABLES[m.kind].name
     with tempfile.TemporaryDirectory(prefix="patron-import-") as tmp, server.transaction():
         folder = Path(tmp)
         # Locks first, in a fixed order (imports, parties, facts): ids cannot be taken by anyone else until commit.
         spaces = ["imports", "parties", *([fact_table] if fact_table else [])]
-        floors = {t: server.next_id(t, ID_COLUMNS[t]) for t in spaces}
+        floors = {t: server.next_id(t, table(t).id_column) for t in spaces}
         # A party merged away keeps its id (an undo brings it back): the staging copy must not hand it out.
         floors["merged_parties"] = server.scalar("SELECT coalesce(max(party_id), 0) + 1 FROM merged_parties")
         progress("reading what the store knows", 0.02)

@@ -9,14 +9,8 @@ from patron.ingest.parse import q
 from patron.ingest.readers import StagedFile, csv_lines_of_ordinals
 from patron.ingest.report import ImportReport
 from patron.store import Store
+from patron.store.tables import IMPORT_TABLES
 
-TARGET_TABLE = {
-    "transactions": ("transactions", "transaction_id"),
-    "interactions": ("interactions", "interaction_id"),
-    "feedback": ("feedback", "feedback_id"),
-    "complaints": ("complaints", "complaint_id"),
-    "consents": ("consents", "consent_id"),
-}
 PARTY_ATTRIBUTES = ("name", "email", "phone", "address", "postcode", "city", "country", "birth_date", "kind",
                     "category", "job_title", "acquired_at", "acquisition_channel", "acquisition_cost")
 
@@ -70,7 +64,7 @@ def _new_parties_for_keys(store: Store, key_source: str, import_id: int, keys_sq
 
 def store_facts(store: Store, m: Mapping, source: str, import_id: int, report: ImportReport) -> None:
     con = store.raw
-    table, id_col = TARGET_TABLE[m.kind]
+    table, id_col = IMPORT_TABLES[m.kind].name, IMPORT_TABLES[m.kind].id_column
     key_source = str(m.option("key_source", source))
     amount = ", coalesce(v_revenue, v_quantity * v_unit_price) AS _amount" if m.kind == "transactions" else ""
     valid = con.execute("SELECT count(*) FROM _typed WHERE _reason IS NULL").fetchall()[0][0]

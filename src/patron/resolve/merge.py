@@ -1,8 +1,9 @@
 """Merging parties into one, and undoing a merge exactly.
 
-A merge re-points every row that belonged to the merged party (its identities,
-transactions, interactions, feedback, complaints, consents, and the
-``referred_by`` / ``organisation_id`` links of other parties) to the surviving
+A merge re-points every row that belonged to the merged party (the rows of
+every table the registry marks as moving with its party,
+:data:`patron.store.tables.OWNED_TABLES`, and the links of other parties,
+:data:`~patron.store.tables.PARTY_LINKS`) to the surviving
 party, fills the surviving party's empty fields from the merged one (an email,
 a phone number, an address...), moves the merged party's own row to
 ``merged_parties`` and writes down each re-pointed row and each filled field in
@@ -12,19 +13,9 @@ Everything is plain SQL (``UPDATE ... FROM``) so that another engine can run it.
 
 from __future__ import annotations
 
-from patron.errors import Conflict, NotFound, PatronError
+from patron.errors import Conflict, NotFound
+from patron.store.tables import OWNED_TABLES, PARTY_LINKS
 
-#: Tables whose rows belong to one party, with the column that names the row in its source.
-OWNED_TABLES = {
-    "identities": "source_key",
-    "transactions": "external_id",
-    "interactions": "external_id",
-    "feedback": "external_id",
-    "complaints": "external_id",
-    "consents": "external_id",
-}
-#: Columns of ``parties`` that point at another party.
-PARTY_LINKS = ("referred_by", "organisation_id")
 #: Fields of the surviving party a merge fills in from the merged party when they are empty. A group is
 #: filled together or not at all: an address is not pieced together from two parties.
 FILLED_FIELDS = (("name",), ("email",), ("phone",), ("address", "postcode", "city"), ("country",), ("birth_date",),
@@ -133,11 +124,11 @@ def undo_merge(store, merge_id: int, by: str) -> dict:
         "SELECT merge_id, surviving_party_id FROM merges WHERE merged_party_id = ? AND undone_at IS NULL "
         "AND merge_id > ?", [survivor, merge_id])
     if later:
-        raise PatronError(
+        raise Conflict(
             f"Party {survivor} has since been merged into party {later[0][1]} (merge {later[0][0]}): "
             f"undo merge {later[0][0]} first.")
     if store.scalar("SELECT count(*) FROM parties WHERE party_id = ?", [merged]):
-        raise PatronError(f"Party {merged} exists again, so merge {merge_id} cannot be undone.")
+        raise Conflict(f"Party {merged} exists again, so merge {merge_id} cannot be undone.")
     con = store.raw
     with store.transaction():
         columns = ", ".join(party_columns(store))

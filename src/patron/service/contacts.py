@@ -14,7 +14,7 @@ from patron.errors import InvalidInput, NotFound, PermissionDenied
 from patron.service.audit import record
 from patron.service.users import User
 from patron.store import Store
-from patron.store.schema import (
+from patron.store.vocabulary import (
     COMPLAINT_SEVERITIES, DEPARTMENTS, FEEDBACK_INSTRUMENTS, INTERACTION_CHANNELS, INTERACTION_DIRECTIONS,
     INTERACTION_PHASES,
 )

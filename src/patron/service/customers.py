@@ -5,14 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from patron.analytics.ladder import RUNGS
 from patron.errors import PatronError
 from patron.service.analyze import latest_run
 from patron.store import Store
+from patron.store.vocabulary import RUNGS, TRIAGE_GROUPS
 
 SORTS = {"clv": "s.clv DESC NULLS LAST", "revenue": "s.revenue DESC NULLS LAST",
          "p_alive": "s.p_alive ASC NULLS LAST", "health": "s.health ASC NULLS LAST"}
-TRIAGE_GROUPS = ("best", "average", "worst", "unrated")
 #: The columns of ``scores`` a list shows (every one but the run and party ids).
 SCORE_FIELDS = ("frequency", "recency", "t", "monetary_value", "first_purchase_at", "last_purchase_at", "orders",
                 "revenue", "margin", "p_alive", "expected_purchases", "expected_spend", "clv", "next_purchase_in",

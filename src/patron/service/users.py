@@ -21,7 +21,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from patron.errors import Conflict, NotFound, PatronError
 from patron.service.audit import record
 from patron.store import Store
-from patron.store.schema import ROLES
+from patron.store.vocabulary import ROLES
 
 #: Roles that work with customers one to one and so need their contact details.
 PERSONAL_DATA_ROLES = frozenset({"sales", "service", "billing", "admin"})

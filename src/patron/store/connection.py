@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from patron.errors import PatronError
-from patron.store.schema import MIGRATIONS, UNIQUE_KEYS
+from patron.store.migrations import MIGRATIONS
+from patron.store.tables import OWNED_TABLES, STATUS_TABLES, UNIQUE_KEYS
 
 DEFAULT_STORE = "patron.duckdb"
 STORE_ENV = "PATRON_STORE"
@@ -193,9 +194,7 @@ class Store:
 
     def counts(self) -> dict[str, int]:
         """Row counts of every store table, for summaries and idempotence checks."""
-        names = ["parties", "identities", *[t for t in UNIQUE_KEYS if t not in ("parties", "identities", "scores")],
-                 "imports", "quarantine", "runs", "scores"]
-        return {name: self.count(name) for name in names}
+        return {name: self.count(name) for name in STATUS_TABLES}
 
     def next_id(self, table: str, column: str) -> int:
         """The next id of ``table``: call it inside the write transaction that uses the id.
@@ -236,7 +235,7 @@ class Store:
             )
             if dupes:
                 problems.append(f"{table}: {dupes} duplicated value(s) of ({keys})")
-        for table in ("identities", "transactions", "interactions", "feedback", "complaints", "consents"):
+        for table in OWNED_TABLES:
             orphans = self.scalar(
                 f"SELECT count(*) FROM {table} f ANTI JOIN parties p ON f.party_id = p.party_id"
             )

@@ -18,7 +18,8 @@ import ibis.backends.sql.dialects  # noqa: F401
 import sqlglot
 from sqlglot import expressions as exp
 
-from patron.store.schema import UNIQUE_KEYS, Migration
+from patron.store.migrations import Migration
+from patron.store.tables import UNIQUE_KEYS
 
 
 @lru_cache(maxsize=2048)

@@ -15,7 +15,7 @@ from patron.api.deps import StoreDep
 from patron.errors import NotFound, PatronError, PermissionDenied
 from patron.service import contacts, dashboard, parties, segments
 from patron.service.users import authenticate
-from patron.store.schema import INTERACTION_CHANNELS
+from patron.store.vocabulary import INTERACTION_CHANNELS
 from patron.web.auth import check_csrf, csrf_token, page_user, sign_in
 
 router = APIRouter(include_in_schema=False)

@@ -1,0 +1,31 @@
+"""Migrations are frozen once released: the checksum of each, as it was released.
+
+A store migrated by an older patron has run these statements; editing one would leave that store different
+from a new one without anyone knowing. A change to the schema is a new migration (the next number in
+``src/patron/store/migrations/``), whose checksum is added here in the commit that adds it.
+"""
+
+from __future__ import annotations
+
+from patron.store.migrations import MIGRATIONS
+
+RELEASED = {
+    1: "507916a0291628b82b5c0b162f98030b98a889fca3e4a9af1e94145a7bc176fc",
+    2: "696bf35dfdf335f4df8d36fdc77196aa6b163b239dddd3886b2a2db0ee4dff5a",
+    3: "4827ca58525e3c267c6fe3fe11889711e5b6be689b78c383bbcb58847c044abb",
+    4: "a13732052b290ef2df5c716bedbb8ac96be58d926a5df9047eb2b0dfd7db641f",
+    5: "e8b668a6ccea0ed79640eff66c839540d784fac9153568bd1eb73ec79445ca54",
+    6: "29600c844ee0b76c09dd462e3238613010b286f82c98f48f8a6ece4035f9110b",
+    7: "1f04836e753acabd729ae10884f6e22416b19f5c7450bcd29b03bb4b314156bf",
+}
+
+
+def test_released_migrations_are_unchanged():
+    changed = [m.version for m in MIGRATIONS if m.version in RELEASED and m.checksum != RELEASED[m.version]]
+    assert not changed, (f"migration(s) {changed} changed after release (a vocabulary they use, or their text): "
+                         "put the change in a new migration instead")
+
+
+def test_every_migration_is_recorded_here():
+    assert [m.version for m in MIGRATIONS] == sorted(RELEASED), \
+        "a new migration: add its version and checksum (Migration.checksum) to RELEASED"
