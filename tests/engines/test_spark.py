@@ -80,7 +80,7 @@ def test_scoring_runs_on_the_executors_in_arrow_batches(company, spark):
     from patron.analytics.summary import customer_summary
     from patron.engines.spark import SparkLake
     from patron.service.analyze import AnalysisSettings, compressed_histories
-    from patron.service.scoring import fit_value_models
+    from patron.models.scoring import fit_value_models
 
     lake = SparkLake(company[1], session=spark)
     summary = lake.persist(customer_summary(lake.table("transactions")), "summary")

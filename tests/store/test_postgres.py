@@ -99,7 +99,7 @@ def test_pool_replaces_a_connection_the_server_dropped(postgres_server):
         pid = first.scalar("SELECT pg_backend_pid()")
         first.close()
         assert store.scalar("SELECT pg_terminate_backend(?)", [pid]) is True
-        store.engine._pool.CHECK_AFTER = 0.0  # as if it had been idle for longer than the pool trusts
+        store.backend._pool.CHECK_AFTER = 0.0  # as if it had been idle for longer than the pool trusts
         second = store.cursor()
         assert second.scalar("SELECT 1") == 1
         assert second.scalar("SELECT pg_backend_pid()") != pid

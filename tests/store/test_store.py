@@ -61,7 +61,7 @@ def test_transaction_rolls_back_on_error(store):
 
 def test_integrity_check_finds_duplicates_and_orphans(store):
     assert store.integrity_problems() == []
-    if store.engine_name == "postgres":
+    if store.backend_name == "postgres":
         # The server declares the unique keys: a duplicate never gets in.
         with pytest.raises(Exception, match="identities_key"):
             store.raw.execute("INSERT INTO identities VALUES ('a', 'k', 7, NULL), ('a', 'k', 7, NULL)")

@@ -73,7 +73,7 @@ def main() -> None:
         err_console.print(Text.assemble(("Error: ", "bold red"), str(exc)), soft_wrap=True)
         sys.exit(2)
     except Exception as exc:
-        from patron.store.postgres_engine import lost_server_message
+        from patron.store import lost_server_message
 
         message = lost_server_message(exc)
         if message is None:

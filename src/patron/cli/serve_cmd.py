@@ -35,7 +35,7 @@ def serve(
 
     url = StoreURL.parse(store)
     location = url.location
-    if workers > 1 and url.engine != "postgres":
+    if workers > 1 and url.backend != "postgres":
         raise PatronError(f"--workers {workers} needs a PostgreSQL store: the DuckDB file {url.display} can be "
                           "written by one process only. Serve it with one worker, or move it to PostgreSQL.")
     with open_store(store) as s:  # migrate and check before listening

@@ -40,6 +40,8 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyarrow as pa
+
 from patron.errors import NotFound, PatronError
 from patron.store.tables import LAKE_TABLES
 
@@ -143,3 +145,32 @@ def write_run(layout: LakeLayout, run_id: int, as_of, engine: str, settings: dic
     })
     pq.write_table(record, folder / "run.parquet")
     return folder
+
+
+def load_lake_scores(store, folder: Path, run_id: int) -> None:
+    """Insert the scores of one lake run (a Parquet folder) into the store's ``scores``, on any store engine.
+
+    A DuckDB store reads the files itself; for a server they are read here, in Arrow batches of a
+    million rows, and sent by ``COPY`` (``Store.insert_rows``), so a large run never sits in memory whole.
+    """
+    files = str(Path(folder) / "*.parquet").replace("'", "''")
+    if store.backend_name == "duckdb":
+        store.raw.execute(
+            f"INSERT INTO scores BY NAME SELECT ?::BIGINT AS run_id, * "
+            f"FROM read_parquet('{files}', hive_partitioning = false)", [run_id],
+        )
+        return
+    import duckdb
+
+    columns = [c for c in store.table("scores").columns]
+    local = duckdb.connect()
+    try:
+        # A relation streams its batches (a DB-API result would copy them all first); run_id is an int.
+        reader = local.sql(
+            f"SELECT {', '.join(f'{int(run_id)}::BIGINT AS run_id' if c == 'run_id' else c for c in columns)} "
+            f"FROM read_parquet('{files}', hive_partitioning = false)"
+        ).to_arrow_reader(1_000_000)
+        for batch in reader:
+            store.insert_rows("scores", pa.Table.from_batches([batch]))
+    finally:
+        local.close()

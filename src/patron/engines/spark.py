@@ -4,7 +4,7 @@ The analytics run as Spark SQL that Ibis writes. Only compact results reach
 the driver: the distinct purchase histories the models fit on, a handful of
 totals, and the fitted model itself travels the other way. Scoring every
 customer runs on the executors: ``mapInArrow`` applies the
-:class:`~patron.service.scoring.Scorer` to Arrow record batches, and the
+:class:`~patron.models.scoring.Scorer` to Arrow record batches, and the
 scores are written as Parquet by the executors.
 
 No package is downloaded at run time: patron needs no Spark package beyond
@@ -22,7 +22,7 @@ from pathlib import Path
 import ibis
 import ibis.expr.types as ir
 
-from patron.engines import require_pyspark
+from patron.errors import PatronError
 from patron.engines.lake import LakeLayout, canonical_schemas
 
 #: Settings patron relies on; anything else is the cluster's business.
@@ -43,6 +43,15 @@ SCORES_DDL = ("party_id BIGINT, p_alive DOUBLE, expected_purchases DOUBLE, expec
               "next_purchase_in DOUBLE, at_risk BOOLEAN, reasons STRING")
 
 _lakes = itertools.count(1)
+
+
+def require_pyspark():
+    """Import pyspark, or say which extra to install."""
+    try:
+        import pyspark
+    except ImportError:
+        raise PatronError("The Spark engine needs pyspark: pip install 'patron[spark]'.") from None
+    return pyspark
 
 
 def spark_session(master: str | None = None, config: dict[str, str] | None = None):
@@ -143,7 +152,7 @@ class SparkLake:
 
     def scored_dataframe(self, summary: ir.Table, scorer):
         """The (lazy) Spark DataFrame of every customer's scores: ``mapInArrow`` over Arrow batches."""
-        from patron.service.scoring import SCORER_INPUTS
+        from patron.models.scoring import SCORER_INPUTS
 
         return self.dataframe(summary.select(*SCORER_INPUTS)).mapInArrow(scorer.batches, SCORES_DDL)
 

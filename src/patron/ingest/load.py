@@ -102,7 +102,7 @@ def import_file(
         raise ImportRejected(f"{path}: no such file.")
     report_progress("checksum", 0.0)
     sha = file_sha256(path)
-    if store.engine_name != "duckdb":
+    if store.backend_name != "duckdb":
         report = import_through_staging(store, path, m, source_name, sha, preset, report_progress)
     else:
         with store.transaction():

@@ -139,5 +139,5 @@ def _copy_to_server(staging: Store, server: Store, folder: Path, table: str, sql
                        for c, t, *_ in described)
     staging.raw.execute(f"COPY (SELECT {select} FROM ({sql}) rows) TO '{csv}' (FORMAT CSV, HEADER false)")
     if csv.stat().st_size:
-        server.engine.copy_in(target or table, _columns(staging, table), csv)
+        server.backend.copy_in(target or table, _columns(staging, table), csv)
     csv.unlink()

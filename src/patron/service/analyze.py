@@ -5,7 +5,7 @@ Steps (each reported to ``progress``):
 1. per-party purchase summary in the engine (Ibis), kept there;
 2. fit the transaction model (BG/NBD by default) and Gamma-Gamma on the
    distinct histories, grouped in the engine (only those rows leave it), in NumPy;
-3. score every customer where the customers are (:mod:`patron.service.scoring`):
+3. score every customer where the customers are (:mod:`patron.models.scoring`):
    probability alive, expected purchases and spend over the horizon, CLV,
    expected time to the next purchase, at-risk flag with its reasons;
 4. RFM, ladder of loyalty and health scorecard in the engine, triage of CLV
@@ -33,9 +33,9 @@ from patron.analytics.ladder import RUNGS, ladder_rung
 from patron.analytics.rfm import rfm_scores
 from patron.analytics.summary import customer_summary
 from patron.analytics.triage import triage, triage_matrix
-from patron.engines.duckdb import StoreEngine
+from patron.engines.store import StoreEngine
 from patron.errors import NotFound, PatronError
-from patron.service.scoring import MODELS, PERIODS_PER_MONTH, fit_value_models, plain
+from patron.models.scoring import MODELS, PERIODS_PER_MONTH, fit_value_models, plain
 from patron.store import Store
 
 __all__ = ["MODELS", "PERIODS_PER_MONTH", "AnalysisSettings", "analyze", "record_run", "value_run"]
@@ -276,7 +276,7 @@ def analyze(store: Store, settings: AnalysisSettings = AnalysisSettings(),
     run = value_run(engine, settings, 0, report)
     report("saving scores", 0.8)
     run_id, parties = record_run(
-        store, run, settings, store.engine_name,
+        store, run, settings, store.backend_name,
         lambda run_id: store.ibis.insert("scores", run.rows.mutate(run_id=ibis.literal(run_id, "int64"))),
         fresh_id=True)
     report("done", 1.0)

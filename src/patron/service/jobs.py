@@ -59,7 +59,7 @@ class Jobs:
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
         self._heart: threading.Thread | None = None
-        if store is not None and store.engine_name == "duckdb" and not store.read_only:
+        if store is not None and store.backend_name == "duckdb" and not store.read_only:
             self._close_interrupted()
 
     def _close_interrupted(self) -> None:

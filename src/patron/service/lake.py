@@ -17,7 +17,7 @@ from patron.analytics.ladder import RUNGS
 from patron.analytics.triage import triage_matrix
 from patron.engines.lake import write_run
 from patron.service.analyze import AnalysisResult, AnalysisSettings, Progress, record_run, value_run
-from patron.service.scoring import plain
+from patron.models.scoring import plain
 from patron.store import Store
 
 
@@ -29,7 +29,7 @@ def analyze_lake(lake, settings: AnalysisSettings = AnalysisSettings(), progress
     (``runs/run_id=N/``); with ``store``, the run and its scores are also
     recorded there, as ``patron analyze`` would, so every list and page works.
     """
-    from patron.engines.duckdb import load_scores
+    from patron.engines.lake import load_lake_scores
 
     started = time.perf_counter()
     report = progress or (lambda step, fraction: None)
@@ -45,7 +45,7 @@ def analyze_lake(lake, settings: AnalysisSettings = AnalysisSettings(), progress
     parties = count_parquet_rows(folder)
     write_run(lake.layout, run_id, run.as_of, lake.name, asdict(settings), plain(run.diagnostics), parties)
     if store is not None:
-        record_run(store, run, settings, lake.name, lambda run_id: load_scores(store, folder, run_id))
+        record_run(store, run, settings, lake.name, lambda run_id: load_lake_scores(store, folder, run_id))
     report("done", 1.0)
     return AnalysisResult(run_id, settings, run.as_of, run.customers, parties, run.diagnostics, run.notes,
                           time.perf_counter() - started)

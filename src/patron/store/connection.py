@@ -2,11 +2,11 @@
 
 The embedded default is one DuckDB file; a shared deployment uses
 PostgreSQL (``postgresql://user:password@host/database``). Analytics read the
-store through Ibis (:attr:`Store.ibis`); writes go through the engine's own
+store through Ibis (:attr:`Store.ibis`); writes go through the backend's own
 connection (:attr:`Store.raw`, DuckDB-dialect SQL with ``?`` parameters on
-every engine) inside one transaction, so that a failure or a kill leaves the
-store as it was. What differs between engines lives in
-:mod:`patron.store.duckdb_engine` and :mod:`patron.store.postgres_engine`.
+every backend) inside one transaction, so that a failure or a kill leaves the
+store as it was. What differs between databases lives in one backend each
+(:mod:`patron.store.backends`).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from patron.errors import PatronError
+from patron.store.backends import StoreBackend, open_backend
 from patron.store.migrations import MIGRATIONS
 from patron.store.tables import OWNED_TABLES, STATUS_TABLES, UNIQUE_KEYS
 
@@ -28,7 +29,8 @@ STORE_ENV = "PATRON_STORE"
 
 @dataclass(frozen=True)
 class StoreURL:
-    engine: str
+    #: ``duckdb`` or ``postgres``: which backend opens it.
+    backend: str
     location: str
 
     @classmethod
@@ -51,8 +53,8 @@ class StoreURL:
     @property
     def display(self) -> str:
         """The location as it can be printed (a server URL without its password)."""
-        if self.engine == "postgres":
-            from patron.store.postgres_engine import hide_password
+        if self.backend == "postgres":
+            from patron.store.backends.postgres import hide_password
 
             return hide_password(self.location)
         return self.location
@@ -74,33 +76,25 @@ class Store:
 
     def __init__(self, url: str | os.PathLike | None = None, *, read_only: bool = False) -> None:
         self.url = StoreURL.parse(url)
-        if self.url.engine == "postgres":
-            from patron.store.postgres_engine import PostgresEngine
-
-            engine = PostgresEngine(self.url.location, read_only=read_only)
-        else:
-            from patron.store.duckdb_engine import DuckDBEngine
-
-            engine = DuckDBEngine(self.url.location, read_only=read_only)
-        self._attach(engine, read_only)
+        self._attach(open_backend(self.url.backend, self.url.location, read_only=read_only), read_only)
         if not read_only:
             self.migrate()
 
-    def _attach(self, engine, read_only: bool) -> None:
-        self.engine = engine
-        self.raw = engine.raw
+    def _attach(self, backend: StoreBackend, read_only: bool) -> None:
+        self.backend = backend
+        self.raw = backend.raw
         self.read_only = read_only
         #: Lowest id :meth:`next_id` may hand out per table (a staging copy of a server store sets them).
         self.id_floors: dict[str, int] = {}
 
     @property
     def ibis(self):
-        return self.engine.ibis
+        return self.backend.ibis
 
     @property
-    def engine_name(self) -> str:
+    def backend_name(self) -> str:
         """``duckdb`` or ``postgres``."""
-        return self.engine.name
+        return self.backend.name
 
     # -- schema --------------------------------------------------------------
     def schema_version(self) -> int:
@@ -119,7 +113,7 @@ class Store:
         migration is applied once, by whichever comes first.
         """
         with self.transaction():
-            self.engine.lock("schema")
+            self.backend.lock("schema")
             self.raw.execute(
                 "CREATE TABLE IF NOT EXISTS schema_migrations ("
                 " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
@@ -136,7 +130,7 @@ class Store:
             if migration.version <= current:
                 continue
             with self.transaction():
-                self.engine.lock("schema")
+                self.backend.lock("schema")
                 if self.schema_version() >= migration.version:  # another process applied it meanwhile
                     continue
                 for statement in self._statements(migration):
@@ -149,8 +143,8 @@ class Store:
         return applied
 
     def _statements(self, migration) -> list[str]:
-        if self.engine_name == "postgres":
-            from patron.store.dialect import postgres_migration
+        if self.backend_name == "postgres":
+            from patron.store.backends.postgres_dialect import postgres_migration
 
             return postgres_migration(migration)
         return list(migration.statements)
@@ -164,7 +158,7 @@ class Store:
         a time; on PostgreSQL, writers of the same id space (:meth:`next_id`)
         take turns across processes.
         """
-        with self.engine.transaction():
+        with self.backend.transaction():
             yield
 
     def stable(self, key: tuple, compute: Callable[[], Any]) -> Any:
@@ -177,7 +171,7 @@ class Store:
         :meth:`transaction`. On PostgreSQL, where other processes write too,
         it is computed every time.
         """
-        return self.engine.stable(key, compute)
+        return self.backend.stable(key, compute)
 
     def table(self, name: str):
         """An Ibis table expression over a store table."""
@@ -185,6 +179,12 @@ class Store:
 
     def query(self, sql: str, params: list[Any] | None = None) -> list[tuple]:
         return self.raw.execute(sql, params or []).fetchall()
+
+    def records(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+        """The rows of a query as dicts keyed by column name."""
+        result = self.raw.execute(sql, params or [])
+        names = [d[0] for d in result.description]
+        return [dict(zip(names, row)) for row in result.fetchall()]
 
     def scalar(self, sql: str, params: list[Any] | None = None) -> Any:
         return self.raw.execute(sql, params or []).fetchall()[0][0]
@@ -202,28 +202,28 @@ class Store:
         The id space stays locked until that transaction ends, so no other
         writer (thread or, on a server, process) takes the same id.
         """
-        self.engine.lock(f"id:{table}")
+        self.backend.lock(f"id:{table}")
         found = self.scalar(f"SELECT coalesce(max({column}), 0) + 1 FROM {table}")
         return max(int(found), self.id_floors.get(table, 0))
 
     def temp_table(self, name: str, rows):
-        """An Ibis table over Arrow ``rows`` held by the engine for this connection (compact per-party results)."""
-        return self.engine.temp_table(name, rows)
+        """An Ibis table over Arrow ``rows`` held by the backend for this connection (compact per-party results)."""
+        return self.backend.temp_table(name, rows)
 
     def insert_rows(self, table: str, rows) -> None:
         """Append Arrow ``rows`` to ``table`` in bulk (DuckDB reads them in place; PostgreSQL takes them by COPY).
 
         Column names are the table's; call it inside the write transaction that the rows belong to.
         """
-        self.engine.insert_arrow(table, rows)
+        self.backend.insert_arrow(table, rows)
 
     def changed(self, sql: str, params: list[Any] | None = None) -> int:
-        """Run an UPDATE or DELETE and return how many rows it changed, on every engine."""
-        return self.engine.changed(sql, params or [])
+        """Run an UPDATE or DELETE and return how many rows it changed, on every backend."""
+        return self.backend.changed(sql, params or [])
 
     def export(self, sql: str, params: list[Any], target: str | Path, options: str = "(HEADER)") -> None:
         """Write a query's rows to a CSV or Parquet file (``options`` as DuckDB's ``COPY ... TO`` takes them)."""
-        self.engine.export(sql, params, Path(target), options)
+        self.backend.export(sql, params, Path(target), options)
 
     def integrity_problems(self) -> list[str]:
         """Keys that should be unique but are not, and facts pointing at no party."""
@@ -252,11 +252,11 @@ class Store:
         """
         view = object.__new__(Store)
         view.url = self.url
-        view._attach(self.engine.cursor(), self.read_only)
+        view._attach(self.backend.cursor(), self.read_only)
         return view
 
     def close(self) -> None:
-        self.engine.close()
+        self.backend.close()
 
     def __enter__(self) -> Store:
         return self

@@ -1,10 +1,12 @@
 """PostgreSQL: the shared store for several users, workers and imports at once.
 
 The service code writes DuckDB SQL with ``?`` parameters; this module runs it
-on a psycopg connection after translating it (:mod:`patron.store.dialect`).
+on a psycopg connection after translating it
+(:mod:`patron.store.backends.postgres_dialect`), through raw cursors that
+send ``$1, $2, ...`` parameters to the server as they are.
 Concurrency is the server's: each write transaction takes a
 transaction-level advisory lock per id space before it reads ``max + 1``
-(:meth:`PostgresEngine.lock`), so writers in any number of processes never
+(:meth:`PostgresBackend.lock`), so writers in any number of processes never
 take the same id, and the unique indexes declared by the migrations refuse a
 duplicate key whatever happens. Locks end with the transaction, also when a
 process is killed.
@@ -22,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from patron.errors import PatronError
-from patron.store.dialect import to_postgres
+from patron.store.backends.postgres_dialect import translate
 
 INSTALL_HINT = "PostgreSQL stores need the postgres extra: pip install 'patron[postgres]'."
 
@@ -172,26 +174,24 @@ class PostgresConnection:
 
     def __init__(self, url: str) -> None:
         self.url = url
+        self._psycopg = _psycopg()
         self.con = connect(url)
         self.ibis = None  # the Ibis backend over this connection, made when first needed
-        #: May hold temporary tables (a TEMP statement ran, or Ibis, which keeps memtables in them, was used).
+        #: May hold temporary tables (a statement created one, or Ibis, which keeps memtables in them, was used).
         self.made_temp = False
         #: When the pool was given this connection back (time.monotonic()).
         self.idle_since = 0.0
 
     def execute(self, sql: str, params: list[Any] | tuple | None = None) -> PostgresResult:
-        if not self.made_temp and "TEMP" in sql.upper():
-            self.made_temp = True
-        cur = self.con.cursor()
-        if params:
-            cur.execute(to_postgres(sql, True), [_plain(p) for p in params])
-        else:
-            cur.execute(to_postgres(sql))
+        statement = translate(sql)
+        self.made_temp = self.made_temp or statement.makes_temp
+        cur = self._psycopg.RawCursor(self.con)
+        cur.execute(statement.sql, [_plain(p) for p in params] if params else None)
         return PostgresResult(cur)
 
     def executemany(self, sql: str, rows: list) -> None:
-        with self.con.cursor() as cur:
-            cur.executemany(to_postgres(sql, True), [[_plain(v) for v in r] for r in rows])
+        with self._psycopg.RawCursor(self.con) as cur:
+            cur.executemany(translate(sql).sql, [[_plain(v) for v in r] for r in rows])
 
     def close(self) -> None:
         self.con.close()
@@ -257,7 +257,9 @@ class ConnectionPool:
             connection.close()
 
 
-class PostgresEngine:
+class PostgresBackend:
+    """The store's backend on a PostgreSQL server (see :class:`~patron.store.backends.StoreBackend`)."""
+
     name = "postgres"
 
     def __init__(self, url: str, *, read_only: bool = False, pool: ConnectionPool | None = None) -> None:
@@ -361,12 +363,12 @@ class PostgresEngine:
         """``compute()`` every time: other processes write the same database, unseen by this one."""
         return compute()
 
-    def cursor(self) -> PostgresEngine:
+    def cursor(self) -> PostgresBackend:
         """Another connection to the same database, for another thread (a web request, a job).
 
         Taken from the store's pool, and given back to it by :meth:`close`.
         """
-        return PostgresEngine(self.url, read_only=self.read_only, pool=self._pool)
+        return PostgresBackend(self.url, read_only=self.read_only, pool=self._pool)
 
     def close(self) -> None:
         if self._pooled:

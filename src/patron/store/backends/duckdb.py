@@ -1,7 +1,7 @@
 """DuckDB: the embedded store, one file and nothing to install.
 
 DuckDB allows one writing process per file and catches no duplicate ids
-(no unique indexes on the big tables, see ``schema.UNIQUE_KEYS``), so write
+(no unique indexes on the big tables, see ``tables.UNIQUE_KEYS``), so write
 transactions of every cursor of a store take one in-process lock.
 """
 
@@ -21,7 +21,9 @@ _STABLE: dict[str, dict] = {}
 _STABLE_MAX = 10_000
 
 
-class DuckDBEngine:
+class DuckDBBackend:
+    """The store's backend on a DuckDB file (see :class:`~patron.store.backends.StoreBackend`)."""
+
     name = "duckdb"
 
     def __init__(self, location: str, *, read_only: bool = False) -> None:
@@ -106,8 +108,8 @@ class DuckDBEngine:
         """Write a query's rows to a file with DuckDB's ``COPY`` (``options`` as in ``COPY ... TO``)."""
         self.raw.execute(f"COPY ({sql}) TO '{str(target).replace(chr(39), chr(39) * 2)}' {options}", params)
 
-    def cursor(self) -> DuckDBEngine:
-        view = object.__new__(DuckDBEngine)
+    def cursor(self) -> DuckDBBackend:
+        view = object.__new__(DuckDBBackend)
         view._setup(self.raw.cursor(), self._write_lock, self._stable)
         return view
 
