@@ -100,7 +100,7 @@ def load_wrk(url: str, token: str, ids: list[int], clients: int, seconds: float,
 def build(folder: Path, customers: int, store_url: str | None = None) -> tuple[str, str, list[int]]:
     from patron.demo import generate_demo, import_demo
     from patron.service.analyze import analyze
-    from patron.service.users import add_user, get_user, issue_token
+    from patron.areas.users.service import add_user, get_user, issue_token
     from patron.store import Store
 
     path = store_url or str(folder / "patron.duckdb")

@@ -10,7 +10,6 @@ from patron.store import Store
 from store_engines import ENGINES, new_store_url
 
 
-
 def under_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 

@@ -1,5 +1,5 @@
 """``python -m patron``: the same as the ``patron`` command."""
 
-from patron.cli import main
+from patron.cli.app import main
 
 main()

@@ -13,13 +13,12 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from patron.api import create_app
+from patron.app import create_app
+from patron.areas.users.service import _token_hash, add_user, authenticate, get_user, issue_token
 from patron.demo import generate_demo, import_demo
 from patron.errors import PatronError
 from patron.service.analyze import analyze
-from patron.service.users import _token_hash, add_user, authenticate, get_user, issue_token
 from patron.store import Store
-
 from serving import start_serve
 from store_engines import ENGINES, new_store_url
 
@@ -247,7 +246,7 @@ def test_segments_members_and_export(world):
 
 
 def test_export_cells_cannot_become_formulas():
-    from patron.service.segments import safe_cell
+    from patron.service.exports import safe_cell
 
     assert safe_cell("=HYPERLINK(\"http://x\")").startswith("'=")
     assert safe_cell("@SUM(A1)") == "'@SUM(A1)" and safe_cell("-12.5") == "-12.5" and safe_cell("Ann") == "Ann"

@@ -6,12 +6,13 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from patron.api import create_app
+from patron.app import create_app
+from patron.areas.users.service import add_user, issue_token
 from patron.demo import generate_demo, import_demo
 from patron.service.analyze import analyze
 from patron.service.jobs import Jobs
-from patron.service.users import add_user, issue_token
 from patron.store import Store
+
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory):

@@ -5,14 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from patron.cli.app import _register, app
+from patron.cli.app import app, register
 
-_register()
+register()
 runner = CliRunner()
 ORDERS = "customer_id,date,amount\n" + "".join(
     f"C{i % 40},2024-{1 + i % 12:02d}-{1 + i % 27:02d},{10 + i % 13}.50\n" for i in range(400)) + "C1,not a date,5\n"
@@ -79,7 +78,7 @@ def test_server_down_is_a_message_naming_host_and_database(postgres_server):
 
 
 def test_users_tokens_revoked_and_disabled(tmp_path, monkeypatch):
-    from patron.service.users import authenticate, user_for_token
+    from patron.areas.users.service import authenticate, user_for_token
     from patron.store import Store
 
     store = tmp_path / "p.duckdb"

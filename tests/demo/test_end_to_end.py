@@ -74,9 +74,9 @@ def test_store_matches_the_truth(imported, demo, truth_customers, identities):
 
 def test_cli_runs_the_demo_twice_without_changing_counts(tmp_path, engine_url):
     """On each store engine: ``patron demo`` as a newcomer runs it, then again."""
-    from patron.cli.app import _register, app
+    from patron.cli.app import app, register
 
-    _register()  # what ``patron`` does at start: every command group adds itself to the app
+    register()  # what ``patron`` does at start: every command group adds itself to the app
 
     runner = CliRunner()
     args = ["demo", "--customers", "150", "--seed", "2", "--out", str(tmp_path / "data"),

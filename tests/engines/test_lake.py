@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from patron.cli.app import _register, app
+from patron.cli.app import app, register
 from patron.engines import open_lake
 from patron.errors import PatronError
 from patron.service.lake import analyze_lake, lake_ladder_counts
@@ -20,7 +20,7 @@ from patron.store import Store
 
 from .conftest import assert_same_scores, scores_of
 
-_register()
+register()
 runner = CliRunner()
 
 

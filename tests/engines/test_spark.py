@@ -13,14 +13,14 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from patron.cli.app import _register, app
+from patron.cli.app import app, register
 from patron.store import Store
 
 from .conftest import assert_same_scores, scores_of
 
 pytestmark = pytest.mark.spark
 
-_register()
+register()
 
 
 @pytest.fixture(scope="module")
@@ -79,8 +79,8 @@ def test_scoring_runs_on_the_executors_in_arrow_batches(company, spark):
     """The scorer is applied with mapInArrow and its output written by the executors; no row is collected."""
     from patron.analytics.summary import customer_summary
     from patron.engines.spark import SparkLake
-    from patron.service.analyze import AnalysisSettings, compressed_histories
     from patron.models.scoring import fit_value_models
+    from patron.service.analyze import AnalysisSettings, compressed_histories
 
     lake = SparkLake(company[1], session=spark)
     summary = lake.persist(customer_summary(lake.table("transactions")), "summary")

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import pytest
+from tests.resolve.conftest import demo_store_url, true_pairs_of
 from typer.testing import CliRunner
 
-from patron.cli.app import _register, app
+from patron.cli.app import app, register
 from patron.resolve.merge import FILLED_FIELDS
-from patron.store.tables import OWNED_TABLES
 from patron.service import resolve as service
 from patron.store import Store
+from patron.store.tables import OWNED_TABLES
 from store_engines import ENGINES
-from tests.resolve.conftest import demo_store_url, true_pairs_of
 
 CANONICAL = ("parties", *OWNED_TABLES)
-_register()
+register()
 
 
 def snapshot(store) -> dict:

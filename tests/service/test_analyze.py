@@ -9,11 +9,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from patron.analytics.summary import customer_summary
+from patron.areas.segments.service import CustomerFilter, export_customers, list_customers
 from patron.demo import generate_demo, import_demo
 from patron.errors import PatronError
 from patron.models import BetaGeo
 from patron.service.analyze import AnalysisSettings, analyze, ladder_counts, triage_table, valuable_at_risk
-from patron.service.customers import CustomerFilter, export_customers, list_customers
 from patron.service.holdout import holdout_report
 from patron.store import Store
 

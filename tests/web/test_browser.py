@@ -8,11 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from patron.areas.users.service import add_user
 from patron.demo import generate_demo, import_demo
 from patron.service.analyze import analyze
-from patron.service.users import add_user
 from patron.store import Store
-
 from serving import start_serve
 
 PASSWORD = "a long enough password"

@@ -33,7 +33,6 @@ import ibis.expr.types as ir
 
 from patron.store.vocabulary import TIME_UNITS
 
-
 _EPOCH = dt.date(1970, 1, 1)
 _WEEK_SHIFT = 3  # 1970-01-01 is a Thursday; Monday 1969-12-29 starts week 0
 

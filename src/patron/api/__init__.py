@@ -1,5 +1,5 @@
-"""The REST API (FastAPI): thin routes over :mod:`patron.service`."""
+"""The REST API (FastAPI, ``/api/v1``): what every area's routes share (dependencies, common schemas, settings).
 
-from patron.api.app import create_app
-
-__all__ = ["create_app"]
+Each area's routes live in ``patron/areas/<area>/routes.py``; the app that
+mounts them is :func:`patron.app.create_app`.
+"""

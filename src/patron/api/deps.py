@@ -1,4 +1,4 @@
-"""Request dependencies as ``Annotated`` aliases: the store, and the user behind the request."""
+"""Request dependencies as ``Annotated`` aliases: the store, the jobs, the user behind the request, what they may do."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from patron.areas.users.service import user_for_token
 from patron.errors import NotAuthenticated
-from patron.service.users import User, user_for_token
+from patron.service.jobs import Jobs
+from patron.service.permissions import ACTIONS, User
 from patron.store import Store
 
 bearer = HTTPBearer(auto_error=False, description="An API token from `patron user token`.")
@@ -27,6 +29,21 @@ def get_store(request: Request) -> Iterator[Store]:
 StoreDep = Annotated[Store, Depends(get_store)]
 
 
+def get_shared_store(request: Request) -> Store:
+    """The app's store itself, for background jobs that outlive the request (they take cursors of their own)."""
+    return request.app.state.store
+
+
+SharedStore = Annotated[Store, Depends(get_shared_store)]
+
+
+def get_jobs(request: Request) -> Jobs:
+    return request.app.state.jobs
+
+
+JobsDep = Annotated[Jobs, Depends(get_jobs)]
+
+
 def get_user(store: StoreDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> User:
     if credentials is None:
         raise NotAuthenticated("Sign in: send an API token as 'Authorization: Bearer <token>'.")
@@ -37,3 +54,19 @@ def get_user(store: StoreDep, credentials: Annotated[HTTPAuthorizationCredential
 
 
 CurrentUser = Annotated[User, Depends(get_user)]
+
+
+def allowed(action: str):
+    """A dependency: the current user, if their role may do ``action`` (:mod:`patron.service.permissions`).
+
+    Example: ``user: Annotated[User, allowed("runs.start")]``. The service checks again: this makes a route
+    say what it needs where it is defined, and refuse before reading a request body.
+    """
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action '{action}'")
+
+    def dependency(user: CurrentUser) -> User:
+        user.require(action)
+        return user
+
+    return Depends(dependency)

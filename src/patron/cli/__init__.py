@@ -1,5 +1,1 @@
-"""The ``patron`` command: a thin Typer interface over :mod:`patron.service`."""
-
-from patron.cli.app import app, main
-
-__all__ = ["app", "main"]
+"""The ``patron`` command: a thin Typer interface over the service layer (root: :mod:`patron.cli.app`)."""

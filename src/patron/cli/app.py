@@ -1,20 +1,23 @@
-"""The root ``patron`` command and its shared options.
+"""The root ``patron`` command: every command of ``patron/cli/`` and of the areas, under one name.
 
-Each group of commands lives in its own module and registers itself on
-:data:`app`; none of them holds business logic, they call
-:mod:`patron.service` and print what comes back.
+Each module of commands (``patron/cli/*_cmd.py``, and ``cli.py`` in an area
+folder) holds a Typer app called ``commands``; this module adds them all
+(:func:`register`). None of them holds business logic: they call the service
+layer and print what comes back.
 """
 
 from __future__ import annotations
 
-import os
+import importlib
+import importlib.util
+import pkgutil
 import sys
-from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.text import Text
 
+import patron.areas
+from patron.cli.common import err_console
 from patron.errors import PatronError
 
 app = typer.Typer(
@@ -27,44 +30,29 @@ app = typer.Typer(
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
 )
-# Printed to a file or a pipe, Rich would wrap tables at 80 columns; logs and CI output read better wider.
-_PIPED_WIDTH = None if sys.stdout.isatty() or "COLUMNS" in os.environ else 120
-console = Console(width=_PIPED_WIDTH)
-err_console = Console(stderr=True)
-
-StoreOption = Annotated[
-    Optional[str],
-    typer.Option(
-        "--store",
-        envvar="PATRON_STORE",
-        help="Where the data lives: a DuckDB file path (default ./patron.duckdb), duckdb:///path, or a "
-             "PostgreSQL server: postgresql://user:password@host:5432/database.",
-        show_default=False,
-    ),
-]
+#: The order ``patron --help`` lists the command modules in: every one of ``patron/cli/``, and the areas' in the
+#: order of a day's work; an area not named here comes after them.
+ORDER = ("patron.cli.store_cmds", "patron.areas.imports.cli", "patron.cli.analyze_cmd", "patron.areas.segments.cli",
+         "patron.cli.serve_cmd", "patron.areas.users.cli", "patron.cli.lake_cmd", "patron.cli.resolve_cmd",
+         "patron.cli.demo_cmd")
+_registered = False
 
 
-def open_store(store: str | None, *, read_only: bool = False):
-    from patron.store import Store
-
-    return Store(store, read_only=read_only)
-
-
-def _register() -> None:
-    # Imported for their side effect of adding commands to ``app``.
-    from patron.cli import store_cmds  # noqa: F401
-    from patron.cli import import_cmd  # noqa: F401
-    from patron.cli import analyze_cmd  # noqa: F401
-    from patron.cli import serve_cmd  # noqa: F401
-    from patron.cli import lake_cmd  # noqa: F401
-    from patron.cli import resolve_cmd  # noqa: F401
-
-    from patron.cli import demo_cmd  # noqa: F401
+def register() -> typer.Typer:
+    """Add every command to :data:`app` (once) and return it."""
+    global _registered
+    if not _registered:
+        areas = [f"patron.areas.{i.name}.cli" for i in pkgutil.iter_modules(patron.areas.__path__) if i.ispkg]
+        modules = [*ORDER, *sorted(m for m in areas if m not in ORDER and importlib.util.find_spec(m) is not None)]
+        for name in modules:
+            app.add_typer(importlib.import_module(name).commands)
+        _registered = True
+    return app
 
 
 def main() -> None:
     """Entry point: run the app, turning a :class:`PatronError` into a clean message."""
-    _register()
+    register()
     try:
         app()
     except PatronError as exc:

@@ -9,10 +9,12 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from patron.cli.app import StoreOption, app, console, open_store
+from patron.cli.common import StoreOption, console, open_store, progress_bar
+
+commands = typer.Typer()
 
 
-@app.command("demo")
+@commands.command("demo")
 def demo_command(
     customers: Annotated[int, typer.Option(
         "--customers", "-n", min=100, max=10_000_000,
@@ -40,11 +42,9 @@ def demo_command(
 
       patron demo --customers 100000 --seed 7 --out /tmp/demo --store /tmp/demo.duckdb
     """
-    from patron.demo import generate_demo, import_demo
-    from patron.demo.company import generate_steps
-    from patron.demo.systems import EXPORTS
+    from patron.service.demo import demo_steps, generate_demo, generate_steps, import_demo
 
-    total = generate_steps(customers) + len(EXPORTS)
+    total = demo_steps(customers)
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=console, transient=True) as bar:
         task = bar.add_task("simulating", total=total)
@@ -74,7 +74,7 @@ def _offer_to_serve(s) -> str | None:
     import secrets
     import sys
 
-    from patron.service.users import add_user, get_user
+    from patron.areas.users.service import add_user, get_user
 
     if not sys.stdin.isatty():
         console.print("To look around in the web app: [bold]patron user add NAME --role admin[/], then "
@@ -91,13 +91,11 @@ def _offer_to_serve(s) -> str | None:
 
 
 def _analyze(s) -> None:
-    from patron.cli.analyze_cmd import print_model, print_value_summary
+    from patron.cli.report import print_model, print_value_summary
     from patron.service.analyze import analyze as run_analysis
 
-    with Progress(TextColumn("[bold]analysing"), BarColumn(), TextColumn("{task.fields[step]}"),
-                  TimeElapsedColumn(), console=console, transient=True) as bar:
-        task = bar.add_task("analyse", total=1.0, step="")
-        result = run_analysis(s, progress=lambda step, f: bar.update(task, completed=f, step=step))
+    with progress_bar("analysing") as report:
+        result = run_analysis(s, progress=report)
     print_model(result)
     print_value_summary(s, result.run_id)
 

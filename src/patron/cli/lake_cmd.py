@@ -8,11 +8,12 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from patron.cli.app import StoreOption, app, console, open_store
+from patron.cli.common import StoreOption, console, open_store
 
 lake_app = typer.Typer(help="A lake: the store's tables as Parquet folders, for analysis on Spark or DuckDB.",
                        no_args_is_help=True)
-app.add_typer(lake_app, name="lake")
+commands = typer.Typer()
+commands.add_typer(lake_app, name="lake")
 
 
 @lake_app.command("export")
@@ -27,7 +28,7 @@ def export(
 
     Then: patron analyze --engine spark --lake PATH. Scores of earlier lake runs are kept.
     """
-    from patron.engines.lake import LAKE_TABLES, export_lake
+    from patron.service.lake import LAKE_TABLES, export_lake
 
     with open_store(store, read_only=True) as s:
         rows = export_lake(s, path, tuple(table) if table else LAKE_TABLES)

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from patron.cli.app import StoreOption, app, console, open_store
+from patron.cli.common import StoreOption, console, open_store
 from patron.service import resolve as service
 
 resolve_app = typer.Typer(
@@ -16,7 +16,8 @@ resolve_app = typer.Typer(
     invoke_without_command=True,
     no_args_is_help=False,
 )
-app.add_typer(resolve_app, name="resolve")
+commands = typer.Typer()
+commands.add_typer(resolve_app, name="resolve")
 
 
 def _evidence_table(evidence: list[dict], title: str) -> Table:

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import typer
 from rich.table import Table
 
-from patron.cli.app import StoreOption, app, console, open_store
+from patron.cli.common import StoreOption, console, open_store
 from patron.errors import PatronError
 
+commands = typer.Typer()
 
-@app.command()
+
+@commands.command()
 def status(store: StoreOption = None) -> None:
     """Show what the store holds: rows per table and the latest imports."""
+    from patron.areas.imports.service import recent_imports
+
     with open_store(store) as s:
         table = Table(title=f"patron store: {s.url.display} (schema v{s.schema_version()})")
         table.add_column("table")
@@ -18,24 +23,19 @@ def status(store: StoreOption = None) -> None:
         for name, n in s.counts().items():
             table.add_row(name, f"{n:,}")
         console.print(table)
-        recent = s.query(
-            "SELECT import_id, kind, source, file_name, accepted, rejected, already_present, finished_at "
-            "FROM imports ORDER BY import_id DESC LIMIT 10"
-        )
-        if recent:
-            imports = Table(title="latest imports")
-            for col in ("id", "kind", "source", "file", "accepted", "rejected", "already present", "finished"):
-                numeric = col in ("accepted", "rejected", "already present")
-                imports.add_column(col, justify="right" if numeric else "left")
-            for row in recent:
-                imports.add_row(
-                    str(row[0]), row[1], row[2], row[3], f"{row[4]:,}", f"{row[5]:,}", f"{row[6]:,}",
-                    str(row[7])[:19],
-                )
-            console.print(imports)
+        recent = recent_imports(s, 10)
+    if recent:
+        imports = Table(title="latest imports")
+        for col in ("id", "kind", "source", "file", "accepted", "rejected", "already present", "finished"):
+            numeric = col in ("accepted", "rejected", "already present")
+            imports.add_column(col, justify="right" if numeric else "left")
+        for r in recent:
+            imports.add_row(str(r["import_id"]), r["kind"], r["source"], r["file_name"], f"{r['accepted']:,}",
+                            f"{r['rejected']:,}", f"{r['already_present']:,}", str(r["finished_at"])[:19])
+        console.print(imports)
 
 
-@app.command()
+@commands.command()
 def check(store: StoreOption = None) -> None:
     """Check the store's integrity: unique keys unique, every fact attached to a party."""
     with open_store(store) as s:

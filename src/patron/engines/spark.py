@@ -22,8 +22,8 @@ from pathlib import Path
 import ibis
 import ibis.expr.types as ir
 
-from patron.errors import PatronError
 from patron.engines.lake import LakeLayout, canonical_schemas
+from patron.errors import PatronError
 
 #: Settings patron relies on; anything else is the cluster's business.
 SESSION_CONFIG = {

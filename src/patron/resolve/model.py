@@ -249,7 +249,6 @@ def _db_api(engine: str):
         except ImportError as exc:
             raise PatronError("Resolving on Spark needs the Spark extra: pip install 'patron[spark]'.") from exc
         from splink import SparkAPI
-
         from splink.backends.spark import similarity_jar_location
 
         # Splink's string similarities (Jaro-Winkler, ...) are Scala UDFs in a jar it ships: a session made

@@ -13,12 +13,15 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from patron.analytics.ladder import RUNGS
 from patron.analytics.triage import triage_matrix
-from patron.engines.lake import write_run
-from patron.service.analyze import AnalysisResult, AnalysisSettings, Progress, record_run, value_run
+from patron.engines import open_lake
+from patron.engines.lake import LAKE_TABLES, export_lake, load_lake_scores, write_run
 from patron.models.scoring import plain
+from patron.service.analyze import AnalysisResult, AnalysisSettings, Progress, record_run, value_run
 from patron.store import Store
+from patron.store.vocabulary import RUNGS
+
+__all__ = ["LAKE_TABLES", "analyze_lake", "export_lake", "lake_ladder_counts", "lake_triage_table", "open_lake"]
 
 
 def analyze_lake(lake, settings: AnalysisSettings = AnalysisSettings(), progress: Progress | None = None,
@@ -29,8 +32,6 @@ def analyze_lake(lake, settings: AnalysisSettings = AnalysisSettings(), progress
     (``runs/run_id=N/``); with ``store``, the run and its scores are also
     recorded there, as ``patron analyze`` would, so every list and page works.
     """
-    from patron.engines.lake import load_lake_scores
-
     started = time.perf_counter()
     report = progress or (lambda step, fraction: None)
     run_id = lake.layout.next_run_id()

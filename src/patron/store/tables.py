@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from patron.store.vocabulary import IMPORT_KINDS
+
 #: What merging party B into party A does to B's rows of a table (``Table.on_merge``).
 MOVE = "move"  # they become A's; undo gives them back to B (identities, facts)
 KEEP = "keep"  # they stay as written: a run's scores describe the party as it was then
@@ -120,6 +122,8 @@ UNIQUE_KEYS: dict[str, tuple[str, ...]] = {t.name: t.key for t in TABLES if t.ke
 LAKE_TABLES: tuple[str, ...] = tuple(t.name for t in TABLES if t.lake)
 #: Import kind -> the table its records go to.
 IMPORT_TABLES: dict[str, Table] = {t.import_kind: t for t in TABLES if t.import_kind}
+if tuple(IMPORT_TABLES) != IMPORT_KINDS:  # pragma: no cover - caught by the first import of a wrong edit
+    raise RuntimeError(f"the registry imports {tuple(IMPORT_TABLES)}, the vocabulary names {IMPORT_KINDS}")
 #: Tables ``patron status`` counts, in order.
 STATUS_TABLES: tuple[str, ...] = tuple(t.name for t in TABLES if t.status)
 

@@ -38,6 +38,9 @@ SERVQUAL_DIMENSIONS = ("reliability", "responsiveness", "assurance", "empathy", 
 COMPLAINT_STATUSES = ("open", "in_progress", "resolved", "closed")
 COMPLAINT_SEVERITIES = ("low", "medium", "high", "critical")
 
+#: What a file given to ``patron import`` can hold (each kind's table: :data:`patron.store.tables.IMPORT_TABLES`).
+IMPORT_KINDS = ("parties", "transactions", "interactions", "feedback", "complaints", "consents")
+
 #: Roles are departments (see :mod:`patron.service.permissions` for what each may do).
 ROLES = ("marketing", "sales", "service", "billing", "analyst", "admin")
 REVIEW_STATUSES = ("pending", "accepted", "rejected")

@@ -7,8 +7,9 @@ import secrets
 
 from fastapi import Request
 
+from patron.areas.users.service import active_user
 from patron.errors import PatronError, PermissionDenied
-from patron.service.users import User
+from patron.service.permissions import User
 from patron.store import Store
 
 
@@ -40,10 +41,9 @@ def sign_in(request: Request, user: User) -> None:
 
 
 def page_user(request: Request, store: Store) -> User:
+    """The signed-in user of a page; a redirect to sign-in (:class:`SignInRequired`) when there is none."""
     user_id = request.session.get("user_id")
-    if user_id is not None:
-        rows = store.query("SELECT user_id, username, role, full_name FROM users WHERE user_id = ? AND NOT disabled",
-                           [user_id])
-        if rows:
-            return User(*rows[0])
-    raise SignInRequired("Sign in to continue.")
+    user = active_user(store, user_id) if user_id is not None else None
+    if user is None:
+        raise SignInRequired("Sign in to continue.")
+    return user

@@ -1,0 +1,143 @@
+"""The web application, put together: the REST API under ``/api/v1`` and the pages, over one store.
+
+This is the composition root of the web service. It finds the areas
+(``patron/areas/<area>/``) and mounts what each offers: ``routes.py`` (an API
+router, under ``/api/v1``) and ``pages.py`` (a page router, with a ``NAV``
+entry for the main navigation). A new area is a new folder; nothing here
+changes. Errors become statuses by their type (:data:`patron.errors.HTTP_STATUS`):
+JSON on the API, a page on the pages.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+import pkgutil
+import secrets
+from contextlib import asynccontextmanager
+from html import escape
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+import patron
+import patron.areas
+from patron.api.deps import CurrentUser
+from patron.api.routes import health
+from patron.api.settings import Settings
+from patron.errors import PatronError, http_status
+from patron.service.jobs import Jobs
+from patron.store import Store
+from patron.web.auth import SignInRequired
+from patron.web.templating import STATIC, set_navigation
+
+API_PREFIX = "/api/v1"
+logger = logging.getLogger("patron.api")
+
+
+def area_modules(kind: str) -> list:
+    """The ``kind`` module (``routes``, ``pages``, ``cli``...) of every area that has one, by area name."""
+    found = []
+    for area in sorted(info.name for info in pkgutil.iter_modules(patron.areas.__path__) if info.ispkg):
+        name = f"patron.areas.{area}.{kind}"
+        if importlib.util.find_spec(name) is not None:
+            found.append(importlib.import_module(name))
+    return found
+
+
+def _page_error(request: Request, status: int, message: str) -> HTMLResponse:
+    """On a page, an error is a page that says it, with the way back."""
+    back = escape(request.headers.get("referer") or "/", quote=True)
+    body = (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>patron</title>"
+            f"<link rel='stylesheet' href='/static/patron.css'></head><body><main><section class='panel'>"
+            f"<h1>That did not work</h1><p class='flash error' role='alert'>{escape(message)}</p>"
+            f"<p><a href='{back}'>Go back</a></p></section></main></body></html>")
+    return HTMLResponse(body, status_code=status)
+
+
+def _respond(request: Request, status: int, message: str, headers: dict | None = None):
+    """JSON for the API, a page for the pages."""
+    if request.url.path.startswith(API_PREFIX):
+        return JSONResponse({"error": message}, status_code=status, headers=headers)
+    return _page_error(request, status, message)
+
+
+def _handle_errors(app: FastAPI) -> None:
+    @app.exception_handler(SignInRequired)
+    async def sign_in_first(request: Request, exc: SignInRequired):
+        return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+
+    @app.exception_handler(PatronError)
+    async def patron_error(request: Request, exc: PatronError):
+        status = http_status(exc)
+        return _respond(request, status, str(exc), {"WWW-Authenticate": "Bearer"} if status == 401 else None)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError):
+        parts = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
+            parts.append(f"{where}: {err.get('msg')}" if where else str(err.get("msg")))
+        return _respond(request, 422, "; ".join(parts) or "The request is not valid.")
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception):
+        logger.exception("unexpected error on %s %s", request.method, request.url.path)
+        return _respond(request, 500, "Something went wrong on our side; it has been logged.")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        return _respond(request, exc.status_code, str(exc.detail))
+
+
+def create_app(store: str | None = None, settings: Settings | None = None) -> FastAPI:
+    """The app over the store at ``store`` (default: ``PATRON_STORE`` or ./patron.duckdb)."""
+    settings = settings or Settings(**({"store": store} if store else {}))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        app.state.store = Store(settings.store)
+        app.state.jobs = Jobs(app.state.store)
+        try:
+            yield
+        finally:
+            # Jobs run on cursors of the store: closing it under a running import or analysis fails (DuckDB
+            # refuses) or cuts the job off; let them end first.
+            app.state.jobs.wait_all()
+            app.state.store.close()
+
+    # No open /docs or /openapi.json: only sign-in and health are reachable without a user, and
+    # FastAPI's docs page would load Swagger UI from a CDN. The schema is served to users below.
+    app = FastAPI(title="patron", version=patron.__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
+                  openapi_url=None,
+                  description="Relationship marketing and CRM: customers, their value, and the contacts with them.")
+    app.include_router(health.router, prefix=API_PREFIX)
+    for module in area_modules("routes"):
+        app.include_router(module.router, prefix=API_PREFIX)
+
+    @app.get(f"{API_PREFIX}/openapi.json", include_in_schema=False)
+    def openapi_schema(user: CurrentUser) -> JSONResponse:
+        """The OpenAPI schema of this API, for signed-in users and scripts with a token."""
+        return JSONResponse(app.openapi())
+
+    pages = area_modules("pages")
+    for module in pages:
+        app.include_router(module.router)
+    set_navigation([module.NAV for module in pages if hasattr(module, "NAV")])
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        return Response(status_code=204)
+
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    app.add_middleware(SessionMiddleware, secret_key=settings.secret_key or secrets.token_urlsafe(32),
+                       session_cookie="patron_session", same_site="strict", https_only=settings.secure_cookies,
+                       max_age=12 * 3600)
+    _handle_errors(app)
+    return app

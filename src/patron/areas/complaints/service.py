@@ -1,0 +1,102 @@
+"""Complaints: opened against a party, moved on to resolution, queued at the desk against the charter.
+
+A complaint's progress (open → in progress → resolved → closed, and
+reopening) stamps its first response and resolution times; the desk's queue
+puts the oldest breach of the charter's service levels first
+(:mod:`patron.areas.complaints.charter`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from patron.areas.complaints.charter import DEFAULT_CHARTER, TRANSITIONS, Charter
+from patron.areas.parties.service import require_party
+from patron.errors import InvalidInput, NotFound
+from patron.service.audit import record
+from patron.service.entered import SOURCE, choice, now
+from patron.service.permissions import User
+from patron.store import Store
+from patron.store.vocabulary import COMPLAINT_SEVERITIES
+
+COMPLAINT_FIELDS = ("complaint_id", "party_id", "opened_at", "first_response_at", "resolved_at", "channel", "category",
+                    "cause", "severity", "status", "description", "resolution", "satisfaction_after")
+
+
+def open_complaint(store: Store, user: User, party_id: int, *, category: str, description: str,
+                   severity: str = "medium", channel: str | None = None, cause: str | None = None) -> dict[str, Any]:
+    user.require("customers.write")
+    choice("severity", severity, COMPLAINT_SEVERITIES, required=True)
+    if not category.strip() or not description.strip():
+        raise InvalidInput("A complaint needs a category and a description.")
+    with store.transaction():
+        require_party(store, party_id)
+        complaint_id = store.next_id("complaints", "complaint_id")
+        store.raw.execute(
+            "INSERT INTO complaints VALUES (?, ?, ?, ?, ?, NULL, NULL, ?, ?, ?, ?, 'open', ?, NULL, NULL, NULL)",
+            [complaint_id, SOURCE, str(complaint_id), party_id, now(), channel, category, cause, severity,
+             description],
+        )
+        record(store, user, "complaint.open", "complaint", complaint_id, {"party_id": party_id,
+                                                                         "severity": severity})
+    return get_complaint(store, complaint_id)
+
+
+def get_complaint(store: Store, complaint_id: int) -> dict[str, Any]:
+    rows = store.records(f"SELECT {', '.join(COMPLAINT_FIELDS)} FROM complaints WHERE complaint_id = ?",
+                         [complaint_id])
+    if not rows:
+        raise NotFound(f"There is no complaint {complaint_id}.")
+    return rows[0]
+
+
+def change_complaint_status(store: Store, user: User, complaint_id: int, status: str, *,
+                            resolution: str | None = None, satisfaction_after: float | None = None) -> dict[str, Any]:
+    """Move a complaint on (open → in progress → resolved → closed), stamping the times."""
+    user.require("customers.write")
+    with store.transaction():
+        current = get_complaint(store, complaint_id)["status"]
+        if status not in TRANSITIONS.get(current, ()):
+            raise InvalidInput(f"A complaint that is {current.replace('_', ' ')} cannot become "
+                               f"{status.replace('_', ' ')}; it can become: "
+                               f"{', '.join(s.replace('_', ' ') for s in TRANSITIONS[current])}.")
+        if status == "resolved" and not (resolution or "").strip():
+            raise InvalidInput("Say how the complaint was resolved (resolution).")
+        if satisfaction_after is not None and not 1 <= satisfaction_after <= 5:
+            raise InvalidInput("Satisfaction after resolution is a score from 1 to 5.")
+        at = now()
+        store.raw.execute(
+            "UPDATE complaints SET status = ?, "
+            "first_response_at = coalesce(first_response_at, CASE WHEN ? <> 'open' THEN CAST(? AS TIMESTAMP) END), "
+            "resolved_at = CASE WHEN ? IN ('resolved', 'closed') THEN coalesce(resolved_at, CAST(? AS TIMESTAMP)) END, "
+            "resolution = coalesce(?, resolution), satisfaction_after = coalesce(?, satisfaction_after) "
+            "WHERE complaint_id = ?",
+            [status, status, at, status, at, resolution, satisfaction_after, complaint_id],
+        )
+        record(store, user, "complaint.status", "complaint", complaint_id, {"from": current, "to": status})
+    return get_complaint(store, complaint_id)
+
+
+def complaint_queue(store: Store, now: dt.datetime | None = None, limit: int = 200,
+                    charter: Charter = DEFAULT_CHARTER) -> list[dict]:
+    """Open complaints, oldest breach first, with their age against the charter's service levels."""
+    now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    rows = store.records(
+        "SELECT c.complaint_id, c.party_id, coalesce(p.name, '#' || c.party_id::VARCHAR) AS customer, c.opened_at, "
+        "c.first_response_at, c.category, c.severity, c.status, c.description FROM complaints c "
+        "JOIN parties p USING (party_id) WHERE c.status IN ('open', 'in_progress') "
+        "ORDER BY c.opened_at LIMIT ?", [limit])
+    for r in rows:
+        respond_h, resolve_h = charter.service_levels[r["severity"]]
+        age_h = (now - r["opened_at"]).total_seconds() / 3600
+        r["age_hours"] = age_h
+        r["response_due"] = r["opened_at"] + dt.timedelta(hours=respond_h)
+        r["resolution_due"] = r["opened_at"] + dt.timedelta(hours=resolve_h)
+        r["response_breached"] = r["first_response_at"] is None and now > r["response_due"]
+        r["resolution_breached"] = now > r["resolution_due"]
+        r["urgency"] = age_h / resolve_h  # share of the resolution time used
+    order = {severity: i for i, severity in enumerate(reversed(COMPLAINT_SEVERITIES))}
+    rows.sort(key=lambda r: (not r["resolution_breached"], not r["response_breached"], order[r["severity"]],
+                             -r["urgency"]))
+    return rows

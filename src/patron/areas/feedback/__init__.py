@@ -1,0 +1,1 @@
+"""Feedback: the answers parties give (NPS, CSAT, CES, suggestions, reviews)."""

@@ -1,0 +1,42 @@
+"""``/api/v1`` bodies of feedback: recording an answer, and what is shown of it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from patron.store.vocabulary import FEEDBACK_INSTRUMENTS, SERVQUAL_DIMENSIONS
+
+
+class FeedbackCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    instrument: Literal[FEEDBACK_INSTRUMENTS]
+    score: float | None = Field(None, ge=0, le=100)
+    scale_max: float | None = Field(None, gt=0, le=100)
+    item: str | None = Field(None, max_length=500)
+    text: str | None = Field(None, max_length=10_000)
+
+
+class FeedbackPublic(FeedbackCreate):
+    model_config = ConfigDict(extra="ignore")
+    feedback_id: int
+    party_id: int
+    occurred_at: dt.datetime
+
+
+class FeedbackAnswer(BaseModel):
+    """An answer as the customer 360 shows it, SERVQUAL expectation and perception included."""
+
+    model_config = ConfigDict(extra="forbid")
+    feedback_id: int
+    occurred_at: dt.datetime
+    instrument: Literal[FEEDBACK_INSTRUMENTS]
+    item: str | None = None
+    dimension: Literal[SERVQUAL_DIMENSIONS] | None = None
+    score: float | None = None
+    scale_max: float | None = None
+    expectation: float | None = None
+    perception: float | None = None
+    text: str | None = None

@@ -1,0 +1,1 @@
+"""Imports: uploading exports, following their import, the rows that could not be stored (``patron import``)."""

@@ -1,0 +1,1 @@
+"""Interactions: the direct contacts logged against a party (calls, emails, meetings)."""

@@ -1,0 +1,36 @@
+"""``/api/v1`` bodies of background jobs: starting an analysis run, and a job's state."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from patron.service.analyze import MODELS
+from patron.store.vocabulary import JOB_STATUSES, TIME_UNITS
+
+
+class AnalysisRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    as_of: dt.date | None = None
+    time_unit: Literal[TIME_UNITS] = "day"
+    model: Literal[tuple(MODELS)] = "bgnbd"
+    horizon_months: int = Field(12, ge=1, le=120)
+    monthly_discount_rate: float = Field(0.01, ge=0, le=0.5)
+    margin: float | None = Field(None, gt=0, le=1)
+    currency: str | None = Field(None, min_length=3, max_length=3)
+
+
+class JobPublic(BaseModel):
+    job_id: str
+    kind: str
+    username: str
+    status: Literal[JOB_STATUSES]
+    step: str
+    progress: float
+    started_at: dt.datetime
+    finished_at: dt.datetime | None = None
+    result: dict[str, Any] | None = Field(None, description="What the job produced: an import's report, a run's "
+                                          "id and fitted parameters.")
+    error: str | None = None

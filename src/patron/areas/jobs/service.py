@@ -1,0 +1,39 @@
+"""Long work started from the web service: analysis runs as background jobs, and following any job.
+
+The jobs themselves (threads, progress, records in the store for every
+worker) are :class:`patron.service.jobs.Jobs`; imports start theirs in
+:mod:`patron.areas.imports.service`.
+"""
+
+from __future__ import annotations
+
+from patron.errors import NotFound
+from patron.service.analyze import AnalysisSettings, analyze
+from patron.service.jobs import Job, Jobs
+from patron.service.permissions import User
+from patron.store import Store
+
+
+def start_analysis(jobs: Jobs, store: Store, user: User, settings: AnalysisSettings) -> Job:
+    """Start a value run over the store on a job of its own; follow it with :func:`get_job`."""
+    user.require("runs.start")
+
+    def work(progress):
+        view = store.cursor()
+        try:
+            result = analyze(view, settings, progress=progress)
+        finally:
+            view.close()
+        return {"run_id": result.run_id, "customers": result.customers, "parties": result.parties,
+                "seconds": round(result.seconds, 2), "notes": result.notes,
+                "models": {k: result.diagnostics[k]["params"] for k in ("transaction_model", "spend_model")}}
+
+    return jobs.start("analysis", user.username, work)
+
+
+def get_job(jobs: Jobs, user: User, job_id: str) -> Job:
+    user.require("jobs.read")
+    job = jobs.get(job_id)
+    if job is None:
+        raise NotFound(f"There is no job {job_id}.")
+    return job

@@ -1,0 +1,1 @@
+"""The overview: the customer base at a glance on the first page."""

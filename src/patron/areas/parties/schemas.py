@@ -1,0 +1,170 @@
+"""``/api/v1/parties`` bodies: a party found by a search, and the customer 360, typed all the way down.
+
+Personal fields (email, phone, address, postcode, birth date) come masked
+(``j***@example.com``, ``***``) for roles that may not see them, so they are
+text, or a date when shown.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from patron.areas.complaints.schemas import ComplaintPublic
+from patron.areas.feedback.schemas import FeedbackAnswer
+from patron.store.vocabulary import (
+    PARTY_CATEGORIES,
+    PARTY_KINDS,
+    RUNGS,
+    TIME_UNITS,
+    TRANSACTION_KINDS,
+    TRIAGE_GROUPS,
+    TRIAGE_TIERS,
+)
+
+_STRICT = ConfigDict(extra="forbid")
+
+
+class Profile(BaseModel):
+    """Who the party is, as the user may see it."""
+
+    model_config = _STRICT
+    party_id: int
+    kind: Literal[PARTY_KINDS]
+    category: Literal[PARTY_CATEGORIES]
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    address: str | None = None
+    postcode: str | None = None
+    city: str | None = None
+    country: str | None = None
+    birth_date: dt.date | str | None = Field(None, description="A date, or '***' for roles that may not see it.")
+    organisation_id: int | None = None
+    organisation: str | None = Field(None, description="The name of the organisation the party works for.")
+    job_title: str | None = None
+    acquired_at: dt.datetime | None = None
+    acquisition_channel: str | None = None
+    acquisition_cost: float | None = None
+    referred_by: int | None = None
+    created_at: dt.datetime
+
+
+class PartySummary(BaseModel):
+    """A party as a search lists it: the profile and the latest run's headline scores."""
+
+    model_config = _STRICT
+    party_id: int
+    kind: Literal[PARTY_KINDS]
+    category: Literal[PARTY_CATEGORIES]
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    address: str | None = None
+    postcode: str | None = None
+    city: str | None = None
+    country: str | None = None
+    birth_date: dt.date | str | None = None
+    organisation_id: int | None = None
+    job_title: str | None = None
+    acquired_at: dt.datetime | None = None
+    acquisition_channel: str | None = None
+    acquisition_cost: float | None = None
+    referred_by: int | None = None
+    created_at: dt.datetime
+    rung: Literal[RUNGS] | None = None
+    clv: float | None = None
+    triage: Literal[TRIAGE_GROUPS] | None = None
+    at_risk: bool | None = None
+
+
+class Identity(BaseModel):
+    model_config = _STRICT
+    source: str = Field(description="The system that knows the party by this key.")
+    source_key: str
+
+
+class Totals(BaseModel):
+    model_config = _STRICT
+    lines: int = Field(description="Transaction lines.")
+    documents: int = Field(description="Orders and invoices (a document has one or more lines).")
+    revenue: float = Field(description="Net revenue to date: orders and invoices less refunds.")
+    first_at: dt.datetime | None = None
+    last_at: dt.datetime | None = None
+
+
+class TransactionLine(BaseModel):
+    model_config = _STRICT
+    transaction_id: int
+    kind: Literal[TRANSACTION_KINDS]
+    document: str | None = None
+    occurred_at: dt.datetime
+    product: str | None = None
+    description: str | None = None
+    quantity: float | None = None
+    revenue: float
+    currency: str
+
+
+class TimelineEvent(BaseModel):
+    model_config = _STRICT
+    event_at: dt.datetime
+    type: Literal["interaction", "complaint", "feedback", "purchase"]
+    id: int = Field(description="The id of the interaction, complaint, feedback or (first) transaction line.")
+    title: str
+    detail: str
+
+
+class Scores(BaseModel):
+    """The party's row of the latest analysis run that scored it."""
+
+    model_config = _STRICT
+    run_id: int
+    party_id: int
+    as_of: dt.datetime = Field(description="The date the run looked from.")
+    time_unit: Literal[TIME_UNITS] | None = Field(None, description="The period recency and T are counted in.")
+    frequency: int | None = Field(None, description="Repeat purchases.")
+    recency: float | None = None
+    t: float | None = Field(None, description="Age: periods since the first purchase.")
+    monetary_value: float | None = None
+    first_purchase_at: dt.datetime | None = None
+    last_purchase_at: dt.datetime | None = None
+    orders: int | None = None
+    revenue: float | None = None
+    margin: float | None = None
+    p_alive: float | None = Field(None, description="Probability the customer is still active.")
+    expected_purchases: float | None = None
+    expected_spend: float | None = None
+    clv: float | None = None
+    next_purchase_in: float | None = None
+    r_score: int | None = None
+    f_score: int | None = None
+    m_score: int | None = None
+    rfm_segment: str | None = None
+    rung: Literal[RUNGS] | None = None
+    rung_level: int | None = None
+    health: float | None = None
+    health_trend: float | None = None
+    triage: Literal[TRIAGE_GROUPS] | None = None
+    value_tier: Literal[TRIAGE_TIERS] | None = None
+    quality_tier: Literal[TRIAGE_TIERS] | None = None
+    at_risk: bool | None = None
+    reasons: str | None = None
+
+
+class Party360(BaseModel):
+    """Everything about one party."""
+
+    model_config = _STRICT
+    profile: Profile
+    identities: list[Identity]
+    totals: Totals
+    transactions: list[TransactionLine] = Field(description="The latest 100 transaction lines, newest first.")
+    timeline: list[TimelineEvent]
+    feedback: list[FeedbackAnswer]
+    complaints: list[ComplaintPublic]
+    scores: Scores | None
+    reasons: list[str] = Field(description="The reasons behind the scores, in words.")
+    personal_data_visible: bool

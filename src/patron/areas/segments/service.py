@@ -1,0 +1,144 @@
+"""Lists of scored customers: filters over a run's scores, the segments of the latest run, and their export.
+
+A segment is an RFM segment, a rung of the ladder of loyalty, a triage group
+(seed 004: best, average, worst) or the valuable customers at risk; a list is
+any filter over one run's scores (``patron customers``, the segment pages).
+Exports mask personal data for roles that may not see it and write cells a
+spreadsheet will not run as formulas.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from patron.errors import InvalidInput
+from patron.service.analyze import latest_run
+from patron.service.exports import safe_cell
+from patron.service.permissions import User
+from patron.service.privacy import visible
+from patron.store import Store
+from patron.store.vocabulary import RUNGS, TRIAGE_GROUPS
+
+SORTS = {"clv": "s.clv DESC NULLS LAST", "revenue": "s.revenue DESC NULLS LAST",
+         "p_alive": "s.p_alive ASC NULLS LAST", "health": "s.health ASC NULLS LAST"}
+#: The columns of ``scores`` a list shows (every one but the run and party ids).
+SCORE_FIELDS = ("frequency", "recency", "t", "monetary_value", "first_purchase_at", "last_purchase_at", "orders",
+                "revenue", "margin", "p_alive", "expected_purchases", "expected_spend", "clv", "next_purchase_in",
+                "r_score", "f_score", "m_score", "rfm_segment", "rung", "rung_level", "health", "health_trend",
+                "triage", "value_tier", "quality_tier", "at_risk", "reasons")
+
+
+@dataclass(frozen=True)
+class CustomerFilter:
+    segment: str | None = None
+    rung: str | None = None
+    triage: str | None = None
+    at_risk: bool = False
+    run_id: int | None = None
+    sort: str = "clv"
+
+
+def _query(store: Store, f: CustomerFilter) -> tuple[str, list]:
+    run_id = latest_run(store, f.run_id)
+    where, params = ["s.run_id = ?"], [run_id]
+    if f.rung:
+        if f.rung not in RUNGS:
+            raise InvalidInput(f"Unknown rung '{f.rung}'. Rungs: {', '.join(RUNGS)}.")
+        where.append("s.rung = ?")
+        params.append(f.rung)
+    if f.triage:
+        if f.triage not in TRIAGE_GROUPS:
+            raise InvalidInput(f"Unknown triage group '{f.triage}'. Groups: {', '.join(TRIAGE_GROUPS)}.")
+        where.append("s.triage = ?")
+        params.append(f.triage)
+    if f.segment:
+        known = [r[0] for r in store.query("SELECT DISTINCT rfm_segment FROM scores WHERE run_id = ? "
+                                           "AND rfm_segment IS NOT NULL ORDER BY 1", [run_id])]
+        if f.segment not in known:
+            raise InvalidInput(f"Unknown segment '{f.segment}'. Segments in this run: {', '.join(known)}.")
+        where.append("s.rfm_segment = ?")
+        params.append(f.segment)
+    if f.at_risk:
+        where.append("s.at_risk")
+    if f.sort not in SORTS:
+        raise InvalidInput(f"Cannot sort by '{f.sort}'. Choose: {', '.join(SORTS)}.")
+    sql = (f"SELECT s.party_id, p.name, p.email, p.kind, p.category, {', '.join('s.' + c for c in SCORE_FIELDS)} "
+           f"FROM scores s JOIN parties p USING (party_id) WHERE {' AND '.join(where)} "
+           f"ORDER BY {SORTS[f.sort]}, s.party_id")
+    return sql, params
+
+
+def list_customers(store: Store, f: CustomerFilter, *, limit: int = 30, offset: int = 0) -> tuple[int, list[dict]]:
+    sql, params = _query(store, f)
+    total = store.scalar(f"SELECT count(*) FROM ({sql}) matching", params)
+    return total, store.records(f"{sql} LIMIT {int(limit)} OFFSET {int(offset)}", params)
+
+
+def export_customers(store: Store, f: CustomerFilter, path: str | Path) -> int:
+    """Write every matching customer to CSV or Parquet (by suffix); returns the count."""
+    path = Path(path)
+    fmt = {".csv": "(HEADER)", ".parquet": "(FORMAT PARQUET)"}.get(path.suffix.lower())
+    if fmt is None:
+        raise InvalidInput("Export to a .csv or a .parquet file.")
+    sql, params = _query(store, f)
+    store.export(sql, params, path, fmt)
+    return store.scalar(f"SELECT count(*) FROM ({sql}) matching", params)
+
+
+# -- segments ------------------------------------------------------------------
+KINDS = {"rfm": "rfm_segment", "rung": "rung", "triage": "triage"}
+EXPORT_COLUMNS = ("party_id", "name", "email", "kind", "category", "rung", "rfm_segment", "triage", "revenue", "clv",
+                  "p_alive", "health", "at_risk")
+
+
+def segments(store: Store) -> list[dict]:
+    run_id = latest_run(store)
+    out = []
+    for kind, column in KINDS.items():
+        for name, members, clv in store.query(
+                f"SELECT {column}, count(*), sum(clv) FROM scores WHERE run_id = ? AND {column} IS NOT NULL "
+                "GROUP BY 1 ORDER BY 2 DESC", [run_id]):
+            out.append({"kind": kind, "name": name, "members": members, "total_clv": clv, "run_id": run_id})
+    out.append({"kind": "at_risk", "name": "valuable customers at risk", "run_id": run_id,
+                "members": store.scalar("SELECT count(*) FROM scores WHERE run_id = ? AND at_risk", [run_id]),
+                "total_clv": store.scalar("SELECT sum(clv) FROM scores WHERE run_id = ? AND at_risk", [run_id])})
+    return out
+
+
+def _filter(kind: str, name: str) -> CustomerFilter:
+    if kind == "at_risk":
+        return CustomerFilter(at_risk=True)
+    if kind not in KINDS:
+        raise InvalidInput(f"Unknown kind of segment '{kind}'. Kinds: {', '.join([*KINDS, 'at_risk'])}.")
+    return CustomerFilter(**{{"rfm": "segment", "rung": "rung", "triage": "triage"}[kind]: name})
+
+
+def members(store: Store, user: User, kind: str, name: str, *, limit: int = 50, offset: int = 0) -> tuple[int, list]:
+    user.require("customers.read")
+    total, rows = list_customers(store, _filter(kind, name), limit=limit, offset=offset)
+    return total, [visible(r, user) for r in rows]
+
+
+def export_csv(store: Store, user: User, kind: str, name: str, batch: int = 5000) -> Iterator[str]:
+    """The members as CSV text, in batches (a list can have millions of rows)."""
+    user.require("segments.export")
+    f = _filter(kind, name)
+    offset = 0
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(EXPORT_COLUMNS)
+    while True:
+        total, rows = list_customers(store, f, limit=batch, offset=offset)
+        for r in rows:
+            r = visible(r, user)
+            writer.writerow([safe_cell(r.get(c)) for c in EXPORT_COLUMNS])
+        yield buf.getvalue()
+        buf.seek(0)
+        buf.truncate()
+        offset += batch
+        if offset >= total:
+            return

@@ -1,0 +1,99 @@
+"""Printing an analysis run: the fitted models, the ladder, the triage, the overview, the valuable at risk."""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+from patron.cli.common import console
+
+
+def print_model(result) -> None:
+    d = result.diagnostics
+    console.print(f"[bold]Run {result.run_id}[/] as of {result.as_of:%Y-%m-%d}: {result.customers:,} customers, "
+                  f"{result.parties:,} parties scored in {result.seconds:.1f} s ({d.get('currency')}).")
+    table = Table(title="models")
+    for col in ("model", "parameter", "estimate", "std. error"):
+        table.add_column(col, justify="left" if col in ("model", "parameter") else "right")
+    for key in ("transaction_model", "spend_model"):
+        m = d[key]
+        ses = m.get("standard_errors") or {}
+        for i, (name, value) in enumerate(m["params"].items()):
+            se = ses.get(name) if isinstance(ses, dict) else None
+            table.add_row(m["name"] if i == 0 else "", name, f"{value:.4g}", f"{se:.3g}" if se is not None else "")
+    console.print(table)
+    for note in result.notes + d.get("warnings", []):
+        console.print(f"  [dim]{note}[/]")
+
+
+def print_value_summary(s, run_id: int, top: int = 20) -> None:
+    """Ladder, triage and the most valuable customers at risk, for a run."""
+    from patron.service.analyze import ladder_counts, triage_table, valuable_at_risk
+
+    print_ladder(ladder_counts(s, run_id))
+    print_triage(triage_table(s, run_id))
+    print_overview(s, run_id)
+    risky = valuable_at_risk(s, run_id, top)
+    table = Table(title=f"the {len(risky)} most valuable customers at risk")
+    for col in ("party", "customer", "revenue", "CLV", "P(alive)", "health", "rung", "why"):
+        table.add_column(col, justify="right" if col in ("revenue", "CLV", "P(alive)", "health") else "left",
+                         overflow="fold")
+    for r in risky:
+        table.add_row(str(r["party_id"]), r["customer"] or "", f"{r['revenue']:,.0f}", f"{r['clv']:,.0f}",
+                      f"{r['p_alive']:.2f}", f"{r['health']:.0f}" if r["health"] is not None else "",
+                      r["rung"], r["reasons"] or "")
+    console.print(table)
+
+
+def print_ladder(counts: list[tuple[str, int]]) -> None:
+    ladder = Table(title="ladder of loyalty")
+    ladder.add_column("rung")
+    ladder.add_column("parties", justify="right")
+    ladder.add_column("")
+    widest = max((n for _, n in counts), default=1) or 1
+    for rung, n in reversed(counts):
+        ladder.add_row(rung, f"{n:,}", "█" * max(0, round(30 * n / widest)))
+    console.print(ladder)
+
+
+def print_triage(rows: list[dict]) -> None:
+    triage = Table(title="triage: value (CLV) × relationship quality (health)")
+    for col in ("value", "quality", "group", "parties", "CLV", "mean health"):
+        triage.add_column(col, justify="right" if col in ("parties", "CLV", "mean health") else "left")
+    colour = {"best": "green", "average": "yellow", "worst": "red"}
+    for row in rows:
+        group = row["triage"]
+        triage.add_row(row["value_tier"] or "-", row["quality_tier"] or "-",
+                       f"[{colour.get(group, 'white')}]{group}[/]", f"{row['parties']:,}",
+                       f"{row['total_value'] or 0:,.0f}", f"{row['mean_quality'] or 0:.0f}")
+    console.print(triage)
+
+
+def print_overview(s, run_id: int) -> None:
+    """Revenue mix, customers lost, acquisition cost against CLV, and the triage plans."""
+    from patron.service.overview import relationship_overview
+
+    o = relationship_overview(s, run_id)
+    mix, lost = o.revenue_mix, o.lost
+    if mix.get("revenue"):
+        console.print(
+            f"Last 12 months: revenue {mix['revenue']:,.0f}; [bold]{mix['relational_share']:.0%} relational[/] "
+            f"(from {mix['relational_customers']:,} repeat buyers), {1 - mix['relational_share']:.0%} "
+            f"transactional (from {mix['transactional_customers']:,} one-off buyers).")
+    if lost.get("customers"):
+        console.print(
+            f"Lost in the last 12 months (no purchase for a year): [bold]{lost['customers']:,} customers[/] who "
+            f"brought {lost['lost_revenue'] or 0:,.0f} revenue"
+            + (f" and {lost['lost_margin']:,.0f} margin" if lost.get("lost_margin") else "")
+            + " in their last year.")
+    if o.acquisition:
+        table = Table(title="acquisition cost against lifetime value (12-month CLV), by channel")
+        for col in ("channel", "customers", "mean cost", "mean CLV", "CLV / cost"):
+            table.add_column(col, justify="left" if col == "channel" else "right")
+        for a in sorted(o.acquisition, key=lambda a: -(a["value_to_cost"] or 0)):
+            ratio = a["value_to_cost"]
+            table.add_row(a["acquisition_channel"], f"{a['customers']:,}", f"{a['mean_acquisition_cost'] or 0:,.2f}",
+                          f"{a['mean_value'] or 0:,.2f}",
+                          "" if ratio is None else f"[{'green' if ratio >= 1 else 'red'}]{ratio:.2f}[/]")
+        console.print(table)
+    for group in ("best", "average", "worst"):
+        console.print(f"  [bold]{group}[/]: {o.plans[group]}")

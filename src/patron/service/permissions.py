@@ -1,0 +1,95 @@
+"""Who may do what: one matrix of roles × actions, checked inside the service layer.
+
+Roles are departments (seed 001: CRM shares intelligence between the
+departments that meet the customer). Every use case that needs a permission
+calls :meth:`User.require` itself, so the CLI, the API and the pages cannot
+differ; the API and the pages also declare it as a dependency
+(:func:`patron.api.deps.allowed`, :func:`patron.web.deps.page_allowed`), so a
+route says what it needs where it is defined, and refuses before any work.
+
+=============================  =====  =====  =====  =====  ======  =====
+action                         mkt    sales  serv.  bill.  analyst admin
+=============================  =====  =====  =====  =====  ======  =====
+``customers.read``             yes    yes    yes    yes    yes     yes
+``personal_data.read``                yes    yes    yes            yes
+``customers.write``            yes    yes    yes    yes            yes
+``segments.export``            yes    yes    yes    yes    yes     yes
+``runs.start``                 yes                         yes     yes
+``imports.run``                                     yes    yes     yes
+``imports.rows.read``                               yes    yes     yes
+``jobs.read``                  yes    yes    yes    yes    yes     yes
+=============================  =====  =====  =====  =====  ======  =====
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from patron.errors import PermissionDenied
+from patron.store.vocabulary import ROLES
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    #: What the refusal says after "The <role> role ...".
+    refusal: str
+
+
+ACTIONS: dict[str, Action] = {a.name: a for a in (
+    Action("customers.read", "cannot see customer records"),
+    Action("personal_data.read", "sees personal data masked"),
+    Action("customers.write", "can read but not change customer records"),
+    Action("segments.export", "cannot export customer lists"),
+    Action("runs.start", "cannot start analysis runs"),
+    Action("imports.run", "cannot import files"),
+    Action("imports.rows.read", "cannot see raw imported rows"),
+    Action("jobs.read", "cannot follow background jobs"),
+)}
+
+_EVERYONE = frozenset(ROLES)
+MATRIX: dict[str, frozenset[str]] = {
+    "customers.read": _EVERYONE,
+    # Roles that work with customers one to one and so need their contact details.
+    "personal_data.read": frozenset({"sales", "service", "billing", "admin"}),
+    # Analysts read; everyone else may log contacts, open and resolve complaints.
+    "customers.write": frozenset({"sales", "service", "billing", "marketing", "admin"}),
+    "segments.export": _EVERYONE,
+    "runs.start": frozenset({"analyst", "marketing", "admin"}),
+    "imports.run": frozenset({"analyst", "billing", "admin"}),
+    "imports.rows.read": frozenset({"analyst", "billing", "admin"}),
+    "jobs.read": _EVERYONE,
+}
+if set(MATRIX) != set(ACTIONS) or not all(roles <= _EVERYONE for roles in MATRIX.values()):  # pragma: no cover
+    raise RuntimeError("every action needs one row of the matrix, naming known roles only")
+
+
+def allowed(role: str, action: str) -> bool:
+    """May ``role`` do ``action``? An action that is not in the matrix is an error, not a refusal."""
+    return role in MATRIX[action]
+
+
+@dataclass(frozen=True)
+class User:
+    """Who is asking: a signed-in person or the owner of an API token."""
+
+    user_id: int
+    username: str
+    role: str
+    full_name: str | None = None
+
+    def may(self, action: str) -> bool:
+        return allowed(self.role, action)
+
+    def require(self, action: str) -> None:
+        """Go on if the role may do ``action``; else :class:`~patron.errors.PermissionDenied`."""
+        if not self.may(action):
+            raise PermissionDenied(f"The {self.role} role {ACTIONS[action].refusal}.")
+
+    @property
+    def sees_personal_data(self) -> bool:
+        return self.may("personal_data.read")
+
+    @property
+    def can_write(self) -> bool:
+        return self.may("customers.write")

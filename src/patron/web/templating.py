@@ -1,0 +1,65 @@
+"""Rendering pages: the templates of ``web/templates`` and of every area, and the helpers each page route uses.
+
+An area's templates live in ``patron/areas/<area>/templates/<area>/`` and are
+named ``<area>/<page>.html``; the shared layout (``base.html``) and partials
+(``_nav.html``, ``_flash.html``) are in ``web/templates``. Every template sees
+the vocabularies (``vocab.COMPLAINT_SEVERITIES``...) and the navigation, which
+the app collects from the areas (``NAV`` in an area's ``pages.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+from jinja2 import ChoiceLoader, FileSystemLoader
+
+from patron.store import vocabulary
+from patron.web.auth import csrf_token
+
+WEB = Path(__file__).parent
+AREAS = WEB.parent / "areas"
+STATIC = WEB / "static"
+
+
+@dataclass(frozen=True, order=True)
+class NavItem:
+    """A link of the main navigation: its place (lower first), its label and where it goes."""
+
+    order: int
+    label: str
+    href: str
+
+
+templates = Jinja2Templates(directory=str(WEB / "templates"))
+templates.env.loader = ChoiceLoader([
+    FileSystemLoader(str(WEB / "templates")),
+    # One folder per area holding templates/<area>/...: the names it gives them start with the area.
+    *[FileSystemLoader(str(folder)) for folder in sorted(AREAS.glob("*/templates"))],
+])
+templates.env.globals["vocab"] = vocabulary
+templates.env.globals["nav"] = []
+
+
+def set_navigation(items: list[NavItem]) -> None:
+    """The main navigation, in order (the app sets it from the areas' ``NAV``)."""
+    templates.env.globals["nav"] = sorted(items)
+
+
+def render(request: Request, template: str, user=None, status_code: int = 200, **context) -> HTMLResponse:
+    """A page: ``template`` with the user, the form token, the message of the last action and ``context``."""
+    flash = request.session.pop("flash", None)
+    kind = request.session.pop("flash_kind", None)
+    return templates.TemplateResponse(request, template, {"user": user, "csrf": csrf_token(request), "flash": flash,
+                                                          "flash_kind": kind, **context}, status_code=status_code)
+
+
+def back(url: str, request: Request, message: str | None = None, error: bool = False) -> RedirectResponse:
+    """After a form: to ``url``, with ``message`` shown there once."""
+    if message:
+        request.session["flash"] = message
+        request.session["flash_kind"] = "error" if error else ""
+    return RedirectResponse(url, status_code=303)
