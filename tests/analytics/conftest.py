@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import itertools
+from functools import cached_property
 
 import ibis
 import pytest
 
+from patron.engines.lake import LAKE_TABLES, export_lake
 from patron.store.connection import Store
 
-#: The engines the engine-agnostic tests run on. PostgreSQL joins as "postgres" once the store can live on
-#: a server: add it here (with its mark) and a branch in ``OnEngine.__call__`` that opens the store there.
-ENGINES = ("duckdb", pytest.param("spark", marks=pytest.mark.spark))
+#: The engines the engine-agnostic tests run on.
+ENGINES = ("duckdb", pytest.param("postgres", marks=pytest.mark.postgres),
+           pytest.param("spark", marks=pytest.mark.spark))
 
 _ids = itertools.count(1)
 
@@ -81,19 +83,35 @@ class OnEngine:
     """A hand-made store's tables on one engine, and a way to run in-memory expressions there.
 
     ``engine(store)`` is something the analytics accept as their tables: the
-    store itself for DuckDB; for Spark, the store exported to a lake in
-    ``tmp_path`` and read by the test session's Spark.
+    store itself for DuckDB; for PostgreSQL, a store on a fresh database of
+    the test server, with the store's parties and facts (the tables of a
+    lake) copied in; for Spark, the store exported to a lake in ``tmp_path``
+    and read by the test session's Spark.
     """
 
-    def __init__(self, name: str, tmp_path, spark=None) -> None:
-        self.name, self.tmp_path, self.spark = name, tmp_path, spark
-        self.backend = ibis.pyspark.connect(spark) if name == "spark" else ibis.duckdb.connect()
+    def __init__(self, name: str, tmp_path, spark=None, server=None) -> None:
+        self.name, self.tmp_path, self.spark, self.server = name, tmp_path, spark, server
         self._lakes = itertools.count(1)
+        self._stores: list[Store] = []
+
+    @cached_property
+    def backend(self):
+        """The Ibis backend :meth:`execute` runs on (for PostgreSQL, on a database of its own)."""
+        if self.name == "spark":
+            return ibis.pyspark.connect(self.spark)
+        if self.name == "postgres":
+            return self._server_store().ibis
+        return ibis.duckdb.connect()
 
     def __call__(self, store: Store):
         if self.name == "duckdb":
             return store
-        from patron.engines.lake import export_lake
+        if self.name == "postgres":
+            served = self._server_store()
+            with served.transaction():
+                for name in LAKE_TABLES:
+                    served.insert_rows(name, store.table(name).to_pyarrow())
+            return served
         from patron.engines.spark import SparkLake
 
         lake = self.tmp_path / f"lake{next(self._lakes)}"
@@ -104,8 +122,21 @@ class OnEngine:
         """Run an expression over in-memory tables on this engine, as pandas."""
         return self.backend.execute(expr)
 
+    def _server_store(self) -> Store:
+        """A store on a fresh, migrated database of the test server, closed by :meth:`close`."""
+        s = Store(self.server.new_database())
+        self._stores.append(s)
+        return s
+
+    def close(self) -> None:
+        for s in self._stores:
+            s.close()
+
 
 @pytest.fixture(params=ENGINES)
 def engine(request, tmp_path):
     spark = request.getfixturevalue("spark") if request.param == "spark" else None
-    return OnEngine(request.param, tmp_path, spark)
+    server = request.getfixturevalue("postgres_server") if request.param == "postgres" else None
+    on = OnEngine(request.param, tmp_path, spark, server)
+    yield on
+    on.close()
