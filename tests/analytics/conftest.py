@@ -8,8 +8,9 @@ from functools import cached_property
 import ibis
 import pytest
 
-from patron.engines.lake import LAKE_TABLES, export_lake
+from patron.engines.lake import export_lake
 from patron.store.connection import Store
+from patron.store.tables import LAKE_TABLES
 
 #: The engines the engine-agnostic tests run on.
 ENGINES = ("duckdb", pytest.param("postgres", marks=pytest.mark.postgres),
