@@ -120,3 +120,20 @@ def test_on_a_duckdb_file_jobs_left_running_by_a_stopped_service_are_closed_at_s
         job = Jobs(store).get("interrupted")
         assert job.status == "failed" and "service stopped" in job.error
         assert store.scalar("SELECT status FROM jobs WHERE job_id = 'interrupted'") == "failed"
+
+
+def test_a_job_seen_ended_here_is_ended_in_the_store(engine_store, monkeypatch):
+    """wait() returns once the end is recorded, however slow the store is (once flaky under load)."""
+    jobs, other = Jobs(engine_store), Jobs(engine_store)
+    record = Jobs._record
+
+    def slow_record(self, sql, params, what):
+        time.sleep(0.3)  # a store under load
+        record(self, sql, params, what)
+
+    monkeypatch.setattr(Jobs, "_record", slow_record)
+    job = jobs.start("analysis", "ann", lambda progress: {"run_id": 7})
+    done = jobs.wait(job.job_id, timeout=30)
+    assert done.status == "done"
+    seen = other.get(job.job_id)
+    assert (seen.status, seen.result) == ("done", {"run_id": 7})

@@ -9,7 +9,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 log = logging.getLogger("patron.jobs")
@@ -126,13 +126,15 @@ class Jobs:
             job.status = "running"
             self._save(job)
             try:
-                job.result = work(progress)
-                job.status, job.progress = "done", 1.0
+                ended = {"result": work(progress), "status": "done", "progress": 1.0}
             except Exception as exc:  # the job reports it; the service stays up
-                job.status, job.error = "failed", str(exc) or type(exc).__name__
-            finally:
-                job.finished_at = _utc_now()
-                self._save(job)
+                ended = {"status": "failed", "error": str(exc) or type(exc).__name__}
+            ended["finished_at"] = _utc_now()
+            # Recorded first, then shown here: whoever sees the job ended here finds it ended in the store too
+            # (another worker, or a test reading it there as soon as wait() returns).
+            self._save(replace(job, **ended))
+            for name, value in ended.items():
+                setattr(job, name, value)
 
         threading.Thread(target=run, name=f"patron-{kind}-{job.job_id}", daemon=True).start()
         return job

@@ -294,7 +294,3 @@ def _evidence(store, a: int, b: int) -> list[dict]:
 def undo(store, merge_id: int, by: str = "patron resolve undo") -> dict:
     """Undo one merge: every moved row back to the party it had."""
     return merging.undo_merge(store, merge_id, by)
-
-
-def summary_dict(summary: ResolveSummary) -> dict:
-    return asdict(summary)
