@@ -13,11 +13,11 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from companies import demo_company
 from patron.app import create_app
 from patron.areas.users.service import _token_hash, add_user, authenticate, get_user, issue_token
 from patron.demo import generate_demo, import_demo
 from patron.errors import PatronError
-from patron.service.analyze import analyze
 from patron.store import Store
 from serving import start_serve
 from store_engines import ENGINES, new_store_url
@@ -29,11 +29,8 @@ PASSWORD = "a long enough password"
 def world(request, tmp_path_factory):
     """A demo company with an analysis run and one user per role kind, on each engine."""
     root = tmp_path_factory.mktemp("api")
-    generate_demo(root / "data", 400, 5)
     path = new_store_url(request, request.param, root)
-    with Store(path) as store:
-        import_demo(store, root / "data")
-        analyze(store)
+    with demo_company(root, 400, 5, path) as store:
         tokens = {}
         for name, role in (("sam", "service"), ("ann", "analyst"), ("max", "marketing")):
             tokens[role] = issue_token(store, add_user(store, name, PASSWORD, role), "tests")

@@ -6,21 +6,16 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
+from companies import demo_company
 from patron.app import create_app
 from patron.areas.users.service import add_user, issue_token
-from patron.demo import generate_demo, import_demo
-from patron.service.analyze import analyze
 from patron.service.jobs import Jobs
-from patron.store import Store
 
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory):
     root = tmp_path_factory.mktemp("fuzz")
-    generate_demo(root / "data", 200, 9)
-    store = Store(root / "patron.duckdb")
-    import_demo(store, root / "data")
-    analyze(store)
+    store = demo_company(root, 200, 9)
     token = issue_token(store, add_user(store, "root", "a long enough password", "admin"), "fuzz")
     app = create_app(str(root / "patron.duckdb"))
     app.state.store, app.state.jobs = store, Jobs()  # what the lifespan does when served

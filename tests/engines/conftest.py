@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from patron.demo import generate_demo, import_demo
+from companies import demo_company
 from patron.engines.lake import export_lake
-from patron.service.analyze import analyze
 from patron.store import Store
 
 SCORE_COLUMNS = ("frequency", "recency", "t", "monetary_value", "first_purchase_at", "last_purchase_at", "orders",
@@ -19,12 +18,10 @@ SCORE_COLUMNS = ("frequency", "recency", "t", "monetary_value", "first_purchase_
 def company(tmp_path_factory):
     """(store path, lake path, the DuckDB run's id): 500 demo customers, seed 2."""
     root = tmp_path_factory.mktemp("engines")
-    generate_demo(root / "data", 500, 2)
-    with Store(root / "patron.duckdb") as store:
-        import_demo(store, root / "data")
-        run = analyze(store)
+    with demo_company(root, 500, 2) as store:
+        run_id = store.scalar("SELECT max(run_id) FROM runs")
         export_lake(store, root / "lake")
-    return root / "patron.duckdb", root / "lake", run.run_id
+    return root / "patron.duckdb", root / "lake", run_id
 
 
 def scores_of(store_path, run_id):

@@ -9,30 +9,24 @@ import pytest
 from patron.models.simulate import simulate_bgbb, simulate_bgnbd, simulate_gamma_gamma
 
 
+def _published(loader: str, **columns: str) -> dict[str, np.ndarray]:
+    """A data set shipped inside lifetimes, as float arrays named ``{ours: theirs}``."""
+    datasets = pytest.importorskip("lifetimes.datasets")
+    data = getattr(datasets, loader)()
+    return {ours: data[theirs].to_numpy(float) for ours, theirs in columns.items()}
+
+
 @pytest.fixture(scope="session")
 def cdnow():
     """CDNOW 1/10th sample summary (Fader, Hardie & Lee 2005): 2,357 customers, weeks."""
-    datasets = pytest.importorskip("lifetimes.datasets")
-    data = datasets.load_cdnow_summary_data_with_monetary_value()
-    return {
-        "x": data["frequency"].to_numpy(float),
-        "t_x": data["recency"].to_numpy(float),
-        "T": data["T"].to_numpy(float),
-        "spend": data["monetary_value"].to_numpy(float),
-    }
+    return _published("load_cdnow_summary_data_with_monetary_value", x="frequency", t_x="recency", T="T",
+                      spend="monetary_value")
 
 
 @pytest.fixture(scope="session")
 def donations():
     """Fader, Hardie & Shang (2010) donations: 11,104 donors, 6 opportunities, compressed."""
-    datasets = pytest.importorskip("lifetimes.datasets")
-    data = datasets.load_donations()
-    return {
-        "x": data["frequency"].to_numpy(float),
-        "t_x": data["recency"].to_numpy(float),
-        "n": data["periods"].to_numpy(float),
-        "w": data["weights"].to_numpy(float),
-    }
+    return _published("load_donations", x="frequency", t_x="recency", n="periods", w="weights")
 
 
 @pytest.fixture(scope="session")

@@ -8,9 +8,9 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
+from companies import demo_company
 from patron.analytics.summary import customer_summary
 from patron.areas.segments.service import CustomerFilter, export_customers, list_customers
-from patron.demo import generate_demo, import_demo
 from patron.errors import PatronError
 from patron.models import BetaGeo
 from patron.service.analyze import AnalysisSettings, analyze, ladder_counts, triage_table, valuable_at_risk
@@ -21,9 +21,7 @@ from patron.store import Store
 @pytest.fixture(scope="module")
 def company(tmp_path_factory):
     out = tmp_path_factory.mktemp("company")
-    generate_demo(out / "data", 5000, 1)
-    store = Store(out / "patron.duckdb")
-    import_demo(store, out / "data")
+    store = demo_company(out, 5000, 1, analysed=False)
     result = analyze(store, AnalysisSettings())
     truth = json.loads((out / "data" / "truth.json").read_text())
     customers = pq.read_table(out / "data" / "truth_customers.parquet").to_pandas()

@@ -8,10 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from companies import demo_company
 from patron.areas.users.service import add_user
-from patron.demo import generate_demo, import_demo
-from patron.service.analyze import analyze
-from patron.store import Store
 from serving import start_serve
 
 PASSWORD = "a long enough password"
@@ -29,11 +27,8 @@ playwright = pytest.importorskip("playwright.sync_api")
 def site(tmp_path_factory):
     """`patron serve` over a demo company, with a service user and an analyst."""
     root = tmp_path_factory.mktemp("site")
-    generate_demo(root / "data", 300, 4)
     path = root / "patron.duckdb"
-    with Store(path) as store:
-        import_demo(store, root / "data")
-        analyze(store)
+    with demo_company(root, 300, 4, path) as store:
         add_user(store, "sam", PASSWORD, "service", "Sam Service")
         add_user(store, "ann", PASSWORD, "analyst", "Ann Analyst")
         party, name, email = store.query(

@@ -27,8 +27,8 @@ from patron.store.vocabulary import (
 _STRICT = ConfigDict(extra="forbid")
 
 
-class Profile(BaseModel):
-    """Who the party is, as the user may see it."""
+class _PartyFields(BaseModel):
+    """Who the party is, as the user may see it (the columns of ``parties``)."""
 
     model_config = _STRICT
     party_id: int
@@ -43,7 +43,6 @@ class Profile(BaseModel):
     country: str | None = None
     birth_date: dt.date | str | None = Field(None, description="A date, or '***' for roles that may not see it.")
     organisation_id: int | None = None
-    organisation: str | None = Field(None, description="The name of the organisation the party works for.")
     job_title: str | None = None
     acquired_at: dt.datetime | None = None
     acquisition_channel: str | None = None
@@ -52,28 +51,15 @@ class Profile(BaseModel):
     created_at: dt.datetime
 
 
-class PartySummary(BaseModel):
+class Profile(_PartyFields):
+    """Who the party is, with the name of the organisation it works for."""
+
+    organisation: str | None = Field(None, description="The name of the organisation the party works for.")
+
+
+class PartySummary(_PartyFields):
     """A party as a search lists it: the profile and the latest run's headline scores."""
 
-    model_config = _STRICT
-    party_id: int
-    kind: Literal[PARTY_KINDS]
-    category: Literal[PARTY_CATEGORIES]
-    name: str | None = None
-    email: str | None = None
-    phone: str | None = None
-    address: str | None = None
-    postcode: str | None = None
-    city: str | None = None
-    country: str | None = None
-    birth_date: dt.date | str | None = None
-    organisation_id: int | None = None
-    job_title: str | None = None
-    acquired_at: dt.datetime | None = None
-    acquisition_channel: str | None = None
-    acquisition_cost: float | None = None
-    referred_by: int | None = None
-    created_at: dt.datetime
     rung: Literal[RUNGS] | None = None
     clv: float | None = None
     triage: Literal[TRIAGE_GROUPS] | None = None
@@ -117,14 +103,10 @@ class TimelineEvent(BaseModel):
     detail: str
 
 
-class Scores(BaseModel):
-    """The party's row of the latest analysis run that scored it."""
+class ScoreFields(BaseModel):
+    """A party's row of one analysis run's scores (the columns of ``scores`` but the run and party ids)."""
 
     model_config = _STRICT
-    run_id: int
-    party_id: int
-    as_of: dt.datetime = Field(description="The date the run looked from.")
-    time_unit: Literal[TIME_UNITS] | None = Field(None, description="The period recency and T are counted in.")
     frequency: int | None = Field(None, description="Repeat purchases.")
     recency: float | None = None
     t: float | None = Field(None, description="Age: periods since the first purchase.")
@@ -152,6 +134,15 @@ class Scores(BaseModel):
     quality_tier: Literal[TRIAGE_TIERS] | None = None
     at_risk: bool | None = None
     reasons: str | None = None
+
+
+class Scores(ScoreFields):
+    """The party's row of the latest analysis run that scored it."""
+
+    run_id: int
+    party_id: int
+    as_of: dt.datetime = Field(description="The date the run looked from.")
+    time_unit: Literal[TIME_UNITS] | None = Field(None, description="The period recency and T are counted in.")
 
 
 class Party360(BaseModel):
