@@ -27,6 +27,4 @@ def recent(store: Store, limit: int = 50, entity: str | None = None, entity_id: 
         where.append("entity_id = ?")
         params.append(entity_id)
     clause = f"WHERE {' AND '.join(where)}" if where else ""
-    cur = store.raw.execute(f"SELECT * FROM audit_log {clause} ORDER BY happened_at DESC LIMIT {int(limit)}", params)
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, row)) for row in cur.fetchall()]
+    return store.records(f"SELECT * FROM audit_log {clause} ORDER BY happened_at DESC LIMIT {int(limit)}", params)

@@ -18,6 +18,7 @@ action                         mkt    sales  serv.  bill.  analyst admin
 ``imports.run``                                     yes    yes     yes
 ``imports.rows.read``                               yes    yes     yes
 ``jobs.read``                  yes    yes    yes    yes    yes     yes
+``audit.read``                                                     yes
 =============================  =====  =====  =====  =====  ======  =====
 """
 
@@ -45,6 +46,7 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     Action("imports.run", "cannot import files"),
     Action("imports.rows.read", "cannot see raw imported rows"),
     Action("jobs.read", "cannot follow background jobs"),
+    Action("audit.read", "cannot read the audit log"),
 )}
 
 _EVERYONE = frozenset(ROLES)
@@ -59,6 +61,7 @@ MATRIX: dict[str, frozenset[str]] = {
     "imports.run": frozenset({"analyst", "billing", "admin"}),
     "imports.rows.read": frozenset({"analyst", "billing", "admin"}),
     "jobs.read": _EVERYONE,
+    "audit.read": frozenset({"admin"}),
 }
 if set(MATRIX) != set(ACTIONS) or not all(roles <= _EVERYONE for roles in MATRIX.values()):  # pragma: no cover
     raise RuntimeError("every action needs one row of the matrix, naming known roles only")

@@ -27,11 +27,13 @@ STATIC = WEB / "static"
 
 @dataclass(frozen=True, order=True)
 class NavItem:
-    """A link of the main navigation: its place (lower first), its label and where it goes."""
+    """A link of the main navigation: its place (lower first), its label, where it goes, and the action
+    (:mod:`patron.service.permissions`) a user needs to see it, if any."""
 
     order: int
     label: str
     href: str
+    action: str | None = None
 
 
 templates = Jinja2Templates(directory=str(WEB / "templates"))
