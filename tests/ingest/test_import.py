@@ -143,7 +143,8 @@ def test_jsonl_with_bad_lines(store, tmp_path):
              "{not json",
              json.dumps({"customer_id": "B", "timestamp": "2024-01-02", "channel": "carrier pigeon", "id": "c2"}),
              json.dumps({"customer_id": "A", "timestamp": "2024-01-03", "channel": "e-mail", "id": "c3"})]
-    r = import_file(store, write(tmp_path, "calls.jsonl", "\n".join(lines) + "\n"), "interactions", source="cc")
+    r = import_file(store, write(tmp_path, "calls.jsonl", "\n".join(lines) + "\n"), "interactions", source="cc",
+                    create_parties=True)
     assert (r.accepted, r.rejected) == (2, 2)
     assert store.query("SELECT channel, department FROM interactions ORDER BY occurred_at") == [
         ("phone", "service"), ("email", None)]
@@ -198,8 +199,11 @@ def test_key_source_links_to_another_systems_customers(store, tmp_path):
     calls = "customer_id,date,channel\nK1,2024-01-05,phone\nK9,2024-01-06,phone\n"
     r = import_file(store, write(tmp_path, "c.csv", calls), mapping=Mapping(
         "interactions", source="callcentre", options={"key_source": "shop"}))
-    assert r.new_parties == 1  # K9 is new to the shop
-    assert store.scalar("SELECT count(DISTINCT party_id) FROM parties") == 2
+    # K9 is not a customer of the shop: a call does not invent one, it is quarantined with the reason.
+    assert (r.accepted, r.rejected, r.new_parties) == (1, 1, 0)
+    assert "'K9' in column 'customer_id' is not a known customer of shop" in store.scalar(
+        "SELECT reason FROM quarantine")
+    assert store.scalar("SELECT count(DISTINCT party_id) FROM parties") == 1
     shop_party = store.scalar("SELECT party_id FROM identities WHERE source = 'shop' AND source_key = 'K1'")
     assert store.scalar("SELECT party_id FROM interactions ORDER BY occurred_at LIMIT 1") == shop_party
 
@@ -209,7 +213,8 @@ def test_complaint_rules(store, tmp_path):
             "T1,A,2024-01-01 10:00,2024-01-01 11:00,2024-01-02 10:00,urgent,delivery\n"
             "T2,A,2024-01-05 10:00,2024-01-04 11:00,,minor,billing\n"
             "T3,B,2024-01-06 10:00,,,,billing\n")
-    r = import_file(store, write(tmp_path, "complaints.csv", text), "complaints", source="desk")
+    r = import_file(store, write(tmp_path, "complaints.csv", text), "complaints", source="desk",
+                    create_parties=True)
     assert (r.accepted, r.rejected) == (2, 1)
     assert store.query("SELECT external_id, severity, status FROM complaints ORDER BY 1") == [
         ("T1", "critical", "resolved"), ("T3", "medium", "open")]

@@ -23,6 +23,10 @@ if CHROMIUM is None:  # under CI=true the conftest turns this skip into a failur
 playwright = pytest.importorskip("playwright.sync_api")
 
 
+#: (source, key) of a customer of the demo company, for files that log activity for a known customer.
+KNOWN_KEY: list[str] = []
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """`patron serve` over a demo company, with a service user and an analyst."""
@@ -31,6 +35,8 @@ def site(tmp_path_factory):
     with demo_company(root, 300, 4, path) as store:
         add_user(store, "sam", PASSWORD, "service", "Sam Service")
         add_user(store, "ann", PASSWORD, "analyst", "Ann Analyst")
+        add_user(store, "bill", PASSWORD, "billing", "Bill Billing")
+        KNOWN_KEY.extend(store.query("SELECT source, source_key FROM identities ORDER BY party_id LIMIT 1")[0])
         party, name, email = store.query(
             "SELECT p.party_id, p.name, p.email FROM parties p JOIN scores s USING (party_id) "
             "WHERE p.email IS NOT NULL AND p.kind = 'person' ORDER BY s.clv DESC LIMIT 1")[0]
@@ -159,14 +165,62 @@ def test_segments_and_imports_pages(site, browser):
     assert "members" in page.locator("h1").inner_text()
     shot(page, "segment")
     page.click("text=Imports")
-    page.set_input_files("#file", files=[{"name": "calls.csv", "mimeType": "text/csv",
+    page.set_input_files("#file", files=[{"name": "orders.csv", "mimeType": "text/csv",
                                           "buffer": b"customer_id,date,amount\nZ1,2024-05-01,9.5\nZ2,never,1\n"}])
-    page.select_option("#kind", "transactions")
     page.fill("#source", "browser")
-    page.click("button:has-text('Import')")
+    page.click("button:has-text('Preview')")
+    # Step 2: the kind read from the columns, the rows as they would be stored, nothing stored yet.
+    assert "Its columns say it holds transactions" in page.locator("main").inner_text()
+    assert "'never' in column 'date' is not a date and time" in page.locator("#sample").inner_text()
+    shot(page, "import-preview")
+    page.click("button:has-text('Import as transactions')")
     page.wait_for_selector("#job >> text=accepted", timeout=20_000)  # the page refreshes itself while it runs
     assert "1 accepted, 1 rejected" in page.locator("#job").inner_text()
     page.click("text=See the rejected rows")
     assert "'never' in column 'date' is not a date and time" in page.content()
     shot(page, "imports")
+    page.close()
+
+
+def test_import_wizard_warns_of_the_wrong_kind_and_undo_puts_it_back(site, browser):
+    base, _, _, _ = site
+    page = sign_in(browser, base, "bill")
+    page.goto(f"{base}/imports")
+    source, key = KNOWN_KEY
+    calls = (f"customer_id,date,channel,direction,department,notes\n"
+             f"{key},2024-05-01 10:00,phone,inbound,service,asked about an order\n").encode()
+    page.set_input_files("#file", files=[{"name": "calls.csv", "mimeType": "text/csv", "buffer": calls}])
+    page.fill("#source", source)
+    page.click("button:has-text('Preview')")
+    assert "Its columns say it holds interactions" in page.locator("main").inner_text()
+    # Told it is a parties file, patron warns and will not import it.
+    page.select_option("#kind", "parties")
+    page.click("button:has-text('Preview again')")
+    assert "look like interactions" in page.locator("#kind-warning").inner_text()
+    assert page.locator("button:has-text('Import as parties')").count() == 0
+    shot(page, "import-wrong-kind")
+    page.select_option("#kind", "interactions")
+    page.click("button:has-text('Preview again')")
+    page.click("button:has-text('Import as interactions')")
+    page.wait_for_selector("#job >> text=accepted", timeout=20_000)
+    page.click("text=Undo…")
+    assert "remove the 1 interactions it added" in page.locator("#undo-effects").inner_text()
+    shot(page, "import-undo")
+    page.click("button:has-text('Undo import')")
+    assert "undone: removed 1 interactions" in page.locator(".flash").inner_text()
+    page.close()
+
+
+def test_phone_layout_keeps_the_navigation_and_tables_inside_the_screen(site, browser):
+    base, party, _, _ = site
+    page = sign_in(browser, base, "sam")
+    page.set_viewport_size({"width": 390, "height": 844})
+    for path, name in (("/", "overview-phone"), ("/imports", "imports-phone"), (f"/customers/{party}", "customer-phone"),
+                       ("/segments", "segments-phone")):
+        page.goto(f"{base}{path}")
+        # Nothing pushes the page sideways: wide tables and the navigation scroll inside their own boxes.
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+        header = page.locator("header.top").bounding_box()
+        assert header["width"] <= 390
+        shot(page, name)
     page.close()

@@ -32,7 +32,7 @@ def _f(name, type_="text", required=False, aliases=(), choices=(), help=""):
 CUSTOMER_KEY = _f(
     "customer_key", required=True,
     aliases=("customer_id", "customerid", "customer", "client_id", "clientid", "cust_id", "party_id",
-             "account_id", "contact_id", "customer_number", "customer_no", "member_id", "user_id"),
+             "account_id", "contact_id", "customer_number", "customer_no", "member_id", "user_id", "customer_ref"),
     help="the customer's key in the source system",
 )
 EXTERNAL_ID = _f(
@@ -137,6 +137,8 @@ _FIELDS: dict[str, tuple[Field, ...]] = {
         _f("purpose", required=True, aliases=("topic", "consent_type", "list")),
         _f("granted", "boolean", required=True, aliases=("opt_in", "optin", "consent", "subscribed", "status")),
         _f("recorded_at", "timestamp", required=True, aliases=("date", "timestamp", "updated_at", "created_at")),
+        _f("lawful_basis", "choice", choices=words.LAWFUL_BASES, aliases=("legal_basis", "basis")),
+        _f("evidence", aliases=("consent_source", "captured_via", "proof", "form")),
         EXTERNAL_ID,
     ),
 }

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from patron.errors import ImportRejected, PatronError
@@ -31,6 +32,23 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 22), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+class _Preview(Exception):
+    """Raised inside a preview's transaction so that it rolls back, carrying the report out."""
+
+    def __init__(self, report: ImportReport) -> None:
+        self.report = report
+
+
+def _rolled_back(store: Store, path: Path, m: Mapping, source: str, sha: str, preset: str | None,
+                 progress: Progress, sample: int) -> ImportReport:
+    """The import as it would be, counted in a transaction that is then rolled back."""
+    try:
+        with store.transaction():
+            raise _Preview(import_in_transaction(store, path, m, source, sha, preset, progress, sample))
+    except _Preview as preview:
+        return preview.report
 
 
 def resolve_mapping(kind: str | None, mapping: Mapping | str | Path | None, preset: str | None) -> Mapping:
@@ -61,6 +79,9 @@ def import_file(
     preset: str | None = None,
     source: str | None = None,
     progress: Progress | None = None,
+    create_parties: bool | None = None,
+    dry_run: bool = False,
+    sample: int = 0,
 ) -> ImportReport:
     """Import one CSV, Parquet, JSON Lines or whitespace-separated file.
 
@@ -80,6 +101,14 @@ def import_file(
         A built-in layout (``patron import --list-presets``).
     source
         The system that exported the file: the namespace of its customer keys.
+    create_parties
+        Whether a customer key the store does not know creates a customer. Default: yes for parties,
+        orders and invoices; no for interactions, feedback, complaints and consents, whose records with an
+        unknown key are quarantined (a call logged against a wrong number is not a new customer).
+    dry_run
+        Do everything but store: the report says what the import would do; nothing is written.
+    sample
+        Keep the first ``sample`` records as typed, with their reasons, in the report (a preview).
 
     Returns
     -------
@@ -95,6 +124,8 @@ def import_file(
     path = Path(path)
     report_progress = progress or (lambda step, fraction: None)
     m = resolve_mapping(kind, mapping, preset).with_source(source)
+    if create_parties is not None:
+        m = replace(m, options={**m.options, "create_parties": bool(create_parties)})
     source_name = m.source or "default"
     if store.read_only:
         raise PatronError("The store is open read-only; imports need write access.")
@@ -103,10 +134,14 @@ def import_file(
     report_progress("checksum", 0.0)
     sha = file_sha256(path)
     if store.backend_name != "duckdb":
-        report = import_through_staging(store, path, m, source_name, sha, preset, report_progress)
+        report = import_through_staging(store, path, m, source_name, sha, preset, report_progress, dry_run=dry_run,
+                                        sample=sample)
+    elif dry_run:
+        report = _rolled_back(store, path, m, source_name, sha, preset, report_progress, sample)
     else:
         with store.transaction():
-            report = import_in_transaction(store, path, m, source_name, sha, preset, report_progress)
+            report = import_in_transaction(store, path, m, source_name, sha, preset, report_progress, sample)
+    report.dry_run = dry_run
     counted = report.accepted + report.rejected + report.already_present
     if counted != report.rows_read:  # pragma: no cover - a bug, never a user error
         raise PatronError(f"Internal error: {report.rows_read} records read but {counted} accounted for.")

@@ -24,4 +24,8 @@ class ImportReport:
     ignored_columns: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     reasons: list[tuple[str, int]] = field(default_factory=list)  # most common quarantine reasons
+    #: Nothing was stored: the counts are what the import would do (a preview, ``--dry-run``).
+    dry_run: bool = False
+    #: The first records as typed, with the reason each was refused (previews only).
+    sample: list[dict] = field(default_factory=list)
 

@@ -31,7 +31,8 @@ from patron.store.tables import IMPORT_TABLES, table
 
 
 def import_through_staging(server: Store, path: Path, m: Mapping, source: str, sha: str, preset: str | None,
-                           progress: Progress) -> ImportReport:
+                           progress: Progress, *, dry_run: bool = False, sample: int = 0) -> ImportReport:
+    """Import into a server through a DuckDB staging copy; with ``dry_run``, the copy is never pushed."""
     key_source = str(m.option("key_source", source))
     fact_table = None if m.kind == "parties" else IMPORT_TABLES[m.kind].name
     with tempfile.TemporaryDirectory(prefix="patron-import-") as tmp, server.transaction():
@@ -46,9 +47,10 @@ def import_through_staging(server: Store, path: Path, m: Mapping, source: str, s
             staging.id_floors = floors
             _pull(server, staging, m.kind, source, key_source, sha, fact_table)
             with staging.transaction():
-                report = import_in_transaction(staging, path, m, source, sha, preset, progress)
-            progress("copying to the server", 0.92)
-            _push(staging, server, folder, report.import_id, m.kind, fact_table)
+                report = import_in_transaction(staging, path, m, source, sha, preset, progress, sample)
+            if not dry_run:
+                progress("copying to the server", 0.92)
+                _push(staging, server, folder, report.import_id, m.kind, fact_table)
     return report
 
 
@@ -58,6 +60,7 @@ def _pull(server: Store, staging: Store, kind: str, source: str, key_source: str
     marks = ", ".join("?" for _ in sources)
     _copy_to_staging(server, staging, "identities",
                      f"SELECT * FROM identities WHERE source IN ({marks})", sources)
+    _copy_to_staging(server, staging, "suppressions", "SELECT * FROM suppressions", [])
     if kind == "parties":
         # Which of those keys a merge (patron resolve) moved to another party: they no longer speak for it.
         _copy_to_staging(server, staging, "crosswalk", f"SELECT * FROM crosswalk WHERE source IN ({marks})",
@@ -95,6 +98,7 @@ def _push(staging: Store, server: Store, folder: Path, import_id: int, kind: str
             _copy_to_server(staging, server, folder, "parties", changed, target="_changed_parties")
             sets = ", ".join(f'"{c}" = c."{c}"' for c in columns if c != "party_id")
             server.raw.execute(f"UPDATE parties p SET {sets} FROM _changed_parties c WHERE p.party_id = c.party_id")
+    _copy_to_server(staging, server, folder, "party_changes", f"SELECT * FROM party_changes WHERE {this}")
     _copy_to_server(staging, server, folder, "identities", f"SELECT * FROM identities WHERE {this}")
     if fact_table:
         _copy_to_server(staging, server, folder, fact_table, f"SELECT * FROM {fact_table} WHERE {this}")

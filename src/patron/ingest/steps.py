@@ -22,7 +22,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from patron.errors import ImportRejected
 from patron.ingest.checks import type_records
+from patron.ingest.detect import kind_warning
 from patron.ingest.mapping import Mapping, complete_mapping
 from patron.ingest.readers import stage
 from patron.ingest.report import ImportReport
@@ -32,9 +34,38 @@ from patron.store import Store
 Progress = Callable[[str, float], None]
 
 
+def _check_kind(m: Mapping, staged, report: ImportReport) -> None:
+    """Refuse a file whose columns fit another kind better than parties (a parties import changes customers'
+    details); for another kind, say so in the report. Only where the columns were recognised by their names:
+    a mapping that names them says what they are."""
+    if m.name != "auto-detected":
+        return
+    warning = kind_warning(staged.columns, m.kind)
+    if warning and m.kind == "parties":
+        raise ImportRejected(f"{staged.path.name}: {warning} Nothing was imported.")
+    if warning:
+        report.notes.append(warning)
+
+
+def _typed_sample(con, m: Mapping, rows: int) -> list[dict]:
+    """The first ``rows`` records as typed: record number, field values and the reason if refused."""
+    result = con.execute("SELECT * FROM _typed ORDER BY _ord LIMIT ?", [rows])
+    names = [d[0] for d in result.description]
+    out = []
+    for values in result.fetchall():
+        row = dict(zip(names, values))
+        out.append({"record": row["_ord"] + 1, "reason": row.get("_reason"),
+                    "values": {n[2:]: v for n, v in row.items() if n.startswith("v_")}})
+    return out
+
+
 def import_in_transaction(store: Store, path: Path, m: Mapping, source_name: str, sha: str, preset: str | None,
-                          report_progress: Progress) -> ImportReport:
-    """Stage, check, key and store one file in a DuckDB store, inside the caller's transaction."""
+                          report_progress: Progress, sample: int = 0) -> ImportReport:
+    """Stage, check, key and store one file in a DuckDB store, inside the caller's transaction.
+
+    With ``sample``, the report keeps the first ``sample`` records as they were typed, with the reason each
+    was refused (a preview shows them).
+    """
     con = store.raw
     import_id = store.next_id("imports", "import_id")
     report = ImportReport(import_id, m.kind, source_name, path.name)
@@ -51,6 +82,7 @@ def import_in_transaction(store: Store, path: Path, m: Mapping, source_name: str
     report.mapping = m.describe()
     report.ignored_columns = [c for c in staged.columns if c not in m.columns.values()
                               and not any(c in e for e in m.expressions.values())]
+    _check_kind(m, staged, report)
     report_progress("checking values", 0.35)
     type_records(con, staged, m, report)
     report_progress("storing", 0.65)
@@ -58,11 +90,13 @@ def import_in_transaction(store: Store, path: Path, m: Mapping, source_name: str
         store_parties(store, m, source_name, import_id, report)
     else:
         store_facts(store, m, source_name, import_id, report)
+    if sample:
+        report.sample = _typed_sample(con, m, sample)
     report_progress("quarantine", 0.9)
     store_quarantine(store, staged, import_id, sha, report)
     report.rows_read = staged.rows_read
     con.execute(
-        "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, now()::TIMESTAMP, ?, ?, ?, ?, ?)",
+        "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, now()::TIMESTAMP, ?, ?, ?, ?, ?, NULL, NULL)",
         [import_id, m.kind, source_name, path.name, sha, staged.format, preset, report.mapping,
          report.rows_read, report.accepted, report.rejected, report.already_present, report.new_parties],
     )

@@ -62,11 +62,41 @@ def _new_parties_for_keys(store: Store, key_source: str, import_id: int, keys_sq
     return n
 
 
+def _refuse_unknown_keys(con, m: Mapping, key_source: str) -> None:
+    """Refuse the records whose customer key ``key_source`` does not know (they go to quarantine)."""
+    column = m.columns.get("customer_key", "customer_key")
+    reason = (f" in column '{column}' is not a known customer of {key_source}: import the customers "
+              "first, or let this import create customers (create parties)")
+    con.execute("UPDATE _typed SET _reason = chr(39) || v_customer_key || chr(39) || ? WHERE _reason IS NULL "
+                "AND v_customer_key NOT IN (SELECT source_key FROM identities WHERE source = ?)", [reason, key_source])
+
+
+def _refuse_suppressed(con, m: Mapping, key_source: str) -> None:
+    """Refuse records that would bring back a person erased on request (their key or, for parties, their email
+    matches the suppression list's hashes) unless the key is still a known customer's."""
+    column = m.columns.get("customer_key", "customer_key")
+    reason = (f" in column '{column}' belongs to a person erased on request (the suppression list): "
+              "they are not imported again")
+    known = "v_customer_key NOT IN (SELECT source_key FROM identities WHERE source = ?)"
+    con.execute("UPDATE _typed SET _reason = chr(39) || v_customer_key || chr(39) || ? WHERE _reason IS NULL "
+                f"AND {known} AND sha256(lower(trim(v_customer_key))) IN "
+                "(SELECT key_sha256 FROM suppressions WHERE source = ?)", [reason, key_source, key_source])
+    if m.kind == "parties":
+        con.execute("UPDATE _typed SET _reason = 'the email in this record belongs to a person erased on request "
+                    "(the suppression list): not imported again' WHERE _reason IS NULL AND v_email IS NOT NULL "
+                    f"AND {known} AND sha256(lower(trim(v_email))) IN "
+                    "(SELECT email_sha256 FROM suppressions WHERE email_sha256 IS NOT NULL)", [key_source])
+
+
 def store_facts(store: Store, m: Mapping, source: str, import_id: int, report: ImportReport) -> None:
     con = store.raw
     table, id_col = IMPORT_TABLES[m.kind].name, IMPORT_TABLES[m.kind].id_column
     key_source = str(m.option("key_source", source))
     amount = ", coalesce(v_revenue, v_quantity * v_unit_price) AS _amount" if m.kind == "transactions" else ""
+    if not m.option("create_parties", m.kind == "transactions"):
+        _refuse_unknown_keys(con, m, key_source)
+    else:
+        _refuse_suppressed(con, m, key_source)
     valid = con.execute("SELECT count(*) FROM _typed WHERE _reason IS NULL").fetchall()[0][0]
     # Every key of a record already stored has its identity already, so new parties come from valid keys.
     report.new_parties = _new_parties_for_keys(
@@ -110,6 +140,18 @@ def store_facts(store: Store, m: Mapping, source: str, import_id: int, report: I
     report.already_present = valid - inserted
 
 
+def _record_changes(con, import_id: int, changed: str, party_sql: str, fields: list[tuple[str, str]]) -> None:
+    """Keep in ``party_changes`` every field a file changes of a known party: the old and the new value, so
+    that the customer page shows the history and an undo restores the old values."""
+    selects = " UNION ALL ".join(
+        f"SELECT {party_sql} AS party_id, '{field}' AS field, p.{field}::VARCHAR AS old_value, "
+        f"{value}::VARCHAR AS new_value FROM {changed} c JOIN parties p ON p.party_id = {party_sql} "
+        f"WHERE {value} IS NOT NULL AND {value} IS DISTINCT FROM p.{field}"
+        for field, value in fields)
+    con.execute(f"INSERT INTO party_changes SELECT party_id, field, old_value, new_value, now()::TIMESTAMP, NULL, "
+                f"?, 'import' FROM ({selects}) x", [import_id])
+
+
 def store_parties(store: Store, m: Mapping, source: str, import_id: int, report: ImportReport) -> None:
     """Insert new parties, update the attributes of known ones, link organisations and referrers."""
     con = store.raw
@@ -121,6 +163,7 @@ def store_parties(store: Store, m: Mapping, source: str, import_id: int, report:
         "FROM (SELECT *, count(*) OVER (PARTITION BY v_customer_key ORDER BY _ord "
         f"ROWS UNBOUNDED PRECEDING) AS _dup FROM {records_sql(con, m.kind)})"
     )
+    _refuse_suppressed(con, m, source)
     con.execute("CREATE OR REPLACE TEMP TABLE _valid AS SELECT * FROM _typed WHERE _reason IS NULL")
     valid = con.execute("SELECT count(*) FROM _valid").fetchall()[0][0]
     known = con.execute(
@@ -139,6 +182,8 @@ def store_parties(store: Store, m: Mapping, source: str, import_id: int, report:
     )
     report.updated = con.execute("SELECT count(*) FROM _changed").fetchall()[0][0]
     if report.updated:
+        _record_changes(con, import_id, "_changed", "c.party_id",
+                        [(a, f"c.v_{a}") for a in PARTY_ATTRIBUTES])
         sets = ", ".join(f"{a} = coalesce(c.v_{a}, p.{a})" for a in PARTY_ATTRIBUTES)
         con.execute(f"UPDATE parties p SET {sets} FROM _changed c WHERE p.party_id = c.party_id")
     report.accepted = valid - known + report.updated
@@ -165,6 +210,17 @@ def store_parties(store: Store, m: Mapping, source: str, import_id: int, report:
         store, source, import_id,
         "SELECT DISTINCT v_referred_by_key AS key FROM _valid WHERE v_referred_by_key IS NOT NULL")
     for key_col, party_col in (("v_organisation_key", "organisation_id"), ("v_referred_by_key", "referred_by")):
+        # A link of a known party that the file changes is a change of its record, kept like the others.
+        con.execute(
+            "INSERT INTO party_changes SELECT p.party_id, ?, p.{col}::VARCHAR, link.party_id::VARCHAR, "
+            "now()::TIMESTAMP, NULL, ?, 'import' FROM _valid v "
+            "JOIN identities me ON me.source = ? AND me.source_key = v.v_customer_key "
+            f"JOIN identities link ON link.source = ? AND link.source_key = v.{key_col} "
+            "JOIN parties p ON p.party_id = me.party_id "
+            "WHERE p.import_id IS DISTINCT FROM ? AND p.{col} IS DISTINCT FROM link.party_id "
+            f"AND {_NOT_MERGED_AWAY.format(i='me')}".replace("{col}", party_col),
+            [party_col, import_id, source, source, import_id],
+        )
         con.execute(
             f"UPDATE parties p SET {party_col} = link.party_id FROM _valid v "
             "JOIN identities me ON me.source = ? AND me.source_key = v.v_customer_key "

@@ -17,6 +17,10 @@ action                         mkt    sales  serv.  bill.  analyst admin
 ``runs.start``                 yes                         yes     yes
 ``imports.run``                                     yes    yes     yes
 ``imports.rows.read``                               yes    yes     yes
+``imports.parties``                                 yes            yes
+``imports.undo``                                    yes    yes     yes
+``runs.promote``                                                   yes
+``privacy.requests``                                               yes
 ``jobs.read``                  yes    yes    yes    yes    yes     yes
 ``audit.read``                                                     yes
 =============================  =====  =====  =====  =====  ======  =====
@@ -45,6 +49,11 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     Action("runs.start", "cannot start analysis runs"),
     Action("imports.run", "cannot import files"),
     Action("imports.rows.read", "cannot see raw imported rows"),
+    Action("imports.parties", "cannot import files that add or change customer records (a parties file, or "
+           "activity that creates customers)"),
+    Action("imports.undo", "cannot undo imports"),
+    Action("runs.promote", "cannot choose which analysis run the pages show"),
+    Action("privacy.requests", "cannot export or erase a person's data"),
     Action("jobs.read", "cannot follow background jobs"),
     Action("audit.read", "cannot read the audit log"),
 )}
@@ -60,11 +69,26 @@ MATRIX: dict[str, frozenset[str]] = {
     "runs.start": frozenset({"analyst", "marketing", "admin"}),
     "imports.run": frozenset({"analyst", "billing", "admin"}),
     "imports.rows.read": frozenset({"analyst", "billing", "admin"}),
+    # Customer records are changed only by roles that may change them (an analyst imports orders, not people).
+    "imports.parties": frozenset({"billing", "admin"}),
+    "imports.undo": frozenset({"analyst", "billing", "admin"}),
+    "runs.promote": frozenset({"admin"}),
+    "privacy.requests": frozenset({"admin"}),
     "jobs.read": _EVERYONE,
     "audit.read": frozenset({"admin"}),
 }
 if set(MATRIX) != set(ACTIONS) or not all(roles <= _EVERYONE for roles in MATRIX.values()):  # pragma: no cover
     raise RuntimeError("every action needs one row of the matrix, naming known roles only")
+
+
+def matrix_markdown() -> str:
+    """The matrix as the Markdown table of docs/roles.md (a test keeps that file equal to this)."""
+    lines = ["| action | without it, the role ... | " + " | ".join(ROLES) + " |",
+             "|---|---|" + "---|" * len(ROLES)]
+    for name, action in ACTIONS.items():
+        marks = " | ".join("yes" if role in MATRIX[name] else "" for role in ROLES)
+        lines.append(f"| `{name}` | {action.refusal} | {marks} |")
+    return "\n".join(lines) + "\n"
 
 
 def allowed(role: str, action: str) -> bool:

@@ -108,6 +108,10 @@ TABLES: tuple[Table, ...] = (
     Table("match_evidence"),
     Table("review_queue", "review_id"),
     Table("jobs"),
+    # A party's history says what happened to that party: merged away, its changes stay with it.
+    Table("party_changes", time_column="changed_at", party_column="party_id", on_merge=KEEP),
+    # An erased person's suppression stays with the party that was erased (nothing left of it can match).
+    Table("suppressions", party_column="party_id", on_merge=KEEP),
 )
 
 BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}

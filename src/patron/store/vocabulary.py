@@ -38,6 +38,12 @@ SERVQUAL_DIMENSIONS = ("reliability", "responsiveness", "assurance", "empathy", 
 COMPLAINT_STATUSES = ("open", "in_progress", "resolved", "closed")
 COMPLAINT_SEVERITIES = ("low", "medium", "high", "critical")
 
+#: Why a person may be contacted (the lawful bases of GDPR article 6), recorded with each consent.
+LAWFUL_BASES = ("consent", "contract", "legal_obligation", "vital_interests", "public_task", "legitimate_interests")
+#: Purposes a consent is given for; a marketing list or export asks for one.
+CONSENT_PURPOSES = ("marketing", "newsletter", "service", "research", "profiling")
+CONSENT_CHANNELS = ("email", "phone", "sms", "post", "push")
+
 #: What a file given to ``patron import`` can hold (each kind's table: :data:`patron.store.tables.IMPORT_TABLES`).
 IMPORT_KINDS = ("parties", "transactions", "interactions", "feedback", "complaints", "consents")
 

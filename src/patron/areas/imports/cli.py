@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from patron.cli.common import StoreOption, console, open_store, progress_bar
@@ -27,20 +28,27 @@ def _list_presets() -> None:
 
 @commands.command("import")
 def import_command(
-    kind: Annotated[Optional[str], typer.Argument(
-        help=f"What the file holds: {', '.join(KINDS)}. May be left out with --preset or a mapping that says it.",
-        show_default=False)] = None,
-    files: Annotated[Optional[list[Path]], typer.Argument(
+    kind: Annotated[str | None, typer.Argument(
+        help=f"What the file holds: {', '.join(KINDS)}. Left out, it is read from the columns (and said). "
+        "'undo' followed by an import's number undoes that import.", show_default=False)] = None,
+    files: Annotated[list[str] | None, typer.Argument(
         help="One or more CSV, Parquet (.parquet) or JSON Lines (.jsonl) files. Each is imported all or nothing.",
         show_default=False)] = None,
-    mapping: Annotated[Optional[Path], typer.Option(
+    mapping: Annotated[Path | None, typer.Option(
         "--mapping", "-m", help="A TOML file naming which column holds which field (see README). "
         "Columns it leaves out are recognised by their usual names.")] = None,
-    preset: Annotated[Optional[str], typer.Option(
+    preset: Annotated[str | None, typer.Option(
         "--preset", "-p", help="A known layout: online-retail, shopify-orders, cdnow (see --list-presets).")] = None,
-    source: Annotated[Optional[str], typer.Option(
+    source: Annotated[str | None, typer.Option(
         "--source", "-s", help="Name of the system that exported the file; its customer keys are kept apart "
         "from other systems' keys. Default: from the mapping or preset, else 'default'.")] = None,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Show what the import would do (counts, the first rows as typed, what would be "
+        "rejected and why) and store nothing.")] = False,
+    create_parties: Annotated[bool | None, typer.Option(
+        "--create-parties/--no-create-parties", help="Whether a customer key the store does not know creates a "
+        "customer. Default: yes for parties, orders and invoices; no for calls, feedback, complaints and "
+        "consents (their rows with unknown keys are quarantined).", show_default=False)] = None,
     list_presets: Annotated[bool, typer.Option("--list-presets", help="Show the built-in layouts and exit.")] = False,
     store: StoreOption = None,
 ) -> None:
@@ -48,40 +56,72 @@ def import_command(
 
     Every record is either stored, recognised as already stored, or put in quarantine with its
     line and the reason; nothing is lost silently. Importing the same file again adds nothing.
+    Every import can be undone.
 
     Examples:
 
       patron import transactions orders.csv
 
+      patron import calls.csv --dry-run
+
       patron import --preset online-retail "Online Retail.csv"
 
       patron import interactions calls.csv --mapping calls.toml --source callcentre
+
+      patron import undo 12
     """
-    from patron.areas.imports.service import import_file
+    from patron.areas.imports.service import import_file, what_it_holds
 
     if list_presets:
         _list_presets()
         return
-    if kind and not files and Path(kind).exists() and (preset or mapping):
-        files, kind = [Path(kind)], None
-    if not files:
-        raise typer.BadParameter("Give at least one file to import.", param_hint="FILES")
+    if kind == "undo":
+        _undo(files or [], store)
+        return
+    paths = [Path(f) for f in files or []]
     if kind and kind not in KINDS:
-        if Path(kind).exists() and (preset or mapping):
-            files, kind = [Path(kind), *files], None
+        if Path(kind).exists():
+            paths, kind = [Path(kind), *paths], None
         else:
-            raise typer.BadParameter(f"'{kind}' is not one of: {', '.join(KINDS)}.", param_hint="KIND")
+            raise typer.BadParameter(f"'{kind}' is not one of: {', '.join(KINDS)} (nor a file).", param_hint="KIND")
+    if not paths:
+        raise typer.BadParameter("Give at least one file to import.", param_hint="FILES")
+    for path in paths:
+        if not path.is_file():
+            raise typer.BadParameter(f"no such file: {path}.", param_hint="FILES")
     with open_store(store) as s:
-        for path in files:
-            with progress_bar(f"importing {path.name}") as report_progress:
-                report = import_file(s, path, kind, mapping=mapping, preset=preset, source=source,
-                                     progress=report_progress)
+        for path in paths:
+            file_kind = kind
+            if not (kind or preset or mapping):
+                file_kind = what_it_holds(path, None)
+                console.print(f"{path.name}: its columns say it holds [bold]{file_kind}[/] "
+                              f"(give the kind to import it as something else).")
+            with progress_bar(f"{'checking' if dry_run else 'importing'} {path.name}") as report_progress:
+                report = import_file(s, path, file_kind, mapping=mapping, preset=preset, source=source,
+                                     progress=report_progress, create_parties=create_parties, dry_run=dry_run,
+                                     sample=10 if dry_run else 0)
             print_report(report)
 
 
+def _undo(ids: list[str], store) -> None:
+    from patron.areas.imports.service import undo
+
+    if len(ids) != 1 or not ids[0].isdigit():
+        raise typer.BadParameter("Say which import to undo by its number: patron import undo 12 "
+                                 "(patron imports lists them).", param_hint="ID")
+    with open_store(store) as s:
+        done = undo(s, None, int(ids[0]))
+    removed = ", ".join(f"{n:,} {table}" for table, n in done.facts_removed.items()) or "no facts"
+    console.print(f"Import {done.import_id} undone: removed {removed} and {done.parties_removed:,} customers it "
+                  f"created; put back {done.fields_restored:,} customer fields it had changed.")
+    for party_id, field, value in done.kept:
+        console.print(f"  [yellow]kept[/] customer {party_id}'s {field} ({value!r}): it was changed again since.")
+
+
 def print_report(report) -> None:
-    table = Table(title=f"{report.file_name} → {report.kind} (source '{report.source}', import {report.import_id})",
-                  show_header=True)
+    title = (f"{report.file_name} → {report.kind} (source '{report.source}', "
+             + ("a dry run: nothing was stored)" if report.dry_run else f"import {report.import_id})"))
+    table = Table(title=title, show_header=True)
     for col in ("read", "accepted", "rejected", "already present", "new parties", "seconds"):
         table.add_column(col, justify="right")
     table.add_row(f"{report.rows_read:,}", f"[green]{report.accepted:,}[/]",
@@ -95,16 +135,52 @@ def print_report(report) -> None:
     if report.ignored_columns:
         console.print(f"  [dim]columns not used: {', '.join(report.ignored_columns)}[/]")
     if report.reasons:
-        console.print("  most common reasons for quarantine (see [bold]patron quarantine[/]):")
+        where = "" if report.dry_run else " (see [bold]patron quarantine[/])"
+        console.print(f"  most common reasons for quarantine{where}:")
         for reason, n in report.reasons:
-            console.print(f"    {n:>8,}  {reason}")
+            console.print(f"    {n:>8,}  {escape(reason)}")
+    if report.sample:
+        _print_sample(report.sample)
+
+
+def _print_sample(sample: list[dict]) -> None:
+    names = list(sample[0]["values"])
+    table = Table(title="the first records as they would be stored")
+    for col in ("#", *names, "refused because"):
+        table.add_column(col, overflow="fold")
+    for row in sample:
+        values = ["" if v is None else escape(str(v)) for v in row["values"].values()]
+        table.add_row(str(row["record"]), *values, f"[red]{escape(row['reason'])}[/]" if row["reason"] else "")
+    console.print(table)
+
+
+@commands.command()
+def imports(
+    limit: Annotated[int, typer.Option(help="How many to show, newest first.")] = 30,
+    store: StoreOption = None,
+) -> None:
+    """List the latest imports with their counts, and whether each was undone."""
+    from patron.areas.imports.service import recent_imports
+
+    with open_store(store) as s:
+        rows = recent_imports(s, limit)
+    table = Table(title="imports")
+    for col in ("#", "file", "kind", "source", "when (UTC)", "read", "accepted", "rejected", "new customers",
+                "undone"):
+        table.add_column(col, justify="right" if col in ("read", "accepted", "rejected", "new customers") else "left")
+    for r in rows:
+        table.add_row(str(r["import_id"]), escape(r["file_name"]), r["kind"], escape(r["source"]),
+                      f"{r['finished_at']:%Y-%m-%d %H:%M}" if r["finished_at"] else "", f"{r['rows_read']:,}",
+                      f"{r['accepted']:,}", f"{r['rejected']:,}", f"{r['new_parties']:,}",
+                      f"{r['undone_at']:%Y-%m-%d %H:%M}" if r["undone_at"] else "")
+    console.print(table)
 
 
 @commands.command()
 def quarantine(
-    import_id: Annotated[Optional[int], typer.Option("--import", help="Only this import.")] = None,
+    import_id: Annotated[int | None, typer.Option("--import", help="Only this import.")] = None,
     limit: Annotated[int, typer.Option(help="How many rows to show.")] = 50,
-    export: Annotated[Optional[Path], typer.Option(help="Write all matching rows to this CSV file.")] = None,
+    export: Annotated[Path | None, typer.Option(help="Write all matching rows to this CSV file.")] = None,
     store: StoreOption = None,
 ) -> None:
     """Show records that could not be imported, with file, line, raw text and reason."""

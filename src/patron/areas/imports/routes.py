@@ -1,4 +1,5 @@
-"""``/api/v1/imports``: uploading an export to import it (a background job), and the rows it could not store."""
+"""``/api/v1/imports``: previewing an export, importing it (a background job), listing and undoing imports,
+and the rows an import could not store."""
 
 from __future__ import annotations
 
@@ -9,22 +10,72 @@ from fastapi import APIRouter, File, Query, UploadFile, status
 from patron.api.deps import JobsDep, SharedStore, StoreDep, allowed
 from patron.api.schemas import Page
 from patron.areas.imports import service
-from patron.areas.imports.schemas import QuarantineRow
+from patron.areas.imports.schemas import ImportListed, ImportPreview, KeptField, QuarantineRow, UndoResult
 from patron.areas.jobs.schemas import JobPublic
+from patron.errors import InvalidInput
 from patron.service.permissions import User
 
 router = APIRouter(prefix="/imports", tags=["imports"])
+KindQuery = Annotated[str | None, Query(max_length=20, description="What the file holds; left out, it is read "
+                                        "from the columns.")]
+PresetQuery = Annotated[str | None, Query(max_length=40)]
+SourceQuery = Annotated[str | None, Query(max_length=100)]
+CreateQuery = Annotated[bool | None, Query(description="Whether unknown customer keys create customers (default: "
+                                           "only for parties and transactions).")]
+
+
+@router.get("", response_model=list[ImportListed])
+def list_imports(store: StoreDep, user: Annotated[User, allowed("imports.run")],
+                 limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[ImportListed]:
+    """The latest imports, newest first, with their counts and whether they were undone."""
+    return [ImportListed(**r) for r in service.recent_imports(store, limit)]
+
+
+@router.post("/preview", response_model=ImportPreview)
+def preview_import(store: StoreDep, user: Annotated[User, allowed("imports.run")],
+                   file: Annotated[UploadFile | None, File()] = None,
+                   upload_id: Annotated[str | None, Query(max_length=40)] = None,
+                   kind: KindQuery = None, preset: PresetQuery = None, source: SourceQuery = None,
+                   create_parties: CreateQuery = None) -> ImportPreview:
+    """Upload an export (or name an earlier upload) and see what importing it would do; nothing is stored.
+
+    The answer gives the kind detected from the columns, how well they fit each kind, a warning when they fit
+    another kind better, and the first records as they would be typed with the reason each would be refused.
+    """
+    if upload_id:
+        path = service.saved_upload(user, upload_id)
+    elif file is not None:
+        path = service.save_upload(user, file.file, file.filename)
+    else:
+        raise InvalidInput("Send a file, or the upload_id of an earlier preview.")
+    return ImportPreview(**service.preview(store, user, path, kind=kind, preset=preset, source=source,
+                                           create_parties=create_parties))
 
 
 @router.post("", response_model=JobPublic, status_code=status.HTTP_202_ACCEPTED)
 def upload_import(jobs: JobsDep, store: SharedStore, user: Annotated[User, allowed("imports.run")],
-                  file: Annotated[UploadFile, File()],
-                  kind: Annotated[str | None, Query(max_length=20)] = None,
-                  preset: Annotated[str | None, Query(max_length=40)] = None,
-                  source: Annotated[str | None, Query(max_length=100)] = None) -> JobPublic:
-    """Upload an export (CSV, Parquet or JSON Lines) and import it; follow it at /api/v1/jobs/{job_id}."""
-    job = service.start_upload(jobs, store, user, file.file, file.filename, kind=kind, preset=preset, source=source)
+                  file: Annotated[UploadFile | None, File()] = None,
+                  upload_id: Annotated[str | None, Query(max_length=40)] = None,
+                  kind: KindQuery = None, preset: PresetQuery = None, source: SourceQuery = None,
+                  create_parties: CreateQuery = None) -> JobPublic:
+    """Import an export (CSV, Parquet or JSON Lines), uploaded now or previewed before (``upload_id``);
+    follow it at /api/v1/jobs/{job_id}."""
+    if file is None and not upload_id:
+        raise InvalidInput("Send a file, or the upload_id of an earlier preview.")
+    job = service.start_upload(jobs, store, user, file.file if file else None, file.filename if file else None,
+                               kind=kind, preset=preset, source=source, create_parties=create_parties,
+                               upload_id=upload_id)
     return JobPublic(**job.public())
+
+
+@router.post("/{import_id}/undo", response_model=UndoResult)
+def undo_import(import_id: int, store: StoreDep, user: Annotated[User, allowed("imports.undo")]) -> UndoResult:
+    """Undo an import: the facts it added and the customers it created removed, the customer fields it
+    changed put back (those changed again since are kept, and listed)."""
+    done = service.undo(store, user, import_id)
+    return UndoResult(import_id=done.import_id, facts_removed=done.facts_removed,
+                      parties_removed=done.parties_removed, fields_restored=done.fields_restored,
+                      kept=[KeptField(party_id=p, field=f, value=v) for p, f, v in done.kept])
 
 
 @router.get("/{import_id}/quarantine", response_model=Page[QuarantineRow])

@@ -10,22 +10,28 @@ quarantine of an import, the latest imports.
 from __future__ import annotations
 
 import re
+import secrets
 import shutil
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
 from patron import ingest
-from patron.errors import InvalidInput, NotFound
+from patron.errors import InvalidInput, NotFound, PatronError, PermissionDenied
+from patron.ingest.detect import detect_kind, file_columns, kind_fits, kind_warning
 from patron.ingest.presets import PRESETS, describe_presets
+from patron.ingest.undo import UndoReport, undo_import
 from patron.service.jobs import Job, Jobs
 from patron.service.permissions import User
 from patron.store import Store
+from patron.store.tables import IMPORT_TABLES
 from patron.store.vocabulary import IMPORT_KINDS
 
-__all__ = ["IMPORT_KINDS", "MAX_UPLOAD", "PRESET_NAMES", "describe_presets", "import_file", "quarantine",
-           "quarantine_rows", "recent_imports", "start_upload"]
+__all__ = ["IMPORT_KINDS", "MAX_UPLOAD", "PRESET_NAMES", "describe_presets", "import_file", "preview", "quarantine",
+           "quarantine_rows", "recent_imports", "save_upload", "saved_upload", "start_upload", "undo",
+           "what_it_holds"]
 
 #: The built-in layouts.
 PRESET_NAMES = tuple(PRESETS)
@@ -34,20 +40,85 @@ MAX_UPLOAD = 512 * 1024 * 1024
 Progress = Callable[[str, float], None]
 
 
+def what_it_holds(path: str | Path, kind: str | None, mapping=None, preset: str | None = None) -> str:
+    """The kind a file will be imported as: as given, from its preset or mapping, else read from its columns.
+
+    Raises
+    ------
+    InvalidInput
+        The columns do not say clearly what the file holds: the user must say it.
+    """
+    if kind or preset or mapping is not None:
+        return ingest.load.resolve_mapping(kind, mapping, preset).kind
+    detected = detect_kind(file_columns(path))
+    if detected is None:
+        fits = ", ".join(f"{f.kind} ({f.score})" for f in kind_fits(file_columns(path))[:3])
+        raise InvalidInput(f"Cannot tell from its columns what {Path(path).name} holds (closest: {fits}); say "
+                           f"which of {', '.join(IMPORT_KINDS)} it is.")
+    return detected
+
+
+def _require_import(user: User | None, kind: str, create_parties: bool | None) -> None:
+    if user is None:
+        return
+    user.require("imports.run")
+    if kind == "parties" or create_parties:
+        user.require("imports.parties")
+
+
 def import_file(store: Store, path: str | Path, kind: str | None = None, *, user: User | None = None,
                 mapping=None, preset: str | None = None, source: str | None = None,
-                progress: Progress | None = None) -> ingest.ImportReport:
-    """Import one file (see :func:`patron.ingest.import_file`); with ``user``, if their role may."""
+                progress: Progress | None = None, create_parties: bool | None = None, dry_run: bool = False,
+                sample: int = 0) -> ingest.ImportReport:
+    """Import one file (see :func:`patron.ingest.import_file`); with ``user``, if their role may.
+
+    Without a kind, preset or mapping the kind is read from the file's columns (:func:`what_it_holds`).
+    """
+    kind = what_it_holds(path, kind, mapping, preset) if not (preset or mapping is not None) else kind
+    _require_import(user, kind or ingest.load.resolve_mapping(kind, mapping, preset).kind, create_parties)
+    return ingest.import_file(store, path, kind, mapping=mapping, preset=preset, source=source, progress=progress,
+                              create_parties=create_parties, dry_run=dry_run, sample=sample)
+
+
+def undo(store: Store, user: User | None, import_id: int) -> UndoReport:
+    """Undo one import (:func:`patron.ingest.undo.undo_import`): who may undo it is who may have run it."""
     if user is not None:
-        user.require("imports.run")
-    return ingest.import_file(store, path, kind, mapping=mapping, preset=preset, source=source, progress=progress)
+        user.require("imports.undo")
+        kind = store.query("SELECT kind FROM imports WHERE import_id = ?", [import_id])
+        created = store.scalar("SELECT count(*) FROM parties WHERE import_id = ?", [import_id])
+        if kind and (kind[0][0] == "parties" or created):
+            user.require("imports.parties")
+    return undo_import(store, import_id, by=user.username if user else None)
+
+
+def undo_preview(store: Store, user: User, import_id: int) -> dict:
+    """What :func:`undo` would do to import ``import_id``, counted, for the confirmation."""
+    user.require("imports.undo")
+    found = store.records("SELECT import_id, kind, source, file_name, finished_at, undone_at FROM imports "
+                          "WHERE import_id = ?", [import_id])
+    if not found:
+        raise NotFound(f"There is no import {import_id}.")
+    facts = {t.name: store.scalar(f"SELECT count(*) FROM {t.name} WHERE import_id = ?", [import_id])
+             for kind, t in IMPORT_TABLES.items() if kind != "parties"}
+    return {**found[0], "facts": {t: n for t, n in facts.items() if n},
+            "parties": store.scalar("SELECT count(*) FROM parties WHERE import_id = ?", [import_id]),
+            "changes": store.scalar("SELECT count(*) FROM party_changes WHERE import_id = ? AND how = 'import'",
+                                    [import_id])}
 
 
 def report_dict(report: ingest.ImportReport) -> dict:
     """An import's report as a job's result (JSON-ready)."""
-    return {"import_id": report.import_id, "file_name": report.file_name, "rows_read": report.rows_read,
-            "accepted": report.accepted, "rejected": report.rejected, "already_present": report.already_present,
-            "new_parties": report.new_parties, "notes": report.notes, "reasons": [list(r) for r in report.reasons]}
+    return {"import_id": report.import_id, "kind": report.kind, "file_name": report.file_name,
+            "rows_read": report.rows_read, "accepted": report.accepted, "rejected": report.rejected,
+            "already_present": report.already_present, "new_parties": report.new_parties,
+            "updated": report.updated, "notes": report.notes, "reasons": [list(r) for r in report.reasons],
+            "dry_run": report.dry_run, "sample": [{**r, "values": {k: _plain(v) for k, v in r["values"].items()}}
+                                                  for r in report.sample]}
+
+
+def _plain(value):
+    """A typed value as JSON holds it (dates and decimals as text)."""
+    return value if value is None or isinstance(value, (bool, int, float, str)) else str(value)
 
 
 def _safe_name(filename: str | None) -> str:
@@ -59,12 +130,25 @@ def _safe_name(filename: str | None) -> str:
     return name if len(name) <= 200 else name[:200 - len(suffix)] + suffix
 
 
-def _save_upload(stream: BinaryIO, filename: str | None, max_bytes: int) -> Path:
+#: Where uploads wait between their preview and their import (one folder each, named by a random id).
+UPLOADS = Path(tempfile.gettempdir()) / "patron-uploads"
+#: An upload not imported within this many seconds is removed.
+UPLOAD_TTL = 3600
+#: A preview of a larger text file types its first lines only (the import checks every line).
+PREVIEW_BYTES = 4 * 1024 * 1024
+PREVIEW_LINES = 2000
+
+
+def _save_upload(stream: BinaryIO, filename: str | None, max_bytes: int, owner: str = "") -> Path:
     """Copy an upload into a folder of its own; nothing is left behind if it is too large or fails."""
-    folder = Path(tempfile.mkdtemp(prefix="patron-upload-"))
+    UPLOADS.mkdir(exist_ok=True, mode=0o700)
+    _remove_stale_uploads()
+    folder = UPLOADS / secrets.token_urlsafe(16)
+    folder.mkdir(mode=0o700)
     target = folder / _safe_name(filename)
     size = 0
     try:
+        (folder / ".owner").write_text(owner)
         with open(target, "wb") as out:
             while chunk := stream.read(1 << 20):
                 size += len(chunk)
@@ -78,23 +162,106 @@ def _save_upload(stream: BinaryIO, filename: str | None, max_bytes: int) -> Path
     return target
 
 
-def start_upload(jobs: Jobs, store: Store, user: User, stream: BinaryIO, filename: str | None, *,
-                 kind: str | None = None, preset: str | None = None, source: str | None = None,
-                 max_bytes: int = MAX_UPLOAD) -> Job:
-    """Save an uploaded export and import it as a background job on a cursor of ``store``."""
+def _remove_stale_uploads() -> None:
+    for folder in UPLOADS.iterdir():
+        try:
+            if time.time() - folder.stat().st_mtime > UPLOAD_TTL:
+                shutil.rmtree(folder, ignore_errors=True)
+        except FileNotFoundError:  # removed by another worker meanwhile
+            pass
+
+
+def saved_upload(user: User, upload_id: str) -> Path:
+    """The file of an earlier upload of this user (a preview), by its id."""
+    folder = UPLOADS / upload_id
+    if not re.fullmatch(r"[A-Za-z0-9_-]{10,40}", upload_id or "") or not folder.is_dir():
+        raise NotFound("That upload is no longer here (uploads are kept for an hour); upload the file again.")
+    if (folder / ".owner").read_text() != user.username:
+        raise NotFound("That upload is no longer here (uploads are kept for an hour); upload the file again.")
+    files = [f for f in folder.iterdir() if f.name != ".owner"]
+    if not files:
+        raise NotFound("That upload is no longer here; upload the file again.")
+    return files[0]
+
+
+def _head(path: Path) -> tuple[Path, bool]:
+    """The file, or for a large text file a copy of its first lines (previews stay quick at any size)."""
+    if path.stat().st_size <= PREVIEW_BYTES or path.suffix.lower() == ".parquet":
+        return path, False
+    head = path.parent / ".preview" / path.name
+    head.parent.mkdir(exist_ok=True)
+    with open(path, "rb") as src, open(head, "wb") as out:
+        for n, line in enumerate(src):
+            if n > PREVIEW_LINES:
+                break
+            out.write(line)
+    return head, True
+
+
+def preview(store: Store, user: User, path: Path, *, kind: str | None = None, preset: str | None = None,
+            source: str | None = None, create_parties: bool | None = None, rows: int = 20) -> dict:
+    """What importing ``path`` would do, stored nowhere: the detected kind, how the columns fit each kind, the
+    column mapping, a warning when the columns fit another kind better, and the first ``rows`` records as
+    they would be typed, with the reason each would be refused."""
     user.require("imports.run")
-    target = _save_upload(stream, filename, max_bytes)
+    columns = file_columns(path)
+    fits = kind_fits(columns)
+    detected = detect_kind(columns)
+    chosen = (ingest.load.resolve_mapping(kind, None, preset).kind if (kind or preset) else detected)
+    result = {"upload_id": path.parent.name, "file_name": path.name, "columns": columns, "detected_kind": detected,
+              "kind": chosen, "fits": [{"kind": f.kind, "score": f.score, "possible": f.possible,
+                                        "missing": list(f.missing_required)} for f in fits],
+              "warning": kind_warning(columns, chosen) if chosen else None, "report": None, "error": None,
+              "partial": False, "may_create_parties": user.may("imports.parties")}
+    if chosen is None:
+        result["error"] = "Patron cannot tell from the columns what this file holds: choose the kind."
+        return result
+    head, result["partial"] = _head(path)
+    try:
+        _require_import(user, chosen, create_parties)
+        report = ingest.import_file(store, head, chosen if not preset else None, preset=preset or None,
+                                    source=source, create_parties=create_parties, dry_run=True, sample=rows)
+        result["report"] = report_dict(report)
+        result["mapping"] = report.mapping
+    except PermissionDenied:
+        raise
+    except PatronError as refusal:  # what the import would refuse (a parties file that is not one, say)
+        result["error"] = str(refusal)
+    return result
+
+
+def start_upload(jobs: Jobs, store: Store, user: User, stream: BinaryIO | None, filename: str | None, *,
+                 kind: str | None = None, preset: str | None = None, source: str | None = None,
+                 create_parties: bool | None = None, upload_id: str | None = None,
+                 max_bytes: int = MAX_UPLOAD) -> Job:
+    """Import an uploaded export as a background job on a cursor of ``store``: a new upload (``stream``) or
+    one saved by an earlier preview (``upload_id``). Without a kind or preset it is read from the columns."""
+    user.require("imports.run")
+    target = saved_upload(user, upload_id) if upload_id else _save_upload(stream, filename, max_bytes,
+                                                                           user.username)
+    try:
+        kind = None if preset else what_it_holds(target, kind)
+        _require_import(user, kind or ingest.load.resolve_mapping(None, None, preset).kind, create_parties)
+    except BaseException:
+        shutil.rmtree(target.parent, ignore_errors=True)
+        raise
 
     def work(progress):
         view = store.cursor()
         try:
             return report_dict(ingest.import_file(view, target, kind, preset=preset, source=source,
-                                                  progress=progress))
+                                                  progress=progress, create_parties=create_parties))
         finally:
             view.close()
             shutil.rmtree(target.parent, ignore_errors=True)
 
     return jobs.start("import", user.username, work)
+
+
+def save_upload(user: User, stream: BinaryIO, filename: str | None, max_bytes: int = MAX_UPLOAD) -> Path:
+    """Keep an upload for its preview and the import that follows (:func:`saved_upload` finds it again)."""
+    user.require("imports.run")
+    return _save_upload(stream, filename, max_bytes, user.username)
 
 
 def quarantine(store: Store, user: User, import_id: int, *, limit: int = 50, offset: int = 0
@@ -124,7 +291,7 @@ def quarantine_rows(store: Store, import_id: int | None = None, *, limit: int = 
 
 
 def recent_imports(store: Store, limit: int = 50) -> list[dict]:
-    """The latest imports, newest first, with their counts."""
+    """The latest imports, newest first, with their counts and whether they were undone."""
     return store.records(
-        "SELECT import_id, kind, source, file_name, finished_at, rows_read, accepted, rejected, already_present "
-        "FROM imports ORDER BY import_id DESC LIMIT ?", [int(limit)])
+        "SELECT import_id, kind, source, file_name, finished_at, rows_read, accepted, rejected, already_present, "
+        "new_parties, undone_at, undone_by FROM imports ORDER BY import_id DESC LIMIT ?", [int(limit)])
