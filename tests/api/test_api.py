@@ -237,7 +237,13 @@ def test_segments_members_and_export(world):
     export = client.get("/api/v1/segments/triage/best/export", headers=h)
     assert export.status_code == 200 and export.headers["content-type"].startswith("text/csv")
     lines = export.text.strip().splitlines()
-    assert len(lines) == best["members"] + 1 and lines[0].startswith("party_id,name,email")
+    # A contact list: only the members whose latest email consent is a grant; marked, everyone.
+    assert lines[0].startswith("party_id,name,email") and lines[0].endswith(",consent")
+    assert 1 < len(lines) < best["members"] + 1 and all(line.endswith(",granted") for line in lines[1:])
+    marked = client.get("/api/v1/segments/triage/best/export", params={"without_consent": "mark"}, headers=h)
+    assert len(marked.text.strip().splitlines()) == best["members"] + 1
+    assert client.get("/api/v1/segments/triage/best/export", params={"channel": "pigeon"},
+                      headers=h).status_code == 400
     assert "@" not in export.text or "***@" in export.text  # marketing sees no personal data
     assert client.get("/api/v1/segments/nonsense/x", headers=h).status_code == 400
 

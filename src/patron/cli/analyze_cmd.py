@@ -57,12 +57,62 @@ def analyze(
         with progress_bar("analysing") as report:
             result = run_analysis(s, settings, progress=report)
         print_model(result)
+        _refuse_failed(result)
         print_value_summary(s, result.run_id)
         if charts:
             from patron.service.charts import run_charts
 
             paths = run_charts(s, result.run_id, charts)
             console.print(f"Charts: {', '.join(str(p) for p in paths)}")
+
+
+def _refuse_failed(result) -> None:
+    """An unsound run is saved for inspection but the command fails: its numbers must not be read as an answer."""
+    from patron.errors import PatronError
+
+    if result.status == "failed":
+        raise PatronError(f"The analysis is not sound (run {result.run_id}, kept for inspection only): see the "
+                          "notes above. Check the as-of date and the data (patron status), or try another model.")
+
+
+@commands.command()
+def runs(
+    action: Annotated[Optional[str], typer.Argument(help="'promote' to make a run the current picture.",
+                                                     show_default=False)] = None,
+    run_id: Annotated[Optional[int], typer.Argument(help="The run to promote.", show_default=False)] = None,
+    limit: Annotated[int, typer.Option(help="How many runs to list, newest first.")] = 20,
+    store: StoreOption = None,
+) -> None:
+    """List analysis runs and which is the current picture (the one pages, lists and exports show).
+
+    A run becomes current when it is sound (its fits converged, no value is NaN) and looks at data at
+    least as new as the current one. A backdated run is kept but not shown until promoted.
+
+    Examples:
+
+      patron runs
+
+      patron runs promote 7
+    """
+    from patron.service.runs import list_runs, promote
+
+    with open_store(store) as s:
+        if action is not None:
+            if action != "promote" or run_id is None:
+                raise typer.BadParameter("Use: patron runs promote RUN_ID", param_hint="ACTION")
+            promote(s, None, run_id)
+            console.print(f"Run {run_id} is now the current picture.")
+        rows = list_runs(s, limit)
+    table = Table(title="analysis runs")
+    for col in ("run", "as of", "finished (UTC)", "model", "engine", "customers", "converged", "status"):
+        table.add_column(col, justify="right" if col in ("run", "customers") else "left")
+    for r in rows:
+        status = {"current": "[bold green]current[/]", "failed": "[red]failed[/]"}.get(r["status"], r["status"])
+        table.add_row(str(r["run_id"]), f"{r['as_of']:%Y-%m-%d}",
+                      f"{r['finished_at']:%Y-%m-%d %H:%M}" if r["finished_at"] else "not finished",
+                      r["model"] or "", r["engine"], f"{r['parties'] or 0:,}", "yes" if r["converged"] else "[red]no[/]",
+                      status)
+    console.print(table)
 
 
 def _analyze_lake(settings, engine: str, lake: Path | None, spark_master: str | None, store: str | None,
@@ -82,6 +132,8 @@ def _analyze_lake(settings, engine: str, lake: Path | None, spark_master: str | 
         with progress_bar("analysing") as report:
             result = analyze_lake(tables, settings, progress=report, store=s)
         print_model(result)
+        if s:
+            _refuse_failed(result)
         console.print(f"Scores written to {Path(lake) / 'scores' / f'run_id={result.run_id}'} ({engine})"
                       + (f" and to the store {s.url.location}." if s else "."))
         if s:

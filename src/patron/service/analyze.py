@@ -34,8 +34,10 @@ from patron.analytics.rfm import rfm_scores
 from patron.analytics.summary import customer_summary
 from patron.analytics.triage import triage, triage_matrix
 from patron.engines.store import StoreEngine
-from patron.errors import NotFound, PatronError
+from patron.errors import InvalidInput, NotFound, PatronError
 from patron.models.scoring import MODELS, PERIODS_PER_MONTH, fit_value_models, plain
+from patron.service.inputs import check_range, parse_date
+from patron.service.runs import current_run, settle_run
 from patron.store import Store
 
 __all__ = ["MODELS", "PERIODS_PER_MONTH", "AnalysisSettings", "analyze", "record_run", "value_run"]
@@ -83,6 +85,20 @@ class AnalysisSettings:
     at_risk_p_alive: float = 0.5
     at_risk_value_quantile: float = 0.8
 
+    def __post_init__(self) -> None:
+        # The same limits as the API's request body (areas/jobs/schemas.py), so the command line agrees.
+        if self.as_of is not None:
+            parse_date(self.as_of, "the as-of date")
+        if self.time_unit not in PERIODS_PER_MONTH:
+            raise InvalidInput(f"Unknown time unit '{self.time_unit}'. Choose day, week or month.")
+        if self.model not in MODELS:
+            raise InvalidInput(f"Unknown model '{self.model}'. Choose one of: {', '.join(MODELS)}.")
+        check_range(self.horizon_months, "the horizon", 1, 120, unit=" months")
+        check_range(self.monthly_discount_rate, "the monthly discount rate", 0, 0.5)
+        check_range(self.margin, "the margin (a share of revenue)", 0, 1, low_open=True)
+        check_range(self.at_risk_p_alive, "the at-risk probability", 0, 1)
+        check_range(self.at_risk_value_quantile, "the at-risk value quantile", 0, 1)
+
 
 @dataclass
 class AnalysisResult:
@@ -94,14 +110,13 @@ class AnalysisResult:
     diagnostics: dict
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    #: current (the pages show it), kept (a backdated run) or failed (not sound: never shown)
+    status: str | None = None
 
 
 def _as_of(settings: AnalysisSettings, transactions) -> dt.datetime:
     if settings.as_of:
-        try:
-            return dt.datetime.fromisoformat(str(settings.as_of))
-        except ValueError:
-            raise PatronError(f"--as-of '{settings.as_of}' is not a date (use YYYY-MM-DD).") from None
+        return parse_date(settings.as_of, "the as-of date")
     latest = transactions.occurred_at.max().to_pyarrow().as_py()
     if latest is None:
         raise PatronError("There are no transactions to analyse yet. Import orders or invoices first "
@@ -183,6 +198,8 @@ class ValueRun:
     rows: object
     diagnostics: dict
     notes: list[str]
+    #: set when saved: current, kept or failed (:mod:`patron.service.runs`)
+    status: str | None = None
 
 
 def value_run(engine, settings: AnalysisSettings, run_id: int, report: Progress) -> ValueRun:
@@ -256,13 +273,17 @@ def record_run(store: Store, run: ValueRun, settings: AnalysisSettings, engine: 
     with store.transaction():
         run_id = store.next_id("runs", "run_id") if fresh_id else run.run_id
         store.raw.execute(
-            "INSERT INTO runs VALUES (?, 'value', now()::TIMESTAMP, NULL, ?, ?, ?, ?, NULL)",
+            "INSERT INTO runs (run_id, kind, started_at, finished_at, as_of, engine, settings, diagnostics, parties) "
+            "VALUES (?, 'value', now()::TIMESTAMP, NULL, ?, ?, ?, ?, NULL)",
             [run_id, run.as_of, engine, settings_json, json.dumps(plain(run.diagnostics), default=str)],
         )
         insert_scores(run_id)
         parties = store.scalar("SELECT count(*) FROM scores WHERE run_id = ?", [run_id])
         store.raw.execute("UPDATE runs SET finished_at = now()::TIMESTAMP, parties = ? WHERE run_id = ?",
                           [parties, run_id])
+        status, explained = settle_run(store, run_id, run.as_of, plain(run.diagnostics))
+    run.status = status
+    run.notes.extend(explained)
     return run_id, parties
 
 
@@ -281,7 +302,7 @@ def analyze(store: Store, settings: AnalysisSettings = AnalysisSettings(),
         fresh_id=True)
     report("done", 1.0)
     return AnalysisResult(run_id, settings, run.as_of, run.customers, parties, run.diagnostics, run.notes,
-                          time.perf_counter() - started)
+                          time.perf_counter() - started, run.status)
 
 
 def _attach(left, right, columns: list[str]):
@@ -292,14 +313,12 @@ def _attach(left, right, columns: list[str]):
 
 
 def latest_run(store: Store, run_id: int | None = None) -> int:
+    """``run_id`` if it exists, else the current run (:func:`patron.service.runs.current_run`)."""
     if run_id is not None:
         if not store.scalar("SELECT count(*) FROM runs WHERE run_id = ?", [run_id]):
             raise NotFound(f"There is no analysis run {run_id}.")
         return run_id
-    latest = store.scalar("SELECT max(run_id) FROM runs WHERE kind = 'value'")
-    if latest is None:
-        raise PatronError("No analysis has been run yet: run patron analyze first.")
-    return latest
+    return current_run(store)
 
 
 def ladder_counts(store: Store, run_id: int) -> list[tuple[str, int]]:

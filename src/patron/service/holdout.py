@@ -15,6 +15,7 @@ import numpy as np
 from patron.analytics.summary import customer_summary, summary_arrays
 from patron.errors import PatronError
 from patron.service.analyze import MODELS, PERIODS_PER_MONTH
+from patron.service.inputs import parse_date
 from patron.store import Store
 
 
@@ -40,8 +41,8 @@ def holdout_report(store: Store, calibration_end: str | dt.datetime, observation
     if time_unit not in PERIODS_PER_MONTH or model not in MODELS:
         raise PatronError("Unknown time unit or model.")
     tx = store.table("transactions")
-    cal_end = dt.datetime.fromisoformat(str(calibration_end))
-    obs_end = (dt.datetime.fromisoformat(str(observation_end)) if observation_end
+    cal_end = parse_date(calibration_end, "the split date (--split)")
+    obs_end = (parse_date(observation_end, "the end of the holdout (--until)") if observation_end
                else tx.occurred_at.max().to_pyarrow().as_py())
     if obs_end <= cal_end:
         raise PatronError("The holdout period is empty: the calibration end must be before the last purchase.")

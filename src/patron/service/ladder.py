@@ -9,6 +9,7 @@ import pandas as pd
 
 from patron.analytics.ladder import RUNGS, ladder_migration
 from patron.errors import PatronError
+from patron.service.inputs import parse_date
 from patron.store import Store
 
 
@@ -26,10 +27,7 @@ class LadderMovement:
 
 
 def _date(text: str) -> dt.datetime:
-    try:
-        return dt.datetime.fromisoformat(str(text))
-    except ValueError:
-        raise PatronError(f"'{text}' is not a date (use YYYY-MM-DD).") from None
+    return parse_date(text, "the date")
 
 
 def ladder_movement(store: Store, start: str, end: str | None = None) -> LadderMovement:

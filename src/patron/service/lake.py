@@ -49,7 +49,7 @@ def analyze_lake(lake, settings: AnalysisSettings = AnalysisSettings(), progress
         record_run(store, run, settings, lake.name, lambda run_id: load_lake_scores(store, folder, run_id))
     report("done", 1.0)
     return AnalysisResult(run_id, settings, run.as_of, run.customers, parties, run.diagnostics, run.notes,
-                          time.perf_counter() - started)
+                          time.perf_counter() - started, run.status)
 
 
 def count_parquet_rows(folder) -> int:

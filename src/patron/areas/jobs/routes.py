@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, status
+from pydantic import BaseModel, Field
 
-from patron.api.deps import CurrentUser, JobsDep, SharedStore, allowed
+from patron.api.deps import CurrentUser, JobsDep, SharedStore, StoreDep, allowed
 from patron.areas.jobs import service
 from patron.areas.jobs.schemas import AnalysisRequest, JobPublic
 from patron.service.analyze import AnalysisSettings
+from patron.service import runs
 from patron.service.permissions import User
 
 router = APIRouter(tags=["jobs"])
@@ -26,3 +29,30 @@ def start_run(body: AnalysisRequest, jobs: JobsDep, store: SharedStore,
 @router.get("/jobs/{job_id}", response_model=JobPublic)
 def get_job(job_id: str, jobs: JobsDep, user: CurrentUser) -> JobPublic:
     return JobPublic(**service.get_job(jobs, user, job_id).public())
+
+
+class RunListed(BaseModel):
+    run_id: int
+    as_of: dt.datetime
+    started_at: dt.datetime
+    finished_at: dt.datetime | None = None
+    engine: str
+    model: str | None = None
+    parties: int | None = None
+    converged: bool
+    status: str = Field(description="current (what every page shows), kept (not shown: backdated, or "
+                                    "replaced) or failed (not sound: never shown).")
+    current: bool
+
+
+@router.get("/runs", response_model=list[RunListed])
+def list_runs(store: StoreDep, user: CurrentUser, limit: Annotated[int, Query(ge=1, le=200)] = 30) -> list[RunListed]:
+    """Analysis runs, newest first, and which one is the current picture."""
+    return [RunListed(**r) for r in runs.list_runs(store, limit)]
+
+
+@router.post("/runs/{run_id}/promote", response_model=RunListed)
+def promote_run(run_id: int, store: StoreDep, user: Annotated[User, allowed("runs.promote")]) -> RunListed:
+    """Make a sound run the current picture (admins; audited)."""
+    runs.promote(store, user, run_id)
+    return next(RunListed(**r) for r in runs.list_runs(store, 500) if r["run_id"] == run_id)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from patron.errors import PatronError
 from patron.service.analyze import valuable_at_risk
+from patron.service.runs import current_run
 from patron.service.charts import inline_svg, ladder_funnel, triage_chart
 from patron.store import Store
 
@@ -25,7 +27,10 @@ def overview_numbers(store: Store) -> dict:
         "(SELECT count(*) FROM parties)",
         [as_of - 2 * year, as_of - year, as_of - year, as_of, as_of - year, as_of]).fetchall()[0]
     active, previous, kept, revenue, parties = row
-    run = store.query("SELECT run_id, as_of FROM runs WHERE kind = 'value' ORDER BY run_id DESC LIMIT 1")
+    try:
+        run = store.query("SELECT run_id, as_of FROM runs WHERE run_id = ?", [current_run(store)])
+    except PatronError:
+        run = []
     clv = store.scalar("SELECT sum(clv) FROM scores WHERE run_id = ?", [run[0][0]]) if run else None
     return {"as_of": as_of, "active_customers": active, "parties": parties, "revenue_12m": float(revenue),
             "retention_rate": kept / previous if previous else None, "retained": kept, "previous": previous,

@@ -145,6 +145,29 @@ class Scores(ScoreFields):
     time_unit: Literal[TIME_UNITS] | None = Field(None, description="The period recency and T are counted in.")
 
 
+class ConsentStatus(BaseModel):
+    model_config = _STRICT
+    channel: str
+    purpose: str
+    granted: bool
+    recorded_at: dt.datetime
+    lawful_basis: str | None = None
+    evidence: str | None = None
+    source: str
+    changes: int = Field(description="How many opt-ins and opt-outs the ledger holds for this channel and purpose.")
+
+
+class FieldChange(BaseModel):
+    model_config = _STRICT
+    field: str
+    old_value: str | None = None
+    new_value: str | None = None
+    changed_at: dt.datetime
+    changed_by: str | None = None
+    import_id: int | None = None
+    how: str = Field(description="import, undo, form, api or merge.")
+
+
 class Party360(BaseModel):
     """Everything about one party."""
 
@@ -159,3 +182,6 @@ class Party360(BaseModel):
     scores: Scores | None
     reasons: list[str] = Field(description="The reasons behind the scores, in words.")
     personal_data_visible: bool
+    consents: list[ConsentStatus] = Field(description="The latest consent per channel and purpose.")
+    suppressed: bool = Field(description="On the suppression list: never contacted, never re-imported.")
+    changes: list[FieldChange] = Field(description="Changes of the party's fields, newest first (at most 50).")

@@ -11,14 +11,23 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-from patron.errors import NotFound
+from patron.errors import NotFound, PatronError
 from patron.service.permissions import User
+from patron.service.consent import is_suppressed, party_consents
 from patron.service.privacy import visible
+from patron.service.runs import current_run
 from patron.store import Store
 
 PROFILE_FIELDS = ("party_id", "kind", "category", "name", "email", "phone", "address", "postcode", "city", "country",
                   "birth_date", "organisation_id", "job_title", "acquired_at", "acquisition_channel",
                   "acquisition_cost", "referred_by", "created_at")
+
+
+def _current_or_none(store: Store) -> int | None:
+    try:
+        return current_run(store)
+    except PatronError:
+        return None
 
 
 def require_party(store: Store, party_id: int) -> None:
@@ -54,7 +63,7 @@ def search_parties(store: Store, user: User, q: str | None = None, *, category: 
         params.append(category)
     clause = f"WHERE {' AND '.join(where)}" if where else ""
     total = store.scalar(f"SELECT count(*) FROM parties p {clause}", params)
-    latest = store.scalar("SELECT max(run_id) FROM runs WHERE kind = 'value'")
+    latest = _current_or_none(store)
     rows = store.records(
         f"SELECT {', '.join('p.' + f for f in PROFILE_FIELDS)}, s.rung, s.clv, s.triage, s.at_risk "
         f"FROM parties p LEFT JOIN scores s ON s.party_id = p.party_id AND s.run_id = ? {clause} "
@@ -159,7 +168,8 @@ def party_360(store: Store, user: User, party_id: int, *, events: int = 200) -> 
     # index, the latest picked here, then its run: a join with runs, or ORDER BY ... LIMIT 1, turned
     # this into a scan and made it the slowest query of the page.
     score_rows = store.records("SELECT * FROM scores WHERE party_id = ?", [party_id])
-    score = max(score_rows, key=lambda row: row["run_id"]) if score_rows else None
+    current = store.stable(("current run",), lambda: _current_or_none(store))
+    score = next((row for row in score_rows if row["run_id"] == current), None)
     if score is not None:
         run_id = score["run_id"]
         as_of, settings = store.stable(("run", run_id), lambda: store.query(
@@ -177,4 +187,17 @@ def party_360(store: Store, user: User, party_id: int, *, events: int = 200) -> 
         "scores": score,
         "reasons": _explain(score) if score else [],
         "personal_data_visible": user.sees_personal_data,
+        "consents": party_consents(store, party_id),
+        "suppressed": is_suppressed(store, party_id),
+        "changes": _changes(store, user, party_id),
     }
+
+
+def _changes(store: Store, user: User, party_id: int, limit: int = 50) -> list[dict]:
+    """The party's field changes, newest first; values of personal fields masked for roles that may not see them."""
+    rows = store.records("SELECT field, old_value, new_value, changed_at, changed_by, import_id, how "
+                         "FROM party_changes WHERE party_id = ? ORDER BY changed_at DESC LIMIT ?", [party_id, limit])
+    for row in rows:
+        masked = visible({row["field"]: row["old_value"]}, user), visible({row["field"]: row["new_value"]}, user)
+        row["old_value"], row["new_value"] = masked[0][row["field"]], masked[1][row["field"]]
+    return rows

@@ -24,17 +24,32 @@ def customers(
     sort: Annotated[str, typer.Option(help="Sort by: clv, revenue, p_alive, health.")] = "clv",
     limit: Annotated[int, typer.Option(help="Rows to show on screen.")] = 30,
     export: Annotated[Optional[Path], typer.Option(
-        help="Write all matching customers to a .csv or .parquet file.")] = None,
+        help="Write all matching customers to a .csv or .parquet file: a contact list, so only people who "
+        "may be contacted on --channel (for --purpose) unless --without-consent mark.")] = None,
+    channel: Annotated[str, typer.Option(help="The channel an export is for: email, phone, sms, post, push.")] = "email",
+    purpose: Annotated[Optional[str], typer.Option(
+        help="The purpose an export is for (e.g. newsletter); default: the latest consent on the channel.")] = None,
+    without_consent: Annotated[str, typer.Option(
+        help="exclude: leave out people without current consent; mark: keep them, with a consent column.")
+    ] = "exclude",
+    no_contact_details: Annotated[bool, typer.Option(
+        "--no-contact-details", help="Export for analysis: every customer, without names, emails or phones.")
+    ] = False,
     store: StoreOption = None,
 ) -> None:
     """List, filter and export scored customers (from the latest `patron analyze` run)."""
     from patron.areas.segments.service import CustomerFilter, export_customers, list_customers
+    from patron.service.consent import ConsentRule
 
     filters = CustomerFilter(segment=segment, rung=rung, triage=triage, at_risk=at_risk, run_id=run, sort=sort)
+    rule = None if no_contact_details else ConsentRule(channel, purpose, without_consent)
     with open_store(store) as s:
         if export:
-            n = export_customers(s, filters, export)
-            console.print(f"Wrote {n:,} customers to {export}.")
+            n = export_customers(s, filters, export, rule)
+            everyone = list_customers(s, filters, limit=1)[0]
+            left_out = (f"; {everyone - n:,} left out for lack of {rule.describe()} consent"
+                        if rule and rule.without == "exclude" and everyone > n else "")
+            console.print(f"Wrote {n:,} customers to {export}{left_out}.")
             return
         total, rows = list_customers(s, filters, limit=limit)
     table = Table(title=f"customers ({total:,} match{'' if total <= limit else f', first {limit}'})")

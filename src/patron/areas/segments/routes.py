@@ -11,6 +11,7 @@ from patron.api.deps import CurrentUser, StoreDep, allowed
 from patron.api.schemas import Page
 from patron.areas.segments import service
 from patron.areas.segments.schemas import Segment, SegmentMember
+from patron.service.consent import ConsentRule
 from patron.service.permissions import User
 
 router = APIRouter(prefix="/segments", tags=["segments"])
@@ -34,9 +35,17 @@ def segment_members(kind: str, name: str, store: StoreDep, user: CurrentUser,
 @router.get("/{kind}/{name}/export", response_class=StreamingResponse,
             responses={200: {"content": {"text/csv": {}}, "description": "The members as CSV."}})
 def export_segment(kind: str, name: str, store: StoreDep,
-                   user: Annotated[User, allowed("segments.export")]) -> StreamingResponse:
-    """All members as CSV (personal data masked for roles that may not see it)."""
+                   user: Annotated[User, allowed("segments.export")],
+                   channel: Annotated[str, Query(max_length=20, description="The channel the list is for.")] = "email",
+                   purpose: Annotated[str | None, Query(max_length=60, description="The purpose (e.g. newsletter); "
+                                                        "left out, the latest consent on the channel counts.")] = None,
+                   without_consent: Annotated[str, Query(pattern="^(exclude|mark)$", description=(
+                       "exclude: only people whose current consent is granted; mark: everyone, with a consent "
+                       "column (granted, withdrawn, none, suppressed)."))] = "exclude") -> StreamingResponse:
+    """The members as a contact list in CSV: only people who may be contacted on the channel for the purpose
+    (or everyone, marked); personal data masked for roles that may not see it."""
+    rule = ConsentRule(channel, purpose, without_consent)
     service.members(store, user, kind, name, limit=1)  # fail before streaming if the segment is wrong
     filename = f"patron-{kind}-{name}.csv".replace(" ", "_").replace('"', "")
-    return StreamingResponse(service.export_csv(store, user, kind, name), media_type="text/csv",
+    return StreamingResponse(service.export_csv(store, user, kind, name, consent=rule), media_type="text/csv",
                              headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from patron.areas.parties.schemas import ScoreFields
 from patron.store.vocabulary import PARTY_CATEGORIES, PARTY_KINDS
@@ -24,5 +24,7 @@ class SegmentMember(ScoreFields):
     party_id: int
     name: str | None = None
     email: str | None = None
+    phone: str | None = None
     kind: Literal[PARTY_KINDS]
     category: Literal[PARTY_CATEGORIES]
+    consent: str | None = Field(None, description="For contact lists: granted, withdrawn, none or suppressed.")

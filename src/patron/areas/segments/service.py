@@ -17,6 +17,7 @@ from pathlib import Path
 
 from patron.errors import InvalidInput
 from patron.service.analyze import latest_run
+from patron.service.consent import ConsentRule, consent_columns
 from patron.service.exports import safe_cell
 from patron.service.permissions import User
 from patron.service.privacy import visible
@@ -42,9 +43,15 @@ class CustomerFilter:
     sort: str = "clv"
 
 
-def _query(store: Store, f: CustomerFilter) -> tuple[str, list]:
+def _query(store: Store, f: CustomerFilter, consent: ConsentRule | None = None, *,
+           contact_details: bool = True) -> tuple[str, list]:
+    """The filter's SQL; with ``consent``, a ``consent`` column and, unless marking, only those who gave it."""
     run_id = latest_run(store, f.run_id)
-    where, params = ["s.run_id = ?"], [run_id]
+    join, column, params = consent_columns(consent) if consent else ("", "NULL", [])
+    where = ["s.run_id = ?"]
+    params.append(run_id)
+    if consent and consent.without == "exclude":
+        where.append(f"{column} = 'granted'")
     if f.rung:
         if f.rung not in RUNGS:
             raise InvalidInput(f"Unknown rung '{f.rung}'. Rungs: {', '.join(RUNGS)}.")
@@ -66,33 +73,42 @@ def _query(store: Store, f: CustomerFilter) -> tuple[str, list]:
         where.append("s.at_risk")
     if f.sort not in SORTS:
         raise InvalidInput(f"Cannot sort by '{f.sort}'. Choose: {', '.join(SORTS)}.")
-    sql = (f"SELECT s.party_id, p.name, p.email, p.kind, p.category, {', '.join('s.' + c for c in SCORE_FIELDS)} "
-           f"FROM scores s JOIN parties p USING (party_id) WHERE {' AND '.join(where)} "
+    contact = "p.name, p.email, p.phone, " if contact_details else ""
+    sql = (f"SELECT s.party_id, {contact}p.kind, p.category, "
+           f"{', '.join('s.' + c for c in SCORE_FIELDS)}, {column} AS consent "
+           f"FROM scores s JOIN parties p ON p.party_id = s.party_id {join} WHERE {' AND '.join(where)} "
            f"ORDER BY {SORTS[f.sort]}, s.party_id")
     return sql, params
 
 
-def list_customers(store: Store, f: CustomerFilter, *, limit: int = 30, offset: int = 0) -> tuple[int, list[dict]]:
-    sql, params = _query(store, f)
+def list_customers(store: Store, f: CustomerFilter, *, limit: int = 30, offset: int = 0,
+                   consent: ConsentRule | None = None) -> tuple[int, list[dict]]:
+    sql, params = _query(store, f, consent)
     total = store.scalar(f"SELECT count(*) FROM ({sql}) matching", params)
     return total, store.records(f"{sql} LIMIT {int(limit)} OFFSET {int(offset)}", params)
 
 
-def export_customers(store: Store, f: CustomerFilter, path: str | Path) -> int:
-    """Write every matching customer to CSV or Parquet (by suffix); returns the count."""
+def export_customers(store: Store, f: CustomerFilter, path: str | Path,
+                     consent: ConsentRule | None = ConsentRule()) -> int:
+    """Write every matching customer to CSV or Parquet (by suffix); returns the count.
+
+    A list of people is a contact list: by default only those whose latest email consent is granted are
+    written (``consent``; ``None`` for an analysis extract without contact details).
+    """
     path = Path(path)
     fmt = {".csv": "(HEADER)", ".parquet": "(FORMAT PARQUET)"}.get(path.suffix.lower())
     if fmt is None:
         raise InvalidInput("Export to a .csv or a .parquet file.")
-    sql, params = _query(store, f)
+    # No contact details without a consent rule.
+    sql, params = _query(store, f, consent, contact_details=consent is not None)
     store.export(sql, params, path, fmt)
     return store.scalar(f"SELECT count(*) FROM ({sql}) matching", params)
 
 
 # -- segments ------------------------------------------------------------------
 KINDS = {"rfm": "rfm_segment", "rung": "rung", "triage": "triage"}
-EXPORT_COLUMNS = ("party_id", "name", "email", "kind", "category", "rung", "rfm_segment", "triage", "revenue", "clv",
-                  "p_alive", "health", "at_risk")
+EXPORT_COLUMNS = ("party_id", "name", "email", "phone", "kind", "category", "rung", "rfm_segment", "triage", "revenue",
+                  "clv", "p_alive", "health", "at_risk", "consent")
 
 
 def segments(store: Store) -> list[dict]:
@@ -123,8 +139,10 @@ def members(store: Store, user: User, kind: str, name: str, *, limit: int = 50, 
     return total, [visible(r, user) for r in rows]
 
 
-def export_csv(store: Store, user: User, kind: str, name: str, batch: int = 5000) -> Iterator[str]:
-    """The members as CSV text, in batches (a list can have millions of rows)."""
+def export_csv(store: Store, user: User, kind: str, name: str, batch: int = 5000,
+               consent: ConsentRule = ConsentRule()) -> Iterator[str]:
+    """The members as CSV text, in batches (a list can have millions of rows): only those who may be contacted
+    under ``consent`` (by default, whose latest email consent is granted), or all of them marked."""
     user.require("segments.export")
     f = _filter(kind, name)
     offset = 0
@@ -132,7 +150,7 @@ def export_csv(store: Store, user: User, kind: str, name: str, batch: int = 5000
     writer = csv.writer(buf)
     writer.writerow(EXPORT_COLUMNS)
     while True:
-        total, rows = list_customers(store, f, limit=batch, offset=offset)
+        total, rows = list_customers(store, f, limit=batch, offset=offset, consent=consent)
         for r in rows:
             r = visible(r, user)
             writer.writerow([safe_cell(r.get(c)) for c in EXPORT_COLUMNS])

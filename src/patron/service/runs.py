@@ -1,0 +1,127 @@
+"""Which analysis run is the current picture: the one every page, list and export shows.
+
+A run becomes current when it is saved, if it is sound (both fits converged, no customer's CLV or
+probability alive is NaN or infinite) and looks at data at least as new as the current run's; a backdated
+run (``patron analyze --as-of 2023-01-20``) is kept for comparison but not shown. An unsound run is kept as
+``failed``, for inspection, and is never current. An admin may promote any sound run
+(``patron runs promote ID``).
+
+``runs.status``: ``current`` (exactly one), ``kept`` (sound, not shown), ``failed`` (unsound), or NULL
+for runs saved before the status existed (the newest of those is current until a run is promoted).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+
+from patron.errors import Conflict, NotFound, PatronError
+from patron.service import audit
+from patron.service.permissions import User
+from patron.store import Store
+
+CURRENT, KEPT, FAILED = "current", "kept", "failed"
+
+
+def run_problems(store: Store, run_id: int, diagnostics: dict) -> list[str]:
+    """Why a run cannot be the current picture, in words (none: it can)."""
+    problems = []
+    for key, what in (("transaction_model", "the purchase model"), ("spend_model", "the spend model")):
+        fit = diagnostics.get(key) or {}
+        convergence = fit.get("convergence") or {}
+        if convergence and not convergence.get("success", False):
+            params = ", ".join(f"{k}={v:.4g}" for k, v in (fit.get("params") or {}).items()
+                               if isinstance(v, (int, float)))
+            problems.append(f"{what} ({fit.get('name')}) did not converge ({params}): "
+                            f"{convergence.get('message', '')}".rstrip(": "))
+    # Customers who bought (a summary row) must have both, finite: a NaN or an infinity makes the sums so (the
+    # values' text differs between backends, and NaN may have been stored as NULL on the way in).
+    total_clv, total_alive, missing = store.query(
+        "SELECT sum(clv), sum(p_alive), count(*) - count(clv) + count(*) - count(p_alive) FROM scores "
+        "WHERE run_id = ? AND frequency IS NOT NULL", [run_id])[0]
+    not_finite = missing + sum(1 for v in (total_clv, total_alive) if v is not None and not math.isfinite(v))
+    if not_finite:
+        problems.append("customers have no finite CLV or probability alive (NaN or infinite values)")
+    return problems
+
+
+def current_run(store: Store) -> int:
+    """The run the pages show.
+
+    Raises
+    ------
+    PatronError
+        No sound run yet.
+    """
+    found = store.scalar("SELECT max(run_id) FROM runs WHERE kind = 'value' AND status = 'current'")
+    if found is None:  # runs saved before run status existed
+        found = store.scalar("SELECT max(run_id) FROM runs WHERE kind = 'value' AND status IS NULL")
+    if found is None:
+        failed = store.scalar("SELECT count(*) FROM runs WHERE kind = 'value' AND status = 'failed'")
+        raise PatronError("No analysis has been run yet: run patron analyze first." if not failed else
+                          f"No sound analysis yet ({failed} run(s) failed: see patron runs); run patron analyze.")
+    return int(found)
+
+
+def settle_run(store: Store, run_id: int, as_of: dt.datetime, diagnostics: dict) -> tuple[str, list[str]]:
+    """Inside the transaction that saved run ``run_id``: make it current, keep it, or mark it failed.
+
+    Returns its status and the sentences that explain it.
+    """
+    problems = run_problems(store, run_id, diagnostics)
+    if problems:
+        store.changed("UPDATE runs SET status = 'failed' WHERE run_id = ?", [run_id])
+        return FAILED, [f"Run {run_id} is not sound and was not made current: " + "; ".join(problems) + "."]
+    newest = store.query("SELECT run_id, as_of FROM runs WHERE kind = 'value' AND run_id <> ? AND "
+                         "(status = 'current' OR status IS NULL) ORDER BY (status = 'current') DESC, run_id DESC "
+                         "LIMIT 1", [run_id])
+    if newest and newest[0][1] > as_of:
+        store.changed("UPDATE runs SET status = 'kept' WHERE run_id = ?", [run_id])
+        return KEPT, [f"Run {run_id} looks at the data as of {as_of:%Y-%m-%d}, older than the current picture "
+                      f"(run {newest[0][0]}, as of {newest[0][1]:%Y-%m-%d}): it is kept for comparison, not shown. "
+                      f"An admin can show it with: patron runs promote {run_id}"]
+    _make_current(store, run_id)
+    return CURRENT, []
+
+
+def _make_current(store: Store, run_id: int) -> None:
+    store.changed("UPDATE runs SET status = 'kept' WHERE kind = 'value' AND run_id <> ? "
+                  "AND (status = 'current' OR status IS NULL)", [run_id])
+    store.changed("UPDATE runs SET status = 'current' WHERE run_id = ?", [run_id])
+
+
+def promote(store: Store, user: User | None, run_id: int) -> None:
+    """Make a sound run the current picture (an admin's choice, audited)."""
+    if user is not None:
+        user.require("runs.promote")
+    with store.transaction():
+        found = store.query("SELECT status FROM runs WHERE run_id = ? AND kind = 'value'", [run_id])
+        if not found:
+            raise NotFound(f"There is no analysis run {run_id}.")
+        if found[0][0] == FAILED:
+            raise Conflict(f"Run {run_id} failed (its fit did not converge, or it has values that are not "
+                           "numbers): it cannot be shown.")
+        _make_current(store, run_id)
+        audit.record(store, user, "runs.promote", "run", run_id)
+
+
+def list_runs(store: Store, limit: int = 30) -> list[dict]:
+    """The latest analysis runs, newest first, with their status and the model's convergence."""
+    rows = store.records(
+        "SELECT run_id, started_at, finished_at, as_of, engine, parties, status, diagnostics, settings "
+        "FROM runs WHERE kind = 'value' ORDER BY run_id DESC LIMIT ?", [int(limit)])
+    current = None
+    try:
+        current = current_run(store)
+    except PatronError:
+        pass
+    for r in rows:
+        diagnostics = json.loads(r.pop("diagnostics") or "{}")
+        settings = json.loads(r.pop("settings") or "{}")
+        r["model"] = settings.get("model")
+        r["converged"] = all(((diagnostics.get(k) or {}).get("convergence") or {}).get("success", True)
+                             for k in ("transaction_model", "spend_model"))
+        r["current"] = r["run_id"] == current
+        r["status"] = r["status"] or (CURRENT if r["current"] else "")
+    return rows
