@@ -19,6 +19,7 @@ from typing import BinaryIO
 from patron import ingest
 from patron.errors import InvalidInput, NotFound
 from patron.ingest.presets import PRESETS, describe_presets
+from patron.service.exports import write_csv
 from patron.service.jobs import Job, Jobs
 from patron.service.permissions import User
 from patron.store import Store
@@ -116,7 +117,7 @@ def quarantine_rows(store: Store, import_id: int | None = None, *, limit: int = 
     params = [import_id] if import_id else []
     total = store.scalar(f"SELECT count(*) FROM quarantine {where}", params)
     if export is not None:
-        store.export(f"SELECT * FROM quarantine {where} ORDER BY import_id, line", params, export, "(HEADER)")
+        write_csv(store, f"SELECT * FROM quarantine {where} ORDER BY import_id, line", params, export)
         return total, []
     rows = store.records(f"SELECT import_id, file_name, line, raw, reason FROM quarantine {where} "
                          f"ORDER BY import_id, line LIMIT {int(limit)}", params)

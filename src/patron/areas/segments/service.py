@@ -9,15 +9,13 @@ spreadsheet will not run as formulas.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from patron.errors import InvalidInput
 from patron.service.analyze import latest_run
-from patron.service.exports import safe_cell
+from patron.service.exports import csv_chunks, write_csv
 from patron.service.permissions import User
 from patron.service.privacy import visible
 from patron.store import Store
@@ -85,6 +83,8 @@ def export_customers(store: Store, f: CustomerFilter, path: str | Path) -> int:
     if fmt is None:
         raise InvalidInput("Export to a .csv or a .parquet file.")
     sql, params = _query(store, f)
+    if path.suffix.lower() == ".csv":
+        return write_csv(store, sql, params, path)  # the one CSV path: formulas made harmless
     store.export(sql, params, path, fmt)
     return store.scalar(f"SELECT count(*) FROM ({sql}) matching", params)
 
@@ -127,18 +127,14 @@ def export_csv(store: Store, user: User, kind: str, name: str, batch: int = 5000
     """The members as CSV text, in batches (a list can have millions of rows)."""
     user.require("segments.export")
     f = _filter(kind, name)
-    offset = 0
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(EXPORT_COLUMNS)
-    while True:
-        total, rows = list_customers(store, f, limit=batch, offset=offset)
-        for r in rows:
-            r = visible(r, user)
-            writer.writerow([safe_cell(r.get(c)) for c in EXPORT_COLUMNS])
-        yield buf.getvalue()
-        buf.seek(0)
-        buf.truncate()
-        offset += batch
-        if offset >= total:
-            return
+
+    def batches():
+        offset = 0
+        while True:
+            total, rows = list_customers(store, f, limit=batch, offset=offset)
+            yield [visible(r, user) for r in rows]
+            offset += batch
+            if offset >= total:
+                return
+
+    return csv_chunks(EXPORT_COLUMNS, batches())
