@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from patron.cli.common import StoreOption, console, open_store, progress_bar
+from patron.cli.common import StoreOption, console, open_store, plain, progress_bar
 from patron.store.vocabulary import IMPORT_KINDS as KINDS
 
 commands = typer.Typer()
@@ -119,5 +119,6 @@ def quarantine(
     for col in ("import", "file", "line", "raw", "reason"):
         table.add_column(col, overflow="fold")
     for r in rows:
-        table.add_row(str(r["import_id"]), r["file_name"], str(r["line"] or ""), (r["raw"] or "")[:80], r["reason"])
+        table.add_row(str(r["import_id"]), plain(r["file_name"]), str(r["line"] or ""), plain((r["raw"] or "")[:80]),
+                      plain(r["reason"]))
     console.print(table)
