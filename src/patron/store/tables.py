@@ -108,6 +108,7 @@ TABLES: tuple[Table, ...] = (
     Table("match_evidence"),
     Table("review_queue", "review_id"),
     Table("jobs"),
+    Table("web_sessions", time_column="started_at"),
 )
 
 BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
