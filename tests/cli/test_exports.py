@@ -49,6 +49,7 @@ def test_cli_exports_escape_formulas(tmp_path, engine_url):
     q = tmp_path / "quarantine.csv"
     r = run("quarantine", "--export", str(q), store=engine_url)
     assert r.exit_code == 0 and "Wrote 1 quarantined rows" in r.stdout
-    rows = list(csv.DictReader(open(q, newline="", encoding="utf-8")))
+    with open(q, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
     assert len(rows) == 1 and rows[0]["raw"].startswith("'=HYPERLINK(")
     assert rows[0]["line"] == "302"

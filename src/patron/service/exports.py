@@ -64,3 +64,16 @@ def write_csv(store, sql: str, params: list[Any], path: str | Path, batch: int =
         fh.writelines(csv_chunks(columns, batches()))
     return count
 
+
+
+def attachment(filename: str) -> str:
+    """A ``Content-Disposition`` value for a download of any name (RFC 6266 with RFC 5987's ``filename*``).
+
+    HTTP headers are Latin-1: a name in another script gets a plain ASCII ``filename`` for old clients
+    and the exact name, UTF-8 and percent-encoded, in ``filename*``.
+    """
+    from urllib.parse import quote
+
+    name = "".join(c for c in filename if c.isprintable() and c not in '"\\/').strip() or "download"
+    fallback = "".join(c if c.isascii() and (c.isalnum() or c in "-_.") else "_" for c in name)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"

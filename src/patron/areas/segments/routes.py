@@ -11,6 +11,7 @@ from patron.api.deps import CurrentUser, StoreDep, allowed
 from patron.api.schemas import Page
 from patron.areas.segments import service
 from patron.areas.segments.schemas import Segment, SegmentMember
+from patron.service.exports import attachment
 from patron.service.permissions import User
 
 router = APIRouter(prefix="/segments", tags=["segments"])
@@ -37,6 +38,5 @@ def export_segment(kind: str, name: str, store: StoreDep,
                    user: Annotated[User, allowed("segments.export")]) -> StreamingResponse:
     """All members as CSV (personal data masked for roles that may not see it)."""
     service.members(store, user, kind, name, limit=1)  # fail before streaming if the segment is wrong
-    filename = f"patron-{kind}-{name}.csv".replace(" ", "_").replace('"', "")
     return StreamingResponse(service.export_csv(store, user, kind, name), media_type="text/csv",
-                             headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+                             headers={"Content-Disposition": attachment(f"patron-{kind}-{name}.csv")})
