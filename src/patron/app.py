@@ -17,7 +17,7 @@ import pkgutil
 import secrets
 from contextlib import asynccontextmanager
 from html import escape
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -35,6 +35,7 @@ from patron.errors import PatronError, http_status
 from patron.service.jobs import Jobs
 from patron.store import Store
 from patron.web.auth import SignInRequired
+from patron.web.headers import SecurityHeaders
 from patron.web.templating import STATIC, set_navigation
 
 API_PREFIX = "/api/v1"
@@ -51,9 +52,20 @@ def area_modules(kind: str) -> list:
     return found
 
 
+def _local_referer(request: Request) -> str:
+    """The page the user came from, if it is one of ours (path and query only); else the first page."""
+    parts = urlsplit(request.headers.get("referer") or "")
+    if parts.netloc and parts.netloc != request.headers.get("host"):
+        return "/"
+    path = parts.path or "/"
+    if not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return "/"
+    return path + (f"?{parts.query}" if parts.query else "")
+
+
 def _page_error(request: Request, status: int, message: str) -> HTMLResponse:
     """On a page, an error is a page that says it, with the way back."""
-    back = escape(request.headers.get("referer") or "/", quote=True)
+    back = escape(_local_referer(request), quote=True)
     body = (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>patron</title>"
             f"<link rel='stylesheet' href='/static/patron.css'></head><body><main><section class='panel'>"
             f"<h1>That did not work</h1><p class='flash error' role='alert'>{escape(message)}</p>"
@@ -139,5 +151,6 @@ def create_app(store: str | None = None, settings: Settings | None = None) -> Fa
     app.add_middleware(SessionMiddleware, secret_key=settings.secret_key or secrets.token_urlsafe(32),
                        session_cookie="patron_session", same_site="strict", https_only=settings.secure_cookies,
                        max_age=12 * 3600)
+    app.add_middleware(SecurityHeaders)  # outermost: on every response, errors included
     _handle_errors(app)
     return app

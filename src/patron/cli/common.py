@@ -10,11 +10,20 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 # Printed to a file or a pipe, Rich would wrap tables at 80 columns; logs and CI output read better wider.
 _PIPED_WIDTH = None if sys.stdout.isatty() or "COLUMNS" in os.environ else 120
 console = Console(width=_PIPED_WIDTH)
 err_console = Console(stderr=True)
+
+#: Control characters (C0 but tab, DEL, C1): in a terminal they start escapes that recolour, retitle or link.
+_CONTROLS = {c: "\ufffd" for c in [*range(0x09), *range(0x0a, 0x20), *range(0x7f, 0xa0)]}
+
+
+def plain(value) -> Text:
+    """A table cell from data (names, raw lines): never read as Rich markup, terminal escapes made visible."""
+    return Text("" if value is None else str(value).translate(_CONTROLS))
 
 StoreOption = Annotated[
     Optional[str],

@@ -35,7 +35,7 @@ from patron.ingest.fields import fields_of
 FORMATS = ("csv", "parquet", "jsonl", "whitespace")
 OPTION_NAMES = {
     "key_source", "format", "date_format", "timezone", "decimal", "thousands", "delimiter", "header",
-    "quote", "encoding", "create_parties",
+    "quote", "encoding", "create_parties", "max_rejects",
 }
 
 

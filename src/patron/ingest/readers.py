@@ -25,6 +25,10 @@ from patron.ingest.mapping import Mapping
 
 DELIMITERS = (",", ";", "\t", "|")
 
+#: At most this many records of one file go to quarantine (``options.max_rejects`` changes it; 0: no limit);
+#: past it the file is refused as a whole: it is most likely the wrong file or the wrong mapping.
+MAX_REJECTS = 50_000
+
 
 @dataclass
 class StagedFile:
@@ -38,6 +42,16 @@ class StagedFile:
     header: bool = True
     #: The records are read by the typing statement (:func:`read_staged`), not copied into ``_stage`` first.
     read_later: bool = False
+    max_rejects: int = MAX_REJECTS
+
+    def check_rejects(self, n: int) -> None:
+        """Refuse the file when ``n`` of its records cannot be stored and that is more than the cap."""
+        if self.max_rejects and n > self.max_rejects:
+            raise ImportRejected(
+                f"{self.path.name}: too many bad rows: more than {self.max_rejects:,} records cannot be read "
+                "or checked, so nothing was imported. Is this the right file, with the right kind and mapping? "
+                "(A mapping's options.max_rejects raises the limit.)"
+            )
 
 
 def detect_format(path: Path, mapping: Mapping) -> str:
@@ -73,12 +87,31 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapping) -> Stage
         raise ImportRejected(f"{path}: no such file.")
     reader = {"csv": _stage_csv, "parquet": _stage_parquet, "jsonl": _stage_jsonl,
               "whitespace": _stage_whitespace}[fmt]
-    staged = reader(con, path, mapping)
+    cap = _max_rejects(mapping)
+    staged = reader(con, path, mapping, cap)
     staged.format = fmt
+    staged.max_rejects = cap
+    staged.check_rejects(len(staged.unreadable))
     return staged
 
 
-def _stage_csv(con, path: Path, mapping: Mapping) -> StagedFile:
+def _max_rejects(mapping: Mapping) -> int:
+    value = mapping.option("max_rejects", MAX_REJECTS)
+    try:
+        cap = int(value)
+    except (TypeError, ValueError):
+        cap = -1
+    if cap < 0:
+        raise ImportRejected(f"options.max_rejects must be a whole number of 0 or more, not {value!r}.")
+    return cap
+
+
+def _rejects_limit(cap: int, ncols: int) -> str:
+    """DuckDB's own cap on logged rejects: one past ours (it logs one reject per missing column)."""
+    return f", rejects_limit={(cap + 1) * max(1, ncols)}" if cap else ""
+
+
+def _stage_csv(con, path: Path, mapping: Mapping, cap: int) -> StagedFile:
     header = bool(mapping.option("header", not mapping.header_columns))
     first = _first_line(path)
     delimiter = mapping.option("delimiter")
@@ -112,7 +145,8 @@ def _stage_csv(con, path: Path, mapping: Mapping) -> StagedFile:
         # The records are read once, by the statement that types them (:func:`patron.ingest.checks.type_records`):
         # copying them as text first cost as much again as reading. ``_ord`` is filled in after that read.
         con.execute("CREATE OR REPLACE TEMP VIEW _stage AS SELECT NULL::BIGINT AS _ord, * FROM "
-                    + read("store_rejects=true, rejects_table='_rejects', rejects_scan='_reject_scans'"))
+                    + read("store_rejects=true, rejects_table='_rejects', rejects_scan='_reject_scans'"
+                         + _rejects_limit(cap, len(columns))))
         # Looking at a sample (the decimal separator, the date layout) must not log rejects a second time.
         con.execute(f"CREATE OR REPLACE TEMP VIEW _stage_sample AS SELECT * FROM {read('ignore_errors=true')}")
         con.execute("SELECT * FROM _stage_sample LIMIT 1").fetchall()
@@ -136,6 +170,12 @@ def read_staged(con, staged: StagedFile, sql: str, table: str) -> None:
         raise ImportRejected(f"{staged.path.name}: the file cannot be read as CSV ({_first_sentence(exc)}).") from exc
     if not staged.read_later:
         return
+    # Too many bad records stop the import before any of them is located in the file.
+    bad = con.execute("SELECT count(DISTINCT line) FROM _rejects").fetchall()[0][0]
+    staged.check_rejects(bad)
+    if "_reason" in {r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()}:
+        staged.check_rejects(bad + con.execute(f"SELECT count(*) FROM {table} WHERE _reason IS NOT NULL")
+                             .fetchall()[0][0])
     # The table keeps the reader's order in its rowid, numbered from a large offset inside a transaction.
     con.execute(f"UPDATE {table} SET _ord = rowid - (SELECT min(rowid) FROM {table})")
     rejects = con.execute(
@@ -169,7 +209,11 @@ def _first_sentence(exc: Exception) -> str:
 
 
 def lines_at_byte_positions(path: Path, positions: list[int]) -> list[int]:
-    """1-based line numbers of the given byte offsets, in one pass over the file."""
+    """1-based line numbers of the given byte offsets, in one pass over the file.
+
+    Each byte is looked at once: the newlines are counted from one wanted
+    offset to the next (in order), never again from the start of a chunk.
+    """
     if not positions:
         return []
     order = sorted(range(len(positions)), key=positions.__getitem__)
@@ -180,10 +224,14 @@ def lines_at_byte_positions(path: Path, positions: list[int]) -> list[int]:
             chunk = fh.read(1 << 22)
             if not chunk:
                 break
+            at = 0  # newlines of this chunk before ``at`` are in ``newlines`` already
             while i < len(order) and positions[order[i]] < offset + len(chunk):
-                result[order[i]] = newlines + chunk.count(b"\n", 0, positions[order[i]] - offset) + 1
+                to = max(at, positions[order[i]] - offset)
+                newlines += chunk.count(b"\n", at, to)
+                at = to
+                result[order[i]] = newlines + 1
                 i += 1
-            newlines += chunk.count(b"\n")
+            newlines += chunk.count(b"\n", at)
             offset += len(chunk)
     for j in order[i:]:
         result[j] = newlines + 1
@@ -202,6 +250,7 @@ def csv_lines_of_ordinals(staged: StagedFile, ordinals: list[int]) -> dict[int, 
     wanted = set(ordinals)
     if not wanted:
         return {}
+    staged.check_rejects(len(staged.unreadable) + len(wanted))
     last = max(wanted)
     out: dict[int, tuple[int, str]] = {}
     ncols = len(staged.columns)
@@ -238,7 +287,7 @@ def _number_rows(con, table: str, view: str, first: str = "*") -> None:
     con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT rowid - {low} AS _ord, {first} FROM {table}")
 
 
-def _stage_parquet(con, path: Path, mapping: Mapping) -> StagedFile:
+def _stage_parquet(con, path: Path, mapping: Mapping, cap: int = 0) -> StagedFile:
     try:
         cols = con.execute(f"DESCRIBE SELECT * FROM read_parquet({_sql_str(str(path))})").fetchall()
     except duckdb.Error as exc:
@@ -278,7 +327,7 @@ def _line_rejects(con, path: Path) -> list[tuple[int, str, str]]:
     return [(line, raw, _reject_reason(et, msg, col, 1)) for (_, raw, et, msg, col), line in zip(rejects, lines)]
 
 
-def _stage_jsonl(con, path: Path, mapping: Mapping) -> StagedFile:
+def _stage_jsonl(con, path: Path, mapping: Mapping, cap: int = 0) -> StagedFile:
     _read_lines(con, path, "_lines")
     unreadable = _line_rejects(con, path)
     bad = con.execute(
@@ -315,7 +364,7 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _stage_whitespace(con, path: Path, mapping: Mapping) -> StagedFile:
+def _stage_whitespace(con, path: Path, mapping: Mapping, cap: int = 0) -> StagedFile:
     """Columns separated by runs of spaces or tabs (the CDNOW layout)."""
     _read_lines(con, path, "_lines")
     unreadable = _line_rejects(con, path)
@@ -339,3 +388,14 @@ def _stage_whitespace(con, path: Path, mapping: Mapping) -> StagedFile:
                 f"WHERE len(_parts) = {n}")
     rows = con.execute("SELECT count(*) FROM _stage").fetchall()[0][0]
     return StagedFile(path, "whitespace", columns, rows_read=rows + len(unreadable), unreadable=unreadable)
+
+
+def insert_rows(con, table: str, names: list[str], rows: list[tuple]) -> None:
+    """Insert Python rows into a table in one statement (``executemany`` costs about 1 ms a row)."""
+    if not rows:
+        return
+    import pyarrow as pa
+
+    columns = list(zip(*rows, strict=True))
+    _rows = pa.table({n: pa.array(list(c)) for n, c in zip(names, columns, strict=True)})
+    con.execute(f"INSERT INTO {table} ({', '.join(_ident(n) for n in names)}) SELECT * FROM _rows")

@@ -6,7 +6,7 @@ from patron.ingest.checks import records_sql, typed_columns
 from patron.ingest.fields import fields_of
 from patron.ingest.mapping import Mapping
 from patron.ingest.parse import q
-from patron.ingest.readers import StagedFile, csv_lines_of_ordinals
+from patron.ingest.readers import StagedFile, csv_lines_of_ordinals, insert_rows
 from patron.ingest.report import ImportReport
 from patron.store import Store
 from patron.store.tables import IMPORT_TABLES
@@ -240,17 +240,14 @@ def store_quarantine(store: Store, staged: StagedFile, import_id: int, sha: str,
     con = store.raw
     con.execute("CREATE OR REPLACE TEMP TABLE _q AS SELECT * FROM quarantine LIMIT 0")
     rows = [(import_id, staged.path.name, line, None, raw, reason) for line, raw, reason in staged.unreadable]
-    if rows:
-        con.executemany("INSERT INTO _q VALUES (?, ?, ?, ?, ?, ?)", rows)
+    insert_rows(con, "_q", ["import_id", "file_name", "line", "column", "raw", "reason"], rows)
     bad = con.execute("SELECT count(*) FROM _typed WHERE _reason IS NOT NULL").fetchall()[0][0]
     if bad:
         if staged.format == "csv":
             ordinals = [r[0] for r in con.execute("SELECT _ord FROM _typed WHERE _reason IS NOT NULL").fetchall()]
             located = csv_lines_of_ordinals(staged, ordinals)
             con.execute("CREATE OR REPLACE TEMP TABLE _where (_ord BIGINT, line BIGINT, raw VARCHAR)")
-            if located:
-                con.executemany("INSERT INTO _where VALUES (?, ?, ?)",
-                                [(o, line, raw) for o, (line, raw) in located.items()])
+            insert_rows(con, "_where", ["_ord", "line", "raw"], [(o, line, raw) for o, (line, raw) in located.items()])
             con.execute(
                 "INSERT INTO _q SELECT ?, ?, w.line, NULL, w.raw, t._reason FROM _typed t "
                 "LEFT JOIN _where w USING (_ord) WHERE t._reason IS NOT NULL",

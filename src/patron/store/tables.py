@@ -112,6 +112,7 @@ TABLES: tuple[Table, ...] = (
     Table("party_changes", time_column="changed_at", party_column="party_id", on_merge=KEEP),
     # An erased person's suppression stays with the party that was erased (nothing left of it can match).
     Table("suppressions", party_column="party_id", on_merge=KEEP),
+    Table("web_sessions", time_column="started_at"),
 )
 
 BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}

@@ -7,7 +7,7 @@ import secrets
 
 from fastapi import Request
 
-from patron.areas.users.service import active_user
+from patron.areas.users.service import end_session, session_user, start_session
 from patron.errors import PatronError, PermissionDenied
 from patron.service.permissions import User
 from patron.store import Store
@@ -34,16 +34,27 @@ def check_csrf(request: Request, submitted: str | None) -> None:
         raise CsrfFailed("This form has expired or did not come from patron; reload the page and try again.")
 
 
-def sign_in(request: Request, user: User) -> None:
+def sign_in(request: Request, store: Store, user: User) -> None:
     request.session.clear()  # a new session on sign-in: no fixation
-    request.session["user_id"] = user.user_id
+    request.session["session"] = start_session(store, user)  # kept in the store: sign-out ends it there
     csrf_token(request)
 
 
+def sign_out(request: Request, store: Store) -> None:
+    key = request.session.get("session")
+    if key:
+        end_session(store, key)
+    request.session.clear()
+
+
 def page_user(request: Request, store: Store) -> User:
-    """The signed-in user of a page; a redirect to sign-in (:class:`SignInRequired`) when there is none."""
-    user_id = request.session.get("user_id")
-    user = active_user(store, user_id) if user_id is not None else None
+    """The signed-in user of a page; a redirect to sign-in (:class:`SignInRequired`) when there is none.
+
+    The session must not have ended in the store (signed out, the user disabled), so a saved copy of
+    the cookie stops working at once.
+    """
+    key = request.session.get("session")
+    user = session_user(store, key) if isinstance(key, str) else None
     if user is None:
         raise SignInRequired("Sign in to continue.")
     return user

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from patron.cli.common import StoreOption, console, open_store
+from patron.cli.common import StoreOption, console, open_store, plain
 
 commands = typer.Typer()
 
@@ -28,7 +28,7 @@ def audit(
     for col in ("when (UTC)", "who", "what", "on", "detail"):
         table.add_column(col, overflow="fold")
     for e in entries:
-        table.add_row(f"{e['happened_at']:%Y-%m-%d %H:%M:%S}", e["username"], e["action"],
+        table.add_row(f"{e['happened_at']:%Y-%m-%d %H:%M:%S}", plain(e["username"]), e["action"],
                       f"{e['entity'] or ''} {'' if e['entity_id'] is None else e['entity_id']}".strip(),
-                      "; ".join(f"{k}: {v}" for k, v in e["detail"].items()))
+                      plain("; ".join(f"{k}: {v}" for k, v in e["detail"].items())))
     console.print(table)

@@ -56,7 +56,8 @@ def change_complaint_status(store: Store, user: User, complaint_id: int, status:
     """Move a complaint on (open → in progress → resolved → closed), stamping the times."""
     user.require("customers.write")
     with store.transaction():
-        current = get_complaint(store, complaint_id)["status"]
+        before = get_complaint(store, complaint_id)
+        current = before["status"]
         if status not in TRANSITIONS.get(current, ()):
             raise InvalidInput(f"A complaint that is {current.replace('_', ' ')} cannot become "
                                f"{status.replace('_', ' ')}; it can become: "
@@ -65,16 +66,25 @@ def change_complaint_status(store: Store, user: User, complaint_id: int, status:
             raise InvalidInput("Say how the complaint was resolved (resolution).")
         if satisfaction_after is not None and not 1 <= satisfaction_after <= 5:
             raise InvalidInput("Satisfaction after resolution is a score from 1 to 5.")
+        settled = status in ("resolved", "closed")
+        if not settled and (resolution is not None or satisfaction_after is not None):
+            raise InvalidInput("A resolution and a satisfaction after it belong to a resolved or closed complaint.")
         at = now()
         store.raw.execute(
             "UPDATE complaints SET status = ?, "
             "first_response_at = coalesce(first_response_at, CASE WHEN ? <> 'open' THEN CAST(? AS TIMESTAMP) END), "
             "resolved_at = CASE WHEN ? IN ('resolved', 'closed') THEN coalesce(resolved_at, CAST(? AS TIMESTAMP)) END, "
-            "resolution = coalesce(?, resolution), satisfaction_after = coalesce(?, satisfaction_after) "
+            # Reopened, a complaint has no resolution any more (the audit row keeps the one it had).
+            "resolution = CASE WHEN ? THEN coalesce(?, resolution) END, "
+            "satisfaction_after = CASE WHEN ? THEN coalesce(?, satisfaction_after) END "
             "WHERE complaint_id = ?",
-            [status, status, at, status, at, resolution, satisfaction_after, complaint_id],
+            [status, status, at, status, at, settled, resolution, settled, satisfaction_after, complaint_id],
         )
-        record(store, user, "complaint.status", "complaint", complaint_id, {"from": current, "to": status})
+        detail = {"from": current, "to": status}
+        if not settled and (before["resolution"] is not None or before["satisfaction_after"] is not None):
+            detail |= {"cleared_resolution": before["resolution"],
+                       "cleared_satisfaction_after": before["satisfaction_after"]}
+        record(store, user, "complaint.status", "complaint", complaint_id, detail)
     return get_complaint(store, complaint_id)
 
 

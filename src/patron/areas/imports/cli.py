@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from patron.cli.common import StoreOption, console, open_store, progress_bar
+from patron.cli.common import StoreOption, console, open_store, plain, progress_bar
 from patron.store.vocabulary import IMPORT_KINDS as KINDS
 
 commands = typer.Typer()
@@ -195,5 +195,6 @@ def quarantine(
     for col in ("import", "file", "line", "raw", "reason"):
         table.add_column(col, overflow="fold")
     for r in rows:
-        table.add_row(str(r["import_id"]), r["file_name"], str(r["line"] or ""), (r["raw"] or "")[:80], r["reason"])
+        table.add_row(str(r["import_id"]), plain(r["file_name"]), str(r["line"] or ""), plain((r["raw"] or "")[:80]),
+                      plain(r["reason"]))
     console.print(table)

@@ -23,6 +23,7 @@ from patron.errors import InvalidInput, NotFound, PatronError, PermissionDenied
 from patron.ingest.detect import detect_kind, file_columns, kind_fits, kind_warning
 from patron.ingest.presets import PRESETS, describe_presets
 from patron.ingest.undo import UndoReport, undo_import
+from patron.service.exports import write_csv
 from patron.service.jobs import Job, Jobs
 from patron.service.permissions import User
 from patron.store import Store
@@ -283,7 +284,7 @@ def quarantine_rows(store: Store, import_id: int | None = None, *, limit: int = 
     params = [import_id] if import_id else []
     total = store.scalar(f"SELECT count(*) FROM quarantine {where}", params)
     if export is not None:
-        store.export(f"SELECT * FROM quarantine {where} ORDER BY import_id, line", params, export, "(HEADER)")
+        write_csv(store, f"SELECT * FROM quarantine {where} ORDER BY import_id, line", params, export)
         return total, []
     rows = store.records(f"SELECT import_id, file_name, line, raw, reason FROM quarantine {where} "
                          f"ORDER BY import_id, line LIMIT {int(limit)}", params)

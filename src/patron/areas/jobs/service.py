@@ -7,6 +7,9 @@ worker) are :class:`patron.service.jobs.Jobs`; imports start theirs in
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
+
 from patron.errors import NotFound
 from patron.service.analyze import AnalysisSettings, analyze
 from patron.service.jobs import Job, Jobs
@@ -32,8 +35,18 @@ def start_analysis(jobs: Jobs, store: Store, user: User, settings: AnalysisSetti
 
 
 def get_job(jobs: Jobs, user: User, job_id: str) -> Job:
+    """A job, for the user who started it or an admin (to anyone else it does not exist); its error without paths."""
     user.require("jobs.read")
     job = jobs.get(job_id)
-    if job is None:
+    if job is None or (job.username != user.username and user.role != "admin"):
         raise NotFound(f"There is no job {job_id}.")
-    return job
+    return replace(job, error=without_paths(job.error)) if job.error else job
+
+
+#: An absolute path (POSIX or Windows) in a message: the server's layout is nobody's business.
+_PATH = re.compile(r"(?:[A-Za-z]:\\|/)(?:[^\s'\"/\\:]+[/\\])+([^\s'\"/\\]*)")
+
+
+def without_paths(message: str | None) -> str | None:
+    """``message`` with every absolute path cut down to its last part (a file's name)."""
+    return None if message is None else _PATH.sub(lambda m: m.group(1) or "…", message)

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from patron.cli.common import StoreOption, console, open_store
+from patron.cli.common import StoreOption, console, open_store, plain
 from patron.store.vocabulary import RUNGS, TRIAGE_GROUPS
 
 commands = typer.Typer()
@@ -57,7 +57,7 @@ def customers(
     for col in cols:
         table.add_column(col, justify="right" if col in ("revenue", "clv", "p_alive", "health") else "left")
     for r in rows:
-        table.add_row(str(r["party_id"]), r["name"] or "", r["rung"] or "", r["rfm_segment"] or "", r["triage"] or "",
+        table.add_row(str(r["party_id"]), plain(r["name"]), r["rung"] or "", r["rfm_segment"] or "", r["triage"] or "",
                       _num(r["revenue"], ",.0f"), _num(r["clv"], ",.0f"), _num(r["p_alive"], ".2f"),
                       _num(r["health"], ".0f"))
     console.print(table)

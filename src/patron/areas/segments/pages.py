@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 
 from patron.api.deps import StoreDep
 from patron.areas.segments import service
 from patron.errors import PatronError
+from patron.service.exports import attachment
 from patron.web.auth import page_user
 from patron.web.templating import NavItem, render
 
@@ -32,7 +31,7 @@ def segment_csv(request: Request, store: StoreDep, kind: str, name: str):
     user = page_user(request, store)
     service.members(store, user, kind, name, limit=1)
     return StreamingResponse(service.export_csv(store, user, kind, name), media_type="text/csv", headers={
-        "Content-Disposition": f"attachment; filename=\"patron-{quote(kind)}-{quote(name)}.csv\""})
+        "Content-Disposition": attachment(f"patron-{kind}-{name}.csv")})
 
 
 @router.get("/segments/{kind}/{name}", response_class=HTMLResponse)

@@ -12,6 +12,7 @@ from patron.api.schemas import Page
 from patron.areas.segments import service
 from patron.areas.segments.schemas import Segment, SegmentMember
 from patron.service.consent import ConsentRule
+from patron.service.exports import attachment
 from patron.service.permissions import User
 
 router = APIRouter(prefix="/segments", tags=["segments"])
@@ -46,6 +47,5 @@ def export_segment(kind: str, name: str, store: StoreDep,
     (or everyone, marked); personal data masked for roles that may not see it."""
     rule = ConsentRule(channel, purpose, without_consent)
     service.members(store, user, kind, name, limit=1)  # fail before streaming if the segment is wrong
-    filename = f"patron-{kind}-{name}.csv".replace(" ", "_").replace('"', "")
     return StreamingResponse(service.export_csv(store, user, kind, name, consent=rule), media_type="text/csv",
-                             headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+                             headers={"Content-Disposition": attachment(f"patron-{kind}-{name}.csv")})

@@ -9,8 +9,6 @@ spreadsheet will not run as formulas.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +16,7 @@ from pathlib import Path
 from patron.errors import InvalidInput
 from patron.service.analyze import latest_run
 from patron.service.consent import ConsentRule, consent_columns
-from patron.service.exports import safe_cell
+from patron.service.exports import csv_chunks, write_csv
 from patron.service.permissions import User
 from patron.service.privacy import visible
 from patron.store import Store
@@ -101,6 +99,8 @@ def export_customers(store: Store, f: CustomerFilter, path: str | Path,
         raise InvalidInput("Export to a .csv or a .parquet file.")
     # No contact details without a consent rule.
     sql, params = _query(store, f, consent, contact_details=consent is not None)
+    if path.suffix.lower() == ".csv":
+        return write_csv(store, sql, params, path)  # the one CSV path: formulas made harmless
     store.export(sql, params, path, fmt)
     return store.scalar(f"SELECT count(*) FROM ({sql}) matching", params)
 
@@ -145,18 +145,14 @@ def export_csv(store: Store, user: User, kind: str, name: str, batch: int = 5000
     under ``consent`` (by default, whose latest email consent is granted), or all of them marked."""
     user.require("segments.export")
     f = _filter(kind, name)
-    offset = 0
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(EXPORT_COLUMNS)
-    while True:
-        total, rows = list_customers(store, f, limit=batch, offset=offset, consent=consent)
-        for r in rows:
-            r = visible(r, user)
-            writer.writerow([safe_cell(r.get(c)) for c in EXPORT_COLUMNS])
-        yield buf.getvalue()
-        buf.seek(0)
-        buf.truncate()
-        offset += batch
-        if offset >= total:
-            return
+
+    def batches():
+        offset = 0
+        while True:
+            total, rows = list_customers(store, f, limit=batch, offset=offset, consent=consent)
+            yield [visible(r, user) for r in rows]
+            offset += batch
+            if offset >= total:
+                return
+
+    return csv_chunks(EXPORT_COLUMNS, batches())

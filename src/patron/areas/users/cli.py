@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from patron.cli.common import StoreOption, console, open_store
+from patron.cli.common import StoreOption, console, open_store, plain
 from patron.store.vocabulary import ROLES
 
 user_app = typer.Typer(help="Users of the web app and API: add them, give them API tokens.", no_args_is_help=True)
@@ -91,6 +91,6 @@ def user_list(store: StoreOption = None) -> None:
     for col in ("user", "name", "role", "active", "since"):
         table.add_column(col)
     for u in rows:
-        table.add_row(u["username"], u["full_name"] or "", u["role"], "no" if u["disabled"] else "yes",
+        table.add_row(u["username"], plain(u["full_name"]), u["role"], "no" if u["disabled"] else "yes",
                       f"{u['created_at']:%Y-%m-%d}")
     console.print(table)

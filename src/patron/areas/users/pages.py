@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from patron.api.deps import StoreDep
 from patron.areas.users.service import authenticate
-from patron.web.auth import check_csrf, sign_in
+from patron.web.auth import check_csrf, sign_in, sign_out
 from patron.web.templating import back, render
 
 router = APIRouter(include_in_schema=False)
@@ -33,12 +33,12 @@ def login(request: Request, store: StoreDep, username: Annotated[str, Form()], p
     if user is None:
         request.session["flash"], request.session["flash_kind"] = "Wrong user name or password.", "error"
         return render(request, "users/login.html", status_code=401, next=next)
-    sign_in(request, user)
+    sign_in(request, store, user)
     return back(_local(next), request)
 
 
 @router.post("/logout")
-def logout(request: Request, csrf: Annotated[str, Form()] = ""):
+def logout(request: Request, store: StoreDep, csrf: Annotated[str, Form()] = ""):
     check_csrf(request, csrf)
-    request.session.clear()
+    sign_out(request, store)
     return back("/login", request, "You are signed out.")

@@ -106,6 +106,8 @@ def set_disabled(store: Store, username: str, disabled: bool, *, by: User | None
     user = existing_user(store, username)
     with store.transaction():
         store.raw.execute("UPDATE users SET disabled = ? WHERE user_id = ?", [disabled, user.user_id])
+        if disabled:
+            _end_sessions(store, "user_id = ?", [user.user_id])
         record(store, by, "user.disable" if disabled else "user.enable", "user", user.user_id,
                {"username": user.username})
     return user
@@ -119,6 +121,38 @@ def user_for_token(store: Store, token: str) -> User | None:
         "SELECT u.user_id, u.username, u.role, u.full_name FROM api_tokens t JOIN users u USING (user_id) "
         "WHERE t.token_hash = ? AND NOT t.revoked AND NOT u.disabled", [digest]))
     return User(*rows[0]) if rows else None
+
+
+# -- page sessions ---------------------------------------------------------------
+# The cookie holds a random key; the store holds its SHA-256 and whether the session has ended
+# (migration 8), so signing out or disabling a user ends every copy of the cookie at once.
+
+def start_session(store: Store, user: User) -> str:
+    """A new page session for ``user``: the key for the cookie (the store keeps only its hash)."""
+    key = secrets.token_urlsafe(32)
+    with store.transaction():
+        store.raw.execute("INSERT INTO web_sessions VALUES (?, ?, now()::TIMESTAMP, NULL)",
+                          [_token_hash(key), user.user_id])
+    return key
+
+
+def session_user(store: Store, key: str) -> User | None:
+    """The active user of a page session that has not ended; ``None`` otherwise."""
+    rows = store.query(
+        "SELECT u.user_id, u.username, u.role, u.full_name FROM web_sessions s JOIN users u USING (user_id) "
+        "WHERE s.session_hash = ? AND s.ended_at IS NULL AND NOT u.disabled", [_token_hash(key)])
+    return User(*rows[0]) if rows else None
+
+
+def end_session(store: Store, key: str) -> None:
+    """Sign out: the session ends in the store, so a copy of its cookie no longer works."""
+    with store.transaction():
+        _end_sessions(store, "session_hash = ?", [_token_hash(key)])
+
+
+def _end_sessions(store: Store, where: str, params: list) -> None:
+    store.raw.execute(f"UPDATE web_sessions SET ended_at = now()::TIMESTAMP WHERE ended_at IS NULL AND {where}",
+                      params)
 
 
 def get_user(store: Store, username: str) -> User | None:

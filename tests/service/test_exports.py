@@ -1,0 +1,22 @@
+"""Download names in any script make a valid Content-Disposition header (RFC 6266 / RFC 5987)."""
+
+from __future__ import annotations
+
+from urllib.parse import unquote
+
+from starlette.responses import Response
+
+from patron.service.exports import attachment
+
+
+def test_non_latin1_names_make_a_valid_header():
+    for name in ("patron-rung-Stammkunde.csv", "patron-rfm-Постоянные клиенты.csv", "patron-x-常客.csv",
+                 'patron-a"b\\c/d\r\nSet-Cookie: x=1.csv'):
+        value = attachment(name)
+        value.encode("latin-1")  # what an HTTP header must be
+        Response(headers={"Content-Disposition": value})  # starlette raised UnicodeEncodeError: a 500
+        assert "\r" not in value and "\n" not in value
+        fallback = value.split('filename="')[1].split('"')[0]
+        assert fallback.isascii() and fallback.endswith(".csv")
+        exact = unquote(value.split("filename*=UTF-8''")[1])
+        assert exact == "".join(c for c in name if c.isprintable() and c not in '"\\/')
