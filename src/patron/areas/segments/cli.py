@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from patron.cli.common import StoreOption, console, open_store
-from patron.store.vocabulary import RUNGS, TRIAGE_GROUPS
+from patron.store.vocabulary import LADDER_STATES as RUNGS, TRIAGE_GROUPS
 
 commands = typer.Typer()
 
