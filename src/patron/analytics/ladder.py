@@ -143,6 +143,16 @@ def ladder_rules_from(source: str | Path | dict | None) -> LadderRules:
     return LadderRules(**values)
 
 
+def _consents(tables: Tables, parties: ir.Table) -> ir.Table:
+    """The consents table, or an empty one where the source has none (a firm's own tables)."""
+    try:
+        return table(tables, "consents")
+    except KeyError:
+        return parties.filter(ibis.literal(False)).select(
+            "party_id", purpose=ibis.literal("", "string"), granted=ibis.literal(False),
+            recorded_at=ibis.literal(None, "timestamp"))
+
+
 def _text(value: ir.Value) -> ir.StringValue:
     return value.cast("int64").cast("string")
 
@@ -188,10 +198,14 @@ def ladder_rung(
     interactions = table(tables, "interactions")
     feedback = table(tables, "feedback")
     complaints = table(tables, "complaints")
-    consents = table(tables, "consents")
+    consents = _consents(tables, parties)
+    # A firm's own parties table may have no organisation links: then nobody is a stakeholder.
+    stakeholders = rules.stakeholders_to_organisation and "organisation_id" in parties.columns
+    if "organisation_id" not in parties.columns:
+        parties = parties.mutate(organisation_id=ibis.null("int64"))
 
     # Stakeholders' facts count for their organisation (seed 003: the relationship is with the firm).
-    if rules.stakeholders_to_organisation:
+    if stakeholders:
         staff = parties.filter(parties.organisation_id.notnull()).select(
             _staff=parties.party_id, _org=parties.organisation_id)
 
@@ -308,8 +322,7 @@ def ladder_rung(
         b.purchase_days >= rules.partner_min_purchase_days)
     is_prospect = b.interested | (b.category == "prospect")
 
-    stakeholder = (b.organisation_id.notnull() if rules.stakeholders_to_organisation
-                   else ibis.literal(False))
+    stakeholder = b.organisation_id.notnull() if stakeholders else ibis.literal(False)
     rung = ibis.cases(
         (stakeholder, ibis.null("string")),
         (is_lapsed, LAPSED),

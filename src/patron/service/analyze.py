@@ -30,6 +30,7 @@ import pyarrow as pa
 
 from patron.analytics.health import health_scorecard
 from patron.analytics.ladder import LADDER_STATES, ladder_rules_from, ladder_rung
+from patron.analytics.profitability import cost_rules_from, cost_to_serve, customer_profit
 from patron.analytics.rfm import rfm_scores
 from patron.analytics.summary import customer_summary
 from patron.analytics.triage import triage, triage_matrix, triage_rules_from
@@ -72,8 +73,9 @@ class AnalysisSettings:
     at_risk_value_quantile
         ...and their past revenue is in the top share above this quantile of repeat buyers.
     rules
-        A TOML file with ``[ladder]`` and ``[triage]`` tables that change the ladder's and the
-        triage's rules (``docs/ladder.md`` lists them and their defaults); ``None``: the defaults.
+        A TOML file with ``[ladder]``, ``[triage]`` and ``[costs]`` tables that change the ladder's,
+        the triage's and the cost to serve's rules (``docs/ladder.md``, ``docs/profitability.md`` list
+        them and their defaults); ``None``: the defaults.
     """
 
     as_of: str | None = None
@@ -202,6 +204,7 @@ def value_run(engine, settings: AnalysisSettings, run_id: int, report: Progress)
         raise PatronError(f"Unknown time unit '{settings.time_unit}'. Choose day, week or month.")
     notes: list[str] = []
     ladder_rules, triage_rules = ladder_rules_from(settings.rules), triage_rules_from(settings.rules)
+    cost_rules = cost_rules_from(settings.rules)
     report("summaries", 0.05)
     transactions, currency = _choose_currency(engine.table("transactions"), settings, notes)
     as_of = _as_of(settings, transactions)
@@ -228,8 +231,14 @@ def value_run(engine, settings: AnalysisSettings, run_id: int, report: Progress)
                             .select("party_id", "rung", "rung_level", "rung_reason"), "ladder")
     health = engine.persist(health_scorecard(engine, as_of).select("party_id", "health", "health_trend"),
                             "health")
-    triaged = triage(predicted.select("party_id", "clv"), health.select("party_id", "health"),
-                     value_column="clv", quality_column="health", rules=triage_rules,
+    # Profitability (seed 001, 004): activity-based cost to serve, profit to date, profit-based CLV.
+    values = _attach(predicted.select("party_id", "clv", "expected_purchases", "expected_spend"), summary_t,
+                     ["margin", "revenue"])
+    profits = engine.persist(customer_profit(values, cost_to_serve(engine, as_of, rules=cost_rules),
+                                             margin_share=margin), "profits")
+    triaged = triage(profits.select("party_id", "profit_clv"), health.select("party_id", "health"),
+                     value_column="profit_clv", value_label="profit CLV", quality_column="health",
+                     rules=triage_rules,
                      lost=ladder.select("party_id", lost=ladder.rung == "lapsed"),
                      at_risk=predicted.select("party_id", at_risk=predicted.at_risk.fill_null(False)))
     joined = ladder
@@ -237,6 +246,7 @@ def value_run(engine, settings: AnalysisSettings, run_id: int, report: Progress)
     joined = _attach(joined, predicted, [c for c in predicted.columns if c != "party_id"])
     joined = _attach(joined, rfm, ["r_score", "f_score", "m_score", "segment"])
     joined = _attach(joined, health, ["health", "health_trend"])
+    joined = _attach(joined, profits, ["cost_to_serve", "profit", "profit_clv"])
     joined = _attach(joined, triaged, ["triage", "value_tier", "quality_tier", "triage_reason"])
     rows = joined.select(
         run_id=ibis.literal(run_id, "int64"), party_id="party_id", frequency="frequency",
@@ -251,6 +261,8 @@ def value_run(engine, settings: AnalysisSettings, run_id: int, report: Progress)
         triage=joined.triage.fill_null("unrated"), value_tier="value_tier", quality_tier="quality_tier",
         at_risk=joined.at_risk.fill_null(False), reasons="reasons", rung_reason="rung_reason",
         triage_reason=joined.triage_reason.fill_null("unrated because: not scored by the value models"),
+        cost_to_serve=joined.cost_to_serve.cast("float64"), profit=joined.profit.cast("float64"),
+        profit_clv=joined.profit_clv.cast("float64"),
     )
     return ValueRun(run_id, as_of, int(totals["customers"]), rows, diagnostics, notes)
 

@@ -136,6 +136,9 @@ class ScoreFields(BaseModel):
     reasons: str | None = None
     rung_reason: str | None = Field(None, description="Why the party stands on its rung (\"advocate because ...\").")
     triage_reason: str | None = Field(None, description="Why the party is in its triage group.")
+    cost_to_serve: float | None = Field(None, description="Contacts, complaints, refunds and deliveries, costed.")
+    profit: float | None = Field(None, description="Margin to date less cost to serve and acquisition cost.")
+    profit_clv: float | None = Field(None, description="CLV less the discounted cost of serving the expected orders.")
 
 
 class Scores(ScoreFields):

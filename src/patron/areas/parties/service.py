@@ -82,6 +82,9 @@ def _explain(score: dict) -> list[str]:
         reasons.append(f"Expected value over the run's horizon: {score['clv']:,.2f} "
                        f"({score['expected_purchases']:.2f} purchases at {score['expected_spend']:,.2f} each, "
                        "discounted).")
+    if score.get("profit") is not None:
+        reasons.append(f"Profit to date {score['profit']:,.2f} after a cost to serve of "
+                       f"{score['cost_to_serve'] or 0:,.2f}; profit-based CLV {score['profit_clv']:,.2f}.")
     if score.get("health") is not None:
         trend = score.get("health_trend")
         reasons.append(f"Relationship health {score['health']:.0f}/100"

@@ -29,7 +29,8 @@ SORTS = {"clv": "s.clv DESC NULLS LAST", "revenue": "s.revenue DESC NULLS LAST",
 SCORE_FIELDS = ("frequency", "recency", "t", "monetary_value", "first_purchase_at", "last_purchase_at", "orders",
                 "revenue", "margin", "p_alive", "expected_purchases", "expected_spend", "clv", "next_purchase_in",
                 "r_score", "f_score", "m_score", "rfm_segment", "rung", "rung_level", "health", "health_trend",
-                "triage", "value_tier", "quality_tier", "at_risk", "reasons", "rung_reason", "triage_reason")
+                "triage", "value_tier", "quality_tier", "at_risk", "reasons", "rung_reason", "triage_reason",
+                "cost_to_serve", "profit", "profit_clv")
 
 
 @dataclass(frozen=True)
