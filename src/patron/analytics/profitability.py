@@ -24,6 +24,15 @@ from patron.analytics.summary import is_refund
 from patron.errors import InvalidInput
 
 
+def _f(value: float) -> ir.FloatingScalar:
+    return ibis.literal(float(value), "float64")
+
+
+def _double(value: ir.NumericValue) -> ir.FloatingValue:
+    """A float64 column in every engine's SQL: through a decimal, so the cast to DOUBLE is not elided."""
+    return value.cast("decimal(38, 6)").cast("float64")
+
+
 def _channels() -> dict[str, float]:
     # Demo defaults, EUR: a handled call costs more than an email; a visit more than either.
     return {"phone": 6.0, "email": 2.0, "chat": 3.0, "face_to_face": 40.0, "web": 0.5, "event": 15.0,
@@ -97,8 +106,10 @@ def cost_to_serve(tables: Tables, as_of, *, rules: CostRules = CostRules()) -> i
     complaints = table(tables, "complaints").filter(lambda t: t.opened_at <= cutoff)
     parties = table(tables, "parties")
 
-    rate = ibis.cases(*[(interactions.channel == c, r) for c, r in rules.per_interaction.items()],
-                      else_=rules.per_interaction.get("other", 0.0))
+    # Typed literals: PostgreSQL reads a bare 6.0 as NUMERIC, and Ibis elides a cast to float64 of what it
+    # already takes for float64, so the sums would come back as decimals.
+    rate = ibis.cases(*[(interactions.channel == c, _f(r)) for c, r in rules.per_interaction.items()],
+                      else_=_f(rules.per_interaction.get("other", 0.0)))
     contacts = interactions.group_by("party_id").aggregate(contacts=interactions.count(),
                                                            contact_cost=rate.sum())
     complaint_counts = complaints.group_by("party_id").aggregate(complaints=complaints.count())
@@ -110,25 +121,25 @@ def cost_to_serve(tables: Tables, as_of, *, rules: CostRules = CostRules()) -> i
         refunds=tx.count(where=refund),
         deliveries=document.nunique(where=~refund),
     )
-    acquisition = (parties.acquisition_cost.cast("float64").fill_null(0.0) if "acquisition_cost" in parties.columns
-                   else ibis.literal(0.0))
+    acquisition = (parties.acquisition_cost.cast("float64").fill_null(_f(0.0)) if "acquisition_cost" in parties.columns
+                   else _f(0.0))
     base = parties.select("party_id", acquisition_cost=acquisition)
     for t in (contacts, complaint_counts, orders):
         base = base.left_join(t, "party_id").drop("party_id_right")
     b = base.mutate(
-        contacts=base.contacts.fill_null(0), contact_cost=base.contact_cost.fill_null(0.0),
+        contacts=base.contacts.fill_null(0), contact_cost=base.contact_cost.fill_null(_f(0.0)),
         complaints=base.complaints.fill_null(0), refunds=base.refunds.fill_null(0),
         deliveries=base.deliveries.fill_null(0),
     )
-    service = (b.contact_cost + b.complaints * rules.per_complaint + b.refunds * rules.per_refund)
-    total = service + b.deliveries * rules.per_delivery
-    per_order = ibis.ifelse(b.deliveries > 0, service / b.deliveries, 0.0) + rules.per_delivery
+    service = (b.contact_cost + b.complaints * _f(rules.per_complaint) + b.refunds * _f(rules.per_refund))
+    total = service + b.deliveries * _f(rules.per_delivery)
+    per_order = ibis.ifelse(b.deliveries > 0, service / b.deliveries, _f(0.0)) + _f(rules.per_delivery)
     return b.select(
         "party_id",
         contacts=b.contacts.cast("int64"), contact_cost=b.contact_cost.cast("float64"),
         complaints=b.complaints.cast("int64"), refunds=b.refunds.cast("int64"),
         deliveries=b.deliveries.cast("int64"),
-        acquisition_cost=(b.acquisition_cost if rules.count_acquisition_cost else ibis.literal(0.0)),
+        acquisition_cost=(b.acquisition_cost if rules.count_acquisition_cost else _f(0.0)),
         cost_to_serve=total.cast("float64"),
         service_cost_per_order=per_order.cast("float64"),
     )
@@ -159,16 +170,17 @@ def customer_profit(values: ir.Table, costs: ir.Table, *, margin_share: float) -
     c = costs.select(_cparty=costs.party_id, cost_to_serve=costs.cost_to_serve,
                      acquisition_cost=costs.acquisition_cost, per_order=costs.service_cost_per_order)
     j = values.left_join(c, values.party_id == c._cparty)
-    margin = ibis.coalesce(j.margin.cast("float64"), j.revenue.cast("float64") * margin_share, 0.0)
-    cost = j.cost_to_serve.fill_null(0.0)
-    undiscounted = j.expected_purchases * j.expected_spend * margin_share
-    discount = ibis.ifelse(undiscounted > 0, j.clv / undiscounted, 1.0)
-    future = j.expected_purchases * j.per_order.fill_null(0.0) * discount
+    share = _f(margin_share)
+    margin = ibis.coalesce(j.margin.cast("float64"), j.revenue.cast("float64") * share, _f(0.0))
+    cost = j.cost_to_serve.fill_null(_f(0.0))
+    undiscounted = j.expected_purchases * j.expected_spend * share
+    discount = ibis.ifelse(undiscounted > 0, j.clv / undiscounted, _f(1.0))
+    future = j.expected_purchases * j.per_order.fill_null(_f(0.0)) * discount
     return j.select(
         "party_id",
-        cost_to_serve=cost.cast("float64"),
-        profit=(margin - cost - j.acquisition_cost.fill_null(0.0)).cast("float64"),
-        profit_clv=(j.clv - future).cast("float64"),
+        cost_to_serve=_double(cost),
+        profit=_double(margin - cost - j.acquisition_cost.fill_null(_f(0.0))),
+        profit_clv=_double(j.clv - future),
     )
 
 
