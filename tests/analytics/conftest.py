@@ -26,12 +26,14 @@ class Facts:
         self.store = store
 
     def party(self, party_id, *, kind="person", category="customer", created_at="2023-01-01",
-              referred_by=None, acquisition_channel=None, acquisition_cost=None, acquired_at=None):
+              referred_by=None, acquisition_channel=None, acquisition_cost=None, acquired_at=None,
+              organisation_id=None):
         self.store.raw.execute(
             "INSERT INTO parties (party_id, kind, category, created_at, referred_by, "
-            "acquisition_channel, acquisition_cost, acquired_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "acquisition_channel, acquisition_cost, acquired_at, organisation_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [party_id, kind, category, created_at, referred_by, acquisition_channel, acquisition_cost,
-             acquired_at],
+             acquired_at, organisation_id],
         )
 
     def tx(self, party_id, occurred_at, revenue, *, kind="order", cost=None, document=None):
@@ -42,12 +44,20 @@ class Facts:
             [n, f"t{n}", party_id, kind, document, occurred_at, revenue, cost],
         )
 
-    def interaction(self, party_id, occurred_at, *, channel="email", direction="outbound"):
+    def interaction(self, party_id, occurred_at, *, channel="email", direction="outbound", subject=None):
         n = next(_ids)
         self.store.raw.execute(
             "INSERT INTO interactions (interaction_id, source, external_id, party_id, occurred_at, "
-            "channel, direction) VALUES (?, 'test', ?, ?, ?, ?, ?)",
-            [n, f"i{n}", party_id, occurred_at, channel, direction],
+            "channel, direction, subject) VALUES (?, 'test', ?, ?, ?, ?, ?, ?)",
+            [n, f"i{n}", party_id, occurred_at, channel, direction, subject],
+        )
+
+    def consent(self, party_id, recorded_at, purpose, granted=True):
+        n = next(_ids)
+        self.store.raw.execute(
+            "INSERT INTO consents (consent_id, source, external_id, party_id, channel, purpose, granted, "
+            "recorded_at) VALUES (?, 'test', ?, ?, 'email', ?, ?, ?)",
+            [n, f"k{n}", party_id, purpose, granted, recorded_at],
         )
 
     def feedback(self, party_id, occurred_at, instrument, score, *, scale_max=None):

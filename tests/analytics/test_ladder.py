@@ -1,96 +1,142 @@
-"""Ladder of loyalty on a hand-made store: one party per rung, then who moved."""
+"""Ladder of loyalty on a hand-made store: one party per rung, each rule's edge, falls, the rules file."""
 
 from __future__ import annotations
 
-from patron.analytics.ladder import LadderRules, ladder_migration, ladder_rung, rung_matrix
+import ibis
+import pytest
+
+from patron.analytics.ladder import LadderRules, ladder_migration, ladder_rules_from, ladder_rung, rung_matrix
+from patron.errors import InvalidInput
+
+AS_OF = "2024-06-30"
 
 
-def _rungs(store, as_of, **rules):
+def _rungs(store, as_of=AS_OF, **rules):
     df = ladder_rung(store, as_of, rules=LadderRules(**rules)).to_pandas()
-    return dict(zip(df.party_id, df.rung))
+    return {p: r if isinstance(r, str) else None for p, r in zip(df.party_id, df.rung)}
 
 
 def _build(facts):
     f = facts
-    f.party(1)  # suspect: nothing on record
-    f.party(2)  # prospect: an email, never bought
-    f.interaction(2, "2024-02-01")
+    f.party(1)  # suspect: only an outbound email from the firm
+    f.interaction(1, "2024-02-01")
+    f.party(2)  # prospect: an inbound enquiry, never bought
+    f.interaction(2, "2024-02-01", direction="inbound")
     f.party(3, category="prospect")  # prospect by category
     f.party(4)  # customer: one purchase day (two rows that day)
     f.tx(4, "2024-03-01 10:00", 10)
     f.tx(4, "2024-03-01 15:00", 10)
-    f.party(5)  # client: two purchase days; promoter answer AFTER the first as_of
+    f.party(5)  # client: two purchase days, a detractor answer
     f.tx(5, "2024-01-10", 10)
     f.tx(5, "2024-02-10", 10)
-    f.feedback(5, "2024-05-01", "nps", 10)
+    f.feedback(5, "2024-02-20", "nps", 4)
     f.party(6)  # supporter: client with a CSAT of 4/5 (latest), earlier NPS 3
     f.tx(6, "2024-01-10", 10)
     f.tx(6, "2024-02-11", 10)
     f.feedback(6, "2024-01-20", "nps", 3)
     f.feedback(6, "2024-02-20", "csat", 4, scale_max=5)
-    f.party(7)  # advocate: a customer who referred party 8
-    f.tx(7, "2024-01-05", 50)
+    f.party(7)  # advocate: a supporter of long standing who referred party 8, who bought
+    for day in ("2023-06-01", "2023-09-01", "2024-01-05", "2024-05-05"):
+        f.tx(7, day, 50)
+    f.feedback(7, "2024-05-06", "nps", 10)
     f.party(8, referred_by=7, acquired_at="2024-02-15", created_at="2024-02-15")
-    f.party(9, kind="organisation")  # partner: invoices in each of Oct 2023 .. Mar 2024
-    for month in ("2023-10-15", "2023-11-15", "2023-12-15", "2024-01-15", "2024-02-15", "2024-03-15"):
+    f.tx(8, "2024-02-15", 20)
+    f.party(9, kind="organisation")  # partner: buys, and planned the year jointly with the firm
+    for month in ("2024-03-15", "2024-04-15", "2024-05-15"):
         f.tx(9, month, 1000, kind="invoice")
-    f.party(10, kind="organisation")  # only 5 months in a row: a client
-    for month in ("2023-10-15", "2023-12-15", "2024-01-15", "2024-02-15", "2024-03-15"):
-        f.tx(10, month, 1000, kind="invoice")
+    f.party(20, organisation_id=9)  # a buyer at 9: its meeting counts for 9, it is not on the ladder
+    f.interaction(20, "2024-04-02", channel="face_to_face", subject="Joint planning 2025")
+    f.party(10)  # a person can be a partner too: a co-creation panel member
+    f.tx(10, "2024-02-01", 30)
+    f.tx(10, "2024-04-01", 30)
+    f.feedback(10, "2024-04-10", "panel", None)
     f.party(11, category="supplier")  # not on the customer ladder
     f.tx(11, "2024-01-01", 5)
-    f.party(12, created_at="2024-06-01")  # does not exist yet at the first date
-    f.party(13)  # a refund is not a purchase: still a prospect (contact via complaint)
+    f.party(12, created_at="2024-07-15")  # does not exist yet at as_of
+    f.party(13)  # a refund is not a purchase: still a prospect (interest via a complaint)
     f.tx(13, "2024-01-02", -20, kind="refund")
     f.complaint(13, "2024-01-03")
+    f.party(14)  # lapsed: a repeat buyer and promoter who has not bought for more than a year
+    f.tx(14, "2023-01-05", 40)
+    f.tx(14, "2023-03-05", 40)
+    f.feedback(14, "2023-03-10", "nps", 10)
+    f.party(15)  # one purchase and one referral, quickly: no instant advocate (stays a customer)
+    f.tx(15, "2024-06-01", 40)
+    f.party(16, referred_by=15, created_at="2024-06-10")
+    f.tx(16, "2024-06-10", 10)
+    f.party(17)  # supporter through loyalty membership
+    f.tx(17, "2024-03-01", 10)
+    f.tx(17, "2024-04-01", 10)
+    f.consent(17, "2024-03-01", "loyalty")
 
 
-def test_one_party_per_rung(store, facts, engine):
+def test_one_party_per_rung_with_its_reason(store, facts, engine):
     _build(facts)
     tables = engine(store)
-    rungs = _rungs(tables, "2024-04-10")
+    rungs = _rungs(tables)
     assert rungs == {
         1: "suspect", 2: "prospect", 3: "prospect", 4: "customer", 5: "client", 6: "supporter",
-        7: "advocate", 8: "suspect", 9: "partner", 10: "client", 13: "prospect",
+        7: "advocate", 8: "customer", 9: "partner", 10: "partner", 13: "prospect", 14: "lapsed",
+        15: "customer", 16: "customer", 17: "supporter", 20: None,
     }
-    df = ladder_rung(tables, "2024-04-10").to_pandas().set_index("party_id")
-    assert df.loc[9, "partner_months"] == 6 and df.loc[10, "partner_months"] == 5
-    assert df.loc[6, "rung_level"] == 5 and df.loc[1, "rung_level"] == 1
-    assert df.loc[7, "referrals"] == 1 and df.loc[4, "purchase_days"] == 1
+    df = ladder_rung(tables, AS_OF).to_pandas().set_index("party_id")
+    assert df.loc[9, "collaborations"] == 1 and df.loc[10, "collaborations"] == 1
+    assert df.loc[6, "rung_level"] == 5 and df.loc[1, "rung_level"] == 1 and df.loc[14, "rung_level"] == 0
+    assert df.loc[7, "referrals"] == 1 and df.loc[4, "purchase_days"] == 1 and df.loc[15, "referrals"] == 1
+    assert df.loc[7, "rung_reason"].startswith("advocate because: 1 referral(s) who bought")
+    assert df.loc[14, "rung_reason"] == "lapsed because: no purchase or collaboration for 483 days (more than 365)"
+    assert df.loc[9, "rung_reason"].startswith("partner because: 1 collaboration(s)")
+    assert df.loc[17, "rung_reason"].endswith("a loyalty member")
+    assert df.loc[20, "rung_reason"].startswith("not on the ladder: a person at organisation 9")
+    assert all(r.startswith(df.loc[p, "rung"] + " because") for p, r in df.rung_reason.drop(20).items())
 
 
-def test_rules_are_configurable_and_dates_cut(store, facts, engine):
+def test_each_rule_is_configurable(store, facts, engine):
     _build(facts)
-    store = engine(store)
-    # Before party 8 was acquired, party 7 had referred nobody; before Feb 10 party 5 bought once.
-    early = _rungs(store, "2024-02-01")
-    assert early[7] == "customer" and early[5] == "customer" and 12 not in early
-    # The month of as_of is open; in May, March counts but April is missing, so 9 is no partner.
-    assert _rungs(store, "2024-05-02")[9] == "client"
-    assert _rungs(store, "2024-04-10", partner_months=3)[10] == "partner"
-    assert _rungs(store, "2024-04-10", advocate_requires_promoter=True)[7] == "customer"
-    assert _rungs(store, "2024-04-10", positive_csat_share=0.9)[6] == "client"
-    assert _rungs(store, "2024-04-10", categories=("customer", "supplier"))[11] == "customer"
+    tables = engine(store)
+    assert _rungs(tables, lapse_after_days=600)[14] == "supporter"
+    assert _rungs(tables, advocate_min_purchase_days=5)[7] == "supporter"
+    assert _rungs(tables, advocate_min_tenure_days=0, advocate_min_purchase_days=1,
+                  client_min_purchase_days=1)[15] == "client"  # a referral, but no positive feedback: no supporter
+    assert _rungs(tables, partner_subjects=("co-creation",))[9] == "client"
+    assert _rungs(tables, partner_instruments=())[10] == "client"
+    assert _rungs(tables, stakeholders_to_organisation=False)[9] == "client"
+    assert _rungs(tables, positive_csat_share=0.9)[6] == "client"
+    assert _rungs(tables, loyalty_purposes=())[17] == "client"
+    assert _rungs(tables, interest_channels=(), )[1] == "suspect"
+    assert _rungs(tables, categories=("customer", "supplier"))[11] == "customer"
+    assert _rungs(tables)[20] is None and _rungs(tables, stakeholders_to_organisation=False)[20] == "prospect"
 
 
-def test_migration_matrix(store, facts, engine):
+def test_low_probability_alive_lapses(store, facts):
     _build(facts)
-    mig = ladder_migration(engine(store), "2024-02-01", "2024-06-10").to_pandas()
+    p_alive = store.ibis.create_table("p_alive_test", ibis.memtable({"party_id": [6, 7], "p_alive": [0.05, 0.5]}))
+    df = ladder_rung(store, AS_OF, p_alive=p_alive).to_pandas().set_index("party_id")
+    assert df.loc[6, "rung"] == "lapsed" and df.loc[7, "rung"] == "advocate"
+    assert df.loc[6, "rung_reason"] == "lapsed because: probability alive 5% is below 10%"
+
+
+def test_migration_shows_climbs_and_falls(store, facts, engine):
+    _build(facts)
+    mig = ladder_migration(engine(store), "2023-04-01", AS_OF).to_pandas()
     cells = {(r.from_rung, r.to_rung): r.parties for r in mig.itertuples()}
-    # Feb 1 -> Jun 10: 5 and 6 bought again and answered positively; 7 referred 8;
-    # 4 made its first purchase; 9 lost no status it had (it was not yet a partner
-    # in February) and has no April/May invoice in June; 8 and 12 appeared.
-    assert cells == {
-        ("suspect", "suspect"): 1,  # 1
-        ("suspect", "customer"): 1,  # 4
-        ("prospect", "prospect"): 3,  # 2, 3, 13
-        ("customer", "supporter"): 2,  # 5, 6
-        ("customer", "advocate"): 1,  # 7
-        ("client", "client"): 2,  # 9, 10
-        ("new", "suspect"): 2,  # 8, 12
-    }
-    assert list(mig.from_level) == sorted(mig.from_level)
+    assert cells[("supporter", "lapsed")] == 1  # 14 fell
+    assert cells[("suspect", "advocate")] == 1  # 7 climbed
+    falls = mig[(mig.from_rung != "new") & (mig.to_level < mig.from_level)].parties.sum()
+    assert falls == 1
     matrix = rung_matrix(mig)
-    assert matrix.loc["customer", "supporter"] == 2 and matrix.values.sum() == 12
-    assert list(matrix.columns) == ["suspect", "prospect", "customer", "client", "supporter", "advocate",
-                                    "partner"]
+    assert matrix.loc["supporter", "lapsed"] == 1 and list(matrix.columns)[0] == "lapsed"
+
+
+def test_rules_file(tmp_path):
+    path = tmp_path / "rules.toml"
+    path.write_text('[ladder]\nlapse_after_days = 200\npartner_subjects = ["co-design"]\n')
+    rules = ladder_rules_from(path)
+    assert rules.lapse_after_days == 200 and rules.partner_subjects == ("co-design",)
+    assert rules.advocate_min_tenure_days == LadderRules().advocate_min_tenure_days
+    path.write_text("[ladder]\nlapse_after_dayz = 200\n")
+    with pytest.raises(InvalidInput, match="Unknown ladder rule 'lapse_after_dayz'"):
+        ladder_rules_from(path)
+    path.write_text("[ladder]\nlapse_after_days = -1\n")
+    with pytest.raises(InvalidInput, match="at least 0"):
+        ladder_rules_from(path)

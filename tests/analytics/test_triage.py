@@ -1,4 +1,4 @@
-"""Triage on value × quality tables whose terciles are known by construction."""
+"""Triage on profitability × relationship quality tables whose cuts are known by construction (seed 004)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import ibis
 import pandas as pd
 import pytest
 
-from patron.analytics.triage import CELL_PLANS, GROUP_PLANS, TriageCuts, triage, triage_matrix
+from patron.analytics.triage import GROUP_PLANS, TriageRules, triage, triage_matrix, triage_rules_from
+from patron.errors import InvalidInput
 
 
 def _tables(values, qualities):
@@ -20,38 +21,60 @@ def _run(engine, values, qualities, **kw):
     return engine.execute(triage(v, q, **kw)).set_index("party_id").sort_index()
 
 
-def test_terciles_and_groups(engine):
-    # Values 0..8 -> tiers low (0-2), mid (3-5), high (6-8); qualities are a permutation.
-    values = [float(i) for i in range(9)]
-    qualities = [float((i * 4) % 9) for i in range(9)]  # 0 4 8 3 7 2 6 1 5
+def test_groups_follow_the_seed(engine):
+    # Values: two unprofitable, then 10..60; the median of all eight is 25 (DuckDB's quantile: continuous
+    # or discrete, both put 20 below and 30 above). The health median is 45 (40 and 50 either side).
+    values = [-5.0, 0.0, 10.0, 20.0, 30.0, 40.0, 50.0, 60.0]
+    qualities = [80.0, 70.0, 0.0, 60.0, 10.0, 50.0, 20.0, 40.0]
     out = _run(engine, values, qualities)
-    assert list(out.value_tier) == ["low"] * 3 + ["mid"] * 3 + ["high"] * 3
-    assert list(out.quality_tier) == ["low", "mid", "high", "mid", "high", "low", "high", "low", "mid"]
-    assert list(out.triage) == ["worst", "worst", "average", "average", "best", "worst", "best", "average",
-                                "best"]
-    assert out.loc[6, "plan"] == GROUP_PLANS["best"]
-    assert out.loc[7, "cell_plan"] == CELL_PLANS[("high", "low")]  # valuable but unhappy: rescue
+    assert list(out.triage) == ["worst", "worst", "average", "average", "average", "best", "average", "average"]
+    assert list(out.value_tier) == ["low", "low", "mid", "mid", "high", "high", "high", "high"]
+    assert out.loc[0, "triage_reason"].startswith("worst because: unprofitable (CLV -5.0")
+    assert out.loc[3, "triage_reason"].startswith("average because: strong (health 60.0")
+    assert "but marginal" in out.loc[3, "triage_reason"]
+    assert out.loc[4, "triage_reason"].startswith("average because: profitable (CLV 30.0")
+    assert out.loc[5, "triage_reason"].startswith("best because: profitable")
+    assert out.loc[5, "plan"] == GROUP_PLANS["best"]
 
 
-def test_fixed_cut_offs_ties_and_missing_quality(engine):
-    values = [10.0, 10.0, 10.0, 500.0, 2000.0]
-    qualities = [90.0, 50.0, 10.0, 60.0]  # party 4 has no health score
-    out = _run(engine, values, qualities, cuts=TriageCuts(value=(100, 1000), quality=(40, 70)))
-    assert list(out.value_tier) == ["low", "low", "low", "mid", "high"]
-    assert list(out.quality_tier[:4]) == ["high", "mid", "low", "mid"]
-    assert list(out.triage) == ["average", "worst", "worst", "average", "unrated"]
-    assert out.loc[4, "plan"].startswith("Measure first")
-    # Terciles: the three tied values share the lowest tier; the missing quality is left out of the ranks.
-    out = _run(engine, values, qualities)
-    assert list(out.value_tier) == ["low", "low", "low", "mid", "high"]  # 1 + floor(3 * [0 0 0 3 4] / 5)
-    assert list(out.quality_tier[:4]) == ["high", "low", "low", "mid"]  # ranks of 90 50 10 60 among 4
-    with pytest.raises(ValueError):
-        triage(*_tables(values, qualities), cuts=TriageCuts(value=(5, 1)))
+def test_lost_is_worst_and_at_risk_never_silently_best(engine):
+    values = [100.0, 100.0, 100.0, 1.0]
+    qualities = [90.0, 90.0, 90.0, 10.0]
+    v, q = _tables(values, qualities)
+    lost = ibis.memtable(pd.DataFrame({"party_id": [0], "lost": [True]}))
+    risk = ibis.memtable(pd.DataFrame({"party_id": [1], "at_risk": [True]}))
+    out = engine.execute(triage(v, q, lost=lost, at_risk=risk)).set_index("party_id").sort_index()
+    assert list(out.triage) == ["worst", "average", "best", "average"]
+    assert out.loc[0, "triage_reason"] == "worst because: the relationship is lost (lapsed)"
+    assert out.loc[1, "triage_reason"].startswith("average because: profitable and strong, but at risk")
+    allowed = engine.execute(triage(v, q, at_risk=risk, rules=TriageRules(at_risk_can_be_best=True)))
+    reason = allowed.set_index("party_id").loc[1, "triage_reason"]
+    assert reason.startswith("best because") and reason.endswith("though at risk")
+
+
+def test_fixed_cuts_and_missing_quality(engine):
+    values = [10.0, 500.0, 2000.0]
+    qualities = [90.0, 30.0]  # party 2 has no health score
+    out = _run(engine, values, qualities, rules=TriageRules(profitable_min=100, strong_min=50))
+    assert list(out.triage) == ["average", "average", "unrated"]
+    assert "the configured cut" in out.loc[0, "triage_reason"]
+    assert out.loc[2, "plan"].startswith("Measure first")
 
 
 def test_matrix_counts_cells(engine):
-    v, q = _tables([float(i) for i in range(9)], [float(i) for i in range(9)])
+    v, q = _tables([-1.0, 5.0, 50.0, 60.0], [10.0, 20.0, 80.0, 90.0])
     m = engine.execute(triage_matrix(triage(v, q)))
-    cells = {(r.value_tier, r.quality_tier): (r.triage, r.parties, r.total_value) for r in m.itertuples()}
-    assert cells == {("low", "low"): ("worst", 3, 3.0), ("mid", "mid"): ("average", 3, 12.0),
-                     ("high", "high"): ("best", 3, 21.0)}
+    cells = {(r.value_tier, r.quality_tier): (r.triage, r.parties) for r in m.itertuples()}
+    assert cells == {("low", "low"): ("worst", 1), ("mid", "low"): ("average", 1), ("high", "high"): ("best", 2)}
+
+
+def test_rules_file(tmp_path):
+    path = tmp_path / "rules.toml"
+    path.write_text("[triage]\nprofitable_quantile = 0.7\nunprofitable_max = 5\n")
+    assert triage_rules_from(path) == TriageRules(profitable_quantile=0.7, unprofitable_max=5)
+    path.write_text("[triage]\nprofitable_quantile = 2\n")
+    with pytest.raises(InvalidInput, match="between 0 and 1"):
+        triage_rules_from(path)
+    path.write_text("[triage]\nbest_share = 0.2\n")
+    with pytest.raises(InvalidInput, match="Unknown triage rule 'best_share'"):
+        triage_rules_from(path)

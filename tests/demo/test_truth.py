@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 
 from patron.demo import generate_demo
 from patron.demo.company import DEFECTS
-from patron.demo.systems import EXPORTS
+from patron.demo.company import EXPORTS
 
 from .conftest import read_text_csv
 

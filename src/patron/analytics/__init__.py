@@ -25,7 +25,7 @@ from patron.analytics.ladder import RUNGS, LadderRules, ladder_migration, ladder
 from patron.analytics.measures import acquisition_value, lost_customers, lost_value, revenue_mix
 from patron.analytics.rfm import DEFAULT_SEGMENTS, SegmentRule, rfm_scores
 from patron.analytics.summary import customer_summary, summary_arrays
-from patron.analytics.triage import TriageCuts, triage, triage_matrix
+from patron.analytics.triage import TriageRules, triage, triage_matrix
 
 __all__ = [
     "DEFAULT_SEGMENTS",
@@ -33,7 +33,7 @@ __all__ = [
     "HealthRules",
     "LadderRules",
     "SegmentRule",
-    "TriageCuts",
+    "TriageRules",
     "acquisition_value",
     "customer_summary",
     "health_scorecard",

@@ -1,36 +1,42 @@
-"""Triage of the customer base into best, average and worst: value × relationship quality.
+"""Triage of the customer base into best, average and worst: profitability × relationship quality.
 
-Both sides are measured: *value* (a column the caller gives — a CLV from a
-model, or margin when there is none) and *quality* (usually the health
-total of :func:`~patron.analytics.health.health_scorecard`). Each is cut
-into three tiers, ``low`` / ``mid`` / ``high`` (1 / 2 / 3), and the 3 × 3
-cell is collapsed into a group by the sum of the two tier numbers:
+Seed 004: triage customers into best, average and worst, with a plan for each;
+the profitability of a relationship must be understood, and so must its quality.
+Both sides are measured: *profitability* (a column the caller gives: a
+profit-based or margin-based CLV) and *quality* (usually the health total of
+:func:`~patron.analytics.health.health_scorecard`).
 
-=============  ===============  ===============  ===============
-value \\ qual.  low quality      mid quality      high quality
-=============  ===============  ===============  ===============
-high value     average (4)      best (5)         best (6)
-mid value      worst (3)        average (4)      best (5)
-low value      worst (2)        worst (3)        average (4)
-=============  ===============  ===============  ===============
+==============================  =========  ====================================
+profitability / quality         group      reason
+==============================  =========  ====================================
+lost (lapsed, or ``lost``)      worst      the relationship has ended
+unprofitable (value ≤ 0 cut)    worst      it costs more than it brings
+profitable and strong           best       unless at risk: then average, saying so
+profitable but weak             average
+strong but marginal             average
+marginal and weak               average
+==============================  =========  ====================================
 
-Tiers are terciles by default: ``1 + floor(3 × rank / n)`` with SQL
-``RANK()`` from low to high, so tied values share a tier. Fixed cut-offs
-can be given instead (``TriageCuts(value=(low_max, high_min))``: a value
-``< low_max`` is low, ``>= high_min`` is high).
-
-Each group has a plan (:data:`GROUP_PLANS`) and each cell a more specific
-one (:data:`CELL_PLANS`); both can be replaced.
+*Profitable* means a value at or above ``profitable_min``, *unprofitable* at or
+below ``unprofitable_max``, *marginal* in between; *strong* means a quality at
+or above ``strong_min``. Left ``None`` (the default), ``profitable_min`` and
+``strong_min`` are quantiles of the data's own distribution
+(``profitable_quantile``, ``strong_quantile``: the medians by default), taken
+over the customers not lost that have a value (a quality); the run says which cut it used
+in each customer's reason. Tiers: value ``low`` (unprofitable) / ``mid``
+(marginal) / ``high`` (profitable); quality ``low`` (weak) / ``high`` (strong).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
 
 import ibis
 import ibis.expr.types as ir
 
-from patron.store.vocabulary import TRIAGE_TIERS
+from patron.errors import InvalidInput
 
 GROUP_PLANS = {
     "best": "Grow and reward: keep service personal, recognise loyalty, invite referrals and deeper "
@@ -41,51 +47,50 @@ GROUP_PLANS = {
              "channels and stop spending to retain.",
 }
 
-CELL_PLANS = {
-    ("high", "high"): "Reward and involve: loyalty benefits, early access, co-creation, referral asks.",
-    ("high", "mid"): "Deepen the relationship: named contact, proactive service, ask what would make it better.",
-    ("high", "low"): "Rescue now: valuable but unhappy; senior contact, resolve open issues, service recovery.",
-    ("mid", "high"): "Grow the wallet: cross-sell and upgrade offers to a customer who already likes you.",
-    ("mid", "mid"): "Develop: targeted offers and regular contact; monitor health.",
-    ("mid", "low"): "Fix the irritants cheaply; if quality does not improve, reduce cost to serve.",
-    ("low", "high"): "Cultivate advocates: happy but small; referral and review programmes, low-cost upsell.",
-    ("low", "mid"): "Serve efficiently: self-service and automated contact only.",
-    ("low", "low"): "Let go at low cost: no retention spend; keep service standard and polite.",
-}
-
 
 @dataclass(frozen=True)
-class TriageCuts:
-    """Fixed tier boundaries ``(low_max, high_min)``; ``None`` means terciles."""
+class TriageRules:
+    """Where profitable, unprofitable and strong begin (``docs/ladder.md``, seed 004)."""
 
-    value: tuple[float, float] | None = None
-    quality: tuple[float, float] | None = None
-    group_by_tier_sum: dict[int, str] = field(default_factory=lambda: {
-        2: "worst", 3: "worst", 4: "average", 5: "best", 6: "best",
-    })
+    unprofitable_max: float = 0.0
+    profitable_min: float | None = None
+    profitable_quantile: float = 0.5
+    strong_min: float | None = None
+    strong_quantile: float = 0.5
+    at_risk_can_be_best: bool = False
 
 
-def tier(values: ir.NumericColumn, cuts: tuple[float, float] | None) -> ir.IntegerColumn:
-    """Ibis expression: tier 1 (low), 2 (mid) or 3 (high) of each value; null stays null."""
-    if cuts is None:
-        rank0 = ibis.rank().over(order_by=values)
-        n = values.count().over()
-        t = 1 + (3 * rank0) // n
+def triage_rules_from(source: str | Path | dict | None) -> TriageRules:
+    """The rules of a TOML file's ``[triage]`` table, defaults for what it omits."""
+    if source is None:
+        return TriageRules()
+    if isinstance(source, dict):
+        data, where = source, "the triage rules"
     else:
-        low_max, high_min = cuts
-        if low_max > high_min:
-            raise ValueError(f"cut-offs must be (low_max, high_min) with low_max <= high_min, got {cuts}")
-        t = ibis.cases((values < low_max, 1), (values >= high_min, 3), else_=2)
-    return ibis.ifelse(values.isnull(), None, t).cast("int64")
+        path = Path(source)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8")).get("triage", {})
+        except FileNotFoundError:
+            raise InvalidInput(f"The rules file {path} does not exist.") from None
+        except tomllib.TOMLDecodeError as e:
+            raise InvalidInput(f"The rules file {path} is not valid TOML: {e}.") from None
+        where = f"[triage] of {path}"
+    known = {f.name for f in fields(TriageRules)}
+    for key, value in data.items():
+        if key not in known:
+            raise InvalidInput(f"Unknown triage rule '{key}' in {where}. Rules: {', '.join(sorted(known))}.")
+        if key == "at_risk_can_be_best":
+            if not isinstance(value, bool):
+                raise InvalidInput(f"Triage rule '{key}' in {where} must be true or false.")
+        elif isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise InvalidInput(f"Triage rule '{key}' in {where} must be a number, not {value!r}.")
+        elif key.endswith("quantile") and not 0 < value < 1:
+            raise InvalidInput(f"Triage rule '{key}' in {where} must be between 0 and 1, not {value}.")
+    return TriageRules(**data)
 
 
-def _with_tier(t: ir.Table, column: str, cuts: tuple[float, float] | None, out: str) -> ir.Table:
-    """Add the tier of ``column``; terciles are ranked over the parties that have a value."""
-    if cuts is not None:
-        return t.mutate(**{out: tier(t[column], cuts)})
-    rated = t.filter(t[column].notnull())
-    rated = rated.select("party_id", **{out: tier(rated[column], None)})
-    return t.left_join(rated, "party_id").drop("party_id_right")
+def _num(value: ir.NumericValue) -> ir.StringValue:
+    return value.round(2).cast("string")
 
 
 def triage(
@@ -94,54 +99,99 @@ def triage(
     *,
     value_column: str = "clv",
     quality_column: str = "health",
-    cuts: TriageCuts = TriageCuts(),
+    value_label: str = "CLV",
+    rules: TriageRules = TriageRules(),
+    lost: ir.Table | None = None,
+    at_risk: ir.Table | None = None,
     group_plans: dict[str, str] = GROUP_PLANS,
-    cell_plans: dict[tuple[str, str], str] = CELL_PLANS,
 ) -> ir.Table:
-    """Best / average / worst per party, with the plan for its group and cell.
+    """Best / average / worst per party, with the reason and the group's plan.
 
     Parameters
     ----------
     values
-        ``party_id`` and ``value_column`` (e.g. the CLV of a model, or the
-        ``margin`` of a customer summary).
+        ``party_id`` and ``value_column`` (a profit or margin CLV).
     quality
-        ``party_id`` and ``quality_column`` (e.g. the health scorecard).
-    cuts
-        Tier cut-offs (terciles by default) and the tier-sum → group map.
+        ``party_id`` and ``quality_column`` (the health scorecard).
+    lost
+        Optional ``party_id``, ``lost`` (bool): lost relationships (the
+        lapsed of the ladder) are worst whatever their value.
+    at_risk
+        Optional ``party_id``, ``at_risk`` (bool): at risk is never best
+        unless ``rules.at_risk_can_be_best``; the reason says so either way.
 
     Returns
     -------
     ibis.Table
-        ``party_id``, ``value``, ``quality`` (float), ``value_tier``,
-        ``quality_tier`` (``low``/``mid``/``high``), ``triage``
-        (``best``/``average``/``worst``; ``unrated`` when either side is
-        missing), ``plan`` (the group's) and ``cell_plan`` (the cell's).
-        Every party of ``values`` appears; terciles of quality are taken
-        over the parties that have one.
+        ``party_id``, ``value``, ``quality``, ``value_tier``, ``quality_tier``,
+        ``triage`` (``best``/``average``/``worst``; ``unrated`` when a side is
+        missing), ``triage_reason`` and ``plan``. Every party of ``values`` appears.
     """
     v = values.select("party_id", value=values[value_column].cast("float64"))
-    q = quality.select("party_id", quality=quality[quality_column].cast("float64"))
-    joined = v.left_join(q, "party_id").drop("party_id_right")
-    tiered = _with_tier(joined, "value", cuts.value, "_vt")
-    tiered = _with_tier(tiered, "quality", cuts.quality, "_qt")
+    q = quality.select(_qparty=quality.party_id, quality=quality[quality_column].cast("float64"))
+    t = v.left_join(q, v.party_id == q._qparty).drop("_qparty")
+    for extra, column in ((lost, "lost"), (at_risk, "at_risk")):
+        if extra is not None:
+            e = extra.select(_eparty=extra.party_id, **{column: extra[column]})
+            t = t.left_join(e, t.party_id == e._eparty).drop("_eparty")
+            t = t.mutate(**{column: t[column].fill_null(False)})
+        else:
+            t = t.mutate(**{column: ibis.literal(False)})
 
-    t = tiered
-    name = dict(enumerate(TRIAGE_TIERS, start=1))
-    value_tier = ibis.cases(*[(t._vt == k, n) for k, n in name.items()])
-    quality_tier = ibis.cases(*[(t._qt == k, n) for k, n in name.items()])
-    total = t._vt + t._qt
-    group = ibis.cases(*[(total == k, g) for k, g in cuts.group_by_tier_sum.items()], else_="unrated")
-    group = ibis.ifelse(total.isnull(), "unrated", group)
+    # The cuts are quantiles of the relationships still going: the lost would drag the median down.
+    live = t.filter(~t.lost)
+    rated_v = live.filter(live.value.notnull())
+    rated_q = live.filter(live.quality.notnull())
+    cuts = rated_v.aggregate(_pcut=rated_v.value.quantile(rules.profitable_quantile)).cross_join(
+        rated_q.aggregate(_scut=rated_q.quality.quantile(rules.strong_quantile)))
+    t = t.cross_join(cuts)
+    pcut = ibis.literal(rules.profitable_min, "float64") if rules.profitable_min is not None else t._pcut
+    # A median at or below the unprofitable cut would leave no marginal band: profitable starts above it.
+    pcut = ibis.greatest(pcut, ibis.literal(rules.unprofitable_max, "float64"))
+    scut = ibis.literal(rules.strong_min, "float64") if rules.strong_min is not None else t._scut
+    pwhere = (f"the base's {rules.profitable_quantile:.0%} quantile" if rules.profitable_min is None
+              else "the configured cut")
+    swhere = f"the base's {rules.strong_quantile:.0%} quantile" if rules.strong_min is None else "the configured cut"
+
+    unprofitable = t.value <= rules.unprofitable_max
+    profitable = ~unprofitable & (t.value >= pcut)
+    strong = t.quality >= scut
+    best_cell = profitable & strong
+    best = best_cell & (~t.at_risk if not rules.at_risk_can_be_best else ibis.literal(True))
+    unrated = t.value.isnull() | t.quality.isnull()
+    group = ibis.cases(
+        (t.lost, "worst"),
+        (unrated, "unrated"),
+        (unprofitable, "worst"),
+        (best, "best"),
+        else_="average",
+    )
+    v_text = value_label + " " + _num(t.value)
+    q_text = "health " + _num(t.quality)
+    p_text = v_text + " ≥ " + _num(pcut) + ", " + pwhere
+    m_text = v_text + " below " + _num(pcut) + ", " + pwhere
+    s_text = q_text + " ≥ " + _num(scut) + ", " + swhere
+    w_text = q_text + " below " + _num(scut) + ", " + swhere
+    reason = ibis.cases(
+        (t.lost, "worst because: the relationship is lost (lapsed)"),
+        (unrated, "unrated because: value or relationship quality is missing"),
+        (unprofitable, "worst because: unprofitable (" + v_text + " ≤ " + str(rules.unprofitable_max) + ")"),
+        (best_cell & t.at_risk & ~best, "average because: profitable and strong, but at risk, so not best ("
+         + p_text + "; " + s_text + ")"),
+        (best_cell & t.at_risk, "best because: profitable (" + p_text + ") and strong (" + s_text
+         + "), though at risk"),
+        (best, "best because: profitable (" + p_text + ") and strong (" + s_text + ")"),
+        (profitable, "average because: profitable (" + p_text + ") but weak (" + w_text + ")"),
+        (strong, "average because: strong (" + s_text + ") but marginal (" + m_text + ")"),
+        else_="average because: marginal (" + m_text + ") and weak (" + w_text + ")",
+    )
+    value_tier = ibis.cases((t.value.isnull(), ibis.null("string")), (unprofitable, "low"), (profitable, "high"),
+                            else_="mid")
+    quality_tier = ibis.cases((t.quality.isnull(), ibis.null("string")), (strong, "high"), else_="low")
     plan = ibis.cases(*[(group == g, text) for g, text in group_plans.items()],
                       else_="Measure first: value or relationship quality is missing.")
-    cell_plan = ibis.cases(
-        *[((value_tier == vt) & (quality_tier == qt), text) for (vt, qt), text in cell_plans.items()]
-    )
-    return t.select(
-        "party_id", "value", "quality",
-        value_tier=value_tier, quality_tier=quality_tier, triage=group, plan=plan, cell_plan=cell_plan,
-    )
+    return t.select("party_id", "value", "quality", value_tier=value_tier, quality_tier=quality_tier,
+                    triage=group, triage_reason=reason, plan=plan)
 
 
 def triage_matrix(triaged: ir.Table) -> ir.Table:

@@ -30,6 +30,9 @@ def analyze(
                                                     "store's own, where costs are known; else 1.")] = None,
     currency: Annotated[Optional[str], typer.Option(help="Analyse this currency only; default: the main one.")] = None,
     charts: Annotated[Optional[Path], typer.Option(help="Save charts (SVG) into this folder.")] = None,
+    rules: Annotated[Optional[Path], typer.Option(
+        help="A TOML file changing the ladder's and the triage's rules ([ladder], [triage]; "
+             "defaults in docs/ladder.md).")] = None,
     engine: Annotated[str, typer.Option(help="Where the analysis runs: duckdb, or spark (needs --lake and "
                                              "pip install 'patron\\[spark]').")] = "duckdb",
     lake: Annotated[Optional[Path], typer.Option(
@@ -49,7 +52,8 @@ def analyze(
     from patron.service.analyze import analyze as run_analysis
 
     settings = AnalysisSettings(as_of=as_of, time_unit=time_unit, model=model, horizon_months=horizon,
-                                monthly_discount_rate=discount, margin=margin, currency=currency)
+                                monthly_discount_rate=discount, margin=margin, currency=currency,
+                                rules=str(rules) if rules else None)
     if lake is not None or engine != "duckdb":
         _analyze_lake(settings, engine, lake, spark_master, store, charts)
         return
@@ -186,13 +190,14 @@ def ladder(
     start: Annotated[str, typer.Option("--from", help="First date (YYYY-MM-DD).")],
     end: Annotated[Optional[str], typer.Option("--to", help="Second date; default: the latest transaction.")] = None,
     chart: Annotated[Optional[Path], typer.Option(help="Save the migration chart to this .svg or .html file.")] = None,
+    rules: Annotated[Optional[Path], typer.Option(help="A TOML file changing the ladder's rules ([ladder]).")] = None,
     store: StoreOption = None,
 ) -> None:
-    """Who moved on the ladder of loyalty between two dates (suspect … partner), and how many."""
+    """Who moved on the ladder of loyalty between two dates (lapsed, suspect … partner): climbs and falls."""
     from patron.service.ladder import ladder_movement
 
     with open_store(store) as s:
-        movement = ladder_movement(s, start, end)
+        movement = ladder_movement(s, start, end, rules=str(rules) if rules else None)
     rows = movement.matrix
     table = Table(title=f"ladder migration {movement.start:%Y-%m-%d} → {movement.end:%Y-%m-%d} (rows: from, "
                         "columns: to)")

@@ -34,7 +34,7 @@ app = typer.Typer(
 #: order of a day's work; an area not named here comes after them.
 ORDER = ("patron.cli.store_cmds", "patron.areas.imports.cli", "patron.cli.analyze_cmd", "patron.areas.segments.cli",
          "patron.cli.serve_cmd", "patron.areas.users.cli", "patron.cli.lake_cmd", "patron.cli.resolve_cmd",
-         "patron.cli.demo_cmd")
+         "patron.cli.demo_cmd", "patron.cli.profitability_cmd")
 _registered = False
 
 

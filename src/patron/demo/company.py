@@ -17,12 +17,16 @@ from pathlib import Path
 
 import numpy as np
 
-from patron.demo import b2b, exports, service, text, truth
+from patron.demo import b2b, exports, partners, service, text, truth
 from patron.demo.catalogue import Catalogue
 from patron.demo.customers import simulate_population
 from patron.demo.orders import order_offsets, simulate_lines, simulate_orders
 from patron.demo.params import DemoParameters
-from patron.demo.systems import EXPORTS, ExportFile
+from patron.demo.systems import EXPORTS as SYSTEM_EXPORTS
+from patron.demo.systems import ExportFile
+
+#: Every export, in import order: the four systems' files, then the partner programme's log.
+EXPORTS: tuple[ExportFile, ...] = (*SYSTEM_EXPORTS, partners.PARTNER_PROGRAMME)
 from patron.demo.writers import Defect, Sink, spoil
 
 #: Customers simulated together: the working set is about 1.2 GB at 200,000 and
@@ -168,6 +172,7 @@ def generate_demo(out: str | Path, customers: int = 5000, seed: int = 1, *,
         if sinks[name].rows == 0:
             table = _spoil(table, sinks[name], rng)
         sinks[name].write(table)
+    sinks[partners.PARTNER_PROGRAMME.name].write(partners.plant(_rng(seed, 4), pop, accounts, out))
 
     report("ground truth", total_steps - 1, total_steps)
     for f in EXPORTS:

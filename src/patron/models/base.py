@@ -18,7 +18,10 @@ import os
 
 import numpy as np
 
-from patron.models.data import Histories, check_rfm, compress, group_rows, per_distinct_row
+import functools
+import warnings
+
+from patron.models.data import Histories, check_prediction_inputs, check_rfm, compress, group_rows, per_distinct_row
 from patron.models.errors import (
     DegenerateDataError,
     InvalidInputError,
@@ -109,6 +112,12 @@ class FittedModel:
         self.log_likelihood_ = float(log_likelihood)
         self.convergence_ = convergence
         self.n_customers_ = float(weights.sum())
+        self.fit_warnings_ = fit_warnings(self.params_, self.standard_errors_, convergence)
+        #: False when the optimiser stopped badly, a parameter ran away or a standard error exceeds its
+        #: estimate: such a fit should not be made current (``fit_warnings_`` says why).
+        self.converged_ = not self.fit_warnings_
+        for message in self.fit_warnings_[1 if not convergence.success else 0:]:
+            warnings.warn(message, RuntimeWarning, stacklevel=3)
 
     def _fit_data(self, **columns):
         return Histories(**columns)
@@ -140,6 +149,47 @@ class FittedModel:
         return f"{type(self).__name__}({shown})"
 
 
+#: A parameter above this has run away: the likelihood keeps improving as it grows (e.g. tiny data).
+RUNAWAY = 1e5
+
+
+def fit_warnings(params: dict, errors: dict, convergence: Convergence) -> list[str]:
+    """What is wrong with a fit, in words; empty for a clean one."""
+    found = []
+    if not convergence.success:
+        found.append(f"The fit did not converge cleanly: {convergence.message}")
+    for name, value in params.items():
+        error = errors.get(name)
+        if value > RUNAWAY:
+            found.append(f"Parameter {name} ran away to {value:.3g}: the data do not identify it.")
+        if error is None or not np.isfinite(error):
+            found.append(f"Parameter {name} has no standard error (a flat or singular likelihood).")
+        elif error > abs(value):
+            found.append(f"The standard error of {name} ({error:.3g}) exceeds its estimate ({value:.3g}): "
+                         "the data hardly identify it.")
+    return found
+
+
+def _validated(method, arguments):
+    """``method`` refusing impossible histories and horizons before computing (see check_prediction_inputs)."""
+    @functools.wraps(method)
+    def checked(self, *args, **kwargs):
+        given = dict(zip(arguments, args), **{k: v for k, v in kwargs.items() if k in arguments})
+        check_prediction_inputs(**{k: given.get(k) for k in ("x", "t_x", "T", "t")})
+        return method(self, *args, **kwargs)
+    checked.__validated__ = True
+    return checked
+
+
+#: The prediction methods whose inputs are checked, with their argument names.
+PREDICTIONS = {
+    "probability_alive": ("x", "t_x", "T"),
+    "conditional_expected_number_of_purchases_up_to_time": ("t", "x", "t_x", "T"),
+    "expected_purchases": ("t", "x", "t_x", "T"),
+    "expected_time_to_next_purchase": ("x", "t_x", "T"),
+}
+
+
 def as_arrays(*arrays):
     return np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in arrays))
 
@@ -153,6 +203,13 @@ class TransactionModel(FittedModel):
     """
 
     discrete = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for name, arguments in PREDICTIONS.items():
+            method = cls.__dict__.get(name)
+            if method is not None and not getattr(method, "__validated__", False):
+                setattr(cls, name, _validated(method, arguments))
 
     def fit(self, frequency, recency, T, weights=None):
         """Fit by maximum likelihood.
@@ -235,3 +292,8 @@ class TransactionModel(FittedModel):
         r, alpha = self._params()[:2]
         x, _, T = as_arrays(x, t_x, T)
         return (alpha + T) * np.expm1(np.log(2.0) / (r + x))
+
+
+for _name, _arguments in PREDICTIONS.items():
+    if _name in TransactionModel.__dict__:
+        setattr(TransactionModel, _name, _validated(TransactionModel.__dict__[_name], _arguments))

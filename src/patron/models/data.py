@@ -270,3 +270,37 @@ def per_distinct_row(function, *columns):
         return function(*columns)
     distinct, _, row = group_rows([c.reshape(-1) for c in columns], inverse=True)
     return function(*distinct)[row].reshape(shape)
+
+
+def check_prediction_inputs(x=None, t_x=None, T=None, t=None) -> None:
+    """Refuse histories and horizons a prediction cannot mean: NaN, infinite, negative, recency > T.
+
+    Raises :class:`InvalidInputError` saying what, how many and the first offending position.
+    """
+    named = [(n, v) for n, v in (("frequency", x), ("recency", t_x), ("T", T), ("horizon t", t)) if v is not None]
+    arrays = {}
+    for name, value in named:
+        try:
+            array = np.asarray(value, dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise InvalidInputError(f"{name} must be numbers ({exc}).") from exc
+        bad = ~np.isfinite(array)
+        if bad.any():
+            first = int(np.flatnonzero(bad.reshape(-1))[0])
+            raise InvalidInputError(f"{name} has {plural(int(bad.sum()), 'missing or infinite value')} "
+                                    f"(the first at position {first}); a prediction needs a number for each.")
+        if (array < 0).any():
+            first = int(np.flatnonzero((array < 0).reshape(-1))[0])
+            raise InvalidInputError(f"{name} has {plural(int((array < 0).sum()), 'negative value')} "
+                                    f"(the first at position {first}: {array.reshape(-1)[first]:g}); "
+                                    "counts, durations and horizons cannot be negative.")
+        arrays[name] = array
+    if "recency" in arrays and "T" in arrays:
+        r, age = np.broadcast_arrays(arrays["recency"], arrays["T"])
+        late = r > age * (1 + 1e-12) + 1e-12
+        if late.any():
+            first = int(np.flatnonzero(late.reshape(-1))[0])
+            raise InvalidInputError(
+                f"recency is greater than T for {plural(int(late.sum()), 'customer')} (the first at position "
+                f"{first}: recency {r.reshape(-1)[first]:g} > T {age.reshape(-1)[first]:g}); the last purchase "
+                "cannot come after the end of the observation.")

@@ -16,7 +16,7 @@ import numpy as np
 from scipy.special import betaln, digamma, gammaln
 
 from patron.models.base import FittedModel
-from patron.models.data import as_float_column, column_codes, plural
+from patron.models.data import as_float_column, check_prediction_inputs, column_codes, plural
 from patron.models.errors import DegenerateDataError, InvalidInputError, ModelError
 
 
@@ -164,8 +164,13 @@ class GammaGamma(FittedModel):
         One-time buyers (``x == 0``) get the population mean.
         """
         p, q, gamma = self._checked_params()
+        check_prediction_inputs(x=frequency)
         x = np.asarray(frequency, dtype=float)
         m = np.asarray(mean_spend, dtype=float)
+        if not np.isfinite(m).all() or (m < 0).any():
+            bad = int((~np.isfinite(m) | (m < 0)).sum())
+            raise InvalidInputError(f"mean_spend has {bad} missing, infinite or negative value(s); "
+                                    "a spend per purchase is a number of at least 0.")
         own = p * x / (p * x + q - 1)
         return (1 - own) * (p * gamma / (q - 1)) + own * m
 

@@ -128,6 +128,9 @@ def fit_value_models(histories: pa.Table, spend_histories: pa.Table, settings, m
             "convergence": plain(spend_model.convergence_),
             "repeat_customers": int(_numpy(spend_histories, "customers").sum()),
         },
+        # A run service reads these to decide whether the run may become current (issue 11).
+        "converged": bool(model.converged_ and spend_model.converged_),
+        "fit_warnings": [*model.fit_warnings_, *spend_model.fit_warnings_],
         "compressed_histories": histories.num_rows,
         "warnings": [str(m.message) for m in caught],
         "margin": margin,

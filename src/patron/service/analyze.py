@@ -29,10 +29,11 @@ import ibis
 import pyarrow as pa
 
 from patron.analytics.health import health_scorecard
-from patron.analytics.ladder import RUNGS, ladder_rung
+from patron.analytics.ladder import LADDER_STATES, ladder_rules_from, ladder_rung
+from patron.analytics.profitability import cost_rules_from, cost_to_serve, customer_profit
 from patron.analytics.rfm import rfm_scores
 from patron.analytics.summary import customer_summary
-from patron.analytics.triage import triage, triage_matrix
+from patron.analytics.triage import triage, triage_matrix, triage_rules_from
 from patron.engines.store import StoreEngine
 from patron.errors import InvalidInput, NotFound, PatronError
 from patron.models.scoring import MODELS, PERIODS_PER_MONTH, fit_value_models, plain
@@ -73,6 +74,10 @@ class AnalysisSettings:
         A customer is at risk when the probability alive is below this...
     at_risk_value_quantile
         ...and their past revenue is in the top share above this quantile of repeat buyers.
+    rules
+        A TOML file with ``[ladder]``, ``[triage]`` and ``[costs]`` tables that change the ladder's,
+        the triage's and the cost to serve's rules (``docs/ladder.md``, ``docs/profitability.md`` list
+        them and their defaults); ``None``: the defaults.
     """
 
     as_of: str | None = None
@@ -84,6 +89,7 @@ class AnalysisSettings:
     currency: str | None = None
     at_risk_p_alive: float = 0.5
     at_risk_value_quantile: float = 0.8
+    rules: str | None = None
 
     def __post_init__(self) -> None:
         # The same limits as the API's request body (areas/jobs/schemas.py), so the command line agrees.
@@ -214,6 +220,8 @@ def value_run(engine, settings: AnalysisSettings, run_id: int, report: Progress)
     if settings.time_unit not in PERIODS_PER_MONTH:
         raise PatronError(f"Unknown time unit '{settings.time_unit}'. Choose day, week or month.")
     notes: list[str] = []
+    ladder_rules, triage_rules = ladder_rules_from(settings.rules), triage_rules_from(settings.rules)
+    cost_rules = cost_rules_from(settings.rules)
     report("summaries", 0.05)
     transactions, currency = _choose_currency(engine.table("transactions"), settings, notes)
     as_of = _as_of(settings, transactions)
@@ -234,17 +242,29 @@ def value_run(engine, settings: AnalysisSettings, run_id: int, report: Progress)
     report("relationship measures", 0.55)
     rfm = rfm_scores(summary_t, monetary="monetary_value")
     # Per-party results used more than once are materialised: Spark would recompute a shared subquery.
-    ladder = engine.persist(ladder_rung(engine, as_of).select("party_id", "rung", "rung_level"), "ladder")
+    # The ladder reads the run's P(alive): a buyer the model thinks gone has lapsed (seed 004).
+    ladder = engine.persist(ladder_rung(engine, as_of, rules=ladder_rules,
+                                        p_alive=predicted.select("party_id", "p_alive"))
+                            .select("party_id", "rung", "rung_level", "rung_reason"), "ladder")
     health = engine.persist(health_scorecard(engine, as_of).select("party_id", "health", "health_trend"),
                             "health")
-    triaged = triage(predicted.select("party_id", "clv"), health.select("party_id", "health"),
-                     value_column="clv", quality_column="health")
+    # Profitability (seed 001, 004): activity-based cost to serve, profit to date, profit-based CLV.
+    values = _attach(predicted.select("party_id", "clv", "expected_purchases", "expected_spend"), summary_t,
+                     ["margin", "revenue"])
+    profits = engine.persist(customer_profit(values, cost_to_serve(engine, as_of, rules=cost_rules),
+                                             margin_share=margin), "profits")
+    triaged = triage(profits.select("party_id", "profit_clv"), health.select("party_id", "health"),
+                     value_column="profit_clv", value_label="profit CLV", quality_column="health",
+                     rules=triage_rules,
+                     lost=ladder.select("party_id", lost=ladder.rung == "lapsed"),
+                     at_risk=predicted.select("party_id", at_risk=predicted.at_risk.fill_null(False)))
     joined = ladder
     joined = _attach(joined, summary_t, [c for c in summary_t.columns if c != "party_id"])
     joined = _attach(joined, predicted, [c for c in predicted.columns if c != "party_id"])
     joined = _attach(joined, rfm, ["r_score", "f_score", "m_score", "segment"])
     joined = _attach(joined, health, ["health", "health_trend"])
-    joined = _attach(joined, triaged, ["triage", "value_tier", "quality_tier"])
+    joined = _attach(joined, profits, ["cost_to_serve", "profit", "profit_clv"])
+    joined = _attach(joined, triaged, ["triage", "value_tier", "quality_tier", "triage_reason"])
     rows = joined.select(
         run_id=ibis.literal(run_id, "int64"), party_id="party_id", frequency="frequency",
         recency=joined.recency.cast("float64"), t=joined["T"].cast("float64"),
@@ -256,7 +276,10 @@ def value_run(engine, settings: AnalysisSettings, run_id: int, report: Progress)
         f_score=joined.f_score.cast("int32"), m_score=joined.m_score.cast("int32"), rfm_segment="segment",
         rung="rung", rung_level=joined.rung_level.cast("int32"), health="health", health_trend="health_trend",
         triage=joined.triage.fill_null("unrated"), value_tier="value_tier", quality_tier="quality_tier",
-        at_risk=joined.at_risk.fill_null(False), reasons="reasons",
+        at_risk=joined.at_risk.fill_null(False), reasons="reasons", rung_reason="rung_reason",
+        triage_reason=joined.triage_reason.fill_null("unrated because: not scored by the value models"),
+        cost_to_serve=joined.cost_to_serve.cast("float64"), profit=joined.profit.cast("float64"),
+        profit_clv=joined.profit_clv.cast("float64"),
     )
     return ValueRun(run_id, as_of, int(totals["customers"]), rows, diagnostics, notes)
 
@@ -323,7 +346,10 @@ def latest_run(store: Store, run_id: int | None = None) -> int:
 
 def ladder_counts(store: Store, run_id: int) -> list[tuple[str, int]]:
     counts = dict(store.query("SELECT rung, count(*) FROM scores WHERE run_id = ? GROUP BY rung", [run_id]))
-    return [(rung, counts.get(rung, 0)) for rung in RUNGS]
+    rows = [(rung, counts.get(rung, 0)) for rung in LADDER_STATES]
+    if counts.get(None):  # staff of business customers: their organisation is on the ladder
+        rows.append(("not on the ladder", counts[None]))
+    return rows
 
 
 def triage_table(store: Store, run_id: int) -> list[tuple]:

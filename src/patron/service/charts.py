@@ -12,7 +12,7 @@ from pathlib import Path
 import altair as alt
 import pandas as pd
 
-from patron.analytics.ladder import RUNGS
+from patron.analytics.ladder import LADDER_STATES as RUNGS
 from patron.store import Store
 
 WIDTH, HEIGHT = 520, 300
@@ -69,7 +69,7 @@ def json_setting(store: Store, run_id: int, name: str, default: str) -> str:
 def ladder_funnel(store: Store, run_id: int) -> alt.Chart:
     counts = dict(store.query("SELECT rung, count(*) FROM scores WHERE run_id = ? GROUP BY rung", [run_id]))
     data = pd.DataFrame({"rung": list(RUNGS), "parties": [counts.get(r, 0) for r in RUNGS],
-                         "level": range(1, len(RUNGS) + 1)})
+                         "level": range(len(RUNGS))})
     return (alt.Chart(data, title="Ladder of loyalty")
             .mark_bar(color="#6a1b9a")
             .encode(alt.Y("rung:N", sort=alt.EncodingSortField("level", order="descending"), title=None),

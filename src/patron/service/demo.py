@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from patron.demo import generate_demo, import_demo
-from patron.demo.company import generate_steps
-from patron.demo.systems import EXPORTS
+from patron.demo.company import EXPORTS, generate_steps
 
 __all__ = ["demo_steps", "generate_demo", "generate_steps", "import_demo"]
 

@@ -19,7 +19,7 @@ from patron.engines.lake import LAKE_TABLES, export_lake, load_lake_scores, writ
 from patron.models.scoring import plain
 from patron.service.analyze import AnalysisResult, AnalysisSettings, Progress, record_run, value_run
 from patron.store import Store
-from patron.store.vocabulary import RUNGS
+from patron.store.vocabulary import LADDER_STATES
 
 __all__ = ["LAKE_TABLES", "analyze_lake", "export_lake", "lake_ladder_counts", "lake_triage_table", "open_lake"]
 
@@ -68,7 +68,10 @@ def lake_scores(lake, run_id: int):
 def lake_ladder_counts(lake, run_id: int) -> list[tuple[str, int]]:
     s = lake_scores(lake, run_id)
     counts = {r["rung"]: r["n"] for r in s.group_by("rung").aggregate(n=s.count()).to_pyarrow().to_pylist()}
-    return [(rung, counts.get(rung, 0)) for rung in RUNGS]
+    rows = [(rung, counts.get(rung, 0)) for rung in LADDER_STATES]
+    if counts.get(None):  # staff of business customers: their organisation is on the ladder
+        rows.append(("not on the ladder", counts[None]))
+    return rows
 
 
 def lake_triage_table(lake, run_id: int) -> list[dict]:

@@ -56,6 +56,10 @@ JOB_STATUSES = ("queued", "running", "done", "failed")
 #: What a value run writes per party (``scores``): the rungs of the ladder of loyalty (seeds 001 and 003,
 #: lowest first), the tiers of value and of relationship quality, and the triage groups (seed 004).
 RUNGS = ("suspect", "prospect", "customer", "client", "supporter", "advocate", "partner")
+#: Where a party who bought but is no longer active stands (below every rung: it fell off the ladder,
+#: seed 004: relationships weaken unless refreshed), and every place a party can be, lowest first.
+LAPSED = "lapsed"
+LADDER_STATES = (LAPSED, *RUNGS)
 TRIAGE_TIERS = ("low", "mid", "high")
 TRIAGE_GROUPS = ("best", "average", "worst", "unrated")
 TIME_UNITS = ("day", "week", "month")

@@ -17,7 +17,7 @@ from patron.areas.feedback.schemas import FeedbackAnswer
 from patron.store.vocabulary import (
     PARTY_CATEGORIES,
     PARTY_KINDS,
-    RUNGS,
+    LADDER_STATES,
     TIME_UNITS,
     TRANSACTION_KINDS,
     TRIAGE_GROUPS,
@@ -60,7 +60,7 @@ class Profile(_PartyFields):
 class PartySummary(_PartyFields):
     """A party as a search lists it: the profile and the latest run's headline scores."""
 
-    rung: Literal[RUNGS] | None = None
+    rung: Literal[LADDER_STATES] | None = None
     clv: float | None = None
     triage: Literal[TRIAGE_GROUPS] | None = None
     at_risk: bool | None = None
@@ -125,8 +125,8 @@ class ScoreFields(BaseModel):
     f_score: int | None = None
     m_score: int | None = None
     rfm_segment: str | None = None
-    rung: Literal[RUNGS] | None = None
-    rung_level: int | None = None
+    rung: Literal[LADDER_STATES] | None = Field(None, description="Rung of the ladder of loyalty, or lapsed.")
+    rung_level: int | None = Field(None, description="0 = lapsed, 1 = suspect ... 7 = partner.")
     health: float | None = None
     health_trend: float | None = None
     triage: Literal[TRIAGE_GROUPS] | None = None
@@ -134,6 +134,11 @@ class ScoreFields(BaseModel):
     quality_tier: Literal[TRIAGE_TIERS] | None = None
     at_risk: bool | None = None
     reasons: str | None = None
+    rung_reason: str | None = Field(None, description="Why the party stands on its rung (\"advocate because ...\").")
+    triage_reason: str | None = Field(None, description="Why the party is in its triage group.")
+    cost_to_serve: float | None = Field(None, description="Contacts, complaints, refunds and deliveries, costed.")
+    profit: float | None = Field(None, description="Margin to date less cost to serve and acquisition cost.")
+    profit_clv: float | None = Field(None, description="CLV less the discounted cost of serving the expected orders.")
 
 
 class Scores(ScoreFields):

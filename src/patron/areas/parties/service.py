@@ -76,7 +76,9 @@ def search_parties(store: Store, user: User, q: str | None = None, *, category: 
 def _explain(score: dict) -> list[str]:
     """The reasons behind a party's scores, in words."""
     reasons = []
-    if score.get("rung"):
+    if score.get("rung_reason"):
+        reasons.append(f"On the ladder of loyalty, {score['rung_reason']}.")
+    elif score.get("rung"):
         reasons.append(f"On the '{score['rung']}' rung of the ladder of loyalty"
                        + (f" with {score['frequency']} repeat purchase(s)." if score.get("frequency") is not None
                           else "."))
@@ -89,11 +91,16 @@ def _explain(score: dict) -> list[str]:
         reasons.append(f"Expected value over the run's horizon: {score['clv']:,.2f} "
                        f"({score['expected_purchases']:.2f} purchases at {score['expected_spend']:,.2f} each, "
                        "discounted).")
+    if score.get("profit") is not None:
+        reasons.append(f"Profit to date {score['profit']:,.2f} after a cost to serve of "
+                       f"{score['cost_to_serve'] or 0:,.2f}; profit-based CLV {score['profit_clv']:,.2f}.")
     if score.get("health") is not None:
         trend = score.get("health_trend")
         reasons.append(f"Relationship health {score['health']:.0f}/100"
                        + (f", {trend:+.0f} over the trend window." if trend is not None else "."))
-    if score.get("triage"):
+    if score.get("triage_reason"):
+        reasons.append(f"Triage: {score['triage_reason']}.")
+    elif score.get("triage"):
         reasons.append(f"Triage: {score['triage']} (value {score.get('value_tier') or '-'}, "
                        f"quality {score.get('quality_tier') or '-'}).")
     if score.get("rfm_segment"):

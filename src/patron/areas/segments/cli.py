@@ -9,7 +9,8 @@ import typer
 from rich.table import Table
 
 from patron.cli.common import StoreOption, console, open_store, plain
-from patron.store.vocabulary import RUNGS, TRIAGE_GROUPS
+from patron.store.vocabulary import LADDER_STATES as RUNGS
+from patron.store.vocabulary import TRIAGE_GROUPS
 
 commands = typer.Typer()
 

@@ -20,7 +20,7 @@ from patron.service.exports import csv_chunks, write_csv
 from patron.service.permissions import User
 from patron.service.privacy import visible
 from patron.store import Store
-from patron.store.vocabulary import RUNGS, TRIAGE_GROUPS
+from patron.store.vocabulary import LADDER_STATES as RUNGS, TRIAGE_GROUPS
 
 SORTS = {"clv": "s.clv DESC NULLS LAST", "revenue": "s.revenue DESC NULLS LAST",
          "p_alive": "s.p_alive ASC NULLS LAST", "health": "s.health ASC NULLS LAST"}
@@ -28,7 +28,8 @@ SORTS = {"clv": "s.clv DESC NULLS LAST", "revenue": "s.revenue DESC NULLS LAST",
 SCORE_FIELDS = ("frequency", "recency", "t", "monetary_value", "first_purchase_at", "last_purchase_at", "orders",
                 "revenue", "margin", "p_alive", "expected_purchases", "expected_spend", "clv", "next_purchase_in",
                 "r_score", "f_score", "m_score", "rfm_segment", "rung", "rung_level", "health", "health_trend",
-                "triage", "value_tier", "quality_tier", "at_risk", "reasons")
+                "triage", "value_tier", "quality_tier", "at_risk", "reasons", "rung_reason", "triage_reason",
+                "cost_to_serve", "profit", "profit_clv")
 
 
 @dataclass(frozen=True)
