@@ -108,12 +108,20 @@ TABLES: tuple[Table, ...] = (
     Table("match_evidence"),
     Table("review_queue", "review_id"),
     Table("jobs"),
+    # Relationships (issue 15): a link moves with both of its parties (party_links names the other one).
+    Table("party_links", "link_id", ("source", "external_id"), import_kind="party_links", party_column="party_id",
+          on_merge=MOVE, row_key="external_id", party_links=("other_party_id",), lake=True, status=True),
+    Table("assessments", "assessment_id", ("source", "external_id"), "assessed_at", party_column="party_id",
+          on_merge=MOVE, row_key="external_id", lake=True),
 )
 
 BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
 
 #: Tables whose rows belong to one party and move with it in a merge, with the column naming the row.
 OWNED_TABLES: dict[str, str] = {t.name: t.row_key for t in TABLES if t.on_merge == MOVE}
+#: Per table that moves with its party: the columns a merge re-points (its party column, then its links).
+MOVED_COLUMNS: dict[str, tuple[str, ...]] = {t.name: (t.party_column, *t.party_links) for t in TABLES
+                                             if t.on_merge == MOVE}
 #: Columns of ``parties`` that point at another party.
 PARTY_LINKS: tuple[str, ...] = BY_NAME["parties"].party_links
 #: Keys that must be unique (see :class:`Table`).
