@@ -72,7 +72,10 @@ def assortativity(g: nx.Graph, attribute: str) -> float | None:
     sub = g.subgraph(nodes)
     if sub.number_of_edges() == 0:
         return None
-    value = nx.attribute_assortativity_coefficient(sub, attribute)
+    import numpy as np
+
+    with np.errstate(invalid="ignore", divide="ignore"):  # every tie within one group: 0/0, undefined
+        value = nx.attribute_assortativity_coefficient(sub, attribute)
     return None if value is None or math.isnan(value) else round(float(value), 6)
 
 

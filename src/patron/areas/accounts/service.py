@@ -30,6 +30,8 @@ FORM_ITEMS = {"stakeholder": (STAKEHOLDER_ITEMS, (1, 5)), "trust": (TRUST_TERMS,
 ENGAGED_DAYS = 90  # a contact with an interaction in this many days is engaged
 QUIET_DAYS = 60  # a champion without contact for this long, who had been in contact before, has gone quiet
 PEOPLE_LINKS = ("works_for", "buying_role")
+#: The local operator of the ``patron`` command (whoever may open the store file may do everything).
+OPERATOR = User(0, "operator", "admin")
 
 
 # --- entering ---------------------------------------------------------------------------------------------
@@ -60,6 +62,67 @@ def add_link(store: Store, user: User, party_id: int, other_party_id: int, link_
     return {"link_id": link_id, "party_id": party_id, "other_party_id": other_party_id, "link_type": link_type,
             "role": role, "department": department, "since": since, "until": until, "note": note,
             "source": SOURCE}
+
+
+def add_contact(store: Store, user: User, org_id: int, name: str, *, job_title: str | None = None,
+                department: str | None = None, buying_role: str | None = None, email: str | None = None) -> dict:
+    """A new person who works for account ``org_id`` (and holds ``buying_role`` in its buying centre)."""
+    user.require("customers.write")
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput("A contact needs a name.")
+    choice("buying-centre role", buying_role, BUYING_ROLES)
+    with store.transaction():
+        kind = store.scalar("SELECT kind FROM parties WHERE party_id = ?", [org_id])
+        if kind is None:
+            raise NotFound(f"There is no party {org_id}.")
+        if kind != "organisation":
+            raise InvalidInput(f"Party {org_id} is a person: contacts are added to an organisation.")
+        # A party merged away keeps its id (an undo brings it back): a new party never takes it.
+        pid = max(store.next_id("parties", "party_id"), store.next_id("merged_parties", "party_id"))
+        store.raw.execute("INSERT INTO parties (party_id, kind, category, name, email, organisation_id, job_title, "
+                          "created_at) VALUES (?, 'person', 'customer', ?, ?, ?, ?, ?)",
+                          [pid, name, email or None, org_id, job_title or None, now()])
+        record(store, user, "party.create", "party", pid, {"organisation_id": org_id})
+    add_link(store, user, pid, org_id, "works_for", role=job_title, department=department)
+    if buying_role:
+        add_link(store, user, pid, org_id, "buying_role", role=buying_role)
+    return {"party_id": pid, "name": name, "organisation_id": org_id, "buying_role": buying_role}
+
+
+def stakeholder_grid_svg(people: list[dict], size: int = 360) -> str:
+    """The stakeholder map: influence (up) × interest (right), 1-5, a dot per assessed person coloured by
+    attitude (supporter green, neutral grey, opponent red), the four quadrants named."""
+    import html
+
+    pad, inner = 40, size - 60
+    colour = {"supporter": "#2e8b57", "neutral": "#888", "opponent": "#c0392b", None: "#2e6da4"}
+
+    def at(v):  # 1..5 -> 0..inner
+        return (float(v) - 1) / 4 * inner
+
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" width="{size}" height="{size}" '
+           f'role="img" aria-label="stakeholder grid" id="stakeholder-grid">',
+           f'<rect x="{pad}" y="10" width="{inner}" height="{inner}" fill="none" stroke="#aaa"/>',
+           f'<line x1="{pad + inner / 2}" y1="10" x2="{pad + inner / 2}" y2="{10 + inner}" stroke="#ddd"/>',
+           f'<line x1="{pad}" y1="{10 + inner / 2}" x2="{pad + inner}" y2="{10 + inner / 2}" stroke="#ddd"/>']
+    for text, x, y in (("keep satisfied", pad + 4, 24), ("manage closely", pad + inner / 2 + 4, 24),
+                       ("monitor", pad + 4, 10 + inner - 6), ("keep informed", pad + inner / 2 + 4, 10 + inner - 6)):
+        out.append(f'<text x="{x}" y="{y}" font-size="10" fill="#999">{text}</text>')
+    out.append(f'<text x="{pad + inner / 2}" y="{size - 8}" font-size="11" text-anchor="middle">interest →</text>')
+    out.append(f'<text x="12" y="{10 + inner / 2}" font-size="11" transform="rotate(-90 12 {10 + inner / 2})" '
+               'text-anchor="middle">influence →</text>')
+    for p in people:
+        if p.get("influence") is None or p.get("interest") is None:
+            continue
+        x, y = pad + at(p["interest"]), 10 + inner - at(p["influence"])
+        label = html.escape(p["name"])
+        attitude = p.get("attitude")
+        out.append(f'<circle class="stakeholder {attitude or "unrated"}" cx="{x:.1f}" cy="{y:.1f}" r="7" '
+                   f'fill="{colour.get(attitude, "#2e6da4")}"><title>{label}: {attitude or "attitude not rated"}'
+                   f'</title></circle><text x="{x + 9:.1f}" y="{y + 4:.1f}" font-size="11">{label}</text>')
+    out.append("</svg>")
+    return "".join(out)
 
 
 def links_of(store: Store, user: User, party_id: int) -> list[dict]:
