@@ -64,7 +64,11 @@ def test_accounts_through_the_api_the_pages_and_the_command(tmp_path):
                                                       "buying_role": "approver", "influence": "5", "interest": "2",
                                                       "attitude": "opponent"})
         assert r.status_code in (200, 303)
+        r = client.post("/accounts/1/trust", data={"csrf": csrf, "contact": "3", "credibility": "8", "reliability": "7",
+                                                   "intimacy": "4", "self_orientation": "2"})
+        assert r.status_code in (200, 303)
         page = client.get("/accounts/1").text
+        assert "held back by intimacy" in page, page
         assert "Olaf Brink" in page and 'class="stakeholder opponent"' in page and "alert-single_threaded" in page
         assert "Relationships" in client.get("/relationships").text and "Hafen Logistik AG" in client.get(
             "/relationships").text
