@@ -58,9 +58,15 @@ def communities(g: nx.Graph, seed: int = 7) -> list[set[int]]:
     return sorted((set(c) for c in found), key=lambda c: (-len(c), min(c)))
 
 
-def centrality(g: nx.Graph) -> dict[int, dict]:
-    """Degree and betweenness centrality (normalised) of every node: a high betweenness is a bridging contact."""
-    between = nx.betweenness_centrality(g)
+#: Above this many nodes betweenness is estimated from this many sampled sources (exact is O(nodes × edges)).
+EXACT_BETWEENNESS_NODES = 1000
+
+
+def centrality(g: nx.Graph, seed: int = 7) -> dict[int, dict]:
+    """Degree and betweenness centrality (normalised) of every node: a high betweenness is a bridging contact.
+    Exact up to :data:`EXACT_BETWEENNESS_NODES` nodes, estimated from that many seeded sources above."""
+    k = None if len(g) <= EXACT_BETWEENNESS_NODES else EXACT_BETWEENNESS_NODES
+    between = nx.betweenness_centrality(g, k=k, seed=seed)
     degree = nx.degree_centrality(g)
     return {n: {"degree": round(degree[n], 6), "betweenness": round(between[n], 6)} for n in g.nodes}
 
