@@ -59,7 +59,7 @@ def communities(g: nx.Graph, seed: int = 7) -> list[set[int]]:
 
 
 #: Above this many nodes betweenness is estimated from this many sampled sources (exact is O(nodes × edges)).
-EXACT_BETWEENNESS_NODES = 1000
+EXACT_BETWEENNESS_NODES = 300
 
 
 def centrality(g: nx.Graph, seed: int = 7) -> dict[int, dict]:
