@@ -114,3 +114,10 @@ def test_the_network_and_referral_value(account):
     assert n["assortativity"]["city"] is not None
     svg = service.ego_network_svg(account, ANALYST, 1)
     assert svg.startswith("<svg") and "Anna Berg" in svg and "Mia Roth" in svg
+
+
+def test_as_of_with_a_time_zone_is_read_as_utc_and_an_implausible_one_is_refused(account):
+    aware = dt.datetime(2024, 7, 1, 2, 0, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+    assert service.account_view(account, ANALYST, 1, as_of=aware)["as_of"] == AS_OF
+    with pytest.raises(InvalidInput, match="not a plausible date"):
+        service.account_view(account, ANALYST, 1, as_of=dt.datetime(1, 1, 1))

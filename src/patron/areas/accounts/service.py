@@ -197,6 +197,10 @@ def _latest(rows: list[dict]) -> dict[str, dict[str, Any]]:
 
 def _as_of(store: Store, as_of: dt.datetime | None) -> dt.datetime:
     if as_of is not None:
+        if as_of.tzinfo is not None:  # the store keeps naive UTC
+            as_of = as_of.astimezone(dt.UTC).replace(tzinfo=None)
+        if not 1900 <= as_of.year <= 9000:
+            raise InvalidInput(f"as of {as_of:%Y-%m-%d} is not a plausible date.")
         return as_of
     latest = store.scalar("SELECT max(t) FROM (SELECT max(occurred_at) AS t FROM interactions "
                           "UNION ALL SELECT max(occurred_at) AS t FROM transactions) x")
