@@ -81,7 +81,7 @@ def test_a_merge_moves_every_fact_and_keeps_the_store_sound(resolved):
     for table in OWNED_TABLES:
         assert store.scalar(f"SELECT count(*) FROM {table} WHERE party_id IN ({', '.join(map(str, gone))})") == 0
         assert store.count(table) == len(before[table])
-        moved = dict(store.query("SELECT from_party_id, count(*) FROM merge_moves WHERE table_name = ? "
+        moved = dict(store.query("SELECT from_party_id, count(*) FROM merge_moves WHERE table_name = ? AND column_name = 'party_id' "
                                  "GROUP BY from_party_id", [table]))
         had = dict(facts_before[table])
         assert all(moved.get(p, 0) == had.get(p, 0) for p in gone), table

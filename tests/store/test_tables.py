@@ -9,7 +9,7 @@ from patron.store import Store
 from patron.store.tables import BY_NAME, MOVE, OWNED_TABLES, TABLES
 
 #: A valid value for the required text columns that a CHECK constraint limits.
-CHECKED = {"kind": "order", "channel": "email", "instrument": "nps"}
+CHECKED = {"kind": "order", "channel": "email", "instrument": "nps", "form": "trust", "link_type": "works_for"}
 
 
 def columns(store: Store) -> dict[str, dict[str, tuple[str, bool, bool]]]:
@@ -62,6 +62,7 @@ def _own_a_row_of_every_table(store: Store, party_id: int) -> dict[str, str]:
             values = {c: _value(c, kind, 1000 + n) for c, (kind, nullable, default) in cols.items()
                       if not nullable and not default}
             values |= {entry.party_column: party_id, "source": "registry-test", entry.row_key: f"{name}-{party_id}"}
+            values |= dict.fromkeys(entry.party_links, party_id)  # a link's other party moves too
             if entry.id_column:
                 values[entry.id_column] = store.next_id(name, entry.id_column)
             store.raw.execute(f"INSERT INTO {name} ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
@@ -70,9 +71,11 @@ def _own_a_row_of_every_table(store: Store, party_id: int) -> dict[str, str]:
     return keys
 
 
-def _owner(store: Store, table: str, key: str) -> int:
-    return store.scalar(f"SELECT party_id FROM {table} WHERE source = 'registry-test' AND {BY_NAME[table].row_key} = ?",
-                        [key])
+def _owner(store: Store, table: str, key: str) -> tuple[int, ...]:
+    """The parties a row names (its party column, then its links to other parties)."""
+    entry = BY_NAME[table]
+    return store.query(f"SELECT {', '.join((entry.party_column, *entry.party_links))} FROM {table} "
+                       f"WHERE source = 'registry-test' AND {entry.row_key} = ?", [key])[0]
 
 
 def test_a_merge_moves_every_party_owned_row_and_its_undo_moves_it_back(engine_store):
@@ -86,8 +89,9 @@ def test_a_merge_moves_every_party_owned_row_and_its_undo_moves_it_back(engine_s
     keys = _own_a_row_of_every_table(store, 2)
     assert set(keys) == {t.name for t in TABLES if t.on_merge == MOVE}
     merge = resolve.decide_review(store, 1, accept=True, by="registry test")
-    assert {t: _owner(store, t, k) for t, k in keys.items()} == dict.fromkeys(keys, 1)
+    width = {t: 1 + len(BY_NAME[t].party_links) for t in keys}
+    assert {t: _owner(store, t, k) for t, k in keys.items()} == {t: (1,) * width[t] for t in keys}
     assert store.integrity_problems() == []
     resolve.undo(store, merge["merge_id"], by="registry test")
-    assert {t: _owner(store, t, k) for t, k in keys.items()} == dict.fromkeys(keys, 2)
+    assert {t: _owner(store, t, k) for t, k in keys.items()} == {t: (2,) * width[t] for t in keys}
     assert store.integrity_problems() == []

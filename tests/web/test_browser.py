@@ -223,4 +223,36 @@ def test_phone_layout_keeps_the_navigation_and_tables_inside_the_screen(site, br
         header = page.locator("header.top").bounding_box()
         assert header["width"] <= 390
         shot(page, name)
+def test_an_account_gets_a_contact_with_a_role_trust_and_shows_the_grid_and_alert(site, browser):
+    """Issue 15: add a contact to an account with a buying role and attitude, rate their trust, see them on the
+    stakeholder grid, and the single-threaded alert of an account with at most one engaged contact."""
+    base, *_ = site
+    page = sign_in(browser, base, "sam")
+    page.goto(f"{base}/relationships")
+    assert page.locator("h1").inner_text() == "Relationships"
+    shot(page, "relationships")
+    # An account whose buying centre is reached through one contact at most (the demo's lost accounts are).
+    page.locator("#portfolio tr", has_text="single threaded").locator("a").first.click()
+    page.wait_for_load_state()
+    account_url = page.url
+    page.fill("#name", "Greta Stahl")
+    page.fill("#job_title", "Finance Director")
+    page.select_option("#buying_role", "approver")
+    page.fill("#influence", "5")
+    page.fill("#interest", "4")
+    page.select_option("#attitude", "supporter")
+    page.click("button:has-text(\"Add contact\")")
+    page.wait_for_url(account_url)
+    assert "Greta Stahl added." in page.content()
+    page.select_option("#contact", label="Greta Stahl")
+    for term, value in (("credibility", "8"), ("reliability", "7"), ("intimacy", "4"), ("self_orientation", "2")):
+        page.fill(f"#{term}", value)
+    page.click("button:has-text(\"Rate trust\")")
+    page.wait_for_url(account_url)
+    row = page.locator("#people tr", has_text="Greta Stahl")
+    assert "9.50" in row.inner_text() and "held back by intimacy" in row.inner_text()
+    assert page.locator("#stakeholder-grid circle.stakeholder.supporter").count() >= 1
+    assert page.locator("#stakeholder-grid", has_text="Greta Stahl").count() == 1
+    assert page.locator(".alert-single_threaded").count() == 1  # Greta has no contact yet
+    shot(page, "account")
     page.close()

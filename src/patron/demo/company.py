@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from patron.demo import b2b, exports, partners, service, text, truth
+from patron.demo import b2b, exports, partners, relationships, service, text, truth
 from patron.demo.catalogue import Catalogue
 from patron.demo.customers import simulate_population
 from patron.demo.orders import order_offsets, simulate_lines, simulate_orders
@@ -167,6 +167,7 @@ def generate_demo(out: str | Path, customers: int = 5000, seed: int = 1, *,
         "crm_accounts.csv": exports.crm_accounts(accounts),
         "crm_contacts.csv": exports.crm_contacts(accounts),
         "crm_activities.csv": exports.crm_activities(accounts),
+        "crm_relationships.csv": relationships.relationships(accounts),
     }
     for name, table in b2b_tables.items():
         if sinks[name].rows == 0:
@@ -181,6 +182,7 @@ def generate_demo(out: str | Path, customers: int = 5000, seed: int = 1, *,
         result.files.append((f, out / f.name, sinks[f.name].rows))
         result.defects.extend(sinks[f.name].defects)
     result.facts = keeper.finish(accounts, result, seed, catalogue)
+    relationships.write_truth(accounts, out)
     result.seconds = time.perf_counter() - started
     report("done", total_steps, total_steps)
     return result

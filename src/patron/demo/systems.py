@@ -269,8 +269,22 @@ department = "sales"
 date_format = "%m/%d/%Y %H:%M"
 ''')
 
+CRM_RELATIONSHIPS = ExportFile("crm_relationships.csv", "crm", "party_links", "csv", mapping='''\
+# Contact roles and reporting lines of the business accounts in the sales CRM (patron.demo.relationships).
+kind = "party_links"
+source = "crm"
+
+[columns]
+external_id = "Relationship ID"
+customer_key = "Contact ID"
+other_key = "Related ID"
+link_type = "Relation"
+role = "Role"
+''')
+
 #: In import order: parties before the facts that refer to them.
 EXPORTS: tuple[ExportFile, ...] = (
     WEBSHOP_CUSTOMERS, CRM_ACCOUNTS, CRM_CONTACTS, WEBSHOP_ORDER_LINES, ERP_INVOICES, CALLCENTRE_CONTACTS,
-    CALLCENTRE_COMPLAINTS, SURVEY_RESPONSES, SURVEY_CONSENTS, CRM_ACTIVITIES,
+    CALLCENTRE_COMPLAINTS, SURVEY_RESPONSES, SURVEY_CONSENTS, CRM_ACTIVITIES, CRM_RELATIONSHIPS,
 )
+

@@ -17,6 +17,8 @@ from patron.ingest.mapping import Mapping
 from patron.ingest.parse import ident, q
 from patron.ingest.readers import StagedFile, read_staged
 from patron.ingest.report import ImportReport
+from patron.store import vocabulary as words
+from patron.store.vocabulary import sql_list
 
 
 def _raw_expr(m: Mapping, f: Field) -> str | None:
@@ -173,8 +175,13 @@ def _kind_rules(kind: str) -> list[tuple[str, str]]:
             ("v_score IS NOT NULL AND v_scale_max IS NOT NULL AND v_score > v_scale_max",
              "'score is above the scale maximum'"),
         ]
+    if kind == "party_links":
+        roles = sql_list(words.BUYING_ROLES)
+        return [("coalesce(v_link_type, 'works_for') = 'buying_role' AND (v_role IS NULL OR lower(v_role) NOT IN "
+                 f"{roles})", f"'a buying-centre role must be one of {', '.join(words.BUYING_ROLES)}'"),
+                ("v_until < v_since", "'the link ends (until) before it begins (since)'"),
+                ("v_customer_key = v_other_key", "'a party cannot be linked to itself'")]
     return []
-
 
 
 def key_sql(m: Mapping, fields: list[str]) -> str:

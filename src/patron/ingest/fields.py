@@ -141,6 +141,24 @@ _FIELDS: dict[str, tuple[Field, ...]] = {
         _f("evidence", aliases=("consent_source", "captured_via", "proof", "form")),
         EXTERNAL_ID,
     ),
+    # A link between two parties of the same system: "customer_key <link_type> other_key" (a contact works
+    # for an account, holds a buying-centre role in it, reports to another contact...).
+    "party_links": (
+        _f("customer_key", required=True,
+           aliases=("contact_id", "contactid", "person_id", "party_id", "customer_id", "from_id", "member_id"),
+           help="the key of the party the link starts from (the contact, the subsidiary, the referrer...)"),
+        _f("other_key", required=True,
+           aliases=("account_id", "accountid", "account_key", "account", "organisation_key", "organization_id", "company_id", "org_id",
+                    "related_id", "other_id", "to_id", "manager_id", "target_id"),
+           help="the key of the party linked to (the account, the manager...)"),
+        _f("link_type", "choice", choices=words.LINK_TYPES, aliases=("relation", "relationship", "link")),
+        _f("role", aliases=("contact_role", "buying_role", "job_role", "title", "position")),
+        _f("department", aliases=("dept", "division", "function")),
+        _f("since", "date", aliases=("start_date", "from", "valid_from", "started")),
+        _f("until", "date", aliases=("end_date", "to", "valid_to", "ended")),
+        _f("note", aliases=("notes", "comment", "description")),
+        EXTERNAL_ID,
+    ),
 }
 
 

@@ -10,6 +10,13 @@ from __future__ import annotations
 from patron.errors import PatronError
 from patron.ingest.mapping import Mapping
 
+#: Salesforce's contact roles as buying-centre roles (seed 003), NULL for a role that is none of them.
+_SF_ROLES = {"decision maker": "decider", "economic decision maker": "decider", "economic buyer": "buyer",
+             "business user": "user", "evaluator": "influencer", "influencer": "influencer",
+             "technical buyer": "gatekeeper", "executive sponsor": "approver"}
+_SF_ROLE = ("CASE lower(trim(\"Role\")) " + " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in _SF_ROLES.items())
+            + " END")
+
 PRESETS: dict[str, tuple[Mapping, str]] = {
     "online-retail": (
         Mapping(
@@ -68,6 +75,25 @@ PRESETS: dict[str, tuple[Mapping, str]] = {
         ),
         "CDNOW text layout: customer id, date YYYYMMDD, number of CDs, dollar amount, separated by "
         "spaces; no header.",
+    ),
+    "salesforce-contact-roles": (
+        Mapping(
+            kind="party_links",
+            source="salesforce",
+            name="salesforce-contact-roles",
+            columns={"external_id": "Id", "customer_key": "ContactId", "other_key": "AccountId",
+                     "since": "StartDate", "until": "EndDate"},
+            expressions={
+                "link_type": f"CASE WHEN {_SF_ROLE} IS NOT NULL THEN 'buying_role' ELSE 'works_for' END",
+                "role": f"coalesce({_SF_ROLE}, nullif(trim(\"Role\"), ''))",
+            },
+            options={"date_format": ["iso", "%m/%d/%Y"]},
+        ),
+        "Salesforce contact roles (AccountContactRole or AccountContactRelation export: Id, ContactId, "
+        "AccountId, Role, StartDate, EndDate); Salesforce's roles become buying-centre roles (Decision Maker "
+        "and Economic Decision Maker: decider, Economic Buyer: buyer, Business User: user, Evaluator and "
+        "Influencer: influencer, Technical Buyer: gatekeeper, Executive Sponsor: approver); any other role "
+        "(Other, or none) is kept as the contact's role in the account (works for).",
     ),
 }
 

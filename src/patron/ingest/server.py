@@ -72,7 +72,10 @@ def _pull(server: Store, staging: Store, kind: str, source: str, key_source: str
     if fact_table:
         # Only the keys: the staging table may hold rows that are nothing but a key.
         columns = _columns(staging, fact_table)
-        staging.raw.execute(f"DROP INDEX IF EXISTS {fact_table}_party")  # DuckDB alters no indexed table
+        # DuckDB alters no indexed table
+        for (index,) in staging.raw.execute("SELECT index_name FROM duckdb_indexes() WHERE table_name = ?",
+                                            [fact_table]).fetchall():
+            staging.raw.execute(f"DROP INDEX IF EXISTS {index}")
         for col in columns:
             if col not in ("source", "external_id"):
                 staging.raw.execute(f'ALTER TABLE {fact_table} ALTER COLUMN "{col}" DROP NOT NULL')

@@ -2,7 +2,8 @@
 
 A merge re-points every row that belonged to the merged party (the rows of
 every table the registry marks as moving with its party,
-:data:`patron.store.tables.OWNED_TABLES`, and the links of other parties,
+:data:`patron.store.tables.OWNED_TABLES`, in each of their party columns,
+:data:`~patron.store.tables.MOVED_COLUMNS`, and the links of other parties,
 :data:`~patron.store.tables.PARTY_LINKS`) to the surviving
 party, fills the surviving party's empty fields from the merged one (an email,
 a phone number, an address...), moves the merged party's own row to
@@ -14,7 +15,7 @@ Everything is plain SQL (``UPDATE ... FROM``) so that another engine can run it.
 from __future__ import annotations
 
 from patron.errors import Conflict, NotFound
-from patron.store.tables import OWNED_TABLES, PARTY_LINKS
+from patron.store.tables import MOVED_COLUMNS, OWNED_TABLES, PARTY_LINKS
 
 #: Fields of the surviving party a merge fills in from the merged party when they are empty. A group is
 #: filled together or not at all: an address is not pieced together from two parties.
@@ -37,13 +38,14 @@ def apply_merges(store, merge_ids_sql: str, params: list) -> None:
     con = store.raw
     chosen = f"(SELECT merge_id, surviving_party_id, merged_party_id FROM merges WHERE merge_id IN ({merge_ids_sql}))"
     for table, key in OWNED_TABLES.items():
-        con.execute(
-            "INSERT INTO merge_moves (merge_id, table_name, column_name, source, row_key, row_party_id, from_party_id) "
-            f"SELECT m.merge_id, '{table}', 'party_id', t.source, t.{key}, NULL, t.party_id "
-            f"FROM {table} t JOIN {chosen} m ON t.party_id = m.merged_party_id", params)
-        con.execute(
-            f"UPDATE {table} SET party_id = m.surviving_party_id FROM {chosen} m "
-            f"WHERE {table}.party_id = m.merged_party_id", params)
+        for column in MOVED_COLUMNS[table]:
+            con.execute(
+                "INSERT INTO merge_moves (merge_id, table_name, column_name, source, row_key, row_party_id, "
+                f"from_party_id) SELECT m.merge_id, '{table}', '{column}', t.source, t.{key}, NULL, t.{column} "
+                f"FROM {table} t JOIN {chosen} m ON t.{column} = m.merged_party_id", params)
+            con.execute(
+                f"UPDATE {table} SET {column} = m.surviving_party_id FROM {chosen} m "
+                f"WHERE {table}.{column} = m.merged_party_id", params)
     for column in PARTY_LINKS:
         con.execute(
             "INSERT INTO merge_moves (merge_id, table_name, column_name, source, row_key, row_party_id, from_party_id) "
@@ -136,10 +138,11 @@ def undo_merge(store, merge_id: int, by: str) -> dict:
                     [merge_id])
         moved = 0
         for table, key in OWNED_TABLES.items():
-            moved += store.changed(
-                f"UPDATE {table} SET party_id = mv.from_party_id FROM merge_moves mv "
-                f"WHERE mv.merge_id = ? AND mv.table_name = '{table}' "
-                f"AND {table}.source = mv.source AND {table}.{key} = mv.row_key", [merge_id])
+            for column in MOVED_COLUMNS[table]:
+                moved += store.changed(
+                    f"UPDATE {table} SET {column} = mv.from_party_id FROM merge_moves mv "
+                    f"WHERE mv.merge_id = ? AND mv.table_name = '{table}' AND mv.column_name = '{column}' "
+                    f"AND {table}.source = mv.source AND {table}.{key} = mv.row_key", [merge_id])
         for column in PARTY_LINKS:
             moved += store.changed(
                 f"UPDATE parties SET {column} = mv.from_party_id FROM merge_moves mv "

@@ -21,7 +21,7 @@ from typing import Any
 from patron.errors import PatronError
 from patron.store.backends import StoreBackend, open_backend
 from patron.store.migrations import MIGRATIONS
-from patron.store.tables import OWNED_TABLES, STATUS_TABLES, UNIQUE_KEYS
+from patron.store.tables import MOVED_COLUMNS, OWNED_TABLES, STATUS_TABLES, UNIQUE_KEYS
 
 DEFAULT_STORE = "patron.duckdb"
 STORE_ENV = "PATRON_STORE"
@@ -236,11 +236,13 @@ class Store:
             if dupes:
                 problems.append(f"{table}: {dupes} duplicated value(s) of ({keys})")
         for table in OWNED_TABLES:
-            orphans = self.scalar(
-                f"SELECT count(*) FROM {table} f ANTI JOIN parties p ON f.party_id = p.party_id"
-            )
-            if orphans:
-                problems.append(f"{table}: {orphans} row(s) refer to a party that does not exist")
+            for column in MOVED_COLUMNS[table]:
+                orphans = self.scalar(
+                    f"SELECT count(*) FROM {table} f ANTI JOIN parties p ON f.{column} = p.party_id"
+                )
+                if orphans:
+                    named = "" if column == "party_id" else f" (in {column})"
+                    problems.append(f"{table}: {orphans} row(s) refer to a party that does not exist{named}")
         return problems
 
     def cursor(self) -> Store:

@@ -113,12 +113,20 @@ TABLES: tuple[Table, ...] = (
     # An erased person's suppression stays with the party that was erased (nothing left of it can match).
     Table("suppressions", party_column="party_id", on_merge=KEEP),
     Table("web_sessions", time_column="started_at"),
+    # Relationships (issue 15): a link moves with both of its parties (party_links names the other one).
+    Table("party_links", "link_id", ("source", "external_id"), import_kind="party_links", party_column="party_id",
+          on_merge=MOVE, row_key="external_id", party_links=("other_party_id",), lake=True, status=True),
+    Table("assessments", "assessment_id", ("source", "external_id"), "assessed_at", party_column="party_id",
+          on_merge=MOVE, row_key="external_id", lake=True),
 )
 
 BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
 
 #: Tables whose rows belong to one party and move with it in a merge, with the column naming the row.
 OWNED_TABLES: dict[str, str] = {t.name: t.row_key for t in TABLES if t.on_merge == MOVE}
+#: Per table that moves with its party: the columns a merge re-points (its party column, then its links).
+MOVED_COLUMNS: dict[str, tuple[str, ...]] = {t.name: (t.party_column, *t.party_links) for t in TABLES
+                                             if t.on_merge == MOVE}
 #: Columns of ``parties`` that point at another party.
 PARTY_LINKS: tuple[str, ...] = BY_NAME["parties"].party_links
 #: Keys that must be unique (see :class:`Table`).

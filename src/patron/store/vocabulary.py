@@ -45,7 +45,7 @@ CONSENT_PURPOSES = ("marketing", "newsletter", "service", "research", "profiling
 CONSENT_CHANNELS = ("email", "phone", "sms", "post", "push")
 
 #: What a file given to ``patron import`` can hold (each kind's table: :data:`patron.store.tables.IMPORT_TABLES`).
-IMPORT_KINDS = ("parties", "transactions", "interactions", "feedback", "complaints", "consents")
+IMPORT_KINDS = ("parties", "transactions", "interactions", "feedback", "complaints", "consents", "party_links")
 
 #: Roles are departments (see :mod:`patron.service.permissions` for what each may do).
 ROLES = ("marketing", "sales", "service", "billing", "analyst", "admin")
@@ -63,6 +63,38 @@ LADDER_STATES = (LAPSED, *RUNGS)
 TRIAGE_TIERS = ("low", "mid", "high")
 TRIAGE_GROUPS = ("best", "average", "worst", "unrated")
 TIME_UNITS = ("day", "week", "month")
+
+#: Links between parties (``party_links``, seeds 000 and 003): ``party_id`` is linked to ``other_party_id``
+#: as named, e.g. a person ``works_for`` an organisation, a person ``reports_to`` another, a person holds a
+#: ``buying_role`` in an organisation's buying centre, a party ``referred`` another, an organisation is the
+#: ``parent_of`` a subsidiary or the ``location_of``... a site, a firm's employee is on an ``account_team``.
+LINK_TYPES = (
+    "works_for", "reports_to", "buying_role", "referred", "household", "parent_of", "location_of",
+    "supplier_of", "distributor_for", "partner_of", "competitor_of", "account_team",
+)
+#: Roles in a buying centre (seed 003), in the order a purchase meets them.
+BUYING_ROLES = ("initiator", "user", "influencer", "gatekeeper", "decider", "buyer", "approver")
+#: Roles on the firm's side of an account (seed 004: key-account teams).
+ACCOUNT_TEAM_ROLES = ("owner", "member", "executive_sponsor", "technical", "service")
+#: A stakeholder's attitude to the firm (stakeholder mapping, seed 003).
+ATTITUDES = ("supporter", "neutral", "opponent")
+#: Forms an account manager fills in (``assessments``): the stakeholder map (influence, interest,
+#: attitude), the trust equation's four terms, Wilson's constructs of a relationship, and the
+#: relationship-specific investments of Bensaou's portfolio.
+ASSESSMENT_FORMS = ("stakeholder", "trust", "wilson", "investments")
+TRUST_TERMS = ("credibility", "reliability", "intimacy", "self_orientation")
+WILSON_CONSTRUCTS = (
+    "commitment", "trust", "cooperation", "mutual_goals", "interdependence", "performance_satisfaction",
+    "comparison_level", "adaptation", "non_retrievable_investments", "shared_technology", "summative_constructs",
+    "structural_bonds", "social_bonds",
+)
+INVESTMENT_ITEMS = ("buyer_investment", "supplier_investment")
+STAKEHOLDER_ITEMS = ("influence", "interest", "attitude")
+#: The five stages of a B2B relationship's development (seed 000), and the sales lifecycle (seed 003).
+RELATIONSHIP_STAGES = ("pre_relationship", "early", "development", "long_term", "final")
+LIFECYCLE_PHASES = ("initiation", "development", "maintenance")
+#: Bensaou's portfolio of relationships, from buyer- and supplier-specific investments (low, low first).
+BENSAOU_QUADRANTS = ("market_exchange", "captive_buyer", "captive_supplier", "strategic_partnership")
 
 
 def sql_list(values: tuple[str, ...]) -> str:

@@ -1,0 +1,1 @@
+"""Accounts and their relationships (issue 15): links between parties, the account view (people, org chart, stakeholder grid, buying-centre coverage, alerts, account team), relationship strength, trust, stages, Bensaou's portfolio and the network."""

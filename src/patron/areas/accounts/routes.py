@@ -1,0 +1,82 @@
+"""``/api/v1/accounts``, links and assessments of a party, and ``/api/v1/network``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, status
+
+from patron.api.deps import StoreDep, allowed
+from patron.areas.accounts import service
+from patron.areas.accounts.schemas import (AccountRow, AccountView, AssessmentCreate, AssessmentPublic, LinkCreate,
+                                           LinkPublic, NetworkSummary)
+from patron.errors import InvalidInput
+from patron.service.permissions import User
+
+router = APIRouter(tags=["accounts"])
+PartyId = Annotated[int, Path(ge=1, le=2**62)]
+Weight = Annotated[float, Query(ge=0, le=100)]
+
+
+def _weights(recency, frequency, reciprocity, depth, seniority):
+    try:
+        return service.StrengthWeights(recency, frequency, reciprocity, depth, seniority)
+    except ValueError as e:
+        raise InvalidInput(str(e).capitalize() + ".") from None
+
+
+@router.get("/accounts", response_model=list[AccountRow])
+def list_accounts(store: StoreDep, user: Annotated[User, allowed("customers.read")],
+                  as_of: dt.datetime | None = None) -> list[AccountRow]:
+    """Every account: its stage, Bensaou quadrant, strength, place in the relationship matrix and alerts."""
+    return [AccountRow(**r) for r in service.accounts(store, user, as_of=as_of)]
+
+
+@router.get("/accounts/{party_id}", response_model=AccountView)
+def account(party_id: PartyId, store: StoreDep, user: Annotated[User, allowed("customers.read")],
+            as_of: dt.datetime | None = None, recency: Weight = 0.30, frequency: Weight = 0.25,
+            reciprocity: Weight = 0.15, depth: Weight = 0.15, seniority: Weight = 0.15) -> AccountView:
+    """An organisation's people, org chart, stakeholder grid, buying-centre coverage, alerts, team, activity,
+    strength (weights configurable), trust, stage with its evidence, Bensaou quadrant and matrix cell."""
+    weights = _weights(recency, frequency, reciprocity, depth, seniority)
+    return AccountView(**service.account_view(store, user, party_id, as_of=as_of, weights=weights))
+
+
+@router.get("/parties/{party_id}/links", response_model=list[LinkPublic])
+def links(party_id: PartyId, store: StoreDep, user: Annotated[User, allowed("customers.read")]) -> list[LinkPublic]:
+    """Every link of the party, either way."""
+    return [LinkPublic(**r) for r in service.links_of(store, user, party_id)]
+
+
+@router.post("/parties/{party_id}/links", response_model=LinkPublic, status_code=status.HTTP_201_CREATED)
+def add_link(party_id: PartyId, body: LinkCreate, store: StoreDep,
+             user: Annotated[User, allowed("customers.write")]) -> LinkPublic:
+    """Link the party to another: works for, reports to, a buying-centre role, referred, account team..."""
+    data = body.model_dump()
+    other, kind = data.pop("other_party_id"), data.pop("link_type")
+    return LinkPublic(**service.add_link(store, user, party_id, other, kind, **data))
+
+
+@router.get("/parties/{party_id}/assessments", response_model=list[dict])
+def assessments(party_id: PartyId, store: StoreDep, user: Annotated[User, allowed("customers.read")],
+                form: str | None = Query(None, max_length=40)) -> list[dict]:
+    """Every answer given about the party, oldest first (the history of its trust, stakeholder map...)."""
+    return service.assessment_history(store, user, party_id, form)
+
+
+@router.post("/parties/{party_id}/assessments", response_model=AssessmentPublic,
+             status_code=status.HTTP_201_CREATED)
+def add_assessment(party_id: PartyId, body: AssessmentCreate, store: StoreDep,
+                   user: Annotated[User, allowed("customers.write")]) -> AssessmentPublic:
+    """Record a filled-in form about the party; earlier ones are kept as its history."""
+    return AssessmentPublic(**service.add_assessment(store, user, party_id, body.form, body.answers,
+                                                     asked_of=body.asked_of, note=body.note))
+
+
+@router.get("/network", response_model=NetworkSummary)
+def network(store: StoreDep, user: Annotated[User, allowed("customers.read")]) -> NetworkSummary:
+    """The firm's network of links and referrals: referral reach and value, communities, bridges, homophily."""
+    summary = service.network_summary(store, user)
+    summary.pop("community_of")
+    return NetworkSummary(**summary)

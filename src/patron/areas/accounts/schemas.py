@@ -1,0 +1,102 @@
+"""``/api/v1/accounts``, ``/api/v1/parties/{id}/links``, ``/assessments`` and ``/network`` bodies."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from patron.store import vocabulary
+
+
+class LinkCreate(BaseModel):
+    """A link from the party in the path to ``other_party_id``: "party <link_type> other party"."""
+
+    other_party_id: int = Field(ge=1, le=2**62)
+    link_type: Literal[vocabulary.LINK_TYPES]  # type: ignore[valid-type]
+    role: str | None = Field(None, max_length=200, description="a buying-centre role for buying_role, an "
+                             "account-team role for account_team, else the person's role or title")
+    department: str | None = Field(None, max_length=200)
+    since: dt.date | None = None
+    until: dt.date | None = None
+    note: str | None = Field(None, max_length=2000)
+
+
+class LinkPublic(LinkCreate):
+    link_id: int
+    party_id: int
+    source: str
+    link_type: str
+    party_name: str | None = None
+    other_name: str | None = None
+
+
+class AssessmentCreate(BaseModel):
+    """One filled-in form: stakeholder (influence, interest 1-5, attitude), trust (credibility, reliability,
+    intimacy, self_orientation 1-10), wilson (Wilson's constructs 1-5) or investments (buyer_investment,
+    supplier_investment 1-5)."""
+
+    form: Literal[vocabulary.ASSESSMENT_FORMS]  # type: ignore[valid-type]
+    answers: dict[str, float | str]
+    asked_of: Literal["account_manager", "customer"] = "account_manager"
+    note: str | None = Field(None, max_length=2000)
+
+
+class AssessmentPublic(BaseModel):
+    party_id: int
+    form: str
+    assessed_at: dt.datetime
+    assessed_by: str
+    answers: dict[str, float | str]
+
+
+class AccountRow(BaseModel):
+    party_id: int
+    name: str | None
+    category: str
+    people: int
+    engaged: int
+    strength: float
+    stage: Literal[vocabulary.RELATIONSHIP_STAGES]  # type: ignore[valid-type]
+    phase: Literal[vocabulary.LIFECYCLE_PHASES]  # type: ignore[valid-type]
+    bensaou: Literal[vocabulary.BENSAOU_QUADRANTS] | None  # type: ignore[valid-type]
+    proximity: str
+    duration: str
+    nature: str
+    trust: float | None
+    alerts: list[str]
+    revenue: float
+
+
+class AccountView(BaseModel):
+    """The account view: see ``patron accounts show`` for the same in the terminal."""
+
+    account: dict[str, Any]
+    as_of: dt.datetime
+    people: list[dict[str, Any]]
+    org_chart: list[dict[str, Any]]
+    coverage: dict[str, list[int]]
+    engaged: int
+    alerts: list[dict[str, Any]]
+    team: list[dict[str, Any]]
+    activity_365d: dict[str, int]
+    revenue: float
+    strength: float
+    strength_formula: str
+    trust: dict[str, Any] | None
+    contact_trust_mean: float | None
+    stage: dict[str, Any]
+    bensaou: str | None
+    bensaou_side: str
+    matrix: dict[str, str]
+    wilson: dict[str, Any]
+
+
+class NetworkSummary(BaseModel):
+    nodes: int
+    edges: int
+    referrers: list[dict[str, Any]]
+    communities: list[dict[str, Any]]
+    bridges: list[dict[str, Any]]
+    assortativity: dict[str, float | None]

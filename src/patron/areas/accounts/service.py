@@ -1,0 +1,414 @@
+"""The use cases of accounts and relationships: entering links and assessments, the account view, the
+portfolio of relationships and the network.
+
+"Now" for the measures is the latest recorded activity (an interaction or a transaction) unless an ``as_of``
+is given, so a store of past exports is read as of its own end.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
+from patron.analytics import network
+from patron.analytics.relationships import (FORMULA, StageEvidence, StrengthWeights, account_strength, bensaou,
+                                            contact_strength, matrix_cell, seniority, stage, trust)
+from patron.areas.parties.service import require_party
+from patron.errors import InvalidInput, NotFound
+from patron.service.audit import record
+from patron.service.entered import SOURCE, choice, now
+from patron.service.permissions import User
+from patron.store import Store
+from patron.store.vocabulary import (ACCOUNT_TEAM_ROLES, ASSESSMENT_FORMS, ATTITUDES, BUYING_ROLES,
+                                     INVESTMENT_ITEMS, LINK_TYPES, STAKEHOLDER_ITEMS, TRUST_TERMS,
+                                     WILSON_CONSTRUCTS)
+
+#: Per form: its items and the scale of their scores (attitude is a word).
+FORM_ITEMS = {"stakeholder": (STAKEHOLDER_ITEMS, (1, 5)), "trust": (TRUST_TERMS, (1, 10)),
+              "wilson": (WILSON_CONSTRUCTS, (1, 5)), "investments": (INVESTMENT_ITEMS, (1, 5))}
+ENGAGED_DAYS = 90  # a contact with an interaction in this many days is engaged
+QUIET_DAYS = 60  # a champion without contact for this long, who had been in contact before, has gone quiet
+PEOPLE_LINKS = ("works_for", "buying_role")
+#: The local operator of the ``patron`` command (whoever may open the store file may do everything).
+OPERATOR = User(0, "operator", "admin")
+
+
+# --- entering ---------------------------------------------------------------------------------------------
+
+def add_link(store: Store, user: User, party_id: int, other_party_id: int, link_type: str, *,
+             role: str | None = None, department: str | None = None, since: dt.date | None = None,
+             until: dt.date | None = None, note: str | None = None) -> dict[str, Any]:
+    """Link two parties: ``party_id`` <link_type> ``other_party_id`` (a person works for an account...)."""
+    user.require("customers.write")
+    choice("link type", link_type, LINK_TYPES, required=True)
+    if link_type == "buying_role":
+        choice("buying-centre role", role, BUYING_ROLES, required=True)
+    if link_type == "account_team":
+        choice("account-team role", role, ACCOUNT_TEAM_ROLES, required=True)
+    if party_id == other_party_id:
+        raise InvalidInput("A party cannot be linked to itself.")
+    if since and until and until < since:
+        raise InvalidInput(f"The link ends ({until}) before it begins ({since}).")
+    with store.transaction():
+        require_party(store, party_id)
+        require_party(store, other_party_id)
+        link_id = store.next_id("party_links", "link_id")
+        store.raw.execute("INSERT INTO party_links VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+                          [link_id, SOURCE, f"link-{link_id}", party_id, other_party_id, link_type, role or None,
+                           department or None, since, until, note or None])
+        record(store, user, "link.create", "party_link", link_id,
+               {"party_id": party_id, "other_party_id": other_party_id, "link_type": link_type, "role": role})
+    return {"link_id": link_id, "party_id": party_id, "other_party_id": other_party_id, "link_type": link_type,
+            "role": role, "department": department, "since": since, "until": until, "note": note,
+            "source": SOURCE}
+
+
+def add_contact(store: Store, user: User, org_id: int, name: str, *, job_title: str | None = None,
+                department: str | None = None, buying_role: str | None = None, email: str | None = None) -> dict:
+    """A new person who works for account ``org_id`` (and holds ``buying_role`` in its buying centre)."""
+    user.require("customers.write")
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput("A contact needs a name.")
+    choice("buying-centre role", buying_role, BUYING_ROLES)
+    with store.transaction():
+        kind = store.scalar("SELECT kind FROM parties WHERE party_id = ?", [org_id])
+        if kind is None:
+            raise NotFound(f"There is no party {org_id}.")
+        if kind != "organisation":
+            raise InvalidInput(f"Party {org_id} is a person: contacts are added to an organisation.")
+        # A party merged away keeps its id (an undo brings it back): a new party never takes it.
+        pid = max(store.next_id("parties", "party_id"), store.next_id("merged_parties", "party_id"))
+        store.raw.execute("INSERT INTO parties (party_id, kind, category, name, email, organisation_id, job_title, "
+                          "created_at) VALUES (?, 'person', 'customer', ?, ?, ?, ?, ?)",
+                          [pid, name, email or None, org_id, job_title or None, now()])
+        record(store, user, "party.create", "party", pid, {"organisation_id": org_id})
+    add_link(store, user, pid, org_id, "works_for", role=job_title, department=department)
+    if buying_role:
+        add_link(store, user, pid, org_id, "buying_role", role=buying_role)
+    return {"party_id": pid, "name": name, "organisation_id": org_id, "buying_role": buying_role}
+
+
+def stakeholder_grid_svg(people: list[dict], size: int = 360) -> str:
+    """The stakeholder map: influence (up) × interest (right), 1-5, a dot per assessed person coloured by
+    attitude (supporter green, neutral grey, opponent red), the four quadrants named."""
+    import html
+
+    pad, inner = 40, size - 60
+    colour = {"supporter": "#2e8b57", "neutral": "#888", "opponent": "#c0392b", None: "#2e6da4"}
+
+    def at(v):  # 1..5 -> 0..inner
+        return (float(v) - 1) / 4 * inner
+
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" width="{size}" height="{size}" '
+           f'role="img" aria-label="stakeholder grid" id="stakeholder-grid">',
+           f'<rect x="{pad}" y="10" width="{inner}" height="{inner}" fill="none" stroke="#aaa"/>',
+           f'<line x1="{pad + inner / 2}" y1="10" x2="{pad + inner / 2}" y2="{10 + inner}" stroke="#ddd"/>',
+           f'<line x1="{pad}" y1="{10 + inner / 2}" x2="{pad + inner}" y2="{10 + inner / 2}" stroke="#ddd"/>']
+    for text, x, y in (("keep satisfied", pad + 4, 24), ("manage closely", pad + inner / 2 + 4, 24),
+                       ("monitor", pad + 4, 10 + inner - 6), ("keep informed", pad + inner / 2 + 4, 10 + inner - 6)):
+        out.append(f'<text x="{x}" y="{y}" font-size="10" fill="#999">{text}</text>')
+    out.append(f'<text x="{pad + inner / 2}" y="{size - 8}" font-size="11" text-anchor="middle">interest →</text>')
+    out.append(f'<text x="12" y="{10 + inner / 2}" font-size="11" transform="rotate(-90 12 {10 + inner / 2})" '
+               'text-anchor="middle">influence →</text>')
+    for p in people:
+        if p.get("influence") is None or p.get("interest") is None:
+            continue
+        x, y = pad + at(p["interest"]), 10 + inner - at(p["influence"])
+        label = html.escape(p["name"])
+        attitude = p.get("attitude")
+        out.append(f'<circle class="stakeholder {attitude or "unrated"}" cx="{x:.1f}" cy="{y:.1f}" r="7" '
+                   f'fill="{colour.get(attitude, "#2e6da4")}"><title>{label}: {attitude or "attitude not rated"}'
+                   f'</title></circle><text x="{x + 9:.1f}" y="{y + 4:.1f}" font-size="11">{label}</text>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+def links_of(store: Store, user: User, party_id: int) -> list[dict]:
+    """Every link a party has, either way, with the other party's name."""
+    user.require("customers.read")
+    require_party(store, party_id)
+    rows = store.records(
+        "SELECT l.link_id, l.party_id, l.other_party_id, l.link_type, l.role, l.department, l.since, l.until, "
+        "l.note, l.source, a.name AS party_name, b.name AS other_name FROM party_links l "
+        "LEFT JOIN parties a ON a.party_id = l.party_id LEFT JOIN parties b ON b.party_id = l.other_party_id "
+        "WHERE l.party_id = ? OR l.other_party_id = ?", [party_id, party_id])
+    return sorted(rows, key=lambda r: r["link_id"])
+
+
+def add_assessment(store: Store, user: User, party_id: int, form: str, answers: dict[str, Any], *,
+                   asked_of: str = "account_manager", note: str | None = None,
+                   assessed_at: dt.datetime | None = None) -> dict[str, Any]:
+    """Record one filled-in form about a party (a contact or an account); earlier answers stay as history."""
+    user.require("customers.write")
+    choice("form", form, ASSESSMENT_FORMS, required=True)
+    choice("asked of", asked_of, ("account_manager", "customer"), required=True)
+    items, (low, high) = FORM_ITEMS[form]
+    unknown = sorted(set(answers) - set(items))
+    if unknown:
+        raise InvalidInput(f"The {form} form has no item {', '.join(unknown)}; its items are: {', '.join(items)}.")
+    rows = []
+    for item, value in answers.items():
+        if value is None or value == "":
+            continue
+        if item == "attitude":
+            rows.append((item, None, choice("attitude", value, ATTITUDES, required=True)))
+            continue
+        try:
+            score = float(value)
+        except (TypeError, ValueError):
+            raise InvalidInput(f"{item.replace('_', ' ')} must be a number from {low} to {high}, not {value!r}.") \
+                from None
+        if not low <= score <= high:
+            raise InvalidInput(f"{item.replace('_', ' ')} must be from {low} to {high}, not {score:g}.")
+        rows.append((item, score, None))
+    if not rows:
+        raise InvalidInput(f"Nothing to record: give at least one of {', '.join(items)}.")
+    at = assessed_at or now()
+    with store.transaction():
+        require_party(store, party_id)
+        first = store.next_id("assessments", "assessment_id")
+        for n, (item, score, answer) in enumerate(rows):
+            store.raw.execute("INSERT INTO assessments VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                              [first + n, SOURCE, f"assessment-{first + n}", party_id, form, item, score, answer,
+                               at, user.username, asked_of, note or None])
+        record(store, user, "assessment.create", "party", party_id, {"form": form, "items": len(rows)})
+    return {"party_id": party_id, "form": form, "assessed_at": at, "assessed_by": user.username,
+            "answers": {item: answer if answer is not None else score for item, score, answer in rows}}
+
+
+def assessment_history(store: Store, user: User, party_id: int, form: str | None = None) -> list[dict]:
+    user.require("customers.read")
+    rows = store.records("SELECT form, item, score, answer, assessed_at, assessed_by, asked_of FROM assessments "
+                         "WHERE party_id = ?", [party_id])
+    return sorted((r for r in rows if form is None or r["form"] == form), key=lambda r: (r["assessed_at"], r["item"]))
+
+
+def _latest(rows: list[dict]) -> dict[str, dict[str, Any]]:
+    """form -> item -> the latest answer."""
+    out: dict[str, dict[str, Any]] = defaultdict(dict)
+    for r in sorted(rows, key=lambda r: r["assessed_at"]):
+        out[r["form"]][r["item"]] = r["answer"] if r["answer"] is not None else r["score"]
+    return out
+
+
+# --- the account view -------------------------------------------------------------------------------------
+
+def _as_of(store: Store, as_of: dt.datetime | None) -> dt.datetime:
+    if as_of is not None:
+        if as_of.tzinfo is not None:  # the store keeps naive UTC
+            as_of = as_of.astimezone(dt.UTC).replace(tzinfo=None)
+        if not 1900 <= as_of.year <= 9000:
+            raise InvalidInput(f"as of {as_of:%Y-%m-%d} is not a plausible date.")
+        return as_of
+    latest = store.scalar("SELECT max(t) FROM (SELECT max(occurred_at) AS t FROM interactions "
+                          "UNION ALL SELECT max(occurred_at) AS t FROM transactions) x")
+    return latest or now()
+
+
+def _in_list(ids) -> str:
+    return ", ".join(str(int(i)) for i in ids) or "NULL"
+
+
+def account_view(store: Store, user: User, org_id: int, *, as_of: dt.datetime | None = None,
+                 weights: StrengthWeights = StrengthWeights()) -> dict[str, Any]:
+    """Everything the account page shows about organisation ``org_id``."""
+    user.require("customers.read")
+    org = store.records("SELECT party_id, name, kind, category, city, country FROM parties WHERE party_id = ?",
+                        [org_id])
+    if not org:
+        raise NotFound(f"There is no party {org_id}.")
+    org = org[0]
+    if org["kind"] != "organisation":
+        raise InvalidInput(f"Party {org_id} ({org['name'] or 'no name'}) is a person, not an account.")
+    at = _as_of(store, as_of)
+    links = store.records("SELECT * FROM party_links WHERE other_party_id = ? OR party_id = ?", [org_id, org_id])
+    current = [l for l in links if l["until"] is None or l["until"] >= at.date()]
+    people_ids = {l["party_id"] for l in current if l["other_party_id"] == org_id and l["link_type"] in PEOPLE_LINKS}
+    people_ids |= {r[0] for r in store.query("SELECT party_id FROM parties WHERE organisation_id = ?", [org_id])}
+    team_links = [l for l in current if l["other_party_id"] == org_id and l["link_type"] == "account_team"]
+    ids = people_ids | {l["party_id"] for l in team_links}
+    parties = {r["party_id"]: r for r in store.records(
+        f"SELECT party_id, name, job_title, category FROM parties WHERE party_id IN ({_in_list(ids)})")}
+    reports = {r[0]: r[1] for r in store.query(
+        f"SELECT party_id, other_party_id FROM party_links WHERE link_type = 'reports_to' AND "
+        f"party_id IN ({_in_list(people_ids)}) AND (until IS NULL OR until >= ?)", [at.date()])}
+    contacts = defaultdict(list)
+    for pid, occurred, channel, direction in store.query(
+            f"SELECT party_id, occurred_at, channel, direction FROM interactions WHERE party_id IN "
+            f"({_in_list(people_ids | {org_id})}) AND occurred_at <= ?", [at]):
+        contacts[pid].append((occurred, channel, direction))
+    assessed = defaultdict(list)
+    for r in store.records(f"SELECT * FROM assessments WHERE party_id IN ({_in_list(people_ids | {org_id})})"):
+        assessed[r["party_id"]].append(r)
+    people = []
+    for pid in sorted(people_ids):
+        p = parties.get(pid, {"name": None, "job_title": None})
+        mine = [l for l in current if l["party_id"] == pid and l["other_party_id"] == org_id]
+        roles = tuple(sorted({l["role"] for l in mine if l["link_type"] == "buying_role"},
+                             key=BUYING_ROLES.index))
+        work = next((l for l in mine if l["link_type"] == "works_for"), None)
+        title = (work or {}).get("role") or p.get("job_title")
+        strength = contact_strength(contacts[pid], at, seniority(title, roles), weights)
+        latest = _latest(assessed[pid])
+        stake = latest.get("stakeholder", {})
+        person_trust = trust(latest.get("trust", {}))
+        people.append({"party_id": pid, "name": p.get("name") or f"party {pid}", "title": title,
+                       "department": (work or {}).get("department"), "buying_roles": list(roles),
+                       "reports_to": reports.get(pid), "strength": strength, "trust": person_trust,
+                       "influence": stake.get("influence"), "interest": stake.get("interest"),
+                       "attitude": stake.get("attitude"),
+                       "engaged": strength["last_contact"] is not None
+                       and (at - strength["last_contact"]).days <= ENGAGED_DAYS})
+    by_id = {p["party_id"]: p for p in people}
+    engaged = [p for p in people if p["engaged"]]
+    coverage = {role: [p["party_id"] for p in people if role in p["buying_roles"] and p["engaged"]]
+                for role in BUYING_ROLES}
+    held = {role for p in people for role in p["buying_roles"]}
+    alerts = []
+    if len(engaged) <= 1:
+        who = f" (only {engaged[0]['name']})" if engaged else ""
+        alerts.append({"kind": "single_threaded",
+                       "text": f"Single-threaded account: {len(engaged)} engaged contact{who} in the last "
+                               f"{ENGAGED_DAYS} days. Reach more of the buying centre."})
+    for p in people:
+        champion = p["attitude"] == "supporter" and (p["influence"] or 0) >= 4
+        last = p["strength"]["last_contact"]
+        if champion and last is not None and (at - last).days > QUIET_DAYS:
+            alerts.append({"kind": "champion_quiet", "party_id": p["party_id"],
+                           "text": f"Champion gone quiet: {p['name']} (a supporter of influence "
+                                   f"{p['influence']:g}) has had no contact for {(at - last).days} days."})
+    missing = [r for r in ("decider", "buyer") if r not in held]
+    if people and missing:
+        alerts.append({"kind": "coverage", "text": f"No known {' or '.join(missing)} in the buying centre."})
+    org_latest = _latest(assessed[org_id])
+    evidence = _stage_evidence(store, org_id, people_ids, at, len(engaged), len(people), org_latest)
+    invest = org_latest.get("investments", {})
+    customer_side = org["category"] != "supplier"
+    # For a customer the firm supplies, the account is the buyer; for a supplier, the firm is the buyer.
+    quadrant = bensaou(invest.get("buyer_investment"), invest.get("supplier_investment"))
+    acct_strength = account_strength([p["strength"]["score"] for p in people])
+    trusts = [p["trust"]["trust"] for p in people if p["trust"]]
+    account_trust = trust(org_latest.get("trust", {}))
+    activity = defaultdict(int)
+    for pid in people_ids | {org_id}:
+        for occurred, channel, _ in contacts[pid]:
+            if (at - occurred).days < 365:
+                activity[channel] += 1
+    revenue = store.scalar(
+        f"SELECT coalesce(sum(revenue), 0) FROM transactions WHERE party_id IN ({_in_list(people_ids | {org_id})}) "
+        "AND occurred_at <= ?", [at])
+    return {
+        "account": org, "as_of": at, "people": people, "org_chart": _org_chart(people, by_id),
+        "coverage": coverage, "engaged": len(engaged), "alerts": alerts,
+        "team": [{"party_id": l["party_id"], "name": (parties.get(l["party_id"]) or {}).get("name"),
+                  "role": l["role"], "since": l["since"]} for l in team_links],
+        "activity_365d": dict(activity), "revenue": float(revenue or 0), "strength": acct_strength,
+        "strength_formula": FORMULA + "; an account's strength is the mean of its three strongest contacts",
+        "trust": account_trust, "contact_trust_mean": round(sum(trusts) / len(trusts), 3) if trusts else None,
+        "stage": stage(evidence), "bensaou": quadrant, "bensaou_side": "customer" if customer_side else "supplier",
+        "matrix": matrix_cell(acct_strength, evidence.tenure_days), "wilson": org_latest.get("wilson", {}),
+    }
+
+
+def _org_chart(people: list[dict], by_id: dict[int, dict]) -> list[dict]:
+    """The people as a forest by reports-to: each node ``{person, reports: [...]}``, roots first."""
+    children = defaultdict(list)
+    for p in people:
+        boss = p["reports_to"]
+        children[boss if boss in by_id else None].append(p)
+
+    def grow(p, seen):
+        if p["party_id"] in seen:
+            return {"person": p, "reports": []}
+        return {"person": p, "reports": [grow(c, seen | {p["party_id"]}) for c in children[p["party_id"]]]}
+
+    return [grow(p, frozenset()) for p in children[None]]
+
+
+def _stage_evidence(store, org_id, people_ids, at, engaged, known, latest) -> StageEvidence:
+    ids = _in_list(people_ids | {org_id})
+    first, products = store.query(
+        f"SELECT min(occurred_at), count(DISTINCT product) FROM transactions WHERE party_id IN ({ids}) "
+        "AND occurred_at <= ?", [at])[0]
+    last, prior = store.query(
+        "SELECT coalesce(sum(CASE WHEN occurred_at > ? THEN revenue END), 0), "
+        "coalesce(sum(CASE WHEN occurred_at <= ? THEN revenue END), 0) "
+        f"FROM transactions WHERE party_id IN ({ids}) AND occurred_at <= ? AND occurred_at > ?",
+        [at - dt.timedelta(days=180), at - dt.timedelta(days=180), at, at - dt.timedelta(days=360)])[0]
+    wilson = latest.get("wilson", {})
+    return StageEvidence(None if first is None else (at - first).days, int(products or 0), engaged, known,
+                         float(last), float(prior), wilson.get("adaptation"), wilson.get("structural_bonds"))
+
+
+# --- the portfolio and the network ------------------------------------------------------------------------
+
+def accounts(store: Store, user: User, *, as_of: dt.datetime | None = None,
+             weights: StrengthWeights = StrengthWeights()) -> list[dict]:
+    """Every organisation with people or links: its stage, quadrant, strength, matrix cell and alerts."""
+    user.require("customers.read")
+    ids = [r[0] for r in store.query(
+        "SELECT DISTINCT p.party_id FROM parties p WHERE p.kind = 'organisation' AND (p.party_id IN "
+        "(SELECT other_party_id FROM party_links) OR p.party_id IN (SELECT party_id FROM party_links) OR "
+        "p.party_id IN (SELECT organisation_id FROM parties WHERE organisation_id IS NOT NULL))")]
+    at = _as_of(store, as_of)
+    out = []
+    for org_id in sorted(ids):
+        v = account_view(store, user, org_id, as_of=at, weights=weights)
+        out.append({"party_id": org_id, "name": v["account"]["name"], "category": v["account"]["category"],
+                    "people": len(v["people"]), "engaged": v["engaged"], "strength": v["strength"],
+                    "stage": v["stage"]["stage"], "phase": v["stage"]["phase"], "bensaou": v["bensaou"],
+                    "proximity": v["matrix"]["proximity"], "duration": v["matrix"]["duration"],
+                    "nature": v["matrix"]["nature"], "trust": (v["trust"] or {}).get("trust"),
+                    "alerts": [a["kind"] for a in v["alerts"]], "revenue": v["revenue"]})
+    return out
+
+
+def _graph(store: Store):
+    links = store.query("SELECT party_id, other_party_id, link_type FROM party_links")
+    referrals = store.query("SELECT referred_by, party_id FROM parties WHERE referred_by IS NOT NULL")
+    referrals += [(a, b) for a, b, t in links if t == "referred"]
+    attrs = {pid: {"category": cat, "country": country, "city": city, "kind": kind}
+             for pid, cat, country, city, kind in store.query(
+                 "SELECT party_id, category, country, city, kind FROM parties WHERE party_id IN "
+                 "(SELECT party_id FROM party_links UNION SELECT other_party_id FROM party_links "
+                 "UNION SELECT party_id FROM parties WHERE referred_by IS NOT NULL "
+                 "UNION SELECT referred_by FROM parties WHERE referred_by IS NOT NULL)")}
+    rung = dict(store.query("SELECT party_id, rung FROM scores WHERE run_id = (SELECT max(run_id) FROM scores)"))
+    for pid, a in attrs.items():
+        a["rung"] = rung.get(pid)
+    g = network.link_graph([*links, *((a, b, "referred") for a, b in referrals)], attrs)
+    return g, referrals
+
+
+def network_summary(store: Store, user: User, *, top: int = 10) -> dict[str, Any]:
+    """The firm's network: size, referral reach and value, communities, bridging contacts, homophily."""
+    user.require("customers.read")
+    g, referrals = _graph(store)
+    value = {pid: float(v) for pid, v in store.query(
+        "SELECT party_id, sum(revenue) FROM transactions GROUP BY party_id")}
+    crv = network.referral_value(referrals, value)
+    names = dict(store.query(f"SELECT party_id, name FROM parties WHERE party_id IN ({_in_list(g.nodes)})"))
+    found = network.communities(g)
+    central = network.centrality(g) if g.number_of_nodes() <= 50_000 else {}  # pure Python: bounded
+    bridges = sorted(((n, c["betweenness"]) for n, c in central.items() if c["betweenness"] > 0),
+                     key=lambda x: -x[1])[:top]
+    return {
+        "nodes": g.number_of_nodes(), "edges": g.number_of_edges(),
+        "referrers": [{"party_id": p, "name": names.get(p), **v} for p, v in
+                      sorted(crv.items(), key=lambda kv: -kv[1]["referral_value"])[:top]],
+        "communities": [{"size": len(c), "members": sorted(c)[:12]} for c in found[:top]],
+        "community_of": {n: i for i, c in enumerate(found) for n in c},
+        "bridges": [{"party_id": n, "name": names.get(n), "betweenness": b} for n, b in bridges],
+        "assortativity": {a: network.assortativity(g, a) for a in ("category", "country", "city", "rung")},
+    }
+
+
+def ego_network_svg(store: Store, user: User, party_id: int, radius: int = 1) -> str:
+    user.require("customers.read")
+    require_party(store, party_id)
+    g, _ = _graph(store)
+    near = set(g.neighbors(party_id)) | {party_id} if party_id in g else {party_id}
+    names = dict(store.query(f"SELECT party_id, name FROM parties WHERE party_id IN ({_in_list(near)})"))
+    return network.ego_svg(g, party_id, {k: v or f"party {k}" for k, v in names.items()}, radius=radius)

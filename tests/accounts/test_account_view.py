@@ -1,0 +1,123 @@
+"""The account view and the network on a small account built by hand, on every store."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from patron.areas.accounts import service
+from patron.errors import InvalidInput, PermissionDenied
+from patron.service.permissions import User
+
+AS_OF = dt.datetime(2024, 7, 1)
+SALES = User(1, "sam", "sales")
+ANALYST = User(2, "ann", "analyst")
+
+
+def party(store, pid, name, kind="person", category="customer", title=None, referred_by=None, city="Bonn"):
+    store.raw.execute("INSERT INTO parties (party_id, kind, category, name, job_title, referred_by, city, created_at) "
+                      "VALUES (?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)", [pid, kind, category, name, title,
+                                                                         referred_by, city])
+
+
+def contact(store, iid, pid, days_ago, channel="face_to_face", direction="outbound"):
+    store.raw.execute("INSERT INTO interactions (interaction_id, source, external_id, party_id, occurred_at, channel, "
+                      "direction) VALUES (?, 'crm', ?, ?, ?, ?, ?)",
+                      [iid, str(iid), pid, AS_OF - dt.timedelta(days=days_ago), channel, direction])
+
+
+@pytest.fixture
+def account(store):
+    with store.transaction():
+        party(store, 1, "Rhein Kontor GmbH", kind="organisation")
+        party(store, 2, "Anna Berg", title="Managing Director")
+        party(store, 3, "Ben Lind", title="Purchasing Manager")
+        party(store, 4, "Cem Ota", title="Assistant")
+        party(store, 5, "Mia Roth", category="employee")
+        # Two years of orders of three products.
+        for n in range(24):
+            store.raw.execute(
+                "INSERT INTO transactions (transaction_id, source, external_id, party_id, occurred_at, kind, "
+                "product, revenue, currency) VALUES (?, 'erp', ?, 1, ?, 'invoice', ?, 1000, 'EUR')",
+                [n + 1, str(n), AS_OF - dt.timedelta(days=30 * n + 1), f"P{n % 3}"])
+        contact(store, 1, 2, 120)  # the champion, quiet for 120 days
+        contact(store, 2, 2, 200)
+        contact(store, 3, 3, 10, "email", "inbound")
+        contact(store, 4, 3, 20, "email", "outbound")
+    service.add_link(store, SALES, 2, 1, "buying_role", role="decider")
+    service.add_link(store, SALES, 3, 1, "buying_role", role="buyer")
+    service.add_link(store, SALES, 3, 1, "works_for", role="Purchasing Manager", department="purchasing")
+    service.add_link(store, SALES, 4, 1, "works_for", since=dt.date(2020, 1, 1), until=dt.date(2023, 1, 1))
+    service.add_link(store, SALES, 3, 2, "reports_to")
+    service.add_link(store, SALES, 5, 1, "account_team", role="owner")
+    service.add_assessment(store, SALES, 2, "stakeholder", {"influence": 5, "interest": 4, "attitude": "supporter"},
+                           assessed_at=AS_OF - dt.timedelta(days=300))
+    service.add_assessment(store, SALES, 3, "stakeholder", {"influence": 3, "interest": 5, "attitude": "neutral"})
+    service.add_assessment(store, SALES, 3, "trust", {"credibility": 8, "reliability": 6, "intimacy": 5,
+                                                      "self_orientation": 2}, assessed_at=AS_OF)
+    service.add_assessment(store, SALES, 1, "investments", {"buyer_investment": 4, "supplier_investment": 2})
+    return store
+
+
+def test_the_account_view(account):
+    v = service.account_view(account, ANALYST, 1, as_of=AS_OF)
+    people = {p["name"]: p for p in v["people"]}
+    assert set(people) == {"Anna Berg", "Ben Lind"}  # Cem left in 2023
+    assert people["Ben Lind"]["buying_roles"] == ["buyer"] and people["Anna Berg"]["buying_roles"] == ["decider"]
+    assert [n["person"]["name"] for n in v["org_chart"]] == ["Anna Berg"]
+    assert [n["person"]["name"] for n in v["org_chart"][0]["reports"]] == ["Ben Lind"]
+    assert v["coverage"]["buyer"] == [3] and v["coverage"]["decider"] == []  # the decider is not engaged
+    kinds = [a["kind"] for a in v["alerts"]]
+    assert "single_threaded" in kinds and "champion_quiet" in kinds
+    assert "Anna Berg" in next(a["text"] for a in v["alerts"] if a["kind"] == "champion_quiet")
+    assert v["team"][0]["name"] == "Mia Roth" and v["team"][0]["role"] == "owner"
+    assert people["Ben Lind"]["trust"]["trust"] == pytest.approx(19 / 2)
+    assert people["Ben Lind"]["trust"]["weakest"] == "intimacy"
+    assert people["Anna Berg"]["attitude"] == "supporter" and people["Anna Berg"]["influence"] == 5
+    assert v["bensaou"] == "captive_buyer"
+    assert v["stage"]["stage"] == "development" and v["stage"]["phase"] == "development"
+    assert v["activity_365d"] == {"face_to_face": 2, "email": 2}
+    assert v["revenue"] == pytest.approx(24_000)
+    assert v["strength"] == pytest.approx(sum(sorted(p["strength"]["score"] for p in v["people"])[-3:]) / 3,
+                                          abs=0.01)
+    (row,) = service.accounts(account, ANALYST, as_of=AS_OF)
+    assert row["stage"] == "development" and "single_threaded" in row["alerts"]
+
+
+def test_wrong_input_is_refused_with_reasons(account):
+    with pytest.raises(InvalidInput, match="buying-centre role 'boss' is not one of: initiator"):
+        service.add_link(account, SALES, 2, 1, "buying_role", role="boss")
+    with pytest.raises(InvalidInput, match="cannot be linked to itself"):
+        service.add_link(account, SALES, 2, 2, "referred")
+    with pytest.raises(InvalidInput, match="self orientation must be from 1 to 10"):
+        service.add_assessment(account, SALES, 2, "trust", {"self_orientation": 11})
+    with pytest.raises(InvalidInput, match="has no item charm"):
+        service.add_assessment(account, SALES, 2, "trust", {"charm": 3})
+    with pytest.raises(PermissionDenied, match="not change customer records"):
+        service.add_link(account, ANALYST, 2, 1, "works_for")
+    assert account.count("party_links") == 6  # nothing half-written
+
+
+def test_the_network_and_referral_value(account):
+    with account.transaction():
+        party(account, 10, "Referrer", city="Köln")
+        party(account, 11, "First", referred_by=10, city="Köln")
+        party(account, 12, "Second", referred_by=11, city="Köln")
+        account.raw.execute("INSERT INTO transactions (transaction_id, source, external_id, party_id, occurred_at, "
+                            "kind, revenue, currency) VALUES (100, 'shop', 'a', 11, ?, 'order', 50, 'EUR'), "
+                            "(101, 'shop', 'b', 12, ?, 'order', 20, 'EUR')", [AS_OF, AS_OF])
+    n = service.network_summary(account, ANALYST)
+    top = n["referrers"][0]
+    assert (top["party_id"], top["reach"], top["direct_value"], top["indirect_value"]) == (10, 2, 50.0, 20.0)
+    assert n["bridges"][0]["party_id"] in (1, 2, 11)
+    assert n["assortativity"]["city"] is not None
+    svg = service.ego_network_svg(account, ANALYST, 1)
+    assert svg.startswith("<svg") and "Anna Berg" in svg and "Mia Roth" in svg
+
+
+def test_as_of_with_a_time_zone_is_read_as_utc_and_an_implausible_one_is_refused(account):
+    aware = dt.datetime(2024, 7, 1, 2, 0, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+    assert service.account_view(account, ANALYST, 1, as_of=aware)["as_of"] == AS_OF
+    with pytest.raises(InvalidInput, match="not a plausible date"):
+        service.account_view(account, ANALYST, 1, as_of=dt.datetime(1, 1, 1))
