@@ -182,3 +182,16 @@ def servqual_report(store: Store, user: User | None, *, by: str | None = None, s
                 "value_at_stake": total * max(-weighted, 0.0) if total > 0 else 0.0})
         result["groups"].sort(key=lambda r: -r["value_at_stake"])
     return result
+
+
+def plain(value):
+    """A report as JSON can carry it: non-finite numbers (an undefined median, an empty interval) become None."""
+    if isinstance(value, float):
+        return value if np.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return plain(value.item())
+    return value
