@@ -17,6 +17,7 @@ def test_api_and_commands(tmp_path):
     store = demo_company(tmp_path, 1500, 3)
     token = issue_token(store, add_user(store, "sam", PASSWORD, "service"), "t")
     party = store.scalar("SELECT min(party_id) FROM parties")
+    open_complaints = store.scalar("SELECT count(*) FROM complaints WHERE status = 'open'")
     store.close()
     path = tmp_path / "patron.duckdb"
     auth = {"Authorization": f"Bearer {token}"}
@@ -52,6 +53,18 @@ def test_api_and_commands(tmp_path):
         done = client.patch(f"/api/v1/complaints/{cid}", headers=auth,
                             json={"status": "resolved", "resolution": "resent", "satisfaction_after": 5}).json()
         assert done["status"] == "resolved" and done["satisfaction_after"] == 5
+        client.cookies.clear()
+        page = client.get("/login")
+        csrf = page.text.split('name="csrf" value="')[1].split('"')[0]
+        client.post("/login", data={"username": "sam", "password": PASSWORD, "csrf": csrf})
+        for url, expect in (("/quality", "weighted SERVQUAL"), ("/quality?by=triage", "Value at stake"),
+                            ("/lost", "Survival by complaint experience"), ("/charter", "adherence"),
+                            ("/complaints?sla_state=breached&sort=age&descending=true", "complaints"),
+                            ("/complaints?status=resolved&status=closed&page=2", "page 2 of")):
+            r = client.get(url)
+            assert r.status_code == 200 and expect in r.text, url
+        total = int(client.get("/complaints?status=open").text.split('id="desk-total">')[1].split()[0].replace(",", ""))
+        assert total == open_complaints  # the complaint opened above is resolved by now
     register()
     runner = CliRunner()
     for args, expect in ((["quality", "--store", str(path)], "reliability"),
@@ -63,3 +76,4 @@ def test_api_and_commands(tmp_path):
         out = runner.invoke(app, args)
         assert out.exit_code == 0, out.output
         assert expect in out.output
+
