@@ -33,6 +33,10 @@ def test_api_and_commands(tmp_path):
         assert client.get("/api/v1/quality/lost?limit=5", headers=auth).json()["lost"] > 0
         assert [c["clause"] for c in client.get("/api/v1/quality/charter", headers=auth).json()["clauses"]] == [
             "answer", "resolve", "satisfy"]
+        r = client.get("/api/v1/quality/causes", headers=auth)
+        assert r.status_code == 200 and r.json()["by_value"][0]["value"] >= r.json()["by_value"][-1]["value"]
+        r = client.get("/api/v1/quality/fishbone/delivery", headers=auth)
+        assert r.status_code == 200 and r.headers["content-type"].startswith("image/svg+xml") and "<svg" in r.text
         r = client.post(f"/api/v1/parties/{party}/feedback", headers=auth,
                         json={"instrument": "servqual", "item": "EMP1", "dimension": "empathy", "expectation": 6,
                               "perception": 4})

@@ -6,10 +6,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from patron.api.deps import CurrentUser, StoreDep
 from patron.areas.complaints import desk
+from patron.areas.quality import causes as cause_analysis
 from patron.areas.quality import service, survival
 
 router = APIRouter(prefix="/quality", tags=["quality"])
@@ -50,3 +51,16 @@ def charter(store: StoreDep, user: CurrentUser, since: dt.date | None = None,
             until: dt.date | None = None) -> dict[str, Any]:
     """The customer charter, clause by clause: complaints judged, promises kept, share against target."""
     return service.plain(desk.charter_report(store, user, since=since, until=until))
+
+
+@router.get("/causes")
+def causes(store: StoreDep, user: CurrentUser, category: str | None = None) -> dict[str, Any]:
+    """The Pareto of complaint causes by count and by value at stake, each cause on its fishbone bone."""
+    return service.plain(cause_analysis.cause_pareto(store, user, category=category))
+
+
+@router.get("/fishbone/{category}", response_class=Response,
+            responses={200: {"content": {"image/svg+xml": {}}, "description": "The fishbone diagram as SVG."}})
+def fishbone(category: str, store: StoreDep, user: CurrentUser) -> Response:
+    """The fishbone diagram of one complaint category, as SVG."""
+    return Response(cause_analysis.fishbone_svg(store, user, category), media_type="image/svg+xml")
