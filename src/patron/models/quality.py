@@ -175,3 +175,43 @@ def servqual_gaps(respondent, item, gap, item_dimension, dimensions, *, weights=
         "overall": {"gap": float(overall), "low": float(ov_lo), "high": float(ov_hi)},
         "weighted": {"gap": float(weighted), "low": float(wo_lo), "high": float(wo_hi)},
     }
+
+
+def relative_weights(x, y) -> dict:
+    """Johnson's relative weights: each predictor's share of R² in a linear model of ``y`` on ``x``.
+
+    The predictors are replaced by their closest orthogonal counterparts Z (Z = X (XᵀX)^-½ on standardised
+    data); y is regressed on Z (β) and Z on X (Λ); predictor j's weight is Σ_k Λ_jk² β_k². The weights sum to R².
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    if x.ndim != 2 or x.shape[0] != y.shape[0] or x.shape[0] <= x.shape[1] + 1:
+        raise InvalidInput("Relative weights need more observations than predictors, one row each.")
+    xs = (x - x.mean(axis=0)) / x.std(axis=0, ddof=1)
+    ys = (y - y.mean()) / y.std(ddof=1)
+    n = x.shape[0]
+    rxx = xs.T @ xs / (n - 1)
+    rxy = xs.T @ ys / (n - 1)
+    vals, vecs = np.linalg.eigh(rxx)
+    if vals.min() <= 1e-10:
+        raise InvalidInput("Two or more drivers are perfectly correlated: drop one.")
+    lam = vecs @ np.diag(np.sqrt(vals)) @ vecs.T  # Rxx^½: the loadings of X on Z
+    beta = np.linalg.solve(lam, rxy)
+    weights = (lam ** 2) @ (beta ** 2)
+    return {"weights": weights, "r2": float(weights.sum())}
+
+
+def relative_weights_ci(x, y, *, n_boot: int = 300, seed: int = 0) -> dict:
+    """Relative weights with percentile bootstrap 95% intervals (rows resampled)."""
+    point = relative_weights(x, y)
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    rng = np.random.default_rng(seed)
+    draws = []
+    for _ in range(n_boot):
+        idx = rng.integers(0, len(y), len(y))
+        try:
+            draws.append(relative_weights(x[idx], y[idx])["weights"])
+        except InvalidInput:
+            continue
+    lo, hi = _percentile_ci(np.array(draws))
+    return {"weights": point["weights"], "low": lo, "high": hi, "r2": point["r2"]}

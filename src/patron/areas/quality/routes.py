@@ -64,3 +64,10 @@ def causes(store: StoreDep, user: CurrentUser, category: str | None = None) -> d
 def fishbone(category: str, store: StoreDep, user: CurrentUser) -> Response:
     """The fishbone diagram of one complaint category, as SVG."""
     return Response(cause_analysis.fishbone_svg(store, user, category), media_type="image/svg+xml")
+
+
+@router.get("/drivers")
+def drivers(store: StoreDep, user: CurrentUser, target: Literal["nps", "csat"] = "nps") -> dict[str, Any]:
+    """Which SERVQUAL dimensions drive NPS or CSAT: Johnson's relative weights with bootstrap intervals, and
+    each dimension's performance (mean perception) for the importance × performance grid."""
+    return service.plain(service.drivers_report(store, user, target=target))

@@ -195,3 +195,38 @@ def plain(value):
     if isinstance(value, np.generic):
         return plain(value.item())
     return value
+
+
+def drivers_report(store: Store, user: User | None, *, target: str = "nps", n_boot: int = 300,
+                   seed: int = 0) -> dict:
+    """Which SERVQUAL dimensions drive ``target`` (a customer's mean NPS, or ``csat`` mean on its scale share):
+    Johnson's relative weights of the dimensions' perceptions, with bootstrap intervals, and the
+    importance × performance grid (weight against mean perception)."""
+    if user is not None:
+        user.require("customers.read")
+    if target not in ("nps", "csat"):
+        raise InvalidInput("Drivers are found for nps or csat.")
+    dims = DEFAULT_INSTRUMENT.dimensions
+    rows = store.query(
+        "WITH y AS (SELECT party_id, avg(score / coalesce(scale_max, 10)) AS y FROM feedback "
+        "WHERE instrument = ? AND score IS NOT NULL GROUP BY party_id), "
+        "x AS (SELECT party_id, CAST(occurred_at AS DATE) AS d, dimension, avg(perception) AS p FROM feedback "
+        "WHERE instrument = 'servqual' AND perception IS NOT NULL AND dimension IS NOT NULL "
+        "GROUP BY party_id, CAST(occurred_at AS DATE), dimension) "
+        "SELECT x.party_id, x.d, x.dimension, x.p, y.y FROM x JOIN y ON y.party_id = x.party_id", [target])
+    table: dict[tuple, dict] = {}
+    for party, day, dim, p, y in rows:
+        table.setdefault((party, day), {"y": y})[dim] = p
+    complete = [r for r in table.values() if all(d in r for d in dims)]
+    if len(complete) < 3 * len(dims):
+        raise InvalidInput(f"Drivers need at least {3 * len(dims)} SERVQUAL questionnaires from customers who also "
+                           f"answered {target.upper()}; there are {len(complete)}.")
+    x = np.array([[r[d] for d in dims] for r in complete])
+    y = np.array([r["y"] for r in complete])
+    rw = stats.relative_weights_ci(x, y, n_boot=n_boot, seed=seed)
+    total = rw["r2"] or 1.0
+    return {"target": target, "respondents": len(complete), "r2": rw["r2"],
+            "drivers": sorted(({"dimension": d, "weight": float(rw["weights"][k]), "low": float(rw["low"][k]),
+                                "high": float(rw["high"][k]), "share_of_r2": float(rw["weights"][k] / total),
+                                "performance": float(x[:, k].mean())} for k, d in enumerate(dims)),
+                              key=lambda r: -r["weight"])}
