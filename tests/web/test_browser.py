@@ -255,4 +255,33 @@ def test_an_account_gets_a_contact_with_a_role_trust_and_shows_the_grid_and_aler
     assert page.locator("#stakeholder-grid", has_text="Greta Stahl").count() == 1
     assert page.locator(".alert-single_threaded").count() == 1  # Greta has no contact yet
     shot(page, "account")
+def test_work_a_complaint_from_the_customer_page_with_satisfaction(site, browser):
+    base, party, _, _ = site
+    page = sign_in(browser, base, "sam")
+    page.goto(f"{base}/customers/{party}")
+    page.fill("#category", "billing")
+    page.select_option("#severity", "medium")
+    page.fill("#description", "Charged twice for one order.")
+    page.click("text=Open complaint")
+    complaint_id = int(page.locator(".flash").inner_text().split()[1])
+    move = page.locator(f"#move-{complaint_id}")
+    move.locator("button", has_text="Start").click()
+    move = page.locator(f"#move-{complaint_id}")
+    move.locator("input[name=resolution]").fill("Refunded the second charge")
+    move.locator("input[name=satisfaction_after]").fill("5")
+    move.locator("button", has_text="Resolve").click()
+    assert "is now resolved" in page.locator(".flash").inner_text()
+    assert page.url.endswith(f"/customers/{party}")
+    assert "satisfaction 5/5" in page.content()
+    page.once("dialog", lambda dialog: dialog.accept())  # closing asks for confirmation
+    page.locator(f"#move-{complaint_id}").locator("button", has_text="Apply").click()
+    assert "is now closed" in page.locator(".flash").inner_text()
+    shot(page, "complaint-customer-page")
+    # the desk: filters and paging
+    page.goto(f"{base}/complaints?status=closed&sort=opened_at&descending=true")
+    assert page.locator(f"#complaint-{complaint_id}").count() == 1
+    assert "complaints" in page.locator("#desk-total").inner_text()
+    page.goto(f"{base}/quality")
+    assert page.locator("#servqual svg").count() == 1
+    shot(page, "service-quality")
     page.close()

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse
 
 from patron.api.deps import StoreDep
-from patron.areas.complaints import service
-from patron.areas.complaints.charter import DEFAULT_CHARTER
+from patron.areas.complaints import desk, service
+from patron.areas.complaints.sla import DEFAULT_SERVICE_LEVELS, SLA_STATES
+from patron.errors import InvalidInput
 from patron.web.auth import check_csrf, page_user
 from patron.web.templating import NavItem, back, render
 
@@ -27,17 +30,53 @@ def customer_complaint(request: Request, store: StoreDep, party_id: int, categor
     return back(f"/customers/{party_id}", request, f"Complaint {c['complaint_id']} opened.")
 
 
+def _number(value: str | None, name: str) -> float | None:
+    if value is None or not value.strip():
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        raise InvalidInput(f"{name} is a number, not '{value}'.") from None
+
+
 @router.get("/complaints", response_class=HTMLResponse)
-def complaint_desk(request: Request, store: StoreDep):
+def complaint_desk(request: Request, store: StoreDep, status: Annotated[list[str] | None, Query()] = None,
+                   severity: str | None = None, category: str | None = None, owner: str | None = None,
+                   sla_state: str | None = None, min_age_days: str | None = None, min_value: str | None = None,
+                   sort: str = "opened_at", descending: bool = True, page: int = 1):
     user = page_user(request, store)
-    return render(request, "complaints/desk.html", user, active=NAV.label, queue=service.complaint_queue(store),
-                  levels=DEFAULT_CHARTER.service_levels)
+    filters = {"status": status if status is not None else ["open", "in_progress"],
+               "severity": [severity] if severity else None, "category": category or None, "owner": owner or None,
+               "sla_state": sla_state or None, "min_age_days": _number(min_age_days, "Older than (days)"),
+               "min_value": _number(min_value, "Value at least"), "sort": sort,
+               "descending": descending if "sort" in request.query_params else True}
+    result = desk.complaint_desk(store, user, page=page, per_page=50, **filters)
+
+    def page_url(n: int) -> str:
+        query = [(k, v) for k, v in request.query_params.multi_items() if k != "page"] + [("page", str(n))]
+        return "/complaints?" + urlencode(query)
+
+    return render(request, "complaints/desk.html", user, active=NAV.label, desk=result, f=filters,
+                  levels=DEFAULT_SERVICE_LEVELS, sla_states=SLA_STATES, sorts=desk.SORTS, page_url=page_url)
 
 
 @router.post("/complaints/{complaint_id}/status")
 def complaint_status(request: Request, store: StoreDep, complaint_id: int, status: Annotated[str, Form()],
-                     csrf: Annotated[str, Form()] = "", resolution: Annotated[str | None, Form()] = None):
+                     csrf: Annotated[str, Form()] = "", resolution: Annotated[str | None, Form()] = None,
+                     satisfaction_after: Annotated[str | None, Form()] = None,
+                     back_to: Annotated[str, Form(alias="back")] = "/complaints"):
     check_csrf(request, csrf)
     user = page_user(request, store)
-    service.change_complaint_status(store, user, complaint_id, status, resolution=resolution or None)
-    return back("/complaints", request, f"Complaint {complaint_id} is now {status.replace('_', ' ')}.")
+    service.change_complaint_status(store, user, complaint_id, status, resolution=resolution or None,
+                                    satisfaction_after=_number(satisfaction_after, "Satisfaction"))
+    target = back_to if back_to.startswith("/customers/") else "/complaints"
+    return back(target, request, f"Complaint {complaint_id} is now {status.replace('_', ' ')}.")
+
+
+@router.post("/complaints/{complaint_id}/owner")
+def complaint_owner(request: Request, store: StoreDep, complaint_id: int, owner: Annotated[str, Form()] = "",
+                    csrf: Annotated[str, Form()] = ""):
+    check_csrf(request, csrf)
+    user = page_user(request, store)
+    desk.assign_owner(store, user, complaint_id, owner)
+    return back("/complaints", request, f"Complaint {complaint_id} is now owned by {owner or 'nobody'}.")

@@ -3,13 +3,15 @@ through open → in progress → resolved → closed."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, status
+from pydantic import BaseModel, ConfigDict, Field
 
 from patron.api.deps import CurrentUser, StoreDep, allowed
-from patron.areas.complaints import service
+from patron.areas.complaints import desk, service
 from patron.areas.complaints.schemas import ComplaintCreate, ComplaintPublic, ComplaintUpdate
+from patron.areas.quality.service import plain
 from patron.service.permissions import User
 
 router = APIRouter(tags=["complaints"])
@@ -32,3 +34,43 @@ def change_status(complaint_id: int, body: ComplaintUpdate, store: StoreDep,
                   user: Annotated[User, allowed("customers.write")]) -> ComplaintPublic:
     """Move a complaint on; first response and resolution times are stamped automatically."""
     return ComplaintPublic(**service.change_complaint_status(store, user, complaint_id, **body.model_dump()))
+
+
+class OwnerUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    owner: str | None = Field(None, max_length=200)
+
+
+class WaitingUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    waiting: bool
+
+
+@router.get("/complaints")
+def complaint_desk(store: StoreDep, user: CurrentUser, status: Annotated[list[str] | None, Query()] = None,
+                   severity: Annotated[list[str] | None, Query()] = None, category: str | None = None,
+                   cause: str | None = None, owner: str | None = None,
+                   sla_state: Literal["met", "on track", "warning", "breached"] | None = None,
+                   min_age_days: float | None = None, max_age_days: float | None = None,
+                   min_value: float | None = None, sort: str = "opened_at", descending: bool = False,
+                   page: Annotated[int, Query(ge=1)] = 1,
+                   per_page: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
+    """The complaint desk: one page of complaints with the total, each with its service-level clocks."""
+    return plain(desk.complaint_desk(store, user, status=status, severity=severity, category=category, cause=cause,
+                                     owner=owner, sla_state=sla_state, min_age_days=min_age_days,
+                                     max_age_days=max_age_days, min_value=min_value, sort=sort,
+                                     descending=descending, page=page, per_page=per_page))
+
+
+@router.put("/complaints/{complaint_id}/owner")
+def assign_owner(complaint_id: int, body: OwnerUpdate, store: StoreDep,
+                 user: Annotated[User, allowed("customers.write")]) -> dict[str, Any]:
+    """Give the complaint an owner (or none)."""
+    return plain(desk.assign_owner(store, user, complaint_id, body.owner))
+
+
+@router.put("/complaints/{complaint_id}/waiting")
+def waiting(complaint_id: int, body: WaitingUpdate, store: StoreDep,
+            user: Annotated[User, allowed("customers.write")]) -> dict[str, Any]:
+    """Waiting for the customer stops the complaint's service-level clocks; ``waiting: false`` restarts them."""
+    return plain(desk.wait_for_customer(store, user, complaint_id, body.waiting))

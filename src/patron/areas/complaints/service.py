@@ -34,7 +34,8 @@ def open_complaint(store: Store, user: User, party_id: int, *, category: str, de
         require_party(store, party_id)
         complaint_id = store.next_id("complaints", "complaint_id")
         store.raw.execute(
-            "INSERT INTO complaints VALUES (?, ?, ?, ?, ?, NULL, NULL, ?, ?, ?, ?, 'open', ?, NULL, NULL, NULL)",
+            "INSERT INTO complaints (complaint_id, source, external_id, party_id, opened_at, channel, category, cause, "
+            "severity, status, description) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?)",
             [complaint_id, SOURCE, str(complaint_id), party_id, now(), channel, category, cause, severity,
              description],
         )

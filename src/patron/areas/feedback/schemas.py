@@ -17,6 +17,9 @@ class FeedbackCreate(BaseModel):
     scale_max: float | None = Field(None, gt=0, le=100)
     item: str | None = Field(None, max_length=500)
     text: str | None = Field(None, max_length=10_000)
+    dimension: Literal[SERVQUAL_DIMENSIONS] | None = None
+    expectation: float | None = Field(None, ge=1, le=100)
+    perception: float | None = Field(None, ge=1, le=100)
 
 
 class FeedbackPublic(FeedbackCreate):

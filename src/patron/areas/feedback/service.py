@@ -8,28 +8,52 @@ from patron.service.audit import record
 from patron.service.entered import SOURCE, choice, now
 from patron.service.permissions import User
 from patron.store import Store
-from patron.store.vocabulary import FEEDBACK_INSTRUMENTS
+from patron.store.vocabulary import FEEDBACK_INSTRUMENTS, SERVQUAL_DIMENSIONS
+
+#: Instruments whose score means nothing without its declared scale (1..scale_max).
+SCALED = ("csat", "ces")
 
 
 def record_feedback(store: Store, user: User, party_id: int, *, instrument: str, score: float | None = None,
-                    scale_max: float | None = None, item: str | None = None, text: str | None = None) -> dict:
-    """Store one answer; an NPS answer is a score from 0 to 10, any score at most its scale's maximum."""
+                    scale_max: float | None = None, item: str | None = None, text: str | None = None,
+                    dimension: str | None = None, expectation: float | None = None,
+                    perception: float | None = None) -> dict:
+    """Store one answer; an NPS answer is a score from 0 to 10, a CSAT or CES score needs its declared scale,
+    any score is at most its scale's maximum; a SERVQUAL answer gives its dimension, expectation and perception."""
     user.require("customers.write")
     choice("instrument", instrument, FEEDBACK_INSTRUMENTS, required=True)
+    choice("dimension", dimension, SERVQUAL_DIMENSIONS)
     if instrument == "nps" and (score is None or not 0 <= score <= 10):
         raise InvalidInput("An NPS answer is a score from 0 to 10.")
+    if instrument == "nps" and scale_max not in (None, 10):
+        raise InvalidInput("An NPS answer is on the 0-10 scale (scale_max 10).")
+    if instrument in SCALED and score is not None and scale_max is None:
+        raise InvalidInput(f"A {instrument.upper()} score needs its scale: give scale_max (e.g. 5 for a 1-5 scale).")
+    if instrument in SCALED and score is not None and score < 1:
+        raise InvalidInput(f"A {instrument.upper()} score is on a scale from 1 to scale_max.")
     if score is not None and scale_max is not None and score > scale_max:
         raise InvalidInput("The score is above the scale maximum.")
+    if instrument == "servqual":
+        if dimension is None or expectation is None or perception is None:
+            raise InvalidInput("A SERVQUAL answer needs its dimension, expectation and perception.")
+        top = scale_max or 7.0
+        if not (1 <= expectation <= top and 1 <= perception <= top):
+            raise InvalidInput(f"SERVQUAL expectation and perception are scores from 1 to {top:g}.")
+        scale_max = top
+    elif expectation is not None or perception is not None:
+        raise InvalidInput("Expectation and perception belong to SERVQUAL answers (instrument servqual).")
     with store.transaction():
         require_party(store, party_id)
         feedback_id = store.next_id("feedback", "feedback_id")
         at = now()
         store.raw.execute(
-            "INSERT INTO feedback (feedback_id, source, external_id, party_id, occurred_at, instrument, item, score, "
-            "scale_max, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [feedback_id, SOURCE, str(feedback_id), party_id, at, instrument, item, score, scale_max, text],
+            "INSERT INTO feedback (feedback_id, source, external_id, party_id, occurred_at, instrument, item, dimension, "
+            "score, scale_max, expectation, perception, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [feedback_id, SOURCE, str(feedback_id), party_id, at, instrument, item, dimension, score, scale_max,
+             expectation, perception, text],
         )
         record(store, user, "feedback.create", "feedback", feedback_id, {"party_id": party_id,
                                                                         "instrument": instrument})
     return {"feedback_id": feedback_id, "party_id": party_id, "occurred_at": at, "instrument": instrument,
-            "item": item, "score": score, "scale_max": scale_max, "text": text}
+            "item": item, "dimension": dimension, "score": score, "scale_max": scale_max,
+            "expectation": expectation, "perception": perception, "text": text}

@@ -1,0 +1,184 @@
+"""The complaint desk a service team works from: every complaint, filtered, sorted and paged, with its
+service-level clocks; assigning an owner; waiting for the customer (the clocks stop); the charter report.
+
+Ages and clocks run to the data's end (:func:`data_end`): the latest of the last analysis run's as-of
+date and the newest complaint event, never the wall clock, so an imported history reads as it stood.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from patron.areas.complaints.charter import DEFAULT_CLAUSES, Clause
+from patron.areas.complaints.service import get_complaint
+from patron.areas.complaints.sla import DEFAULT_SERVICE_LEVELS, SLA_STATES, Clock, ServiceLevels
+from patron.errors import InvalidInput
+from patron.service.audit import record
+from patron.service.entered import now
+from patron.service.permissions import User
+from patron.store import Store
+from patron.store.vocabulary import COMPLAINT_SEVERITIES, COMPLAINT_STATUSES
+
+SORTS = ("opened_at", "age", "severity", "value", "status", "category", "owner", "resolution_due")
+
+
+def data_end(store: Store) -> dt.datetime:
+    """The data's end date: the latest of the last run's as-of and the newest complaint event."""
+    ends = store.query(
+        "SELECT max(opened_at), max(first_response_at), max(resolved_at) FROM complaints UNION ALL "
+        "SELECT max(as_of), NULL, NULL FROM runs WHERE kind = 'value'")
+    found = [v for row in ends for v in row if v is not None]
+    return max(found) if found else now()
+
+
+def _paused(c: dict, levels: ServiceLevels, at: dt.datetime) -> float:
+    extra = levels.calendar.hours_between(c["waiting_since"], at) if c.get("waiting_since") else 0.0
+    return (c.get("paused_hours") or 0.0) + extra
+
+
+def with_clocks(c: dict, levels: ServiceLevels, at: dt.datetime) -> dict:
+    """The complaint with its age (days to ``at``), both clocks and its SLA state (the worse of the two)."""
+    end = c["resolved_at"] or at
+    c["age_days"] = max((end - c["opened_at"]).total_seconds() / 86400, 0.0)
+    clocks = levels.complaint_clocks(c, at)
+    paused = _paused(c, levels, min(end, at))
+    if paused:  # waits for the customer: the used hours and the due times move by the paused business hours
+        policy = levels.policy_for(c.get("category"), c["severity"])
+        clocks = {k: _shift(levels, policy, cl, paused, c, k) for k, cl in clocks.items()}
+    c["first_response"] = clocks["first_response"].as_dict()
+    c["resolution"] = clocks["resolution"].as_dict()
+    c["sla_state"] = max((clocks["first_response"].state, clocks["resolution"].state), key=SLA_STATES.index)
+    c["escalate_to"] = clocks["resolution"].escalate_to or clocks["first_response"].escalate_to
+    return c
+
+
+def _shift(levels: ServiceLevels, policy, clock: Clock, paused: float, c: dict, kind: str) -> Clock:
+    done = c.get("resolved_at") if kind == "resolution" else c.get("first_response_at")
+    used = max(clock.used_hours - paused, 0.0)
+    target = clock.target_hours
+    if done is not None:
+        state = "met" if used <= target else "breached"
+    else:
+        state = "breached" if used > target else "warning" if used >= policy.warn_at * target else "on track"
+    return Clock(used, target, levels.calendar.add_hours(c["opened_at"], target + paused), state,
+                 policy.escalate_to if state == "breached" else None)
+
+
+def complaint_desk(store: Store, user: User | None, *, status: list[str] | None = None,
+                   severity: list[str] | None = None, category: str | None = None, cause: str | None = None,
+                   owner: str | None = None, sla_state: str | None = None, min_age_days: float | None = None,
+                   max_age_days: float | None = None, min_value: float | None = None, sort: str = "opened_at",
+                   descending: bool = False, page: int = 1, per_page: int = 50,
+                   levels: ServiceLevels = DEFAULT_SERVICE_LEVELS) -> dict[str, Any]:
+    """One page of complaints matching the filters, with the total, each with its clocks and customer value."""
+    if user is not None:
+        user.require("customers.read")
+    for name, values, allowed in (("status", status, COMPLAINT_STATUSES), ("severity", severity,
+                                                                             COMPLAINT_SEVERITIES)):
+        bad = set(values or ()) - set(allowed)
+        if bad:
+            raise InvalidInput(f"Unknown {name} {', '.join(sorted(bad))}; choose from {', '.join(allowed)}.")
+    if sla_state is not None and sla_state not in SLA_STATES:
+        raise InvalidInput(f"Unknown SLA state '{sla_state}'; choose from {', '.join(SLA_STATES)}.")
+    if sort not in SORTS:
+        raise InvalidInput(f"Cannot sort by '{sort}'; choose from {', '.join(SORTS)}.")
+    if page < 1 or not 1 <= per_page <= 500:
+        raise InvalidInput("page starts at 1 and per_page is 1 to 500.")
+    run_id = store.scalar("SELECT max(run_id) FROM runs WHERE kind = 'value'")
+    where, params = ["1 = 1"], [run_id]
+    for col, values in (("status", status), ("severity", severity)):
+        if values:
+            where.append(f"c.{col} IN ({', '.join('?' for _ in values)})")
+            params += list(values)
+    for col, value in (("category", category), ("cause", cause), ("owner", owner)):
+        if value:
+            where.append(f"c.{col} = ?")
+            params.append(value)
+    if min_value is not None:
+        where.append("coalesce(s.clv, 0) >= ?")
+        params.append(min_value)
+    rows = store.records(
+        "SELECT c.complaint_id, c.party_id, coalesce(p.name, '#' || CAST(c.party_id AS VARCHAR)) AS customer, "
+        "c.opened_at, c.first_response_at, c.resolved_at, c.channel, c.category, c.cause, c.severity, c.status, "
+        "c.description, c.resolution, c.satisfaction_after, c.owner, c.waiting_since, c.paused_hours, "
+        "s.clv AS value FROM complaints c JOIN parties p ON p.party_id = c.party_id "
+        "LEFT JOIN scores s ON s.party_id = c.party_id AND s.run_id = ? WHERE " + " AND ".join(where), params)
+    at = data_end(store)
+    rows = [with_clocks(r, levels, at) for r in rows]
+    if sla_state is not None:
+        rows = [r for r in rows if r["sla_state"] == sla_state]
+    if min_age_days is not None:
+        rows = [r for r in rows if r["age_days"] >= min_age_days]
+    if max_age_days is not None:
+        rows = [r for r in rows if r["age_days"] <= max_age_days]
+    key = {"age": lambda r: r["age_days"], "severity": lambda r: COMPLAINT_SEVERITIES.index(r["severity"]),
+           "value": lambda r: r["value"] if r["value"] is not None else -1.0,
+           "resolution_due": lambda r: r["resolution"]["due"]}.get(
+        sort, lambda r: (r[sort] is None, r[sort] if r[sort] is not None else ""))
+    rows.sort(key=key, reverse=descending)
+    start = (page - 1) * per_page
+    return {"total": len(rows), "page": page, "per_page": per_page, "as_of": at,
+            "pages": max((len(rows) + per_page - 1) // per_page, 1), "rows": rows[start:start + per_page]}
+
+
+def assign_owner(store: Store, user: User, complaint_id: int, owner: str | None) -> dict:
+    """Give the complaint an owner (a user name or a team), or none."""
+    user.require("customers.write")
+    owner = (owner or "").strip() or None
+    with store.transaction():
+        before = get_complaint(store, complaint_id)
+        store.raw.execute("UPDATE complaints SET owner = ? WHERE complaint_id = ?", [owner, complaint_id])
+        record(store, user, "complaint.owner", "complaint", complaint_id, {"owner": owner})
+    return {**before, "owner": owner}
+
+
+def wait_for_customer(store: Store, user: User, complaint_id: int, waiting: bool, *,
+                      levels: ServiceLevels = DEFAULT_SERVICE_LEVELS, at: dt.datetime | None = None) -> dict:
+    """Stop the clocks while waiting for the customer (``waiting``), or start them again."""
+    user.require("customers.write")
+    at = at or now()
+    with store.transaction():
+        c = store.records("SELECT status, waiting_since, paused_hours FROM complaints WHERE complaint_id = ?",
+                          [complaint_id])
+        if not c:
+            get_complaint(store, complaint_id)
+        c = c[0]
+        if c["status"] not in ("open", "in_progress"):
+            raise InvalidInput("Only an open or in-progress complaint can wait for the customer.")
+        if waiting and c["waiting_since"] is None:
+            store.raw.execute("UPDATE complaints SET waiting_since = ? WHERE complaint_id = ?", [at, complaint_id])
+        elif not waiting and c["waiting_since"] is not None:
+            paused = (c["paused_hours"] or 0.0) + levels.calendar.hours_between(c["waiting_since"], at)
+            store.raw.execute("UPDATE complaints SET waiting_since = NULL, paused_hours = ? WHERE complaint_id = ?",
+                              [paused, complaint_id])
+        record(store, user, "complaint.waiting", "complaint", complaint_id, {"waiting": waiting})
+    return store.records("SELECT complaint_id, waiting_since, paused_hours FROM complaints WHERE complaint_id = ?",
+                         [complaint_id])[0]
+
+
+def charter_report(store: Store, user: User | None, *, since: dt.date | None = None, until: dt.date | None = None,
+                   clauses: tuple[Clause, ...] = DEFAULT_CLAUSES,
+                   levels: ServiceLevels = DEFAULT_SERVICE_LEVELS) -> dict:
+    """Clause by clause: the complaints opened in the period a clause covers, how many kept the promise,
+    the share against the clause's target, and whether the charter was kept."""
+    if user is not None:
+        user.require("customers.read")
+    sql, params = "SELECT * FROM complaints WHERE 1 = 1", []
+    if since is not None:
+        sql += " AND opened_at >= ?"
+        params.append(dt.datetime.combine(since, dt.time()))
+    if until is not None:
+        sql += " AND opened_at < ?"
+        params.append(dt.datetime.combine(until, dt.time()) + dt.timedelta(days=1))
+    at = data_end(store)
+    complaints = [with_clocks(c, levels, at) for c in store.records(sql, params)]
+    out = []
+    for clause in clauses:
+        judged = [v for v in (clause.kept(c) for c in complaints) if v is not None]
+        kept = sum(judged)
+        share = kept / len(judged) if judged else None
+        out.append({"clause": clause.code, "promise": clause.promise, "target_share": clause.target_share,
+                    "complaints": len(judged), "kept": kept, "share": share,
+                    "adhered": None if share is None else share >= clause.target_share})
+    return {"as_of": at, "since": since, "until": until, "complaints": len(complaints), "clauses": out}

@@ -1,0 +1,221 @@
+"""Service levels as configuration: policies per category and severity, measured in business hours.
+
+A :class:`Calendar` says when the service team works (opening hours, working days, holidays); a
+:class:`Policy` gives the first-response and resolution targets (business hours) for the complaints it
+matches (a category, a severity, or both; the most specific matching policy wins), the share of a target
+at which a warning is raised, and the role a breach is escalated to. Clocks stop while the complaint waits
+for the customer (pauses). Everything is read from TOML (:func:`service_levels_from_toml`), e.g.::
+
+    [calendar]
+    opens = 8
+    closes = 18
+    workdays = "Mon Tue Wed Thu Fri"
+    holidays = ["2025-12-25", "2025-12-26"]
+
+    [[policy]]
+    severity = "critical"
+    first_response_hours = 2
+    resolution_hours = 16
+    escalate_to = "admin"
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from patron.errors import InvalidInput
+from patron.store.vocabulary import COMPLAINT_SEVERITIES, ROLES
+
+DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+SLA_STATES = ("met", "on track", "warning", "breached")
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """Working hours ``opens``..``closes`` (hours of the day, UTC) on ``workdays``, except ``holidays``."""
+
+    opens: float = 8.0
+    closes: float = 18.0
+    workdays: tuple[str, ...] = DAYS[:5]
+    holidays: tuple[dt.date, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.opens < self.closes <= 24:
+            raise InvalidInput("Opening hours need 0 <= opens < closes <= 24.")
+        if not self.workdays or set(self.workdays) - set(DAYS):
+            raise InvalidInput(f"Working days are some of {' '.join(DAYS)}.")
+
+    @property
+    def weekmask(self) -> str:
+        return "".join("1" if d in self.workdays else "0" for d in DAYS)
+
+    def is_workday(self, day: dt.date) -> bool:
+        return DAYS[day.weekday()] in self.workdays and day not in self.holidays
+
+    def _open_close(self, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+        start = dt.datetime.combine(day, dt.time()) + dt.timedelta(hours=self.opens)
+        return start, dt.datetime.combine(day, dt.time()) + dt.timedelta(hours=self.closes)
+
+    def _within_day(self, day: dt.date, a: dt.datetime, b: dt.datetime) -> float:
+        if not self.is_workday(day):
+            return 0.0
+        o, c = self._open_close(day)
+        return max((min(b, c) - max(a, o)).total_seconds(), 0.0) / 3600
+
+    def hours_between(self, start: dt.datetime, end: dt.datetime) -> float:
+        """Business hours from ``start`` to ``end`` (0 when end is not after start)."""
+        if end <= start:
+            return 0.0
+        d0, d1 = start.date(), end.date()
+        if d0 == d1:
+            return self._within_day(d0, start, end)
+        first = self._within_day(d0, start, dt.datetime.combine(d0 + dt.timedelta(days=1), dt.time()))
+        last = self._within_day(d1, dt.datetime.combine(d1, dt.time()), end)
+        whole = int(np.busday_count(d0 + dt.timedelta(days=1), d1, weekmask=self.weekmask,
+                                    holidays=list(self.holidays))) if d1 > d0 + dt.timedelta(days=1) else 0
+        return first + last + whole * (self.closes - self.opens)
+
+    def add_hours(self, start: dt.datetime, hours: float) -> dt.datetime:
+        """The moment ``hours`` business hours after ``start``."""
+        left = float(hours)
+        day = start.date()
+        at = start
+        while True:
+            if self.is_workday(day):
+                o, c = self._open_close(day)
+                begin = max(at, o)
+                if begin < c:
+                    room = (c - begin).total_seconds() / 3600
+                    if left <= room:
+                        return begin + dt.timedelta(hours=left)
+                    left -= room
+            day += dt.timedelta(days=1)
+            at = dt.datetime.combine(day, dt.time())
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Targets for the complaints a policy matches (``None`` matches any category or severity)."""
+
+    first_response_hours: float
+    resolution_hours: float
+    category: str | None = None
+    severity: str | None = None
+    warn_at: float = 0.8  # share of a target used that raises a warning
+    escalate_to: str = "admin"
+
+    def __post_init__(self) -> None:
+        if self.first_response_hours <= 0 or self.resolution_hours <= 0:
+            raise InvalidInput("Service-level targets are positive numbers of business hours.")
+        if self.severity is not None and self.severity not in COMPLAINT_SEVERITIES:
+            raise InvalidInput(f"Unknown severity '{self.severity}' in a policy; the severities are "
+                               f"{', '.join(COMPLAINT_SEVERITIES)}.")
+        if self.escalate_to not in ROLES:
+            raise InvalidInput(f"A breach is escalated to a role ({', '.join(ROLES)}), not '{self.escalate_to}'.")
+        if not 0 < self.warn_at < 1:
+            raise InvalidInput("warn_at is a share of the target between 0 and 1.")
+
+    def matches(self, category: str | None, severity: str) -> bool:
+        return self.category in (None, category) and self.severity in (None, severity)
+
+    @property
+    def specificity(self) -> int:
+        return (self.category is not None) * 2 + (self.severity is not None)
+
+
+@dataclass(frozen=True)
+class Clock:
+    """One target's clock: business hours used (pauses left out), the target, the due time and the state."""
+
+    used_hours: float
+    target_hours: float
+    due: dt.datetime
+    state: str
+    escalate_to: str | None
+
+    def as_dict(self) -> dict:
+        return {"used_hours": self.used_hours, "target_hours": self.target_hours, "due": self.due,
+                "state": self.state, "escalate_to": self.escalate_to}
+
+
+@dataclass(frozen=True)
+class ServiceLevels:
+    policies: tuple[Policy, ...]
+    calendar: Calendar = field(default_factory=Calendar)
+
+    def policy_for(self, category: str | None, severity: str) -> Policy:
+        found = [p for p in self.policies if p.matches(category, severity)]
+        if not found:
+            raise InvalidInput(f"No service-level policy covers a {severity} complaint about {category}; "
+                               "add one (a policy without category and severity covers every complaint).")
+        return max(found, key=lambda p: p.specificity)
+
+    def paused_hours(self, pauses, until: dt.datetime) -> float:
+        return sum(self.calendar.hours_between(a, min(b or until, until)) for a, b in pauses)
+
+    def clock(self, target: float, policy: Policy, opened: dt.datetime, done: dt.datetime | None,
+              now: dt.datetime, pauses=()) -> Clock:
+        """The clock of one target: stopped at ``done`` when there is one, else running at ``now``."""
+        until = done or now
+        paused = self.paused_hours(pauses, until)
+        used = max(self.calendar.hours_between(opened, until) - paused, 0.0)
+        due = self.calendar.add_hours(opened, target + paused)
+        if done is not None:
+            state = "met" if used <= target else "breached"
+        elif used > target:
+            state = "breached"
+        elif used >= policy.warn_at * target:
+            state = "warning"
+        else:
+            state = "on track"
+        return Clock(used, target, due, state, policy.escalate_to if state == "breached" else None)
+
+    def complaint_clocks(self, c: dict, now: dt.datetime, pauses=()) -> dict[str, Clock]:
+        """First-response and resolution clocks of a complaint (a dict with opened_at, first_response_at,
+        resolved_at, category, severity), pauses as (start, end or None) pairs."""
+        p = self.policy_for(c.get("category"), c["severity"])
+        return {"first_response": self.clock(p.first_response_hours, p, c["opened_at"], c.get("first_response_at"),
+                                             now, pauses),
+                "resolution": self.clock(p.resolution_hours, p, c["opened_at"], c.get("resolved_at"), now, pauses)}
+
+
+def service_levels_from_toml(text: str) -> ServiceLevels:
+    """Service levels from their TOML configuration; errors name the policy and the field."""
+    try:
+        conf = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidInput(f"The service-level configuration is not valid TOML: {exc}") from None
+    cal = conf.get("calendar", {})
+    try:
+        holidays = tuple(dt.date.fromisoformat(str(d)) for d in cal.get("holidays", ()))
+    except ValueError as exc:
+        raise InvalidInput(f"A holiday in [calendar] is not a date (YYYY-MM-DD): {exc}") from None
+    workdays = cal.get("workdays", " ".join(DAYS[:5]))
+    calendar = Calendar(float(cal.get("opens", 8)), float(cal.get("closes", 18)),
+                        tuple(workdays.split() if isinstance(workdays, str) else workdays), holidays)
+    policies = []
+    for n, p in enumerate(conf.get("policy", ()), start=1):
+        unknown = set(p) - {"category", "severity", "first_response_hours", "resolution_hours", "warn_at",
+                            "escalate_to"}
+        if unknown:
+            raise InvalidInput(f"Policy {n}: unknown field(s) {', '.join(sorted(unknown))}.")
+        if "first_response_hours" not in p or "resolution_hours" not in p:
+            raise InvalidInput(f"Policy {n} needs first_response_hours and resolution_hours.")
+        try:
+            policies.append(Policy(**p))
+        except InvalidInput as exc:
+            raise InvalidInput(f"Policy {n}: {exc}") from None
+    if not policies:
+        raise InvalidInput("The service-level configuration has no [[policy]].")
+    return ServiceLevels(tuple(policies), calendar)
+
+
+#: The default service levels: the charter's hours per severity, in business hours on a Mon-Fri 8-18 calendar.
+DEFAULT_SERVICE_LEVELS = ServiceLevels(tuple(
+    Policy(respond, resolve, severity=sev, escalate_to="admin" if sev in ("critical", "high") else "service")
+    for sev, (respond, resolve) in {"critical": (2, 10), "high": (8, 30), "medium": (16, 60),
+                                    "low": (24, 120)}.items()))

@@ -1,0 +1,143 @@
+"""``patron quality``, ``patron lost`` and ``patron charter``: service quality in the terminal."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from patron.cli.common import StoreOption, console, open_store
+
+commands = typer.Typer()
+
+
+def _num(x, fmt="{:.2f}") -> str:
+    return "–" if x is None or x != x else fmt.format(x)
+
+
+def _date(value: Optional[str], name: str) -> Optional[dt.date]:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{name} '{value}' is not a date (use YYYY-MM-DD).") from None
+
+
+@commands.command()
+def quality(
+    instrument: Annotated[str, typer.Argument(help="nps, csat, ces or servqual.")] = "servqual",
+    by: Annotated[Optional[str], typer.Option(help="Break down by rung, triage, value_tier or segment.")] = None,
+    period: Annotated[Optional[str], typer.Option(help="Trend by week or month (NPS, CSAT, CES).")] = None,
+    since: Annotated[Optional[str], typer.Option(help="First day (YYYY-MM-DD).")] = None,
+    until: Annotated[Optional[str], typer.Option(help="Last day (YYYY-MM-DD).")] = None,
+    store: StoreOption = None,
+) -> None:
+    """Service quality: SERVQUAL gaps with 95% intervals, or NPS, CSAT and CES with their standard errors."""
+    from patron.areas.quality.service import feedback_report, servqual_report
+
+    s0, s1 = _date(since, "--since"), _date(until, "--until")
+    with open_store(store, read_only=True) as s:
+        if instrument == "servqual":
+            r = servqual_report(s, None, by=by, since=s0, until=s1)
+        else:
+            r = feedback_report(s, None, instrument, by=by, period=period, since=s0, until=s1)
+    if instrument == "servqual":
+        t = Table(title=f"SERVQUAL gaps (perception − expectation), {r['respondents']} questionnaires")
+        for col in ("dimension", "gap", "95% interval", "importance", "answers"):
+            t.add_column(col, justify="left" if col == "dimension" else "right")
+        for d in r["dimensions"]:
+            t.add_row(d["dimension"], _num(d["gap"]), f"{_num(d['low'])} to {_num(d['high'])}",
+                      f"{d['weight']:.0%}", str(d["n"]))
+        o, w = r["overall"], r["weighted"]
+        t.add_row("overall", _num(o["gap"]), f"{_num(o['low'])} to {_num(o['high'])}", "", "")
+        t.add_row("weighted", _num(w["gap"]), f"{_num(w['low'])} to {_num(w['high'])}", "", "")
+        console.print(t)
+        if r["groups"]:
+            g = Table(title=f"gaps by {by}, where they cost most first")
+            for col in ("group", "questionnaires", "overall gap", "value-weighted gap", "customer value",
+                        "value at stake"):
+                g.add_column(col, justify="left" if col == "group" else "right")
+            for row in r["groups"]:
+                g.add_row(str(row["group"]), str(row["respondents"]), _num(row["overall"]["gap"]),
+                          _num(row["value_weighted_gap"]), _num(row["value"], "{:,.0f}"),
+                          _num(row["value_at_stake"], "{:,.0f}"))
+            console.print(g)
+        return
+    label = instrument.upper()
+    for entry in r["scales"]:
+        scale = "0-10" if instrument == "nps" else f"1-{entry['scale_max']:g}"
+        t = Table(title=f"{label} on the {scale} scale")
+        for col in ("", "answers", label, "SE", "95% interval", "promoters" if instrument == "nps" else "top two"):
+            t.add_column(col, justify="left" if col == "" else "right")
+        rows = [("overall", entry["overall"])] + [(str(g["group"]), g) for g in entry["groups"]] + [
+            (f"{p['period']}", p) for p in entry["trend"]]
+        for name, x in rows:
+            sc = x["score"]
+            extra = f"{x['promoters']:.0%}" if instrument == "nps" else _num(x["top_two_box"]["value"], "{:.0%}")
+            t.add_row(name, str(x["n"]), _num(sc["value"], "{:.1f}"), _num(sc["se"]),
+                      f"{_num(sc['low'], '{:.1f}')} to {_num(sc['high'], '{:.1f}')}", extra)
+        console.print(t)
+    for reason, n in r["left_out"].items():
+        if n:
+            console.print(f"{n} answers left out: {reason}.")
+
+
+@commands.command()
+def lost(
+    limit: Annotated[int, typer.Option(help="How many lost customers to list, most valuable first.")] = 20,
+    store: StoreOption = None,
+) -> None:
+    """Who has left, the value they took, their last complaints; and survival by complaint experience."""
+    from patron.areas.quality.survival import lost_customers, survival_report
+
+    with open_store(store, read_only=True) as s:
+        rep = lost_customers(s, None, limit=limit)
+        surv = survival_report(s, None)
+    console.print(f"Lost: {rep['lost']:,} of {rep['customers']:,} customers ({rep['rule']}); "
+                  f"revenue lost per year: {rep['value_lost_per_year']:,.0f}")
+    t = Table(title="survival by complaint experience (Kaplan–Meier)")
+    for col in ("experience", "customers", "lost", "share lost", "alive after 1 year", "log-rank p vs never"):
+        t.add_column(col, justify="left" if col == "experience" else "right")
+    p = {x["group"]: x["p_value"] for x in surv["logrank"]["pairs"]}
+    for c in surv["curves"]:
+        t.add_row(c["group"], f"{c['n']:,}", f"{c['events']:,}", f"{c['events'] / c['n']:.0%}",
+                  _num(c["survival_at"][365.0], "{:.0%}"), _num(p.get(c["group"]), "{:.2g}"))
+    console.print(t)
+    cx = Table(title=f"Cox model (concordance {surv['cox']['concordance']:.2f})")
+    for col in ("covariate", "hazard ratio", "95% interval of the coefficient", "p"):
+        cx.add_column(col, justify="left" if col == "covariate" else "right")
+    for c in surv["cox"]["coefficients"]:
+        cx.add_row(c["covariate"], _num(c["hazard_ratio"]), f"{_num(c['low'])} to {_num(c['high'])}",
+                   _num(c["p_value"], "{:.2g}"))
+    console.print(cx)
+    lc = Table(title="lost customers, most valuable first")
+    for col in ("customer", "last purchase", "revenue per year", "complaint experience", "last complaint"):
+        lc.add_column(col)
+    for c in rep["customers_lost"]:
+        k = c["last_complaint"]
+        lc.add_row(f"#{c['party_id']}", f"{c['last_purchase_at']:%Y-%m-%d}", f"{c['value_per_year']:,.0f}",
+                   c["experience"], f"{k['category']}: {k['cause'] or '–'} ({k['status']})" if k else "")
+    console.print(lc)
+
+
+@commands.command()
+def charter(
+    since: Annotated[Optional[str], typer.Option(help="First day of the period (YYYY-MM-DD).")] = None,
+    until: Annotated[Optional[str], typer.Option(help="Last day of the period (YYYY-MM-DD).")] = None,
+    store: StoreOption = None,
+) -> None:
+    """The customer charter clause by clause: the promise, complaints judged, kept, share against the target."""
+    from patron.areas.complaints.desk import charter_report
+
+    with open_store(store, read_only=True) as s:
+        r = charter_report(s, None, since=_date(since, "--since"), until=_date(until, "--until"))
+    t = Table(title=f"charter adherence, {r['complaints']:,} complaints (to {r['as_of']:%Y-%m-%d})")
+    for col in ("promise", "judged", "kept", "share", "target", "adhered"):
+        t.add_column(col, overflow="fold")
+    for c in r["clauses"]:
+        t.add_row(c["promise"], f"{c['complaints']:,}", f"{c['kept']:,}", _num(c["share"], "{:.0%}"),
+                  f"{c['target_share']:.0%}", {True: "yes", False: "NO", None: "–"}[c["adhered"]])
+    console.print(t)

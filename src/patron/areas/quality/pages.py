@@ -1,0 +1,44 @@
+"""``/quality`` (service quality: SERVQUAL gaps, NPS trend), ``/lost`` (lost customers and survival) and
+``/charter`` (the charter's adherence)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from patron.api.deps import StoreDep
+from patron.areas.complaints import desk
+from patron.areas.quality import service, survival
+from patron.errors import InvalidInput
+from patron.web.auth import page_user
+from patron.web.templating import NavItem, render
+
+router = APIRouter(include_in_schema=False)
+NAV = NavItem(45, "Service quality", "/quality")
+
+
+@router.get("/quality", response_class=HTMLResponse)
+def quality_page(request: Request, store: StoreDep, by: str | None = None):
+    user = page_user(request, store)
+    try:
+        servqual = service.servqual_report(store, user, by=by or None, n_boot=300)
+    except InvalidInput as exc:
+        servqual = {"error": str(exc)}
+    nps = service.feedback_report(store, user, "nps", period="month")
+    csat = service.feedback_report(store, user, "csat")
+    return render(request, "quality/quality.html", user, active=NAV.label, servqual=servqual, nps=nps, csat=csat,
+                  by=by)
+
+
+@router.get("/lost", response_class=HTMLResponse)
+def lost_page(request: Request, store: StoreDep):
+    user = page_user(request, store)
+    return render(request, "quality/lost.html", user, active=NAV.label,
+                  lost=service.plain(survival.lost_customers(store, user, limit=50)),
+                  surv=service.plain(survival.survival_report(store, user)))
+
+
+@router.get("/charter", response_class=HTMLResponse)
+def charter_page(request: Request, store: StoreDep):
+    user = page_user(request, store)
+    return render(request, "quality/charter.html", user, active=NAV.label, report=desk.charter_report(store, user))

@@ -1,0 +1,73 @@
+"""``/api/v1/quality``: NPS, CSAT and CES with their intervals, SERVQUAL gaps, survival by complaint experience,
+lost customers, and the charter's adherence."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from fastapi import APIRouter, Response
+
+from patron.api.deps import CurrentUser, StoreDep
+from patron.areas.complaints import desk
+from patron.areas.quality import causes as cause_analysis
+from patron.areas.quality import service, survival
+
+router = APIRouter(prefix="/quality", tags=["quality"])
+Breakdown = Literal["rung", "triage", "value_tier", "segment"]
+
+
+@router.get("/feedback/{instrument}")
+def feedback(instrument: Literal["nps", "csat", "ces"], store: StoreDep, user: CurrentUser,
+             by: Breakdown | None = None, period: Literal["week", "month"] | None = None,
+             since: dt.date | None = None, until: dt.date | None = None) -> dict[str, Any]:
+    """NPS (0-10 questions only), CSAT or CES (per declared scale): overall, by group and by period, with SE and CI."""
+    return service.plain(service.feedback_report(store, user, instrument, by=by, period=period, since=since,
+                                                 until=until))
+
+
+@router.get("/servqual")
+def servqual(store: StoreDep, user: CurrentUser, by: Breakdown | None = None, since: dt.date | None = None,
+             until: dt.date | None = None) -> dict[str, Any]:
+    """SERVQUAL gaps (P − E) per item, dimension and overall with bootstrap 95% intervals, weighted SERVQUAL,
+    and with ``by`` the gaps per group weighted by customer value."""
+    return service.plain(service.servqual_report(store, user, by=by, since=since, until=until))
+
+
+@router.get("/survival")
+def customer_survival(store: StoreDep, user: CurrentUser) -> dict[str, Any]:
+    """Kaplan–Meier curves by complaint experience, log-rank tests and a Cox model (lifelines)."""
+    return service.plain(survival.survival_report(store, user))
+
+
+@router.get("/lost")
+def lost(store: StoreDep, user: CurrentUser, limit: int = 50) -> dict[str, Any]:
+    """Lost customers by the documented rule, the value they took, their last complaints and causes."""
+    return service.plain(survival.lost_customers(store, user, limit=min(max(limit, 1), 1000)))
+
+
+@router.get("/charter")
+def charter(store: StoreDep, user: CurrentUser, since: dt.date | None = None,
+            until: dt.date | None = None) -> dict[str, Any]:
+    """The customer charter, clause by clause: complaints judged, promises kept, share against target."""
+    return service.plain(desk.charter_report(store, user, since=since, until=until))
+
+
+@router.get("/causes")
+def causes(store: StoreDep, user: CurrentUser, category: str | None = None) -> dict[str, Any]:
+    """The Pareto of complaint causes by count and by value at stake, each cause on its fishbone bone."""
+    return service.plain(cause_analysis.cause_pareto(store, user, category=category))
+
+
+@router.get("/fishbone/{category}", response_class=Response,
+            responses={200: {"content": {"image/svg+xml": {}}, "description": "The fishbone diagram as SVG."}})
+def fishbone(category: str, store: StoreDep, user: CurrentUser) -> Response:
+    """The fishbone diagram of one complaint category, as SVG."""
+    return Response(cause_analysis.fishbone_svg(store, user, category), media_type="image/svg+xml")
+
+
+@router.get("/drivers")
+def drivers(store: StoreDep, user: CurrentUser, target: Literal["nps", "csat"] = "nps") -> dict[str, Any]:
+    """Which SERVQUAL dimensions drive NPS or CSAT: Johnson's relative weights with bootstrap intervals, and
+    each dimension's performance (mean perception) for the importance × performance grid."""
+    return service.plain(service.drivers_report(store, user, target=target))

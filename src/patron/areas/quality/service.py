@@ -1,0 +1,232 @@
+"""Service quality use cases: feedback instruments with their uncertainty, SERVQUAL gaps, by group and period.
+
+The answers are read from ``feedback``; the statistics are :mod:`patron.models.quality`. Groups come from
+the latest value run's ``scores`` (rung, triage group, value tier, RFM segment) and each customer's value
+from its CLV there.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+
+from patron.areas.quality.instrument import DEFAULT_INSTRUMENT, Instrument
+from patron.errors import InvalidInput
+from patron.models import quality as stats
+from patron.service.permissions import User
+from patron.store import Store
+
+#: Breakdowns read from the latest run's scores: name -> column.
+SCORE_GROUPS = {"rung": "rung", "triage": "triage", "value_tier": "value_tier", "segment": "rfm_segment"}
+PERIODS = ("week", "month")
+INSTRUMENTS = ("nps", "csat", "ces")
+
+
+def _latest_run(store: Store) -> int | None:
+    return store.scalar("SELECT max(run_id) FROM runs WHERE kind = 'value'")
+
+
+def _window(since: dt.date | None, until: dt.date | None) -> tuple[str, list]:
+    sql, params = "", []
+    if since is not None:
+        sql += " AND f.occurred_at >= ?"
+        params.append(dt.datetime.combine(since, dt.time()))
+    if until is not None:
+        sql += " AND f.occurred_at < ?"
+        params.append(dt.datetime.combine(until, dt.time()) + dt.timedelta(days=1))
+    return sql, params
+
+
+def _group_join(store: Store, by: str | None) -> tuple[str, str, list]:
+    """The select expression, join and parameters that give each answer its group ``by``."""
+    if by is None:
+        return "'all'", "", []
+    if by not in SCORE_GROUPS:
+        raise InvalidInput(f"Unknown breakdown '{by}'; choose one of: {', '.join(SCORE_GROUPS)}.")
+    run_id = _latest_run(store)
+    if run_id is None:
+        raise InvalidInput(f"A breakdown by {by} needs an analysis run: run patron analyze first.")
+    return (f"coalesce(s.{SCORE_GROUPS[by]}, 'not scored')",
+            "LEFT JOIN scores s ON s.party_id = f.party_id AND s.run_id = ?", [run_id])
+
+
+def _summary(instrument: str, scores: np.ndarray, scale_max: float | None) -> dict[str, Any]:
+    if instrument == "nps":
+        r = stats.nps(scores)
+        return {"n": r["n"], "score": r["nps"].as_dict(), "promoters": r["promoters"], "passives": r["passives"],
+                "detractors": r["detractors"]}
+    r = stats.scale_score(scores, scale_max)
+    return {"n": int(scores.size), "scale": f"1-{scale_max:g}", "score": r["mean"].as_dict(),
+            "top_two_box": r["top_two_box"].as_dict()}
+
+
+def feedback_report(store: Store, user: User | None, instrument: str, *, by: str | None = None,
+                    period: str | None = None, since: dt.date | None = None,
+                    until: dt.date | None = None) -> dict[str, Any]:
+    """NPS, CSAT or CES over the answers, overall, per group ``by`` and per ``period`` (week or month).
+
+    NPS counts only answers to a genuine NPS question: instrument ``nps`` on the 0-10 scale (a declared scale
+    other than 10 is left out and counted). CSAT and CES are reported per declared scale (1..scale_max);
+    answers without a scale are left out and counted, never guessed.
+    """
+    if user is not None:
+        user.require("customers.read")
+    if instrument not in INSTRUMENTS:
+        raise InvalidInput(f"Unknown instrument '{instrument}'; choose one of: {', '.join(INSTRUMENTS)}.")
+    if period is not None and period not in PERIODS:
+        raise InvalidInput(f"Unknown period '{period}'; choose week or month.")
+    group_sql, join_sql, params = _group_join(store, by)
+    where, wparams = _window(since, until)
+    bucket = f"CAST(date_trunc('{period}', f.occurred_at) AS DATE)" if period else "NULL"
+    rows = store.query(
+        f"SELECT {group_sql} AS g, {bucket} AS p, f.scale_max, f.score FROM feedback f {join_sql} "
+        f"WHERE f.instrument = ? AND f.score IS NOT NULL{where}", params + [instrument] + wparams)
+    if instrument == "nps":
+        valid = [r for r in rows if r[2] is None or r[2] == 10]
+        left_out = {"not on the 0-10 scale": len(rows) - len(valid)}
+        scales = [10.0]
+    else:
+        valid = [r for r in rows if r[2] is not None]
+        left_out = {"no declared scale": len(rows) - len(valid)}
+        scales = sorted({r[2] for r in valid})
+    result: dict[str, Any] = {"instrument": instrument, "by": by, "period": period, "left_out": left_out,
+                              "scales": []}
+    for scale in scales:
+        mine = [r for r in valid if instrument == "nps" or r[2] == scale]
+        scores = np.array([r[3] for r in mine], dtype=float)
+        entry = {"scale_max": scale, "overall": _summary(instrument, scores, scale), "groups": [], "trend": []}
+        for g in sorted({r[0] for r in mine}) if by else ():
+            entry["groups"].append({"group": g, **_summary(
+                instrument, np.array([r[3] for r in mine if r[0] == g], dtype=float), scale)})
+        for p in sorted({r[1] for r in mine}) if period else ():
+            entry["trend"].append({"period": p, **_summary(
+                instrument, np.array([r[3] for r in mine if r[1] == p], dtype=float), scale)})
+        result["scales"].append(entry)
+    return result
+
+
+def _servqual_answers(store: Store, instrument: Instrument, by: str | None, since, until):
+    group_sql, join_sql, params = _group_join(store, by)
+    value_sql = "coalesce(s.clv, 0)" if by else "0"
+    where, wparams = _window(since, until)
+    return store.query(
+        f"SELECT f.party_id, CAST(f.occurred_at AS DATE) AS d, f.item, f.dimension, f.perception - f.expectation, "
+        f"{group_sql} AS g, {value_sql} AS v FROM feedback f {join_sql} "
+        f"WHERE f.instrument = 'servqual' AND f.expectation IS NOT NULL AND f.perception IS NOT NULL{where}",
+        params + wparams)
+
+
+def servqual_report(store: Store, user: User | None, *, by: str | None = None, since: dt.date | None = None,
+                    until: dt.date | None = None, instrument: Instrument = DEFAULT_INSTRUMENT,
+                    importance: dict[str, float] | None = None, n_boot: int = 500, seed: int = 0) -> dict:
+    """SERVQUAL gaps (P − E) per item, dimension and overall with bootstrap intervals, and the weighted gap.
+
+    A respondent is one customer's questionnaire (their answers of one day). An answer is matched to the
+    instrument by its item code, or else by its dimension. With ``by``, each group's gaps are given too,
+    with its customers' value (sum of CLV) and the value-weighted overall gap: where the gap costs most.
+    """
+    if user is not None:
+        user.require("customers.read")
+    rows = _servqual_answers(store, instrument, by, since, until)
+    dims = instrument.dimensions
+    codes = {it.code: k for k, it in enumerate(instrument.items)}
+    item_dim = [dims.index(it.dimension) for it in instrument.items]
+    # answers whose code is not an item of the instrument are read by dimension, as one extra item per dimension
+    extra = {d: len(codes) + k for k, d in enumerate(dims)}
+    item_dim_all = item_dim + list(range(len(dims)))
+    resp_key: dict[tuple, int] = {}
+    resp, item, gap, group, value, unmatched = [], [], [], [], [], 0
+    for party, day, code, dim, g, grp, v in rows:
+        k = codes.get(code)
+        if k is None:
+            if dim not in extra:
+                unmatched += 1
+                continue
+            k = extra[dim]
+        resp.append(resp_key.setdefault((party, day), len(resp_key)))
+        item.append(k)
+        gap.append(g)
+        group.append(grp)
+        value.append(v)
+    if not resp:
+        raise InvalidInput("There are no SERVQUAL answers with both an expectation and a perception.")
+    weights = importance or instrument.importance
+    w = [float(weights.get(d, 0.0)) for d in dims]
+    result = stats.servqual_gaps(resp, item, gap, item_dim_all, dims, weights=w, n_boot=n_boot, seed=seed)
+    labels = [it.code for it in instrument.items] + [f"{d} (other items)" for d in dims]
+    wording = [it.wording for it in instrument.items] + [""] * len(dims)
+    result["items"] = [dict(r, code=labels[r["item"]], wording=wording[r["item"]]) for r in result["items"]
+                       if r["n"] > 0]
+    result["unmatched_answers"] = unmatched
+    result["by"] = by
+    result["groups"] = []
+    if by:
+        resp_a, item_a, gap_a = np.array(resp), np.array(item), np.array(gap)
+        group_a, value_a = np.array(group, dtype=object), np.array(value, dtype=float)
+        for g in sorted(set(group)):
+            m = group_a == g
+            ids, inverse = np.unique(resp_a[m], return_inverse=True)
+            sub = stats.servqual_gaps(inverse, item_a[m], gap_a[m], item_dim_all, dims, weights=w,
+                                      n_boot=max(n_boot // 5, 100), seed=seed)
+            # the value-weighted gap: each respondent's mean gap weighted by their customer's value
+            per_resp = np.bincount(inverse, weights=gap_a[m]) / np.bincount(inverse)
+            resp_value = np.zeros(len(ids))
+            resp_value[inverse] = value_a[m]
+            total = float(resp_value.sum())
+            weighted = float(per_resp @ resp_value / total) if total > 0 else float("nan")
+            result["groups"].append({
+                "group": g, "respondents": int(len(ids)), "dimensions": sub["dimensions"],
+                "overall": sub["overall"], "value": total, "value_weighted_gap": weighted,
+                "value_at_stake": total * max(-weighted, 0.0) if total > 0 else 0.0})
+        result["groups"].sort(key=lambda r: -r["value_at_stake"])
+    return result
+
+
+def plain(value):
+    """A report as JSON can carry it: non-finite numbers (an undefined median, an empty interval) become None."""
+    if isinstance(value, float):
+        return value if np.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return plain(value.item())
+    return value
+
+
+def drivers_report(store: Store, user: User | None, *, target: str = "nps", n_boot: int = 300,
+                   seed: int = 0) -> dict:
+    """Which SERVQUAL dimensions drive ``target`` (a customer's mean NPS, or ``csat`` mean on its scale share):
+    Johnson's relative weights of the dimensions' perceptions, with bootstrap intervals, and the
+    importance × performance grid (weight against mean perception)."""
+    if user is not None:
+        user.require("customers.read")
+    if target not in ("nps", "csat"):
+        raise InvalidInput("Drivers are found for nps or csat.")
+    dims = DEFAULT_INSTRUMENT.dimensions
+    rows = store.query(
+        "WITH y AS (SELECT party_id, avg(score / coalesce(scale_max, 10)) AS y FROM feedback "
+        "WHERE instrument = ? AND score IS NOT NULL GROUP BY party_id), "
+        "x AS (SELECT party_id, CAST(occurred_at AS DATE) AS d, dimension, avg(perception) AS p FROM feedback "
+        "WHERE instrument = 'servqual' AND perception IS NOT NULL AND dimension IS NOT NULL "
+        "GROUP BY party_id, CAST(occurred_at AS DATE), dimension) "
+        "SELECT x.party_id, x.d, x.dimension, x.p, y.y FROM x JOIN y ON y.party_id = x.party_id", [target])
+    table: dict[tuple, dict] = {}
+    for party, day, dim, p, y in rows:
+        table.setdefault((party, day), {"y": y})[dim] = p
+    complete = [r for r in table.values() if all(d in r for d in dims)]
+    if len(complete) < 3 * len(dims):
+        raise InvalidInput(f"Drivers need at least {3 * len(dims)} SERVQUAL questionnaires from customers who also "
+                           f"answered {target.upper()}; there are {len(complete)}.")
+    x = np.array([[r[d] for d in dims] for r in complete])
+    y = np.array([r["y"] for r in complete])
+    rw = stats.relative_weights_ci(x, y, n_boot=n_boot, seed=seed)
+    total = rw["r2"] or 1.0
+    return {"target": target, "respondents": len(complete), "r2": rw["r2"],
+            "drivers": sorted(({"dimension": d, "weight": float(rw["weights"][k]), "low": float(rw["low"][k]),
+                                "high": float(rw["high"][k]), "share_of_r2": float(rw["weights"][k] / total),
+                                "performance": float(x[:, k].mean())} for k, d in enumerate(dims)),
+                              key=lambda r: -r["weight"])}

@@ -1,0 +1,217 @@
+"""The statistics of feedback instruments: NPS, CSAT and CES with their uncertainty, and SERVQUAL gaps.
+
+Pure NumPy on arrays of answers; the service layer reads the answers from the store.
+
+- **NPS** (Reichheld): answers 0-10 to the recommend question; promoters 9-10, passives 7-8,
+  detractors 0-6; NPS = 100 (p_promoters − p_detractors). Its variance is that of the mean of a
+  variable worth +1, 0 or −1: ``(p_P + p_D − (p_P − p_D)²) / n``; the interval is normal (z = 1.96 for 95%).
+- **CSAT** on a declared scale 1..k: the mean and the top-two-box share (answers ≥ k − 1), each with its
+  standard error; **CES** on 1..k: the mean effort.
+- **SERVQUAL** (Parasuraman, Zeithaml and Berry): gap = perception − expectation per item; a respondent's
+  dimension gap is the mean of their item gaps in that dimension, the overall gap the mean of the five
+  dimension gaps (unweighted) or their weighted mean with importance points (weighted SERVQUAL). Intervals
+  are percentile bootstraps over respondents (a respondent's answers stay together).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from patron.errors import InvalidInput
+
+Z95 = 1.959963984540054
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A measure with its standard error and its 95% interval, over ``n`` answers."""
+
+    value: float
+    se: float
+    low: float
+    high: float
+    n: int
+
+    def as_dict(self) -> dict:
+        return {"value": self.value, "se": self.se, "low": self.low, "high": self.high, "n": self.n}
+
+
+def _empty() -> Estimate:
+    return Estimate(float("nan"), float("nan"), float("nan"), float("nan"), 0)
+
+
+def nps(scores) -> dict:
+    """NPS of answers 0-10: shares of promoters, passives and detractors and the score with its SE and CI."""
+    s = np.asarray(scores, dtype=float)
+    if s.size and (np.isnan(s).any() or s.min() < 0 or s.max() > 10):
+        raise InvalidInput("NPS answers are scores from 0 to 10.")
+    n = s.size
+    if n == 0:
+        return {"n": 0, "promoters": 0.0, "passives": 0.0, "detractors": 0.0, "nps": _empty()}
+    p_p = float(np.mean(s >= 9))
+    p_d = float(np.mean(s <= 6))
+    value = 100.0 * (p_p - p_d)
+    se = 100.0 * float(np.sqrt(max(p_p + p_d - (p_p - p_d) ** 2, 0.0) / n))
+    est = Estimate(value, se, max(value - Z95 * se, -100.0), min(value + Z95 * se, 100.0), n)
+    return {"n": n, "promoters": p_p, "passives": float(np.mean((s > 6) & (s < 9))), "detractors": p_d, "nps": est}
+
+
+def mean_estimate(values) -> Estimate:
+    """The mean with its standard error (sample SD / √n) and a normal 95% interval."""
+    v = np.asarray(values, dtype=float)
+    n = v.size
+    if n == 0:
+        return _empty()
+    mean = float(v.mean())
+    se = float(v.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
+    return Estimate(mean, se, mean - Z95 * se, mean + Z95 * se, n)
+
+
+def share_estimate(flags) -> Estimate:
+    """A share with its binomial standard error √(p(1−p)/n) and the Wilson 95% interval."""
+    f = np.asarray(flags, dtype=bool)
+    n = f.size
+    if n == 0:
+        return _empty()
+    p = float(f.mean())
+    se = float(np.sqrt(p * (1 - p) / n))
+    z2 = Z95 * Z95
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = Z95 * np.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+    return Estimate(p, se, float(centre - half), float(centre + half), n)
+
+
+def scale_score(scores, scale_max: float, scale_min: float = 1.0) -> dict:
+    """CSAT or CES answers on the declared scale ``scale_min..scale_max``: the mean and the top-two-box share."""
+    s = np.asarray(scores, dtype=float)
+    if not scale_max or scale_max <= scale_min:
+        raise InvalidInput("A score needs its scale (its maximum above its minimum).")
+    if s.size and (np.isnan(s).any() or s.min() < scale_min or s.max() > scale_max):
+        raise InvalidInput(f"Some answers lie outside their declared scale {scale_min:g}-{scale_max:g}.")
+    return {"scale_min": scale_min, "scale_max": scale_max, "mean": mean_estimate(s),
+            "top_two_box": share_estimate(s >= scale_max - 1)}
+
+
+def _percentile_ci(draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """2.5th and 97.5th percentiles of the draws (NaN where an item was never answered)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanpercentile(draws, 2.5, axis=0), np.nanpercentile(draws, 97.5, axis=0)
+
+
+def servqual_gaps(respondent, item, gap, item_dimension, dimensions, *, weights=None, n_boot: int = 500,
+                  seed: int = 0) -> dict:
+    """SERVQUAL gaps per item, dimension and overall, each with a bootstrap 95% interval over respondents.
+
+    ``respondent`` and ``item`` are codes 0..R−1 and 0..I−1 of each answer, ``gap`` its P − E;
+    ``item_dimension[i]`` the dimension code (0..D−1) of item i, ``dimensions`` their names; ``weights``
+    importance points per dimension (any total) for the weighted overall gap.
+    """
+    respondent = np.asarray(respondent, dtype=np.int64)
+    item = np.asarray(item, dtype=np.int64)
+    gap = np.asarray(gap, dtype=float)
+    item_dimension = np.asarray(item_dimension, dtype=np.int64)
+    n_resp = int(respondent.max()) + 1 if respondent.size else 0
+    n_items, n_dims = len(item_dimension), len(dimensions)
+    if n_resp == 0:
+        raise InvalidInput("There are no SERVQUAL answers with both an expectation and a perception.")
+    # sums and counts per respondent × item, then per respondent × dimension (mean of that respondent's items)
+    flat = respondent * n_items + item
+    item_sum = np.bincount(flat, weights=gap, minlength=n_resp * n_items).reshape(n_resp, n_items)
+    item_cnt = np.bincount(flat, minlength=n_resp * n_items).reshape(n_resp, n_items).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per_item = item_sum / item_cnt  # NaN where not answered
+    onehot = np.zeros((n_items, n_dims))
+    onehot[np.arange(n_items), item_dimension] = 1.0
+    answered = ~np.isnan(per_item)
+    dim_sum = np.where(answered, per_item, 0.0) @ onehot
+    dim_cnt = answered.astype(float) @ onehot
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per_dim = dim_sum / dim_cnt
+    w = np.ones(n_dims) if weights is None else np.asarray(weights, dtype=float)
+    if w.shape != (n_dims,) or (w < 0).any() or w.sum() <= 0:
+        raise InvalidInput("Importance weights are one non-negative number per dimension, not all zero.")
+    w = w / w.sum()
+
+    def stats(counts: np.ndarray):
+        """Gaps per item, dimension and overall for respondents drawn ``counts`` times each (rows: draws)."""
+        c = np.atleast_2d(counts)
+        it_s = c @ np.where(answered, per_item, 0.0)
+        it_n = c @ answered.astype(float)
+        dm_ok = ~np.isnan(per_dim)
+        dm_s = c @ np.where(dm_ok, per_dim, 0.0)
+        dm_n = c @ dm_ok.astype(float)
+        full = dm_ok.all(axis=1).astype(float)  # the overall gap: respondents who answered every dimension
+        pd_full = np.where(dm_ok, per_dim, 0.0)
+        ov_n = c @ full
+        ov_s = c @ (pd_full.mean(axis=1) * full)
+        wov_s = c @ ((pd_full @ w) * full)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return it_s / it_n, dm_s / dm_n, ov_s / ov_n, wov_s / ov_n
+
+    items, dims, overall, weighted = (x[0] for x in stats(np.ones(n_resp)))
+    rng = np.random.default_rng(seed)
+    draws = [[], [], [], []]
+    for start in range(0, n_boot, 100):  # batches keep the draw matrix small
+        b = min(100, n_boot - start)
+        counts = rng.multinomial(n_resp, np.full(n_resp, 1.0 / n_resp), size=b).astype(float)
+        for store, x in zip(draws, stats(counts)):
+            store.append(x)
+    it_lo, it_hi = _percentile_ci(np.vstack(draws[0]))
+    dm_lo, dm_hi = _percentile_ci(np.vstack(draws[1]))
+    ov_lo, ov_hi = _percentile_ci(np.concatenate(draws[2]))
+    wo_lo, wo_hi = _percentile_ci(np.concatenate(draws[3]))
+    return {
+        "respondents": n_resp,
+        "items": [{"item": i, "dimension": dimensions[item_dimension[i]], "gap": float(items[i]),
+                   "low": float(it_lo[i]), "high": float(it_hi[i]), "n": int(item_cnt[:, i].sum())}
+                  for i in range(n_items)],
+        "dimensions": [{"dimension": d, "gap": float(dims[k]), "low": float(dm_lo[k]), "high": float(dm_hi[k]),
+                        "weight": float(w[k]), "n": int((~np.isnan(per_dim[:, k])).sum())}
+                       for k, d in enumerate(dimensions)],
+        "overall": {"gap": float(overall), "low": float(ov_lo), "high": float(ov_hi)},
+        "weighted": {"gap": float(weighted), "low": float(wo_lo), "high": float(wo_hi)},
+    }
+
+
+def relative_weights(x, y) -> dict:
+    """Johnson's relative weights: each predictor's share of R² in a linear model of ``y`` on ``x``.
+
+    The predictors are replaced by their closest orthogonal counterparts Z (Z = X (XᵀX)^-½ on standardised
+    data); y is regressed on Z (β) and Z on X (Λ); predictor j's weight is Σ_k Λ_jk² β_k². The weights sum to R².
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    if x.ndim != 2 or x.shape[0] != y.shape[0] or x.shape[0] <= x.shape[1] + 1:
+        raise InvalidInput("Relative weights need more observations than predictors, one row each.")
+    xs = (x - x.mean(axis=0)) / x.std(axis=0, ddof=1)
+    ys = (y - y.mean()) / y.std(ddof=1)
+    n = x.shape[0]
+    rxx = xs.T @ xs / (n - 1)
+    rxy = xs.T @ ys / (n - 1)
+    vals, vecs = np.linalg.eigh(rxx)
+    if vals.min() <= 1e-10:
+        raise InvalidInput("Two or more drivers are perfectly correlated: drop one.")
+    lam = vecs @ np.diag(np.sqrt(vals)) @ vecs.T  # Rxx^½: the loadings of X on Z
+    beta = np.linalg.solve(lam, rxy)
+    weights = (lam ** 2) @ (beta ** 2)
+    return {"weights": weights, "r2": float(weights.sum())}
+
+
+def relative_weights_ci(x, y, *, n_boot: int = 300, seed: int = 0) -> dict:
+    """Relative weights with percentile bootstrap 95% intervals (rows resampled)."""
+    point = relative_weights(x, y)
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    rng = np.random.default_rng(seed)
+    draws = []
+    for _ in range(n_boot):
+        idx = rng.integers(0, len(y), len(y))
+        try:
+            draws.append(relative_weights(x[idx], y[idx])["weights"])
+        except InvalidInput:
+            continue
+    lo, hi = _percentile_ci(np.array(draws))
+    return {"weights": point["weights"], "low": lo, "high": hi, "r2": point["r2"]}

@@ -1,0 +1,82 @@
+"""Survival of customers by group: Kaplan–Meier curves, log-rank tests and a Cox model, fitted by lifelines.
+
+lifelines (Davidson-Pilon) is the reference implementation in Python; patron hands it the durations and
+events and reads its results back as plain numbers, so they are lifelines' own.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from patron.errors import InvalidInput
+
+
+def _lifelines():
+    try:
+        import lifelines
+        from lifelines.statistics import logrank_test, multivariate_logrank_test
+    except ImportError:  # pragma: no cover - the dependency is declared
+        raise InvalidInput("Survival analysis needs the lifelines package (pip install lifelines).") from None
+    return lifelines, logrank_test, multivariate_logrank_test
+
+
+def kaplan_meier(durations, events, groups, *, at=None) -> list[dict]:
+    """Per group: customers, losses, median lifetime and the survival curve (times, S(t), 95% CI)."""
+    lifelines, _, _ = _lifelines()
+    d, e, g = np.asarray(durations, float), np.asarray(events, bool), np.asarray(groups, dtype=object)
+    out = []
+    for name in sorted(set(g.tolist())):
+        m = g == name
+        km = lifelines.KaplanMeierFitter().fit(d[m], e[m], label=str(name))
+        sf = km.survival_function_.iloc[:, 0]
+        ci = km.confidence_interval_survival_function_
+        entry = {"group": name, "n": int(m.sum()), "events": int(e[m].sum()),
+                 "median": float(km.median_survival_time_), "times": sf.index.to_numpy(float).tolist(),
+                 "survival": sf.to_numpy(float).tolist(), "low": ci.iloc[:, 0].to_numpy(float).tolist(),
+                 "high": ci.iloc[:, 1].to_numpy(float).tolist()}
+        if at is not None:
+            entry["survival_at"] = {float(t): float(km.predict(t)) for t in at}
+        out.append(entry)
+    return out
+
+
+def logrank(durations, events, groups, *, reference=None) -> dict:
+    """The log-rank test across all groups, and each group against ``reference``."""
+    _, logrank_test, multivariate_logrank_test = _lifelines()
+    d, e, g = np.asarray(durations, float), np.asarray(events, bool), np.asarray(groups, dtype=object)
+    names = sorted(set(g.tolist()))
+    if len(names) < 2:
+        raise InvalidInput("A log-rank test needs at least two groups.")
+    overall = multivariate_logrank_test(d, g, e)
+    result = {"statistic": float(overall.test_statistic), "df": len(names) - 1, "p_value": float(overall.p_value),
+              "pairs": []}
+    if reference is not None:
+        r = g == reference
+        for name in names:
+            if name == reference:
+                continue
+            m = g == name
+            t = logrank_test(d[m], d[r], e[m], e[r])
+            result["pairs"].append({"group": name, "against": reference, "statistic": float(t.test_statistic),
+                                    "p_value": float(t.p_value)})
+    return result
+
+
+def cox(frame: pd.DataFrame, duration: str, event: str, *, penalizer: float = 0.0) -> dict:
+    """A Cox proportional-hazards model on ``frame`` (covariates: every other column, numeric)."""
+    lifelines, _, _ = _lifelines()
+    if len(frame) < 10 or frame[event].sum() < 2:
+        raise InvalidInput("A Cox model needs at least 10 customers and 2 losses.")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = lifelines.CoxPHFitter(penalizer=penalizer).fit(frame, duration_col=duration, event_col=event)
+    s = fit.summary
+    return {"n": int(len(frame)), "events": int(frame[event].sum()), "concordance": float(fit.concordance_index_),
+            "log_likelihood": float(fit.log_likelihood_),
+            "coefficients": [{"covariate": str(k), "coef": float(r["coef"]), "se": float(r["se(coef)"]),
+                              "hazard_ratio": float(r["exp(coef)"]), "low": float(r["coef lower 95%"]),
+                              "high": float(r["coef upper 95%"]), "p_value": float(r["p"])}
+                             for k, r in s.iterrows()]}

@@ -1,0 +1,83 @@
+"""The quality area and the desk on the API and the command line, on a small demo company."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from companies import demo_company
+from patron.app import create_app
+from patron.areas.users.service import add_user, issue_token
+from patron.cli.app import app, register
+
+PASSWORD = "a long enough password"
+
+
+def test_api_and_commands(tmp_path):
+    store = demo_company(tmp_path, 1500, 3)
+    token = issue_token(store, add_user(store, "sam", PASSWORD, "service"), "t")
+    party = store.scalar("SELECT min(party_id) FROM parties")
+    open_complaints = store.scalar("SELECT count(*) FROM complaints WHERE status = 'open'")
+    store.close()
+    path = tmp_path / "patron.duckdb"
+    auth = {"Authorization": f"Bearer {token}"}
+    with TestClient(create_app(str(path))) as client:
+        r = client.get("/api/v1/quality/feedback/nps?by=triage&period=month", headers=auth)
+        assert r.status_code == 200 and r.json()["scales"][0]["overall"]["score"]["se"] > 0
+        r = client.get("/api/v1/quality/feedback/csat?by=colour", headers=auth)
+        assert r.status_code == 422
+        r = client.get("/api/v1/quality/servqual?by=rung", headers=auth)
+        assert r.status_code == 200 and len(r.json()["dimensions"]) == 5
+        r = client.get("/api/v1/quality/survival", headers=auth)
+        assert r.status_code == 200 and r.json()["cox"]["coefficients"]
+        assert client.get("/api/v1/quality/lost?limit=5", headers=auth).json()["lost"] > 0
+        assert [c["clause"] for c in client.get("/api/v1/quality/charter", headers=auth).json()["clauses"]] == [
+            "answer", "resolve", "satisfy"]
+        r = client.get("/api/v1/quality/causes", headers=auth)
+        assert r.status_code == 200 and r.json()["by_value"][0]["value"] >= r.json()["by_value"][-1]["value"]
+        r = client.get("/api/v1/quality/fishbone/delivery", headers=auth)
+        assert r.status_code == 200 and r.headers["content-type"].startswith("image/svg+xml") and "<svg" in r.text
+        r = client.post(f"/api/v1/parties/{party}/feedback", headers=auth,
+                        json={"instrument": "servqual", "item": "EMP1", "dimension": "empathy", "expectation": 6,
+                              "perception": 4})
+        assert r.status_code == 201 and r.json()["dimension"] == "empathy"
+        r = client.post(f"/api/v1/parties/{party}/feedback", headers=auth, json={"instrument": "ces", "score": 3})
+        assert r.status_code == 400 and "scale" in r.json()["error"]
+        # work a complaint opened in the app: the desk finds it, an owner takes it, it waits, it is resolved
+        c = client.post(f"/api/v1/parties/{party}/complaints", headers=auth,
+                        json={"category": "delivery", "description": "parcel lost", "severity": "high"}).json()
+        desk = client.get("/api/v1/complaints?status=open&per_page=5&sort=opened_at&descending=true",
+                          headers=auth).json()
+        assert desk["total"] >= 1 and len(desk["rows"]) <= 5 and desk["rows"][0]["complaint_id"] == c["complaint_id"]
+        cid = c["complaint_id"]
+        assert client.put(f"/api/v1/complaints/{cid}/owner", headers=auth, json={"owner": "sam"}).status_code == 200
+        assert client.put(f"/api/v1/complaints/{cid}/waiting", headers=auth, json={"waiting": True}).status_code == 200
+        assert client.get("/api/v1/complaints?owner=sam", headers=auth).json()["total"] == 1
+        client.patch(f"/api/v1/complaints/{cid}", headers=auth, json={"status": "in_progress"})
+        done = client.patch(f"/api/v1/complaints/{cid}", headers=auth,
+                            json={"status": "resolved", "resolution": "resent", "satisfaction_after": 5}).json()
+        assert done["status"] == "resolved" and done["satisfaction_after"] == 5
+        client.cookies.clear()
+        page = client.get("/login")
+        csrf = page.text.split('name="csrf" value="')[1].split('"')[0]
+        client.post("/login", data={"username": "sam", "password": PASSWORD, "csrf": csrf})
+        for url, expect in (("/quality", "weighted SERVQUAL"), ("/quality?by=triage", "Value at stake"),
+                            ("/lost", "Survival by complaint experience"), ("/charter", "adherence"),
+                            ("/complaints?sla_state=breached&sort=age&descending=true", "complaints"),
+                            ("/complaints?status=resolved&status=closed&page=2", "page 2 of")):
+            r = client.get(url)
+            assert r.status_code == 200 and expect in r.text, url
+        total = int(client.get("/complaints?status=open").text.split('id="desk-total">')[1].split()[0].replace(",", ""))
+        assert total == open_complaints  # the complaint opened above is resolved by now
+    register()
+    runner = CliRunner()
+    for args, expect in ((["quality", "--store", str(path)], "reliability"),
+                         (["quality", "nps", "--period", "month", "--store", str(path)], "NPS on the 0-10 scale"),
+                         (["quality", "servqual", "--by", "triage", "--store", str(path)], "value at stake"),
+                         (["complaints", "--sla", "breached", "--per-page", "5", "--store", str(path)], "complaints"),
+                         (["charter", "--store", str(path)], "adhered"),
+                         (["lost", "--limit", "5", "--store", str(path)], "Cox model")):
+        out = runner.invoke(app, args)
+        assert out.exit_code == 0, out.output
+        assert expect in out.output
+
