@@ -29,10 +29,10 @@ def test_groups_follow_the_seed(engine):
     out = _run(engine, values, qualities)
     assert list(out.triage) == ["worst", "worst", "average", "average", "average", "best", "average", "average"]
     assert list(out.value_tier) == ["low", "low", "mid", "mid", "high", "high", "high", "high"]
-    assert out.loc[0, "triage_reason"].startswith("worst because: unprofitable (CLV -5.0")
-    assert out.loc[3, "triage_reason"].startswith("average because: strong (health 60.0")
+    assert out.loc[0, "triage_reason"].startswith("worst because: unprofitable (CLV -5")  # -5.0 on DuckDB, -5 on PostgreSQL
+    assert out.loc[3, "triage_reason"].startswith("average because: strong (health 60")
     assert "but marginal" in out.loc[3, "triage_reason"]
-    assert out.loc[4, "triage_reason"].startswith("average because: profitable (CLV 30.0")
+    assert out.loc[4, "triage_reason"].startswith("average because: profitable (CLV 30")
     assert out.loc[5, "triage_reason"].startswith("best because: profitable")
     assert out.loc[5, "plan"] == GROUP_PLANS["best"]
 

@@ -180,7 +180,8 @@ def customer_profit(values: ir.Table, costs: ir.Table, *, margin_share: float) -
         "party_id",
         cost_to_serve=_double(cost),
         profit=_double(margin - cost - j.acquisition_cost.fill_null(_f(0.0))),
-        profit_clv=_double(j.clv - future),
+        # A run whose CLV is NaN (a fit that ran away: never made current) must still be written, not fail.
+        profit_clv=_double(ibis.ifelse((j.clv - future).isnan(), ibis.null("float64"), j.clv - future)),
     )
 
 

@@ -397,5 +397,10 @@ def insert_rows(con, table: str, names: list[str], rows: list[tuple]) -> None:
     import pyarrow as pa
 
     columns = list(zip(*rows, strict=True))
-    _rows = pa.table({n: pa.array(list(c)) for n, c in zip(names, columns, strict=True)})
-    con.execute(f"INSERT INTO {table} ({', '.join(_ident(n) for n in names)}) SELECT * FROM _rows")
+    rows_table = pa.table({n: pa.array(list(c)) for n, c in zip(names, columns, strict=True)})
+    # Registered by name: a replacement scan of a Python variable is not found through every connection.
+    con.register("_inserted_rows", rows_table)
+    try:
+        con.execute(f"INSERT INTO {table} ({', '.join(_ident(n) for n in names)}) SELECT * FROM _inserted_rows")
+    finally:
+        con.unregister("_inserted_rows")

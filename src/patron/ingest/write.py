@@ -97,7 +97,7 @@ def store_facts(store: Store, m: Mapping, source: str, import_id: int, report: I
     table, id_col = IMPORT_TABLES[m.kind].name, IMPORT_TABLES[m.kind].id_column
     key_source = str(m.option("key_source", source))
     amount = ", coalesce(v_revenue, v_quantity * v_unit_price) AS _amount" if m.kind == "transactions" else ""
-    if not m.option("create_parties", m.kind == "transactions"):
+    if not m.option("create_parties", m.kind in ("transactions", "party_links")):
         _refuse_unknown_keys(con, m, key_source)
     else:
         _refuse_suppressed(con, m, key_source)

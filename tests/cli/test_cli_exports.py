@@ -6,6 +6,7 @@ import csv
 
 from typer.testing import CliRunner
 
+from companies import bgnbd_orders
 from patron.cli.app import app, register
 
 register()
@@ -30,16 +31,14 @@ def test_cli_exports_escape_formulas(tmp_path, engine_url):
         for i, name in enumerate(FORMULAS * 5):
             w.writerow([f"C{i}", name, f"c{i}@example.com"])
     orders = tmp_path / "orders.csv"
-    orders.write_text("customer_id,date,amount\n" + "".join(
-        f"C{i % 20},2024-{1 + i % 12:02d}-{1 + i % 27:02d},{10 + i % 13}.50\n" for i in range(300))
-        + '=HYPERLINK("http://evil.example"),not a date,5\n')
+    orders.write_text("customer_id,date,amount\n" + "".join(bgnbd_orders(120, 4)) + '=HYPERLINK("http://evil.example"),not a date,5\n')
     assert run("import", "parties", str(parties), store=engine_url).exit_code == 0
     assert run("import", "transactions", str(orders), store=engine_url).exit_code == 0
     assert run("analyze", store=engine_url).exit_code == 0
 
     out = tmp_path / "customers.csv"
-    r = run("customers", "--export", str(out), store=engine_url)
-    assert r.exit_code == 0 and "Wrote 20 customers" in r.stdout
+    r = run("customers", "--export", str(out), "--without-consent", "mark", store=engine_url)
+    assert r.exit_code == 0 and "Wrote 120 customers" in r.stdout
     cells = _cells(out)
     for formula in FORMULAS:
         assert "'" + formula in cells
@@ -52,4 +51,4 @@ def test_cli_exports_escape_formulas(tmp_path, engine_url):
     with open(q, newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == 1 and rows[0]["raw"].startswith("'=HYPERLINK(")
-    assert rows[0]["line"] == "302"
+    assert rows[0]["line"] == str(len(bgnbd_orders(120, 4)) + 2)  # the header, the orders, then the bad line

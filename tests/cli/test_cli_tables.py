@@ -6,6 +6,7 @@ import csv
 
 from typer.testing import CliRunner
 
+from companies import bgnbd_orders
 from patron.cli.app import app, register
 
 register()
@@ -18,7 +19,10 @@ def run(*args, store):
     return runner.invoke(app, [*args, "--store", str(store)], catch_exceptions=False)
 
 
-def test_markup_and_escapes_in_names_are_shown_as_text(tmp_path):
+def test_markup_and_escapes_in_names_are_shown_as_text(tmp_path, monkeypatch):
+    from patron.cli import common
+
+    monkeypatch.setattr(common.console, "width", 400)  # no name wraps (120 customers make wide number columns)
     store = tmp_path / "s.duckdb"
     parties = tmp_path / "parties.csv"
     with open(parties, "w", newline="") as fh:
@@ -27,13 +31,11 @@ def test_markup_and_escapes_in_names_are_shown_as_text(tmp_path):
         for i in range(20):
             w.writerow([f"C{i}", NAMES[i % len(NAMES)]])
     orders = tmp_path / "orders.csv"
-    orders.write_text("customer_id,date,amount\n" + "".join(
-        f"C{i % 20},2024-{1 + i % 12:02d}-{1 + i % 27:02d},{10 + i % 13}.50\n" for i in range(300))
-        + "C1,[/] \x1b[2J,5\n")
+    orders.write_text("customer_id,date,amount\n" + "".join(bgnbd_orders(120, 4)) + "C1,[/] \x1b[2J,5\n")
     assert run("import", "parties", str(parties), store=store).exit_code == 0
     assert run("import", "transactions", str(orders), store=store).exit_code == 0
     assert run("analyze", store=store).exit_code == 0
-    r = run("customers", "--limit", "50", store=store)
+    r = run("customers", "--limit", "200", store=store)
     assert r.exit_code == 0, r.output
     assert "Ann [/] Crash" in r.stdout and "[bold red]Loud[/bold red] Lee" in r.stdout
     assert "\x1b" not in r.stdout and "\x07" not in r.stdout
