@@ -2,40 +2,22 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from companies import bgnbd_orders
 from patron.cli.app import app, register
 
 register()
 runner = CliRunner()
 
 
-def _orders(n: int = 120, seed: int = 4) -> str:
-    """BG/NBD customers (gamma-distributed purchase rates, a dropout chance after each purchase, their own spend
-    level): data the models identify. A regular pattern shared by everyone would not be, and patron refuses
-    a run whose fit runs away."""
-    rng = np.random.default_rng(seed)
-    start, end = dt.date(2024, 1, 1), dt.date(2024, 12, 27)
-    rows = []
-    for c in range(n):
-        rate, p_drop, spend = rng.gamma(2.0, 1 / 60), rng.beta(1.5, 6), rng.gamma(4, 12)
-        day = start + dt.timedelta(days=int(rng.integers(0, 120)))
-        while day <= end:
-            rows.append(f"C{c},{day},{spend * rng.gamma(6, 1 / 6):.2f}\n")
-            if rng.random() < p_drop:
-                break
-            day += dt.timedelta(days=int(rng.exponential(1 / rate)) + 1)
-    return "customer_id,date,amount\n" + "".join(rows) + "C1,not a date,5\n"
-
-
-ORDERS = _orders()
+# BG/NBD buyers the models identify (tests/companies.py), then one line that cannot be read.
+ORDERS = "customer_id,date,amount\n" + "".join(bgnbd_orders(120, 4)) + "C1,not a date,5\n"
 
 
 def run(*args, store):

@@ -75,8 +75,10 @@ def import_file(store: Store, path: str | Path, kind: str | None = None, *, user
 
     Without a kind, preset or mapping the kind is read from the file's columns (:func:`what_it_holds`).
     """
-    kind = what_it_holds(path, kind, mapping, preset) if not (preset or mapping is not None) else kind
-    _require_import(user, kind or ingest.load.resolve_mapping(kind, mapping, preset).kind, create_parties)
+    holds = what_it_holds(path, kind, mapping, preset)
+    _require_import(user, holds, create_parties)
+    if not (preset or mapping is not None):
+        kind = holds
     return ingest.import_file(store, path, kind, mapping=mapping, preset=preset, source=source, progress=progress,
                               create_parties=create_parties, dry_run=dry_run, sample=sample)
 
