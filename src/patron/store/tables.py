@@ -118,6 +118,15 @@ TABLES: tuple[Table, ...] = (
           on_merge=MOVE, row_key="external_id", party_links=("other_party_id",), lake=True, status=True),
     Table("assessments", "assessment_id", ("source", "external_id"), "assessed_at", party_column="party_id",
           on_merge=MOVE, row_key="external_id", lake=True),
+    # Acting on relationships (issue 16): what was decided and sent for a party stays as it was written.
+    Table("playbooks", "playbook_id"),
+    Table("campaigns", "campaign_id"),
+    Table("campaign_members", key=("campaign_id", "party_id"), party_column="party_id", on_merge=KEEP),
+    Table("outbox", "message_id", party_column="party_id", on_merge=KEEP),
+    Table("contact_events", time_column="occurred_at", party_column="party_id", on_merge=KEEP),
+    Table("tasks", "task_id", party_column="party_id", on_merge=KEEP),
+    Table("saved_views", "view_id"),
+    Table("settings", key=("name",)),
 )
 
 BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
