@@ -31,6 +31,12 @@ LOG_PARAM_BOUNDS = (-25.0, 25.0)
 #: the mean log-likelihood; the polishing steps then take it to ~1e-11.
 SAMPLE_START_GRADIENT = 1e-7
 
+#: A fit has converged when the optimiser says so or when the largest gradient of the mean log-likelihood
+#: (per customer, in log-parameters) is below this, whatever way the optimiser stopped: moving any
+#: log-parameter by one then changes the mean log-likelihood by less than 1e-5 to first order. SciPy 1.17's
+#: L-BFGS-B ends a flat likelihood's line search as ``ABNORMAL`` at such a point (gradient 2.7e-7).
+CONVERGED_GRADIENT = 1e-5
+
 
 @dataclass(frozen=True)
 class Convergence:
@@ -274,7 +280,7 @@ def _maximise(objective, weighted_log_likelihood, point, sample, max_iter, exact
         standard_errors = np.full(params.size, np.nan)
     at_bound = bool(np.any(np.abs(np.abs(point) - LOG_PARAM_BOUNDS[1]) < 1e-6))
     converged = result.success if result is not None else False
-    success = bool((converged or gradient_norm < 1e-7) and not at_bound)
+    success = bool((converged or gradient_norm < CONVERGED_GRADIENT) and not at_bound)
     message = "; ".join(part for part in (started, str(result.message) if result is not None else "") if part)
     if newton_steps:
         message += f"; polished with {newton_steps} Newton step(s)"
