@@ -37,6 +37,10 @@ def test_api_and_commands(tmp_path):
         assert r.status_code == 200 and r.json()["by_value"][0]["value"] >= r.json()["by_value"][-1]["value"]
         r = client.get("/api/v1/quality/fishbone/delivery", headers=auth)
         assert r.status_code == 200 and r.headers["content-type"].startswith("image/svg+xml") and "<svg" in r.text
+        r = client.get("/api/v1/quality/verbatims?source=complaints&limit=3", headers=auth)
+        assert r.status_code == 200 and len(r.json()["rows"]) == 3 and r.json()["rows"][0]["source"] == "complaints"
+        assert {"dimension", "sentiment", "cause", "cause_p"} <= set(r.json()["rows"][0])
+        assert client.get("/api/v1/quality/verbatims?source=letters", headers=auth).status_code == 422
         r = client.post(f"/api/v1/parties/{party}/feedback", headers=auth,
                         json={"instrument": "servqual", "item": "EMP1", "dimension": "empathy", "expectation": 6,
                               "perception": 4})
@@ -61,7 +65,7 @@ def test_api_and_commands(tmp_path):
         page = client.get("/login")
         csrf = page.text.split('name="csrf" value="')[1].split('"')[0]
         client.post("/login", data={"username": "sam", "password": PASSWORD, "csrf": csrf})
-        for url, expect in (("/quality", "weighted SERVQUAL"), ("/quality?by=triage", "Value at stake"),
+        for url, expect in (("/quality", "weighted SERVQUAL"), ("/quality", "What customers write"), ("/quality?by=triage", "Value at stake"),
                             ("/lost", "Survival by complaint experience"), ("/charter", "adherence"),
                             ("/complaints?sla_state=breached&sort=age&descending=true", "complaints"),
                             ("/complaints?status=resolved&status=closed&page=2", "page 2 of")):
@@ -76,6 +80,7 @@ def test_api_and_commands(tmp_path):
                          (["quality", "servqual", "--by", "triage", "--store", str(path)], "value at stake"),
                          (["complaints", "--sla", "breached", "--per-page", "5", "--store", str(path)], "complaints"),
                          (["charter", "--store", str(path)], "adhered"),
+                         (["quality", "verbatims", "--store", str(path)], "verbatims by SERVQUAL dimension"),
                          (["lost", "--limit", "5", "--store", str(path)], "Cox model")):
         out = runner.invoke(app, args)
         assert out.exit_code == 0, out.output

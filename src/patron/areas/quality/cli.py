@@ -28,17 +28,21 @@ def _date(value: Optional[str], name: str) -> Optional[dt.date]:
 
 @commands.command()
 def quality(
-    instrument: Annotated[str, typer.Argument(help="nps, csat, ces or servqual.")] = "servqual",
+    instrument: Annotated[str, typer.Argument(help="nps, csat, ces, servqual or verbatims.")] = "servqual",
     by: Annotated[Optional[str], typer.Option(help="Break down by rung, triage, value_tier or segment.")] = None,
     period: Annotated[Optional[str], typer.Option(help="Trend by week or month (NPS, CSAT, CES).")] = None,
     since: Annotated[Optional[str], typer.Option(help="First day (YYYY-MM-DD).")] = None,
     until: Annotated[Optional[str], typer.Option(help="Last day (YYYY-MM-DD).")] = None,
     store: StoreOption = None,
 ) -> None:
-    """Service quality: SERVQUAL gaps with 95% intervals, or NPS, CSAT and CES with their standard errors."""
+    """Service quality: SERVQUAL gaps with 95% intervals, NPS, CSAT and CES with their standard errors, or the
+    verbatims (comments and complaint descriptions) tagged by dimension, sentiment and cause."""
     from patron.areas.quality.service import feedback_report, servqual_report
 
     s0, s1 = _date(since, "--since"), _date(until, "--until")
+    if instrument == "verbatims":
+        _verbatims(store, s0, s1)
+        return
     with open_store(store, read_only=True) as s:
         if instrument == "servqual":
             r = servqual_report(s, None, by=by, since=s0, until=s1)
@@ -83,6 +87,24 @@ def quality(
     for reason, n in r["left_out"].items():
         if n:
             console.print(f"{n} answers left out: {reason}.")
+
+
+def _verbatims(store, since, until) -> None:
+    from patron.areas.quality.verbatims import verbatim_report
+
+    with open_store(store, read_only=True) as s:
+        r = verbatim_report(s, None, since=since, until=until, sample=10)
+    t = Table(title=f"{r['verbatims']:,} verbatims by SERVQUAL dimension and sentiment")
+    for col in ("dimension", "positive", "negative", "net"):
+        t.add_column(col, justify="left" if col == "dimension" else "right")
+    for d in r["dimensions"]:
+        t.add_row(d["dimension"], str(d["positive"]), str(d["negative"]), f"{d['net']:+.0%}")
+    console.print(t)
+    if r["causes"]:
+        console.print("complaints by cause bone: " + ", ".join(f"{b['bone']} {b['complaints']}" for b in r["causes"]))
+    for row in r["sample"]:
+        console.print(f"{row['at']:%Y-%m-%d} {row['source']}: {row['text']} -> {row['dimension']}, "
+                      f"{row['sentiment']}, {row['cause']}")
 
 
 @commands.command()

@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse
 
 from patron.api.deps import StoreDep
 from patron.areas.complaints import desk
-from patron.areas.quality import service, survival
+from patron.areas.quality import service, survival, verbatims
 from patron.errors import InvalidInput
 from patron.web.auth import page_user
 from patron.web.templating import NavItem, render
@@ -26,8 +26,9 @@ def quality_page(request: Request, store: StoreDep, by: str | None = None):
         servqual = {"error": str(exc)}
     nps = service.feedback_report(store, user, "nps", period="month")
     csat = service.feedback_report(store, user, "csat")
+    tags = verbatims.verbatim_report(store, user, sample=15)
     return render(request, "quality/quality.html", user, active=NAV.label, servqual=servqual, nps=nps, csat=csat,
-                  by=by)
+                  by=by, verbatims=tags)
 
 
 @router.get("/lost", response_class=HTMLResponse)

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Response
 from patron.api.deps import CurrentUser, StoreDep
 from patron.areas.complaints import desk
 from patron.areas.quality import causes as cause_analysis
-from patron.areas.quality import service, survival
+from patron.areas.quality import service, survival, verbatims
 
 router = APIRouter(prefix="/quality", tags=["quality"])
 Breakdown = Literal["rung", "triage", "value_tier", "segment"]
@@ -71,3 +71,14 @@ def drivers(store: StoreDep, user: CurrentUser, target: Literal["nps", "csat"] =
     """Which SERVQUAL dimensions drive NPS or CSAT: Johnson's relative weights with bootstrap intervals, and
     each dimension's performance (mean perception) for the importance × performance grid."""
     return service.plain(service.drivers_report(store, user, target=target))
+
+
+@router.get("/verbatims")
+def verbatim_tags(store: StoreDep, user: CurrentUser, source: Literal["feedback", "complaints"] | None = None,
+                  since: dt.date | None = None, until: dt.date | None = None,
+                  limit: int = 100) -> dict[str, Any]:
+    """Comments and complaint descriptions tagged with a SERVQUAL dimension, sentiment and cause bone (with each
+    tag's probability), counted by dimension × sentiment and by bone; ``rows`` holds the latest ``limit``."""
+    r = verbatims.verbatim_report(store, user, source=source, since=since, until=until, sample=0)
+    r["rows"] = r["rows"][-min(max(limit, 1), 10_000):][::-1]
+    return service.plain({k: v for k, v in r.items() if k != "sample"})
