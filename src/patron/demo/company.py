@@ -188,6 +188,7 @@ def generate_demo(out: str | Path, customers: int = 5000, seed: int = 1, *,
     verbatims.close()
     result.facts = keeper.finish(accounts, result, seed, catalogue)
     relationships.write_truth(accounts, out)
+    quality_plants.write_references(out)
     result.seconds = time.perf_counter() - started
     report("done", total_steps, total_steps)
     return result
@@ -216,5 +217,6 @@ def import_demo(store, out: str | Path, progress: Callable[[str, int, int], None
     for i, f in enumerate(EXPORTS):
         report(f"importing {f.name}", i, len(EXPORTS))
         reports.append(import_file(store, out / f.name, f.kind, mapping=out / f.mapping_name))
+    quality_plants.import_references(store, out)
     report("imported", len(EXPORTS), len(EXPORTS))
     return reports

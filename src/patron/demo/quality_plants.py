@@ -11,6 +11,7 @@ cause. The draws use their own random stream, so planting verbatims leaves every
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import numpy as np
@@ -151,3 +152,62 @@ class VerbatimTruth:
 
     def close(self) -> None:
         self.file.close()
+
+
+#: Benchmarks the demo plants, per dimension: the competitor's score minus our latent perception
+#: (5.9 + the planted SERVQUAL gap) in the first wave, and how much it moves a year. The industry norm is
+#: published on a 1-10 scale (patron maps it onto 1-7).
+LATENT_EXPECTATION = 5.9
+BENCHMARKS: dict[str, dict] = {
+    "Bean Bros": {"kind": "competitor", "scale_max": 7.0, "trend": 0.0,
+                  "offset": {"tangibles": -0.4, "reliability": 0.9, "responsiveness": 0.6, "assurance": 0.0,
+                             "empathy": -0.6}},
+    "Roastery Direct": {"kind": "competitor", "scale_max": 7.0, "trend": 0.3,
+                        "offset": {"tangibles": 0.2, "reliability": -0.2, "responsiveness": 0.5, "assurance": -0.5,
+                                   "empathy": 0.1}},
+    "Coffee retail norm": {"kind": "industry", "scale_max": 10.0, "trend": 0.0,
+                           "offset": {"tangibles": 0.0, "reliability": 0.6, "responsiveness": 0.2,
+                                      "assurance": 0.1, "empathy": 0.0}},
+}
+#: Management's estimate of what customers expect, minus their latent expectation (gap 1): managers
+#: underrate how much speed and dependability matter.
+MANAGEMENT_GAP1 = {"tangibles": 0.3, "reliability": -0.9, "responsiveness": -1.2, "assurance": 0.0, "empathy": -0.3}
+WAVE_PERIODS = ("2023-07-01", "2024-07-01", "2025-07-01")  # service.SERVQUAL_WAVES_W from START
+REFERENCES_FILE = "quality_references.csv"
+
+
+def write_references(out: Path) -> dict:
+    """Write the benchmark and management tables (``quality_references.csv``); returns their truth."""
+    from patron.demo.params import SERVQUAL_GAPS
+
+    rows = []
+    for name, b in BENCHMARKS.items():
+        for w, period in enumerate(WAVE_PERIODS):
+            for dim in DIMENSIONS:
+                s7 = min(max(LATENT_EXPECTATION + SERVQUAL_GAPS[dim] + b["offset"][dim] + b["trend"] * w, 1.0), 7.0)
+                score = 1 + (s7 - 1) * (b["scale_max"] - 1) / 6
+                rows.append((b["kind"], name, period, dim, "", f"{score:.2f}", f"{b['scale_max']:g}"))
+    for dim in DIMENSIONS:
+        rows.append(("management", "management team", WAVE_PERIODS[-1], dim, "",
+                     f"{LATENT_EXPECTATION + MANAGEMENT_GAP1[dim]:.2f}", "7"))
+    with (Path(out) / REFERENCES_FILE).open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(("kind", "name", "period", "dimension", "item", "score", "scale_max"))
+        writer.writerows(rows)
+    truth = {"benchmarks": BENCHMARKS, "management_gap1": MANAGEMENT_GAP1, "latent_expectation": LATENT_EXPECTATION,
+             "notes": "benchmark offset = competitor score minus our latent perception (5.9 + planted gap) in "
+                      "the 2023 wave, moving by trend a year; gap 1 = management's estimate minus the latent "
+                      "expectation; verbatims are in truth_verbatims.csv"}
+    (Path(out) / "truth_quality.json").write_text(json.dumps(truth, indent=1), encoding="utf-8")
+    return truth
+
+
+def import_references(store, out: Path) -> None:
+    """Import the planted reference table, when the demo folder has one."""
+    path = Path(out) / REFERENCES_FILE
+    if path.is_file():
+        from patron.ingest.references import parse_references, store_references
+
+        rows = parse_references(path.read_text(encoding="utf-8"), where=path.name)
+        with store.transaction():
+            store_references(store, rows, "demo")

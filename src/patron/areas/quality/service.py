@@ -114,7 +114,8 @@ def _servqual_answers(store: Store, instrument: Instrument, by: str | None, sinc
     return store.query(
         f"SELECT f.party_id, CAST(f.occurred_at AS DATE) AS d, f.item, f.dimension, f.perception - f.expectation, "
         f"{group_sql} AS g, {value_sql} AS v FROM feedback f {join_sql} "
-        f"WHERE f.instrument = 'servqual' AND f.expectation IS NOT NULL AND f.perception IS NOT NULL{where}",
+        f"WHERE f.instrument = 'servqual' AND f.benchmark IS NULL AND f.expectation IS NOT NULL "
+        f"AND f.perception IS NOT NULL{where}",
         params + wparams)
 
 
