@@ -28,8 +28,10 @@ def _date(value: Optional[str], name: str) -> Optional[dt.date]:
 
 @commands.command()
 def quality(
-    instrument: Annotated[str, typer.Argument(help="nps, csat, ces, servqual or verbatims.")] = "servqual",
-    by: Annotated[Optional[str], typer.Option(help="Break down by rung, triage, value_tier or segment.")] = None,
+    instrument: Annotated[str, typer.Argument(
+        help="nps, csat, ces, servqual, verbatims, benchmarks, gap1 or tolerance.")] = "servqual",
+    by: Annotated[Optional[str], typer.Option(
+        help="Break down by rung, triage, value_tier, segment, channel, department or touchpoint.")] = None,
     period: Annotated[Optional[str], typer.Option(help="Trend by week or month (NPS, CSAT, CES).")] = None,
     since: Annotated[Optional[str], typer.Option(help="First day (YYYY-MM-DD).")] = None,
     until: Annotated[Optional[str], typer.Option(help="Last day (YYYY-MM-DD).")] = None,
@@ -42,6 +44,9 @@ def quality(
     s0, s1 = _date(since, "--since"), _date(until, "--until")
     if instrument == "verbatims":
         _verbatims(store, s0, s1)
+        return
+    if instrument in ("benchmarks", "gap1", "tolerance"):
+        _references(store, instrument)
         return
     with open_store(store, read_only=True) as s:
         if instrument == "servqual":
@@ -87,6 +92,54 @@ def quality(
     for reason, n in r["left_out"].items():
         if n:
             console.print(f"{n} answers left out: {reason}.")
+
+
+def _references(store, what: str) -> None:
+    from patron.areas.quality import references
+
+    with open_store(store, read_only=True) as s:
+        if what == "benchmarks":
+            r = references.benchmark_report(s, None)
+            t = Table(title=f"benchmarks by dimension and year (scale {r['scale']}; ours − theirs)")
+            for col in ("year", "benchmark", "dimension", "theirs", "ours", "difference"):
+                t.add_column(col, justify="right" if col in ("theirs", "ours", "difference") else "left")
+            for x in r["rows"]:
+                t.add_row(str(x["year"]), x["benchmark"], x["dimension"], _num(x["theirs"]), _num(x["ours"]),
+                          _num(x["difference"], "{:+.2f}"))
+        elif what == "gap1":
+            r = references.internal_gaps(s, None)
+            t = Table(title="gap 1: management's estimate of customers' expectations minus theirs")
+            for col in ("dimension", "management", "customers", "gap 1"):
+                t.add_column(col, justify="left" if col == "dimension" else "right")
+            for x in r["dimensions"]:
+                t.add_row(x["dimension"], _num(x["management"]), _num(x["customers"]), _num(x["gap1"], "{:+.2f}"))
+        else:
+            r = references.zone_of_tolerance(s, None)
+            t = Table(title=f"zone of tolerance, {r['answers']:,} answers with adequate and desired levels")
+            for col in ("dimension", "adequate", "perceived", "desired", "MSA", "MSS", "position"):
+                t.add_column(col, justify="left" if col in ("dimension", "position") else "right")
+            for x in r["dimensions"]:
+                t.add_row(x["dimension"], _num(x["adequate"]), _num(x["perceived"]), _num(x["desired"]),
+                          _num(x["msa"]["value"], "{:+.2f}"), _num(x["mss"]["value"], "{:+.2f}"), x["position"])
+    console.print(t)
+
+
+@commands.command("quality-references")
+def quality_references(
+    path: Annotated[str, typer.Argument(help="CSV: kind (competitor, industry, management), name, period, "
+                                             "dimension, item (may be empty), score, scale_max.")],
+    source: Annotated[Optional[str], typer.Option(help="Where the scores come from (default: the file name).")] = None,
+    store: StoreOption = None,
+) -> None:
+    """Import benchmark scores (competitors, the industry norm) or management's estimates of customer expectations.
+
+    Every row is checked first; a table with a bad row is refused whole, naming the lines.
+    """
+    from patron.areas.quality.references import import_references
+
+    with open_store(store) as s:
+        r = import_references(s, None, path, source=source)
+    console.print(f"imported {r['imported']} reference scores from {r['source']}: {', '.join(r['names'])}")
 
 
 def _verbatims(store, since, until) -> None:

@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse
 
 from patron.api.deps import StoreDep
 from patron.areas.complaints import desk
-from patron.areas.quality import service, survival, verbatims
+from patron.areas.quality import references, service, survival, verbatims
 from patron.errors import InvalidInput
 from patron.web.auth import page_user
 from patron.web.templating import NavItem, render
@@ -28,7 +28,8 @@ def quality_page(request: Request, store: StoreDep, by: str | None = None):
     csat = service.feedback_report(store, user, "csat")
     tags = verbatims.verbatim_report(store, user, sample=15)
     return render(request, "quality/quality.html", user, active=NAV.label, servqual=servqual, nps=nps, csat=csat,
-                  by=by, verbatims=tags)
+                  by=by, verbatims=tags, bench=references.benchmark_report(store, user),
+                  gap1=references.internal_gaps(store, user), zone=references.zone_of_tolerance(store, user))
 
 
 @router.get("/lost", response_class=HTMLResponse)

@@ -11,10 +11,10 @@ from fastapi import APIRouter, Response
 from patron.api.deps import CurrentUser, StoreDep
 from patron.areas.complaints import desk
 from patron.areas.quality import causes as cause_analysis
-from patron.areas.quality import service, survival, verbatims
+from patron.areas.quality import references, service, survival, verbatims
 
 router = APIRouter(prefix="/quality", tags=["quality"])
-Breakdown = Literal["rung", "triage", "value_tier", "segment"]
+Breakdown = Literal["rung", "triage", "value_tier", "segment", "channel", "department", "touchpoint"]
 
 
 @router.get("/feedback/{instrument}")
@@ -82,3 +82,21 @@ def verbatim_tags(store: StoreDep, user: CurrentUser, source: Literal["feedback"
     r = verbatims.verbatim_report(store, user, source=source, since=since, until=until, sample=0)
     r["rows"] = r["rows"][-min(max(limit, 1), 10_000):][::-1]
     return service.plain({k: v for k, v in r.items() if k != "sample"})
+
+
+@router.get("/benchmarks")
+def benchmarks(store: StoreDep, user: CurrentUser) -> dict[str, Any]:
+    """Our mean perception per SERVQUAL dimension and year against each competitor's and the industry norm's."""
+    return service.plain(references.benchmark_report(store, user))
+
+
+@router.get("/internal-gaps")
+def internal(store: StoreDep, user: CurrentUser) -> dict[str, Any]:
+    """Gap 1: management's estimate of what customers expect minus what they say they expect, per dimension."""
+    return service.plain(references.internal_gaps(store, user))
+
+
+@router.get("/tolerance")
+def tolerance(store: StoreDep, user: CurrentUser) -> dict[str, Any]:
+    """The zone of tolerance per dimension: adequate, desired and perceived service, MSA and MSS with SE."""
+    return service.plain(references.zone_of_tolerance(store, user))

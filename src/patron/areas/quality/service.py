@@ -20,6 +20,8 @@ from patron.store import Store
 
 #: Breakdowns read from the latest run's scores: name -> column.
 SCORE_GROUPS = {"rung": "rung", "triage": "triage", "value_tier": "value_tier", "segment": "rfm_segment"}
+#: Breakdowns read from the answer itself (migration 15): channel, department, touchpoint (before/during/after).
+FEEDBACK_GROUPS = ("channel", "department", "touchpoint")
 PERIODS = ("week", "month")
 INSTRUMENTS = ("nps", "csat", "ces")
 
@@ -43,8 +45,11 @@ def _group_join(store: Store, by: str | None) -> tuple[str, str, list]:
     """The select expression, join and parameters that give each answer its group ``by``."""
     if by is None:
         return "'all'", "", []
+    if by in FEEDBACK_GROUPS:  # where the answer's experience happened; value from the latest run, if any
+        return (f"coalesce(f.{by}, 'not recorded')",
+                "LEFT JOIN scores s ON s.party_id = f.party_id AND s.run_id = ?", [_latest_run(store)])
     if by not in SCORE_GROUPS:
-        raise InvalidInput(f"Unknown breakdown '{by}'; choose one of: {', '.join(SCORE_GROUPS)}.")
+        raise InvalidInput(f"Unknown breakdown '{by}'; choose one of: {', '.join((*SCORE_GROUPS, *FEEDBACK_GROUPS))}.")
     run_id = _latest_run(store)
     if run_id is None:
         raise InvalidInput(f"A breakdown by {by} needs an analysis run: run patron analyze first.")
