@@ -46,6 +46,9 @@ def test_api_and_commands(tmp_path):
         gap1 = client.get("/api/v1/quality/internal-gaps", headers=auth).json()["dimensions"]
         assert {d["dimension"] for d in gap1} == {"reliability", "responsiveness", "assurance", "empathy", "tangibles"}
         assert client.get("/api/v1/quality/tolerance", headers=auth).json()["dimensions"] == []  # not measured
+        cohort = client.get("/api/v1/quality/cohorts?max_months=6", headers=auth).json()["cohorts"]
+        assert cohort and all(c["retention"][0] == 1 and len(c["retention"]) <= 7 for c in cohort)
+        assert client.get("/api/v1/quality/cohorts.svg", headers=auth).text.startswith("<svg")
         r = client.get("/api/v1/quality/feedback/nps?by=touchpoint", headers=auth)
         assert r.status_code == 200 and r.json()["scales"][0]["groups"][0]["group"] == "not recorded"
         r = client.post(f"/api/v1/parties/{party}/feedback", headers=auth,
@@ -73,7 +76,7 @@ def test_api_and_commands(tmp_path):
         csrf = page.text.split('name="csrf" value="')[1].split('"')[0]
         client.post("/login", data={"username": "sam", "password": PASSWORD, "csrf": csrf})
         for url, expect in (("/quality", "weighted SERVQUAL"), ("/quality", "What customers write"),
-                            ("/quality", "Gap 1: what management thinks"), ("/quality?by=triage", "Value at stake"),
+                            ("/quality", "Gap 1: what management thinks"), ("/lost", "cohort-cell"), ("/quality?by=triage", "Value at stake"),
                             ("/lost", "Survival by complaint experience"), ("/charter", "adherence"),
                             ("/complaints?sla_state=breached&sort=age&descending=true", "complaints"),
                             ("/complaints?status=resolved&status=closed&page=2", "page 2 of")):
@@ -92,6 +95,7 @@ def test_api_and_commands(tmp_path):
                          (["quality", "benchmarks", "--store", str(path)], "Bean Bros"),
                          (["quality", "gap1", "--store", str(path)], "responsiveness"),
                          (["quality", "tolerance", "--store", str(path)], "zone of tolerance"),
+                         (["cohorts", "--months", "3", "--store", str(path)], "100%"),
                          (["lost", "--limit", "5", "--store", str(path)], "Cox model")):
         out = runner.invoke(app, args)
         assert out.exit_code == 0, out.output

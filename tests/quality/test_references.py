@@ -92,3 +92,22 @@ def test_bad_reference_table_is_refused_whole(small_store, tmp_path):
     assert row["theirs"] == pytest.approx(1 + 7 * 6 / 9) and row["ours"] == pytest.approx(11 / 3)
     with pytest.raises(InvalidInput, match="no file"):
         import_references(small_store, ANALYST, tmp_path / "missing.csv")
+
+
+def test_cohort_retention_by_hand(small_store):
+    from patron.areas.quality.cohorts import cohort_retention, heatmap_svg
+
+    store = small_store
+    store.raw.execute("INSERT INTO parties (party_id, kind, category, created_at) "
+                      "VALUES (3, 'person', 'customer', '2025-01-01')")
+    buys = [(1, "2025-01-05"), (1, "2025-02-10"), (1, "2025-02-20"), (1, "2025-04-01"),  # Jan cohort
+            (2, "2025-01-20"), (2, "2025-03-03"),  # Jan cohort
+            (3, "2025-02-14"), (3, "2025-04-30")]  # Feb cohort; the data end in April
+    for k, (party, day) in enumerate(buys):
+        store.raw.execute("INSERT INTO transactions (transaction_id, source, external_id, party_id, kind, occurred_at, "
+                          "revenue) VALUES (?, 'x', ?, ?, 'order', CAST(? AS TIMESTAMP), 10)", [k + 1, str(k), party, day])
+    r = cohort_retention(store, ANALYST)
+    jan, feb = r["cohorts"]
+    assert jan["customers"] == 2 and jan["retention"] == [1.0, 0.5, 0.5, 0.5]  # months 0-3 (April is the end)
+    assert feb["customers"] == 1 and feb["retention"] == [1.0, 0.0, 1.0]
+    assert heatmap_svg(r).count('class="cohort-cell"') == 7

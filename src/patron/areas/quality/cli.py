@@ -124,6 +124,27 @@ def _references(store, what: str) -> None:
     console.print(t)
 
 
+@commands.command()
+def cohorts(
+    months: Annotated[int, typer.Option(help="Months since acquisition to show.")] = 12,
+    store: StoreOption = None,
+) -> None:
+    """Cohort retention: customers by the month of their first purchase, the share buying in each month since."""
+    from patron.areas.quality.cohorts import cohort_retention
+
+    with open_store(store, read_only=True) as s:
+        r = cohort_retention(s, None, max_months=months)
+    t = Table(title="cohort retention (share of each acquisition month's customers buying, by months since)")
+    t.add_column("cohort")
+    t.add_column("customers", justify="right")
+    for k in range(months + 1):
+        t.add_column(str(k), justify="right")
+    for c in r["cohorts"]:
+        cells = [f"{x:.0%}" if x is not None else "" for x in c["retention"]]
+        t.add_row(f"{c['cohort']:%Y-%m}", str(c["customers"]), *cells, *[""] * (months + 1 - len(cells)))
+    console.print(t)
+
+
 @commands.command("quality-references")
 def quality_references(
     path: Annotated[str, typer.Argument(help="CSV: kind (competitor, industry, management), name, period, "

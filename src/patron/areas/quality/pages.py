@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse
 
 from patron.api.deps import StoreDep
 from patron.areas.complaints import desk
-from patron.areas.quality import references, service, survival, verbatims
+from patron.areas.quality import cohorts, references, service, survival, verbatims
 from patron.errors import InvalidInput
 from patron.web.auth import page_user
 from patron.web.templating import NavItem, render
@@ -37,7 +37,8 @@ def lost_page(request: Request, store: StoreDep):
     user = page_user(request, store)
     return render(request, "quality/lost.html", user, active=NAV.label,
                   lost=service.plain(survival.lost_customers(store, user, limit=50)),
-                  surv=service.plain(survival.survival_report(store, user)))
+                  surv=service.plain(survival.survival_report(store, user)),
+                  heatmap=cohorts.heatmap_svg(cohorts.cohort_retention(store, user)))
 
 
 @router.get("/charter", response_class=HTMLResponse)

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Response
 from patron.api.deps import CurrentUser, StoreDep
 from patron.areas.complaints import desk
 from patron.areas.quality import causes as cause_analysis
-from patron.areas.quality import references, service, survival, verbatims
+from patron.areas.quality import cohorts, references, service, survival, verbatims
 
 router = APIRouter(prefix="/quality", tags=["quality"])
 Breakdown = Literal["rung", "triage", "value_tier", "segment", "channel", "department", "touchpoint"]
@@ -100,3 +100,16 @@ def internal(store: StoreDep, user: CurrentUser) -> dict[str, Any]:
 def tolerance(store: StoreDep, user: CurrentUser) -> dict[str, Any]:
     """The zone of tolerance per dimension: adequate, desired and perceived service, MSA and MSS with SE."""
     return service.plain(references.zone_of_tolerance(store, user))
+
+
+@router.get("/cohorts")
+def cohort_table(store: StoreDep, user: CurrentUser, max_months: int = 24) -> dict[str, Any]:
+    """Cohort retention: per acquisition month, its customers and the share buying in each month since."""
+    return service.plain(cohorts.cohort_retention(store, user, max_months=min(max(max_months, 1), 120)))
+
+
+@router.get("/cohorts.svg", response_class=Response,
+            responses={200: {"content": {"image/svg+xml": {}}, "description": "The cohort heatmap as SVG."}})
+def cohort_heatmap(store: StoreDep, user: CurrentUser) -> Response:
+    """The cohort retention heatmap, as SVG."""
+    return Response(cohorts.heatmap_svg(cohorts.cohort_retention(store, user)), media_type="image/svg+xml")
