@@ -145,6 +145,22 @@ def cohorts(
     console.print(t)
 
 
+@commands.command("survey-wide")
+def survey_wide(
+    path: Annotated[str, typer.Argument(help="A survey tool's wide export (CSV): one row per response, one column "
+                                             "per item (nps, csat_5, ces_7, E_REL1/P_REL1, ...).")],
+    out: Annotated[str, typer.Argument(help="Where to write the long layout (CSV).")],
+) -> None:
+    """Turn a wide survey export into the long layout; then import it with --preset survey-long."""
+    from patron.areas.quality.service import convert_wide_survey
+
+    r = convert_wide_survey(path, out)
+    console.print(f"{r['responses']:,} responses became {r['answers']:,} answers in {out}; import them with "
+                  f"patron import {out} --preset survey-long")
+    if r["ignored_columns"]:
+        console.print(f"columns not read (not an item patron knows): {', '.join(r['ignored_columns'])}")
+
+
 @commands.command("quality-references")
 def quality_references(
     path: Annotated[str, typer.Argument(help="CSV: kind (competitor, industry, management), name, period, "

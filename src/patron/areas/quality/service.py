@@ -236,3 +236,11 @@ def drivers_report(store: Store, user: User | None, *, target: str = "nps", n_bo
                                 "high": float(rw["high"][k]), "share_of_r2": float(rw["weights"][k] / total),
                                 "performance": float(x[:, k].mean())} for k, d in enumerate(dims)),
                               key=lambda r: -r["weight"])}
+
+
+def convert_wide_survey(path, out) -> dict:
+    """A survey tool's wide export written in the long layout the ``survey-long`` preset imports
+    (:mod:`patron.ingest.survey_layouts`)."""
+    from patron.ingest.survey_layouts import convert_wide_file
+
+    return convert_wide_file(path, out)
