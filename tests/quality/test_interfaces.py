@@ -46,6 +46,9 @@ def test_api_and_commands(tmp_path):
         gap1 = client.get("/api/v1/quality/internal-gaps", headers=auth).json()["dimensions"]
         assert {d["dimension"] for d in gap1} == {"reliability", "responsiveness", "assurance", "empathy", "tangibles"}
         assert client.get("/api/v1/quality/tolerance", headers=auth).json()["dimensions"] == []  # not measured
+        r = client.get("/api/v1/quality/instruments/mystery_shopper", headers=auth)
+        assert r.status_code == 200 and r.json()["answers"] == 0  # the demo has no mystery shoppers
+        assert client.get("/api/v1/quality/instruments/nps", headers=auth).status_code == 422
         cohort = client.get("/api/v1/quality/cohorts?max_months=6", headers=auth).json()["cohorts"]
         assert cohort and all(c["retention"][0] == 1 and len(c["retention"]) <= 7 for c in cohort)
         assert client.get("/api/v1/quality/cohorts.svg", headers=auth).text.startswith("<svg")
@@ -96,6 +99,7 @@ def test_api_and_commands(tmp_path):
                          (["quality", "gap1", "--store", str(path)], "responsiveness"),
                          (["quality", "tolerance", "--store", str(path)], "zone of tolerance"),
                          (["cohorts", "--months", "3", "--store", str(path)], "100%"),
+                         (["quality", "panel", "--store", str(path)], "panel: 0 answers"),
                          (["lost", "--limit", "5", "--store", str(path)], "Cox model")):
         out = runner.invoke(app, args)
         assert out.exit_code == 0, out.output

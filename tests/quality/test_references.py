@@ -111,3 +111,29 @@ def test_cohort_retention_by_hand(small_store):
     assert jan["customers"] == 2 and jan["retention"] == [1.0, 0.5, 0.5, 0.5]  # months 0-3 (April is the end)
     assert feb["customers"] == 1 and feb["retention"] == [1.0, 0.0, 1.0]
     assert heatmap_svg(r).count('class="cohort-cell"') == 7
+
+
+def test_mystery_shopper_report_by_hand(small_store):
+    from patron.areas.quality.service import instrument_report
+
+    store = small_store
+    visits = [  # (party, day, dimension, perception, benchmark, text)
+        (1, "2025-03-01", "reliability", 5, None, "Shelves tidy, staff greeted me"),
+        (2, "2025-03-15", "reliability", 3, None, None),
+        (1, "2025-04-02", "reliability", 6, "Bean Bros", "Their barista knew every blend"),
+    ]
+    for k, (party, day, dim, p, bench, text) in enumerate(visits):
+        store.raw.execute(
+            "INSERT INTO feedback (feedback_id, source, external_id, party_id, occurred_at, instrument, dimension, "
+            "scale_max, perception, benchmark, text) VALUES (?, 'x', ?, ?, CAST(? AS TIMESTAMP), 'mystery_shopper', "
+            "?, 7, ?, ?, ?)", [100 + k, f"m{k}", party, day, dim, p, bench, text])
+    r = instrument_report(store, ANALYST, "mystery_shopper")
+    assert r["answers"] == 3 and r["respondents"] == 2
+    assert r["by_month"] == [{"month": "2025-03", "answers": 2, "respondents": 2},
+                             {"month": "2025-04", "answers": 1, "respondents": 1}]
+    per = {(p["of"], p["dimension"]): p for p in r["perception"]}
+    assert per[("us", "reliability")]["value"] == pytest.approx(4) and per[("us", "reliability")]["n"] == 2
+    assert per[("Bean Bros", "reliability")]["value"] == pytest.approx(6)
+    assert [t["text"] for t in r["texts"]] == ["Their barista knew every blend", "Shelves tidy, staff greeted me"]
+    with pytest.raises(InvalidInput, match="Unknown instrument"):
+        instrument_report(store, ANALYST, "nps")

@@ -29,7 +29,8 @@ def _date(value: Optional[str], name: str) -> Optional[dt.date]:
 @commands.command()
 def quality(
     instrument: Annotated[str, typer.Argument(
-        help="nps, csat, ces, servqual, verbatims, benchmarks, gap1 or tolerance.")] = "servqual",
+        help="nps, csat, ces, servqual, verbatims, benchmarks, gap1, tolerance, panel, mystery_shopper, "
+             "suggestion or review.")] = "servqual",
     by: Annotated[Optional[str], typer.Option(
         help="Break down by rung, triage, value_tier, segment, channel, department or touchpoint.")] = None,
     period: Annotated[Optional[str], typer.Option(help="Trend by week or month (NPS, CSAT, CES).")] = None,
@@ -47,6 +48,9 @@ def quality(
         return
     if instrument in ("benchmarks", "gap1", "tolerance"):
         _references(store, instrument)
+        return
+    if instrument in ("panel", "mystery_shopper", "suggestion", "review"):
+        _listening(store, instrument, s0, s1)
         return
     with open_store(store, read_only=True) as s:
         if instrument == "servqual":
@@ -92,6 +96,24 @@ def quality(
     for reason, n in r["left_out"].items():
         if n:
             console.print(f"{n} answers left out: {reason}.")
+
+
+def _listening(store, instrument: str, since, until) -> None:
+    from patron.areas.quality.service import instrument_report
+
+    with open_store(store, read_only=True) as s:
+        r = instrument_report(s, None, instrument, since=since, until=until)
+    console.print(f"{instrument.replace('_', ' ')}: {r['answers']:,} answers from {r['respondents']:,} respondents")
+    for sc in r["scores"]:
+        console.print(f"score on 1-{sc['scale_max']:g}: {_num(sc['value'])} (SE {_num(sc['se'], '{:.3f}')})")
+    t = Table(title="perception by dimension (us and each benchmark)")
+    for col in ("of", "dimension", "mean", "95% interval", "answers"):
+        t.add_column(col, justify="left" if col in ("of", "dimension") else "right")
+    for p in r["perception"]:
+        t.add_row(p["of"], p["dimension"], _num(p["value"]), f"{_num(p['low'])} to {_num(p['high'])}", str(p["n"]))
+    console.print(t)
+    for x in r["texts"][:10]:
+        console.print(f"{x['at']:%Y-%m-%d} {x['text']}")
 
 
 def _references(store, what: str) -> None:

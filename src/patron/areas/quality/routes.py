@@ -113,3 +113,12 @@ def cohort_table(store: StoreDep, user: CurrentUser, max_months: int = 24) -> di
 def cohort_heatmap(store: StoreDep, user: CurrentUser) -> Response:
     """The cohort retention heatmap, as SVG."""
     return Response(cohorts.heatmap_svg(cohorts.cohort_retention(store, user)), media_type="image/svg+xml")
+
+
+@router.get("/instruments/{instrument}")
+def listening_instrument(instrument: Literal["panel", "mystery_shopper", "suggestion", "review"], store: StoreDep,
+                         user: CurrentUser, since: dt.date | None = None,
+                         until: dt.date | None = None) -> dict[str, Any]:
+    """A panel, mystery-shopper, suggestion or review report: by month, scores with SE, perception per dimension
+    for us and each benchmark, the latest texts."""
+    return service.plain(service.instrument_report(store, user, instrument, since=since, until=until))

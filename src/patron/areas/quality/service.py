@@ -244,3 +244,46 @@ def convert_wide_survey(path, out) -> dict:
     from patron.ingest.survey_layouts import convert_wide_file
 
     return convert_wide_file(path, out)
+
+
+#: Instruments that are not a score question: each has its own report.
+LISTENING_INSTRUMENTS = ("panel", "mystery_shopper", "suggestion", "review")
+
+
+def instrument_report(store: Store, user: User | None, instrument: str, *, since: dt.date | None = None,
+                      until: dt.date | None = None) -> dict[str, Any]:
+    """A panel, mystery-shopper, suggestion-scheme or review report: answers and respondents by month, the mean
+    score per declared scale with its SE, perception per SERVQUAL dimension for us and for each benchmark
+    (a mystery shopper's visit to a competitor is recorded with its ``benchmark``), and the latest texts."""
+    if user is not None:
+        user.require("customers.read")
+    if instrument not in LISTENING_INSTRUMENTS:
+        raise InvalidInput(f"Unknown instrument '{instrument}'; the listening instruments are "
+                           f"{', '.join(LISTENING_INSTRUMENTS)}.")
+    where, params = _window(since, until)
+    rows = store.records(
+        "SELECT f.party_id, f.occurred_at, f.score, f.scale_max, f.dimension, f.perception, f.benchmark, f.text, "
+        f"f.channel, f.touchpoint FROM feedback f WHERE f.instrument = ?{where} ORDER BY f.occurred_at",
+        [instrument, *params])
+    months: dict = {}
+    for r in rows:
+        m = months.setdefault(r["occurred_at"].strftime("%Y-%m"), {"answers": 0, "respondents": set()})
+        m["answers"] += 1
+        m["respondents"].add(r["party_id"])
+    scales = []
+    for top in sorted({r["scale_max"] for r in rows if r["score"] is not None and r["scale_max"] is not None}):
+        s = np.array([r["score"] for r in rows if r["score"] is not None and r["scale_max"] == top], dtype=float)
+        scales.append({"scale_max": top, **stats.scale_score(s, top)["mean"].as_dict()})
+    dims: dict = {}
+    for r in rows:
+        if r["dimension"] and r["perception"] is not None:
+            dims.setdefault((r["benchmark"] or "us", r["dimension"]), []).append(r["perception"])
+    return {"instrument": instrument, "answers": len(rows), "respondents": len({r["party_id"] for r in rows}),
+            "unscaled_scores": sum(1 for r in rows if r["score"] is not None and r["scale_max"] is None),
+            "by_month": [{"month": k, "answers": v["answers"], "respondents": len(v["respondents"])}
+                         for k, v in sorted(months.items())],
+            "scores": scales,
+            "perception": [{"of": who, "dimension": d, **stats.mean_estimate(np.array(v, dtype=float)).as_dict()}
+                           for (who, d), v in sorted(dims.items())],
+            "texts": [{"at": r["occurred_at"], "text": r["text"], "benchmark": r["benchmark"],
+                       "channel": r["channel"], "touchpoint": r["touchpoint"]} for r in rows if r["text"]][-20:][::-1]}
