@@ -10,8 +10,13 @@ from companies import demo_company
 
 
 @pytest.fixture(scope="session")
-def company(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("quality")
+def company_folder(tmp_path_factory):
+    return tmp_path_factory.mktemp("quality")
+
+
+@pytest.fixture(scope="session")
+def company(company_folder):
+    folder = company_folder
     store = demo_company(folder, 3000, 5)
     truth = json.loads((folder / "data" / "truth.json").read_text())
     yield store, truth

@@ -70,3 +70,16 @@ def test_drivers_of_nps_from_servqual_perceptions(store):
     with pytest.raises(InvalidInput, match="Drivers need at least"):
         store.raw.execute("DELETE FROM feedback WHERE party_id > 10")
         drivers_report(store, None)
+
+
+def test_large_sample_bootstrap_through_counts_equals_resampled_rows(monkeypatch):
+    from patron.models import quality as q
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(0, 1, (2000, 4)) + rng.normal(0, 0.5, (2000, 1))
+    y = x @ np.array([0.5, 0.2, 0.1, 0.0]) + rng.normal(0, 1, 2000)
+    rows = q.relative_weights_ci(x, y, n_boot=40, seed=7)
+    monkeypatch.setattr(q, "LARGE_SAMPLE", 1000)  # the same draws, through counts and moment sums
+    counts = q.relative_weights_ci(x, y, n_boot=40, seed=7)
+    np.testing.assert_allclose(counts["low"], rows["low"], rtol=1e-9)
+    np.testing.assert_allclose(counts["high"], rows["high"], rtol=1e-9)

@@ -37,6 +37,23 @@ def test_api_and_commands(tmp_path):
         assert r.status_code == 200 and r.json()["by_value"][0]["value"] >= r.json()["by_value"][-1]["value"]
         r = client.get("/api/v1/quality/fishbone/delivery", headers=auth)
         assert r.status_code == 200 and r.headers["content-type"].startswith("image/svg+xml") and "<svg" in r.text
+        r = client.get("/api/v1/quality/verbatims?source=complaints&limit=3", headers=auth)
+        assert r.status_code == 200 and len(r.json()["rows"]) == 3 and r.json()["rows"][0]["source"] == "complaints"
+        assert {"dimension", "sentiment", "cause", "cause_p"} <= set(r.json()["rows"][0])
+        assert client.get("/api/v1/quality/verbatims?source=letters", headers=auth).status_code == 422
+        bench = client.get("/api/v1/quality/benchmarks", headers=auth).json()
+        assert len(bench["benchmarks"]) == 3 and bench["latest"][0]["ours"] is not None
+        gap1 = client.get("/api/v1/quality/internal-gaps", headers=auth).json()["dimensions"]
+        assert {d["dimension"] for d in gap1} == {"reliability", "responsiveness", "assurance", "empathy", "tangibles"}
+        assert client.get("/api/v1/quality/tolerance", headers=auth).json()["dimensions"] == []  # not measured
+        r = client.get("/api/v1/quality/instruments/mystery_shopper", headers=auth)
+        assert r.status_code == 200 and r.json()["answers"] == 0  # the demo has no mystery shoppers
+        assert client.get("/api/v1/quality/instruments/nps", headers=auth).status_code == 422
+        cohort = client.get("/api/v1/quality/cohorts?max_months=6", headers=auth).json()["cohorts"]
+        assert cohort and all(c["retention"][0] == 1 and len(c["retention"]) <= 7 for c in cohort)
+        assert client.get("/api/v1/quality/cohorts.svg", headers=auth).text.startswith("<svg")
+        r = client.get("/api/v1/quality/feedback/nps?by=touchpoint", headers=auth)
+        assert r.status_code == 200 and r.json()["scales"][0]["groups"][0]["group"] == "not recorded"
         r = client.post(f"/api/v1/parties/{party}/feedback", headers=auth,
                         json={"instrument": "servqual", "item": "EMP1", "dimension": "empathy", "expectation": 6,
                               "perception": 4})
@@ -61,7 +78,8 @@ def test_api_and_commands(tmp_path):
         page = client.get("/login")
         csrf = page.text.split('name="csrf" value="')[1].split('"')[0]
         client.post("/login", data={"username": "sam", "password": PASSWORD, "csrf": csrf})
-        for url, expect in (("/quality", "weighted SERVQUAL"), ("/quality?by=triage", "Value at stake"),
+        for url, expect in (("/quality", "weighted SERVQUAL"), ("/quality", "What customers write"),
+                            ("/quality", "Gap 1: what management thinks"), ("/lost", "cohort-cell"), ("/quality?by=triage", "Value at stake"),
                             ("/lost", "Survival by complaint experience"), ("/charter", "adherence"),
                             ("/complaints?sla_state=breached&sort=age&descending=true", "complaints"),
                             ("/complaints?status=resolved&status=closed&page=2", "page 2 of")):
@@ -76,6 +94,12 @@ def test_api_and_commands(tmp_path):
                          (["quality", "servqual", "--by", "triage", "--store", str(path)], "value at stake"),
                          (["complaints", "--sla", "breached", "--per-page", "5", "--store", str(path)], "complaints"),
                          (["charter", "--store", str(path)], "adhered"),
+                         (["quality", "verbatims", "--store", str(path)], "verbatims by SERVQUAL dimension"),
+                         (["quality", "benchmarks", "--store", str(path)], "Bean Bros"),
+                         (["quality", "gap1", "--store", str(path)], "responsiveness"),
+                         (["quality", "tolerance", "--store", str(path)], "zone of tolerance"),
+                         (["cohorts", "--months", "3", "--store", str(path)], "100%"),
+                         (["quality", "panel", "--store", str(path)], "panel: 0 answers"),
                          (["lost", "--limit", "5", "--store", str(path)], "Cox model")):
         out = runner.invoke(app, args)
         assert out.exit_code == 0, out.output

@@ -88,3 +88,32 @@ def test_a_stopped_clock_is_met_or_breached_and_bad_config_is_refused():
         service_levels_from_toml("[[policy]]\nfirst_response_hours = 1\nresolution_hours = 2\nescalate_to = 'bob'")
     with pytest.raises(InvalidInput, match="No service-level policy"):
         ServiceLevels((Policy(1, 2, severity="low"),)).policy_for("x", "high")
+
+
+def test_triage_group_policies_and_the_next_response_clock():
+    levels = service_levels_from_toml(CONFIG + """
+[[policy]]
+triage = "protect"
+first_response_hours = 1
+next_response_hours = 4
+resolution_hours = 6
+escalate_to = "service"
+""")
+    # a triage group's policy beats even the billing-and-critical one; others keep theirs
+    assert levels.policy_for("billing", "critical", "protect").resolution_hours == 6
+    assert levels.policy_for("billing", "critical", "develop").resolution_hours == 4
+    assert levels.policy_for("billing", "critical").resolution_hours == 4
+    c = {"opened_at": T(2025, 12, 19, 9), "category": "delivery", "severity": "low", "triage": "protect",
+         "first_response_at": T(2025, 12, 19, 9, 30), "resolved_at": None,
+         "customer_replied_at": T(2025, 12, 19, 15)}  # the customer writes back on Friday at 15:00
+    clocks = levels.complaint_clocks(c, T(2025, 12, 22, 11))  # Monday 11:00: 2 h Friday + 2 h Monday
+    nxt = clocks["next_response"]
+    assert nxt.used_hours == pytest.approx(4) and nxt.state == "warning" and nxt.due == T(2025, 12, 22, 11)
+    assert levels.complaint_clocks(c, T(2025, 12, 22, 12))["next_response"].state == "breached"
+    answered = dict(c, replied_at=T(2025, 12, 22, 10))
+    assert levels.complaint_clocks(answered, T(2025, 12, 23, 12))["next_response"].state == "met"
+    # a policy without a next-response target, or no reply from the customer: no such clock
+    assert "next_response" not in levels.complaint_clocks(dict(c, triage=None), T(2025, 12, 22, 12))
+    assert "next_response" not in levels.complaint_clocks(dict(c, customer_replied_at=None), T(2025, 12, 22, 12))
+    with pytest.raises(InvalidInput):
+        service_levels_from_toml("[[policy]]\nfirst_response_hours = 1\nresolution_hours = 2\nnext_response_hours = 0")

@@ -283,5 +283,12 @@ def test_work_a_complaint_from_the_customer_page_with_satisfaction(site, browser
     assert "complaints" in page.locator("#desk-total").inner_text()
     page.goto(f"{base}/quality")
     assert page.locator("#servqual svg").count() == 1
+    assert page.locator("#benchmark-latest tbody tr").count() == 15  # 3 benchmarks × 5 dimensions
+    assert page.locator("#gap1 tbody tr").count() == 5
+    # the complaint just worked is the latest verbatim, tagged with a dimension, a sentiment and a cause
+    page.locator("#verbatims summary").click()
+    latest = page.locator("#verbatim-sample tbody tr").first
+    assert latest.is_visible() and "Charged twice for one order." in latest.inner_text()
+    assert any(s in latest.inner_text() for s in ("negative", "positive")) and "%" in latest.inner_text()
     shot(page, "service-quality")
     page.close()

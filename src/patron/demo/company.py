@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from patron.demo import b2b, exports, partners, relationships, service, text, truth
+from patron.demo import b2b, exports, partners, quality_plants, relationships, service, text, truth
 from patron.demo.catalogue import Catalogue
 from patron.demo.customers import simulate_population
 from patron.demo.orders import order_offsets, simulate_lines, simulate_orders
@@ -126,6 +126,7 @@ def generate_demo(out: str | Path, customers: int = 5000, seed: int = 1, *,
     first_order = order_offsets(pop)
     sinks = {f.name: Sink(out / f.name, f.fmt, f.delimiter) for f in EXPORTS}
     keeper = truth.TruthKeeper(out, pop, params)
+    verbatims = quality_plants.VerbatimTruth(out)
     result = DemoResult(out=out, customers=customers, seed=seed)
 
     step = chunk_size(customers)
@@ -140,6 +141,9 @@ def generate_demo(out: str | Path, customers: int = 5000, seed: int = 1, *,
         contacts = service.simulate_contacts(rng, orders, params, end_w)
         nps = service.simulate_nps(rng, orders, params, end_w)
         csat = service.simulate_csat(rng, contacts, orders, end_w)
+        quality_plants.plant_comments(_rng(seed, 5, c), nps)  # its own stream: the other draws stay as they were
+        quality_plants.plant_descriptions(_rng(seed, 6, c), complaints)
+        verbatims.add(nps, complaints, orders)
         servqual = service.simulate_servqual(rng, pop, lo, hi, params)
         consents = service.simulate_consents(rng, pop, lo, hi, params)
         tables = {
@@ -181,8 +185,10 @@ def generate_demo(out: str | Path, customers: int = 5000, seed: int = 1, *,
         (out / f.mapping_name).write_text(f.mapping, encoding="utf-8")
         result.files.append((f, out / f.name, sinks[f.name].rows))
         result.defects.extend(sinks[f.name].defects)
+    verbatims.close()
     result.facts = keeper.finish(accounts, result, seed, catalogue)
     relationships.write_truth(accounts, out)
+    quality_plants.write_references(out)
     result.seconds = time.perf_counter() - started
     report("done", total_steps, total_steps)
     return result
@@ -211,5 +217,6 @@ def import_demo(store, out: str | Path, progress: Callable[[str, int, int], None
     for i, f in enumerate(EXPORTS):
         report(f"importing {f.name}", i, len(EXPORTS))
         reports.append(import_file(store, out / f.name, f.kind, mapping=out / f.mapping_name))
+    quality_plants.import_references(store, out)
     report("imported", len(EXPORTS), len(EXPORTS))
     return reports

@@ -198,7 +198,8 @@ def callcentre_complaints(complaints: dict, orders: Orders) -> pa.Table:
         "priority": text.take(service.SEVERITIES, complaints["severity"]),
         "state": text.take(("open", "in_progress", "resolved", "closed"), complaints["status"]),
         "summary": text.join("Order W", text.ints(orders.order_no[o], 8), ": ",
-                             text.take(causes, complaints["category"] * 3 + complaints["cause"])),
+                             text.take(causes, complaints["category"] * 3 + complaints["cause"]))
+        if "description" not in complaints else pa.array(complaints["description"], pa.string()),
         "csat_after_resolution": _nullable(text.ints(np.where(ok, sat, 0).astype(np.int64)), ok),
     })
 
@@ -221,7 +222,7 @@ def survey_responses(nps: dict, csat: dict, servqual: dict, contacts: dict, orde
                      pop: Population) -> pa.Table:
     """NPS, CSAT and SERVQUAL answers in one stream, one line per answered item."""
     nan = np.full(len(nps["order"]), np.nan)
-    comment = text.take(service.NPS_COMMENTS, nps["comment"])
+    comment = text.take(nps.get("comment_pool", service.NPS_COMMENTS), nps["comment"])
     t_nps = _feedback_table(
         text.join("NPS-", text.ints(orders.order_no[nps["order"]], 8)),
         text.ints(orders.customer_no[nps["order"]]), nps["week"], text.repeat("nps", len(nan)),

@@ -114,6 +114,11 @@ _FIELDS: dict[str, tuple[Field, ...]] = {
         _f("perception", "number", aliases=("perceived",)),
         _f("benchmark", aliases=("competitor", "compared_with")),
         _f("text", aliases=("comment", "comments", "verbatim", "free_text")),
+        _f("adequate", "number", aliases=("adequate_service", "minimum", "minimum_acceptable")),
+        _f("desired", "number", aliases=("desired_service", "ideal")),
+        _f("channel", aliases=("medium", "via")),
+        _f("department", aliases=("team", "unit")),
+        _f("touchpoint", "choice", choices=words.INTERACTION_PHASES, aliases=("sale_phase", "journey_stage")),
     ),
     "complaints": (
         CUSTOMER_KEY,

@@ -95,6 +95,26 @@ PRESETS: dict[str, tuple[Mapping, str]] = {
         "Influencer: influencer, Technical Buyer: gatekeeper, Executive Sponsor: approver); any other role "
         "(Other, or none) is kept as the contact's role in the account (works for).",
     ),
+    "survey-long": (
+        Mapping(
+            kind="feedback",
+            source="surveys",
+            name="survey-long",
+            columns={"customer_key": "customer", "occurred_at": "submitted_at", "instrument": "survey",
+                     "item": "question", "dimension": "dimension", "score": "answer", "scale_max": "scale",
+                     "expectation": "expected", "perception": "perceived", "adequate": "adequate",
+                     "desired": "desired", "channel": "channel", "department": "department",
+                     "touchpoint": "touchpoint", "text": "comment"},
+            # one row per answered item: the response and the item together name the answer
+            expressions={"external_id": "trim(\"response_id\") || ':' || coalesce(nullif(trim(\"question\"), ''), "
+                                        "trim(\"survey\"))"},
+            options={"date_format": ["iso", "%Y-%m-%d %H:%M:%S", "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M"]},
+        ),
+        "Survey answers in the long layout, one row per answered item (response_id, customer, submitted_at, "
+        "survey: nps, csat, ces or servqual, question, dimension, answer, scale, expected, perceived, "
+        "adequate, desired, channel, department, touchpoint, comment). A tool's wide export (one row per "
+        "response, one column per item) becomes this layout with `patron survey-wide`.",
+    ),
 }
 
 

@@ -201,11 +201,55 @@ def relative_weights(x, y) -> dict:
     return {"weights": weights, "r2": float(weights.sum())}
 
 
+#: From this many rows on, the bootstrap counts how often each row is drawn and works on moment sums weighted
+#: by those counts instead of copying the resampled rows: the same resampling, at one matrix product a batch.
+LARGE_SAMPLE = 50_000
+
+
+def _weights_from_moments(sums: np.ndarray, p: int) -> np.ndarray:
+    """Relative weights per draw from the weighted sums of [1, x, y, x xᵀ (upper), x y, y²] (rows: draws)."""
+    iu = np.triu_indices(p)
+    out = np.full((len(sums), p), np.nan)
+    for d, row in enumerate(sums):
+        w = row[0]
+        mx, my = row[1:p + 1] / w, row[p + 1] / w
+        k = p + 2
+        sxx = np.zeros((p, p))
+        sxx[iu] = row[k:k + len(iu[0])] / w
+        sxx = sxx + np.triu(sxx, 1).T - np.outer(mx, mx)
+        k += len(iu[0])
+        sxy = row[k:k + p] / w - mx * my
+        syy = row[k + p] / w - my * my
+        sd = np.sqrt(np.diag(sxx))
+        if syy <= 0 or (sd <= 0).any():
+            continue
+        rxx, rxy = sxx / np.outer(sd, sd), sxy / (sd * np.sqrt(syy))
+        vals, vecs = np.linalg.eigh(rxx)
+        if vals.min() <= 1e-10:
+            continue
+        lam = vecs @ np.diag(np.sqrt(vals)) @ vecs.T
+        out[d] = (lam ** 2) @ (np.linalg.solve(lam, rxy) ** 2)
+    return out
+
+
 def relative_weights_ci(x, y, *, n_boot: int = 300, seed: int = 0) -> dict:
-    """Relative weights with percentile bootstrap 95% intervals (rows resampled)."""
+    """Relative weights with percentile bootstrap 95% intervals (rows resampled; on large samples through
+    counts and moment sums, see :data:`LARGE_SAMPLE`)."""
     point = relative_weights(x, y)
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     rng = np.random.default_rng(seed)
+    if len(y) >= LARGE_SAMPLE:
+        p = x.shape[1]
+        xc, yc = x - x.mean(axis=0), y - y.mean()  # centred: the moment sums keep their precision
+        iu = np.triu_indices(p)
+        features = np.column_stack([np.ones(len(y)), xc, yc, xc[:, iu[0]] * xc[:, iu[1]], xc * yc[:, None], yc * yc])
+        draws = []
+        for start in range(0, n_boot, 25):
+            counts = np.array([np.bincount(rng.integers(0, len(y), len(y)), minlength=len(y))
+                               for _ in range(min(25, n_boot - start))], dtype=float)
+            draws.append(_weights_from_moments(counts @ features, p))
+        lo, hi = _percentile_ci(np.vstack(draws))
+        return {"weights": point["weights"], "low": lo, "high": hi, "r2": point["r2"]}
     draws = []
     for _ in range(n_boot):
         idx = rng.integers(0, len(y), len(y))

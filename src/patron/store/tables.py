@@ -127,6 +127,8 @@ TABLES: tuple[Table, ...] = (
     Table("tasks", "task_id", party_column="party_id", on_merge=KEEP),
     Table("saved_views", "view_id"),
     Table("settings", key=("name",)),
+    # Service quality (issue 14): benchmark and management scores, not a party's.
+    Table("quality_references", "reference_id"),
 )
 
 BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}

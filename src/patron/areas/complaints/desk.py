@@ -44,7 +44,7 @@ def with_clocks(c: dict, levels: ServiceLevels, at: dt.datetime) -> dict:
     clocks = levels.complaint_clocks(c, at)
     paused = _paused(c, levels, min(end, at))
     if paused:  # waits for the customer: the used hours and the due times move by the paused business hours
-        policy = levels.policy_for(c.get("category"), c["severity"])
+        policy = levels.policy_for(c.get("category"), c["severity"], c.get("triage"))
         clocks = {k: _shift(levels, policy, cl, paused, c, k) for k, cl in clocks.items()}
     c["first_response"] = clocks["first_response"].as_dict()
     c["resolution"] = clocks["resolution"].as_dict()
@@ -102,7 +102,7 @@ def complaint_desk(store: Store, user: User | None, *, status: list[str] | None 
         "SELECT c.complaint_id, c.party_id, coalesce(p.name, '#' || CAST(c.party_id AS VARCHAR)) AS customer, "
         "c.opened_at, c.first_response_at, c.resolved_at, c.channel, c.category, c.cause, c.severity, c.status, "
         "c.description, c.resolution, c.satisfaction_after, c.owner, c.waiting_since, c.paused_hours, "
-        "s.clv AS value FROM complaints c JOIN parties p ON p.party_id = c.party_id "
+        "s.clv AS value, s.triage AS triage FROM complaints c JOIN parties p ON p.party_id = c.party_id "
         "LEFT JOIN scores s ON s.party_id = c.party_id AND s.run_id = ? WHERE " + " AND ".join(where), params)
     at = data_end(store)
     rows = [with_clocks(r, levels, at) for r in rows]

@@ -17,6 +17,12 @@ for the customer (pauses). Everything is read from TOML (:func:`service_levels_f
     first_response_hours = 2
     resolution_hours = 16
     escalate_to = "admin"
+
+    [[policy]]
+    triage = "protect"         # the customers the value run says to protect: faster, whatever the category
+    first_response_hours = 1
+    next_response_hours = 4    # from a customer's reply to our next answer
+    resolution_hours = 8
 """
 
 from __future__ import annotations
@@ -107,9 +113,12 @@ class Policy:
     severity: str | None = None
     warn_at: float = 0.8  # share of a target used that raises a warning
     escalate_to: str = "admin"
+    triage: str | None = None  # the customer's triage group in the latest value run (e.g. "protect")
+    next_response_hours: float | None = None  # from a customer's reply to our next answer
 
     def __post_init__(self) -> None:
-        if self.first_response_hours <= 0 or self.resolution_hours <= 0:
+        if self.first_response_hours <= 0 or self.resolution_hours <= 0 or (
+                self.next_response_hours is not None and self.next_response_hours <= 0):
             raise InvalidInput("Service-level targets are positive numbers of business hours.")
         if self.severity is not None and self.severity not in COMPLAINT_SEVERITIES:
             raise InvalidInput(f"Unknown severity '{self.severity}' in a policy; the severities are "
@@ -119,12 +128,14 @@ class Policy:
         if not 0 < self.warn_at < 1:
             raise InvalidInput("warn_at is a share of the target between 0 and 1.")
 
-    def matches(self, category: str | None, severity: str) -> bool:
-        return self.category in (None, category) and self.severity in (None, severity)
+    def matches(self, category: str | None, severity: str, triage: str | None = None) -> bool:
+        return self.category in (None, category) and self.severity in (None, severity) and self.triage in (
+            None, triage)
 
     @property
     def specificity(self) -> int:
-        return (self.category is not None) * 2 + (self.severity is not None)
+        """A triage group's policy beats a category's, which beats a severity's."""
+        return (self.triage is not None) * 4 + (self.category is not None) * 2 + (self.severity is not None)
 
 
 @dataclass(frozen=True)
@@ -147,8 +158,8 @@ class ServiceLevels:
     policies: tuple[Policy, ...]
     calendar: Calendar = field(default_factory=Calendar)
 
-    def policy_for(self, category: str | None, severity: str) -> Policy:
-        found = [p for p in self.policies if p.matches(category, severity)]
+    def policy_for(self, category: str | None, severity: str, triage: str | None = None) -> Policy:
+        found = [p for p in self.policies if p.matches(category, severity, triage)]
         if not found:
             raise InvalidInput(f"No service-level policy covers a {severity} complaint about {category}; "
                                "add one (a policy without category and severity covers every complaint).")
@@ -176,11 +187,21 @@ class ServiceLevels:
 
     def complaint_clocks(self, c: dict, now: dt.datetime, pauses=()) -> dict[str, Clock]:
         """First-response and resolution clocks of a complaint (a dict with opened_at, first_response_at,
-        resolved_at, category, severity), pauses as (start, end or None) pairs."""
-        p = self.policy_for(c.get("category"), c["severity"])
-        return {"first_response": self.clock(p.first_response_hours, p, c["opened_at"], c.get("first_response_at"),
-                                             now, pauses),
-                "resolution": self.clock(p.resolution_hours, p, c["opened_at"], c.get("resolved_at"), now, pauses)}
+        resolved_at, category, severity and optionally triage), pauses as (start, end or None) pairs.
+
+        With a policy's ``next_response_hours`` and a ``customer_replied_at`` in the complaint (the customer's
+        latest message after our first answer), a ``next_response`` clock runs from it to ``replied_at``
+        (our answer to it), or to ``now``."""
+        p = self.policy_for(c.get("category"), c["severity"], c.get("triage"))
+        clocks = {"first_response": self.clock(p.first_response_hours, p, c["opened_at"], c.get("first_response_at"),
+                                               now, pauses),
+                  "resolution": self.clock(p.resolution_hours, p, c["opened_at"], c.get("resolved_at"), now, pauses)}
+        if p.next_response_hours is not None and c.get("customer_replied_at") is not None:
+            replied = c.get("replied_at")
+            clocks["next_response"] = self.clock(
+                p.next_response_hours, p, c["customer_replied_at"],
+                replied if replied is not None and replied >= c["customer_replied_at"] else None, now, pauses)
+        return clocks
 
 
 def service_levels_from_toml(text: str) -> ServiceLevels:
@@ -200,7 +221,7 @@ def service_levels_from_toml(text: str) -> ServiceLevels:
     policies = []
     for n, p in enumerate(conf.get("policy", ()), start=1):
         unknown = set(p) - {"category", "severity", "first_response_hours", "resolution_hours", "warn_at",
-                            "escalate_to"}
+                            "escalate_to", "triage", "next_response_hours"}
         if unknown:
             raise InvalidInput(f"Policy {n}: unknown field(s) {', '.join(sorted(unknown))}.")
         if "first_response_hours" not in p or "resolution_hours" not in p:

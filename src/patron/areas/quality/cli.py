@@ -28,17 +28,30 @@ def _date(value: Optional[str], name: str) -> Optional[dt.date]:
 
 @commands.command()
 def quality(
-    instrument: Annotated[str, typer.Argument(help="nps, csat, ces or servqual.")] = "servqual",
-    by: Annotated[Optional[str], typer.Option(help="Break down by rung, triage, value_tier or segment.")] = None,
+    instrument: Annotated[str, typer.Argument(
+        help="nps, csat, ces, servqual, verbatims, benchmarks, gap1, tolerance, panel, mystery_shopper, "
+             "suggestion or review.")] = "servqual",
+    by: Annotated[Optional[str], typer.Option(
+        help="Break down by rung, triage, value_tier, segment, channel, department or touchpoint.")] = None,
     period: Annotated[Optional[str], typer.Option(help="Trend by week or month (NPS, CSAT, CES).")] = None,
     since: Annotated[Optional[str], typer.Option(help="First day (YYYY-MM-DD).")] = None,
     until: Annotated[Optional[str], typer.Option(help="Last day (YYYY-MM-DD).")] = None,
     store: StoreOption = None,
 ) -> None:
-    """Service quality: SERVQUAL gaps with 95% intervals, or NPS, CSAT and CES with their standard errors."""
+    """Service quality: SERVQUAL gaps with 95% intervals, NPS, CSAT and CES with their standard errors, or the
+    verbatims (comments and complaint descriptions) tagged by dimension, sentiment and cause."""
     from patron.areas.quality.service import feedback_report, servqual_report
 
     s0, s1 = _date(since, "--since"), _date(until, "--until")
+    if instrument == "verbatims":
+        _verbatims(store, s0, s1)
+        return
+    if instrument in ("benchmarks", "gap1", "tolerance"):
+        _references(store, instrument)
+        return
+    if instrument in ("panel", "mystery_shopper", "suggestion", "review"):
+        _listening(store, instrument, s0, s1)
+        return
     with open_store(store, read_only=True) as s:
         if instrument == "servqual":
             r = servqual_report(s, None, by=by, since=s0, until=s1)
@@ -83,6 +96,127 @@ def quality(
     for reason, n in r["left_out"].items():
         if n:
             console.print(f"{n} answers left out: {reason}.")
+
+
+def _listening(store, instrument: str, since, until) -> None:
+    from patron.areas.quality.service import instrument_report
+
+    with open_store(store, read_only=True) as s:
+        r = instrument_report(s, None, instrument, since=since, until=until)
+    console.print(f"{instrument.replace('_', ' ')}: {r['answers']:,} answers from {r['respondents']:,} respondents")
+    for sc in r["scores"]:
+        console.print(f"score on 1-{sc['scale_max']:g}: {_num(sc['value'])} (SE {_num(sc['se'], '{:.3f}')})")
+    t = Table(title="perception by dimension (us and each benchmark)")
+    for col in ("of", "dimension", "mean", "95% interval", "answers"):
+        t.add_column(col, justify="left" if col in ("of", "dimension") else "right")
+    for p in r["perception"]:
+        t.add_row(p["of"], p["dimension"], _num(p["value"]), f"{_num(p['low'])} to {_num(p['high'])}", str(p["n"]))
+    console.print(t)
+    for x in r["texts"][:10]:
+        console.print(f"{x['at']:%Y-%m-%d} {x['text']}")
+
+
+def _references(store, what: str) -> None:
+    from patron.areas.quality import references
+
+    with open_store(store, read_only=True) as s:
+        if what == "benchmarks":
+            r = references.benchmark_report(s, None)
+            t = Table(title=f"benchmarks by dimension and year (scale {r['scale']}; ours − theirs)")
+            for col in ("year", "benchmark", "dimension", "theirs", "ours", "difference"):
+                t.add_column(col, justify="right" if col in ("theirs", "ours", "difference") else "left")
+            for x in r["rows"]:
+                t.add_row(str(x["year"]), x["benchmark"], x["dimension"], _num(x["theirs"]), _num(x["ours"]),
+                          _num(x["difference"], "{:+.2f}"))
+        elif what == "gap1":
+            r = references.internal_gaps(s, None)
+            t = Table(title="gap 1: management's estimate of customers' expectations minus theirs")
+            for col in ("dimension", "management", "customers", "gap 1"):
+                t.add_column(col, justify="left" if col == "dimension" else "right")
+            for x in r["dimensions"]:
+                t.add_row(x["dimension"], _num(x["management"]), _num(x["customers"]), _num(x["gap1"], "{:+.2f}"))
+        else:
+            r = references.zone_of_tolerance(s, None)
+            t = Table(title=f"zone of tolerance, {r['answers']:,} answers with adequate and desired levels")
+            for col in ("dimension", "adequate", "perceived", "desired", "MSA", "MSS", "position"):
+                t.add_column(col, justify="left" if col in ("dimension", "position") else "right")
+            for x in r["dimensions"]:
+                t.add_row(x["dimension"], _num(x["adequate"]), _num(x["perceived"]), _num(x["desired"]),
+                          _num(x["msa"]["value"], "{:+.2f}"), _num(x["mss"]["value"], "{:+.2f}"), x["position"])
+    console.print(t)
+
+
+@commands.command()
+def cohorts(
+    months: Annotated[int, typer.Option(help="Months since acquisition to show.")] = 12,
+    store: StoreOption = None,
+) -> None:
+    """Cohort retention: customers by the month of their first purchase, the share buying in each month since."""
+    from patron.areas.quality.cohorts import cohort_retention
+
+    with open_store(store, read_only=True) as s:
+        r = cohort_retention(s, None, max_months=months)
+    t = Table(title="cohort retention (share of each acquisition month's customers buying, by months since)")
+    t.add_column("cohort")
+    t.add_column("customers", justify="right")
+    for k in range(months + 1):
+        t.add_column(str(k), justify="right")
+    for c in r["cohorts"]:
+        cells = [f"{x:.0%}" if x is not None else "" for x in c["retention"]]
+        t.add_row(f"{c['cohort']:%Y-%m}", str(c["customers"]), *cells, *[""] * (months + 1 - len(cells)))
+    console.print(t)
+
+
+@commands.command("survey-wide")
+def survey_wide(
+    path: Annotated[str, typer.Argument(help="A survey tool's wide export (CSV): one row per response, one column "
+                                             "per item (nps, csat_5, ces_7, E_REL1/P_REL1, ...).")],
+    out: Annotated[str, typer.Argument(help="Where to write the long layout (CSV).")],
+) -> None:
+    """Turn a wide survey export into the long layout; then import it with --preset survey-long."""
+    from patron.areas.quality.service import convert_wide_survey
+
+    r = convert_wide_survey(path, out)
+    console.print(f"{r['responses']:,} responses became {r['answers']:,} answers in {out}; import them with "
+                  f"patron import {out} --preset survey-long")
+    if r["ignored_columns"]:
+        console.print(f"columns not read (not an item patron knows): {', '.join(r['ignored_columns'])}")
+
+
+@commands.command("quality-references")
+def quality_references(
+    path: Annotated[str, typer.Argument(help="CSV: kind (competitor, industry, management), name, period, "
+                                             "dimension, item (may be empty), score, scale_max.")],
+    source: Annotated[Optional[str], typer.Option(help="Where the scores come from (default: the file name).")] = None,
+    store: StoreOption = None,
+) -> None:
+    """Import benchmark scores (competitors, the industry norm) or management's estimates of customer expectations.
+
+    Every row is checked first; a table with a bad row is refused whole, naming the lines.
+    """
+    from patron.areas.quality.references import import_references
+
+    with open_store(store) as s:
+        r = import_references(s, None, path, source=source)
+    console.print(f"imported {r['imported']} reference scores from {r['source']}: {', '.join(r['names'])}")
+
+
+def _verbatims(store, since, until) -> None:
+    from patron.areas.quality.verbatims import verbatim_report
+
+    with open_store(store, read_only=True) as s:
+        r = verbatim_report(s, None, since=since, until=until, sample=10)
+    t = Table(title=f"{r['verbatims']:,} verbatims by SERVQUAL dimension and sentiment")
+    for col in ("dimension", "positive", "negative", "net"):
+        t.add_column(col, justify="left" if col == "dimension" else "right")
+    for d in r["dimensions"]:
+        t.add_row(d["dimension"], str(d["positive"]), str(d["negative"]), f"{d['net']:+.0%}")
+    console.print(t)
+    if r["causes"]:
+        console.print("complaints by cause bone: " + ", ".join(f"{b['bone']} {b['complaints']}" for b in r["causes"]))
+    for row in r["sample"]:
+        console.print(f"{row['at']:%Y-%m-%d} {row['source']}: {row['text']} -> {row['dimension']}, "
+                      f"{row['sentiment']}, {row['cause']}")
 
 
 @commands.command()

@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse
 
 from patron.api.deps import StoreDep
 from patron.areas.complaints import desk
-from patron.areas.quality import service, survival
+from patron.areas.quality import cohorts, references, service, survival, verbatims
 from patron.errors import InvalidInput
 from patron.web.auth import page_user
 from patron.web.templating import NavItem, render
@@ -26,8 +26,10 @@ def quality_page(request: Request, store: StoreDep, by: str | None = None):
         servqual = {"error": str(exc)}
     nps = service.feedback_report(store, user, "nps", period="month")
     csat = service.feedback_report(store, user, "csat")
+    tags = verbatims.verbatim_report(store, user, sample=15)
     return render(request, "quality/quality.html", user, active=NAV.label, servqual=servqual, nps=nps, csat=csat,
-                  by=by)
+                  by=by, verbatims=tags, bench=references.benchmark_report(store, user),
+                  gap1=references.internal_gaps(store, user), zone=references.zone_of_tolerance(store, user))
 
 
 @router.get("/lost", response_class=HTMLResponse)
@@ -35,7 +37,8 @@ def lost_page(request: Request, store: StoreDep):
     user = page_user(request, store)
     return render(request, "quality/lost.html", user, active=NAV.label,
                   lost=service.plain(survival.lost_customers(store, user, limit=50)),
-                  surv=service.plain(survival.survival_report(store, user)))
+                  surv=service.plain(survival.survival_report(store, user)),
+                  heatmap=cohorts.heatmap_svg(cohorts.cohort_retention(store, user)))
 
 
 @router.get("/charter", response_class=HTMLResponse)

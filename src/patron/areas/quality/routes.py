@@ -11,10 +11,10 @@ from fastapi import APIRouter, Response
 from patron.api.deps import CurrentUser, StoreDep
 from patron.areas.complaints import desk
 from patron.areas.quality import causes as cause_analysis
-from patron.areas.quality import service, survival
+from patron.areas.quality import cohorts, references, service, survival, verbatims
 
 router = APIRouter(prefix="/quality", tags=["quality"])
-Breakdown = Literal["rung", "triage", "value_tier", "segment"]
+Breakdown = Literal["rung", "triage", "value_tier", "segment", "channel", "department", "touchpoint"]
 
 
 @router.get("/feedback/{instrument}")
@@ -71,3 +71,54 @@ def drivers(store: StoreDep, user: CurrentUser, target: Literal["nps", "csat"] =
     """Which SERVQUAL dimensions drive NPS or CSAT: Johnson's relative weights with bootstrap intervals, and
     each dimension's performance (mean perception) for the importance × performance grid."""
     return service.plain(service.drivers_report(store, user, target=target))
+
+
+@router.get("/verbatims")
+def verbatim_tags(store: StoreDep, user: CurrentUser, source: Literal["feedback", "complaints"] | None = None,
+                  since: dt.date | None = None, until: dt.date | None = None,
+                  limit: int = 100) -> dict[str, Any]:
+    """Comments and complaint descriptions tagged with a SERVQUAL dimension, sentiment and cause bone (with each
+    tag's probability), counted by dimension × sentiment and by bone; ``rows`` holds the latest ``limit``."""
+    r = verbatims.verbatim_report(store, user, source=source, since=since, until=until, sample=0)
+    r["rows"] = r["rows"][-min(max(limit, 1), 10_000):][::-1]
+    return service.plain({k: v for k, v in r.items() if k != "sample"})
+
+
+@router.get("/benchmarks")
+def benchmarks(store: StoreDep, user: CurrentUser) -> dict[str, Any]:
+    """Our mean perception per SERVQUAL dimension and year against each competitor's and the industry norm's."""
+    return service.plain(references.benchmark_report(store, user))
+
+
+@router.get("/internal-gaps")
+def internal(store: StoreDep, user: CurrentUser) -> dict[str, Any]:
+    """Gap 1: management's estimate of what customers expect minus what they say they expect, per dimension."""
+    return service.plain(references.internal_gaps(store, user))
+
+
+@router.get("/tolerance")
+def tolerance(store: StoreDep, user: CurrentUser) -> dict[str, Any]:
+    """The zone of tolerance per dimension: adequate, desired and perceived service, MSA and MSS with SE."""
+    return service.plain(references.zone_of_tolerance(store, user))
+
+
+@router.get("/cohorts")
+def cohort_table(store: StoreDep, user: CurrentUser, max_months: int = 24) -> dict[str, Any]:
+    """Cohort retention: per acquisition month, its customers and the share buying in each month since."""
+    return service.plain(cohorts.cohort_retention(store, user, max_months=min(max(max_months, 1), 120)))
+
+
+@router.get("/cohorts.svg", response_class=Response,
+            responses={200: {"content": {"image/svg+xml": {}}, "description": "The cohort heatmap as SVG."}})
+def cohort_heatmap(store: StoreDep, user: CurrentUser) -> Response:
+    """The cohort retention heatmap, as SVG."""
+    return Response(cohorts.heatmap_svg(cohorts.cohort_retention(store, user)), media_type="image/svg+xml")
+
+
+@router.get("/instruments/{instrument}")
+def listening_instrument(instrument: Literal["panel", "mystery_shopper", "suggestion", "review"], store: StoreDep,
+                         user: CurrentUser, since: dt.date | None = None,
+                         until: dt.date | None = None) -> dict[str, Any]:
+    """A panel, mystery-shopper, suggestion or review report: by month, scores with SE, perception per dimension
+    for us and each benchmark, the latest texts."""
+    return service.plain(service.instrument_report(store, user, instrument, since=since, until=until))

@@ -20,6 +20,8 @@ from patron.store import Store
 
 #: Breakdowns read from the latest run's scores: name -> column.
 SCORE_GROUPS = {"rung": "rung", "triage": "triage", "value_tier": "value_tier", "segment": "rfm_segment"}
+#: Breakdowns read from the answer itself (migration 15): channel, department, touchpoint (before/during/after).
+FEEDBACK_GROUPS = ("channel", "department", "touchpoint")
 PERIODS = ("week", "month")
 INSTRUMENTS = ("nps", "csat", "ces")
 
@@ -43,8 +45,11 @@ def _group_join(store: Store, by: str | None) -> tuple[str, str, list]:
     """The select expression, join and parameters that give each answer its group ``by``."""
     if by is None:
         return "'all'", "", []
+    if by in FEEDBACK_GROUPS:  # where the answer's experience happened; value from the latest run, if any
+        return (f"coalesce(f.{by}, 'not recorded')",
+                "LEFT JOIN scores s ON s.party_id = f.party_id AND s.run_id = ?", [_latest_run(store)])
     if by not in SCORE_GROUPS:
-        raise InvalidInput(f"Unknown breakdown '{by}'; choose one of: {', '.join(SCORE_GROUPS)}.")
+        raise InvalidInput(f"Unknown breakdown '{by}'; choose one of: {', '.join((*SCORE_GROUPS, *FEEDBACK_GROUPS))}.")
     run_id = _latest_run(store)
     if run_id is None:
         raise InvalidInput(f"A breakdown by {by} needs an analysis run: run patron analyze first.")
@@ -114,7 +119,8 @@ def _servqual_answers(store: Store, instrument: Instrument, by: str | None, sinc
     return store.query(
         f"SELECT f.party_id, CAST(f.occurred_at AS DATE) AS d, f.item, f.dimension, f.perception - f.expectation, "
         f"{group_sql} AS g, {value_sql} AS v FROM feedback f {join_sql} "
-        f"WHERE f.instrument = 'servqual' AND f.expectation IS NOT NULL AND f.perception IS NOT NULL{where}",
+        f"WHERE f.instrument = 'servqual' AND f.benchmark IS NULL AND f.expectation IS NOT NULL "
+        f"AND f.perception IS NOT NULL{where}",
         params + wparams)
 
 
@@ -230,3 +236,54 @@ def drivers_report(store: Store, user: User | None, *, target: str = "nps", n_bo
                                 "high": float(rw["high"][k]), "share_of_r2": float(rw["weights"][k] / total),
                                 "performance": float(x[:, k].mean())} for k, d in enumerate(dims)),
                               key=lambda r: -r["weight"])}
+
+
+def convert_wide_survey(path, out) -> dict:
+    """A survey tool's wide export written in the long layout the ``survey-long`` preset imports
+    (:mod:`patron.ingest.survey_layouts`)."""
+    from patron.ingest.survey_layouts import convert_wide_file
+
+    return convert_wide_file(path, out)
+
+
+#: Instruments that are not a score question: each has its own report.
+LISTENING_INSTRUMENTS = ("panel", "mystery_shopper", "suggestion", "review")
+
+
+def instrument_report(store: Store, user: User | None, instrument: str, *, since: dt.date | None = None,
+                      until: dt.date | None = None) -> dict[str, Any]:
+    """A panel, mystery-shopper, suggestion-scheme or review report: answers and respondents by month, the mean
+    score per declared scale with its SE, perception per SERVQUAL dimension for us and for each benchmark
+    (a mystery shopper's visit to a competitor is recorded with its ``benchmark``), and the latest texts."""
+    if user is not None:
+        user.require("customers.read")
+    if instrument not in LISTENING_INSTRUMENTS:
+        raise InvalidInput(f"Unknown instrument '{instrument}'; the listening instruments are "
+                           f"{', '.join(LISTENING_INSTRUMENTS)}.")
+    where, params = _window(since, until)
+    rows = store.records(
+        "SELECT f.party_id, f.occurred_at, f.score, f.scale_max, f.dimension, f.perception, f.benchmark, f.text, "
+        f"f.channel, f.touchpoint FROM feedback f WHERE f.instrument = ?{where} ORDER BY f.occurred_at",
+        [instrument, *params])
+    months: dict = {}
+    for r in rows:
+        m = months.setdefault(r["occurred_at"].strftime("%Y-%m"), {"answers": 0, "respondents": set()})
+        m["answers"] += 1
+        m["respondents"].add(r["party_id"])
+    scales = []
+    for top in sorted({r["scale_max"] for r in rows if r["score"] is not None and r["scale_max"] is not None}):
+        s = np.array([r["score"] for r in rows if r["score"] is not None and r["scale_max"] == top], dtype=float)
+        scales.append({"scale_max": top, **stats.scale_score(s, top)["mean"].as_dict()})
+    dims: dict = {}
+    for r in rows:
+        if r["dimension"] and r["perception"] is not None:
+            dims.setdefault((r["benchmark"] or "us", r["dimension"]), []).append(r["perception"])
+    return {"instrument": instrument, "answers": len(rows), "respondents": len({r["party_id"] for r in rows}),
+            "unscaled_scores": sum(1 for r in rows if r["score"] is not None and r["scale_max"] is None),
+            "by_month": [{"month": k, "answers": v["answers"], "respondents": len(v["respondents"])}
+                         for k, v in sorted(months.items())],
+            "scores": scales,
+            "perception": [{"of": who, "dimension": d, **stats.mean_estimate(np.array(v, dtype=float)).as_dict()}
+                           for (who, d), v in sorted(dims.items())],
+            "texts": [{"at": r["occurred_at"], "text": r["text"], "benchmark": r["benchmark"],
+                       "channel": r["channel"], "touchpoint": r["touchpoint"]} for r in rows if r["text"]][-20:][::-1]}
