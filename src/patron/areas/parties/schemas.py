@@ -48,6 +48,7 @@ class _PartyFields(BaseModel):
     acquisition_channel: str | None = None
     acquisition_cost: float | None = None
     referred_by: int | None = None
+    owner: str | None = Field(None, description="The user who looks after the relationship.")
     created_at: dt.datetime
 
 

@@ -9,6 +9,7 @@ reasons behind them. Personal data is masked for roles that may not see it.
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 
 from patron.errors import NotFound, PatronError
@@ -20,7 +21,7 @@ from patron.store import Store
 
 PROFILE_FIELDS = ("party_id", "kind", "category", "name", "email", "phone", "address", "postcode", "city", "country",
                   "birth_date", "organisation_id", "job_title", "acquired_at", "acquisition_channel",
-                  "acquisition_cost", "referred_by", "created_at")
+                  "acquisition_cost", "referred_by", "owner", "created_at")
 
 
 def _current_or_none(store: Store) -> int | None:
@@ -42,21 +43,82 @@ def _sorted(store: Store, sql: str, party_id: int, *, key, newest_first: bool = 
     return rows
 
 
+def _fold_map() -> tuple[str, str]:
+    """Accented Latin letters and the plain letter each folds to, for SQL's ``translate`` (both engines have it)."""
+    import unicodedata
+
+    src, dst = [], []
+    for code in range(0xC0, 0x250):
+        ch = chr(code)
+        base = unicodedata.normalize("NFKD", ch)[0]
+        if base != ch and base.isascii() and base.isalpha() and len(ch.lower()) == 1:
+            src.append(ch)
+            dst.append(base.lower())
+    return "".join(src), "".join(dst)
+
+
+_FOLD_FROM, _FOLD_TO = _fold_map()
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, as :data:`FOLDED_NAME` folds names in SQL ("Müller" -> "muller")."""
+    return text.lower().translate(str.maketrans(_FOLD_FROM.lower() + _FOLD_FROM, _FOLD_TO + _FOLD_TO))
+
+
+FOLDED_NAME = f"translate(lower(p.name), '{_FOLD_FROM.lower()}', '{_FOLD_TO}')"
+PHONE_DIGITS = "regexp_replace(p.phone, '[^0-9]', '', 'g')"
+
+
+def phone_key(text: str) -> str | None:
+    """The digits a phone number is found by, whatever its format: the last nine of its national number.
+
+    "+44 20 7946 0958", "0044 20 79460958" and "020 7946 0958" all give "079460958"... except for the trunk
+    0, which is dropped first when it leads: stored numbers are matched on how they end.
+    """
+    if not re.fullmatch(r"[\d\s+()./-]+", text):
+        return None
+    digits = re.sub(r"\D", "", text)
+    national = digits.lstrip("0")
+    return national[-9:] if len(national) >= 6 else None
+
+
 def search_parties(store: Store, user: User, q: str | None = None, *, category: str | None = None,
                    limit: int = 25, offset: int = 0) -> tuple[int, list[dict]]:
-    """Parties whose name, key in a source system, id or (for roles that may) email matches ``q``."""
+    """Parties found by ``q``, best match first, then the most valuable.
+
+    ``q`` is matched case- and accent-insensitively against names, every word in any order ("muller anna"
+    finds "Anna Müller"); against keys in source systems, ids, order and invoice numbers
+    (``transactions.document``); and, for roles that may see them, emails and phone numbers in any format.
+    """
     user.require("customers.read")
-    where, params = [], []
-    if q:
-        text = f"%{q.strip().lower()}%"
-        clauses = ["lower(p.name) LIKE ?", "p.party_id IN (SELECT party_id FROM identities WHERE lower(source_key) LIKE ?)"]
-        params += [text, text]
+    where, params, rank, rank_params = [], [], [], []
+    if q and q.strip():
+        text = q.strip()
+        words = [w for w in fold(text).split() if w]
+        clauses = ["(" + " AND ".join(f"{FOLDED_NAME} LIKE ?" for _ in words) + ")"]
+        params += [f"%{w}%" for w in words]
+        rank.append(f"WHEN {FOLDED_NAME} = ? THEN 0")
+        rank_params.append(" ".join(words))
+        clauses.append("p.party_id IN (SELECT party_id FROM identities WHERE lower(source_key) = ?)")
+        params.append(text.lower())
+        clauses.append("p.party_id IN (SELECT party_id FROM transactions WHERE document IN (?, ?, ?))")
+        params += [text, text.upper(), text.lower()]
         if user.sees_personal_data:
             clauses.append("lower(p.email) LIKE ?")
-            params.append(text)
-        if q.strip().isdigit():
+            params.append(f"%{text.lower()}%")
+            rank.append("WHEN lower(p.email) = ? THEN 0")
+            rank_params.append(text.lower())
+            key = phone_key(text)
+            if key:
+                clauses.append(f"{PHONE_DIGITS} LIKE ?")
+                params.append(f"%{key}")
+        if text.isdigit():
             clauses.append("p.party_id = ?")
-            params.append(int(q.strip()))
+            params.append(int(text))
+            rank.append("WHEN p.party_id = ? THEN 0")
+            rank_params.append(int(text))
+        rank.append(f"WHEN {FOLDED_NAME} LIKE ? THEN 1")
+        rank_params.append(f"{words[0]}%" if words else "%")
         where.append("(" + " OR ".join(clauses) + ")")
     if category:
         where.append("p.category = ?")
@@ -64,11 +126,12 @@ def search_parties(store: Store, user: User, q: str | None = None, *, category: 
     clause = f"WHERE {' AND '.join(where)}" if where else ""
     total = store.scalar(f"SELECT count(*) FROM parties p {clause}", params)
     latest = _current_or_none(store)
+    ranking = f"CASE {' '.join(rank)} ELSE 2 END, " if rank else ""
     rows = store.records(
         f"SELECT {', '.join('p.' + f for f in PROFILE_FIELDS)}, s.rung, s.clv, s.triage, s.at_risk "
         f"FROM parties p LEFT JOIN scores s ON s.party_id = p.party_id AND s.run_id = ? {clause} "
-        f"ORDER BY s.clv DESC NULLS LAST, p.party_id LIMIT ? OFFSET ?",
-        [latest, *params, int(limit), int(offset)],
+        f"ORDER BY {ranking}s.clv DESC NULLS LAST, p.party_id LIMIT ? OFFSET ?",
+        [latest, *params, *rank_params, int(limit), int(offset)],
     )
     return total, [visible(r, user) for r in rows]
 
