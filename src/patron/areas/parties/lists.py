@@ -194,3 +194,39 @@ def export_contacts(store: Store, user: User, filters=None, *, party_ids=None,
 def _order_params(base_params: list, consent_params: list) -> list:
     """The run id (the scores join), then the consent join's parameters, then the filters' (SQL order)."""
     return [base_params[0], *consent_params, *base_params[1:]]
+
+
+#: The party fields a form or the API may change, and whether each is personal data.
+EDITABLE = {"owner": False, "name": True, "email": True, "phone": True, "address": True, "postcode": True,
+            "city": False, "country": False, "job_title": False}
+
+
+def update_party(store: Store, user: User, party_id: int, changes: dict, *, how: str = "form") -> dict:
+    """Change a party's fields; each changed one goes to ``party_changes`` (old, new, when, who, how)."""
+    user.require("customers.write")
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise InvalidInput(f"These fields cannot be changed here: {', '.join(sorted(unknown))}. "
+                           f"Fields: {', '.join(EDITABLE)}.")
+    if any(EDITABLE[f] for f in changes):
+        user.require("personal_data.read")  # who sees contact details masked does not overwrite them
+    values = {f: (str(v).strip() or None) if v is not None else None for f, v in changes.items()}
+    if values.get("owner"):
+        values["owner"] = known_user(store, values["owner"])
+    if "email" in values and values["email"] and "@" not in values["email"]:
+        raise InvalidInput(f"'{values['email']}' is not an email address.")
+    with store.transaction():
+        rows = store.records(f"SELECT {', '.join(EDITABLE)} FROM parties WHERE party_id = ?", [party_id])
+        if not rows:
+            raise NotFound(f"There is no party {party_id}.")
+        changed = {f: v for f, v in values.items() if rows[0][f] != v}
+        at = now()
+        for f, v in changed.items():
+            store.raw.execute("INSERT INTO party_changes (party_id, field, old_value, new_value, changed_at, "
+                              "changed_by, import_id, how) VALUES (?, ?, ?, ?, ?, ?, NULL, ?)",
+                              [party_id, f, rows[0][f], v, at, user.username, how])
+        if changed:
+            store.raw.execute(f"UPDATE parties SET {', '.join(f + ' = ?' for f in changed)} WHERE party_id = ?",
+                              [*changed.values(), party_id])
+            record(store, user, "party.update", "party", party_id, {"fields": sorted(changed), "how": how})
+    return {"party_id": party_id, "changed": sorted(changed)}

@@ -12,9 +12,9 @@ import json
 import re
 from decimal import Decimal
 
-from patron.errors import NotFound, PatronError
-from patron.service.permissions import User
+from patron.errors import InvalidInput, NotFound, PatronError
 from patron.service.consent import is_suppressed, party_consents
+from patron.service.permissions import User
 from patron.service.privacy import visible
 from patron.service.runs import current_run
 from patron.store import Store
@@ -271,3 +271,27 @@ def _changes(store: Store, user: User, party_id: int, limit: int = 50) -> list[d
         masked = visible({row["field"]: row["old_value"]}, user), visible({row["field"]: row["new_value"]}, user)
         row["old_value"], row["new_value"] = masked[0][row["field"]], masked[1][row["field"]]
     return rows
+
+
+TIMELINE_TYPES = ("interaction", "complaint", "feedback", "purchase")
+
+
+def filter_timeline(events: list[dict], *, type: str | None = None, channel: str | None = None,
+                    since: str | None = None, until: str | None = None) -> list[dict]:
+    """The customer page's timeline filtered by kind of event, channel (an interaction's) and date range."""
+    import datetime as dt
+
+    if type and type not in TIMELINE_TYPES:
+        raise InvalidInput(f"The timeline shows {', '.join(TIMELINE_TYPES)}, not '{type}'.")
+    bounds = []
+    for name, text in (("from", since), ("to", until)):
+        try:
+            bounds.append(dt.datetime.fromisoformat(text) if text else None)
+        except ValueError:
+            raise InvalidInput(f"The timeline's '{name}' date is YYYY-MM-DD, not '{text}'.") from None
+    low, high = bounds
+    if high is not None and len(until) <= 10:
+        high += dt.timedelta(days=1)  # "to 2024-05-31" includes that day
+    return [e for e in events if (not type or e["type"] == type)
+            and (not channel or (e["type"] == "interaction" and e["title"].split(" · ")[0] == channel))
+            and (low is None or e["event_at"] >= low) and (high is None or e["event_at"] < high)]
