@@ -166,7 +166,7 @@ def test_search_folds_accents_phones_and_documents(world):
         store.raw.execute("UPDATE parties SET name = 'Anna Müller', phone = '+44 20 7946 0958' WHERE party_id = ?",
                           [party])
     for q in ("muller", "MÜLLER anna", "anna muller", "020 7946 0958", "+44 (0)20 7946-0958"):
-        total, rows = search_parties(store, sam, q)
+        _total, rows = search_parties(store, sam, q)
         assert party in [r["party_id"] for r in rows], q
     assert search_parties(store, sam, "anna muller")[1][0]["party_id"] == party  # the exact name first
     assert party not in [r["party_id"] for r in search_parties(store, ann, "020 7946 0958")[1]]  # no phones

@@ -153,12 +153,13 @@ def assign_owner(store: Store, user: User, owner: str | None, *, filters=None, p
     return {"selected": len(ids), "changed": changed}
 
 
+EMAIL = ConsentRule("email")
 EXPORT_COLUMNS = ("party_id", "name", "email", "phone", "kind", "category", "city", "country", "owner", "rung",
                   "triage", "segment", "clv", "p_alive", "revenue", "consent")
 
 
 def export_contacts(store: Store, user: User, filters=None, *, party_ids=None,
-                    consent: ConsentRule = ConsentRule(), batch: int = 5000) -> Iterator[str]:
+                    consent: ConsentRule = EMAIL, batch: int = 5000) -> Iterator[str]:
     """The list as a contact list, CSV: only people with current consent for ``consent``'s channel (and purpose),
     or everyone with a ``consent`` column when it marks; personal data masked for roles that may not see it."""
     user.require("segments.export")

@@ -159,8 +159,7 @@ def customer_page(request: Request, store: StoreDep, party_id: int):
     timeline = service.filter_timeline(view["timeline"], type=kinds or None, channel=channel or None,
                                        since=since or None, until=until or None)
     return render(request, "parties/customer.html", user, active=NAV.label, view=view, timeline=timeline,
-                  tasks=list_tasks(store, user, party_id=party_id), timeline_filter=dict(type=kinds, channel=channel,
-                                                                                         since=since, until=until))
+                  tasks=list_tasks(store, user, party_id=party_id), timeline_filter={"type": kinds, "channel": channel, "since": since, "until": until})
 
 
 @router.post("/customers/{party_id}/edit")
