@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -14,7 +14,7 @@ from patron.cli.common import StoreOption, console, open_store, plain
 tasks_app = typer.Typer(help="Tasks: work for a person about a customer, overdue first.", no_args_is_help=True)
 commands = typer.Typer()
 commands.add_typer(tasks_app, name="tasks")
-As = Annotated[Optional[str], typer.Option("--as", help="Act as this patron user (default: the operator).")]
+As = Annotated[str | None, typer.Option("--as", help="Act as this patron user (default: the operator).")]
 
 
 def _actor(store, username: str | None):
@@ -31,9 +31,9 @@ def _actor(store, username: str | None):
 
 
 @tasks_app.command("list")
-def tasks_list(owner: Annotated[Optional[str], typer.Option(help="Only this user's tasks.")] = None,
+def tasks_list(owner: Annotated[str | None, typer.Option(help="Only this user's tasks.")] = None,
                status: Annotated[str, typer.Option(help="open, done or cancelled.")] = "open",
-               party: Annotated[Optional[int], typer.Option(help="Only this customer's tasks.")] = None,
+               party: Annotated[int | None, typer.Option(help="Only this customer's tasks.")] = None,
                store: StoreOption = None) -> None:
     """Tasks, overdue first, then by due date."""
     from patron.areas.tasks.service import list_tasks
@@ -53,8 +53,8 @@ def tasks_list(owner: Annotated[Optional[str], typer.Option(help="Only this user
 @tasks_app.command("add")
 def tasks_add(party: Annotated[int, typer.Argument(help="The customer's number.")],
               title: Annotated[str, typer.Argument(help="What is to be done.")],
-              due: Annotated[Optional[dt.datetime], typer.Option(help="Due date, YYYY-MM-DD.")] = None,
-              owner: Annotated[Optional[str], typer.Option(help="Who does it (a user name).")] = None,
+              due: Annotated[dt.datetime | None, typer.Option(help="Due date, YYYY-MM-DD.")] = None,
+              owner: Annotated[str | None, typer.Option(help="Who does it (a user name).")] = None,
               as_user: As = None, store: StoreOption = None) -> None:
     """Add a task for a customer."""
     from patron.areas.tasks.service import add_task
@@ -77,12 +77,12 @@ def tasks_done(task_id: Annotated[int, typer.Argument(help="The task's number.")
 
 
 @commands.command("list")
-def customer_list(filters: Annotated[Optional[str], typer.Option(
+def customer_list(filters: Annotated[str | None, typer.Option(
                       help='JSON list of {"field", "op", "value"} (docs/list-views.md).')] = None,
-                  view: Annotated[Optional[int], typer.Option(help="A saved view's number instead of filters.")]
+                  view: Annotated[int | None, typer.Option(help="A saved view's number instead of filters.")]
                   = None,
-                  sort: Annotated[Optional[str], typer.Option(help="A field; '-' first for descending.")] = None,
-                  cursor: Annotated[Optional[str], typer.Option(help="Where the previous page ended.")] = None,
+                  sort: Annotated[str | None, typer.Option(help="A field; '-' first for descending.")] = None,
+                  cursor: Annotated[str | None, typer.Option(help="Where the previous page ended.")] = None,
                   limit: Annotated[int, typer.Option(help="Customers per page (1-500).")] = 30,
                   store: StoreOption = None) -> None:
     """The customer list: filtered, sorted, one page at a time (the pages' and the API's list)."""
