@@ -61,11 +61,19 @@ _FOLD_FROM, _FOLD_TO = _fold_map()
 
 
 def fold(text: str) -> str:
-    """Lower case without accents, as :data:`FOLDED_NAME` folds names in SQL ("Müller" -> "muller")."""
+    """Lower case without accents, as :func:`folded_name` folds names in SQL ("Müller" -> "muller")."""
     return text.lower().translate(str.maketrans(_FOLD_FROM.lower() + _FOLD_FROM, _FOLD_TO + _FOLD_TO))
 
 
-FOLDED_NAME = f"translate(lower(p.name), '{_FOLD_FROM.lower()}', '{_FOLD_TO}')"
+def folded_name(store: Store) -> str:
+    """SQL of ``p.name`` folded like :func:`fold`: DuckDB's own ``strip_accents`` (its ``translate`` with this map
+    took 545 ms over 20,000 names, ``strip_accents`` 45 ms), PostgreSQL's ``translate`` (``unaccent`` is an
+    extension a server may not have)."""
+    if store.backend_name == "duckdb":
+        return "strip_accents(lower(p.name))"
+    return f"translate(lower(p.name), '{_FOLD_FROM.lower()}', '{_FOLD_TO}')"
+
+
 PHONE_DIGITS = "regexp_replace(p.phone, '[^0-9]', '', 'g')"
 
 
@@ -95,9 +103,10 @@ def search_parties(store: Store, user: User, q: str | None = None, *, category: 
     if q and q.strip():
         text = q.strip()
         words = [w for w in fold(text).split() if w]
-        clauses = ["(" + " AND ".join(f"{FOLDED_NAME} LIKE ?" for _ in words) + ")"]
+        folded = folded_name(store)
+        clauses = ["(" + " AND ".join(f"{folded} LIKE ?" for _ in words) + ")"]
         params += [f"%{w}%" for w in words]
-        rank.append(f"WHEN {FOLDED_NAME} = ? THEN 0")
+        rank.append(f"WHEN {folded} = ? THEN 0")
         rank_params.append(" ".join(words))
         clauses.append("p.party_id IN (SELECT party_id FROM identities WHERE lower(source_key) = ?)")
         params.append(text.lower())
@@ -117,7 +126,7 @@ def search_parties(store: Store, user: User, q: str | None = None, *, category: 
             params.append(int(text))
             rank.append("WHEN p.party_id = ? THEN 0")
             rank_params.append(int(text))
-        rank.append(f"WHEN {FOLDED_NAME} LIKE ? THEN 1")
+        rank.append(f"WHEN {folded} LIKE ? THEN 1")
         rank_params.append(f"{words[0]}%" if words else "%")
         where.append("(" + " OR ".join(clauses) + ")")
     if category:
