@@ -133,15 +133,22 @@ def search_parties(store: Store, user: User, q: str | None = None, *, category: 
         where.append("p.category = ?")
         params.append(category)
     clause = f"WHERE {' AND '.join(where)}" if where else ""
-    total = store.scalar(f"SELECT count(*) FROM parties p {clause}", params)
     latest = _current_or_none(store)
     ranking = f"CASE {' '.join(rank)} ELSE 2 END, " if rank else ""
+    # The total rides on the page's rows (one scan of the matches instead of two: a search is a full scan).
     rows = store.records(
-        f"SELECT {', '.join('p.' + f for f in PROFILE_FIELDS)}, s.rung, s.clv, s.triage, s.at_risk "
+        f"SELECT {', '.join('p.' + f for f in PROFILE_FIELDS)}, s.rung, s.clv, s.triage, s.at_risk, "
+        f"count(*) OVER () AS total_matches "
         f"FROM parties p LEFT JOIN scores s ON s.party_id = p.party_id AND s.run_id = ? {clause} "
         f"ORDER BY {ranking}s.clv DESC NULLS LAST, p.party_id LIMIT ? OFFSET ?",
         [latest, *params, *rank_params, int(limit), int(offset)],
     )
+    if rows:
+        total = rows[0]["total_matches"]
+    else:
+        total = store.scalar(f"SELECT count(*) FROM parties p {clause}", params) if offset else 0
+    for r in rows:
+        del r["total_matches"]
     return total, [visible(r, user) for r in rows]
 
 
