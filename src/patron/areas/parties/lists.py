@@ -144,8 +144,9 @@ def assign_owner(store: Store, user: User, owner: str | None, *, filters=None, p
             marks = ", ".join("?" for _ in chunk)
             differs = f"party_id IN ({marks}) AND coalesce(owner, '') <> coalesce(?, '')"
             store.raw.execute(
-                "INSERT INTO party_changes (party_id, field, old_value, new_value, changed_at, changed_by, "
-                f"import_id, how) SELECT party_id, 'owner', owner, ?, ?, ?, NULL, ? FROM parties WHERE {differs}",
+                "INSERT INTO party_changes (party_id, field, old_value, new_value, changed_at, changed_by, how) "
+                f"SELECT party_id, 'owner', owner, CAST(? AS VARCHAR), CAST(? AS TIMESTAMP), CAST(? AS VARCHAR), "
+                f"CAST(? AS VARCHAR) FROM parties WHERE {differs}",
                 [owner, at, user.username, how, *chunk, owner])
             changed += store.changed(f"UPDATE parties SET owner = ? WHERE {differs}", [owner, *chunk, owner])
         record(store, user, "parties.assign_owner", "party", None,

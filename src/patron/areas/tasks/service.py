@@ -85,8 +85,9 @@ def add_tasks(store: Store, user: User, title: str, *, filters=None, party_ids: 
             chunk = ids[start:start + 1000]
             store.raw.execute(
                 "INSERT INTO tasks (task_id, party_id, title, body, owner, due_at, status, source, created_at, "
-                "created_by) SELECT ? + row_number() OVER (ORDER BY party_id) - 1, party_id, ?, ?, ?, ?, 'open', "
-                f"'patron', ?, ? FROM parties WHERE party_id IN ({', '.join('?' for _ in chunk)})",
+                "created_by) SELECT CAST(? AS BIGINT) + row_number() OVER (ORDER BY party_id) - 1, party_id, "
+                "CAST(? AS VARCHAR), CAST(? AS VARCHAR), CAST(? AS VARCHAR), CAST(? AS TIMESTAMP), 'open', "
+                f"'patron', CAST(? AS TIMESTAMP), CAST(? AS VARCHAR) FROM parties WHERE party_id IN ({', '.join('?' for _ in chunk)})",
                 [first + start, title, body or None, owner, due_at, at, user.username, *chunk])
         record(store, user, "task.create_many", "task", None, {"count": len(ids), "owner": owner, "title": title})
     return {"created": len(ids), "owner": owner}
