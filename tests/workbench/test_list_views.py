@@ -172,3 +172,18 @@ def test_search_folds_accents_phones_and_documents(world):
     assert party not in [r["party_id"] for r in search_parties(store, ann, "020 7946 0958")[1]]  # no phones
     doc, owner = store.query("SELECT document, party_id FROM transactions WHERE document IS NOT NULL LIMIT 1")[0]
     assert owner in [r["party_id"] for r in search_parties(store, ann, doc)[1]]
+
+
+def test_last_activity_is_the_later_of_purchase_and_contact(world):
+    store, sam, _ = world
+    page = lists.customer_list(store, sam, None, sort="-clv", limit=40)
+    run = store.scalar("SELECT run_id FROM runs WHERE status = 'current'")
+    for r in page["items"]:
+        found = [v for v in (store.scalar("SELECT last_purchase_at FROM scores WHERE run_id = ? AND party_id = ?",
+                                          [run, r["party_id"]]),
+                             store.scalar("SELECT max(occurred_at) FROM interactions WHERE party_id = ?",
+                                          [r["party_id"]])) if v is not None]
+        assert r["last_activity"] == (max(found) if found else None)
+    since = lists.customer_list(store, sam, [{"field": "last_activity", "op": "gte", "value": "2024-01-01"}],
+                                sort="-last_activity", limit=5)
+    assert since["items"] and all(str(r["last_activity"]) >= "2024-01-01" for r in since["items"])

@@ -86,19 +86,34 @@ def customer_list(store: Store, user: User, filters=None, *, sort: str | None = 
     order = listing.parse_sort(sort, FIELDS, DEFAULT_SORT)
     f = FIELDS[order.field]
     needs = {f.needs} if f.needs else set()
-    base, params = _base(store, conditions, needs | {"activity"})
+    base, params = _base(store, conditions, needs)
     after, after_params = listing.after_cursor(cursor, order, f, "p.party_id")
     page_where = (" AND " if " WHERE " in base else " WHERE ") + after if after else ""
     count_base, count_params = _base(store, conditions)
     total = store.scalar(f"SELECT count(*) {count_base}", count_params)
-    columns = ", ".join(f"{FIELDS[c].sql} AS {c}" if c in FIELDS else f"p.{c}" for c in COLUMNS)
+    # Without the activity join (an aggregate over every interaction: ~1 s at 1M customers), the page's last
+    # activity is the last purchase, completed below from the interactions of the page's rows alone.
+    joined = "activity" in needs or "activity" in listing.where(conditions, FIELDS, _consent_sql).needs
+    columns = ", ".join(("s.last_purchase_at AS last_activity" if c == "last_activity" and not joined else
+                         f"{FIELDS[c].sql} AS {c}") if c in FIELDS else f"p.{c}" for c in COLUMNS)
     rows = store.records(f"SELECT {columns} {base}{page_where} ORDER BY {listing.order_by(order, f, 'p.party_id')} "
                          f"LIMIT {int(limit) + 1}", [*params, *after_params])
     more = len(rows) > limit
     rows = rows[:limit]
+    if rows and not joined:
+        _complete_last_activity(store, rows)
     return {"total": total, "items": [visible(r, user) for r in rows], "sort": str(order),
             "next_cursor": listing.encode_cursor(order, rows[-1], "party_id") if more and rows else None,
             "filters": [c.as_dict() for c in conditions]}
+
+
+def _complete_last_activity(store: Store, rows: list[dict]) -> None:
+    ids = [r["party_id"] for r in rows]
+    latest = dict(store.query(f"SELECT party_id, max(occurred_at) FROM interactions WHERE party_id IN "
+                              f"({', '.join('?' for _ in ids)}) GROUP BY party_id", ids))
+    for r in rows:
+        found = [v for v in (r["last_activity"], latest.get(r["party_id"])) if v is not None]
+        r["last_activity"] = max(found) if found else None
 
 
 def selected_parties(store: Store, filters=None, party_ids: Sequence[int] | None = None) -> list[int]:
