@@ -78,10 +78,10 @@ PHONE_DIGITS = "regexp_replace(p.phone, '[^0-9]', '', 'g')"
 
 
 def phone_key(text: str) -> str | None:
-    """The digits a phone number is found by, whatever its format: the last nine of its national number.
+    """The digits a phone number is found by, whatever its format: the last nine of the number, leading 0s dropped.
 
-    "+44 20 7946 0958", "0044 20 79460958" and "020 7946 0958" all give "079460958"... except for the trunk
-    0, which is dropped first when it leads: stored numbers are matched on how they end.
+    "+44 20 7946 0958", "0044 (20) 79460958" and "020 7946 0958" all give "079460958", which a stored number
+    ends with in any of those formats (``None``: not a phone number, or fewer than six digits).
     """
     if not re.fullmatch(r"[\d\s+()./-]+", text):
         return None
