@@ -11,8 +11,8 @@ from pydantic import BaseModel, Field
 from patron.api.deps import CurrentUser, JobsDep, SharedStore, StoreDep, allowed
 from patron.areas.jobs import service
 from patron.areas.jobs.schemas import AnalysisRequest, JobPublic
-from patron.service.analyze import AnalysisSettings
 from patron.service import runs
+from patron.service.analyze import AnalysisSettings
 from patron.service.permissions import User
 
 router = APIRouter(tags=["jobs"])

@@ -15,9 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from patron.areas.complaints.schemas import ComplaintPublic
 from patron.areas.feedback.schemas import FeedbackAnswer
 from patron.store.vocabulary import (
+    LADDER_STATES,
     PARTY_CATEGORIES,
     PARTY_KINDS,
-    LADDER_STATES,
     TIME_UNITS,
     TRANSACTION_KINDS,
     TRIAGE_GROUPS,
@@ -48,6 +48,7 @@ class _PartyFields(BaseModel):
     acquisition_channel: str | None = None
     acquisition_cost: float | None = None
     referred_by: int | None = None
+    owner: str | None = Field(None, description="The user who looks after the relationship.")
     created_at: dt.datetime
 
 
