@@ -82,3 +82,23 @@ def test_retention_command_fits_the_published_cohort():
     assert "0.704" in r.stdout and "1.182" in r.stdout and "retention by tenure" in r.stdout
     bad = runner.invoke(app, ["retention", "1000,1200"])
     assert bad.exit_code != 0 and "never increase" in str(bad.exception)
+
+
+def test_a_customers_intervals_in_the_360_and_its_reasons(tmp_path):
+    from patron.areas.parties.schemas import Party360
+    from patron.areas.parties.service import party_360
+    from patron.service.permissions import User
+
+    store = _store(tmp_path)
+    assert run("analyze", "--store", str(store)).exit_code == 0
+    admin = User(user_id=0, username="test", role="admin")
+    with Store(store) as s:
+        party = s.scalar("SELECT party_id FROM scores WHERE frequency > 2 ORDER BY clv DESC LIMIT 1")
+        view = party_360(s, admin, party)
+    score = view["scores"]
+    low, high = score["intervals"]["clv"]
+    assert low < score["clv"] < high
+    p_low, p_high = score["intervals"]["p_alive"]
+    assert p_low <= score["p_alive"] <= p_high
+    assert any(reason.startswith("How sure: CLV 95% interval") for reason in view["reasons"])
+    assert Party360.model_validate(view).scores.intervals.clv == (low, high)

@@ -222,7 +222,7 @@ def run_intervals(model, spend_model, histories: pa.Table, settings, margin: flo
 
 
 def customer_intervals(diagnostics: dict, settings: dict, frequency: float, recency: float, T: float,
-                       mean_spend: float, draws: int = 400) -> dict | None:
+                       mean_spend: float, draws: int = 200) -> dict | None:
     """One customer's intervals on P(alive) and CLV from a saved run's parameters and covariances.
 
     ``None`` when the run saved no covariance (runs made before intervals existed, or a singular fit).
