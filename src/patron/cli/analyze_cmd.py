@@ -238,38 +238,25 @@ def retention(
 
       patron retention 1000,631,468,382,326,289,262,241 --project 5
     """
-    from patron.errors import InvalidInput
-    from patron.models import ModelError, ShiftedBetaGeo
-    from patron.models.uncertainty import parameter_intervals
+    from patron.service.retention import retention_report
 
-    try:
-        counts = [float(part) for part in survivors.split(",") if part.strip()]
-    except ValueError:
-        raise InvalidInput(f"The survivors must be numbers separated by commas; got '{survivors}'.") from None
-    if not 0 <= project <= 100 or not 0 <= discount < 1:
-        raise InvalidInput("--project is 0 to 100 periods and --discount a rate from 0 to below 1.")
-    try:
-        model = ShiftedBetaGeo().fit_survivors(counts)
-        intervals = parameter_intervals(model)
-    except ModelError as exc:
-        raise InvalidInput(f"Cannot fit the retention model: {exc}") from exc
+    report = retention_report(survivors, project, discount)
+    counts = report.survivors
     table = Table(title=f"sBG fit on {len(counts) - 1} periods of a cohort of {counts[0]:,.0f}")
     for col in ("parameter", "estimate", "std. error", "95% interval"):
         table.add_column(col, justify="left" if col == "parameter" else "right")
-    for name, value in model.params_.items():
-        low, high = intervals[name]
-        table.add_row(name, f"{value:.4g}", f"{model.standard_errors_[name]:.3g}", f"{low:.3g} – {high:.3g}")
+    for name, value in report.params.items():
+        low, high = report.intervals[name]
+        table.add_row(name, f"{value:.4g}", f"{report.standard_errors[name]:.3g}", f"{low:.3g} – {high:.3g}")
     console.print(table)
-    for warning in model.fit_warnings_:
+    for warning in report.warnings:
         console.print(f"  [yellow]{warning}[/]")
     periods = Table(title="retention by tenure (periods beyond the data are projected)")
     for col in ("period", "survivors", "model", "retention rate", f"expected further periods (d={discount:g})"):
         periods.add_column(col, justify="right")
-    size = counts[0]
-    for t in range(1, len(counts) + project):
-        actual = f"{counts[t]:,.0f}" if t < len(counts) else "·"
-        periods.add_row(str(t), actual, f"{size * float(model.survival(t)):,.1f}", f"{float(model.retention_rate(t)):.3f}",
-                        f"{float(model.expected_periods(t, discount)):.2f}")
+    for r in report.rows:
+        periods.add_row(str(r["period"]), f"{r['actual']:,.0f}" if r["actual"] is not None else "·",
+                        f"{r['model']:,.1f}", f"{r['retention']:.3f}", f"{r['expected_periods']:.2f}")
     console.print(periods)
-    console.print(f"A new customer is expected to pay for {float(model.expected_periods(0, discount)):.2f} periods "
+    console.print(f"A new customer is expected to pay for {report.new_customer_periods:.2f} periods "
                   f"(discounted at {discount:g} a period, the first counted in full).")
