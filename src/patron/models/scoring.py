@@ -31,6 +31,11 @@ AUTO_CANDIDATES = ("bgnbd", "pareto", "mbgnbd")
 PERIODS_PER_MONTH = {"day": 30.0, "week": 4.345, "month": 1.0}
 #: Parameter draws for the intervals of a run's totals (see :mod:`patron.models.uncertainty`).
 INTERVAL_DRAWS = 100
+#: Above this many distinct histories the total's interval is taken from a systematic sample of them (every
+#: k-th of the sorted rows): its relative interval, applied to the exact total. 100 draws on all 351,480
+#: histories of 1M simulated customers (days) took 9.5-10.7 s; on 5,022 sampled ones 1.65 s, with bounds
+#: within 0.01% of the full computation's (23.930M-24.089M against 23.932M-24.088M).
+INTERVAL_ROWS = 5_000
 
 #: Columns of the customer summary a scorer reads, and the columns it writes.
 SCORER_INPUTS = ("party_id", "frequency", "recency", "T", "monetary_value", "revenue")
@@ -206,13 +211,24 @@ def run_intervals(model, spend_model, histories: pa.Table, settings, margin: flo
     if "spend_sum" not in histories.column_names:
         return out
     w = _numpy(histories, "customers")
-    mean_spend = np.nan_to_num(_numpy(histories, "spend_sum")) / w
+    columns = [_numpy(histories, "frequency"), _numpy(histories, "recency"), _numpy(histories, "T"),
+               np.nan_to_num(_numpy(histories, "spend_sum")) / w, w]
+    options = dict(horizon=settings.horizon_months, discount_rate=settings.monthly_discount_rate, margin=margin,
+                   time_unit_per_period=PERIODS_PER_MONTH[settings.time_unit], level=level, draws=INTERVAL_DRAWS)
+    every = max(1, w.size // INTERVAL_ROWS)
     try:
-        found = value_intervals(model, spend_model, _numpy(histories, "frequency"), _numpy(histories, "recency"),
-                                _numpy(histories, "T"), mean_spend, w, horizon=settings.horizon_months,
-                                discount_rate=settings.monthly_discount_rate, margin=margin,
-                                time_unit_per_period=PERIODS_PER_MONTH[settings.time_unit], level=level,
-                                draws=INTERVAL_DRAWS)
+        if every > 1:
+            order = np.lexsort(columns[2::-1])[::every]
+            found = value_intervals(model, spend_model, *(c[order] for c in columns[:4]), columns[4][order],
+                                    **options)
+            exact = float(customer_lifetime_value(model, spend_model, *columns[:4], **{
+                k: options[k] for k in ("horizon", "discount_rate", "margin", "time_unit_per_period")}) @ w)
+            scale = exact / found.total_clv
+            found.total_clv_low, found.total_clv_high, found.total_clv = (
+                found.total_clv_low * scale, found.total_clv_high * scale, exact)
+            out["sampled_histories"] = int(order.size)
+        else:
+            found = value_intervals(model, spend_model, *columns[:4], columns[4], **options)
     except ModelError as exc:
         out["error"] = str(exc)
         return out
