@@ -75,3 +75,34 @@ def test_grouped_rows_give_the_total_of_their_customers():
 def test_a_model_without_a_fit_has_no_intervals():
     with pytest.raises(ModelError, match="no covariance"):
         parameter_intervals(BetaGeo.from_params(**TRUE))
+
+
+def test_a_runs_total_interval_from_sampled_histories_agrees_with_all_of_them(monkeypatch):
+    from types import SimpleNamespace
+
+    import pyarrow as pa
+
+    from patron.models import scoring
+    from patron.models.data import group_rows
+
+    rng = np.random.default_rng(5)
+    base = simulate_bgnbd(3000, *TRUE.values(), T=np.round(rng.uniform(20, 80, 3000)), rng=rng)
+    x, T = base.frequency, base.T
+    t_x = np.minimum(np.where(x > 0, np.maximum(np.round(base.recency), 1), 0), T)
+    spend = np.where(x > 0, simulate_gamma_gamma(x, *SPEND.values(), rng), 0.0)
+    (xu, tu, Tu), w, row = group_rows([x, t_x, T], inverse=True)
+    model = BetaGeo().fit(xu, tu, Tu, weights=w)
+    spend_model = GammaGamma().fit(x[x > 0], spend[x > 0])
+    histories = pa.table({"frequency": xu, "recency": tu, "T": Tu, "customers": w,
+                          "spend_sum": np.bincount(row, weights=spend)})
+    settings = SimpleNamespace(horizon_months=12, monthly_discount_rate=0.01, time_unit="week")
+    full = scoring.run_intervals(model, spend_model, histories, settings, 1.0)
+    monkeypatch.setattr(scoring, "INTERVAL_ROWS", xu.size // 8)
+    sampled = scoring.run_intervals(model, spend_model, histories, settings, 1.0)
+    assert "sampled_histories" in sampled and "sampled_histories" not in full
+    assert sampled["total_clv"] == pytest.approx(full["total_clv"], rel=1e-12)
+    each = customer_lifetime_value(model, spend_model, x, t_x, T, spend, time_unit_per_period=4.345)
+    assert full["total_clv"] == pytest.approx(each.sum(), rel=1e-9)
+    width = full["total_clv_high"] - full["total_clv_low"]
+    assert abs(sampled["total_clv_low"] - full["total_clv_low"]) < 0.1 * width
+    assert abs(sampled["total_clv_high"] - full["total_clv_high"]) < 0.1 * width

@@ -213,8 +213,9 @@ def run_intervals(model, spend_model, histories: pa.Table, settings, margin: flo
     w = _numpy(histories, "customers")
     columns = [_numpy(histories, "frequency"), _numpy(histories, "recency"), _numpy(histories, "T"),
                np.nan_to_num(_numpy(histories, "spend_sum")) / w, w]
-    options = dict(horizon=settings.horizon_months, discount_rate=settings.monthly_discount_rate, margin=margin,
-                   time_unit_per_period=PERIODS_PER_MONTH[settings.time_unit], level=level, draws=INTERVAL_DRAWS)
+    options = {"horizon": settings.horizon_months, "discount_rate": settings.monthly_discount_rate,
+               "margin": margin, "time_unit_per_period": PERIODS_PER_MONTH[settings.time_unit], "level": level,
+               "draws": INTERVAL_DRAWS}
     every = max(1, w.size // INTERVAL_ROWS)
     try:
         if every > 1:
