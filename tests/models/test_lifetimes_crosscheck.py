@@ -32,6 +32,7 @@ from patron.models import (
     ParetoNBD,
     customer_lifetime_value,
 )
+from patron.models.scoring import PERIODS_PER_MONTH
 
 lifetimes = pytest.importorskip("lifetimes")
 
@@ -143,7 +144,9 @@ def test_gamma_gamma_parameters_and_spend_agree(spend_pair, generated):
 
 
 @pytest.mark.parametrize(
-    "freq, time_unit_per_period", [("W", 4.345), ("D", 30.0), ("M", 1.0)]
+    # patron analyze's own periods per month (--time-unit day, week, month), so its CLVs are lifetimes'.
+    "freq, time_unit_per_period", [("W", PERIODS_PER_MONTH["week"]), ("D", PERIODS_PER_MONTH["day"]),
+                                   ("M", PERIODS_PER_MONTH["month"])]
 )
 def test_customer_lifetime_value_agrees(fitted_pair, spend_pair, generated, freq, time_unit_per_period):
     ours, theirs = fitted_pair
