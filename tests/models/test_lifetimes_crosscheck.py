@@ -32,6 +32,7 @@ from patron.models import (
     ParetoNBD,
     customer_lifetime_value,
 )
+from patron.models.scoring import PERIODS_PER_MONTH
 
 lifetimes = pytest.importorskip("lifetimes")
 
@@ -143,7 +144,9 @@ def test_gamma_gamma_parameters_and_spend_agree(spend_pair, generated):
 
 
 @pytest.mark.parametrize(
-    "freq, time_unit_per_period", [("W", 4.345), ("D", 30.0), ("M", 1.0)]
+    # patron analyze's own periods per month (--time-unit day, week, month), so its CLVs are lifetimes'.
+    "freq, time_unit_per_period", [("W", PERIODS_PER_MONTH["week"]), ("D", PERIODS_PER_MONTH["day"]),
+                                   ("M", PERIODS_PER_MONTH["month"])]
 )
 def test_customer_lifetime_value_agrees(fitted_pair, spend_pair, generated, freq, time_unit_per_period):
     ours, theirs = fitted_pair
@@ -270,3 +273,19 @@ def test_cdnow_fits_agree_with_lifetimes(ours_cls, theirs_name, cdnow):
     ours = ours_cls().fit(x, t_x, T)
     mine = np.array([ours.params_[k] for k in ours.param_names])
     np.testing.assert_allclose(theirs.params_.to_numpy(), mine, rtol=1e-4)
+
+
+def test_bgnbd_probability_of_n_purchases_agrees():
+    """P(X(t) = n), the diagnostic lifetimes offers as probability_of_n_purchases_up_to_time."""
+    params = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
+    theirs = lifetimes.BetaGeoFitter()
+    theirs.params_ = pd.Series(params)
+    ours = BetaGeo.from_params(**params)
+    for t in (1.0, 39.0, 78.0):
+        for n in range(8):
+            assert float(ours.probability_of_purchases(t, n)) == pytest.approx(
+                float(theirs.probability_of_n_purchases_up_to_time(t, n)), rel=1e-10), (t, n)
+    n = np.arange(400)
+    assert ours.probability_of_purchases(39.0, n).sum() == pytest.approx(1.0, abs=1e-9)
+    assert n @ ours.probability_of_purchases(39.0, n) == pytest.approx(
+        float(ours.expected_number_of_purchases_up_to_time(39.0)), rel=1e-8)

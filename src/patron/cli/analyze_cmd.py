@@ -20,10 +20,13 @@ def analyze(
     as_of: Annotated[Optional[str], typer.Option(help="Look from this date (YYYY-MM-DD); default: the latest "
                                                  "transaction.")] = None,
     time_unit: Annotated[str, typer.Option(
-        help="Period in which purchases are counted: day, week or month. Coarser periods merge purchases "
-             "made in the same period, which biases the models.")] = "day",
+        help="Period in which purchases are counted: day, week (calendar weeks, Monday to Sunday; 4.345 a "
+             "month, as lifetimes) or month. Coarser periods merge purchases made in the same period, which "
+             "biases the models.")] = "day",
     model: Annotated[str, typer.Option(help="Transaction model: bgnbd (BG/NBD), pareto (Pareto/NBD), "
-                                            "mbgnbd (modified BG/NBD).")] = "bgnbd",
+                                            "mbgnbd (modified BG/NBD), bgbb (BG/BB: each period of --time-unit "
+                                            "is one opportunity to buy), or auto (the lowest AIC of the first "
+                                            "three; the comparison is printed).")] = "bgnbd",
     horizon: Annotated[int, typer.Option(help="Months ahead for CLV and expected purchases.")] = 12,
     discount: Annotated[float, typer.Option(help="Monthly discount rate for CLV (0.01 ≈ 12.7% a year).")] = 0.01,
     margin: Annotated[Optional[float], typer.Option(help="Share of revenue that is margin (0-1). Default: the "
@@ -159,7 +162,7 @@ def holdout(
     split: Annotated[str, typer.Option(help="Calibration end (YYYY-MM-DD): fit before, check after.")],
     until: Annotated[Optional[str], typer.Option(help="End of the holdout; default: the last transaction.")] = None,
     time_unit: Annotated[str, typer.Option(help="day, week or month.")] = "day",
-    model: Annotated[str, typer.Option(help="bgnbd, pareto or mbgnbd.")] = "bgnbd",
+    model: Annotated[str, typer.Option(help="bgnbd, pareto, mbgnbd or bgbb.")] = "bgnbd",
     chart: Annotated[Optional[Path], typer.Option(help="Save the chart to this .svg or .html file.")] = None,
     store: StoreOption = None,
 ) -> None:
@@ -215,3 +218,45 @@ def ladder(
         from patron.service.charts import ladder_migration_chart, save
 
         console.print(f"Chart: {save(ladder_migration_chart(movement.frame), chart)}")
+
+
+@commands.command()
+def retention(
+    survivors: Annotated[str, typer.Argument(help="One cohort's customers under contract at the start and after each "
+                                                  "renewal period, comma-separated: 1000,631,468,382")],
+    project: Annotated[int, typer.Option(help="Periods to project beyond the data.")] = 5,
+    discount: Annotated[float, typer.Option(help="Discount rate per period for the expected periods a customer "
+                                                 "pays for.")] = 0.1,
+) -> None:
+    """Contract (subscription) retention with the shifted-beta-geometric model (sBG, Fader & Hardie 2007).
+
+    Fits the cohort's survivor counts, prints the parameters with 95% intervals, the retention rates by
+    tenure (which rise as the likeliest leavers go), the projected survivors, and each tenure's expected
+    further periods, discounted.
+
+    Example:
+
+      patron retention 1000,631,468,382,326,289,262,241 --project 5
+    """
+    from patron.service.retention import retention_report
+
+    report = retention_report(survivors, project, discount)
+    counts = report.survivors
+    table = Table(title=f"sBG fit on {len(counts) - 1} periods of a cohort of {counts[0]:,.0f}")
+    for col in ("parameter", "estimate", "std. error", "95% interval"):
+        table.add_column(col, justify="left" if col == "parameter" else "right")
+    for name, value in report.params.items():
+        low, high = report.intervals[name]
+        table.add_row(name, f"{value:.4g}", f"{report.standard_errors[name]:.3g}", f"{low:.3g} – {high:.3g}")
+    console.print(table)
+    for warning in report.warnings:
+        console.print(f"  [yellow]{warning}[/]")
+    periods = Table(title="retention by tenure (periods beyond the data are projected)")
+    for col in ("period", "survivors", "model", "retention rate", f"expected further periods (d={discount:g})"):
+        periods.add_column(col, justify="right")
+    for r in report.rows:
+        periods.add_row(str(r["period"]), f"{r['actual']:,.0f}" if r["actual"] is not None else "·",
+                        f"{r['model']:,.1f}", f"{r['retention']:.3f}", f"{r['expected_periods']:.2f}")
+    console.print(periods)
+    console.print(f"A new customer is expected to pay for {report.new_customer_periods:.2f} periods "
+                  f"(discounted at {discount:g} a period, the first counted in full).")

@@ -11,16 +11,31 @@ def print_model(result) -> None:
     d = result.diagnostics
     console.print(f"[bold]Run {result.run_id}[/] as of {result.as_of:%Y-%m-%d}: {result.customers:,} customers, "
                   f"{result.parties:,} parties scored in {result.seconds:.1f} s ({d.get('currency')}).")
+    intervals = d.get("intervals") or {}
+    level = intervals.get("level", 0.95)
     table = Table(title="models")
-    for col in ("model", "parameter", "estimate", "std. error"):
+    for col in ("model", "parameter", "estimate", "std. error", f"{level:.0%} interval"):
         table.add_column(col, justify="left" if col in ("model", "parameter") else "right")
     for key in ("transaction_model", "spend_model"):
         m = d[key]
         ses = m.get("standard_errors") or {}
+        bounds = (intervals.get("parameters") or {}).get(key, {})
         for i, (name, value) in enumerate(m["params"].items()):
             se = ses.get(name) if isinstance(ses, dict) else None
-            table.add_row(m["name"] if i == 0 else "", name, f"{value:.4g}", f"{se:.3g}" if se is not None else "")
+            low_high = bounds.get(name)
+            table.add_row(m["name"] if i == 0 else "", name, f"{value:.4g}", f"{se:.3g}" if se is not None else "",
+                          f"{low_high[0]:.4g} – {low_high[1]:.4g}" if low_high else "")
     console.print(table)
+    choice = d.get("model_choice")
+    if choice:
+        console.print(f"Model chosen by {choice['criterion']}: {choice['why']}")
+    if "total_clv_low" in intervals:
+        console.print(f"Total CLV {intervals['total_clv']:,.0f}, {level:.0%} interval {intervals['total_clv_low']:,.0f}"
+                      f" – {intervals['total_clv_high']:,.0f} ({intervals['method']}, {intervals['draws']} draws).")
+    elif intervals.get("error"):
+        console.print(f"  [yellow]No intervals: {intervals['error']}[/]")
+    for warning in d.get("fit_warnings", []):
+        console.print(f"  [yellow]Fit warning: {warning}[/]")
     for note in result.notes + d.get("warnings", []):
         console.print(f"  [dim]{note}[/]")
 

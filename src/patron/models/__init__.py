@@ -3,6 +3,7 @@
 Transaction models, fitted on frequency, recency and T:
 :class:`BetaGeo` (BG/NBD), :class:`ParetoNBD`, :class:`ModifiedBetaGeo`
 (MBG/NBD) and :class:`BetaGeoBetaBinom` (BG/BB, discrete opportunities).
+Contract duration (subscriptions): :class:`ShiftedBetaGeo` (sBG).
 Spend model: :class:`GammaGamma`. Value: :func:`customer_lifetime_value`.
 Simulators with known ground truth live in :mod:`patron.models.simulate`.
 
@@ -45,6 +46,7 @@ from patron.models.clv import customer_lifetime_value
 from patron.models.gamma_gamma import GammaGamma
 from patron.models.modified_beta_geo import ModifiedBetaGeo
 from patron.models.pareto_nbd import ParetoNBD
+from patron.models.shifted_beta_geo import ShiftedBetaGeo
 
 TRANSACTION_MODELS = (BetaGeo, ParetoNBD, ModifiedBetaGeo, BetaGeoBetaBinom)
 
@@ -60,6 +62,7 @@ __all__ = [
     "ModifiedBetaGeo",
     "ParetoNBD",
     "RecencyClippedWarning",
+    "ShiftedBetaGeo",
     "TransactionModel",
     "compress",
     "customer_lifetime_value",

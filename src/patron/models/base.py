@@ -103,12 +103,15 @@ class FittedModel:
             every = weights.size // SAMPLE_ROWS
             sample = (self._fit_block(weights[::every], **{k: v[::every] for k, v in columns.items()}),
                       float(weights[::every].sum()))
-        params, errors, log_likelihood, convergence = maximise_log_likelihood(
+        params, errors, log_likelihood, convergence, log_covariance = maximise_log_likelihood(
             self._weighted_log_likelihood, start, row_blocks, float(weights.sum()), sample,
             exact_gradient=self.exact_gradient,
         )
         self.params_ = dict(zip(self.param_names, map(float, params)))
         self.standard_errors_ = dict(zip(self.param_names, map(float, errors)))
+        #: Asymptotic covariance of the log-parameters (inverse observed information), in
+        #: ``param_names`` order: what :mod:`patron.models.uncertainty` draws from.
+        self.log_covariance_ = np.asarray(log_covariance, dtype=float)
         self.log_likelihood_ = float(log_likelihood)
         self.convergence_ = convergence
         self.n_customers_ = float(weights.sum())

@@ -18,6 +18,7 @@ from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
 from patron.models.base import TransactionModel, as_arrays
 from patron.models.data import column_codes
+from patron.models.errors import InvalidInputError
 
 
 class BetaGeo(TransactionModel):
@@ -147,6 +148,28 @@ class BetaGeo(TransactionModel):
         2F1(a + b - 1 - r, a - 1; c; z)``, which stays finite for heavy buyers.
         """
         return self._alive_times_purchases_if_alive(t, x, t_x, T)
+
+    def probability_of_purchases(self, t, n):
+        """P(X(t) = n): the chance that a new customer makes exactly ``n`` repeat purchases in ``(0, t]`` (FHL eq. 8).
+
+        The diagnostic lifetimes calls ``probability_of_n_purchases_up_to_time``: summed over n it is 1, and
+        ``sum n P(X(t) = n)`` is :meth:`expected_number_of_purchases_up_to_time`.
+        """
+        r, alpha, a, b = self._params()
+        t, n = as_arrays(t, n)
+        if (t < 0).any() or (n < 0).any() or (n != np.round(n)).any() or not np.isfinite(t).all():
+            raise InvalidInputError("P(X(t) = n) needs a time t of at least 0 and a whole number of purchases n >= 0.")
+        log_share, log_stay = np.log(t / (alpha + t)), np.log(alpha / (alpha + t))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            poisson_mix = gammaln(r + n) - gammaln(r) - gammaln(n + 1) + r * log_stay + np.where(n > 0, n * log_share, 0)
+            first = np.exp(betaln(a, b + n) - betaln(a, b) + poisson_mix)
+            below = np.zeros_like(t)
+            for j in range(int(n.max()) if n.size else 0):  # sum_{j < n} of the NBD's P(j), one j at a time
+                term = np.exp(gammaln(r + j) - gammaln(r) - gammaln(j + 1) + r * log_stay
+                              + (j * log_share if j else 0.0))
+                below = below + np.where(j < n, term, 0.0)
+            left = np.where(n > 0, np.exp(betaln(a + 1, b + n - 1) - betaln(a, b)) * (1 - below), 0.0)
+        return first + left
 
     def _purchases_if_alive(self, t, x, T):
         r, alpha, a, b = self._params()

@@ -146,7 +146,9 @@ def maximise_log_likelihood(weighted_log_likelihood, start, blocks, total, sampl
 
     Returns
     -------
-    params, standard_errors, log_likelihood, convergence
+    params, standard_errors, log_likelihood, convergence, log_covariance
+        ``log_covariance`` is the asymptotic covariance of the logarithms of the parameters
+        (the inverse observed information), NaN where the Hessian is singular.
     """
     with ThreadPoolExecutor(max_workers=len(blocks)) as pool, _one_blas_thread():
         objective = _Objective(weighted_log_likelihood, blocks, total, pool)
@@ -277,6 +279,7 @@ def _maximise(objective, weighted_log_likelihood, point, sample, max_iter, exact
         variances = np.diag(covariance_log) * params**2  # delta method
         standard_errors = np.where(variances > 0, np.sqrt(np.abs(variances)), np.nan)
     except np.linalg.LinAlgError:
+        covariance_log = np.full((params.size, params.size), np.nan)
         standard_errors = np.full(params.size, np.nan)
     at_bound = bool(np.any(np.abs(np.abs(point) - LOG_PARAM_BOUNDS[1]) < 1e-6))
     converged = result.success if result is not None else False
@@ -295,4 +298,4 @@ def _maximise(objective, weighted_log_likelihood, point, sample, max_iter, exact
     )
     if not success:
         warnings.warn(f"The fit did not converge cleanly: {message}", RuntimeWarning, stacklevel=3)
-    return params, standard_errors, -value * total, convergence
+    return params, standard_errors, -value * total, convergence, covariance_log

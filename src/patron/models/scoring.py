@@ -16,11 +16,26 @@ import numpy as np
 import pyarrow as pa
 
 from patron.errors import PatronError
-from patron.models import BetaGeo, GammaGamma, ModifiedBetaGeo, ParetoNBD, customer_lifetime_value
+from patron.models import BetaGeo, BetaGeoBetaBinom, GammaGamma, ModifiedBetaGeo, ParetoNBD, customer_lifetime_value
 from patron.models.base import ModelError
+from patron.models.uncertainty import METHOD, parameter_intervals, value_intervals
 
-MODELS = {"bgnbd": BetaGeo, "pareto": ParetoNBD, "mbgnbd": ModifiedBetaGeo}
-PERIODS_PER_MONTH = {"day": 30.0, "week": 30.0 / 7.0, "month": 1.0}
+#: The transaction models ``--model`` names. ``bgbb`` treats each period (day, week, month) as one
+#: opportunity to buy: frequency is the number of later periods with a purchase, T the periods since the first.
+MODELS = {"bgnbd": BetaGeo, "pareto": ParetoNBD, "mbgnbd": ModifiedBetaGeo, "bgbb": BetaGeoBetaBinom}
+#: ``--model auto`` chooses among these (the continuous-time models of the same data).
+AUTO_CANDIDATES = ("bgnbd", "pareto", "mbgnbd")
+#: Periods in a month, as lifetimes counts them for CLV (its ``freq``: D -> 30, W -> 4.345, M -> 1).
+#: A week is 365.25 / 12 / 7 = 4.348 weeks a month to four digits; lifetimes rounds it to 4.345, and so does
+#: patron, so that CLVs agree with lifetimes'. Weeks are calendar weeks, Monday to Sunday.
+PERIODS_PER_MONTH = {"day": 30.0, "week": 4.345, "month": 1.0}
+#: Parameter draws for the intervals of a run's totals (see :mod:`patron.models.uncertainty`).
+INTERVAL_DRAWS = 100
+#: Above this many distinct histories the total's interval is taken from a systematic sample of them (every
+#: k-th of the sorted rows): its relative interval, applied to the exact total. 100 draws on all 351,480
+#: histories of 1M simulated customers (days) took 9.5-10.7 s; on 5,022 sampled ones 1.65 s, with bounds
+#: within 0.01% of the full computation's (23.930M-24.089M against 23.932M-24.088M).
+INTERVAL_ROWS = 5_000
 
 #: Columns of the customer summary a scorer reads, and the columns it writes.
 SCORER_INPUTS = ("party_id", "frequency", "recency", "T", "monetary_value", "revenue")
@@ -100,12 +115,15 @@ def fit_value_models(histories: pa.Table, spend_histories: pa.Table, settings, m
     settings
         :class:`~patron.service.analyze.AnalysisSettings`.
     """
-    model_class = MODELS[settings.model]
     w = _numpy(histories, "customers")
+    x, t_x, T = _numpy(histories, "frequency"), _numpy(histories, "recency"), _numpy(histories, "T")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        model = model_class().fit(_numpy(histories, "frequency"), _numpy(histories, "recency"),
-                                  _numpy(histories, "T"), weights=w)
+        if settings.model == "auto":
+            model, choice = choose_model(x, t_x, T, w)
+        else:
+            model, choice = MODELS[settings.model]().fit(x, t_x, T, weights=w), None
+    model_class = type(model)
     try:
         spend_model = GammaGamma().fit(_numpy(spend_histories, "frequency"),
                                        _numpy(spend_histories, "monetary_value"),
@@ -130,13 +148,120 @@ def fit_value_models(histories: pa.Table, spend_histories: pa.Table, settings, m
         },
         # A run service reads these to decide whether the run may become current (issue 11).
         "converged": bool(model.converged_ and spend_model.converged_),
+        "model_choice": choice,
         "fit_warnings": [*model.fit_warnings_, *spend_model.fit_warnings_],
         "compressed_histories": histories.num_rows,
         "warnings": [str(m.message) for m in caught],
         "margin": margin,
         "at_risk_revenue_threshold": float(at_risk_threshold) if np.isfinite(at_risk_threshold) else None,
     }
+    diagnostics["intervals"] = run_intervals(model, spend_model, histories, settings, margin)
     return scorer, diagnostics
+
+
+def choose_model(x, t_x, T, weights) -> tuple[object, dict]:
+    """``--model auto``: fit BG/NBD, Pareto/NBD and MBG/NBD and keep the one with the lowest AIC among sound fits.
+
+    The three are likelihoods of the same data (the purchase times given T), so their log-likelihoods
+    compare; all have four parameters, so AIC and BIC rank them as the log-likelihood does. A fit that did
+    not converge cleanly or whose parameters run away (``fit_warnings_``) is not chosen while a sound one
+    exists. Returns the chosen model and the comparison (saved with the run and printed).
+    """
+    candidates, fitted = [], {}
+    n = float(np.sum(weights))
+    for key in AUTO_CANDIDATES:
+        try:
+            model = MODELS[key]().fit(x, t_x, T, weights=weights)
+        except ModelError as exc:
+            candidates.append({"model": key, "name": MODELS[key].__name__, "error": str(exc)})
+            continue
+        k = len(model.param_names)
+        fitted[key] = model
+        candidates.append({"model": key, "name": type(model).__name__, "log_likelihood": model.log_likelihood_,
+                           "aic": 2 * k - 2 * model.log_likelihood_, "bic": k * np.log(n) - 2 * model.log_likelihood_,
+                           "sound": bool(model.converged_)})
+    scored = [c for c in candidates if "aic" in c]
+    if not scored:
+        raise PatronError("None of the models could be fitted: " + "; ".join(c["error"] for c in candidates))
+    pool = [c for c in scored if c["sound"]] or scored
+    best = min(pool, key=lambda c: c["aic"])
+    others = sorted((c for c in scored if c is not best), key=lambda c: c["aic"])
+    why = (f"{best['name']} has the lowest AIC ({best['aic']:,.1f})" + "".join(
+        f"; {c['name']} {c['aic']:,.1f} (+{c['aic'] - best['aic']:,.1f}{'' if c['sound'] else ', not sound'})"
+        for c in others) + ". Lower is better: AIC = 2k - 2 log-likelihood, k = 4 for each.")
+    return fitted[best["model"]], {"criterion": "AIC", "chosen": best["model"], "why": why, "candidates": candidates}
+
+
+def run_intervals(model, spend_model, histories: pa.Table, settings, margin: float, level: float = 0.95) -> dict:
+    """Intervals of a run: the parameters', and the total CLV's by parametric draws over the distinct histories.
+
+    ``histories`` may carry ``spend_sum`` (the sum of the customers' mean spend per history), which makes the
+    total exact (CLV is linear in spend); without it the intervals of the total are not computed. Saved with
+    the run with both models' log-parameter covariances, from which a customer's intervals are computed when
+    asked for (:func:`customer_intervals`).
+    """
+    out = {"level": level, "method": METHOD,
+           "log_covariance": {"transaction_model": model.log_covariance_, "spend_model": spend_model.log_covariance_}}
+    try:
+        out["parameters"] = {"transaction_model": parameter_intervals(model, level),
+                             "spend_model": parameter_intervals(spend_model, level)}
+    except ModelError as exc:
+        out["error"] = str(exc)
+        return out
+    if "spend_sum" not in histories.column_names:
+        return out
+    w = _numpy(histories, "customers")
+    columns = [_numpy(histories, "frequency"), _numpy(histories, "recency"), _numpy(histories, "T"),
+               np.nan_to_num(_numpy(histories, "spend_sum")) / w, w]
+    options = {"horizon": settings.horizon_months, "discount_rate": settings.monthly_discount_rate,
+               "margin": margin, "time_unit_per_period": PERIODS_PER_MONTH[settings.time_unit], "level": level,
+               "draws": INTERVAL_DRAWS}
+    every = max(1, w.size // INTERVAL_ROWS)
+    try:
+        if every > 1:
+            order = np.lexsort(columns[2::-1])[::every]
+            found = value_intervals(model, spend_model, *(c[order] for c in columns[:4]), columns[4][order],
+                                    **options)
+            exact = float(customer_lifetime_value(model, spend_model, *columns[:4], **{
+                k: options[k] for k in ("horizon", "discount_rate", "margin", "time_unit_per_period")}) @ w)
+            scale = exact / found.total_clv
+            found.total_clv_low, found.total_clv_high, found.total_clv = (
+                found.total_clv_low * scale, found.total_clv_high * scale, exact)
+            out["sampled_histories"] = int(order.size)
+        else:
+            found = value_intervals(model, spend_model, *columns[:4], columns[4], **options)
+    except ModelError as exc:
+        out["error"] = str(exc)
+        return out
+    out.update(draws=found.draws, dropped_draws=found.dropped, total_clv=found.total_clv,
+               total_clv_low=found.total_clv_low, total_clv_high=found.total_clv_high)
+    return out
+
+
+def customer_intervals(diagnostics: dict, settings: dict, frequency: float, recency: float, T: float,
+                       mean_spend: float, draws: int = 200) -> dict | None:
+    """One customer's intervals on P(alive) and CLV from a saved run's parameters and covariances.
+
+    ``None`` when the run saved no covariance (runs made before intervals existed, or a singular fit).
+    """
+    saved = (diagnostics.get("intervals") or {}).get("log_covariance")
+    if not saved or "parameters" not in diagnostics.get("intervals", {}):
+        return None
+    fitted = []
+    for key, classes in (("transaction_model", {c.__name__: c for c in MODELS.values()}),
+                         ("spend_model", {"GammaGamma": GammaGamma})):
+        part = diagnostics[key]
+        model = classes[part["name"]].from_params(**part["params"])
+        model.log_covariance_ = np.asarray(saved[key], dtype=float)
+        fitted.append(model)
+    found = value_intervals(*fitted, [frequency], [recency], [T], [mean_spend or 0.0],
+                            horizon=int(settings.get("horizon_months", 12)),
+                            discount_rate=float(settings.get("monthly_discount_rate", 0.01)),
+                            margin=float(diagnostics.get("margin", 1.0)),
+                            time_unit_per_period=PERIODS_PER_MONTH[settings.get("time_unit", "day")],
+                            level=diagnostics["intervals"]["level"], draws=draws)
+    return {"level": found.level, "method": found.method, "p_alive": (float(found.p_alive_low[0]),
+            float(found.p_alive_high[0])), "clv": (float(found.clv_low[0]), float(found.clv_high[0]))}
 
 
 def plain(value):

@@ -59,7 +59,8 @@ class AnalysisSettings:
         period, which biases the fit (on the demo company, weekly periods
         put the BG/NBD alpha about 20% above the truth; daily ones recover it).
     model
-        ``bgnbd`` (BG/NBD), ``pareto`` (Pareto/NBD) or ``mbgnbd`` (MBG/NBD).
+        ``bgnbd`` (BG/NBD), ``pareto`` (Pareto/NBD), ``mbgnbd`` (MBG/NBD), ``bgbb`` (BG/BB: each period
+        one opportunity to buy) or ``auto`` (the lowest AIC of the first three, the comparison saved).
     horizon_months
         How far CLV and expected purchases look ahead.
     monthly_discount_rate
@@ -97,8 +98,8 @@ class AnalysisSettings:
             parse_date(self.as_of, "the as-of date")
         if self.time_unit not in PERIODS_PER_MONTH:
             raise InvalidInput(f"Unknown time unit '{self.time_unit}'. Choose day, week or month.")
-        if self.model not in MODELS:
-            raise InvalidInput(f"Unknown model '{self.model}'. Choose one of: {', '.join(MODELS)}.")
+        if self.model not in MODELS and self.model != "auto":
+            raise InvalidInput(f"Unknown model '{self.model}'. Choose one of: {', '.join(MODELS)} or auto.")
         check_range(self.horizon_months, "the horizon", 1, 120, unit=" months")
         check_range(self.monthly_discount_rate, "the monthly discount rate", 0, 0.5)
         check_range(self.margin, "the margin (a share of revenue)", 0, 1, low_open=True)
@@ -188,7 +189,9 @@ def compressed_histories(summary) -> tuple[pa.Table, pa.Table]:
     spend for Gamma-Gamma. Only these rows leave the engine.
     """
     s = summary
-    histories = s.group_by(["frequency", "recency", "T"]).aggregate(customers=s.count()).to_pyarrow()
+    # spend_sum: the customers' mean spends summed per history, for the interval of the total CLV.
+    histories = s.group_by(["frequency", "recency", "T"]).aggregate(
+        customers=s.count(), spend_sum=s.monetary_value.fill_null(0.0).sum()).to_pyarrow()
     repeat = s.filter((s.frequency > 0) & (s.monetary_value > 0))
     spend = repeat.group_by(["frequency", "monetary_value"]).aggregate(customers=repeat.count()).to_pyarrow()
     return histories, spend
@@ -215,8 +218,8 @@ def value_run(engine, settings: AnalysisSettings, run_id: int, report: Progress)
     histories and a few totals come out; the fitted scorer goes back in and
     runs where the customers are; RFM, ladder, health and triage are Ibis.
     """
-    if settings.model not in MODELS:
-        raise PatronError(f"Unknown model '{settings.model}'. Choose one of: {', '.join(MODELS)}.")
+    if settings.model not in MODELS and settings.model != "auto":
+        raise PatronError(f"Unknown model '{settings.model}'. Choose one of: {', '.join(MODELS)} or auto.")
     if settings.time_unit not in PERIODS_PER_MONTH:
         raise PatronError(f"Unknown time unit '{settings.time_unit}'. Choose day, week or month.")
     notes: list[str] = []

@@ -142,6 +142,16 @@ class ScoreFields(BaseModel):
     profit_clv: float | None = Field(None, description="CLV less the discounted cost of serving the expected orders.")
 
 
+class ValueIntervals(BaseModel):
+    """How sure a party's CLV and P(alive) are: the models' parameter uncertainty (see docs/models.md)."""
+
+    model_config = _STRICT
+    level: float = Field(description="Confidence level, e.g. 0.95.")
+    method: str
+    clv: tuple[float, float] = Field(description="Low and high end of the CLV's interval.")
+    p_alive: tuple[float, float] = Field(description="Low and high end of P(alive)'s interval.")
+
+
 class Scores(ScoreFields):
     """The party's row of the latest analysis run that scored it."""
 
@@ -149,6 +159,8 @@ class Scores(ScoreFields):
     party_id: int
     as_of: dt.datetime = Field(description="The date the run looked from.")
     time_unit: Literal[TIME_UNITS] | None = Field(None, description="The period recency and T are counted in.")
+    intervals: ValueIntervals | None = Field(None, description="Intervals on CLV and P(alive); none for one-time "
+                                             "runs saved before intervals existed.")
 
 
 class ConsentStatus(BaseModel):

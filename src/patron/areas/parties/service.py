@@ -196,6 +196,12 @@ def _explain(score: dict) -> list[str]:
         reasons.append(f"Expected value over the run's horizon: {score['clv']:,.2f} "
                        f"({score['expected_purchases']:.2f} purchases at {score['expected_spend']:,.2f} each, "
                        "discounted).")
+    found = score.get("intervals")
+    if found:
+        level = f"{found['level']:.0%}"
+        reasons.append(f"How sure: CLV {level} interval {found['clv'][0]:,.2f} – {found['clv'][1]:,.2f}, P(alive) "
+                       f"{found['p_alive'][0]:.0%} – {found['p_alive'][1]:.0%} (from the models' parameter "
+                       "uncertainty, not the customer's own chance variation).")
     if score.get("profit") is not None:
         reasons.append(f"Profit to date {score['profit']:,.2f} after a cost to serve of "
                        f"{score['cost_to_serve'] or 0:,.2f}; profit-based CLV {score['profit_clv']:,.2f}.")
@@ -241,6 +247,19 @@ def _timeline(transactions, interactions, complaints, feedback) -> list[dict]:
     return events
 
 
+def _intervals(score: dict, settings: str | None, diagnostics: str | None) -> dict | None:
+    """The party's intervals on CLV and P(alive), from the run's saved parameters and covariances."""
+    if not diagnostics or score.get("frequency") is None or score.get("t") is None:
+        return None
+    from patron.models.scoring import customer_intervals
+
+    try:
+        return customer_intervals(json.loads(diagnostics), json.loads(settings) if settings else {},
+                                  score["frequency"], score["recency"], score["t"], score.get("monetary_value") or 0.0)
+    except (PatronError, ValueError, KeyError):  # a run saved before intervals existed, or a singular fit
+        return None
+
+
 def party_360(store: Store, user: User, party_id: int, *, events: int = 200) -> dict:
     """Profile, identities, transactions, timeline, feedback, complaints and scores of one party."""
     user.require("customers.read")
@@ -284,10 +303,11 @@ def party_360(store: Store, user: User, party_id: int, *, events: int = 200) -> 
     score = next((row for row in score_rows if row["run_id"] == current), None)
     if score is not None:
         run_id = score["run_id"]
-        as_of, settings = store.stable(("run", run_id), lambda: store.query(
-            "SELECT as_of, settings FROM runs WHERE run_id = ?", [run_id])[0])
+        as_of, settings, diagnostics = store.stable(("run", run_id), lambda: store.query(
+            "SELECT as_of, settings, diagnostics FROM runs WHERE run_id = ?", [run_id])[0])
         score["as_of"] = as_of
         score["time_unit"] = json.loads(settings).get("time_unit") if settings else None
+        score["intervals"] = _intervals(score, settings, diagnostics)
     return {
         "profile": profile,
         "identities": identities,
