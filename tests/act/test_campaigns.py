@@ -9,16 +9,16 @@ import datetime as dt
 import pytest
 
 from companies import demo_company
-from patron.act.campaigns import (
+from patron.act.holdout import BUCKETS, control_bucket, control_bucket_sql, cut, holdout_bucket, holdout_bucket_sql
+from patron.act.playbooks import parse_playbook
+from patron.areas.campaigns.service import (
     create_campaign,
     get_campaign,
     launch,
-    parse_playbook,
     preview,
     save_playbook,
     set_status,
 )
-from patron.act.holdout import BUCKETS, control_bucket, control_bucket_sql, cut, holdout_bucket, holdout_bucket_sql
 from patron.errors import Conflict, InvalidInput
 from patron.service.permissions import User
 from patron.service.runs import current_run
