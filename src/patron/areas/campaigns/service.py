@@ -31,6 +31,7 @@ from patron.store.vocabulary import CONSENT_CHANNELS
 
 def save_playbook(store: Store, user, text: str | Playbook) -> int:
     """Store a playbook (checked first); a playbook of the same name is replaced by this version."""
+    user.require("campaigns.launch")
     playbook = text if isinstance(text, Playbook) else parse_playbook(text)
     with store.transaction():
         found = store.query("SELECT playbook_id FROM playbooks WHERE name = ?", [playbook.name])
@@ -65,6 +66,7 @@ def list_playbooks(store: Store) -> list[dict]:
 
 def create_campaign(store: Store, user, playbook_id: int, *, name: str | None = None, seed: int | None = None) -> int:
     """A draft campaign of a playbook, against the current analysis run."""
+    user.require("campaigns.launch")
     _, playbook = get_playbook(store, playbook_id)
     run_id = current_run(store)
     with store.transaction():
@@ -138,6 +140,7 @@ def _text() -> str:
 
 def launch(store: Store, user, campaign_id: int, at: dt.datetime | None = None) -> dict:
     """Assign the arms and queue the action for the treated members, all at once; launching again adds nothing."""
+    user.require("campaigns.launch")
     at = at or dt.datetime.now(dt.UTC).replace(tzinfo=None)
     with store.transaction():
         campaign = get_campaign(store, campaign_id)
@@ -191,6 +194,7 @@ def launch(store: Store, user, campaign_id: int, at: dt.datetime | None = None) 
 
 def set_status(store: Store, user, campaign_id: int, status: str) -> dict:
     """Pause a running campaign (its queued messages wait), resume a paused one, or cancel a draft or paused one."""
+    user.require("campaigns.launch")
     moves = {"paused": ("running",), "running": ("paused",), "cancelled": ("draft", "paused")}
     if status not in moves:
         raise InvalidInput(f"A campaign can be paused, resumed (running) or cancelled, not set to '{status}'.")
