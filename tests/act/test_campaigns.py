@@ -158,3 +158,27 @@ def test_a_bad_playbook_is_refused_naming_the_field(change, message):
             text = change + "\n" + text
     with pytest.raises(InvalidInput, match=message.replace("(", r"\(").replace("[", r"\[")):
         parse_playbook(text)
+
+
+def test_the_default_playbooks_cover_every_group_and_rung(tmp_path):
+    from patron.areas.campaigns.service import install_defaults, list_playbooks
+    from patron.store import Store
+    from patron.store.vocabulary import LADDER_STATES
+
+    with Store(tmp_path / "p.duckdb") as store:
+        first = install_defaults(store, ADMIN)
+        assert install_defaults(store, ADMIN) == first  # saved again: replaced, not doubled
+        books = list_playbooks(store)
+        assert len(books) == len(first) == store.scalar("SELECT count(*) FROM playbooks")
+        described = " | ".join(b["audience"] for b in books)
+        for group in ("best", "average", "worst"):
+            assert f"triage {group}" in described
+        for rung in LADDER_STATES:
+            assert f"rung {rung}" in described
+
+
+def test_a_trigger_must_be_one_patron_knows():
+    with pytest.raises(InvalidInput, match="playbook.trigger.event: 'rain'"):
+        parse_playbook('name = "x"\n[trigger]\nkind = "event"\nevent = "rain"\n[action]\nsubject = "s"')
+    with pytest.raises(InvalidInput, match="playbook.trigger.every"):
+        parse_playbook('name = "x"\n[trigger]\nkind = "schedule"\nevery = "fortnight"\n[action]\nsubject = "s"')

@@ -33,6 +33,11 @@ from patron.store.vocabulary import CONSENT_CHANNELS, CONSENT_PURPOSES
 CHANNELS = (*CONSENT_CHANNELS, "webhook", "task")
 PLAYBOOK_FIELDS = ("name", "description", "channel", "purpose", "control_share", "trigger", "audience", "action")
 ACTION_FIELDS = ("subject", "body", "url", "due_days")
+#: What can start a playbook: by hand, on a schedule, or on an event patron sees between runs or in the data.
+TRIGGER_KINDS = ("manual", "schedule", "event")
+SCHEDULES = ("day", "week", "month", "quarter")
+TRIGGER_EVENTS = ("p_alive_drop", "ladder_move", "complaint_resolved", "sla_breached", "detractor",
+                  "first_purchase_anniversary", "import_finished")
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,16 @@ def parse_playbook(text: str | dict) -> Playbook:
     trigger = data.get("trigger")
     if trigger is not None and not isinstance(trigger, dict):
         raise InvalidInput("playbook.trigger: expected a table ([trigger]).")
+    if trigger:
+        kind = trigger.get("kind", "manual")
+        if kind not in TRIGGER_KINDS:
+            raise InvalidInput(f"playbook.trigger.kind: '{kind}' is not one of {', '.join(TRIGGER_KINDS)}.")
+        if kind == "schedule" and trigger.get("every") not in SCHEDULES:
+            raise InvalidInput(f"playbook.trigger.every: a schedule runs every {', '.join(SCHEDULES)}, "
+                               f"not {trigger.get('every')!r}.")
+        if kind == "event" and trigger.get("event") not in TRIGGER_EVENTS:
+            raise InvalidInput(f"playbook.trigger.event: '{trigger.get('event')}' is not one of "
+                               f"{', '.join(TRIGGER_EVENTS)}.")
     return Playbook(name=name.strip(), channel=channel, audience=Audience.from_dict(data.get("audience")),
                     action=dict(action), purpose=purpose if channel in CONSENT_CHANNELS else None,
                     control_share=check_control_share(data.get("control_share", 0.1)),

@@ -42,6 +42,16 @@ def playbook_add(file: Annotated[Path, typer.Argument(help="A playbook's TOML fi
     console.print(f"Saved playbook {playbook_id} from {file.name}.")
 
 
+@playbook_app.command("defaults")
+def playbook_defaults(store: StoreOption = None) -> None:
+    """Save the default playbooks: one per triage group and rung, carrying out the plan patron prints for each."""
+    from patron.areas.campaigns.service import install_defaults
+
+    with open_store(store) as s:
+        ids = install_defaults(s, _operator())
+    console.print(f"Saved {len(ids)} default playbooks: patron playbook list")
+
+
 @playbook_app.command("list")
 def playbook_list(store: StoreOption = None) -> None:
     """Every playbook, its channel and its audience in words."""

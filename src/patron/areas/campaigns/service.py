@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 from patron.act.audience import Audience, audience_sql, exclusions
 from patron.act.holdout import control_bucket_sql, cut, holdout_bucket_sql, holdout_share
@@ -46,6 +47,15 @@ def save_playbook(store: Store, user, text: str | Playbook) -> int:
                               [playbook_id, playbook.name, to_toml(playbook), getattr(user, "username", None)])
         record(store, user, "playbook.save", "playbook", playbook_id, {"name": playbook.name})
     return playbook_id
+
+
+DEFAULTS = Path(__file__).parents[2] / "act" / "defaults"
+
+
+def install_defaults(store: Store, user) -> list[int]:
+    """Save the default playbooks (one per triage group, the at-risk best, and one per rung of the ladder),
+    each carrying out the plan patron prints for its group; saving them again replaces them."""
+    return [save_playbook(store, user, path.read_text(encoding="utf-8")) for path in sorted(DEFAULTS.glob("*.toml"))]
 
 
 def get_playbook(store: Store, playbook_id: int) -> tuple[dict, Playbook]:
