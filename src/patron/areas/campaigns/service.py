@@ -30,8 +30,9 @@ from patron.store import Store
 from patron.store.vocabulary import CONSENT_CHANNELS
 
 
-def save_playbook(store: Store, user, text: str | Playbook) -> int:
-    """Store a playbook (checked first); a playbook of the same name is replaced by this version."""
+def save_playbook(store: Store, user, text: str | dict | Playbook) -> int:
+    """Store a playbook (TOML text, its parsed table, or a playbook; checked first); one of the same name is
+    replaced by this version."""
     user.require("campaigns.launch")
     playbook = text if isinstance(text, Playbook) else parse_playbook(text)
     with store.transaction():
@@ -108,6 +109,19 @@ def list_campaigns(store: Store) -> list[dict]:
         "(SELECT count(*) FROM campaign_members m WHERE m.campaign_id = c.campaign_id AND m.arm = 'control') AS control "
         "FROM campaigns c ORDER BY c.campaign_id DESC")
     return rows
+
+
+def member_counts(store: Store, campaign_id: int) -> dict:
+    """A launched campaign's members per arm, the excluded per reason, and its queue per status."""
+    arms = {arm: int(n) for arm, n in store.query(
+        "SELECT arm, count(*) FROM campaign_members WHERE campaign_id = ? GROUP BY arm", [campaign_id])}
+    excluded = {reason: int(n) for reason, n in store.query(
+        "SELECT reason, count(*) FROM campaign_members WHERE campaign_id = ? AND arm = 'excluded' GROUP BY reason "
+        "ORDER BY count(*) DESC", [campaign_id])}
+    queue = {status: int(n) for status, n in store.query(
+        "SELECT status, count(*) FROM outbox WHERE campaign_id = ? GROUP BY status", [campaign_id])}
+    tasks = store.scalar("SELECT count(*) FROM tasks WHERE campaign_id = ?", [campaign_id])
+    return {"arms": arms, "excluded": excluded, "queue": queue, "tasks": int(tasks)}
 
 
 def _arms_sql(store: Store, campaign: dict, at: dt.datetime) -> tuple[str, list]:
