@@ -24,7 +24,7 @@ def marketing_site(tmp_path_factory):
 
 
 def test_build_preview_and_launch_a_campaign(marketing_site):
-    base, path = marketing_site
+    base, _ = marketing_site
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = sign_in(browser, base, "mia")
