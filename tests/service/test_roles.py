@@ -65,6 +65,7 @@ def _requests(party: int) -> dict[str, tuple]:
         "audit.read": ("get", "/api/v1/audit", {}, lambda r: r.status_code == 200),
         "runs.promote": ("post", "/api/v1/runs/999/promote", {}, lambda r: r.status_code == 404),
         "privacy.requests": ("get", "/api/v1/privacy/999/export", {}, lambda r: r.status_code == 404),
+        "campaigns.launch": ("post", "/api/v1/campaigns/999/launch", {}, lambda r: r.status_code == 404),
     }
 
 

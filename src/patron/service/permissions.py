@@ -56,6 +56,7 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     Action("privacy.requests", "cannot export or erase a person's data"),
     Action("jobs.read", "cannot follow background jobs"),
     Action("audit.read", "cannot read the audit log"),
+    Action("campaigns.launch", "cannot save playbooks or create, launch, pause or cancel campaigns"),
 )}
 
 _EVERYONE = frozenset(ROLES)
@@ -76,6 +77,7 @@ MATRIX: dict[str, frozenset[str]] = {
     "privacy.requests": frozenset({"admin"}),
     "jobs.read": _EVERYONE,
     "audit.read": frozenset({"admin"}),
+    "campaigns.launch": frozenset({"marketing", "admin"}),
 }
 if set(MATRIX) != set(ACTIONS) or not all(roles <= _EVERYONE for roles in MATRIX.values()):  # pragma: no cover
     raise RuntimeError("every action needs one row of the matrix, naming known roles only")

@@ -1,0 +1,134 @@
+"""Playbooks: trigger -> audience -> action -> measure, declared in TOML (the pages' form writes the same fields)::
+
+    name = "Win back at-risk best customers"
+    channel = "email"            # email | sms | phone | post | push | webhook | task
+    purpose = "marketing"        # the consent purpose the contact needs
+    control_share = 0.1          # the campaign's random control (0-0.5)
+    [trigger]                    # kept with the playbook; "manual" unless given
+    kind = "manual"
+    [audience]                   # see act/audience.py: triage, rung, segment, at_risk, min_clv, ...
+    triage = "best"
+    at_risk = true
+    [action]
+    subject = "We miss you, {first_name}"
+    body = "..."                 # {name}, {first_name} are filled in per person
+    url = "https://..."          # webhook only: where the signed POST goes
+    due_days = 3                 # task only: due this many days after launch
+
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from dataclasses import dataclass
+
+from patron.act.audience import Audience
+from patron.act.holdout import check_control_share
+from patron.errors import InvalidInput
+from patron.store.vocabulary import CONSENT_CHANNELS, CONSENT_PURPOSES
+
+#: Channels a playbook can act through: a consent channel, a webhook (a system, not a person: only the
+#: suppression list applies) or a task for the account owner (nobody is contacted by patron).
+CHANNELS = (*CONSENT_CHANNELS, "webhook", "task")
+PLAYBOOK_FIELDS = ("name", "description", "channel", "purpose", "control_share", "trigger", "audience", "action")
+ACTION_FIELDS = ("subject", "body", "url", "due_days")
+#: What can start a playbook: by hand, on a schedule, or on an event patron sees between runs or in the data.
+TRIGGER_KINDS = ("manual", "schedule", "event")
+SCHEDULES = ("day", "week", "month", "quarter")
+TRIGGER_EVENTS = ("p_alive_drop", "ladder_move", "complaint_resolved", "sla_breached", "detractor",
+                  "first_purchase_anniversary", "import_finished")
+
+
+@dataclass(frozen=True)
+class Playbook:
+    name: str
+    channel: str
+    audience: Audience
+    action: dict
+    purpose: str | None = "marketing"
+    control_share: float = 0.1
+    description: str = ""
+    trigger: dict | None = None
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "description": self.description, "channel": self.channel,
+                "purpose": self.purpose, "control_share": self.control_share, "trigger": self.trigger or {"kind": "manual"},
+                "audience": self.audience.to_dict(), "action": self.action}
+
+
+def parse_playbook(text: str | dict) -> Playbook:
+    """A playbook from TOML text (or its parsed table); :class:`InvalidInput` naming the field otherwise."""
+    if isinstance(text, dict):
+        data = text
+    else:
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise InvalidInput(f"The playbook is not valid TOML: {exc}.") from None
+    unknown = sorted(set(data) - set(PLAYBOOK_FIELDS))
+    if unknown:
+        raise InvalidInput(f"playbook: unknown field(s) {', '.join(unknown)}. Fields: {', '.join(PLAYBOOK_FIELDS)}.")
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidInput("playbook.name: every playbook needs a name.")
+    channel = data.get("channel", "email")
+    if channel not in CHANNELS:
+        raise InvalidInput(f"playbook.channel: unknown channel '{channel}'. Channels: {', '.join(CHANNELS)}.")
+    purpose = data.get("purpose", "marketing")
+    if channel in CONSENT_CHANNELS and purpose not in CONSENT_PURPOSES:
+        raise InvalidInput(f"playbook.purpose: unknown purpose '{purpose}'. Purposes: {', '.join(CONSENT_PURPOSES)}.")
+    action = data.get("action", {})
+    if not isinstance(action, dict):
+        raise InvalidInput("playbook.action: expected a table ([action]).")
+    unknown = sorted(set(action) - set(ACTION_FIELDS))
+    if unknown:
+        raise InvalidInput(f"playbook.action: unknown field(s) {', '.join(unknown)}. Fields: {', '.join(ACTION_FIELDS)}.")
+    for key in ("subject", "body", "url"):
+        if key in action and not isinstance(action[key], str):
+            raise InvalidInput(f"playbook.action.{key}: expected text.")
+    if channel != "webhook" and not action.get("subject"):
+        raise InvalidInput("playbook.action.subject: a message or task needs a subject (its title).")
+    if channel == "webhook" and not str(action.get("url", "")).startswith(("http://", "https://")):
+        raise InvalidInput("playbook.action.url: a webhook needs the http(s) address it posts to.")
+    due = action.get("due_days", 3)
+    if isinstance(due, bool) or not isinstance(due, int) or not 0 <= due <= 365:
+        raise InvalidInput(f"playbook.action.due_days: expected whole days 0-365, not {due!r}.")
+    trigger = data.get("trigger")
+    if trigger is not None and not isinstance(trigger, dict):
+        raise InvalidInput("playbook.trigger: expected a table ([trigger]).")
+    if trigger:
+        kind = trigger.get("kind", "manual")
+        if kind not in TRIGGER_KINDS:
+            raise InvalidInput(f"playbook.trigger.kind: '{kind}' is not one of {', '.join(TRIGGER_KINDS)}.")
+        if kind == "schedule" and trigger.get("every") not in SCHEDULES:
+            raise InvalidInput(f"playbook.trigger.every: a schedule runs every {', '.join(SCHEDULES)}, "
+                               f"not {trigger.get('every')!r}.")
+        if kind == "event" and trigger.get("event") not in TRIGGER_EVENTS:
+            raise InvalidInput(f"playbook.trigger.event: '{trigger.get('event')}' is not one of "
+                               f"{', '.join(TRIGGER_EVENTS)}.")
+    return Playbook(name=name.strip(), channel=channel, audience=Audience.from_dict(data.get("audience")),
+                    action=dict(action), purpose=purpose if channel in CONSENT_CHANNELS else None,
+                    control_share=check_control_share(data.get("control_share", 0.1)),
+                    description=str(data.get("description", "")), trigger=trigger)
+
+
+def to_toml(playbook: Playbook) -> str:
+    """The playbook as TOML (what ``playbooks.definition`` keeps)."""
+    def value(v):
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, (int, float)):
+            return repr(v)
+        if isinstance(v, list):
+            return "[" + ", ".join(value(x) for x in v) + "]"
+        return json.dumps(str(v))  # a JSON string is a TOML basic string
+    data = playbook.to_dict()
+    lines = [f"{k} = {value(data[k])}" for k in ("name", "description", "channel", "purpose", "control_share")
+             if data[k] is not None]
+    for table in ("trigger", "audience", "action"):
+        lines.append(f"\n[{table}]")
+        lines += [f"{k} = {value(v)}" for k, v in data[table].items()]
+    return "\n".join(lines) + "\n"
+
+

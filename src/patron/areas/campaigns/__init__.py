@@ -1,0 +1,1 @@
+"""Campaigns and playbooks: the CLI, the API and the pages over act/ (issue 16)."""
