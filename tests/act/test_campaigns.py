@@ -19,7 +19,7 @@ from patron.areas.campaigns.service import (
     save_playbook,
     set_status,
 )
-from patron.errors import Conflict, InvalidInput
+from patron.errors import Conflict, InvalidInput, NotFound
 from patron.service.permissions import User
 from patron.service.runs import current_run
 from store_engines import ENGINES, new_store_url
@@ -182,3 +182,25 @@ def test_a_trigger_must_be_one_patron_knows():
         parse_playbook('name = "x"\n[trigger]\nkind = "event"\nevent = "rain"\n[action]\nsubject = "s"')
     with pytest.raises(InvalidInput, match="playbook.trigger.every"):
         parse_playbook('name = "x"\n[trigger]\nkind = "schedule"\nevery = "fortnight"\n[action]\nsubject = "s"')
+
+
+def test_a_saved_view_is_an_audience(company):
+    from patron.areas.parties.lists import selected_parties
+    from patron.areas.views.service import save_view
+
+    store = company
+    filters = [{"field": "country", "op": "eq", "value": "DE"}]
+    save_view(store, ADMIN, "Germany", filters, shared=True)
+    playbook_id = save_playbook(store, ADMIN, PLAYBOOK.replace('triage = ["best", "average"]', 'saved_view = "Germany"')
+                                .replace("Keep the best", "German customers"))
+    campaign_id = create_campaign(store, ADMIN, playbook_id, seed=3)
+    launch(store, ADMIN, campaign_id, at=AT)
+    scored = {pid for (pid,) in store.query("SELECT party_id FROM scores WHERE run_id = ?", [current_run(store)])}
+    expected = {pid for pid in selected_parties(store, filters) if pid in scored}
+    members = {pid for (pid,) in store.query("SELECT party_id FROM campaign_members WHERE campaign_id = ?",
+                                              [campaign_id])}
+    assert members == expected and len(members) > 10
+    with pytest.raises(NotFound, match="no saved view of the customer list named 'Nowhere'"):
+        create_campaign(store, ADMIN, save_playbook(store, ADMIN, PLAYBOOK.replace(
+            'triage = ["best", "average"]', 'saved_view = "Nowhere"').replace("Keep the best", "x")))
+        preview(store, store.scalar("SELECT max(campaign_id) FROM campaigns"), at=AT)

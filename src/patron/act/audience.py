@@ -2,8 +2,8 @@
 
 An audience is a filter over one analysis run's scores joined with the parties: triage groups (seed 004: a
 different plan for best, average and worst), rungs of the ladder of loyalty, RFM segments, the valuable
-customers at risk, thresholds on value (CLV) and probability alive, and a saved view (``saved_views``,
-filters as JSON, see :func:`filters_sql`). All conditions hold together (AND); a list of values is any of
+customers at risk, thresholds on value (CLV) and probability alive, and a saved view of the customer list
+(``saved_views``, ``docs/list-views.md``; its people are selected by the list's own filters). All conditions hold together (AND); a list of values is any of
 them (OR).
 
 Who may not be contacted is excluded with a reason, by :func:`exclusions`: on the suppression list, no
@@ -14,23 +14,13 @@ row at the moment of sending counts, as in ``service/consent.py``).
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 
-from patron.errors import InvalidInput, NotFound
+from patron.errors import InvalidInput
 from patron.store import Store
 from patron.store.vocabulary import CONSENT_CHANNELS, CONSENT_PURPOSES, LADDER_STATES, TRIAGE_GROUPS
 
-#: Fields a saved view may filter on: the run's scores (``s.``) and the party (``p.``), with their kind.
-NUMBER_FIELDS = ("clv", "p_alive", "revenue", "margin", "health", "health_trend", "frequency", "recency",
-                 "monetary_value", "orders", "expected_purchases", "expected_spend", "rung_level", "r_score",
-                 "f_score", "m_score", "profit", "profit_clv", "cost_to_serve")
-TEXT_FIELDS = ("rung", "triage", "rfm_segment", "value_tier", "quality_tier")
-PARTY_FIELDS = ("kind", "category", "city", "country", "owner", "acquisition_channel", "time_zone")
-BOOL_FIELDS = ("at_risk",)
-#: Operators of a saved view's filter, ``{"clv": {">=": 500}}``.
-OPERATORS = {">=": ">=", ">": ">", "<=": "<=", "<": "<", "=": "=", "!=": "<>"}
 #: Why a person is excluded, in the order they are checked (the first that applies is the reason given).
 REASONS = ("suppressed", "no address", "consent withdrawn", "no consent")
 #: The party column that holds the address of each channel.
@@ -137,78 +127,10 @@ class Audience:
         return ", ".join(parts) or "every scored customer"
 
 
-def filters_sql(filters: dict, where: list[str], params: list) -> None:
-    """Add a saved view's filters to ``where``/``params``.
-
-    ``filters`` is a JSON object of ``{"field": condition}``, every condition holding together:
-
-    - a value (``"triage": "best"``, ``"at_risk": true``): equal to it;
-    - a list (``"rung": ["client", "supporter"]``): any of them;
-    - an object of operators (``"clv": {">=": 500, "<": 2000}``): ``>=``, ``>``, ``<=``, ``<``, ``=``, ``!=``;
-    - ``"campaign": ID`` (with ``"arm": "treated"`` optionally): the members of a campaign (how a campaign's
-      "add to a list" action keeps its list);
-    - ``"search": "text"``: the name or email contains the text (case-insensitive).
-
-    Fields: the scores' ``NUMBER_FIELDS``, ``TEXT_FIELDS``, ``BOOL_FIELDS`` and the party's ``PARTY_FIELDS``.
-    """
-    if not isinstance(filters, dict):
-        raise InvalidInput("A saved view's filters are a JSON object of field: condition.")
-    campaign = filters.get("campaign")
-    for name, condition in filters.items():
-        if name == "campaign":
-            if not isinstance(condition, int) or isinstance(condition, bool):
-                raise InvalidInput("filter campaign: expected a campaign id.")
-            arm = filters.get("arm")
-            where.append("s.party_id IN (SELECT party_id FROM campaign_members WHERE campaign_id = ?"
-                         + (" AND arm = ?)" if arm else ")"))
-            params.extend([condition, arm] if arm else [condition])
-            continue
-        if name == "arm":
-            if campaign is None:
-                raise InvalidInput("filter arm: only with a campaign.")
-            continue
-        if name == "search":
-            where.append("(lower(p.name) LIKE ? OR lower(p.email) LIKE ?)")
-            params.extend([f"%{str(condition).lower()}%"] * 2)
-            continue
-        if name in NUMBER_FIELDS or name in TEXT_FIELDS or name in BOOL_FIELDS:
-            column = f"s.{name}"
-        elif name in PARTY_FIELDS:
-            column = f"p.{name}"
-        else:
-            raise InvalidInput(f"filter {name}: unknown field. Fields: "
-                               f"{', '.join(NUMBER_FIELDS + TEXT_FIELDS + BOOL_FIELDS + PARTY_FIELDS)}, campaign, "
-                               "search.")
-        if isinstance(condition, dict):
-            for op, value in condition.items():
-                if op not in OPERATORS:
-                    raise InvalidInput(f"filter {name}: unknown operator '{op}'. Operators: {', '.join(OPERATORS)}.")
-                where.append(f"{column} {OPERATORS[op]} ?")
-                params.append(value)
-        elif isinstance(condition, list):
-            if not condition:
-                raise InvalidInput(f"filter {name}: an empty list matches nobody.")
-            where.append(f"{column} IN ({', '.join('?' * len(condition))})")
-            params.extend(condition)
-        elif condition is None:
-            where.append(f"{column} IS NULL")
-        else:
-            where.append(f"{column} = ?")
-            params.append(condition)
-
-
-def saved_view_filters(store: Store, name: str) -> dict:
-    found = store.query("SELECT filters FROM saved_views WHERE name = ? ORDER BY view_id DESC LIMIT 1", [name])
-    if not found:
-        raise NotFound(f"There is no saved view named '{name}'.")
-    try:
-        return json.loads(found[0][0])
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(f"The saved view '{name}' has filters that are not JSON: {exc}.") from None
-
-
-def audience_sql(store: Store, audience: Audience, run_id: int) -> tuple[str, list]:
-    """SQL of the audience's party ids (``party_id``, one row each) in run ``run_id``."""
+def audience_sql(store: Store, audience: Audience, run_id: int,
+                 within: tuple[str, list] | None = None) -> tuple[str, list]:
+    """SQL of the audience's party ids (``party_id``, one row each) in run ``run_id``; ``within`` (SQL and its
+    parameters, one ``party_id`` column) keeps to a saved view's people, which the service layer selects."""
     where, params = ["s.run_id = ?"], [run_id]
     for name, column in (("triage", "s.triage"), ("rung", "s.rung"), ("segment", "s.rfm_segment")):
         values = getattr(audience, name)
@@ -223,7 +145,10 @@ def audience_sql(store: Store, audience: Audience, run_id: int) -> tuple[str, li
             where.append(condition)
             params.append(getattr(audience, name))
     if audience.saved_view:
-        filters_sql(saved_view_filters(store, audience.saved_view), where, params)
+        if within is None:
+            raise InvalidInput(f"audience.saved_view: the view '{audience.saved_view}' was not looked up.")
+        where.append(f"s.party_id IN ({within[0]})")
+        params.extend(within[1])
     if audience.party_ids is not None:
         if not audience.party_ids:
             where.append("FALSE")

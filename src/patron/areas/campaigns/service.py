@@ -23,6 +23,8 @@ from pathlib import Path
 from patron.act.audience import Audience, audience_sql, exclusions
 from patron.act.holdout import control_bucket_sql, cut, holdout_bucket_sql, holdout_share
 from patron.act.playbooks import Playbook, parse_playbook, to_toml
+from patron.areas.parties.lists import selection_sql
+from patron.areas.views.service import view_filters
 from patron.errors import Conflict, InvalidInput, NotFound
 from patron.service.audit import record
 from patron.service.runs import current_run
@@ -124,9 +126,21 @@ def member_counts(store: Store, campaign_id: int) -> dict:
     return {"arms": arms, "excluded": excluded, "queue": queue, "tasks": int(tasks)}
 
 
+def _saved_view(store: Store, name: str) -> tuple[str, list]:
+    """The people of the saved customer view ``name`` (a shared one first), as SQL of their party ids."""
+    found = store.query("SELECT view_id FROM saved_views WHERE area = 'customers' AND lower(name) = lower(?) "
+                        "ORDER BY shared DESC, view_id", [name])
+    if not found:
+        raise NotFound(f"audience.saved_view: there is no saved view of the customer list named '{name}'.")
+    filters, _ = view_filters(store, int(found[0][0]))
+    return selection_sql(store, filters)
+
+
 def _arms_sql(store: Store, campaign: dict, at: dt.datetime) -> tuple[str, list]:
     """SQL of ``(party_id, arm, reason)`` for each member of the campaign's audience."""
-    members, params = audience_sql(store, Audience.from_dict(campaign["audience"]), int(campaign["run_id"]))
+    audience = Audience.from_dict(campaign["audience"])
+    members, params = audience_sql(store, audience, int(campaign["run_id"]),
+                                   _saved_view(store, audience.saved_view) if audience.saved_view else None)
     channel = campaign["channel"]
     consent_channel = channel if channel in CONSENT_CHANNELS else None
     checked, params = exclusions(store, (members, params), consent_channel, campaign["purpose"], at)

@@ -116,6 +116,12 @@ def _complete_last_activity(store: Store, rows: list[dict]) -> None:
         r["last_activity"] = max(found) if found else None
 
 
+def selection_sql(store: Store, filters=None) -> tuple[str, list]:
+    """SQL (and parameters) of the party ids a list's ``filters`` select: a saved view as a playbook's audience."""
+    base, params = _base(store, listing.parse_filters(filters, FIELDS))
+    return f"SELECT p.party_id {base}", params
+
+
 def selected_parties(store: Store, filters=None, party_ids: Sequence[int] | None = None) -> list[int]:
     """The parties a bulk action touches: those ticked (``party_ids``), else every one the filters select."""
     if party_ids:
