@@ -23,7 +23,7 @@ treated against control estimates without bias.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 import pyarrow as pa
@@ -32,7 +32,7 @@ from patron.demo.customers import Population
 from patron.demo.orders import Orders
 from patron.demo.params import START, WEEK_S
 
-CAMPAIGN_DATE = datetime(2025, 9, 1, 9, 0, tzinfo=timezone.utc)
+CAMPAIGN_DATE = datetime(2025, 9, 1, 9, 0, tzinfo=UTC)
 CAMPAIGN_W = (CAMPAIGN_DATE - START).total_seconds() / WEEK_S
 CAMPAIGN_NAME = "Win-back offer, September 2025"
 WINDOW_W = 8.0  # the response window: 56 days

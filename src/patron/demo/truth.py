@@ -191,7 +191,7 @@ class TruthKeeper:
         facts = {
             "customers": int(pop.size),
             "business_accounts": int(accounts.size),
-            "business_contacts": int(len(accounts.contact_org)),
+            "business_contacts": len(accounts.contact_org),
             "orders": int((1 + pop.x).sum()),
             "order_lines": int(self.lines.sum()),
             "refund_lines": int(self.refunds.sum()),

@@ -340,8 +340,8 @@ def evaluate_uplift_model(x, y, treatment, *, method: str = "two_model", test_sh
     random_qini = [qini_coefficient(y[test], rng.random(len(test)), t[test]) for _ in range(20)]
     return {
         "method": method,
-        "train": int(len(train)),
-        "held_out": int(len(test)),
+        "train": len(train),
+        "held_out": len(test),
         "qini": qini_coefficient(y[test], score, t[test]),
         "auuc": auuc(y[test], score, t[test]),
         "qini_random_mean": float(np.nanmean(random_qini)),
