@@ -63,7 +63,7 @@ def test_qini_curve_by_hand():
     assert up.tolist() == pytest.approx([0, 1, 1, (1 / 2 - 1) * 3, (1 / 3 - 1) * 4, (1 / 3 - 1) * 5,
                                          (1 / 3 - 2 / 3) * 6])
     # The oracle ranks treated responders first and control responders last: 1, then flat, then down.
-    xp, qp = u.perfect_qini_curve(y, t)
+    _xp, qp = u.perfect_qini_curve(y, t)
     assert qp[-1] == pytest.approx(q[-1])
     assert qp.max() == pytest.approx(1.0)
 

@@ -262,7 +262,7 @@ def before_after(store: Store, change_date: dt.datetime, treated: list[int], con
     end = change_date + dt.timedelta(weeks=int(weeks))
     rows = store.query("SELECT party_id, occurred_at, revenue FROM transactions WHERE occurred_at >= ? "
                        "AND occurred_at < ?", [start, end])
-    in_t, in_c = set(int(p) for p in treated), set(int(p) for p in control)
+    in_t, in_c = {int(p) for p in treated}, {int(p) for p in control}
     series = {"t": np.zeros(2 * int(weeks)), "c": np.zeros(2 * int(weeks))}
     for party, when, revenue in rows:
         arm = "t" if party in in_t else "c" if party in in_c else None

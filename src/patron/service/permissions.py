@@ -23,6 +23,7 @@ action                         mkt    sales  serv.  bill.  analyst admin
 ``privacy.requests``                                               yes
 ``jobs.read``                  yes    yes    yes    yes    yes     yes
 ``audit.read``                                                     yes
+``campaigns.results``          yes                         yes     yes
 =============================  =====  =====  =====  =====  ======  =====
 """
 
@@ -56,6 +57,7 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     Action("privacy.requests", "cannot export or erase a person's data"),
     Action("jobs.read", "cannot follow background jobs"),
     Action("audit.read", "cannot read the audit log"),
+    Action("campaigns.results", "cannot see what campaigns changed, nor train the uplift model on them"),
 )}
 
 _EVERYONE = frozenset(ROLES)
@@ -76,6 +78,8 @@ MATRIX: dict[str, frozenset[str]] = {
     "privacy.requests": frozenset({"admin"}),
     "jobs.read": _EVERYONE,
     "audit.read": frozenset({"admin"}),
+    # Results are aggregates, but the uplift model's suggestions name parties: the roles that plan campaigns.
+    "campaigns.results": frozenset({"analyst", "marketing", "admin"}),
 }
 if set(MATRIX) != set(ACTIONS) or not all(roles <= _EVERYONE for roles in MATRIX.values()):  # pragma: no cover
     raise RuntimeError("every action needs one row of the matrix, naming known roles only")
