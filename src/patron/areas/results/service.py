@@ -88,12 +88,14 @@ def _curve_chart(curves: dict) -> alt.Chart:
         points = curves[kind]
         end = points[-1]["value"] if points else 0.0
         for p in points:
-            rows.append({"curve": name, "share": p["share"], "value": p["value"], "line": f"{name} (by score)"})
-            rows.append({"curve": name, "share": p["share"], "value": end * p["share"], "line": f"{name} (random)"})
+            rows.append({"curve": name, "share": p["share"], "value": p["value"], "line": "ranked by score"})
+            rows.append({"curve": name, "share": p["share"], "value": end * p["share"], "line": "random order"})
     data = pd.DataFrame(rows)
     return (alt.Chart(data).mark_line().encode(
         alt.X("share:Q", title=f"share targeted, highest {curves['score']} first", axis=alt.Axis(format="%")),
-        alt.Y("value:Q", title="incremental responses"), alt.Color("line:N", title=None),
+        alt.Y("value:Q", title="incremental responses"),
+        alt.Color("line:N", title=None, scale=alt.Scale(domain=["ranked by score", "random order"],
+                                                        range=["#1f5fa8", "#999999"])),
         alt.StrokeDash("line:N", legend=None), alt.Facet("curve:N", title=None, columns=2))
         .properties(width=260, height=220))
 
