@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -28,7 +28,7 @@ def _interval(d: dict | None, fmt: str) -> tuple[str, str]:
 @results_app.command("campaign")
 def campaign(
     campaign_id: Annotated[int, typer.Argument(help="The campaign's id.")],
-    by: Annotated[Optional[str], typer.Option(help="Break down by rung, segment or triage.")] = None,
+    by: Annotated[str | None, typer.Option(help="Break down by rung, segment or triage.")] = None,
     window_days: Annotated[int, typer.Option(help="Days after assignment in which an order counts.")] = 56,
     store: StoreOption = None,
 ) -> None:
@@ -70,7 +70,7 @@ def campaign(
 def uplift_model(
     campaign_id: Annotated[int, typer.Argument(help="The campaign to learn from.")],
     method: Annotated[str, typer.Option(help="two_model or class_transformation.")] = "two_model",
-    out: Annotated[Optional[Path], typer.Option(help="Write every party's predicted uplift to this CSV.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write every party's predicted uplift to this CSV.")] = None,
     top: Annotated[int, typer.Option(help="Parties to print, best first.")] = 10,
     store: StoreOption = None,
 ) -> None:
@@ -95,12 +95,12 @@ def uplift_model(
 @results_app.command("before-after")
 def before_after(
     date: Annotated[str, typer.Option("--date", help="The change date, YYYY-MM-DD.")],
-    treated_segment: Annotated[Optional[str], typer.Option(help="Changed group: this RFM segment.")] = None,
-    treated_rung: Annotated[Optional[str], typer.Option(help="Changed group: this rung.")] = None,
-    treated_campaign: Annotated[Optional[int], typer.Option(help="Changed group: this campaign's treated.")] = None,
-    control_segment: Annotated[Optional[str], typer.Option(help="Control group: this RFM segment.")] = None,
-    control_rung: Annotated[Optional[str], typer.Option(help="Control group: this rung.")] = None,
-    control_campaign: Annotated[Optional[int], typer.Option(help="Control group: this campaign's control.")] = None,
+    treated_segment: Annotated[str | None, typer.Option(help="Changed group: this RFM segment.")] = None,
+    treated_rung: Annotated[str | None, typer.Option(help="Changed group: this rung.")] = None,
+    treated_campaign: Annotated[int | None, typer.Option(help="Changed group: this campaign's treated.")] = None,
+    control_segment: Annotated[str | None, typer.Option(help="Control group: this RFM segment.")] = None,
+    control_rung: Annotated[str | None, typer.Option(help="Control group: this rung.")] = None,
+    control_campaign: Annotated[int | None, typer.Option(help="Control group: this campaign's control.")] = None,
     weeks: Annotated[int, typer.Option(help="Weeks looked at on each side of the date.")] = 26,
     store: StoreOption = None,
 ) -> None:

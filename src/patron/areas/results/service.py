@@ -83,21 +83,22 @@ def _interval_bars(rows: list[dict], measure_name: str, title: str, fmt: str) ->
 
 
 def _curve_chart(curves: dict) -> alt.Chart:
-    rows = []
-    for kind, name in (("qini_curve", "Qini"), ("uplift_curve", "uplift")):
+    """The Qini and the uplift curve side by side, each with the straight line of targeting in random order."""
+    lines = alt.Scale(domain=["ranked by score", "random order"], range=["#1f5fa8", "#999999"])
+    dashes = alt.Scale(domain=["ranked by score", "random order"], range=[[1, 0], [5, 4]])
+    panels = []
+    for kind, name in (("qini_curve", "Qini curve"), ("uplift_curve", "Uplift curve")):
         points = curves[kind]
         end = points[-1]["value"] if points else 0.0
-        for p in points:
-            rows.append({"curve": name, "share": p["share"], "value": p["value"], "line": "ranked by score"})
-            rows.append({"curve": name, "share": p["share"], "value": end * p["share"], "line": "random order"})
-    data = pd.DataFrame(rows)
-    return (alt.Chart(data).mark_line().encode(
-        alt.X("share:Q", title=f"share targeted, highest {curves['score']} first", axis=alt.Axis(format="%")),
-        alt.Y("value:Q", title="incremental responses"),
-        alt.Color("line:N", title=None, scale=alt.Scale(domain=["ranked by score", "random order"],
-                                                        range=["#1f5fa8", "#999999"])),
-        alt.StrokeDash("line:N", legend=None), alt.Facet("curve:N", title=None, columns=2))
-        .properties(width=260, height=220))
+        rows = [{"share": p["share"], "value": p["value"], "line": "ranked by score"} for p in points]
+        rows += [{"share": 0.0, "value": 0.0, "line": "random order"}, {"share": 1.0, "value": end,
+                                                                       "line": "random order"}]
+        panels.append(alt.Chart(pd.DataFrame(rows), title=name).mark_line().encode(
+            alt.X("share:Q", title=f"share targeted, highest {curves['score']} first", axis=alt.Axis(format="%")),
+            alt.Y("value:Q", title="incremental responses"),
+            alt.Color("line:N", title=None, scale=lines), alt.StrokeDash("line:N", scale=dashes, legend=None))
+            .properties(width=250, height=220))
+    return alt.hconcat(*panels)
 
 
 def result_charts(result: dict) -> dict[str, str]:
