@@ -41,6 +41,7 @@ MIN_TENURE_W = 8.0
 LAPSED_W = 26.0
 FREQUENT_ORDERS = 3
 CONTROL_SHARE = 0.3
+AUDIENCE_SHARE = 0.5  # of the eligible: a mailing to all would move the firm's BG/NBD parameters visibly
 GROUPS = ("lapsed frequent", "lapsed occasional", "active frequent", "active occasional")
 BOOST = {"lapsed frequent": 0.60, "lapsed occasional": 0.30, "active frequent": 0.10, "active occasional": 0.15}
 PRESSURE = {"lapsed frequent": 0.02, "lapsed occasional": 0.02, "active frequent": 0.20, "active occasional": 0.05}
@@ -62,7 +63,7 @@ class CampaignDraw:
 
 def draw(rng: np.random.Generator, pop: Population) -> CampaignDraw:
     n = pop.size
-    member = pop.acquired_w <= CAMPAIGN_W - MIN_TENURE_W
+    member = (pop.acquired_w <= CAMPAIGN_W - MIN_TENURE_W) & (rng.random(n) < AUDIENCE_SHARE)
     return CampaignDraw(member=member, treated=member & (rng.random(n) >= CONTROL_SHARE),
                         boost_u=rng.random(n), pressure_u=rng.random(n), withdraw_u=rng.random(n),
                         extra_w=CAMPAIGN_W + rng.random(n) * WINDOW_W)
