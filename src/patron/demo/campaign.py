@@ -1,7 +1,7 @@
 """The demo company's past campaign: a win-back offer by email with a random control group, and its true effect.
 
-On :data:`CAMPAIGN_DATE` the firm mailed every customer registered at least :data:`MIN_TENURE_W` weeks before,
-keeping a random :data:`CONTROL_SHARE` as a control group. The customers' groups are read from their own orders
+On :data:`CAMPAIGN_DATE` the firm mailed a random :data:`AUDIENCE_SHARE` of the customers registered at least
+:data:`MIN_TENURE_W` weeks before, keeping a random :data:`CONTROL_SHARE` of them as a control group. The customers' groups are read from their own orders
 before the date (what the firm could see):
 
 - ``lapsed`` when their last order is more than :data:`LAPSED_W` weeks old, else ``active``;
@@ -194,8 +194,8 @@ class CampaignKeeper:
             "pressured_treated": int((self.pressured & self.c.treated).sum()),
             "consent_withdrawals": int(self.withdrew.sum()),
             "description": (
-                "A win-back email on the date to every customer registered 8 weeks before, 30% kept as a random "
-                "control. Response = an order within window_days. true_uplift is the mean over the audience of "
+                "A win-back email on the date to a random half of the customers registered 8 weeks before, 30% "
+                "kept as a random control. Response = an order within window_days. true_uplift is the mean over the audience of "
                 "the response if mailed minus the response if not (both drawn for everyone, so exact). Groups "
                 "are read from the customer's orders before the date: lapsed = last order over 26 weeks old, "
                 "frequent = 3 or more orders. Treated customers who react badly to pressure stop buying at "
