@@ -1,2 +1,1 @@
-"""Acting on relationships (issue 16): playbooks, audiences, control groups and campaigns; delivery
-(``delivery``, ``rules``) and measured response (``measure``) build on them."""
+"""Acting on relationships: playbooks, campaigns, delivery and the measurement of what they changed."""

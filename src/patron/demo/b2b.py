@@ -62,7 +62,7 @@ class Accounts:
 
 
 def n_accounts(customers: int, params: DemoParameters) -> int:
-    return max(5, int(round(customers * params.b2b_accounts_per_customer)))
+    return max(5, round(customers * params.b2b_accounts_per_customer))
 
 
 def simulate_accounts(rng: np.random.Generator, m: int, params: DemoParameters, n_first: int, n_last: int,

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pyarrow.parquet as pq
 
-from patron.demo import b2b, exports, partners, quality_plants, relationships, service, text, truth
+from patron.demo import b2b, campaign, exports, partners, quality_plants, relationships, service, text, truth
 from patron.demo.catalogue import Catalogue
 from patron.demo.customers import simulate_population
 from patron.demo.orders import order_offsets, simulate_lines, simulate_orders
@@ -127,6 +128,8 @@ def generate_demo(out: str | Path, customers: int = 5000, seed: int = 1, *,
     sinks = {f.name: Sink(out / f.name, f.fmt, f.delimiter) for f in EXPORTS}
     keeper = truth.TruthKeeper(out, pop, params)
     verbatims = quality_plants.VerbatimTruth(out)
+    # The past campaign draws from its own streams, so every other draw stays as it was without it.
+    mailing = campaign.CampaignKeeper(pop, campaign.draw(_rng(seed, 5), pop), int(first_order[-1]))
     result = DemoResult(out=out, customers=customers, seed=seed)
 
     step = chunk_size(customers)
@@ -136,16 +139,17 @@ def generate_demo(out: str | Path, customers: int = 5000, seed: int = 1, *,
         rng = _rng(seed, 1, c)
         people = exports.person_details(rng, lo, hi)
         orders = simulate_orders(rng, pop, lo, hi, params, int(first_order[lo]))
+        orders = mailing.apply(_rng(seed, 6, c), orders, lo, hi, params.gg_p)
         lines = simulate_lines(rng, orders, catalogue, params, end_w)
         complaints = service.simulate_complaints(rng, orders, params, end_w)
         contacts = service.simulate_contacts(rng, orders, params, end_w)
         nps = service.simulate_nps(rng, orders, params, end_w)
         csat = service.simulate_csat(rng, contacts, orders, end_w)
-        quality_plants.plant_comments(_rng(seed, 5, c), nps)  # its own stream: the other draws stay as they were
-        quality_plants.plant_descriptions(_rng(seed, 6, c), complaints)
+        quality_plants.plant_comments(_rng(seed, 8, c), nps)  # its own stream: the other draws stay as they were
+        quality_plants.plant_descriptions(_rng(seed, 9, c), complaints)
         verbatims.add(nps, complaints, orders)
         servqual = service.simulate_servqual(rng, pop, lo, hi, params)
-        consents = service.simulate_consents(rng, pop, lo, hi, params)
+        consents = mailing.withdraw_consent(service.simulate_consents(rng, pop, lo, hi, params), lo, hi)
         tables = {
             "webshop_customers.csv": exports.webshop_customers(
                 rng, pop, lo, hi, people, city_typos=_city_typos(hi - lo) if c == 0 else 0, typos=result.typos),
@@ -155,9 +159,10 @@ def generate_demo(out: str | Path, customers: int = 5000, seed: int = 1, *,
             "survey_responses.jsonl": exports.survey_responses(nps, csat, servqual, contacts, orders, pop),
             "survey_consents.jsonl": exports.survey_consents(consents, pop),
         }
+        spoiler = _rng(seed, 7, c)  # its own stream: the planted defects do not move with the campaign's orders
         for name, table in tables.items():
             if c == 0:
-                table = _spoil(table, sinks[name], rng)
+                table = _spoil(table, sinks[name], spoiler)
             sinks[name].write(table)
         keeper.add_chunk(lo, hi, orders, lines, complaints, nps, consents, servqual)
 
@@ -186,7 +191,8 @@ def generate_demo(out: str | Path, customers: int = 5000, seed: int = 1, *,
         result.files.append((f, out / f.name, sinks[f.name].rows))
         result.defects.extend(sinks[f.name].defects)
     verbatims.close()
-    result.facts = keeper.finish(accounts, result, seed, catalogue)
+    result.facts = keeper.finish(accounts, result, seed, catalogue, campaign=mailing.facts())
+    pq.write_table(mailing.members_table(), out / "truth_campaign.parquet")
     relationships.write_truth(accounts, out)
     quality_plants.write_references(out)
     result.seconds = time.perf_counter() - started

@@ -8,11 +8,11 @@ week; the BG/NBD ``alpha`` is in the same unit.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 #: The firm's history is fixed, so that a seed gives the same files whatever day it runs.
-START = datetime(2023, 1, 1, tzinfo=timezone.utc)
-END = datetime(2025, 12, 31, tzinfo=timezone.utc)
+START = datetime(2023, 1, 1, tzinfo=UTC)
+END = datetime(2025, 12, 31, tzinfo=UTC)
 WEEK_S = 7 * 24 * 3600
 
 #: Acquisition channel -> (share of new customers, mean cost per acquired customer in EUR).

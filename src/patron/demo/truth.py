@@ -17,6 +17,10 @@ Files
     One row per business account: ERP and CRM keys, industry, size, when it
     was opened and lost (their sales activity fades in the 26 weeks before),
     contacts and invoices.
+``truth_campaign.parquet``
+    One row per member of the past campaign (:mod:`patron.demo.campaign`): arm, group, both potential
+    responses, whether they reacted badly to pressure and withdrew consent; its design and true uplift per
+    group are ``campaign`` in ``truth.json``.
 ``truth_identities.parquet``
     Every (source, key) in the exports with the true entity it belongs to:
     two webshop keys of one duplicated customer, or the ERP and CRM keys of
@@ -86,7 +90,7 @@ class TruthKeeper:
         who = orders.person[nps["order"]]
         self.nps_answers[lo:hi] += count(who)
         self.nps_sum[lo:hi] += count(who, nps["score"])
-        self.consent_withdrawn[consents["person"][consents["record"] == 2]] = True
+        self.consent_withdrawn[consents["person"][consents["record"] >= 2]] = True
         self.order_lines_total += len(lines.order)
         dim = servqual["item_dim"][servqual["item"]]
         k = len(self.servqual_answers)
@@ -142,7 +146,11 @@ class TruthKeeper:
         })
 
     def identity_tables(self, accounts):
-        """``truth_identities.parquet`` in pieces of at most :data:`TRUTH_SLICE` rows."""
+        """``truth_campaign.parquet``
+    One row per member of the past campaign (:mod:`patron.demo.campaign`): arm, group, both potential
+    responses, whether they reacted badly to pressure and withdrew consent; its design and true uplift per
+    group are ``campaign`` in ``truth.json``.
+``truth_identities.parquet`` in pieces of at most :data:`TRUTH_SLICE` rows."""
         pop = self.pop
         n = pop.size
         dup = np.flatnonzero(pop.duplicate_no >= 0)
@@ -164,7 +172,7 @@ class TruthKeeper:
         yield piece("organisation", np.arange(m), "crm", exports.crm_account_keys(accounts), "CRM account")
         yield piece("contact", np.arange(c), "crm", exports.crm_contact_keys(accounts), "CRM contact")
 
-    def finish(self, accounts, result, seed: int, catalogue: Catalogue) -> dict:
+    def finish(self, accounts, result, seed: int, catalogue: Catalogue, campaign: dict | None = None) -> dict:
         pop, params = self.pop, self.params
         step = TRUTH_SLICE
         first = self.customers_table(0, min(step, pop.size))
@@ -183,7 +191,7 @@ class TruthKeeper:
         facts = {
             "customers": int(pop.size),
             "business_accounts": int(accounts.size),
-            "business_contacts": int(len(accounts.contact_org)),
+            "business_contacts": len(accounts.contact_org),
             "orders": int((1 + pop.x).sum()),
             "order_lines": int(self.lines.sum()),
             "refund_lines": int(self.refunds.sum()),
@@ -239,6 +247,7 @@ class TruthKeeper:
                 ),
             },
             "association_rules": catalogue.association_rules(),
+            "campaign": campaign,
             "files": [{"name": f.name, "system": f.system, "kind": f.kind, "format": f.fmt, "rows": rows,
                        "mapping": f.mapping_name} for f, _, rows in result.files],
             "defects": result.defects,

@@ -23,6 +23,7 @@ action                         mkt    sales  serv.  bill.  analyst admin
 ``privacy.requests``                                               yes
 ``jobs.read``                  yes    yes    yes    yes    yes     yes
 ``audit.read``                                                     yes
+``campaigns.results``          yes                         yes     yes
 =============================  =====  =====  =====  =====  ======  =====
 """
 
@@ -57,6 +58,7 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     Action("jobs.read", "cannot follow background jobs"),
     Action("audit.read", "cannot read the audit log"),
     Action("campaigns.launch", "cannot save playbooks or create, launch, pause or cancel campaigns"),
+    Action("campaigns.results", "cannot see what campaigns changed, nor train the uplift model on them"),
 )}
 
 _EVERYONE = frozenset(ROLES)
@@ -78,6 +80,8 @@ MATRIX: dict[str, frozenset[str]] = {
     "jobs.read": _EVERYONE,
     "audit.read": frozenset({"admin"}),
     "campaigns.launch": frozenset({"marketing", "admin"}),
+    # Results are aggregates, but the uplift model's suggestions name parties: the roles that plan campaigns.
+    "campaigns.results": frozenset({"analyst", "marketing", "admin"}),
 }
 if set(MATRIX) != set(ACTIONS) or not all(roles <= _EVERYONE for roles in MATRIX.values()):  # pragma: no cover
     raise RuntimeError("every action needs one row of the matrix, naming known roles only")
