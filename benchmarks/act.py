@@ -2,6 +2,9 @@
 
     PYTHONPATH=src python benchmarks/act.py [--customers 1000000] [--store /tmp/act.duckdb]
 
+Then time the commands a marketer runs, as fresh processes: `patron campaign preview 1 --store FILE` and
+`patron campaign launch 1 --store FILE` (the script leaves campaign 1 launched; build again for a second run).
+
 Builds the store the fast way (INSERT ... SELECT over range() in DuckDB), then times a campaign's preview
 (audience, exclusions, arms) and its launch (members and outbox rows in one transaction). Prints seconds and
 the peak resident memory of this process.
