@@ -71,3 +71,15 @@ def test_referral_value_equals_networkx_on_a_referral_tree():
     assert sum(got["direct"] > 0) == len(expected)
     with pytest.raises(ValueError, match="more than one"):
         network_scale.referral_value(3, np.array([0, 1]), np.array([2, 2]), np.ones(3))
+
+
+def test_large_graphs_go_through_igraph_and_recover_planted_groups():
+    g = nx.planted_partition_graph(6, 1000, 0.01, 0.00005, seed=2)  # 6,000 nodes: above LARGE_GRAPH_NODES
+    assert len(g) > network.LARGE_GRAPH_NODES
+    found = network.communities(g)
+    planted = [set(range(i * 1000, (i + 1) * 1000)) for i in range(6)]
+    assert len(found) >= 6
+    for group in planted:  # each planted group is mostly inside one found community
+        assert max(len(group & c) for c in found) > 800
+    central = network.centrality(g)
+    assert len(central) == len(g) and all(0 <= v["betweenness"] <= 1 for v in central.values())
