@@ -1,6 +1,7 @@
 """Network measures over the firm's own records (issue 15; seed 000: social networks, homophily), with
 networkx: chosen for breadth (referral trees, communities, centrality, assortativity, ego networks in one
-well-kept library); the firm's graphs of links and referrals are small enough for pure Python.
+well-kept library). Above :data:`LARGE_GRAPH_NODES` nodes communities and centrality run in igraph
+(:mod:`patron.analytics.network_scale`), which reaches a million parties.
 
 The graphs are built from rows the service reads: links ``(party, other party, link type)`` and
 referrals ``(referrer, referred)``.
@@ -12,6 +13,9 @@ import html
 import math
 
 import networkx as nx
+import numpy as np
+
+from patron.analytics import network_scale
 
 
 def link_graph(links: list[tuple[int, int, str]], attributes: dict[int, dict] | None = None) -> nx.Graph:
@@ -50,10 +54,24 @@ def referral_value(referrals: list[tuple[int, int]], value: dict[int, float]) ->
     return out
 
 
+#: Above this many nodes the heavy measures run in igraph's C core (:mod:`patron.analytics.network_scale`).
+LARGE_GRAPH_NODES = 5_000
+
+
+def _to_igraph(g: nx.Graph):
+    nodes = np.array(list(g.nodes))
+    index = {n: i for i, n in enumerate(nodes.tolist())}
+    pairs = np.array([(index[a], index[b]) for a, b in g.edges], np.int64).reshape(-1, 2)
+    return nodes, network_scale.graph(len(nodes), pairs[:, 0], pairs[:, 1])
+
+
 def communities(g: nx.Graph, seed: int = 7) -> list[set[int]]:
     """Communities by Louvain modularity (seeded, so the same graph gives the same answer), largest first."""
     if g.number_of_edges() == 0:
         return []
+    if len(g) > LARGE_GRAPH_NODES:
+        nodes, big = _to_igraph(g)
+        return [set(nodes[c].tolist()) for c in network_scale.communities(big, seed=seed)]
     found = nx.community.louvain_communities(g, seed=seed)
     return sorted((set(c) for c in found), key=lambda c: (-len(c), min(c)))
 
@@ -65,6 +83,12 @@ EXACT_BETWEENNESS_NODES = 300
 def centrality(g: nx.Graph, seed: int = 7) -> dict[int, dict]:
     """Degree and betweenness centrality (normalised) of every node: a high betweenness is a bridging contact.
     Exact up to :data:`EXACT_BETWEENNESS_NODES` nodes, estimated from that many seeded sources above."""
+    if len(g) > LARGE_GRAPH_NODES:
+        nodes, big = _to_igraph(g)
+        between = network_scale.betweenness(big, sources=EXACT_BETWEENNESS_NODES, seed=seed)
+        degree = network_scale.degree_centrality(big)
+        return {int(n): {"degree": round(float(d), 6), "betweenness": round(float(b), 6)}
+                for n, d, b in zip(nodes.tolist(), degree, between)}
     k = None if len(g) <= EXACT_BETWEENNESS_NODES else EXACT_BETWEENNESS_NODES
     between = nx.betweenness_centrality(g, k=k, seed=seed)
     degree = nx.degree_centrality(g)
@@ -78,8 +102,6 @@ def assortativity(g: nx.Graph, attribute: str) -> float | None:
     sub = g.subgraph(nodes)
     if sub.number_of_edges() == 0:
         return None
-    import numpy as np
-
     with np.errstate(invalid="ignore", divide="ignore"):  # every tie within one group: 0/0, undefined
         value = nx.attribute_assortativity_coefficient(sub, attribute)
     return None if value is None or math.isnan(value) else round(float(value), 6)

@@ -391,7 +391,7 @@ def network_summary(store: Store, user: User, *, top: int = 10) -> dict[str, Any
     crv = network.referral_value(referrals, value)
     names = dict(store.query(f"SELECT party_id, name FROM parties WHERE party_id IN ({_in_list(g.nodes)})"))
     found = network.communities(g)
-    central = network.centrality(g) if g.number_of_nodes() <= 50_000 else {}  # pure Python: bounded
+    central = network.centrality(g)  # igraph above network.LARGE_GRAPH_NODES
     bridges = sorted(((n, c["betweenness"]) for n, c in central.items() if c["betweenness"] > 0),
                      key=lambda x: -x[1])[:top]
     return {
