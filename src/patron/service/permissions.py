@@ -56,6 +56,9 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     Action("privacy.requests", "cannot export or erase a person's data"),
     Action("jobs.read", "cannot follow background jobs"),
     Action("audit.read", "cannot read the audit log"),
+    Action("outbox.read", "cannot see the outbox of messages"),
+    Action("outbox.manage", "cannot send or re-queue messages"),
+    Action("contact_events.write", "cannot record bounces, complaints or unsubscribes"),
 )}
 
 _EVERYONE = frozenset(ROLES)
@@ -76,6 +79,10 @@ MATRIX: dict[str, frozenset[str]] = {
     "privacy.requests": frozenset({"admin"}),
     "jobs.read": _EVERYONE,
     "audit.read": frozenset({"admin"}),
+    "outbox.read": frozenset({"marketing", "analyst", "admin"}),
+    # Re-queueing a dead message sends it again: an admin's decision; marketers record bounces and complaints.
+    "outbox.manage": frozenset({"admin"}),
+    "contact_events.write": frozenset({"marketing", "service", "admin"}),
 }
 if set(MATRIX) != set(ACTIONS) or not all(roles <= _EVERYONE for roles in MATRIX.values()):  # pragma: no cover
     raise RuntimeError("every action needs one row of the matrix, naming known roles only")
