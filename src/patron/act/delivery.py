@@ -26,6 +26,7 @@ import urllib.error
 import urllib.request
 from collections import defaultdict
 from dataclasses import dataclass, field
+from email import policy
 from email.message import EmailMessage
 from email.utils import formatdate
 
@@ -33,6 +34,9 @@ from patron.act import links, rules
 from patron.store import Store
 
 BACKOFF_CAP = 3600.0
+#: Headers are not folded below RFC 5322's 998 characters: a folded List-Unsubscribe URL (a long token, no spaces)
+#: would be sent as encoded words that mail clients do not read as a link.
+MAIL_POLICY = policy.default.clone(max_line_length=998)
 
 
 def utcnow() -> dt.datetime:
@@ -257,7 +261,7 @@ class Worker:
         token = links.unsubscribe_token(self.secret, row["party_id"] or 0, row["channel"], row["purpose"],
                                         row["message_id"])
         url = f"{self.config.public_url}/unsubscribe/{token}"
-        message = EmailMessage()
+        message = EmailMessage(policy=MAIL_POLICY)
         message["From"] = self.config.sender
         message["To"] = row["recipient"]
         message["Subject"] = row["subject"] or ""
