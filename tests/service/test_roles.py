@@ -67,6 +67,10 @@ def _requests(party: int) -> dict[str, tuple]:
         "privacy.requests": ("get", "/api/v1/privacy/999/export", {}, lambda r: r.status_code == 404),
         "campaigns.launch": ("post", "/api/v1/campaigns/999/launch", {}, lambda r: r.status_code == 404),
         "campaigns.results": ("get", "/api/v1/campaigns/999/results", {}, lambda r: r.status_code == 404),
+        "outbox.read": ("get", "/api/v1/outbox", {}, lambda r: r.status_code == 200),
+        "outbox.manage": ("post", "/api/v1/outbox/999/requeue", {}, lambda r: r.status_code == 404),
+        "contact_events.write": ("post", "/api/v1/contact-events", {"json": {"kind": "bounce", "email": "nobody@example.org"}},
+                                 lambda r: r.status_code != 403),
     }
 
 

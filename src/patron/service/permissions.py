@@ -59,6 +59,9 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     Action("audit.read", "cannot read the audit log"),
     Action("campaigns.launch", "cannot save playbooks or create, launch, pause or cancel campaigns"),
     Action("campaigns.results", "cannot see what campaigns changed, nor train the uplift model on them"),
+    Action("outbox.read", "cannot see the outbox of messages"),
+    Action("outbox.manage", "cannot send or re-queue messages"),
+    Action("contact_events.write", "cannot record bounces, complaints or unsubscribes"),
 )}
 
 _EVERYONE = frozenset(ROLES)
@@ -82,6 +85,10 @@ MATRIX: dict[str, frozenset[str]] = {
     "campaigns.launch": frozenset({"marketing", "admin"}),
     # Results are aggregates, but the uplift model's suggestions name parties: the roles that plan campaigns.
     "campaigns.results": frozenset({"analyst", "marketing", "admin"}),
+    "outbox.read": frozenset({"marketing", "analyst", "admin"}),
+    # Re-queueing a dead message sends it again: an admin's decision; marketers record bounces and complaints.
+    "outbox.manage": frozenset({"admin"}),
+    "contact_events.write": frozenset({"marketing", "service", "admin"}),
 }
 if set(MATRIX) != set(ACTIONS) or not all(roles <= _EVERYONE for roles in MATRIX.values()):  # pragma: no cover
     raise RuntimeError("every action needs one row of the matrix, naming known roles only")

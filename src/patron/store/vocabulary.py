@@ -43,6 +43,12 @@ LAWFUL_BASES = ("consent", "contract", "legal_obligation", "vital_interests", "p
 #: Purposes a consent is given for; a marketing list or export asks for one.
 CONSENT_PURPOSES = ("marketing", "newsletter", "service", "research", "profiling")
 CONSENT_CHANNELS = ("email", "phone", "sms", "post", "push")
+#: What the outbox sends through: the consent channels a person is contacted on, and webhooks to other systems.
+OUTBOX_CHANNELS = (*CONSENT_CHANNELS, "webhook")
+#: A message's life in the outbox (migration 14's CHECK): ``failed`` waits for its retry, ``dead`` is parked.
+OUTBOX_STATUSES = ("queued", "sending", "sent", "blocked", "failed", "dead")
+#: What happened to a contact (migration 14's CHECK); caps count ``sent``, the gate acts on the next three.
+CONTACT_EVENT_KINDS = ("sent", "blocked", "bounce", "complaint", "unsubscribe", "open", "click", "response")
 
 #: What a file given to ``patron import`` can hold (each kind's table: :data:`patron.store.tables.IMPORT_TABLES`).
 IMPORT_KINDS = ("parties", "transactions", "interactions", "feedback", "complaints", "consents", "party_links")

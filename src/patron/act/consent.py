@@ -1,0 +1,77 @@
+"""Consent, read from its ledger: whether a person may be contacted on a channel for a purpose, now.
+
+``consents`` is a ledger: every opt-in and opt-out is a row (channel, purpose, granted, when, lawful basis,
+evidence), none is overwritten. A person's consent for a channel and purpose is their latest row for it;
+for a channel without a purpose, their latest row for that channel whatever the purpose (someone who
+withdrew from the newsletter last week has said no to email). Nobody is contactable without a row
+granting it, and nobody on the suppression list (erased, or opted out of everything) is, whatever the
+ledger says.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from patron.errors import InvalidInput
+from patron.store import Store
+from patron.store.vocabulary import CONSENT_CHANNELS
+
+#: What an export does with people who may not be contacted.
+WITHOUT_CONSENT = ("exclude", "mark")
+
+
+@dataclass(frozen=True)
+class ConsentRule:
+    """The contact a list is for: a channel, and a purpose (``None``: any purpose on that channel)."""
+
+    channel: str = "email"
+    purpose: str | None = None
+    #: ``exclude`` (the default) drops people without current consent; ``mark`` keeps them, with the status
+    without: str = "exclude"
+
+    def __post_init__(self) -> None:
+        if self.channel not in CONSENT_CHANNELS:
+            raise InvalidInput(f"Unknown channel '{self.channel}'. Channels: {', '.join(CONSENT_CHANNELS)}.")
+        if self.without not in WITHOUT_CONSENT:
+            raise InvalidInput(f"People without consent are either excluded or marked, not '{self.without}'.")
+
+    def describe(self) -> str:
+        return f"{self.channel}{' for ' + self.purpose if self.purpose else ''}"
+
+
+def latest_consent_sql(rule: ConsentRule) -> tuple[str, list]:
+    """SQL of ``(party_id, granted, recorded_at, lawful_basis)``: each party's latest consent under ``rule``."""
+    where, params = ["channel = ?"], [rule.channel]
+    if rule.purpose:
+        where.append("purpose = ?")
+        params.append(rule.purpose)
+    return ("SELECT party_id, granted, recorded_at, lawful_basis FROM (SELECT party_id, granted, recorded_at, "
+            "lawful_basis, row_number() OVER (PARTITION BY party_id ORDER BY recorded_at DESC, consent_id DESC) "
+            f"AS latest FROM consents WHERE {' AND '.join(where)}) c WHERE latest = 1"), params
+
+
+#: SQL condition on ``{p}.party_id``: the party is on the suppression list.
+SUPPRESSED = "EXISTS (SELECT 1 FROM suppressions sx WHERE sx.party_id = {p}.party_id)"
+
+
+def consent_columns(rule: ConsentRule, party: str = "p") -> tuple[str, str, list]:
+    """A join and a ``consent`` column (granted, withdrawn, none or suppressed) to add to a list's query."""
+    latest, params = latest_consent_sql(rule)
+    join = f"LEFT JOIN ({latest}) cn ON cn.party_id = {party}.party_id"
+    column = (f"CASE WHEN {SUPPRESSED.format(p=party)} THEN 'suppressed' WHEN cn.granted THEN 'granted' "
+              "WHEN cn.granted IS NULL THEN 'none' ELSE 'withdrawn' END")
+    return join, column, params
+
+
+def party_consents(store: Store, party_id: int) -> list[dict]:
+    """A person's consent per channel and purpose (the latest row of each), with its history count."""
+    return store.records(
+        "SELECT channel, purpose, granted, recorded_at, lawful_basis, evidence, source, changes FROM ("
+        "SELECT *, row_number() OVER (PARTITION BY channel, purpose ORDER BY recorded_at DESC, consent_id DESC) "
+        "AS latest, count(*) OVER (PARTITION BY channel, purpose) AS changes FROM consents WHERE party_id = ?) c "
+        "WHERE latest = 1 ORDER BY channel, purpose", [party_id])
+
+
+def is_suppressed(store: Store, party_id: int) -> bool:
+    return bool(store.scalar(f"SELECT {SUPPRESSED.format(p='p')} FROM parties p WHERE p.party_id = ?",
+                             [party_id]))

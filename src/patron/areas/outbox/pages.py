@@ -1,0 +1,39 @@
+"""``/outbox`` (the outbox and its dead letters) and ``/unsubscribe/{token}`` (no sign-in: the link is signed)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse
+
+from patron.api.deps import StoreDep
+from patron.areas.outbox import service
+from patron.web.auth import check_csrf, page_user
+from patron.web.templating import NavItem, back, render
+
+router = APIRouter(include_in_schema=False)
+NAV = NavItem(75, "Outbox", "/outbox", action="outbox.read")
+
+
+@router.get("/outbox", response_class=HTMLResponse)
+def outbox_page(request: Request, store: StoreDep, status: str | None = None):
+    user = page_user(request, store)
+    return render(request, "outbox/outbox.html", user, active=NAV.label, counts=service.status_counts(store, user),
+                  status=status or None, messages=service.messages(store, user, status=status or None, limit=200),
+                  dead=service.messages(store, user, status="dead", limit=200), can_requeue=user.may("outbox.manage"))
+
+
+@router.post("/outbox/{message_id}/requeue")
+def requeue(request: Request, store: StoreDep, message_id: int, csrf: Annotated[str, Form()] = ""):
+    check_csrf(request, csrf)
+    user = page_user(request, store)
+    service.requeue(store, user, message_id)
+    return back("/outbox", request, f"Message {message_id} is queued again.")
+
+
+@router.api_route("/unsubscribe/{token}", methods=["GET", "POST"], response_class=HTMLResponse)
+def unsubscribe(request: Request, store: StoreDep, token: str):
+    """GET (the link) and POST (RFC 8058 one-click, from the List-Unsubscribe header) both unsubscribe at once."""
+    done = service.unsubscribe(store, token)
+    return render(request, "outbox/unsubscribed.html", None, done=done)

@@ -1,0 +1,149 @@
+"""Delivery with real parts: emails reach an SMTP server (aiosmtpd), webhooks an HTTP receiver; a kill -9 loses
+and repeats nothing that Message-IDs cannot tell apart; unsubscribe links are honoured at once."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+
+from conftest import add_person, no_quiet_hours, queue
+from fastapi.testclient import TestClient
+
+from patron.act import links
+from patron.app import create_app
+from patron.areas.outbox import service
+from patron.areas.users.service import add_user, issue_token
+from patron.store import Store
+
+PASSWORD = "a long enough password"
+
+
+def _send(store, smtp_server, **options):
+    return service.send(store, None, smtp_host="127.0.0.1", smtp_port=smtp_server.port, backoff=0,
+                        public_url="http://patron.test", **options)
+
+
+def test_an_email_arrives_with_its_headers_and_its_link_unsubscribes_at_once(tmp_path, smtp_server):
+    path = tmp_path / "patron.duckdb"
+    with Store(path) as store:
+        no_quiet_hours(store)
+        add_person(store, 1, "ann@example.com")
+        queue(store, 1, key="camp-7-party-1", subject="Your autumn offer", body="Dear Ann, 10% off this week.")
+        assert _send(store, smtp_server).sent == 1
+        (rcpt, message), = smtp_server.messages
+        assert rcpt == ["ann@example.com"] and message["Subject"] == "Your autumn offer"
+        assert message["Message-ID"] == "<camp-7-party-1@patron>"
+        assert message["X-Patron-Idempotency-Key"] == "camp-7-party-1"
+        body = message.get_payload(decode=True).decode()
+        assert "Dear Ann, 10% off this week." in body
+        url = message["List-Unsubscribe"].strip("<>")
+        assert url.startswith("http://patron.test/unsubscribe/") and url in body
+        assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        assert store.query("SELECT kind, detail FROM contact_events") == [("sent", "<camp-7-party-1@patron>")]
+    token = url.rsplit("/", 1)[1]
+    with TestClient(create_app(str(path))) as client:
+        page = client.get(f"/unsubscribe/{token}")
+        assert page.status_code == 200 and "You are unsubscribed" in page.text
+        bad = client.get(f"/unsubscribe/{token[:-3]}xyz")
+        assert bad.status_code == 400 and "not valid" in bad.text
+        assert client.post(f"/unsubscribe/{token}").status_code == 200  # RFC 8058 one-click, no sign-in
+    with Store(path) as store:
+        again = queue(store, 1, key="camp-8-party-1")
+        assert _send(store, smtp_server).blocked == 1 and len(smtp_server.messages) == 1
+        assert service.messages_by_id(store, again)["reason"].startswith("unsubscribed from email on")
+
+
+def test_a_webhook_that_fails_three_times_is_delivered_once_on_the_fourth(store, webhook_receiver):
+    receiver = webhook_receiver(failures=3)
+    body = json.dumps({"event": "at_risk", "party_id": 1})
+    mid = queue(store, None, key="hook-1", channel="webhook", purpose=None, recipient=receiver.url, payload=body)
+    for _ in range(4):  # backoff 0: each pass makes the next attempt
+        service.send(store, None, backoff=0)
+    row = service.messages_by_id(store, mid)
+    assert row["status"] == "sent" and row["attempts"] == 4 and len(receiver.calls) == 4
+    (headers, delivered), = receiver.delivered
+    assert delivered == {"event": "at_risk", "party_id": 1} and headers["X-Patron-Idempotency-Key"] == "hook-1"
+    secret = links.link_secret(store)
+    raw = receiver.calls[-1][1]
+    assert links.verify_webhook(secret, headers["X-Patron-Signature"], raw, now=int(time.time()))
+    assert not links.verify_webhook(secret, headers["X-Patron-Signature"], raw + b" ", now=int(time.time()))
+    assert not links.verify_webhook("another secret", headers["X-Patron-Signature"], raw, now=int(time.time()))
+
+
+def test_a_webhook_that_always_fails_ends_dead_and_an_admin_requeues_it(tmp_path, webhook_receiver):
+    path = tmp_path / "patron.duckdb"
+    receiver = webhook_receiver(failures=None)
+    with Store(path) as store:
+        mid = queue(store, None, key="hook-dead", channel="webhook", purpose=None, recipient=receiver.url,
+                    payload="{}")
+        for _ in range(5):
+            service.send(store, None, backoff=0, max_attempts=3)
+        row = service.messages_by_id(store, mid)
+        assert row["status"] == "dead" and row["attempts"] == 3 and "503" in row["last_error"]
+        assert len(receiver.calls) == 3
+        admin = issue_token(store, add_user(store, "ada", PASSWORD, "admin"), "t")
+        analyst = issue_token(store, add_user(store, "al", PASSWORD, "analyst"), "t")
+    with TestClient(create_app(str(path))) as client:
+        dead = client.get("/api/v1/outbox/dead", headers={"Authorization": f"Bearer {analyst}"})
+        assert dead.status_code == 200 and [m["message_id"] for m in dead.json()] == [mid]
+        refused = client.post(f"/api/v1/outbox/{mid}/requeue", headers={"Authorization": f"Bearer {analyst}"})
+        assert refused.status_code == 403
+        done = client.post(f"/api/v1/outbox/{mid}/requeue", headers={"Authorization": f"Bearer {admin}"})
+        assert done.status_code == 200 and done.json()["status"] == "queued" and done.json()["attempts"] == 0
+        page = client.get("/login")
+        csrf = page.text.split('name="csrf" value="')[1].split('"')[0]
+        client.post("/login", data={"username": "ada", "password": PASSWORD, "csrf": csrf})
+        outbox = client.get("/outbox")
+        assert outbox.status_code == 200 and "Dead letters" in outbox.text and "queued" in outbox.text
+        recorded = client.post("/api/v1/contact-events", json={"kind": "bounce", "email": "x@example.com"},
+                               headers={"Authorization": f"Bearer {analyst}"})
+        assert recorded.status_code == 403
+        recorded = client.post("/api/v1/contact-events", json={"kind": "bounce", "email": "x@example.com"},
+                               headers={"Authorization": f"Bearer {admin}"})
+        assert recorded.status_code == 201
+
+
+def test_kill_9_mid_send_then_restart_every_message_arrives_once_by_message_id(tmp_path, smtp_server):
+    path = tmp_path / "patron.duckdb"
+    count = 400
+    with Store(path) as store:
+        no_quiet_hours(store)
+        with store.transaction():
+            store.raw.execute("INSERT INTO settings (name, value, updated_at) VALUES ('caps.email', 'none', now())")
+        for pid in range(1, count + 1):
+            add_person(store, pid, f"p{pid}@example.com")
+        keys = {f"kill-{pid}" for pid in range(1, count + 1)}
+        for pid in range(1, count + 1):
+            queue(store, pid, key=f"kill-{pid}")
+    command = [sys.executable, "-m", "patron", "outbox", "send", "--loop", "--rate", "200", "--batch", "20",
+               "--smtp-host", "127.0.0.1", "--smtp-port", str(smtp_server.port), "--store", str(path)]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    kills = 0
+    for wait_for in (60, 200):  # kill it twice, mid-batch, once some messages have arrived
+        proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 20
+        while len(smtp_server.messages) < wait_for and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.01)
+        assert proc.poll() is None, proc.stderr.read().decode()
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        kills += 1
+        assert len(set(smtp_server.message_ids())) < count  # killed before the end
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while len(set(smtp_server.message_ids())) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=15) == 0, proc.stderr.read().decode()
+    received = Counter(smtp_server.message_ids())
+    assert set(received) == {f"<{k}@patron>" for k in keys}  # every message, none lost
+    # A copy can only be the one message in flight when a kill came (accepted, not yet recorded).
+    assert sum(received.values()) - count <= kills
+    with Store(path) as store:
+        assert service.status_counts(store, None)["sent"] == count
+        assert store.scalar("SELECT count(*) FROM contact_events WHERE kind = 'sent'") == count
