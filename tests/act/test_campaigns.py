@@ -204,3 +204,31 @@ def test_a_saved_view_is_an_audience(company):
         create_campaign(store, ADMIN, save_playbook(store, ADMIN, PLAYBOOK.replace(
             'triage = ["best", "average"]', 'saved_view = "Nowhere"').replace("Keep the best", "x")))
         preview(store, store.scalar("SELECT max(campaign_id) FROM campaigns"), at=AT)
+
+
+def test_a_launched_campaign_arrives_in_the_mailbox_and_a_paused_one_waits(tmp_path, smtp_server):
+    from conftest import no_quiet_hours
+
+    from patron.areas.outbox.service import send
+
+    with demo_company(tmp_path, 400, 8) as store:
+        no_quiet_hours(store)
+        book = save_playbook(store, ADMIN, PLAYBOOK)
+        first, second = create_campaign(store, ADMIN, book, seed=7), create_campaign(store, ADMIN, book, seed=8)
+        # today, so that the consents recorded are all in the past and the gate at sending agrees with the launch
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        treated = launch(store, ADMIN, first, at=now)["arms"]["treated"]
+        launch(store, ADMIN, second, at=now)
+        set_status(store, ADMIN, second, "paused")
+        outcome = send(store, None, smtp_host="127.0.0.1", smtp_port=smtp_server.port, backoff=0,
+                       public_url="http://patron.test")
+        got = {m["X-Patron-Idempotency-Key"]: m for _, m in smtp_server.messages}
+        mine = {k for k in got if k.startswith(f"campaign:{first}:")}
+        # the first campaign's mails arrived (less any the frequency caps held back), the paused one's wait
+        assert mine and len(mine) == outcome.sent <= treated
+        assert not any(k.startswith(f"campaign:{second}:") for k in got)
+        assert store.scalar("SELECT count(*) FROM outbox WHERE campaign_id = ? AND status = 'queued'", [second]) > 0
+        names = dict(store.query("SELECT party_id, name FROM parties"))
+        for key in mine:
+            party = int(key.rsplit(":", 1)[1])
+            assert got[key]["Subject"] == f"A thank-you for {names[party].split(' ')[0]}"

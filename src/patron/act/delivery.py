@@ -201,7 +201,9 @@ class Worker:
             self.store.changed(
                 "UPDATE outbox SET status = 'sending', claimed_at = ?, claimed_by = ? WHERE message_id IN ("
                 "SELECT message_id FROM outbox WHERE status IN ('queued', 'failed') AND (next_attempt_at IS NULL OR "
-                f"next_attempt_at <= ?) ORDER BY message_id LIMIT {int(self.config.batch)}) "
+                "next_attempt_at <= ?) AND (campaign_id IS NULL OR campaign_id NOT IN (SELECT campaign_id FROM "
+                "campaigns WHERE status IN ('paused', 'cancelled'))) "  # a paused campaign's messages wait
+                f"ORDER BY message_id LIMIT {int(self.config.batch)}) "
                 "AND status IN ('queued', 'failed')", [now, self.config.worker, now])
         return self.store.records(
             "SELECT o.message_id, o.idempotency_key, o.campaign_id, o.party_id, o.channel, o.purpose, o.subject, "
