@@ -11,8 +11,8 @@ import sys
 import time
 from collections import Counter
 
-from conftest import add_person, no_quiet_hours, queue
 from fastapi.testclient import TestClient
+from outbox_rows import add_person, no_quiet_hours, queue
 
 from patron.act import links
 from patron.app import create_app
@@ -115,11 +115,16 @@ def test_kill_9_mid_send_then_restart_every_message_arrives_once_by_message_id(t
         no_quiet_hours(store)
         with store.transaction():
             store.raw.execute("INSERT INTO settings (name, value, updated_at) VALUES ('caps.email', 'none', now())")
-        for pid in range(1, count + 1):
-            add_person(store, pid, f"p{pid}@example.com")
+        with store.transaction():  # the same rows as add_person and queue write, in three statements
+            store.raw.execute("INSERT INTO parties (party_id, email, created_at) SELECT i, 'p' || i || '@example.com', "
+                              "now() FROM range(1, ?) t(i)", [count + 1])
+            store.raw.execute("INSERT INTO consents (consent_id, source, external_id, party_id, channel, purpose, "
+                              "granted, recorded_at) SELECT i, 'test', 'c' || i, i, 'email', 'marketing', true, "
+                              "now() - INTERVAL 1 DAY FROM range(1, ?) t(i)", [count + 1])
+            store.raw.execute("INSERT INTO outbox (message_id, idempotency_key, party_id, channel, purpose, subject, "
+                              "body, status, created_at) SELECT i, 'kill-' || i, i, 'email', 'marketing', 'Hello', "
+                              "'A message', 'queued', now() FROM range(1, ?) t(i)", [count + 1])
         keys = {f"kill-{pid}" for pid in range(1, count + 1)}
-        for pid in range(1, count + 1):
-            queue(store, pid, key=f"kill-{pid}")
     command = [sys.executable, "-m", "patron", "outbox", "send", "--loop", "--rate", "200", "--batch", "20",
                "--smtp-host", "127.0.0.1", "--smtp-port", str(smtp_server.port), "--store", str(path)]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from conftest import NOW, add_person, no_quiet_hours, queue
+from outbox_rows import NOW, add_person, no_quiet_hours, queue
 from typer.testing import CliRunner
 
 from patron.act import rules
