@@ -207,7 +207,7 @@ def test_a_saved_view_is_an_audience(company):
 
 
 def test_a_launched_campaign_arrives_in_the_mailbox_and_a_paused_one_waits(tmp_path, smtp_server):
-    from conftest import no_quiet_hours
+    from outbox_rows import no_quiet_hours
 
     from patron.areas.outbox.service import send
 
@@ -232,3 +232,20 @@ def test_a_launched_campaign_arrives_in_the_mailbox_and_a_paused_one_waits(tmp_p
         for key in mine:
             party = int(key.rsplit(":", 1)[1])
             assert got[key]["Subject"] == f"A thank-you for {names[party].split(' ')[0]}"
+
+
+def test_a_webhook_campaign_posts_one_signed_event_per_treated_member(tmp_path, webhook_receiver):
+    from patron.areas.outbox.service import send
+
+    receiver = webhook_receiver(failures=0)
+    with demo_company(tmp_path, 400, 8) as store:
+        book = save_playbook(store, ADMIN, f'name = "Tell the CRM"\nchannel = "webhook"\ncontrol_share = 0.2\n'
+                                           f'[audience]\ntriage = "best"\n[action]\nurl = "{receiver.url}"')
+        campaign = create_campaign(store, ADMIN, book, seed=2)
+        treated = launch(store, ADMIN, campaign)["arms"]["treated"]
+        assert send(store, None, backoff=0).sent == treated > 0
+        posted = sorted(event["party_id"] for _, event in receiver.delivered)
+        expected = sorted(p for (p,) in store.query(
+            "SELECT party_id FROM campaign_members WHERE campaign_id = ? AND arm = 'treated'", [campaign]))
+        assert posted == expected
+        assert all(event["campaign_id"] == campaign and event["event"] == "campaign" for _, event in receiver.delivered)

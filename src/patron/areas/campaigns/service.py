@@ -20,6 +20,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
+from patron.act import playbooks
 from patron.act.audience import Audience, audience_sql, exclusions
 from patron.act.holdout import control_bucket_sql, cut, holdout_bucket_sql, holdout_share
 from patron.act.playbooks import Playbook, parse_playbook, to_toml
@@ -51,6 +52,8 @@ def save_playbook(store: Store, user, text: str | dict | Playbook) -> int:
         record(store, user, "playbook.save", "playbook", playbook_id, {"name": playbook.name})
     return playbook_id
 
+#: The channels a playbook acts through (the builder form offers them).
+CHANNELS = playbooks.CHANNELS
 
 DEFAULTS = Path(__file__).parents[2] / "act" / "defaults"
 
@@ -207,8 +210,9 @@ def launch(store: Store, user, campaign_id: int, at: dt.datetime | None = None) 
             queued = store.scalar("SELECT count(*) FROM tasks WHERE campaign_id = ?", [campaign_id])
         else:
             first = store.next_id("outbox", "message_id") - 1
-            recipient = {"email": "p.email", "sms": "p.phone", "phone": "p.phone", "post": "p.address"}.get(
-                channel, "NULL")
+            # A webhook's recipient is its address (the worker posts the payload there), a person's their own.
+            recipient = {"email": "p.email", "sms": "p.phone", "phone": "p.phone", "post": "p.address",
+                         "webhook": "CAST(? AS VARCHAR)"}.get(channel, "NULL")
             payload = ("'{\"event\": \"campaign\", \"campaign_id\": ' || CAST(m.campaign_id AS VARCHAR) || "
                        "', \"party_id\": ' || CAST(m.party_id AS VARCHAR) || ', \"url\": ' || ? || '}'")
             store.raw.execute(
@@ -219,8 +223,8 @@ def launch(store: Store, user, campaign_id: int, at: dt.datetime | None = None) 
                 f"m.campaign_id, m.party_id, ?, ?, {recipient}, {_text()}, {_text()}, {payload}, 'queued', ? "
                 f"{treated} AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.idempotency_key = "
                 "'campaign:' || CAST(m.campaign_id AS VARCHAR) || ':party:' || CAST(m.party_id AS VARCHAR))",
-                [first, channel, campaign["purpose"], action.get("subject", ""), action.get("body", ""),
-                 json.dumps(action.get("url")), at, campaign_id])
+                [first, channel, campaign["purpose"], *([action.get("url")] if channel == "webhook" else []),
+                 action.get("subject", ""), action.get("body", ""), json.dumps(action.get("url")), at, campaign_id])
             queued = store.scalar("SELECT count(*) FROM outbox WHERE campaign_id = ?", [campaign_id])
         store.raw.execute("UPDATE campaigns SET status = 'running', launched_at = ?, launched_by = ? "
                           "WHERE campaign_id = ?", [at, getattr(user, "username", None), campaign_id])

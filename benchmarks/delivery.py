@@ -1,0 +1,82 @@
+"""Delivery to a local SMTP server: `patron outbox send --once` as a fresh process, end to end.
+
+    PYTHONPATH=src python benchmarks/delivery.py [--messages 20000] [--batch 500]
+
+Builds a DuckDB store with one person per message (email, consent for email marketing) and the messages queued
+as a campaign's launch queues them, starts aiosmtpd on 127.0.0.1 in this process (a thread), then times the
+command a user runs. Prints messages received, seconds, messages per second and the command's peak memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import resource
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+
+from patron.store import Store
+
+NOW = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Count:
+    def __init__(self) -> None:
+        self.n = 0
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.n += 1
+        return "250 OK"
+
+
+def build(path: Path, n: int) -> None:
+    with Store(path) as store, store.transaction():
+        store.raw.execute("INSERT INTO parties (party_id, name, email, created_at) SELECT i, 'Ann ' || i, "
+                          "'a' || i || '@example.org', ? FROM range(1, ? + 1) t(i)", [NOW, n])
+        store.raw.execute("INSERT INTO consents (consent_id, source, external_id, party_id, channel, purpose, granted, "
+                          "recorded_at) SELECT i, 'crm', CAST(i AS VARCHAR), i, 'email', 'marketing', TRUE, ? "
+                          "FROM range(1, ? + 1) t(i)", [NOW - dt.timedelta(days=30), n])
+        store.raw.execute("INSERT INTO outbox (message_id, idempotency_key, party_id, channel, purpose, recipient, "
+                          "subject, body, status, created_at) SELECT i, 'bench:' || i, i, 'email', 'marketing', "
+                          "'a' || i || '@example.org', 'Hello Ann', 'Dear Ann, thank you.', 'queued', ? "
+                          "FROM range(1, ? + 1) t(i)", [NOW, n])
+        store.raw.execute("INSERT INTO settings (name, value, updated_at) VALUES ('quiet_hours', 'none', ?)", [NOW])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=20_000)
+    parser.add_argument("--batch", type=int, default=500)
+    args = parser.parse_args()
+    path = Path(tempfile.mkdtemp()) / "delivery.duckdb"
+    build(path, args.messages)
+    inbox = Count()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "patron", "outbox", "send", "--once", "--smtp-host", "127.0.0.1",
+                           "--smtp-port", str(port), "--batch", str(args.batch), "--store", str(path)],
+                          check=False, capture_output=True, text=True, env=os.environ)
+    seconds = time.perf_counter() - started
+    controller.stop()
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(done.stdout.strip() or done.stderr.strip()[-500:])
+    print(f"{inbox.n:,} of {args.messages:,} messages received in {seconds:.1f} s (fresh process, start included): "
+          f"{inbox.n / seconds:,.0f} messages/s; the command's peak memory {peak:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
