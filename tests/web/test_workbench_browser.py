@@ -4,22 +4,12 @@ typed without its accents, log a call with a follow-up task and find it in "my t
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
+from test_browser import CHROMIUM, CHROMIUM_ARGS, PASSWORD, playwright  # the browser, found (or the skip) once
 
 from companies import demo_company
 from patron.areas.users.service import add_user
 from serving import start_serve
-
-PASSWORD = "a long enough password"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
-
-if CHROMIUM is None:  # under CI=true the conftest turns this skip into a failure
-    pytest.skip("Chromium is not installed (Debian package 'chromium')", allow_module_level=True)
-playwright = pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +35,7 @@ def site(tmp_path_factory):
 def page(site):
     base = site[0]
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         tab = browser.new_page(viewport={"width": 1440, "height": 900})
         tab.goto(f"{base}/login")
         tab.fill("#username", "sue")
