@@ -70,6 +70,11 @@ def test_page_shows_the_charts_and_states_the_method(world, tmp_path):
     assert "Newcombe" in r.text and "bootstrap (BCa)" in r.text and "Qini coefficient" in r.text
     assert "Win-back offer" in r.text
     (tmp_path / "results.html").write_text(r.text, encoding="utf-8")
+    # the demo's recorded campaign is one of the campaigns: listed, and its own page shows its arms
+    assert "Win-back offer" in client.get("/campaigns").text
+    own = client.get(f"/campaigns/{campaign_id}")
+    assert own.status_code == 200 and f'href="/campaigns/{campaign_id}/results"' in own.text
+    assert 'id="arm-control"' in own.text
     client.cookies.clear()
 
 

@@ -45,7 +45,9 @@ def record_demo_campaign(store, out) -> int | None:
             "seed, created_at, created_by, launched_at, launched_by, finished_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, 'done', 0, ?, 'demo', ?, 'demo', ?)",
             [campaign_id, facts["name"], facts["channel"], facts["purpose"],
-             "customers registered 8 weeks before the date", "email: win-back offer", facts["control_share"],
+             # JSON, as every campaign keeps them (the pages read them back with json.loads)
+             json.dumps({"description": "customers registered 8 weeks before the date"}),
+             json.dumps({"subject": "win-back offer"}), facts["control_share"],
              when, when, when + dt.timedelta(days=facts["window_days"])])
         import pyarrow as pa
 
