@@ -129,6 +129,12 @@ TABLES: tuple[Table, ...] = (
     Table("settings", key=("name",)),
     # Service quality (issue 14): benchmark and management scores, not a party's.
     Table("quality_references", "reference_id"),
+    # Hardening (issue 12): who tried to sign in, and from where.
+    Table("sign_in_attempts", time_column="attempted_at"),
+    # Playbook triggers (issue 16): when each was evaluated; vouchers and lists stay as they were issued.
+    Table("trigger_evaluations", "evaluation_id"),
+    Table("vouchers", "voucher_id", ("code",), party_column="party_id", on_merge=KEEP),
+    Table("list_members", key=("list_name", "party_id"), party_column="party_id", on_merge=KEEP),
 )
 
 BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
