@@ -53,6 +53,8 @@ def test_trust_equation_and_its_weakest_term():
     (StageEvidence(500, 3, 1, 2, 900, 800), "development"),
     (StageEvidence(1500, 6, 3, 4, 900, 800), "long_term"),
     (StageEvidence(1500, 6, 3, 4, 300, 800), "final"),
+    (StageEvidence(800, 4, 0, 3, 0, 0), "final"),  # nothing bought for 360 days: run down, not "development"
+    (StageEvidence(200, 4, 0, 3, 0, 0), "early"),  # under a year: too early to call it ended
 ])
 def test_stage_rules(evidence, expected):
     s = stage(evidence)

@@ -142,6 +142,9 @@ def stage(e: StageEvidence) -> dict:
         rule, name = "no order yet: the parties are still evaluating each other", "pre_relationship"
     elif e.tenure_days >= 365 and e.revenue_prior_180d > 0 and e.revenue_last_180d < 0.5 * e.revenue_prior_180d:
         rule, name = "revenue fell by more than half against the 180 days before: declining activity", "final"
+    elif e.tenure_days >= 365 and e.revenue_prior_180d == 0 and e.revenue_last_180d == 0:
+        rule, name = "no revenue in the last 360 days after a year or more of buying: the relationship has run down", \
+            "final"
     elif e.tenure_days >= 3 * 365 and e.engaged_stakeholders >= 3 and (
             e.products >= 5 or (e.structural_bonds or 0) >= 4 or (e.adaptations or 0) >= 4):
         rule, name = ("3 years or more, 3 or more engaged stakeholders and broad buying (5+ products) or "

@@ -42,7 +42,14 @@ def demo_command(
 
       patron demo --customers 100000 --seed 7 --out /tmp/demo --store /tmp/demo.duckdb
     """
-    from patron.service.demo import demo_steps, generate_demo, generate_steps, import_demo, record_demo_campaign
+    from patron.service.demo import (
+        demo_steps,
+        generate_demo,
+        generate_steps,
+        import_demo,
+        record_demo_campaign,
+        record_demo_reviews,
+    )
 
     total = demo_steps(customers)
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -55,6 +62,7 @@ def demo_command(
             reports = import_demo(s, out, progress=lambda step, done, _: bar.update(
                 task, completed=offset + done, description=step))
             record_demo_campaign(s, out)  # the past campaign the demo's truth holds, with its control group
+            record_demo_reviews(s, out)  # the sales CRM's account reviews: stakeholder maps, trust, Wilson, Bensaou
             counts = s.counts()
     # The progress bar is gone from here on: tables, the analysis and the question print cleanly.
     _print_summary(result, reports, counts)

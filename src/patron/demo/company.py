@@ -18,7 +18,18 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 
-from patron.demo import b2b, campaign, exports, partners, quality_plants, relationships, service, text, truth
+from patron.demo import (
+    account_reviews,
+    b2b,
+    campaign,
+    exports,
+    partners,
+    quality_plants,
+    relationships,
+    service,
+    text,
+    truth,
+)
 from patron.demo.catalogue import Catalogue
 from patron.demo.customers import simulate_population
 from patron.demo.orders import order_offsets, simulate_lines, simulate_orders
@@ -169,6 +180,9 @@ def generate_demo(out: str | Path, customers: int = 5000, seed: int = 1, *,
     report("business accounts", total_steps - 2, total_steps)
     accounts = b2b.simulate_accounts(_rng(seed, 2), b2b.n_accounts(customers, params), params,
                                      len(text.FIRST_NAMES), len(text.LAST_NAMES), len(text.CITIES))
+    # The account reviews draw from their own stream; the lost accounts' champions go quiet first.
+    accounts = account_reviews.quiet_champions(accounts)
+    account_reviews.plant(_rng(seed, 10), accounts, end_w, out)
     rng = _rng(seed, 3)
     b2b_tables = {
         "webshop_customers.csv": exports.webshop_business_customers(accounts),

@@ -5,7 +5,11 @@ from __future__ import annotations
 from patron.demo import generate_demo, import_demo
 from patron.demo.company import EXPORTS, generate_steps
 
-__all__ = ["demo_steps", "generate_demo", "generate_steps", "import_demo", "record_demo_campaign"]
+__all__ = ["demo_steps", "generate_demo", "generate_steps", "import_demo", "record_demo_campaign",
+           "record_demo_reviews"]
+
+#: The source of the account reviews the demo's sales CRM holds (``assessments.source``).
+REVIEWS_SOURCE = "crm-reviews"
 
 
 def demo_steps(customers: int) -> int:
@@ -61,3 +65,42 @@ def record_demo_campaign(store, out) -> int | None:
             "message_id": pa.array([None] * len(rows), pa.int64()),
         }))
     return campaign_id
+
+
+def record_demo_reviews(store, out) -> int:
+    """After the demo's import: the sales CRM's account reviews (stakeholder maps, trust, Wilson's constructs,
+    specific investments) as assessments of the parties the CRM keys became. Returns the rows recorded.
+
+    Run twice, it records nothing the second time; a folder without reviews (an older demo) records none.
+    """
+    from pathlib import Path
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from patron.demo.account_reviews import FILE
+
+    path = Path(out) / FILE
+    if not path.exists() or store.scalar("SELECT count(*) FROM assessments WHERE source = ?", [REVIEWS_SOURCE]):
+        return 0
+    reviews = pq.read_table(path).to_pylist()
+    party_of = dict(store.query("SELECT source_key, party_id FROM identities WHERE source = 'crm'"))
+    rows = [r for r in reviews if r["crm_key"] in party_of]
+    with store.transaction():
+        first = store.next_id("assessments", "assessment_id")
+        ids = list(range(first, first + len(rows)))
+        store.insert_rows("assessments", pa.table({
+            "assessment_id": pa.array(ids, pa.int64()),
+            "source": pa.array([REVIEWS_SOURCE] * len(rows), pa.string()),
+            "external_id": pa.array([f"review-{i}" for i in range(1, len(rows) + 1)], pa.string()),
+            "party_id": pa.array([party_of[r["crm_key"]] for r in rows], pa.int64()),
+            "form": pa.array([r["form"] for r in rows], pa.string()),
+            "item": pa.array([r["item"] for r in rows], pa.string()),
+            "score": pa.array([r["score"] for r in rows], pa.float64()),
+            "answer": pa.array([r["answer"] for r in rows], pa.string()),
+            "assessed_at": pa.array([r["assessed_at"] for r in rows], pa.timestamp("us")),
+            "assessed_by": pa.array([r["assessed_by"] for r in rows], pa.string()),
+            "asked_of": pa.array(["account_manager"] * len(rows), pa.string()),
+            "note": pa.array([None] * len(rows), pa.string()),
+        }))
+    return len(rows)

@@ -1,0 +1,103 @@
+"""The demo's account reviews are recovered: each account's Bensaou quadrant and the weakest term of its
+trust, the champion who goes quiet before a lost account is lost, and Wilson's constructs falling in the
+accounts that are lost."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pyarrow.parquet as pq
+import pytest
+
+from companies import demo_company
+from patron.areas.accounts import service
+from patron.service.demo import record_demo_reviews
+from patron.service.resolve import run_resolution
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("reviews")
+    store = demo_company(folder, 5000, 4, analysed=False)
+    recorded = record_demo_reviews(store, folder / "data")
+    assert recorded > 0 and record_demo_reviews(store, folder / "data") == 0  # twice: recorded once
+    party_of = dict(store.query("SELECT source_key, party_id FROM identities WHERE source = 'crm'"))
+    yield store, pq.read_table(folder / "data" / "truth_account_reviews.parquet").to_pylist(), party_of
+    store.close()
+
+
+def test_bensaou_quadrant_and_weakest_trust_term_of_every_account(demo):
+    store, truth, party_of = demo
+    assert len(truth) >= 20
+    for t in truth:
+        view = service.account_view(store, service.OPERATOR, party_of[t["account_key"]])
+        assert view["bensaou"] == t["bensaou"], t
+        assert view["trust"]["weakest"] == t["weakest_trust_term"], (t, view["trust"])
+    assert {t["bensaou"] for t in truth} == {"market_exchange", "captive_buyer", "captive_supplier",
+                                               "strategic_partnership"}
+
+
+def test_the_champion_is_a_supporter_of_influence_five(demo):
+    store, truth, party_of = demo
+    for t in truth:
+        view = service.account_view(store, service.OPERATOR, party_of[t["account_key"]])
+        champion = next(p for p in view["people"] if p["party_id"] == party_of[t["champion_key"]])
+        assert (champion["attitude"], champion["influence"]) == ("supporter", 5)
+        assert [p["party_id"] for p in view["people"] if p["influence"] == 5] == [champion["party_id"]]
+
+
+def test_a_lost_accounts_champion_goes_quiet_before_the_loss(demo):
+    store, truth, party_of = demo
+    seen = 0
+    for t in truth:
+        if t["lost_at"] is None:
+            continue
+        champion = party_of[t["champion_key"]]
+        warned = t["lost_at"] - dt.timedelta(weeks=10)
+        before = store.scalar("SELECT max(occurred_at) FROM interactions WHERE party_id = ? AND occurred_at <= ?",
+                              [champion, warned])
+        if before is None:  # never in contact before: nobody can see them go quiet
+            continue
+        assert (warned - before).days >= 20 * 7  # nothing kept of their last 30 weeks
+        view = service.account_view(store, service.OPERATOR, party_of[t["account_key"]], as_of=warned)
+        quiet = [a for a in view["alerts"] if a["kind"] == "champion_quiet"]
+        assert [a["party_id"] for a in quiet] == [champion], (t, view["alerts"])
+        seen += 1
+    assert seen >= 3
+
+
+def test_wilsons_constructs_fall_in_the_lost_accounts(demo):
+    store, truth, party_of = demo
+    for t in truth:
+        history = service.assessment_history(store, service.OPERATOR, party_of[t["account_key"]], "wilson")
+        by_time: dict = {}
+        for r in history:
+            by_time.setdefault(r["assessed_at"], {})[r["item"]] = r["score"]
+        if len(by_time) < 2:
+            continue
+        first, last = (by_time[k] for k in sorted(by_time)[:1] + sorted(by_time)[-1:])
+        change = sum(last[i] - first[i] for i in first)
+        assert (change < 0) == t["wilson_falls"], (t, first, last)
+
+
+def test_stages_after_identity_resolution_read_the_accounts_history(demo):
+    """The ERP's customer and the CRM's account are one organisation once resolved: then an account's stage
+    reads its invoices. Accounts lost half a year or more before the end, after a year of buying, have run
+    down ("final"); accounts opened less than a year before the end are early."""
+    store, truth, party_of = demo
+    run_resolution(store)
+    party_of = dict(store.query("SELECT source_key, party_id FROM identities WHERE source = 'crm'"))
+    end = store.scalar("SELECT max(occurred_at) FROM transactions")
+    seen, checked = set(), 0
+    for t in truth:
+        view = service.account_view(store, service.OPERATOR, party_of[t["account_key"]])
+        got = view["stage"]["stage"]
+        seen.add(got)
+        tenure = view["stage"]["inputs"]["tenure_days"]
+        if t["lost_at"] is not None and (end - t["lost_at"]).days >= 190 and tenure >= 365:
+            assert got == "final", (t, view["stage"])
+            checked += 1
+        if t["lost_at"] is None and tenure is not None and tenure < 365:
+            assert got == "early", (t, view["stage"])
+            checked += 1
+    assert checked >= 10 and len(seen) >= 3, seen
