@@ -121,3 +121,16 @@ def test_as_of_with_a_time_zone_is_read_as_utc_and_an_implausible_one_is_refused
     assert service.account_view(account, ANALYST, 1, as_of=aware)["as_of"] == AS_OF
     with pytest.raises(InvalidInput, match="not a plausible date"):
         service.account_view(account, ANALYST, 1, as_of=dt.datetime(1, 1, 1))
+
+
+def test_the_ego_network_reads_only_the_partys_own_ties(account):
+    """Who referred a party, whom they referred, and their links either way; past the limit, counted."""
+    party(account, 20, "Referrer")
+    party(account, 21, "Middle", referred_by=20)
+    for k in range(service.EGO_LIMIT + 5):
+        party(account, 100 + k, f"Friend {k}", referred_by=21)
+    ego = service.ego_network(account, ANALYST, 21)
+    assert (ego["neighbours"], ego["not_drawn"]) == (service.EGO_LIMIT + 6, 6)
+    assert "Referrer" in ego["svg"] and "Friend 0" in ego["svg"] and f"Friend {service.EGO_LIMIT + 4}" not in ego["svg"]
+    alone = service.ego_network(account, ANALYST, 20)
+    assert alone["neighbours"] == 1 and "Middle" in alone["svg"]

@@ -107,3 +107,16 @@ def test_pages_filter_save_bulk_and_tasks(site):
     only_calls = client.get(f"/customers/{party}", params={"type": "interaction", "channel": "phone"}).text
     timeline = only_calls.split('id="timeline"')[1].split("</ul>")[0]
     assert "Rang about the order" in timeline and "purchase" not in timeline.lower().replace("order", "")
+
+
+def test_a_customer_page_draws_who_they_referred(site):
+    """The demo's referrals (webshop "referred by") are drawn as each customer's own network."""
+    client, _, _ = site
+    _sign_in(client, "sue")
+    drawn = [pid for pid in range(1, 120) if 'id="ego-network"' in client.get(f"/customers/{pid}").text]
+    assert drawn, "no customer page drew a network, though the demo's customers refer each other"
+    page = client.get(f"/customers/{drawn[0]}").text
+    section = page.split('id="ego-network">')[1]
+    assert section.startswith("<svg") and "direct tie" in section
+    plain = client.get(f"/customers/{next(p for p in range(1, 120) if p not in drawn)}").text
+    assert 'id="ego-network"' not in plain and "Relationships</h2>" not in plain

@@ -405,10 +405,30 @@ def network_summary(store: Store, user: User, *, top: int = 10) -> dict[str, Any
     }
 
 
-def ego_network_svg(store: Store, user: User, party_id: int, radius: int = 1) -> str:
+#: The most neighbours an ego-network picture draws (the rest are counted under it).
+EGO_LIMIT = 40
+
+
+def ego_network(store: Store, user: User, party_id: int) -> dict[str, Any]:
+    """A party's direct ties (links either way, who referred them and whom they referred) as an SVG picture,
+    read from the party's own rows only (indexed lookups), so it costs the same in a store of any size."""
     user.require("customers.read")
     require_party(store, party_id)
-    g, _ = _graph(store)
-    near = set(g.neighbors(party_id)) | {party_id} if party_id in g else {party_id}
-    names = dict(store.query(f"SELECT party_id, name FROM parties WHERE party_id IN ({_in_list(near)})"))
-    return network.ego_svg(g, party_id, {k: v or f"party {k}" for k, v in names.items()}, radius=radius)
+    ties = store.query("SELECT party_id, other_party_id, link_type FROM party_links "
+                       "WHERE party_id = ? OR other_party_id = ?", [party_id, party_id])
+    ties += [(party_id, pid, "referred") for (pid,) in store.query(
+        "SELECT party_id FROM parties WHERE referred_by = ?", [party_id])]
+    ties += [(pid, party_id, "referred") for (pid,) in store.query(
+        "SELECT referred_by FROM parties WHERE party_id = ? AND referred_by IS NOT NULL", [party_id])]
+    neighbours = sorted({b if a == party_id else a for a, b, _ in ties} - {party_id})
+    shown = set(neighbours[:EGO_LIMIT]) | {party_id}
+    g = network.link_graph([t for t in ties if t[0] in shown and t[1] in shown], {})
+    names = dict(store.query(f"SELECT party_id, name FROM parties WHERE party_id IN ({_in_list(shown)})"))
+    svg = network.ego_svg(g, party_id, {k: names.get(k) or f"party {k}" for k in shown})
+    return {"svg": svg, "ties": len(ties), "neighbours": len(neighbours),
+            "not_drawn": max(0, len(neighbours) - EGO_LIMIT)}
+
+
+def ego_network_svg(store: Store, user: User, party_id: int) -> str:
+    """The picture of :func:`ego_network`."""
+    return ego_network(store, user, party_id)["svg"]

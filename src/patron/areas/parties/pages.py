@@ -158,7 +158,10 @@ def customer_page(request: Request, store: StoreDep, party_id: int):
     since, until = params.get("from") or "", params.get("to") or ""
     timeline = service.filter_timeline(view["timeline"], type=kinds or None, channel=channel or None,
                                        since=since or None, until=until or None)
+    from patron.areas.accounts.service import ego_network
+
     return render(request, "parties/customer.html", user, active=NAV.label, view=view, timeline=timeline,
+                  ego=ego_network(store, user, party_id),
                   tasks=list_tasks(store, user, party_id=party_id), timeline_filter={"type": kinds, "channel": channel, "since": since, "until": until})
 
 
