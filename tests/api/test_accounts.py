@@ -87,3 +87,35 @@ def test_accounts_through_the_api_the_pages_and_the_command(tmp_path):
     assert out.exit_code == 0 and "ties" in out.output
     out = runner.invoke(app, ["accounts", "--help"])
     assert out.exit_code == 0 and "show" in out.output
+
+
+def test_account_reviews_in_the_pages_are_kept_and_trended(tmp_path):
+    """Wilson's constructs recorded twice from the account page: the page shows the change; the investments
+    form places the account in Bensaou's portfolio; an analyst may not review; a score of 6 is refused."""
+    path = tmp_path / "patron.duckdb"
+    with Store(path) as store:
+        add_user(store, "sam", PASSWORD, "sales")
+        add_user(store, "ann", PASSWORD, "analyst")
+        with store.transaction():
+            store.raw.execute("INSERT INTO parties (party_id, kind, name, created_at) VALUES "
+                              "(1, 'organisation', 'Hafen Logistik AG', now()::TIMESTAMP)")
+    with TestClient(create_app(str(path))) as client:
+        csrf = _signed_in(client, "sam")
+        assert "Not reviewed yet." in client.get("/accounts/1").text
+        r = client.post("/accounts/1/review", data={"csrf": csrf, "form": "wilson", "commitment": "4", "trust": "4"})
+        assert r.status_code in (200, 303)
+        with Store(path) as store:  # the second review a month later (the form records "now")
+            store.raw.execute("UPDATE assessments SET assessed_at = assessed_at - INTERVAL 30 DAY")
+        r = client.post("/accounts/1/review", data={"csrf": csrf, "form": "wilson", "commitment": "2", "trust": "5"})
+        page = client.get("/accounts/1").text
+        table = page.split('id="wilson"')[1].split("</table>")[0]
+        assert "2 reviews" in page and "declining" in page
+        assert "<td>commitment</td><td>2</td><td>4</td>" in table and "-2" in table and "+1" in table
+        bad = client.post("/accounts/1/review", data={"csrf": csrf, "form": "wilson", "commitment": "6"})
+        assert "must be from 1 to 5" in bad.text
+        client.post("/accounts/1/review", data={"csrf": csrf, "form": "investments", "buyer_investment": "4",
+                                                "supplier_investment": "1"})
+        assert "captive buyer" in client.get("/accounts/1").text
+        csrf = _signed_in(client, "ann")
+        denied = client.post("/accounts/1/review", data={"csrf": csrf, "form": "wilson", "commitment": "3"})
+        assert denied.status_code == 403, (denied.status_code, denied.text[:300])

@@ -40,7 +40,9 @@ def account_page(request: Request, store: StoreDep, party_id: int):
     view = service.account_view(store, user, party_id)
     return render(request, "accounts/account.html", user, active=NAV.label, v=view,
                   grid=service.stakeholder_grid_svg(view["people"]),
-                  ego=service.ego_network_svg(store, user, party_id))
+                  ego=service.ego_network_svg(store, user, party_id),
+                  review=service.review_trend(store, user, party_id, "wilson"),
+                  wilson_items=service.FORM_ITEMS["wilson"][0])
 
 
 @router.post("/accounts/{party_id}/contacts")
@@ -71,3 +73,21 @@ def rate_trust(request: Request, store: StoreDep, party_id: int, contact: Annota
         raise InvalidInput("Rate all four terms of the trust equation, each from 1 to 10.")
     service.add_assessment(store, user, contact, "trust", answers)
     return back(f"/accounts/{party_id}", request, "Trust rated.")
+
+
+@router.post("/accounts/{party_id}/review")
+async def record_review(request: Request, store: StoreDep, party_id: int):
+    """An account review: Wilson's constructs (1-5 each) or the relationship-specific investments (1-5)."""
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf") or ""))
+    user = page_user(request, store)
+    kind = str(form.get("form") or "wilson")
+    if kind not in ("wilson", "investments"):
+        raise InvalidInput("An account review is either Wilson's constructs or the specific investments.")
+    items = service.FORM_ITEMS[kind][0]
+    answers = {item: str(form.get(item) or "") for item in items}
+    if not any(answers.values()):
+        raise InvalidInput("Nothing to record: rate at least one item from 1 to 5.")
+    service.add_assessment(store, user, party_id, kind, answers, note=str(form.get("note") or "") or None)
+    return back(f"/accounts/{party_id}", request,
+                "Review recorded." if kind == "wilson" else "Specific investments recorded.")

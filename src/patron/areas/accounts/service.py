@@ -185,6 +185,32 @@ def assessment_history(store: Store, user: User, party_id: int, form: str | None
     return sorted((r for r in rows if form is None or r["form"] == form), key=lambda r: (r["assessed_at"], r["item"]))
 
 
+def review_trend(store: Store, user: User, party_id: int, form: str = "wilson") -> dict[str, Any]:
+    """Each filled-in ``form`` about a party as one review (its answers by item, when, by whom), oldest first,
+    and per item the latest score and its change since the review before: Wilson's constructs trended."""
+    choice("form", form, ASSESSMENT_FORMS, required=True)
+    reviews: dict[tuple, dict] = {}
+    for r in assessment_history(store, user, party_id, form):
+        key = (r["assessed_at"], r["assessed_by"])
+        reviews.setdefault(key, {"assessed_at": r["assessed_at"], "assessed_by": r["assessed_by"],
+                                 "answers": {}})["answers"][r["item"]] = \
+            r["answer"] if r["answer"] is not None else r["score"]
+    ordered = [reviews[k] for k in sorted(reviews, key=lambda k: (k[0], k[1] or ""))]
+    items, _ = FORM_ITEMS[form]
+    rows = []
+    for item in items:
+        scores = [(rv["assessed_at"], rv["answers"][item]) for rv in ordered if item in rv["answers"]]
+        latest = scores[-1][1] if scores else None
+        before = scores[-2][1] if len(scores) > 1 else None
+        change = latest - before if isinstance(latest, int | float) and isinstance(before, int | float) else None
+        rows.append({"item": item, "label": item.replace("_", " "), "latest": latest, "previous": before,
+                     "change": change, "history": scores})
+    moved = [r["change"] for r in rows if r["change"] is not None]
+    return {"form": form, "reviews": ordered, "constructs": rows,
+            "direction": None if not moved else "improving" if sum(moved) > 0 else
+            "declining" if sum(moved) < 0 else "unchanged"}
+
+
 def _latest(rows: list[dict]) -> dict[str, dict[str, Any]]:
     """form -> item -> the latest answer."""
     out: dict[str, dict[str, Any]] = defaultdict(dict)
