@@ -81,6 +81,18 @@ def test_the_account_view(account):
     assert v["revenue"] == pytest.approx(24_000)
     assert v["strength"] == pytest.approx(sum(sorted(p["strength"]["score"] for p in v["people"])[-3:]) / 3,
                                           abs=0.01)
+    # Observed: 3 of the 4 contacts were ours, none from sales; no complaint resolved, so no reliability.
+    assert v["observed_trust"]["self_orientation"] == pytest.approx(round(1 + 9 * (3 / 4 + 0) / 2, 2))
+    assert v["observed_trust"]["reliability"] is None
+    opened = AS_OF - dt.timedelta(days=100)
+    account.raw.execute(
+        "INSERT INTO complaints (complaint_id, source, external_id, party_id, opened_at, first_response_at, "
+        "resolved_at, severity, status) VALUES (1, 'x', '1', 3, ?, ?, ?, 'medium', 'resolved'), "
+        "(2, 'x', '2', 2, ?, ?, ?, 'medium', 'resolved')",
+        [opened, opened + dt.timedelta(minutes=30), opened + dt.timedelta(hours=1),
+         opened, opened + dt.timedelta(days=20), opened + dt.timedelta(days=60)])
+    o = service.account_view(account, ANALYST, 1, as_of=AS_OF)["observed_trust"]
+    assert o["reliability"] == pytest.approx(1 + 9 / 2) and "1 of 2 complaints" in o["evidence"][0]
     (row,) = service.accounts(account, ANALYST, as_of=AS_OF)
     assert row["stage"] == "development" and "single_threaded" in row["alerts"]
 

@@ -95,3 +95,17 @@ def test_referral_value_by_hand():
     assert crv[1] == {"direct": 2, "reach": 4, "depth": 3, "direct_value": 70.0, "indirect_value": 15.0,
                       "referral_value": 85.0}
     assert crv[2]["referral_value"] == 15.0 and 3 not in crv
+
+
+def test_observed_trust_by_hand():
+    from patron.analytics.relationships import observed_trust
+
+    o = observed_trust(["met", "met", "met", "breached"],
+                       [("outbound", "sales"), ("outbound", "sales"), ("outbound", "service"), ("inbound", None)])
+    assert o["reliability"] == pytest.approx(1 + 9 * 3 / 4)
+    # 3 of 4 contacts ours, 2 of our 3 from sales
+    assert o["self_orientation"] == pytest.approx(round(1 + 9 * (3 / 4 + 2 / 3) / 2, 2))
+    assert "3 of 4 complaints" in o["evidence"][0] and "75% of 4 contacts" in o["evidence"][1]
+    none = observed_trust([], [])
+    assert (none["reliability"], none["self_orientation"], none["evidence"]) == (None, None, [])
+    assert observed_trust([], [("inbound", None)])["self_orientation"] == 1.0  # only they called: no pressure

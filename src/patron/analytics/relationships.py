@@ -118,6 +118,34 @@ def trust(terms: dict[str, float | None]) -> dict | None:
             "summary": f"trust is held back by {TRUST_LABELS[weakest]}" if gaps[weakest] > 0 else "trust is at its best"}
 
 
+def observed_trust(complaint_clocks: list[str], contacts: list[tuple[str | None, str | None]]) -> dict:
+    """The trust terms the records can show without asking anyone (each on the equation's 1-10 scale).
+
+    - **reliability** from promises kept: the share of resolved complaints whose resolution met its service
+      level (``complaint_clocks``: each resolved complaint's state, ``met`` or ``breached``);
+    - **self-orientation** from how the firm contacts the relationship (``contacts``: ``(direction,
+      department)`` of each interaction in the window): half the share of contacts the firm started
+      (contact pressure), half the share of those that came from sales (pitches rather than service).
+
+    A term is None when there is nothing to read it from (no resolved complaint; no contact).
+    """
+    out: dict = {"reliability": None, "self_orientation": None, "evidence": []}
+    if complaint_clocks:
+        met = sum(1 for s in complaint_clocks if s == "met")
+        out["reliability"] = round(1 + 9 * met / len(complaint_clocks), 2)
+        out["evidence"].append(f"reliability: {met} of {len(complaint_clocks)} complaints resolved within "
+                               "their service level")
+    if contacts:
+        ours = [d for d, _ in contacts if d == "outbound"]
+        pitches = [dep for d, dep in contacts if d == "outbound" and dep == "sales"]
+        pressure = len(ours) / len(contacts)
+        selling = len(pitches) / len(ours) if ours else 0.0
+        out["self_orientation"] = round(1 + 9 * (pressure + selling) / 2, 2)
+        out["evidence"].append(f"self-orientation: {pressure:.0%} of {len(contacts)} contacts started by us, "
+                               f"{selling:.0%} of those from sales")
+    return out
+
+
 @dataclass(frozen=True)
 class StageEvidence:
     """What the development stage is read from (seed 000; Ford's stages)."""

@@ -85,6 +85,9 @@ class AccountView(BaseModel):
     strength: float
     strength_formula: str
     trust: dict[str, Any] | None
+    #: Reliability and self-orientation as the records show them (1-10; None: nothing to read them from),
+    #: with the evidence in words.
+    observed_trust: dict[str, Any]
     contact_trust_mean: float | None
     stage: dict[str, Any]
     bensaou: str | None

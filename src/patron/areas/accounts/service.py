@@ -13,6 +13,7 @@ from typing import Any
 
 from patron.analytics import network
 from patron.analytics.relationships import (FORMULA, StageEvidence, StrengthWeights, account_strength, bensaou,
+                                            observed_trust,
                                             contact_strength, matrix_cell, seniority, stage, trust)
 from patron.areas.parties.service import require_party
 from patron.errors import InvalidInput, NotFound
@@ -322,6 +323,7 @@ def account_view(store: Store, user: User, org_id: int, *, as_of: dt.datetime | 
         for occurred, channel, _ in contacts[pid]:
             if (at - occurred).days < 365:
                 activity[channel] += 1
+    observed = _observed_trust(store, people_ids | {org_id}, at)
     revenue = store.scalar(
         f"SELECT coalesce(sum(revenue), 0) FROM transactions WHERE party_id IN ({_in_list(people_ids | {org_id})}) "
         "AND occurred_at <= ?", [at])
@@ -332,10 +334,29 @@ def account_view(store: Store, user: User, org_id: int, *, as_of: dt.datetime | 
                   "role": l["role"], "since": l["since"]} for l in team_links],
         "activity_365d": dict(activity), "revenue": float(revenue or 0), "strength": acct_strength,
         "strength_formula": FORMULA + "; an account's strength is the mean of its three strongest contacts",
-        "trust": account_trust, "contact_trust_mean": round(sum(trusts) / len(trusts), 3) if trusts else None,
+        "trust": account_trust, "observed_trust": observed, "contact_trust_mean": round(sum(trusts) / len(trusts), 3) if trusts else None,
         "stage": stage(evidence), "bensaou": quadrant, "bensaou_side": "customer" if customer_side else "supplier",
         "matrix": matrix_cell(acct_strength, evidence.tenure_days), "wilson": org_latest.get("wilson", {}),
     }
+
+
+#: The window the observed trust terms are read over.
+OBSERVED_DAYS = 365
+
+
+def _observed_trust(store: Store, ids: set[int], at: dt.datetime) -> dict:
+    """:func:`observed_trust` over the account's people and itself, for the year before ``at``."""
+    from patron.areas.complaints.sla import DEFAULT_SERVICE_LEVELS
+
+    since = at - dt.timedelta(days=OBSERVED_DAYS)
+    complaints = store.records(
+        "SELECT opened_at, first_response_at, resolved_at, category, severity FROM complaints "
+        f"WHERE party_id IN ({_in_list(ids)}) AND resolved_at IS NOT NULL AND resolved_at > ? AND resolved_at <= ?",
+        [since, at])
+    states = [DEFAULT_SERVICE_LEVELS.complaint_clocks(c, at)["resolution"].state for c in complaints]
+    contacts = store.query(f"SELECT direction, department FROM interactions WHERE party_id IN ({_in_list(ids)}) "
+                           "AND occurred_at > ? AND occurred_at <= ?", [since, at])
+    return observed_trust(states, contacts)
 
 
 def _org_chart(people: list[dict], by_id: dict[int, dict]) -> list[dict]:
