@@ -146,3 +146,17 @@ def test_the_ego_network_reads_only_the_partys_own_ties(account):
     assert "Referrer" in ego["svg"] and "Friend 0" in ego["svg"] and f"Friend {service.EGO_LIMIT + 4}" not in ego["svg"]
     alone = service.ego_network(account, ANALYST, 20)
     assert alone["neighbours"] == 1 and "Middle" in alone["svg"]
+
+
+def test_strength_history_reads_each_month_as_it_was(account):
+    history = service.strength_history(account, ANALYST, 1, months=12, as_of=AS_OF)
+    assert len(history) == 12 and history[-1]["at"] == AS_OF
+    assert history[-1]["strength"] == service.account_view(account, ANALYST, 1, as_of=AS_OF)["strength"]
+    # Before the first contact (200 days ago) nobody had been in touch: no strength from contacts
+    early = [h for h in history if (AS_OF - h["at"]).days > 200]
+    assert early and all(h["engaged"] == 0 for h in early)
+    assert early[0]["strength"] < history[-1]["strength"]
+    svg = service.strength_sparkline_svg(history)
+    assert svg.startswith("<svg") and "Relationship strength from" in svg and svg.count("<circle") == 12
+    with pytest.raises(InvalidInput, match="1 to 60 months"):
+        service.strength_history(account, ANALYST, 1, months=0)

@@ -42,6 +42,8 @@ def account_page(request: Request, store: StoreDep, party_id: int):
                   grid=service.stakeholder_grid_svg(view["people"]),
                   ego=service.ego_network_svg(store, user, party_id),
                   review=service.review_trend(store, user, party_id, "wilson"),
+                  history=(history := service.strength_history(store, user, party_id, as_of=view["as_of"])),
+                  sparkline=service.strength_sparkline_svg(history),
                   wilson_items=service.FORM_ITEMS["wilson"][0])
 
 

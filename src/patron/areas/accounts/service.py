@@ -359,6 +359,41 @@ def _observed_trust(store: Store, ids: set[int], at: dt.datetime) -> dict:
     return observed_trust(states, contacts)
 
 
+def strength_history(store: Store, user: User, org_id: int, *, months: int = 12,
+                     as_of: dt.datetime | None = None, weights: StrengthWeights = StrengthWeights()) -> list[dict]:
+    """The account's strength (and its engaged contacts) at the end of each of the last ``months`` months,
+    oldest first, each computed as the account view computes it on that day (contacts then, links then)."""
+    if not 1 <= months <= 60:
+        raise InvalidInput(f"A strength history covers 1 to 60 months, not {months}.")
+    end = _as_of(store, as_of)
+    out = []
+    for k in range(months - 1, -1, -1):
+        at = end - dt.timedelta(days=round(k * 365.25 / 12))
+        v = account_view(store, user, org_id, as_of=at, weights=weights)
+        out.append({"at": at, "strength": v["strength"], "engaged": v["engaged"]})
+    return out
+
+
+def strength_sparkline_svg(history: list[dict], width: int = 360, height: int = 80) -> str:
+    """The strength history as a small line chart (0-100), with a text alternative."""
+    if not history:
+        return ""
+    pad = 6
+    n = len(history)
+    pts = [(pad + (width - 2 * pad) * (i / max(n - 1, 1)), height - pad - (height - 2 * pad) * h["strength"] / 100)
+           for i, h in enumerate(history)]
+    first, last = history[0], history[-1]
+    label = (f"Relationship strength from {first['strength']:.0f} on {first['at']:%Y-%m-%d} "
+             f"to {last['strength']:.0f} on {last['at']:%Y-%m-%d}")
+    line = " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
+    dots = "".join(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="#2e6da4"><title>{h["at"]:%Y-%m} '
+                   f'{h["strength"]:.1f}</title></circle>' for (x, y), h in zip(pts, history))
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
+            f'height="{height}" role="img" aria-label="{label}"><line x1="{pad}" y1="{height - pad}" '
+            f'x2="{width - pad}" y2="{height - pad}" stroke="#ccd"/><polyline points="{line}" fill="none" '
+            f'stroke="#2e6da4" stroke-width="2"/>{dots}</svg>')
+
+
 def _org_chart(people: list[dict], by_id: dict[int, dict]) -> list[dict]:
     """The people as a forest by reports-to: each node ``{person, reports: [...]}``, roots first."""
     children = defaultdict(list)
