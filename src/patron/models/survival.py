@@ -1,7 +1,9 @@
 """Survival of customers by group: Kaplan–Meier curves, log-rank tests and a Cox model, fitted by lifelines.
 
 lifelines (Davidson-Pilon) is the reference implementation in Python; patron hands it the durations and
-events and reads its results back as plain numbers, so they are lifelines' own.
+events and reads its results back as plain numbers, so they are lifelines' own. From
+:data:`patron.models.cox.LARGE` customers, where lifelines' fit takes minutes, the Cox model is lifelines'
+model fitted by :mod:`patron.models.cox` (equal to lifelines' to its optimiser's tolerance, tested).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from patron.errors import InvalidInput
+from patron.models import cox as cox_fit
 
 
 def _lifelines():
@@ -65,16 +68,37 @@ def logrank(durations, events, groups, *, reference=None) -> dict:
     return result
 
 
+#: Past this many customers the Cox model's concordance is read from a random sample of this many.
+CONCORDANCE_SAMPLE = 100_000
+
+
 def cox(frame: pd.DataFrame, duration: str, event: str, *, penalizer: float = 0.0) -> dict:
     """A Cox proportional-hazards model on ``frame`` (covariates: every other column, numeric)."""
     lifelines, _, _ = _lifelines()
     if len(frame) < 10 or frame[event].sum() < 2:
         raise InvalidInput("A Cox model needs at least 10 customers and 2 losses.")
+    if len(frame) >= cox_fit.LARGE:  # lifelines' model, fitted in vectorised NumPy (equal to it, tested)
+        from lifelines.utils import concordance_index
+
+        names = [c for c in frame.columns if c not in (duration, event)]
+        r = cox_fit.fit(frame[duration], frame[event], frame[names].to_numpy(float), [str(c) for c in names],
+                        penalizer=penalizer)
+        # lifelines' concordance grows faster than n log n (2 s at 200,000; minutes at 1M): past
+        # CONCORDANCE_SAMPLE customers it is read from a seeded random sample of that many (its standard
+        # error is then about 0.002), and the answer says how many it was read from.
+        rows = np.arange(len(frame))
+        if len(rows) > CONCORDANCE_SAMPLE:
+            rows = np.sort(np.random.default_rng(0).choice(len(frame), CONCORDANCE_SAMPLE, replace=False))
+        c = concordance_index(frame[duration].to_numpy()[rows], -r["risk"][rows], frame[event].to_numpy()[rows])
+        return {"n": int(len(frame)), "events": int(frame[event].sum()),
+                "concordance": float(c), "concordance_from": int(len(rows)),
+                "log_likelihood": float(r["log_likelihood"]), "coefficients": r["coefficients"]}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fit = lifelines.CoxPHFitter(penalizer=penalizer).fit(frame, duration_col=duration, event_col=event)
     s = fit.summary
     return {"n": int(len(frame)), "events": int(frame[event].sum()), "concordance": float(fit.concordance_index_),
+            "concordance_from": int(len(frame)),
             "log_likelihood": float(fit.log_likelihood_),
             "coefficients": [{"covariate": str(k), "coef": float(r["coef"]), "se": float(r["se(coef)"]),
                               "hazard_ratio": float(r["exp(coef)"]), "low": float(r["coef lower 95%"]),

@@ -1,0 +1,69 @@
+"""The vectorised Cox fit equals lifelines' on the same data: with tied times, with and without the ridge
+penalty, and through ``survival.cox`` when the data are large enough to take it."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from lifelines import CoxPHFitter
+
+from patron.models import cox, survival
+
+
+def _data(n: int, seed: int = 1, ties: bool = True) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x = pd.DataFrame({"late": rng.random(n) < 0.2, "unresolved": rng.random(n) < 0.1,
+                      "log value": rng.normal(size=n), "tenure": rng.exponential(size=n)}).astype(float)
+    hazard = np.exp(0.5 * x["late"] + 0.9 * x["unresolved"] - 0.2 * x["log value"])
+    life, censor = rng.exponential(1 / hazard), rng.exponential(2, n)
+    x["days"] = np.minimum(life, censor) * 50
+    if ties:
+        x["days"] = np.round(x["days"])  # many deaths share a day: Efron's correction matters
+    x["lost"] = (life < censor).astype(int)
+    return x
+
+
+@pytest.mark.parametrize("penalizer", [0.0, 0.01])
+@pytest.mark.parametrize("ties", [True, False])
+def test_equals_lifelines(penalizer, ties):
+    frame = _data(4000, ties=ties)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = CoxPHFitter(penalizer=penalizer).fit(frame, "days", "lost")
+    names = ["late", "unresolved", "log value", "tenure"]
+    got = cox.fit(frame["days"], frame["lost"], frame[names].to_numpy(), names, penalizer=penalizer)
+    assert got["converged"]
+    coef = np.array([c["coef"] for c in got["coefficients"]])
+    se = np.array([c["se"] for c in got["coefficients"]])
+    # lifelines stops its Newton-Raphson at a step of 1e-7 (standardised); this fit goes on to 1e-10
+    np.testing.assert_allclose(coef, ref.params_.to_numpy(), atol=2e-5)
+    np.testing.assert_allclose(se, ref.standard_errors_.to_numpy(), rtol=1e-5)
+    assert got["log_likelihood"] == pytest.approx(ref.log_likelihood_, rel=1e-9)
+    low = np.array([c["low"] for c in got["coefficients"]])
+    np.testing.assert_allclose(low, ref.confidence_intervals_.iloc[:, 0].to_numpy(), atol=3e-5)
+
+
+def test_survival_cox_takes_the_fast_fit_on_large_data_and_agrees():
+    frame = _data(cox.LARGE + 1000, seed=3)
+    fast = survival.cox(frame, "days", "lost", penalizer=0.01)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = CoxPHFitter(penalizer=0.01).fit(frame, "days", "lost")
+    assert [c["covariate"] for c in fast["coefficients"]] == list(ref.params_.index)
+    np.testing.assert_allclose([c["hazard_ratio"] for c in fast["coefficients"]],
+                               ref.hazard_ratios_.to_numpy(), rtol=5e-5)
+    assert fast["concordance"] == pytest.approx(ref.concordance_index_, abs=1e-6)  # coefficients to 1e-5
+    assert fast["n"] == len(frame) and fast["events"] == int(frame["lost"].sum())
+
+
+def test_concordance_is_read_from_a_sample_past_the_limit(monkeypatch):
+    frame = _data(cox.LARGE + 1000, seed=4)
+    full = survival.cox(frame, "days", "lost")
+    monkeypatch.setattr(survival, "CONCORDANCE_SAMPLE", 20_000)
+    sampled = survival.cox(frame, "days", "lost")
+    assert (full["concordance_from"], sampled["concordance_from"]) == (len(frame), 20_000)
+    assert sampled["concordance"] == pytest.approx(full["concordance"], abs=0.015)
+    assert sampled["coefficients"] == full["coefficients"]  # the fit itself uses every customer
