@@ -19,8 +19,10 @@ NPS 0.01 s, drivers 9.2 s / 0.81 GB, Kaplan–Meier 10.8-12.5 s / 0.24 GB (misse
 allocates in Python; without tracemalloc it took 21 s at 100,000 and 43 s at 300,000 customers).
 Stop 20: the Cox model past 50,000 customers is lifelines' model fitted by patron.models.cox (vectorised
 NumPy, equal to lifelines to 2e-5 in the coefficients), its concordance from a 100,000-customer sample:
-1M customers 13.2 s under tracemalloc (0.29 GB), 3.4-5.1 s without it (three runs, load 2.7); Kaplan–Meier
-9.8 s and log-rank 6.3 s in the same run at load 1.6-2.7.
+1M customers 13.2-13.9 s under tracemalloc (0.29 GB), 3.4-5.1 s without it (three runs, load 2.7). The
+Kaplan–Meier curves past 50,000 customers a group are lifelines' estimate in NumPy: 8.4 s under tracemalloc
+(most of it making the 1M-point curves into lists), 0.5-1.0 s without (lifelines: 9.8-12.7 s under
+tracemalloc); log-rank 6.3-7.6 s. Same runs, load 1.1-2.7.
 
 Run:  PYTHONPATH=src .venv/bin/python benchmarks/quality.py [--answers 1000000] [--customers 1000000]
       [--cox-customers 100000]

@@ -67,3 +67,30 @@ def test_concordance_is_read_from_a_sample_past_the_limit(monkeypatch):
     assert (full["concordance_from"], sampled["concordance_from"]) == (len(frame), 20_000)
     assert sampled["concordance"] == pytest.approx(full["concordance"], abs=0.015)
     assert sampled["coefficients"] == full["coefficients"]  # the fit itself uses every customer
+
+
+@pytest.mark.parametrize("ties", [True, False])
+def test_kaplan_meier_in_numpy_equals_lifelines(ties):
+    from lifelines import KaplanMeierFitter
+
+    frame = _data(3000, seed=5, ties=ties)
+    times, sf, low, high = survival._km(frame["days"].to_numpy(), frame["lost"].to_numpy().astype(bool))
+    km = KaplanMeierFitter().fit(frame["days"], frame["lost"])
+    np.testing.assert_array_equal(times, km.survival_function_.index.to_numpy(float))
+    np.testing.assert_allclose(sf, km.survival_function_.iloc[:, 0].to_numpy(), rtol=1e-12)
+    ci = km.confidence_interval_survival_function_
+    np.testing.assert_allclose(low, ci.iloc[:, 0].to_numpy(), rtol=1e-10)
+    np.testing.assert_allclose(high, ci.iloc[:, 1].to_numpy(), rtol=1e-10)
+
+
+def test_kaplan_meier_on_a_large_group_takes_numpy_and_agrees(monkeypatch):
+    frame = _data(6000, seed=6)
+    args = (frame["days"], frame["lost"], np.where(frame["late"] > 0, "late", "never"))
+    small = survival.kaplan_meier(*args, at=(10, 30, 1e9))
+    monkeypatch.setattr(cox, "LARGE", 1000)
+    large = survival.kaplan_meier(*args, at=(10, 30, 1e9))
+    for a, b in zip(small, large):
+        assert (a["group"], a["n"], a["events"], a["median"]) == (b["group"], b["n"], b["events"], b["median"])
+        np.testing.assert_allclose(a["survival"], b["survival"], rtol=1e-12)
+        np.testing.assert_allclose(a["low"], b["low"], rtol=1e-10)
+        assert a["survival_at"] == pytest.approx(b["survival_at"], rel=1e-12)
