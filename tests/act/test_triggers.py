@@ -113,7 +113,11 @@ def test_events_and_schedules_fire_once(company):
     assert done[ladder]["matched"] == 0 and done[ladder]["campaign_id"] is None  # run 2 moved nobody's rung
     best = {int(p) for (p,) in store.query("SELECT party_id FROM scores WHERE run_id = ? AND triage = 'best'",
                                            [run2])}
-    assert set(_members(store, done[daily]["campaign_id"])) == best and done[daily]["matched"] == len(best)
+    daily_members = _members(store, done[daily]["campaign_id"])
+    assert set(daily_members) == best and done[daily]["matched"] == len(best)
+    treated = sum(1 for a in daily_members.values() if a == "treated")
+    assert treated > 0 and store.scalar("SELECT count(*) FROM outbox WHERE campaign_id = ?",
+                                        [done[daily]["campaign_id"]]) == treated
 
     campaigns = store.scalar("SELECT count(*) FROM campaigns")
     outbox = store.scalar("SELECT count(*) FROM outbox")

@@ -141,9 +141,7 @@ def check_trigger(trigger: dict) -> None:
                                f"not {trigger.get('every')!r}.")
         at = trigger.get("at", "00:00")
         try:
-            if not isinstance(at, str):
-                raise ValueError(at)
-            dt.time.fromisoformat(at)
+            dt.time.fromisoformat(at if isinstance(at, str) else "")
         except ValueError:
             raise InvalidInput(f"playbook.trigger.at: the time of day is written HH:MM (UTC), not {at!r}.") from None
         on = trigger.get("on")

@@ -42,6 +42,29 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 ANNIVERSARY_SPAN = dt.timedelta(days=366)
 
 
+def describe_trigger(trigger: dict | None) -> str:
+    """The trigger in words, for the pages."""
+    trigger = trigger or {"kind": "manual"}
+    kind = trigger.get("kind", "manual")
+    if kind == "schedule":
+        every = trigger["every"]
+        on = trigger.get("on")
+        when = {"day": "every day", "week": f"every {str(on or 'monday').capitalize()}",
+                "month": f"every month on day {on or 1}", "quarter": f"every quarter on day {on or 1}"}[every]
+        return f"{when} at {trigger.get('at', '00:00')} UTC"
+    if kind == "event":
+        event = trigger["event"]
+        words = EVENT_WORDS[event]
+        if event == "p_alive_drop":
+            words = words.replace("a threshold", f"{trigger.get('threshold', 0.5):g}")
+        if event == "ladder_move" and trigger.get("direction", "any") != "any":
+            words = f"a move {trigger['direction']} the ladder of loyalty"
+        if event == "detractor":
+            words += f" ({trigger.get('max_score', 6):g} or less)"
+        return f"on {words}"
+    return "by hand"
+
+
 def _ids(rows) -> list[int]:
     return sorted({int(r[0]) for r in rows})
 

@@ -72,7 +72,6 @@ def playbook_show(playbook_id: Annotated[int, typer.Argument(help="The playbook'
                   store: StoreOption = None) -> None:
     """A playbook's TOML, as stored."""
     from patron.areas.campaigns.service import get_playbook
-
     from patron.areas.campaigns.triggers import describe_trigger, last_evaluation, next_due
 
     with open_store(store, read_only=True) as s:

@@ -27,8 +27,9 @@ import pyarrow as pa
 from patron.act import playbooks
 from patron.act.audience import Audience, audience_sql
 from patron.act.holdout import control_bucket_sql, cut, holdout_bucket_sql, holdout_share
-from patron.act.rules import blocks
 from patron.act.playbooks import Playbook, parse_playbook, to_toml
+from patron.act.rules import blocks
+from patron.act.triggers import describe_trigger
 from patron.areas.parties.lists import selection_sql
 from patron.areas.views.service import view_filters
 from patron.errors import Conflict, InvalidInput, NotFound
@@ -81,7 +82,9 @@ def list_playbooks(store: Store) -> list[dict]:
                          "ORDER BY playbook_id")
     for row in rows:
         playbook = parse_playbook(row.pop("definition"))
-        row.update(channel=playbook.channel, audience=playbook.audience.describe())
+        trigger = playbook.trigger or {"kind": "manual"}
+        row.update(channel=playbook.channel, audience=playbook.audience.describe(),
+                   trigger=describe_trigger(trigger))
     return rows
 
 

@@ -22,6 +22,7 @@ import threading
 from typing import Any
 
 from patron.act import triggers
+from patron.act.triggers import EVENT_WORDS, describe_trigger
 from patron.act.audience import Audience, audience_sql
 from patron.act.playbooks import Playbook, parse_playbook
 from patron.areas.campaigns import service
@@ -34,6 +35,8 @@ from patron.store import Store
 
 #: Who the scheduler of ``patron serve`` acts as (in the audit log and as a campaign's creator).
 SCHEDULER = User(0, "trigger scheduler", "marketing")
+__all__ = ["EVENT_WORDS", "Scheduler", "describe_trigger", "evaluate", "evaluations", "last_evaluation", "next_due",
+           "run_due"]
 #: How often the scheduler of ``patron serve`` calls :func:`run_due`.
 INTERVAL_S = 60
 
@@ -55,29 +58,6 @@ def evaluations(store: Store, playbook_id: int, limit: int = 20) -> list[dict]:
     return store.records(
         "SELECT evaluation_id, evaluated_at, run_id, matched, campaign_id, detail, error FROM trigger_evaluations "
         f"WHERE playbook_id = ? ORDER BY evaluation_id DESC LIMIT {int(limit)}", [playbook_id])
-
-
-def describe_trigger(trigger: dict | None) -> str:
-    """The trigger in words, for the pages."""
-    trigger = trigger or {"kind": "manual"}
-    kind = trigger.get("kind", "manual")
-    if kind == "schedule":
-        every = trigger["every"]
-        on = trigger.get("on")
-        when = {"day": "every day", "week": f"every {str(on or 'monday').capitalize()}",
-                "month": f"every month on day {on or 1}", "quarter": f"every quarter on day {on or 1}"}[every]
-        return f"{when} at {trigger.get('at', '00:00')} UTC"
-    if kind == "event":
-        event = trigger["event"]
-        words = triggers.EVENT_WORDS[event]
-        if event == "p_alive_drop":
-            words = words.replace("a threshold", f"{trigger.get('threshold', 0.5):g}")
-        if event == "ladder_move" and trigger.get("direction", "any") != "any":
-            words = f"a move {trigger['direction']} the ladder of loyalty"
-        if event == "detractor":
-            words += f" ({trigger.get('max_score', 6):g} or less)"
-        return f"on {words}"
-    return "by hand"
 
 
 def next_due(store: Store, playbook_id: int, row: dict | None = None, playbook: Playbook | None = None
