@@ -70,12 +70,12 @@ def test_vouchers_are_unique_personal_and_redeemed_once_and_the_list_is_an_audie
     expires = store.scalar("SELECT min(expires_at) FROM vouchers WHERE campaign_id = ?", [campaign_id])
     assert expires == AT + dt.timedelta(days=30)
 
-    pid, code = sorted(codes.items())[0]
+    pid, code = min(codes.items())
     done = offers.redeem(store, MARKETER, code.lower(), at=AT + dt.timedelta(days=1))  # typed in lower case
     assert done["redeemed_at"] == AT + dt.timedelta(days=1) and done["party_id"] == pid
     with pytest.raises(Conflict, match="redeemed already"):
         offers.redeem(store, MARKETER, code, at=AT + dt.timedelta(days=2))
-    late = sorted(codes.values())[1]
+    late = next(c for c in sorted(codes.values()) if c != code)
     with pytest.raises(Conflict, match="expired"):
         offers.redeem(store, MARKETER, late, at=AT + dt.timedelta(days=31))
     with pytest.raises(NotFound):

@@ -26,7 +26,7 @@ AT = dt.datetime(2030, 1, 1, 12, 0)
 
 def _book(name: str, trigger: str, channel: str = "email", action: str = 'subject = "Hello {first_name}"',
           audience: str = "") -> str:
-    return (f'name = "{name}"\nchannel = "{channel}"\npurpose = "marketing"\ncontrol_share = 0.2\n'
+    return (f'name = "{name}"\nchannel = "{channel}"\npurpose = "newsletter"\ncontrol_share = 0.2\n'
             f"[trigger]\n{trigger}\n[audience]\n{audience}\n[action]\n{action}\n")
 
 

@@ -6,7 +6,6 @@ excluded and why, an admin's holdout override, its vouchers, and its launch, pau
 from __future__ import annotations
 
 from typing import Annotated
-
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request

@@ -22,9 +22,9 @@ import threading
 from typing import Any
 
 from patron.act import triggers
-from patron.act.triggers import EVENT_WORDS, describe_trigger
 from patron.act.audience import Audience, audience_sql
 from patron.act.playbooks import Playbook, parse_playbook
+from patron.act.triggers import EVENT_WORDS, describe_trigger
 from patron.areas.campaigns import service
 from patron.areas.complaints.charter import DEFAULT_CHARTER
 from patron.errors import PatronError
