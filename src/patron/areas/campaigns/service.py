@@ -4,14 +4,16 @@ A **campaign** is one sending of a playbook. Its audience is evaluated in the st
 analysis run, and every member gets an arm, in this order (``campaign_members``):
 
 1. ``holdout``: in the global holdout (act/holdout.py), never contacted by any campaign;
-2. ``excluded``: may not be contacted (suppressed, no address, no consent for the channel and purpose),
-   with the reason;
+2. ``excluded``: may not be contacted, with the reason: what the send-time gate (``act/rules.py``) would block
+   now (suppression, consent, unsubscribes, spam complaints, hard bounces, frequency caps) or no address;
 3. ``control``: the campaign's random control among those who could be contacted (its ``seed``);
 4. ``treated``: everyone else, who gets the action.
 
 Treated and control are then alike but for the action, so their difference measures it (act/measure.py).
 Launching writes the members and one ``outbox`` row per treated member (or one ``tasks`` row for a task), in
-one transaction, with idempotency key ``campaign:<id>:party:<party>``: launching again adds nothing.
+one transaction, with idempotency key ``campaign:<id>:party:<party>``: launching again adds nothing. An offer
+(``action.voucher``) issues each treated member a unique code, and ``action.list`` adds them to a named list,
+in the same transaction. An admin may override the global holdout for one campaign (:func:`override_holdout`).
 """
 
 from __future__ import annotations
