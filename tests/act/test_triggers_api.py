@@ -133,3 +133,37 @@ def test_triggers_vouchers_lists_and_the_override_through_the_api_pages_and_comm
     assert shown.exit_code == 0 and "Trigger: every day at 00:00 UTC." in shown.output and "Next due" in shown.output
     assert "--no-triggers" in runner.invoke(app, ["serve", "--help"]).output
 
+
+
+def test_the_service_evaluates_the_triggers_in_the_background(tmp_path):
+    import datetime as dt
+    import time
+
+    from patron.api.settings import Settings
+    from patron.areas.accounts.service import OPERATOR
+    from patron.areas.campaigns.service import save_playbook
+
+    path = tmp_path / "patron.duckdb"
+    with demo_company(tmp_path, 200, 7, str(path)) as store:
+        book = save_playbook(store, OPERATOR, PLAYBOOK.replace("Every morning, the best", "After a complaint").replace(
+            'kind = "schedule"\nevery = "day"\nat = "00:00"', 'kind = "event"\nevent = "complaint_resolved"'))
+        pid = int(store.scalar("SELECT min(party_id) FROM scores WHERE triage = 'best'"))  # in the audience
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        store.raw.execute("INSERT INTO complaints (complaint_id, source, external_id, party_id, opened_at, "
+                          "resolved_at, status) VALUES (999999, 'desk', 'bg', ?, ?, ?, 'resolved')",
+                          [pid, now - dt.timedelta(days=1), now + dt.timedelta(seconds=1)])
+    time.sleep(1.5)  # the complaint's resolution is now in the past
+    with TestClient(create_app(settings=Settings(store=str(path), triggers=True))) as client:
+        peek = client.app.state.store.cursor()  # the service's own store: one process holds the DuckDB file
+        found = []
+        for _ in range(100):
+            found = peek.query("SELECT campaign_id FROM trigger_evaluations WHERE playbook_id = ?", [book])
+            if found:
+                break
+            time.sleep(0.1)
+        peek.close()
+    assert found and found[0][0] is not None  # the scheduler's first call, at start, launched a campaign
+    with Store(path) as store:
+        assert {int(p) for (p,) in store.query("SELECT party_id FROM campaign_members WHERE campaign_id = ?",
+                                               [found[0][0]])} == {pid}
+        assert store.scalar("SELECT username FROM audit_log WHERE action = 'playbook.trigger'") == "trigger scheduler"
