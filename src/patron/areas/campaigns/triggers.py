@@ -165,7 +165,9 @@ def evaluate(store: Store, user, playbook_id: int, at: dt.datetime | None = None
                 "INSERT INTO trigger_evaluations (evaluation_id, playbook_id, evaluated_at, run_id, matched, "
                 "campaign_id, detail, error) VALUES (?, ?, ?, NULL, 0, NULL, NULL, ?)",
                 [evaluation_id, playbook_id, at, str(exc)])
-    return last_evaluation(store, playbook_id)
+    return store.records(
+        "SELECT evaluation_id, playbook_id, evaluated_at, run_id, matched, campaign_id, detail, error "
+        "FROM trigger_evaluations WHERE evaluation_id = ?", [evaluation_id])[0]
 
 
 def run_due(store: Store, user, at: dt.datetime | None = None) -> list[dict[str, Any]]:
