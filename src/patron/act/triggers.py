@@ -130,8 +130,19 @@ def _anniversary(first: dt.datetime, year: int) -> dt.datetime:
 
 def first_purchase_anniversary(store: Store, since: dt.datetime, until: dt.datetime) -> tuple[list[int], str]:
     since = max(since, until - ANNIVERSARY_SPAN)
-    rows = store.query("SELECT party_id, min(occurred_at) FROM transactions WHERE kind = 'order' GROUP BY party_id "
-                       "HAVING min(occurred_at) <= ?", [until - dt.timedelta(days=365)])
+    # Only first orders on a day of the year the span covers come out of the store (a minute's span: one day);
+    # the exact moment is compared below. 29 February counts as the 28th in other years.
+    days, day = set(), since.date()
+    while day <= until.date() and len(days) < 367:
+        days.add(day.month * 100 + day.day)
+        day += dt.timedelta(days=1)
+    if 228 in days:
+        days.add(229)
+    first_sql = "min(occurred_at)"
+    rows = store.query(
+        "SELECT party_id, min(occurred_at) FROM transactions WHERE kind = 'order' GROUP BY party_id "
+        f"HAVING {first_sql} <= ? AND extract(month FROM {first_sql}) * 100 + extract(day FROM {first_sql}) IN "
+        f"({', '.join(map(str, sorted(days)))})", [until - dt.timedelta(days=365)])
     found = []
     for pid, first in rows:
         for year in range(max(since.year, first.year + 1), until.year + 1):
