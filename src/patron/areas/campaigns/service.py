@@ -172,6 +172,7 @@ OVERRIDES = {"include": "the global holdout is included: its members are contact
              "exclude": "the global holdout is left out of this campaign and its measurement: its members are "
                         "not contacted and not kept as a comparison group"}
 _ADDRESS = {"email": "email", "sms": "phone", "phone": "phone", "post": "address"}
+_NO_ADDRESS = {"email": "no email address", "phone": "no phone number", "address": "no postal address"}
 
 _LABELS = (
     (re.compile(r"^consent to (.+) withdrawn on .*$"), r"consent withdrawn (\1)"),
@@ -231,7 +232,7 @@ def assign(store: Store, campaign: dict, at: dt.datetime) -> pa.Table:
         elif pid in blocked:
             arm, reason = "excluded", blocked[pid]
         elif missing:
-            arm, reason = "excluded", f"no {column} address"
+            arm, reason = "excluded", _NO_ADDRESS[column]
         else:
             arm, reason = ("control" if in_control else "treated"), None
         ids.append(pid)
