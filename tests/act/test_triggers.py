@@ -226,3 +226,17 @@ def test_two_evaluators_at_once_start_one_campaign(company):
     assert sorted(e["matched"] for e in results) == [0, 1]
     assert store.scalar("SELECT count(*) FROM campaigns WHERE playbook_id = ?", [book]) == 1
     assert store.scalar("SELECT count(*) FROM trigger_evaluations WHERE playbook_id = ?", [book]) == 2
+
+
+def test_an_evaluation_that_fails_is_recorded_and_moves_nothing_on(tmp_path):
+    from patron.areas.campaigns.triggers import last_evaluation
+    from patron.store import Store
+
+    with Store(tmp_path / "p.duckdb") as store:
+        book = save_playbook(store, ADMIN, _book("Resolved", 'kind = "event"\nevent = "complaint_resolved"'))
+        failed = run_due(store, ADMIN, at=AT)
+        assert len(failed) == 1 and "No analysis has been run yet" in failed[0]["error"]
+        assert failed[0]["campaign_id"] is None and failed[0]["matched"] == 0
+        assert last_evaluation(store, book, succeeded=True) is None  # the next one starts where none ended
+        assert last_evaluation(store, book)["evaluation_id"] == failed[0]["evaluation_id"]
+        assert store.scalar("SELECT count(*) FROM campaigns") == 0
