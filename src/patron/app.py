@@ -108,6 +108,15 @@ def _handle_errors(app: FastAPI) -> None:
         return _respond(request, exc.status_code, str(exc.detail))
 
 
+def _start_triggers(store: Store, settings: Settings):
+    """The playbooks' trigger scheduler (areas/campaigns/triggers.py), when the settings ask for it."""
+    if not settings.triggers:
+        return None
+    from patron.areas.campaigns.triggers import Scheduler
+
+    return Scheduler(store).start()
+
+
 def create_app(store: str | None = None, settings: Settings | None = None) -> FastAPI:
     """The app over the store at ``store`` (default: ``PATRON_STORE`` or ./patron.duckdb)."""
     settings = settings or Settings(**({"store": store} if store else {}))
@@ -116,9 +125,12 @@ def create_app(store: str | None = None, settings: Settings | None = None) -> Fa
     async def lifespan(app: FastAPI):
         app.state.store = Store(settings.store)
         app.state.jobs = Jobs(app.state.store)
+        scheduler = _start_triggers(app.state.store, settings)
         try:
             yield
         finally:
+            if scheduler is not None:
+                scheduler.stop()
             # Jobs run on cursors of the store: closing it under a running import or analysis fails (DuckDB
             # refuses) or cuts the job off; let them end first.
             app.state.jobs.wait_all()

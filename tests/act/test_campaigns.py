@@ -16,6 +16,7 @@ from patron.areas.campaigns.service import (
     get_campaign,
     launch,
     preview,
+    reason_label,
     save_playbook,
     set_status,
 )
@@ -62,13 +63,13 @@ def _expected(store, share_control: float, seed: int) -> dict[int, tuple[str, st
         if holdout_bucket(pid) < cut(0.05):
             out[pid] = ("holdout", "global holdout")
         elif pid in suppressed:
-            out[pid] = ("excluded", "suppressed")
-        elif not (email.get(pid) or "").strip():
-            out[pid] = ("excluded", "no address")
+            out[pid] = ("excluded", "on the suppression list")
         elif pid not in latest:
-            out[pid] = ("excluded", "no consent")
+            out[pid] = ("excluded", "no consent to email for newsletter on record")
         elif not latest[pid][2]:
-            out[pid] = ("excluded", "consent withdrawn")
+            out[pid] = ("excluded", f"consent to email for newsletter withdrawn on {latest[pid][0]:%Y-%m-%d}")
+        elif not (email.get(pid) or "").strip():
+            out[pid] = ("excluded", "no email address")
         elif control_bucket(pid, seed) < cut(share_control):
             out[pid] = ("control", None)
         else:
@@ -88,7 +89,8 @@ def test_arms_exclusions_and_a_launch_that_queues_once(company):
     reasons = {}
     for arm, reason in expected.values():
         if arm == "excluded":
-            reasons[reason] = reasons.get(reason, 0) + 1
+            reasons[reason_label(reason)] = reasons.get(reason_label(reason), 0) + 1
+    assert "consent withdrawn (email for newsletter)" in reasons  # the label drops each person's date
     assert shown["excluded"] == reasons
 
     result = launch(store, ADMIN, campaign_id, at=AT)

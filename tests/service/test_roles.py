@@ -66,6 +66,8 @@ def _requests(party: int) -> dict[str, tuple]:
         "runs.promote": ("post", "/api/v1/runs/999/promote", {}, lambda r: r.status_code == 404),
         "privacy.requests": ("get", "/api/v1/privacy/999/export", {}, lambda r: r.status_code == 404),
         "campaigns.launch": ("post", "/api/v1/campaigns/999/launch", {}, lambda r: r.status_code == 404),
+        "holdout.override": ("post", "/api/v1/campaigns/999/holdout", {"json": {"mode": "include"}},
+                             lambda r: r.status_code == 404),
         "campaigns.results": ("get", "/api/v1/campaigns/999/results", {}, lambda r: r.status_code == 404),
         "outbox.read": ("get", "/api/v1/outbox", {}, lambda r: r.status_code == 200),
         "outbox.manage": ("post", "/api/v1/outbox/999/requeue", {}, lambda r: r.status_code == 404),

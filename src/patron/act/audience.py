@@ -62,6 +62,8 @@ class Audience:
     min_p_alive: float | None = None
     max_p_alive: float | None = None
     saved_view: str | None = None
+    #: A named list (``list_members``: the "add to a list" action, or a list made by hand).
+    list: str | None = None
     #: Party ids to keep to (a trigger's people, a one-off list); ``None``: no such limit.
     party_ids: tuple[int, ...] | None = field(default=None, compare=False)
 
@@ -79,6 +81,9 @@ class Audience:
         view = data.get("saved_view")
         if view is not None and (not isinstance(view, str) or not view.strip()):
             raise InvalidInput("audience.saved_view: expected the name of a saved view.")
+        named = data.get("list")
+        if named is not None and (not isinstance(named, str) or not named.strip()):
+            raise InvalidInput("audience.list: expected the name of a list.")
         ids = data.get("party_ids")
         if ids is not None and (not isinstance(ids, (list, tuple))
                                 or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids)):
@@ -92,6 +97,7 @@ class Audience:
                    min_p_alive=_number(data.get("min_p_alive"), "min_p_alive", 0, 1),
                    max_p_alive=_number(data.get("max_p_alive"), "max_p_alive", 0, 1),
                    saved_view=view.strip() if view else None,
+                   list=named.strip() if named else None,
                    party_ids=tuple(ids) if ids is not None else None)
         for low, high in (("min_clv", "max_clv"), ("min_p_alive", "max_p_alive")):
             if getattr(made, low) is not None and getattr(made, high) is not None \
@@ -122,6 +128,8 @@ class Audience:
                 parts.append(f"{words} {getattr(self, name):g}")
         if self.saved_view:
             parts.append(f"in the saved view '{self.saved_view}'")
+        if self.list:
+            parts.append(f"on the list '{self.list}'")
         if self.party_ids is not None:
             parts.append(f"{len(self.party_ids)} people named")
         return ", ".join(parts) or "every scored customer"
@@ -149,12 +157,14 @@ def audience_sql(store: Store, audience: Audience, run_id: int,
             raise InvalidInput(f"audience.saved_view: the view '{audience.saved_view}' was not looked up.")
         where.append(f"s.party_id IN ({within[0]})")
         params.extend(within[1])
+    if audience.list:
+        where.append("s.party_id IN (SELECT lm.party_id FROM list_members lm WHERE lm.list_name = ?)")
+        params.append(audience.list)
     if audience.party_ids is not None:
-        if not audience.party_ids:
-            where.append("FALSE")
-        else:
-            where.append(f"s.party_id IN ({', '.join('?' * len(audience.party_ids))})")
-            params.extend(audience.party_ids)
+        # Whole numbers (checked by from_dict), written into the SQL: a trigger's people can be more than the
+        # 65,535 parameters PostgreSQL takes.
+        ids = sorted({int(i) for i in audience.party_ids})
+        where.append(f"s.party_id IN ({', '.join(map(str, ids))})" if ids else "FALSE")
     return (f"SELECT s.party_id FROM scores s JOIN parties p ON p.party_id = s.party_id "
             f"WHERE {' AND '.join(where)}"), params
 

@@ -15,3 +15,6 @@ class Settings(BaseSettings):
     secret_key: str | None = None
     #: Send the session cookie over HTTPS only (set it when patron is served behind TLS).
     secure_cookies: bool = False
+    #: Evaluate the playbooks' triggers every minute in a background thread (``patron serve`` turns it on
+    #: unless ``--no-triggers``; an app made by a test or a script leaves it off).
+    triggers: bool = False

@@ -19,6 +19,9 @@ def serve(
         min=1, max=64, help="Worker processes. More than one needs a PostgreSQL store (a DuckDB file has one "
                             "writing process); about one per core serves the most requests.")] = 1,
     store: StoreOption = None,
+    no_triggers: Annotated[bool, typer.Option(
+        "--no-triggers", help="Do not evaluate the playbooks' triggers every minute (patron playbook run-due "
+                              "then does it by hand or from cron).")] = False,
 ) -> None:
     """Serve the web app and the REST API (/api/v1; its OpenAPI schema at /api/v1/openapi.json) over the store."""
     import os
@@ -45,6 +48,16 @@ def serve(
     # process when there are several. They share one session key, so a page signed in on one worker is signed
     # in on all.
     os.environ["PATRON_STORE"] = location
+    _triggers_setting(no_triggers)
     if workers > 1:
         os.environ.setdefault("PATRON_SECRET_KEY", secrets.token_urlsafe(32))
     uvicorn.run("patron.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning")
+
+
+def _triggers_setting(no_triggers: bool) -> None:
+    """The app's trigger scheduler (a thread calling run-due every minute) on, unless ``--no-triggers``."""
+    import os
+
+    os.environ["PATRON_TRIGGERS"] = "0" if no_triggers else "1"
+    if not no_triggers:
+        console.print("Playbook triggers are evaluated every minute (--no-triggers turns that off).")

@@ -24,6 +24,7 @@ action                         mkt    sales  serv.  bill.  analyst admin
 ``jobs.read``                  yes    yes    yes    yes    yes     yes
 ``audit.read``                                                     yes
 ``campaigns.results``          yes                         yes     yes
+``holdout.override``                                               yes
 =============================  =====  =====  =====  =====  ======  =====
 """
 
@@ -58,6 +59,7 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     Action("jobs.read", "cannot follow background jobs"),
     Action("audit.read", "cannot read the audit log"),
     Action("campaigns.launch", "cannot save playbooks or create, launch, pause or cancel campaigns"),
+    Action("holdout.override", "cannot include the global holdout in a campaign nor leave it out (an admin can)"),
     Action("campaigns.results", "cannot see what campaigns changed, nor train the uplift model on them"),
     Action("outbox.read", "cannot see the outbox of messages"),
     Action("outbox.manage", "cannot send or re-queue messages"),
@@ -83,6 +85,8 @@ MATRIX: dict[str, frozenset[str]] = {
     "jobs.read": _EVERYONE,
     "audit.read": frozenset({"admin"}),
     "campaigns.launch": frozenset({"marketing", "admin"}),
+    # The global holdout is what every campaign is measured against: only an admin may set it aside, audited.
+    "holdout.override": frozenset({"admin"}),
     # Results are aggregates, but the uplift model's suggestions name parties: the roles that plan campaigns.
     "campaigns.results": frozenset({"analyst", "marketing", "admin"}),
     "outbox.read": frozenset({"marketing", "analyst", "admin"}),

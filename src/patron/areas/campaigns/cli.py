@@ -1,4 +1,4 @@
-"""``patron playbook`` (save, list, show) and ``patron campaign`` (create, preview, launch, pause, resume, cancel, list)."""
+"""``patron playbook`` (save, list, show, run-due) and ``patron campaign`` (create, preview, launch, pause, resume, cancel, list)."""
 
 from __future__ import annotations
 
@@ -72,10 +72,35 @@ def playbook_show(playbook_id: Annotated[int, typer.Argument(help="The playbook'
                   store: StoreOption = None) -> None:
     """A playbook's TOML, as stored."""
     from patron.areas.campaigns.service import get_playbook
+    from patron.areas.campaigns.triggers import describe_trigger, last_evaluation, next_due
 
     with open_store(store, read_only=True) as s:
-        row, _ = get_playbook(s, playbook_id)
+        row, book = get_playbook(s, playbook_id)
+        last = last_evaluation(s, playbook_id)
+        due = next_due(s, playbook_id, row, book)
     console.print(row["definition"], markup=False, highlight=False)
+    console.print(f"Trigger: {describe_trigger(book.trigger)}.", markup=False)
+    if last:
+        console.print(f"Last evaluated {last['evaluated_at']:%Y-%m-%d %H:%M}: "
+                      f"{last['error'] or last['detail']}.", markup=False)
+    if due:
+        console.print(f"Next due {due:%Y-%m-%d %H:%M} UTC.", markup=False)
+
+
+@playbook_app.command("run-due")
+def playbook_run_due(store: StoreOption = None) -> None:
+    """Evaluate every active playbook's trigger now: events since the last evaluation, schedules that are due.
+    A match creates and launches a campaign (holdout, control and exclusions apply); running it again starts
+    nothing new."""
+    from patron.areas.campaigns.triggers import run_due
+
+    with open_store(store) as s:
+        done = run_due(s, _operator())
+    if not done:
+        console.print("No playbook with an event or a due schedule.")
+    for e in done:
+        what = e["error"] or e["detail"]
+        console.print(f"{e['playbook']}: {what}.", markup=False)
 
 
 @campaign_app.command("create")

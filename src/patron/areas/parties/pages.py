@@ -151,6 +151,7 @@ def change_view(request: Request, store: StoreDep, view_id: int, csrf: Annotated
 def customer_page(request: Request, store: StoreDep, party_id: int):
     user = page_user(request, store)
     view = service.party_360(store, user, party_id)
+    from patron.areas.campaigns.offers import lists_of_party, vouchers_of_party
     from patron.areas.tasks.service import list_tasks
 
     params = request.query_params
@@ -162,7 +163,8 @@ def customer_page(request: Request, store: StoreDep, party_id: int):
 
     return render(request, "parties/customer.html", user, active=NAV.label, view=view, timeline=timeline,
                   ego=ego_network(store, user, party_id),
-                  tasks=list_tasks(store, user, party_id=party_id), timeline_filter={"type": kinds, "channel": channel, "since": since, "until": until})
+                  tasks=list_tasks(store, user, party_id=party_id), vouchers=vouchers_of_party(store, party_id),
+                  lists=lists_of_party(store, party_id), timeline_filter={"type": kinds, "channel": channel, "since": since, "until": until})
 
 
 @router.post("/customers/{party_id}/edit")

@@ -1,0 +1,188 @@
+"""Triggers: who a playbook's event found between two evaluations, and when its schedule is next due.
+
+An evaluation looks at what happened since the previous one (``trigger_evaluations``; the last one that did not
+fail is where the next starts), so an event fires once per party per occurrence:
+
+- between two analysis runs (the run the last evaluation saw, and the current one): ``p_alive_drop`` (P(alive)
+  was at or above ``threshold`` and is now below it), ``ladder_move`` (the party's rung went ``up``, ``down`` or
+  either way on the ladder of loyalty);
+- in a span of time (after the last evaluation, up to now), by when patron learnt of it (an imported record
+  counts from its import's end, so a record imported late with an old date is not missed): ``complaint_resolved``,
+  ``sla_breached`` (the time to respond or to resolve a complaint ran out, by the charter's service levels),
+  ``detractor`` (an NPS answer of at most ``max_score``, 6 by default), ``first_purchase_anniversary`` (one or
+  more whole years since the first order), ``import_finished`` (the people an import created or brought
+  records of).
+
+Each function returns the party ids (sorted, distinct) and a sentence saying what was found. "Valuable" (a
+valuable customer's P(alive) falls) is the playbook's audience: the campaign keeps to those of the found people
+that are in it.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+
+from patron.store import Store
+from patron.store.vocabulary import LADDER_STATES
+
+#: Events compared between two analysis runs; the others look at a span of time.
+RUN_EVENTS = ("p_alive_drop", "ladder_move")
+EVENT_WORDS = {
+    "p_alive_drop": "a valuable customer's P(alive) falls below a threshold",
+    "ladder_move": "a move up or down the ladder of loyalty",
+    "complaint_resolved": "a complaint resolved",
+    "sla_breached": "a complaint's service level breached",
+    "detractor": "a detractor's NPS answer",
+    "first_purchase_anniversary": "a first-purchase anniversary",
+    "import_finished": "an import finished",
+}
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+#: How far back an anniversary is looked for when the span is longer (a playbook evaluated after a long pause).
+ANNIVERSARY_SPAN = dt.timedelta(days=366)
+
+
+def describe_trigger(trigger: dict | None) -> str:
+    """The trigger in words, for the pages."""
+    trigger = trigger or {"kind": "manual"}
+    kind = trigger.get("kind", "manual")
+    if kind == "schedule":
+        every = trigger["every"]
+        on = trigger.get("on")
+        when = {"day": "every day", "week": f"every {str(on or 'monday').capitalize()}",
+                "month": f"every month on day {on or 1}", "quarter": f"every quarter on day {on or 1}"}[every]
+        return f"{when} at {trigger.get('at', '00:00')} UTC"
+    if kind == "event":
+        event = trigger["event"]
+        words = EVENT_WORDS[event]
+        if event == "p_alive_drop":
+            words = words.replace("a threshold", f"{trigger.get('threshold', 0.5):g}")
+        if event == "ladder_move" and trigger.get("direction", "any") != "any":
+            words = f"a move {trigger['direction']} the ladder of loyalty"
+        if event == "detractor":
+            words += f" ({trigger.get('max_score', 6):g} or less)"
+        return f"on {words}"
+    return "by hand"
+
+
+def _ids(rows) -> list[int]:
+    return sorted({int(r[0]) for r in rows})
+
+
+def _learnt(alias: str, column: str) -> str:
+    """When patron learnt of a record: its own time, or its import's end if that is later."""
+    return (f"greatest({alias}.{column}, coalesce((SELECT i.finished_at FROM imports i "
+            f"WHERE i.import_id = {alias}.import_id), {alias}.{column}))")
+
+
+def p_alive_drop(store: Store, before_run: int, run: int, threshold: float) -> tuple[list[int], str]:
+    ids = _ids(store.query(
+        "SELECT c.party_id FROM scores c JOIN scores b ON b.party_id = c.party_id AND b.run_id = ? "
+        "WHERE c.run_id = ? AND b.p_alive >= ? AND c.p_alive < ?", [before_run, run, threshold, threshold]))
+    return ids, f"{len(ids):,} people's P(alive) fell below {threshold:g} between runs {before_run} and {run}"
+
+
+def ladder_move(store: Store, before_run: int, run: int, direction: str = "any") -> tuple[list[int], str]:
+    rank = "CASE {c} " + " ".join(f"WHEN '{state}' THEN {i}" for i, state in enumerate(LADDER_STATES)) + " END"
+    compare = {"up": ">", "down": "<", "any": "<>"}[direction]
+    ids = _ids(store.query(
+        f"SELECT c.party_id FROM scores c JOIN scores b ON b.party_id = c.party_id AND b.run_id = ? "
+        f"WHERE c.run_id = ? AND {rank.format(c='c.rung')} {compare} {rank.format(c='b.rung')}", [before_run, run]))
+    moved = {"up": "moved up", "down": "moved down", "any": "moved"}[direction]
+    return ids, f"{len(ids):,} people {moved} the ladder of loyalty between runs {before_run} and {run}"
+
+
+def complaint_resolved(store: Store, since: dt.datetime, until: dt.datetime) -> tuple[list[int], str]:
+    learnt = _learnt("c", "resolved_at")
+    ids = _ids(store.query(f"SELECT c.party_id FROM complaints c WHERE c.resolved_at IS NOT NULL "
+                           f"AND {learnt} > ? AND {learnt} <= ?", [since, until]))
+    return ids, f"{len(ids):,} people had a complaint resolved"
+
+
+def sla_breached(store: Store, since: dt.datetime, until: dt.datetime,
+                 service_levels: dict[str, tuple[float, float]]) -> tuple[list[int], str]:
+    """A complaint's response or resolution deadline (opened + the severity's hours) fell in the span with no
+    response or resolution by then."""
+    longest = max(max(levels) for levels in service_levels.values())
+    rows = store.query("SELECT party_id, severity, opened_at, first_response_at, resolved_at FROM complaints "
+                       "WHERE opened_at > ? AND opened_at <= ?", [since - dt.timedelta(hours=longest), until])
+    found = set()
+    for pid, severity, opened, responded, resolved in rows:
+        respond_h, resolve_h = service_levels.get(severity, service_levels.get("medium", (48, 168)))
+        for hours, done in ((respond_h, responded or resolved), (resolve_h, resolved)):
+            due = opened + dt.timedelta(hours=hours)
+            if since < due <= until and (done is None or done > due):
+                found.add(int(pid))
+    return sorted(found), f"{len(found):,} people's complaint ran past its service level"
+
+
+def detractor(store: Store, since: dt.datetime, until: dt.datetime, max_score: float = 6) -> tuple[list[int], str]:
+    learnt = _learnt("f", "occurred_at")
+    ids = _ids(store.query(f"SELECT f.party_id FROM feedback f WHERE f.instrument = 'nps' AND f.score <= ? "
+                           f"AND {learnt} > ? AND {learnt} <= ?", [max_score, since, until]))
+    return ids, f"{len(ids):,} people answered the NPS question with {max_score:g} or less"
+
+
+def _anniversary(first: dt.datetime, year: int) -> dt.datetime:
+    day = min(first.day, calendar.monthrange(year, first.month)[1])  # 29 February: the 28th in other years
+    return first.replace(year=year, day=day)
+
+
+def first_purchase_anniversary(store: Store, since: dt.datetime, until: dt.datetime) -> tuple[list[int], str]:
+    since = max(since, until - ANNIVERSARY_SPAN)
+    # Only first orders on a day of the year the span covers come out of the store (a minute's span: one day);
+    # the exact moment is compared below. 29 February counts as the 28th in other years.
+    days, day = set(), since.date()
+    while day <= until.date() and len(days) < 367:
+        days.add(day.month * 100 + day.day)
+        day += dt.timedelta(days=1)
+    if 228 in days:
+        days.add(229)
+    first_sql = "min(occurred_at)"
+    rows = store.query(
+        "SELECT party_id, min(occurred_at) FROM transactions WHERE kind = 'order' GROUP BY party_id "
+        f"HAVING {first_sql} <= ? AND extract(month FROM {first_sql}) * 100 + extract(day FROM {first_sql}) IN "
+        f"({', '.join(map(str, sorted(days)))})", [until - dt.timedelta(days=365)])
+    found = []
+    for pid, first in rows:
+        for year in range(max(since.year, first.year + 1), until.year + 1):
+            if since < _anniversary(first, year) <= until:
+                found.append(int(pid))
+                break
+    return sorted(found), f"{len(found):,} people reached an anniversary of their first purchase"
+
+
+def import_finished(store: Store, since: dt.datetime, until: dt.datetime) -> tuple[list[int], str]:
+    imports = [int(i) for (i,) in store.query("SELECT import_id FROM imports WHERE finished_at > ? "
+                                              "AND finished_at <= ? AND undone_at IS NULL", [since, until])]
+    if not imports:
+        return [], "no import finished"
+    listed = ", ".join(map(str, imports))
+    parts = [f"SELECT party_id FROM {table} WHERE import_id IN ({listed})"
+             for table in ("parties", "transactions", "interactions", "feedback", "complaints")]
+    ids = _ids(store.query(" UNION ".join(parts)))
+    return ids, f"{len(ids):,} people in {len(imports)} finished import(s) ({listed})"
+
+
+def next_due(after: dt.datetime, every: str, at: str = "00:00", on: str | int | None = None) -> dt.datetime:
+    """The first moment of the schedule strictly after ``after`` (naive UTC)."""
+    time = dt.time.fromisoformat(at)
+    if every == "day":
+        when = dt.datetime.combine(after.date(), time)
+        return when if when > after else when + dt.timedelta(days=1)
+    if every == "week":
+        target = WEEKDAYS.index(str(on or "monday").lower())
+        when = dt.datetime.combine(after.date() + dt.timedelta(days=(target - after.weekday()) % 7), time)
+        return when if when > after else when + dt.timedelta(days=7)
+    day = int(on or 1)
+    step = 3 if every == "quarter" else 1
+    year, month = after.year, after.month
+    if every == "quarter":
+        month = month - (month - 1) % 3  # the first month of the quarter
+    while True:
+        when = dt.datetime.combine(dt.date(year, month, day), time)
+        if when > after:
+            return when
+        month += step
+        if month > 12:
+            year, month = year + 1, month - 12

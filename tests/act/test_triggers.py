@@ -1,0 +1,242 @@
+"""Playbook triggers on both stores: each event fires once per party per occurrence, through the campaigns service
+(holdout, control, exclusions), a schedule fires when due and not again before its next moment, and every
+evaluation is recorded in trigger_evaluations."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+
+import pytest
+
+from companies import demo_company
+from patron.act import triggers as act_triggers
+from patron.act.holdout import cut, holdout_bucket
+from patron.areas.campaigns.service import get_campaign, save_playbook
+from patron.areas.campaigns.triggers import describe_trigger, evaluations, next_due, run_due
+from patron.areas.complaints.charter import DEFAULT_CHARTER
+from patron.errors import PermissionDenied
+from patron.service.permissions import User
+from patron.service.runs import current_run
+from store_engines import ENGINES, new_store_url
+
+ADMIN = User(1, "root", "admin")
+AT = dt.datetime(2030, 1, 1, 12, 0)
+
+
+def _book(name: str, trigger: str, channel: str = "email", action: str = 'subject = "Hello {first_name}"',
+          audience: str = "") -> str:
+    return (f'name = "{name}"\nchannel = "{channel}"\npurpose = "newsletter"\ncontrol_share = 0.2\n'
+            f"[trigger]\n{trigger}\n[audience]\n{audience}\n[action]\n{action}\n")
+
+
+def _copy_run(store, changes: str, params: list) -> int:
+    """A new current run: the current one's scores copied, then ``changes`` (an UPDATE's SET and WHERE on the
+    new run's rows) applied; the old run stays as the one before."""
+    old = current_run(store)
+    new = old + 1
+    columns = [c for c in store.records("SELECT * FROM scores WHERE run_id = ? LIMIT 1", [old])[0] if c != "run_id"]
+    run_columns = [c for c in store.records("SELECT * FROM runs WHERE run_id = ?", [old])[0] if c != "run_id"]
+    with store.transaction():
+        store.raw.execute(f"INSERT INTO runs (run_id, {', '.join(run_columns)}) SELECT ?, {', '.join(run_columns)} "
+                          "FROM runs WHERE run_id = ?", [new, old])
+        store.raw.execute(f"INSERT INTO scores (run_id, {', '.join(columns)}) SELECT ?, {', '.join(columns)} "
+                          "FROM scores WHERE run_id = ?", [new, old])
+        store.raw.execute(f"UPDATE scores SET {changes} AND run_id = ?", [*params, new])
+    assert current_run(store) == new
+    return new
+
+
+@pytest.fixture(params=ENGINES)
+def company(request, tmp_path):
+    with demo_company(tmp_path, 300, 5, new_store_url(request, request.param, tmp_path)) as store:
+        yield store
+
+
+def _members(store, campaign_id: int) -> dict[int, str]:
+    return dict(store.query("SELECT party_id, arm FROM campaign_members WHERE campaign_id = ?", [campaign_id]))
+
+
+def test_events_and_schedules_fire_once(company):
+    store = company
+    run1 = current_run(store)
+    drop = save_playbook(store, ADMIN, _book("Slipping", 'kind = "event"\nevent = "p_alive_drop"\nthreshold = 0.5'))
+    resolved = save_playbook(store, ADMIN, _book("After a complaint", 'kind = "event"\nevent = "complaint_resolved"',
+                                                 channel="task"))
+    detract = save_playbook(store, ADMIN, _book("Detractors", 'kind = "event"\nevent = "detractor"', channel="list",
+                                                action='list = "Detractors to call"'))
+    ladder = save_playbook(store, ADMIN, _book("Climbers", 'kind = "event"\nevent = "ladder_move"\ndirection = "up"'))
+    daily = save_playbook(store, ADMIN, _book("Every morning", 'kind = "schedule"\nevery = "day"\nat = "09:00"',
+                                              audience='triage = "best"'))
+    assert describe_trigger({"kind": "schedule", "every": "day", "at": "09:00"}) == "every day at 09:00 UTC"
+    saved = store.scalar("SELECT created_at FROM playbooks WHERE playbook_id = ?", [daily])
+    first_morning = dt.datetime.combine(saved.date(), dt.time(9))
+    assert next_due(store, daily) == (first_morning if saved < first_morning else first_morning + dt.timedelta(days=1))
+
+    # Run 2: ten people who were alive enough fall below 0.5.
+    falling = [int(p) for (p,) in store.query("SELECT party_id FROM scores WHERE run_id = ? AND p_alive >= 0.5 "
+                                              "ORDER BY party_id LIMIT 10", [run1])]
+    assert len(falling) == 10
+    run2 = _copy_run(store, f"p_alive = 0.1 WHERE party_id IN ({', '.join(map(str, falling))})", [])
+    # A complaint resolved and a detractor's answer, an hour before the evaluation.
+    someone = falling[0]
+    other = int(store.scalar(f"SELECT max(party_id) FROM scores WHERE run_id = ? AND party_id NOT IN "
+                             f"({', '.join(map(str, falling))})", [run2]))
+    cid = int(store.scalar("SELECT coalesce(max(complaint_id), 0) + 1 FROM complaints"))
+    store.raw.execute("INSERT INTO complaints (complaint_id, source, external_id, party_id, opened_at, resolved_at, "
+                      "status) VALUES (?, 'desk', 't1', ?, ?, ?, 'resolved')",
+                      [cid, someone, AT - dt.timedelta(days=2), AT - dt.timedelta(hours=1)])
+    fid = int(store.scalar("SELECT coalesce(max(feedback_id), 0) + 1 FROM feedback"))
+    store.raw.execute("INSERT INTO feedback (feedback_id, source, external_id, party_id, occurred_at, instrument, "
+                      "score, scale_max) VALUES (?, 'survey', 't1', ?, ?, 'nps', 3, 10)",
+                      [fid, other, AT - dt.timedelta(hours=1)])
+
+    done = {e["playbook_id"]: e for e in run_due(store, ADMIN, at=AT)}
+    assert set(done) == {drop, resolved, detract, ladder, daily} and not any(e["error"] for e in done.values())
+    assert all(e["run_id"] == run2 for e in done.values())
+
+    # P(alive): exactly the ten, in arms as any campaign (the global holdout kept out of the treated).
+    slipping = done[drop]
+    assert slipping["matched"] == 10 and "fell below 0.5 between runs" in slipping["detail"]
+    members = _members(store, slipping["campaign_id"])
+    assert set(members) == set(falling)
+    for pid, arm in members.items():
+        assert (arm == "holdout") == (holdout_bucket(pid) < cut(0.05))
+    assert get_campaign(store, slipping["campaign_id"])["status"] == "running"
+    assert store.scalar("SELECT count(*) FROM outbox WHERE campaign_id = ?", [slipping["campaign_id"]]) \
+        == sum(1 for a in members.values() if a == "treated")
+
+    assert set(_members(store, done[resolved]["campaign_id"])) == {someone}
+    assert set(_members(store, done[detract]["campaign_id"])) == {other}
+    if _members(store, done[detract]["campaign_id"])[other] == "treated":
+        assert store.query("SELECT party_id FROM list_members WHERE list_name = 'Detractors to call'") == [(other,)]
+    assert done[ladder]["matched"] == 0 and done[ladder]["campaign_id"] is None  # run 2 moved nobody's rung
+    best = {int(p) for (p,) in store.query("SELECT party_id FROM scores WHERE run_id = ? AND triage = 'best'",
+                                           [run2])}
+    daily_members = _members(store, done[daily]["campaign_id"])
+    assert set(daily_members) == best and done[daily]["matched"] == len(best)
+    treated = sum(1 for a in daily_members.values() if a == "treated")
+    assert treated > 0 and store.scalar("SELECT count(*) FROM outbox WHERE campaign_id = ?",
+                                        [done[daily]["campaign_id"]]) == treated
+
+    campaigns = store.scalar("SELECT count(*) FROM campaigns")
+    outbox = store.scalar("SELECT count(*) FROM outbox")
+    # Twice, and a minute later: the events were seen, the schedule is not due until tomorrow at 09:00.
+    again = run_due(store, ADMIN, at=AT)
+    later = run_due(store, ADMIN, at=AT + dt.timedelta(minutes=1))
+    assert all(e["matched"] == 0 and e["campaign_id"] is None for e in again + later)
+    assert daily not in {e["playbook_id"] for e in again + later}
+    assert store.scalar("SELECT count(*) FROM campaigns") == campaigns
+    assert store.scalar("SELECT count(*) FROM outbox") == outbox
+    assert next_due(store, daily) == dt.datetime(2030, 1, 2, 9, 0)
+    assert len(evaluations(store, drop)) == 3
+
+    # Run 3: one person climbs a rung; the next morning the schedule fires again, the ladder event once.
+    climber = int(store.scalar("SELECT min(party_id) FROM scores WHERE run_id = ? AND rung <> 'partner'", [run2]))
+    _copy_run(store, "rung = 'partner' WHERE party_id = ?", [climber])
+    morning = {e["playbook_id"]: e for e in run_due(store, ADMIN, at=dt.datetime(2030, 1, 2, 9, 30))}
+    assert set(_members(store, morning[ladder]["campaign_id"])) == {climber}
+    assert morning[daily]["campaign_id"] is not None and morning[drop]["matched"] == 0
+    assert store.scalar("SELECT count(*) FROM campaigns") == campaigns + 2
+    assert store.scalar("SELECT count(*) FROM trigger_evaluations") == 5 + 4 + 4 + 5
+
+    with pytest.raises(PermissionDenied):
+        run_due(store, User(2, "ann", "analyst"), at=AT)
+
+
+def test_time_events_look_at_their_window_only(company):
+    store = company
+    # A critical complaint opened 30 h ago with no answer: its 4 h response and 24 h resolution times ran out.
+    pid = int(store.scalar("SELECT min(party_id) FROM parties"))
+    cid = int(store.scalar("SELECT coalesce(max(complaint_id), 0) + 1 FROM complaints"))
+    store.raw.execute("INSERT INTO complaints (complaint_id, source, external_id, party_id, opened_at, severity, "
+                      "status) VALUES (?, 'desk', 's1', ?, ?, 'critical', 'open')", [cid, pid, AT - dt.timedelta(hours=30)])
+    found, words = act_triggers.sla_breached(store, AT - dt.timedelta(hours=12), AT, DEFAULT_CHARTER.service_levels)
+    assert pid in found and "service level" in words
+    assert pid not in act_triggers.sla_breached(store, AT - dt.timedelta(hours=5), AT,
+                                                DEFAULT_CHARTER.service_levels)[0]  # both deadlines before the span
+
+    # Anniversaries: a day's window around each first order plus whole years, against Python.
+    firsts = dict(store.query("SELECT party_id, min(occurred_at) FROM transactions WHERE kind = 'order' "
+                              "GROUP BY party_id"))
+    pid, first = next((p, f) for p, f in sorted(firsts.items()) if (f.month, f.day) != (2, 29))
+    day = first.replace(year=first.year + 1)
+    since, until = day - dt.timedelta(hours=12), day + dt.timedelta(hours=12)
+    got, _ = act_triggers.first_purchase_anniversary(store, since, until)
+
+    def anniversary(f, year):
+        return f.replace(year=year, day=min(f.day, calendar.monthrange(year, f.month)[1]))
+    expected = {p for p, f in firsts.items() for y in range(since.year, until.year + 1)
+                if y > f.year and since < anniversary(f, y) <= until}
+    assert pid in got and got == sorted(expected)
+
+    # An import that finished: the people it created or brought records of; nobody before the window.
+    finished = store.scalar("SELECT max(finished_at) FROM imports")
+    people, _ = act_triggers.import_finished(store, finished - dt.timedelta(seconds=1), finished)
+    window = {int(i) for i, at in store.query("SELECT import_id, finished_at FROM imports")
+              if finished - dt.timedelta(seconds=1) < at <= finished}
+    expected = set()
+    for table in ("parties", "transactions", "interactions", "feedback", "complaints"):
+        expected |= {int(p) for p, i in store.query(f"SELECT party_id, import_id FROM {table}") if i in window}
+    assert window
+    assert people and set(people) == expected
+    assert act_triggers.import_finished(store, finished, finished + dt.timedelta(hours=1))[0] == []
+
+
+def test_the_next_moment_of_a_schedule():
+    at = dt.datetime(2030, 1, 1, 12, 0)  # a Tuesday
+    assert act_triggers.next_due(at, "day", "09:00") == dt.datetime(2030, 1, 2, 9, 0)
+    assert act_triggers.next_due(at, "day", "13:00") == dt.datetime(2030, 1, 1, 13, 0)
+    assert act_triggers.next_due(at, "week", "08:00", "monday") == dt.datetime(2030, 1, 7, 8, 0)
+    assert act_triggers.next_due(at, "week", "13:00", "tuesday") == dt.datetime(2030, 1, 1, 13, 0)
+    assert act_triggers.next_due(at, "month", "06:00", 1) == dt.datetime(2030, 2, 1, 6, 0)
+    assert act_triggers.next_due(dt.datetime(2030, 11, 20), "quarter", "06:00", 15) == dt.datetime(2031, 1, 15, 6)
+    assert act_triggers.next_due(dt.datetime(2030, 12, 31, 23, 0), "month", "00:00") == dt.datetime(2031, 1, 1)
+
+
+def test_two_evaluators_at_once_start_one_campaign(company):
+    """Two schedulers (two workers of patron serve, or cron and the service) evaluating at the same moment:
+    the evaluations take turns, and the second finds nothing new."""
+    import threading
+
+    store = company
+    book = save_playbook(store, ADMIN, _book("Resolved", 'kind = "event"\nevent = "complaint_resolved"'))
+    pid = int(store.scalar("SELECT min(party_id) FROM scores"))
+    cid = int(store.scalar("SELECT coalesce(max(complaint_id), 0) + 1 FROM complaints"))
+    store.raw.execute("INSERT INTO complaints (complaint_id, source, external_id, party_id, opened_at, resolved_at, "
+                      "status) VALUES (?, 'desk', 'c2', ?, ?, ?, 'resolved')",
+                      [cid, pid, AT - dt.timedelta(days=1), AT - dt.timedelta(minutes=5)])
+    results, errors = [], []
+
+    def evaluate_now():
+        cursor = store.cursor()
+        try:
+            results.extend(run_due(cursor, ADMIN, at=AT))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            cursor.close()
+
+    threads = [threading.Thread(target=evaluate_now) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors and len(results) == 2
+    assert sorted(e["matched"] for e in results) == [0, 1]
+    assert store.scalar("SELECT count(*) FROM campaigns WHERE playbook_id = ?", [book]) == 1
+    assert store.scalar("SELECT count(*) FROM trigger_evaluations WHERE playbook_id = ?", [book]) == 2
+
+
+def test_an_evaluation_that_fails_is_recorded_and_moves_nothing_on(tmp_path):
+    from patron.areas.campaigns.triggers import last_evaluation
+    from patron.store import Store
+
+    with Store(tmp_path / "p.duckdb") as store:
+        book = save_playbook(store, ADMIN, _book("Resolved", 'kind = "event"\nevent = "complaint_resolved"'))
+        failed = run_due(store, ADMIN, at=AT)
+        assert len(failed) == 1 and "No analysis has been run yet" in failed[0]["error"]
+        assert failed[0]["campaign_id"] is None and failed[0]["matched"] == 0
+        assert last_evaluation(store, book, succeeded=True) is None  # the next one starts where none ended
+        assert last_evaluation(store, book)["evaluation_id"] == failed[0]["evaluation_id"]
+        assert store.scalar("SELECT count(*) FROM campaigns") == 0
