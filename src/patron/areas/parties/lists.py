@@ -19,7 +19,7 @@ from patron.service.listing import Condition, Field
 from patron.service.permissions import User
 from patron.service.privacy import visible
 from patron.service.runs import current_run
-from patron.store import Store
+from patron.store import Store, search_index
 from patron.store.vocabulary import CONSENT_CHANNELS, LADDER_STATES, PARTY_CATEGORIES, PARTY_KINDS, TRIAGE_GROUPS
 
 #: The last contact or purchase: the run's last purchase or the newest interaction, whichever is later.
@@ -252,4 +252,5 @@ def update_party(store: Store, user: User, party_id: int, changes: dict, *, how:
             store.raw.execute(f"UPDATE parties SET {', '.join(f + ' = ?' for f in changed)} WHERE party_id = ?",
                               [*changed.values(), party_id])
             record(store, user, "party.update", "party", party_id, {"fields": sorted(changed), "how": how})
+            search_index.refresh(store, [party_id])
     return {"party_id": party_id, "changed": sorted(changed)}
