@@ -65,7 +65,7 @@ def prefix(store, column: str = "token") -> str:
 
 def prefix_params(store, text: str) -> list:
     if store.backend_name == "duckdb":
-        return [text, text + "\uffff"]
+        return [text, text + "\U0010ffff"]  # the highest code point: every text that starts with text sorts below
     return [text + "%", len(text), text]
 
 
