@@ -1,16 +1,26 @@
-"""Customer 360 under load: p50 / p95 latency and requests per second.
+"""Customer 360, search and list pages under load: p50 / p95 latency and requests per second.
 
 Usage: python benchmarks/api.py [--customers 1000000] [--clients 8] [--seconds 20] [--keep DIR]
-                               [--postgres [--workers N]]
+                               [--postgres [--workers N]] [--kind 360 --kind search --kind list] [--synthetic]
 
 Builds the demo company (simulate, import, analyse) in DIR (reused when it is
 already there), starts ``patron serve`` on loopback, and from a second
-process sends GET /api/v1/parties/{id} for random customers with N
-concurrent clients for a fixed time. The load tool is ``wrk`` when it is
+process sends requests of each ``--kind`` with N concurrent clients for a
+fixed time, one kind after the other:
+
+- ``360``: GET /api/v1/parties/{id} for random customers;
+- ``search``: GET /api/v1/parties?q=... for a surname typed without accents, a given name and a surname in
+  the other order, a phone number in another format, an order number and an email of random customers;
+- ``list``: GET /api/v1/customers filtered (triage "best", CLV 100-2,000), sorted by CLV, page 1 and page 50
+  (by its cursor).
+
+``--synthetic`` builds the store as ``benchmarks/search.py`` does (straight with SQL, 20 s for a million
+customers) instead of the demo company (much slower to build and analyse). The load tool is ``wrk`` when it is
 installed (``apt-get install wrk``: written in C, it leaves the two cores to
 the server), else a Python client with one thread per connection (which
 takes CPU from the server it measures; ``--python`` forces it). Target
-(issue 4): p95 under 50 ms with 8 concurrent clients at 1 million customers.
+(issues 4 and 11): p95 under 50 ms for the 360 and under 100 ms for search and list pages, with 8
+concurrent clients at 1 million customers.
 """
 
 from __future__ import annotations
@@ -30,7 +40,7 @@ import time
 from pathlib import Path
 
 
-def load(url: str, token: str, ids: list[int], clients: int, seconds: float) -> dict:
+def load(url: str, token: str, paths: list[str], clients: int, seconds: float) -> dict:
     """The load generator: runs in its own process (see main)."""
     import httpx
 
@@ -45,7 +55,7 @@ def load(url: str, token: str, ids: list[int], clients: int, seconds: float) -> 
         with httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=10) as http:
             while time.monotonic() < stop:
                 started = time.perf_counter()
-                r = http.get(f"{url}/api/v1/parties/{rng.choice(ids)}")
+                r = http.get(f"{url}{rng.choice(paths)}")
                 mine.append(time.perf_counter() - started)
                 bad += r.status_code != 200
         with lock:
@@ -66,12 +76,12 @@ def load(url: str, token: str, ids: list[int], clients: int, seconds: float) -> 
 
 
 WRK_SCRIPT = """
-local ids = {}
-for id in string.gmatch(os.getenv("PATRON_IDS"), "%d+") do ids[#ids + 1] = id end
+local paths = {}
+for line in io.lines(os.getenv("PATRON_PATHS")) do paths[#paths + 1] = line end
 wrk.headers["Authorization"] = "Bearer " .. os.getenv("PATRON_TOKEN")
 math.randomseed(7)
 request = function()
-  return wrk.format("GET", "/api/v1/parties/" .. ids[math.random(#ids)])
+  return wrk.format("GET", paths[math.random(#paths)])
 end
 done = function(summary, latency, requests)
   io.write(string.format("PATRON %d %d %d %.3f %.3f %.3f\\n", summary.requests,
@@ -81,11 +91,11 @@ end
 """
 
 
-def load_wrk(url: str, token: str, ids: list[int], clients: int, seconds: float, folder: Path) -> dict:
+def load_wrk(url: str, token: str, paths_file: Path, clients: int, seconds: float, folder: Path) -> dict:
     """The same load from wrk, in its own process; latencies as wrk measures them."""
-    script = folder / "customer_360.lua"
+    script = folder / "requests.lua"
     script.write_text(WRK_SCRIPT)
-    env = {**os.environ, "PATRON_TOKEN": token, "PATRON_IDS": " ".join(map(str, ids))}
+    env = {**os.environ, "PATRON_TOKEN": token, "PATRON_PATHS": str(paths_file)}
     out = subprocess.run(["wrk", f"-t{min(clients, 2)}", f"-c{clients}", f"-d{int(seconds)}s", "-s", str(script), url],
                          capture_output=True, text=True, env=env, check=True).stdout
     found = re.search(r"^PATRON (\d+) (\d+) (\d+) ([\d.]+) ([\d.]+) ([\d.]+)$", out, re.M)
@@ -97,15 +107,21 @@ def load_wrk(url: str, token: str, ids: list[int], clients: int, seconds: float,
             "p50_ms": float(p50), "p95_ms": float(p95), "p99_ms": float(p99), "tool": "wrk"}
 
 
-def build(folder: Path, customers: int, store_url: str | None = None) -> tuple[str, str, list[int]]:
-    from patron.demo import generate_demo, import_demo
-    from patron.service.analyze import analyze
+def build(folder: Path, customers: int, store_url: str | None = None, synthetic: bool = False) -> tuple[str, str]:
     from patron.areas.users.service import add_user, get_user, issue_token
     from patron.store import Store
 
-    path = store_url or str(folder / "patron.duckdb")
+    path = store_url or str(folder / ("search.duckdb" if synthetic else "patron.duckdb"))
+    if synthetic:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from search import build as build_synthetic
+
+        build_synthetic(path, customers)
     with Store(path) as store:
         if store.count("parties") == 0:
+            from patron.demo import generate_demo, import_demo
+            from patron.service.analyze import analyze
+
             t = time.perf_counter()
             generate_demo(folder / "data", customers, 1)
             import_demo(store, folder / "data")
@@ -115,16 +131,55 @@ def build(folder: Path, customers: int, store_url: str | None = None) -> tuple[s
             print(f"analysed in {time.perf_counter() - t:.0f} s")
         user = get_user(store, "bench") or add_user(store, "bench", "benchmark password", "service")
         token = issue_token(store, user, "benchmark")
+    return path, token
+
+
+def request_paths(path: str, kind: str) -> list[str]:
+    """The GET paths of one kind of request (see the module's docstring), from the store's own rows."""
+    from urllib.parse import quote
+
+    from patron.areas.parties.lists import customer_list
+    from patron.service.permissions import User
+    from patron.areas.parties.service import fold
+    from patron.store import Store
+
+    rng = random.Random(5)
+    with Store(path) as store:
         every = [r[0] for r in store.query("SELECT party_id FROM parties")]
-        ids = random.Random(5).sample(every, min(5000, len(every)))
-    return path, token, ids
+        if kind == "360":
+            return [f"/api/v1/parties/{i}" for i in rng.sample(every, min(5000, len(every)))]
+        if kind == "list":
+            filters = json.dumps([{"field": "triage", "op": "eq", "value": "best"},
+                                  {"field": "clv", "op": "between", "value": [100, 2000]}])
+            cursor, user = None, User(0, "bench", "service")
+            for _ in range(49):
+                cursor = customer_list(store, user, filters, sort="-clv", cursor=cursor, limit=50)["next_cursor"]
+            page = f"/api/v1/customers?filters={quote(filters)}&sort=-clv&limit=50"
+            return [page, f"{page}&cursor={quote(cursor or '')}"]
+        chosen = rng.sample(every, min(300, len(every)))
+        marks = ", ".join("?" for _ in chosen)
+        people = store.query(f"SELECT name, email, phone FROM parties WHERE party_id IN ({marks})", chosen)
+        documents = [r[0] for r in store.query(
+            f"SELECT document FROM transactions WHERE document IS NOT NULL AND party_id IN ({marks})", chosen)]
+    queries = []
+    for name, email, phone in people:
+        named = [w for w in re.split(r"[\s\-.,']+", fold(name or "")) if w.isalpha()]
+        if len(named) >= 2:
+            queries += [fold(named[-1]), f"{named[-1]} {named[0]}"]  # a surname unaccented; two words reversed
+        digits = re.sub(r"\D", "", phone or "")
+        if len(digits) >= 8:
+            queries.append(" ".join(digits[i:i + 3] for i in range(0, len(digits), 3)))  # the phone regrouped
+        if email:
+            queries.append(email)
+    queries += documents[:100]
+    return [f"/api/v1/parties?q={quote(q)}" for q in queries]
 
 
 def main() -> None:
     if sys.argv[1:2] == ["--load"]:
-        url, token, ids_file, clients, seconds = sys.argv[2:7]
-        ids = json.loads(Path(ids_file).read_text())
-        print(json.dumps(load(url, token, ids, int(clients), float(seconds))))
+        url, token, paths_file, clients, seconds = sys.argv[2:7]
+        paths = Path(paths_file).read_text().splitlines()
+        print(json.dumps(load(url, token, paths, int(clients), float(seconds))))
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=1_000_000)
@@ -135,6 +190,10 @@ def main() -> None:
     parser.add_argument("--postgres", action="store_true",
                         help="serve from a PostgreSQL server (Debian package postgresql) instead of DuckDB: "
                              "a throwaway one, or with --keep one kept in DIR/pg")
+    parser.add_argument("--kind", action="append", choices=KINDS,
+                        help="the requests to send, one kind after the other (default: all three)")
+    parser.add_argument("--synthetic", action="store_true",
+                        help="build the store as benchmarks/search.py does (fast) instead of the demo company")
     parser.add_argument("--workers", type=int, default=1,
                         help="patron serve worker processes (more than one needs --postgres)")
     args = parser.parse_args()
@@ -157,23 +216,27 @@ def main() -> None:
             if not con.execute("SELECT 1 FROM pg_database WHERE datname = 'patron_bench'").fetchone():
                 con.execute("CREATE DATABASE patron_bench")
     try:
-        path, token, ids = build(folder, args.customers, store_url)
-        r = measure(path, token, ids, folder, args)
+        path, token = build(folder, args.customers, store_url, args.synthetic)
+        kinds = args.kind or list(KINDS)
+        results = measure(path, token, {k: request_paths(path, k) for k in kinds}, folder, args)
     finally:
         if pg is not None:
             pg.stop()
     engine = "PostgreSQL" if args.postgres else "DuckDB"
-    print(f"{args.customers:,} customers on {engine} ({args.workers} worker{'s' * (args.workers > 1)}), "
-          f"{args.clients} clients ({r['tool']}), {r['seconds']:.0f} s, "
-          f"{os.cpu_count()} cores: "
-          f"{r['requests']:,} requests ({r['errors']} errors), {r['rps']:.0f} req/s, "
-          f"p50 {r['p50_ms']:.1f} ms, p95 {r['p95_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms  (target: p95 < 50 ms)")
+    for kind, r in results.items():
+        print(f"{kind:6s} {args.customers:,} customers on {engine} ({args.workers} worker{'s' * (args.workers > 1)}), "
+              f"{args.clients} clients ({r['tool']}), {r['seconds']:.0f} s, {os.cpu_count()} cores: "
+              f"{r['requests']:,} requests ({r['errors']} errors), {r['rps']:.0f} req/s, "
+              f"p50 {r['p50_ms']:.1f} ms, p95 {r['p95_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms  "
+              f"(target: p95 < {KINDS[kind]} ms)")
 
 
-def measure(path: str, token: str, ids: list[int], folder: Path, args) -> dict:
-    """Start patron serve on loopback over ``path`` and load it from a second process."""
-    ids_file = folder / "ids.json"
-    ids_file.write_text(json.dumps(ids))
+#: The kinds of request and their p95 targets, ms.
+KINDS = {"360": 50, "search": 100, "list": 100}
+
+
+def measure(path: str, token: str, paths: dict[str, list[str]], folder: Path, args) -> dict[str, dict]:
+    """Start patron serve on loopback over ``path`` and load it from a second process, each kind in turn."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -181,6 +244,7 @@ def measure(path: str, token: str, ids: list[int], folder: Path, args) -> dict:
                                "--workers", str(args.workers)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
+    results = {}
     try:
         import httpx
 
@@ -190,19 +254,22 @@ def measure(path: str, token: str, ids: list[int], folder: Path, args) -> dict:
                     break
             except httpx.TransportError:
                 time.sleep(0.1)
-        # warm-up, then the measured run, each from a second process
-        subprocess.run([sys.executable, __file__, "--load", url, token, str(ids_file), "2", "3"],
-                       capture_output=True, check=True)
-        if shutil.which("wrk") and not args.python:
-            r = load_wrk(url, token, ids, args.clients, args.seconds, folder)
-        else:
-            out = subprocess.run([sys.executable, __file__, "--load", url, token, str(ids_file), str(args.clients),
-                                  str(args.seconds)], capture_output=True, text=True, check=True)
-            r = {**json.loads(out.stdout.strip().splitlines()[-1]), "tool": "python client"}
+        for kind, kind_paths in paths.items():
+            paths_file = folder / f"paths-{kind}.txt"
+            paths_file.write_text("\n".join(kind_paths) + "\n")
+            # warm-up, then the measured run, each from a second process
+            subprocess.run([sys.executable, __file__, "--load", url, token, str(paths_file), "2", "3"],
+                           capture_output=True, check=True)
+            if shutil.which("wrk") and not args.python:
+                results[kind] = load_wrk(url, token, paths_file, args.clients, args.seconds, folder)
+            else:
+                out = subprocess.run([sys.executable, __file__, "--load", url, token, str(paths_file),
+                                      str(args.clients), str(args.seconds)], capture_output=True, text=True, check=True)
+                results[kind] = {**json.loads(out.stdout.strip().splitlines()[-1]), "tool": "python client"}
     finally:
         server.terminate()
         server.wait(timeout=10)
-    return r
+    return results
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from pathlib import Path
 from patron.ingest.mapping import Mapping
 from patron.ingest.report import ImportReport
 from patron.ingest.steps import Progress, import_in_transaction
-from patron.store import Store
+from patron.store import Store, search_index
 from patron.store.tables import IMPORT_TABLES, table
 
 
@@ -101,6 +101,8 @@ def _push(staging: Store, server: Store, folder: Path, import_id: int, kind: str
             _copy_to_server(staging, server, folder, "parties", changed, target="_changed_parties")
             sets = ", ".join(f'"{c}" = c."{c}"' for c in columns if c != "party_id")
             server.raw.execute(f"UPDATE parties p SET {sets} FROM _changed_parties c WHERE p.party_id = c.party_id")
+            search_index.refresh(server, "SELECT party_id FROM _changed_parties")
+        search_index.refresh(server, f"SELECT party_id FROM parties WHERE {this}")
     _copy_to_server(staging, server, folder, "party_changes", f"SELECT * FROM party_changes WHERE {this}")
     _copy_to_server(staging, server, folder, "identities", f"SELECT * FROM identities WHERE {this}")
     if fact_table:

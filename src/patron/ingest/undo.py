@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from patron.errors import Conflict, NotFound
-from patron.store import Store
+from patron.store import Store, search_index
 from patron.store.tables import IMPORT_TABLES
 
 #: The party fields an import can change, with the type their old value is cast back to.
@@ -101,6 +101,8 @@ def undo_import(store: Store, import_id: int, *, by: str | None = None) -> UndoR
                           "(SELECT party_id FROM parties WHERE import_id = ?)", [import_id])
             store.changed("DELETE FROM parties WHERE import_id = ?", [import_id])
             report.parties_removed = len(created)
+            search_index.refresh(store, created)
+        search_index.refresh(store, f"SELECT party_id FROM party_changes WHERE import_id = {int(import_id)}")
         store.changed("UPDATE imports SET undone_at = now()::TIMESTAMP, undone_by = ? WHERE import_id = ?",
                       [by, import_id])
     return report

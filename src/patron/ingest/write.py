@@ -8,7 +8,7 @@ from patron.ingest.mapping import Mapping
 from patron.ingest.parse import q
 from patron.ingest.readers import StagedFile, csv_lines_of_ordinals, insert_rows
 from patron.ingest.report import ImportReport
-from patron.store import Store
+from patron.store import Store, search_index
 from patron.store.tables import IMPORT_TABLES
 
 PARTY_ATTRIBUTES = ("name", "email", "phone", "address", "postcode", "city", "country", "birth_date", "kind",
@@ -246,6 +246,9 @@ def store_parties(store: Store, m: Mapping, source: str, import_id: int, report:
             f"WHERE p.party_id = me.party_id AND {_NOT_MERGED_AWAY.format(i='me')}",
             [source, source],
         )
+    # The search index follows the names, emails and phones just written (new parties and changed ones).
+    search_index.refresh(store, f"SELECT party_id FROM _changed UNION ALL SELECT party_id FROM parties "
+                                f"WHERE import_id = {int(import_id)}")
     con.execute("DROP TABLE _valid; DROP TABLE _changed")
 
 
@@ -267,7 +270,8 @@ def store_quarantine(store: Store, staged: StagedFile, import_id: int, sha: str,
             con.execute("CREATE OR REPLACE TEMP TABLE _where (_ord BIGINT, line BIGINT, raw VARCHAR)")
             insert_rows(con, "_where", ["_ord", "line", "raw"], [(o, line, raw) for o, (line, raw) in located.items()])
             con.execute(
-                "INSERT INTO _q (import_id, file_name, line, \"column\", raw, reason) SELECT ?, ?, w.line, NULL, w.raw, t._reason FROM _typed t "
+                "INSERT INTO _q (import_id, file_name, line, \"column\", raw, reason) "
+                "SELECT ?, ?, w.line, NULL, w.raw, t._reason FROM _typed t "
                 "LEFT JOIN _where w USING (_ord) WHERE t._reason IS NOT NULL",
                 [import_id, staged.path.name],
             )
@@ -277,7 +281,8 @@ def store_quarantine(store: Store, staged: StagedFile, import_id: int, sha: str,
             raw = "_raw" if "_raw" in columns else "to_json(s)::VARCHAR"
             source = "_typed t" if raw == "_raw" else "_typed t JOIN _stage s USING (_ord)"
             con.execute(
-                f"INSERT INTO _q (import_id, file_name, line, \"column\", raw, reason) SELECT ?, ?, t._ord + 1, NULL, {raw}, t._reason "
+                "INSERT INTO _q (import_id, file_name, line, \"column\", raw, reason) "
+                f"SELECT ?, ?, t._ord + 1, NULL, {raw}, t._reason "
                 f"FROM {source} WHERE t._reason IS NOT NULL",
                 [import_id, staged.path.name],
             )
@@ -287,8 +292,7 @@ def store_quarantine(store: Store, staged: StagedFile, import_id: int, sha: str,
             "GROUP BY 1 ORDER BY n DESC, 1 LIMIT 5").fetchall()
     ]
     con.execute(
-        "INSERT INTO quarantine (import_id, file_name, line, \"column\", raw, reason, raw_base64) "
-        "SELECT q.import_id, q.file_name, q.line, q.\"column\", q.raw, q.reason, q.raw_base64 FROM _q q ANTI JOIN (SELECT line, reason FROM quarantine "
+        "INSERT INTO quarantine SELECT q.* FROM _q q ANTI JOIN (SELECT line, reason FROM quarantine "
         "WHERE import_id IN (SELECT import_id FROM imports WHERE file_sha256 = ?)) o "
         "ON q.line IS NOT DISTINCT FROM o.line AND q.reason = o.reason",
         [sha],

@@ -135,6 +135,9 @@ TABLES: tuple[Table, ...] = (
     Table("trigger_evaluations", "evaluation_id"),
     Table("vouchers", "voucher_id", ("code",), party_column="party_id", on_merge=KEEP),
     Table("list_members", key=("list_name", "party_id"), party_column="party_id", on_merge=KEEP),
+    # The search index (issue 11) is made from the parties' rows: a merge and its undo make the rows of both
+    # parties again (patron.store.search_index.refresh), rather than moving them.
+    Table("party_search", party_column="party_id", on_merge=KEEP),
 )
 
 BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}

@@ -17,7 +17,8 @@ from patron.service.consent import is_suppressed, party_consents
 from patron.service.permissions import User
 from patron.service.privacy import visible
 from patron.service.runs import current_run
-from patron.store import Store
+from patron.store import Store, search_index
+from patron.store.search_index import fold
 
 PROFILE_FIELDS = ("party_id", "kind", "category", "name", "email", "phone", "address", "postcode", "city", "country",
                   "birth_date", "organisation_id", "job_title", "acquired_at", "acquisition_channel",
@@ -43,38 +44,9 @@ def _sorted(store: Store, sql: str, party_id: int, *, key, newest_first: bool = 
     return rows
 
 
-def _fold_map() -> tuple[str, str]:
-    """Accented Latin letters and the plain letter each folds to, for SQL's ``translate`` (both engines have it)."""
-    import unicodedata
-
-    src, dst = [], []
-    for code in range(0xC0, 0x250):
-        ch = chr(code)
-        base = unicodedata.normalize("NFKD", ch)[0]
-        if base != ch and base.isascii() and base.isalpha() and len(ch.lower()) == 1:
-            src.append(ch)
-            dst.append(base.lower())
-    return "".join(src), "".join(dst)
-
-
-_FOLD_FROM, _FOLD_TO = _fold_map()
-
-
-def fold(text: str) -> str:
-    """Lower case without accents, as :func:`folded_name` folds names in SQL ("Müller" -> "muller")."""
-    return text.lower().translate(str.maketrans(_FOLD_FROM.lower() + _FOLD_FROM, _FOLD_TO + _FOLD_TO))
-
-
 def folded_name(store: Store) -> str:
-    """SQL of ``p.name`` folded like :func:`fold`: DuckDB's own ``strip_accents`` (its ``translate`` with this map
-    took 545 ms over 20,000 names, ``strip_accents`` 45 ms), PostgreSQL's ``translate`` (``unaccent`` is an
-    extension a server may not have)."""
-    if store.backend_name == "duckdb":
-        return "strip_accents(lower(p.name))"
-    return f"translate(lower(p.name), '{_FOLD_FROM.lower()}', '{_FOLD_TO}')"
-
-
-PHONE_DIGITS = "regexp_replace(p.phone, '[^0-9]', '', 'g')"
+    """SQL of ``p.name`` folded like :func:`fold` (:func:`patron.store.search_index.folded`)."""
+    return search_index.folded(store, "p.name")
 
 
 def phone_key(text: str) -> str | None:
@@ -125,56 +97,99 @@ def search_parties(store: Store, user: User, q: str | None = None, *, category: 
                 f"WHERE p.party_id IN ({', '.join('?' for _ in exact)}) ORDER BY s.clv DESC NULLS LAST, p.party_id",
                 [_current_or_none(store), *exact])
             return len(rows), [visible(r, user) for r in rows[offset:offset + limit]]
-    where, params, rank, rank_params = [], [], [], []
-    if q and q.strip():
-        text = q.strip()
-        words = [w for w in fold(text).split() if w]
-        folded = folded_name(store)
-        clauses = ["(" + " AND ".join(f"{folded} LIKE ?" for _ in words) + ")"]
-        params += [f"%{w}%" for w in words]
-        rank.append(f"WHEN {folded} = ? THEN 0")
-        rank_params.append(" ".join(words))
-        clauses.append("p.party_id IN (SELECT party_id FROM identities WHERE lower(source_key) = ?)")
-        params.append(text.lower())
-        clauses.append("p.party_id IN (SELECT party_id FROM transactions WHERE document IN (?, ?, ?))")
-        params += [text, text.upper(), text.lower()]
-        if user.sees_personal_data:
-            clauses.append("lower(p.email) LIKE ?")
-            params.append(f"%{text.lower()}%")
-            rank.append("WHEN lower(p.email) = ? THEN 0")
-            rank_params.append(text.lower())
-            key = phone_key(text)
-            if key:
-                clauses.append(f"{PHONE_DIGITS} LIKE ?")
-                params.append(f"%{key}")
-        if text.isdigit():
-            clauses.append("p.party_id = ?")
-            params.append(int(text))
-            rank.append("WHEN p.party_id = ? THEN 0")
-            rank_params.append(int(text))
-        rank.append(f"WHEN {folded} LIKE ? THEN 1")
-        rank_params.append(f"{words[0]}%" if words else "%")
-        where.append("(" + " OR ".join(clauses) + ")")
+    if not (q and q.strip()):
+        return _every_party(store, user, category, limit, offset)
+    search_index.ensure(store)
+    text = q.strip()
+    hits, params = _hits(store, user, text)
+    ws = [w for w in fold(text).split() if w]
+    # Best first: the exact name (or email, or id), then names starting with the first word, then the rest;
+    # each decided from the index (the "fullname" tokens), so the matches are never joined with every party.
+    match = search_index.prefix(store)
+    rank = ["h.party_id IN (SELECT party_id FROM party_search WHERE field = 'fullname' AND token = ?)"]
+    rank_params: list = [" ".join(ws)]
+    if user.sees_personal_data:
+        rank.append("h.party_id IN (SELECT party_id FROM party_search WHERE field = 'email' AND token = ?)")
+        rank_params.append(text.lower())
+    if text.isdigit():
+        rank.append("h.party_id = ?")
+        rank_params.append(int(text))
+    first = (f"WHEN h.party_id IN (SELECT party_id FROM party_search WHERE field = 'fullname' AND {match}) "
+             "THEN 1 ") if ws else "WHEN TRUE THEN 1 "
+    first_params = search_index.prefix_params(store, ws[0]) if ws else []
     if category:
-        where.append("p.category = ?")
-        params.append(category)
-    clause = f"WHERE {' AND '.join(where)}" if where else ""
-    latest = _current_or_none(store)
-    ranking = f"CASE {' '.join(rank)} ELSE 2 END, " if rank else ""
-    # The total rides on the page's rows (one scan of the matches instead of two: a search is a full scan).
+        hits = f"SELECT h.party_id FROM ({hits}) h JOIN parties p ON p.party_id = h.party_id WHERE p.category = ?"
+        params = [*params, category]
+    ranked = (f"SELECT h.party_id, CASE WHEN {' OR '.join(rank)} THEN 0 {first}ELSE 2 END AS rank FROM ({hits}) h")
+    order = store.query(
+        f"SELECT r.party_id, count(*) OVER () AS total FROM ({ranked}) r "
+        "LEFT JOIN scores s ON s.party_id = r.party_id AND s.run_id = ? "
+        "ORDER BY r.rank, s.clv DESC NULLS LAST, r.party_id LIMIT ? OFFSET ?",
+        [*rank_params, *first_params, *params, _current_or_none(store), int(limit), int(offset)])
+    if not order:
+        total = store.scalar(f"SELECT count(*) FROM ({hits}) h", params) if offset else 0
+        return total, []
+    ids = [r[0] for r in order]
     rows = store.records(
-        f"SELECT {', '.join('p.' + f for f in PROFILE_FIELDS)}, s.rung, s.clv, s.triage, s.at_risk, "
-        f"count(*) OVER () AS total_matches "
-        f"FROM parties p LEFT JOIN scores s ON s.party_id = p.party_id AND s.run_id = ? {clause} "
-        f"ORDER BY {ranking}s.clv DESC NULLS LAST, p.party_id LIMIT ? OFFSET ?",
-        [latest, *params, *rank_params, int(limit), int(offset)],
-    )
-    if rows:
-        total = rows[0]["total_matches"]
-    else:
-        total = store.scalar(f"SELECT count(*) FROM parties p {clause}", params) if offset else 0
-    for r in rows:
-        del r["total_matches"]
+        f"SELECT {', '.join('p.' + f for f in PROFILE_FIELDS)}, s.rung, s.clv, s.triage, s.at_risk "
+        "FROM parties p LEFT JOIN scores s ON s.party_id = p.party_id AND s.run_id = ? "
+        f"WHERE p.party_id IN ({', '.join('?' for _ in ids)})", [_current_or_none(store), *ids])
+    by_id = {r["party_id"]: r for r in rows}
+    return order[0][1], [visible(by_id[i], user) for i in ids if i in by_id]
+
+
+def rebuild_search_index(store: Store) -> tuple[int, float]:
+    """The search index made again from every party (``patron reindex``): tokens written, seconds taken."""
+    import time
+
+    started = time.perf_counter()
+    tokens = search_index.rebuild(store)
+    return tokens, time.perf_counter() - started
+
+
+def _hits(store: Store, user: User, text: str) -> tuple[str, list]:
+    """SQL selecting the ``party_id`` of every party ``text`` finds, and its parameters.
+
+    Every word is the start of a word of the name (in any order, case and accents aside: the search index,
+    :mod:`patron.store.search_index`); or the text is the start of an email or of its domain, the last
+    digits of a phone (roles that see them), a key in a source system, an order or invoice number, an id.
+    Each branch is a range scan or a point lookup on an index.
+    """
+    branches, params = [], []
+    match = search_index.prefix(store)
+    names = search_index.words(text)
+    if names:
+        branches.append("(" + " INTERSECT ".join(
+            f"SELECT party_id FROM party_search WHERE field = 'name' AND {match}" for _ in names) + ")")
+        for w in names:
+            params += search_index.prefix_params(store, w)
+    variants = sorted({text, text.upper(), text.lower()})
+    marks = ", ".join("?" for _ in variants)
+    branches.append(f"SELECT party_id FROM identities WHERE source_key IN ({marks})")
+    branches.append(f"SELECT party_id FROM transactions WHERE document IN ({marks})")
+    params += variants + variants
+    if user.sees_personal_data:
+        branches.append(f"SELECT party_id FROM party_search WHERE field = 'email' AND {match}")
+        params += search_index.prefix_params(store, text.lower())
+        key = phone_key(text)
+        if key:
+            branches.append(f"SELECT party_id FROM party_search WHERE field = 'phone' AND {match}")
+            params += search_index.prefix_params(store, key[::-1])
+    if text.isdigit():
+        branches.append("SELECT party_id FROM parties WHERE party_id = ?")
+        params.append(int(text))
+    return " UNION ".join(branches), params
+
+
+def _every_party(store: Store, user: User, category: str | None, limit: int, offset: int) -> tuple[int, list[dict]]:
+    """Every party (of ``category``), the most valuable first: a search with no text."""
+    where, params = ("WHERE p.category = ?", [category]) if category else ("", [])
+    rows = store.records(
+        f"SELECT {', '.join('p.' + f for f in PROFILE_FIELDS)}, s.rung, s.clv, s.triage, s.at_risk "
+        f"FROM parties p LEFT JOIN scores s ON s.party_id = p.party_id AND s.run_id = ? {where} "
+        "ORDER BY s.clv DESC NULLS LAST, p.party_id LIMIT ? OFFSET ?",
+        [_current_or_none(store), *params, int(limit), int(offset)])
+    total = store.scalar(f"SELECT count(*) FROM parties p {where}", params)
     return total, [visible(r, user) for r in rows]
 
 

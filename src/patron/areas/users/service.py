@@ -47,8 +47,7 @@ def add_user(store: Store, username: str, password: str, role: str, full_name: s
         if store.scalar("SELECT count(*) FROM users WHERE username = ?", [username]):
             raise Conflict(f"There is already a user called '{username}'.")
         store.raw.execute(
-            "INSERT INTO users (user_id, username, full_name, role, password_hash, disabled, created_at) "
-            "VALUES (?, ?, ?, ?, ?, FALSE, now()::TIMESTAMP)",
+            "INSERT INTO users VALUES (?, ?, ?, ?, ?, FALSE, now()::TIMESTAMP)",
             [user_id, username, full_name, role, _hasher.hash(password)],
         )
         record(store, by, "user.create", "user", user_id, {"username": username, "role": role})
@@ -79,8 +78,8 @@ def issue_token(store: Store, user: User, name: str) -> str:
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with store.transaction():
         token_id = store.next_id("api_tokens", "token_id")
-        store.raw.execute("INSERT INTO api_tokens (token_id, user_id, name, token_hash, created_at, last_used_at, revoked) "
-                          "VALUES (?, ?, ?, ?, now()::TIMESTAMP, NULL, FALSE)",
+        store.raw.execute("INSERT INTO api_tokens (token_id, user_id, name, token_hash, created_at, last_used_at, "
+                          "revoked) VALUES (?, ?, ?, ?, now()::TIMESTAMP, NULL, FALSE)",
                           [token_id, user.user_id, name, _token_hash(token)])
         record(store, user, "token.create", "api_token", token_id, {"name": name})
     return token

@@ -119,6 +119,14 @@ def _check(tree: exp.Expression, sql: str) -> None:
             raise NotPortable("CREATE OR REPLACE TABLE", sql)
 
 
+#: Indexes a prefix ``LIKE 'p%'`` scans: on PostgreSQL a B-tree serves it only with ``text_pattern_ops``
+#: (whatever the database's collation), which DuckDB's SQL has no word for.
+PATTERN_INDEXES = {
+    "CREATE INDEX party_search_token ON party_search(token)":
+        "CREATE INDEX party_search_token ON party_search (token text_pattern_ops)",
+}
+
+
 def postgres_migration(migration: Migration) -> list[str]:
     """A migration's statements for PostgreSQL, plus the unique indexes of the tables it creates.
 
@@ -126,7 +134,7 @@ def postgres_migration(migration: Migration) -> list[str]:
     indexes at little cost to bulk loads (unlike DuckDB's ART indexes), so it declares them: two writers can
     never store the same key twice, whatever the application does.
     """
-    statements = [to_postgres(s.strip()) for s in migration.statements]
+    statements = [PATTERN_INDEXES.get(to_postgres(s.strip()), to_postgres(s.strip())) for s in migration.statements]
     created = set()
     for s in migration.statements:
         tree = sqlglot.parse_one(s, read="duckdb")
