@@ -34,3 +34,5 @@ class JobPublic(BaseModel):
     result: dict[str, Any] | None = Field(None, description="What the job produced: an import's report, a run's "
                                           "id and fitted parameters.")
     error: str | None = None
+    position: int | None = Field(None, ge=1, description="While the job is queued behind others of its kind "
+                                 "(analysis runs go one at a time): its place in the queue, 1 being next.")
