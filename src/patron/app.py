@@ -30,6 +30,7 @@ import patron
 import patron.areas
 from patron.api.deps import CurrentUser
 from patron.api.routes import health
+from patron.api.schemas import Error
 from patron.api.settings import Settings
 from patron.errors import PatronError, http_status
 from patron.service.jobs import Jobs
@@ -39,6 +40,15 @@ from patron.web.headers import SecurityHeaders
 from patron.web.templating import STATIC, set_navigation
 
 API_PREFIX = "/api/v1"
+#: The errors every API route may answer, documented once for all of them (a body of ``Error``; 422 is ours,
+#: not FastAPI's ``detail`` list, see ``_handle_errors``).
+ERROR_RESPONSES = {status: {"model": Error, "description": words} for status, words in (
+    (400, "The request cannot be carried out as it is (the message says what and where)."),
+    (401, "No valid token: sign in or send one (Authorization: Bearer ...)."),
+    (403, "The user's role may not do this."),
+    (404, "There is no such record."),
+    (409, "The record's state does not allow this now."),
+    (422, "A value in the request is not valid (the message names it)."))}
 logger = logging.getLogger("patron.api")
 
 
@@ -105,7 +115,7 @@ def _handle_errors(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
-        return _respond(request, exc.status_code, str(exc.detail))
+        return _respond(request, exc.status_code, str(exc.detail), getattr(exc, "headers", None))  # 405's Allow
 
 
 def _start_triggers(store: Store, settings: Settings):
@@ -143,7 +153,7 @@ def create_app(store: str | None = None, settings: Settings | None = None) -> Fa
                   description="Relationship marketing and CRM: customers, their value, and the contacts with them.")
     app.include_router(health.router, prefix=API_PREFIX)
     for module in area_modules("routes"):
-        app.include_router(module.router, prefix=API_PREFIX)
+        app.include_router(module.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
 
     @app.get(f"{API_PREFIX}/openapi.json", include_in_schema=False)
     def openapi_schema(user: CurrentUser) -> JSONResponse:

@@ -20,3 +20,17 @@ def test_non_latin1_names_make_a_valid_header():
         assert fallback.isascii() and fallback.endswith(".csv")
         exact = unquote(value.split("filename*=UTF-8''")[1])
         assert exact == "".join(c for c in name if c.isprintable() and c not in '"\\/')
+
+
+def test_every_leading_character_a_spreadsheet_runs_is_escaped():
+    import csv
+    import io
+
+    from patron.service.exports import csv_chunks
+
+    hostile = ['=HYPERLINK("http://evil.example","x")', "+cmd|' /C calc'!A0", "-2+3+cmd|x", "@SUM(1+1)",
+               "\t=1+1", "\r=1+1"]
+    text = "".join(csv_chunks(["name", "amount"], [[{"name": h, "amount": -12.5} for h in hostile]]))
+    rows = list(csv.reader(io.StringIO(text, newline="")))[1:]
+    assert [r[0] for r in rows] == ["'" + h for h in hostile]
+    assert {r[1] for r in rows} == {"-12.5"}  # a negative number stays a number

@@ -61,7 +61,7 @@ def analyze(
         _analyze_lake(settings, engine, lake, spark_master, store, charts)
         return
     with open_store(store) as s:
-        with progress_bar("analysing") as report:
+        with s.hold("analysis"), progress_bar("analysing") as report:  # one run at a time, as the service's
             result = run_analysis(s, settings, progress=report)
         print_model(result)
         _refuse_failed(result)
@@ -84,32 +84,44 @@ def _refuse_failed(result) -> None:
 
 @commands.command()
 def runs(
-    action: Annotated[Optional[str], typer.Argument(help="'promote' to make a run the current picture.",
-                                                     show_default=False)] = None,
-    run_id: Annotated[Optional[int], typer.Argument(help="The run to promote.", show_default=False)] = None,
+    action: Annotated[Optional[str], typer.Argument(
+        help="'promote' to make a run the current picture; 'keep' to set how many runs are kept.",
+        show_default=False)] = None,
+    run_id: Annotated[Optional[int], typer.Argument(help="The run to promote, or how many runs to keep.",
+                                                    show_default=False)] = None,
     limit: Annotated[int, typer.Option(help="How many runs to list, newest first.")] = 20,
     store: StoreOption = None,
 ) -> None:
     """List analysis runs and which is the current picture (the one pages, lists and exports show).
 
     A run becomes current when it is sound (its fits converged, no value is NaN) and looks at data at
-    least as new as the current one. A backdated run is kept but not shown until promoted.
+    least as new as the current one. A backdated run is kept but not shown until promoted. Each new run
+    deletes the runs beyond the newest 10 (set with 'keep') with their scores, except the current picture
+    and the runs campaigns were built on.
 
     Examples:
 
       patron runs
 
       patron runs promote 7
+
+      patron runs keep 20
     """
-    from patron.service.runs import list_runs, promote
+    from patron.service.runs import list_runs, promote, runs_kept, set_runs_kept
 
     with open_store(store) as s:
         if action is not None:
-            if action != "promote" or run_id is None:
-                raise typer.BadParameter("Use: patron runs promote RUN_ID", param_hint="ACTION")
-            promote(s, None, run_id)
-            console.print(f"Run {run_id} is now the current picture.")
+            if action not in ("promote", "keep") or run_id is None:
+                raise typer.BadParameter("Use: patron runs promote RUN_ID, or patron runs keep COUNT",
+                                         param_hint="ACTION")
+            if action == "promote":
+                promote(s, None, run_id)
+                console.print(f"Run {run_id} is now the current picture.")
+            else:
+                console.print(f"The newest {set_runs_kept(s, None, run_id)} runs will be kept (older ones are "
+                              "deleted when the next run is saved).")
         rows = list_runs(s, limit)
+        kept = runs_kept(s)
     table = Table(title="analysis runs")
     for col in ("run", "as of", "finished (UTC)", "model", "engine", "customers", "converged", "status"):
         table.add_column(col, justify="right" if col in ("run", "customers") else "left")
@@ -120,6 +132,7 @@ def runs(
                       r["model"] or "", r["engine"], f"{r['parties'] or 0:,}", "yes" if r["converged"] else "[red]no[/]",
                       status)
     console.print(table)
+    console.print(f"Keeping the newest {kept} runs, the current picture and the runs campaigns were built on.")
 
 
 def _analyze_lake(settings, engine: str, lake: Path | None, spark_master: str | None, store: str | None,

@@ -38,7 +38,7 @@ from patron.engines.store import StoreEngine
 from patron.errors import InvalidInput, NotFound, PatronError
 from patron.models.scoring import MODELS, PERIODS_PER_MONTH, fit_value_models, plain
 from patron.service.inputs import check_range, parse_date
-from patron.service.runs import current_run, settle_run
+from patron.service.runs import current_run, prune_runs, runs_kept, settle_run
 from patron.store import Store
 
 __all__ = ["MODELS", "PERIODS_PER_MONTH", "AnalysisSettings", "analyze", "record_run", "value_run"]
@@ -308,7 +308,11 @@ def record_run(store: Store, run: ValueRun, settings: AnalysisSettings, engine: 
         store.raw.execute("UPDATE runs SET finished_at = now()::TIMESTAMP, parties = ? WHERE run_id = ?",
                           [parties, run_id])
         status, explained = settle_run(store, run_id, run.as_of, plain(run.diagnostics))
+        pruned = prune_runs(store)
     run.status = status
+    if pruned:
+        explained.append(f"{len(pruned)} old run(s) deleted with their scores (keeping the newest "
+                         f"{runs_kept(store)}, the current picture and the runs campaigns were built on).")
     run.notes.extend(explained)
     return run_id, parties
 

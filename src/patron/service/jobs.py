@@ -8,7 +8,8 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -31,6 +32,8 @@ class Job:
     finished_at: dt.datetime | None = None
     result: dict[str, Any] | None = None
     error: str | None = None
+    #: While queued behind others of its kind: 1 is next. None once it runs (or for a job that never waits).
+    position: int | None = None
 
     def public(self) -> dict[str, Any]:
         return asdict(self)
@@ -48,6 +51,12 @@ class Jobs:
     recorded as running with no sign of life for :attr:`LOST_AFTER` seconds is reported as failed. On a
     DuckDB file, which one process at a time can write, the jobs recorded as running when the service
     starts belong to a process that has gone, and are closed as failed at once.
+
+    A job started ``one_at_a_time`` (analysis runs) waits, ``queued``, until no other job of its kind runs on
+    the store: in this process in the order they were started, and across the processes of a PostgreSQL
+    store through :meth:`patron.store.Store.hold`. Several runs at once fought over one connection ("connection
+    is busy with another call": 3 of 6 failed) and over the machine's two cores; one after another they all
+    finish. While it waits, :meth:`get` gives its ``position`` in the queue.
     """
 
     SAVE_EVERY = 1.0
@@ -59,6 +68,8 @@ class Jobs:
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
         self._heart: threading.Thread | None = None
+        self._turn = threading.Condition(self._lock)
+        self._lines: dict[str, list[str]] = {}  # per kind run one at a time: the ids queued or running, in order
         if store is not None and store.backend_name == "duckdb" and not store.read_only:
             self._close_interrupted()
 
@@ -106,10 +117,15 @@ class Jobs:
         finally:
             view.close()
 
-    def start(self, kind: str, username: str, work: Callable[[Callable[[str, float], None]], dict]) -> Job:
+    def start(self, kind: str, username: str, work: Callable[[Callable[[str, float], None]], dict], *,
+              one_at_a_time: bool = False) -> Job:
+        """Run ``work(progress)`` on a thread of its own; with ``one_at_a_time``, after every job of ``kind``
+        started before it (on this store) has ended. Returns the job as it is now (queued)."""
         job = Job(uuid.uuid4().hex[:12], kind, username)
         with self._lock:
             self._jobs[job.job_id] = job
+            if one_at_a_time:
+                self._lines.setdefault(kind, []).append(job.job_id)
             if self._store is not None and self._heart is None:
                 self._heart = threading.Thread(target=self._beat, name="patron-jobs-heartbeat", daemon=True)
                 self._heart.start()
@@ -123,10 +139,11 @@ class Jobs:
                 saved[0] = time.monotonic()
 
         def run() -> None:
-            job.status = "running"
-            self._save(job)
             try:
-                ended = {"result": work(progress), "status": "done", "progress": 1.0}
+                with self._turn_of(job) if one_at_a_time else nullcontext():
+                    self._save(replace(job, status="running"))  # recorded first, then shown, as the end
+                    job.status = "running"
+                    ended = {"result": work(progress), "status": "done", "progress": 1.0}
             except Exception as exc:  # the job reports it; the service stays up
                 ended = {"status": "failed", "error": str(exc) or type(exc).__name__}
             ended["finished_at"] = _utc_now()
@@ -137,13 +154,51 @@ class Jobs:
                 setattr(job, name, value)
 
         threading.Thread(target=run, name=f"patron-{kind}-{job.job_id}", daemon=True).start()
-        return job
+        return replace(job, position=self._position(job)) if one_at_a_time else job
+
+    @contextmanager
+    def _turn_of(self, job: Job) -> Iterator[None]:
+        """Wait until ``job`` is first of its kind here, then until none of its kind runs on the store; hold it."""
+        try:
+            with self._turn:
+                self._turn.wait_for(lambda: self._lines[job.kind][0] == job.job_id)
+            if self._store is None:
+                yield
+            else:
+                with self._store.hold(job.kind):
+                    yield
+        finally:
+            with self._turn:
+                self._lines[job.kind].remove(job.job_id)
+                self._turn.notify_all()
+
+    def _position(self, job: Job) -> int | None:
+        """A queued job's place in the queue of its kind (1: next), counting every live process's jobs."""
+        if job.status != "queued":
+            return None
+        if self._store is None:
+            with self._lock:
+                line = [self._jobs[i] for i in self._lines.get(job.kind, ())]
+            return 1 + sum(1 for j in line if j.status == "queued" and
+                           (j.started_at, j.job_id) < (job.started_at, job.job_id))
+        view = self._store.cursor()
+        try:
+            ahead = view.scalar(
+                "SELECT count(*) FROM jobs WHERE kind = ? AND status = 'queued' AND heartbeat_at >= ? "
+                "AND (started_at < ? OR (started_at = ? AND job_id < ?))",
+                [job.kind, _utc_now() - dt.timedelta(seconds=self.LOST_AFTER), job.started_at, job.started_at,
+                 job.job_id])
+        finally:
+            view.close()
+        return 1 + int(ahead)
 
     def get(self, job_id: str) -> Job | None:
         """The job: this process's own as it is now, another worker's as last recorded."""
         found = self._jobs.get(job_id)
         if found is not None or self._store is None:
-            return found
+            if found is None or found.status != "queued":
+                return found
+            return replace(found, position=self._position(found))
         view = self._store.cursor()
         try:
             rows = view.query("SELECT job_id, kind, username, status, step, progress, started_at, finished_at, "
@@ -159,7 +214,7 @@ class Jobs:
             job.status = "failed"
             job.error = (f"The service process running this job stopped before it finished (no sign of it since "
                          f"{last_seen:%Y-%m-%d %H:%M:%S} UTC). Start it again.")
-        return job
+        return replace(job, position=self._position(job)) if job.status == "queued" else job
 
     def wait(self, job_id: str, timeout: float = 60.0) -> Job | None:
         """Block until the job ends (tests, scripts)."""

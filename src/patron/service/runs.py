@@ -8,6 +8,11 @@ run (``patron analyze --as-of 2023-01-20``) is kept for comparison but not shown
 
 ``runs.status``: ``current`` (exactly one), ``kept`` (sound, not shown), ``failed`` (unsound), or NULL
 for runs saved before the status existed (the newest of those is current until a run is promoted).
+
+Old runs are not kept for ever (a fuzzed store had 171 runs and 919,179 score rows): each new run, in the
+transaction that saves it, deletes the value runs and their scores beyond the newest ``runs.keep`` (a row
+of ``settings``, default :data:`DEFAULT_KEEP`), except the current picture and any run a campaign was built
+on (``campaigns.run_id``: its audience and results read that run's scores).
 """
 
 from __future__ import annotations
@@ -16,12 +21,14 @@ import datetime as dt
 import json
 import math
 
-from patron.errors import Conflict, NotFound, PatronError
+from patron.errors import Conflict, InvalidInput, NotFound, PatronError
 from patron.service import audit
 from patron.service.permissions import User
 from patron.store import Store
 
 CURRENT, KEPT, FAILED = "current", "kept", "failed"
+#: The ``settings`` row that says how many of the newest value runs are kept, and its default.
+KEEP_SETTING, DEFAULT_KEEP, MAX_KEEP = "runs.keep", 10, 1000
 
 
 def run_problems(store: Store, run_id: int, diagnostics: dict) -> list[str]:
@@ -131,3 +138,61 @@ def list_runs(store: Store, limit: int = 30) -> list[dict]:
         r["current"] = r["run_id"] == current
         r["status"] = r["status"] or (CURRENT if r["current"] else "")
     return rows
+
+
+def check_keep(value) -> int:
+    """How many runs to keep, from what a person typed or the setting holds: a whole number 1-1000."""
+    try:
+        keep = int(str(value).strip())
+    except ValueError:
+        raise InvalidInput(f"The number of analysis runs to keep ({KEEP_SETTING}) must be a whole number from 1 "
+                           f"to {MAX_KEEP}, not {value!r}.") from None
+    if not 1 <= keep <= MAX_KEEP:
+        raise InvalidInput(f"The number of analysis runs to keep ({KEEP_SETTING}) must be from 1 to {MAX_KEEP}, "
+                           f"not {keep}.")
+    return keep
+
+
+def runs_kept(store: Store) -> int:
+    """How many of the newest value runs are kept (the ``runs.keep`` setting, or :data:`DEFAULT_KEEP`)."""
+    found = store.query("SELECT value FROM settings WHERE name = ?", [KEEP_SETTING])
+    return check_keep(found[0][0]) if found else DEFAULT_KEEP
+
+
+def set_runs_kept(store: Store, user: User | None, keep) -> int:
+    """Keep the newest ``keep`` value runs from the next run on (admins; audited). Returns the number set."""
+    if user is not None:
+        user.require("runs.promote")
+    keep = check_keep(keep)
+    who = getattr(user, "username", None) or "patron"
+    with store.transaction():
+        if store.changed("UPDATE settings SET value = ?, updated_at = now()::TIMESTAMP, updated_by = ? WHERE name = ?",
+                         [str(keep), who, KEEP_SETTING]) == 0:
+            store.raw.execute("INSERT INTO settings (name, value, updated_at, updated_by) "
+                              "VALUES (?, ?, now()::TIMESTAMP, ?)", [KEEP_SETTING, str(keep), who])
+        audit.record(store, user, "settings.change", "setting", None, {"name": KEEP_SETTING, "value": keep})
+    return keep
+
+
+def prune_runs(store: Store, keep: int | None = None) -> list[int]:
+    """Inside a write transaction: delete the value runs (and their scores) beyond the newest ``keep``.
+
+    Never the current picture (promoted or not) nor a run a campaign refers to. Returns the ids deleted.
+    """
+    keep = runs_kept(store) if keep is None else check_keep(keep)
+    newest_first = [r[0] for r in store.query("SELECT run_id FROM runs WHERE kind = 'value' ORDER BY run_id DESC")]
+    spared = set(newest_first[:keep])
+    spared.update(r[0] for r in store.query("SELECT DISTINCT run_id FROM campaigns WHERE run_id IS NOT NULL"))
+    try:
+        spared.add(current_run(store))
+    except PatronError:
+        pass
+    doomed = [run_id for run_id in newest_first[keep:] if run_id not in spared]
+    for start in range(0, len(doomed), 500):
+        chunk = doomed[start:start + 500]
+        marks = ", ".join("?" for _ in chunk)
+        store.changed(f"DELETE FROM scores WHERE run_id IN ({marks})", chunk)
+        store.changed(f"DELETE FROM runs WHERE run_id IN ({marks})", chunk)
+    if doomed:
+        audit.record(store, None, "runs.prune", "run", None, {"deleted": doomed, "keep": keep})
+    return doomed

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -160,6 +160,15 @@ class Store:
         """
         with self.backend.transaction():
             yield
+
+    def hold(self, name: str) -> AbstractContextManager[None]:
+        """Work named ``name`` (analysis runs, say) one at a time on this store: the block waits its turn.
+
+        Not a transaction: reads and writes go on meanwhile. On DuckDB a lock of this process (one process
+        writes the file); on PostgreSQL an advisory lock that holds across every process and ends with
+        the block, or with the process if it dies.
+        """
+        return self.backend.hold(name)
 
     def stable(self, key: tuple, compute: Callable[[], Any]) -> Any:
         """``compute()``, for answers that only a write can change (an API token's user, a run's settings).

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from patron.api.schemas import UtcDateTime
 from patron.store import vocabulary
 
 
@@ -46,7 +47,7 @@ class AssessmentCreate(BaseModel):
 class AssessmentPublic(BaseModel):
     party_id: int
     form: str
-    assessed_at: dt.datetime
+    assessed_at: UtcDateTime
     assessed_by: str
     answers: dict[str, float | str]
 
@@ -73,7 +74,7 @@ class AccountView(BaseModel):
     """The account view: see ``patron accounts show`` for the same in the terminal."""
 
     account: dict[str, Any]
-    as_of: dt.datetime
+    as_of: UtcDateTime
     people: list[dict[str, Any]]
     org_chart: list[dict[str, Any]]
     coverage: dict[str, list[int]]

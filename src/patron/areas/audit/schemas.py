@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from pydantic import BaseModel
 
+from patron.api.schemas import UtcDateTime
+
 
 class AuditEntry(BaseModel):
-    happened_at: dt.datetime
+    happened_at: UtcDateTime
     user_id: int | None = None
     username: str
     action: str

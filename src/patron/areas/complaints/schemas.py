@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from patron.api.schemas import UtcDateTime
 from patron.store.vocabulary import COMPLAINT_SEVERITIES, COMPLAINT_STATUSES, INTERACTION_CHANNELS
 
 
@@ -30,9 +30,9 @@ class ComplaintPublic(BaseModel):
     model_config = ConfigDict(extra="ignore")
     complaint_id: int
     party_id: int
-    opened_at: dt.datetime
-    first_response_at: dt.datetime | None = None
-    resolved_at: dt.datetime | None = None
+    opened_at: UtcDateTime
+    first_response_at: UtcDateTime | None = None
+    resolved_at: UtcDateTime | None = None
     channel: str | None = None
     category: str | None = None
     cause: str | None = None

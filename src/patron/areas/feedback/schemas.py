@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from patron.api.schemas import UtcDateTime
 from patron.store.vocabulary import FEEDBACK_INSTRUMENTS, SERVQUAL_DIMENSIONS
 
 
@@ -26,7 +26,7 @@ class FeedbackPublic(FeedbackCreate):
     model_config = ConfigDict(extra="ignore")
     feedback_id: int
     party_id: int
-    occurred_at: dt.datetime
+    occurred_at: UtcDateTime
 
 
 class FeedbackAnswer(BaseModel):
@@ -34,7 +34,7 @@ class FeedbackAnswer(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     feedback_id: int
-    occurred_at: dt.datetime
+    occurred_at: UtcDateTime
     instrument: Literal[FEEDBACK_INSTRUMENTS]
     item: str | None = None
     dimension: Literal[SERVQUAL_DIMENSIONS] | None = None

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
+
+from patron.api.schemas import UtcDateTime
 
 
 class QuarantineRow(BaseModel):
@@ -65,13 +66,13 @@ class ImportListed(BaseModel):
     kind: str
     source: str
     file_name: str
-    finished_at: datetime | None = None
+    finished_at: UtcDateTime | None = None
     rows_read: int
     accepted: int
     rejected: int
     already_present: int
     new_parties: int
-    undone_at: datetime | None = None
+    undone_at: UtcDateTime | None = None
     undone_by: str | None = None
 
 

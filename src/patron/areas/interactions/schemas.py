@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from patron.api.schemas import UtcDateTime
 from patron.store.vocabulary import DEPARTMENTS, INTERACTION_CHANNELS, INTERACTION_DIRECTIONS, INTERACTION_PHASES
 
 
@@ -26,5 +26,5 @@ class InteractionPublic(InteractionCreate):
     model_config = ConfigDict(extra="ignore")
     interaction_id: int
     party_id: int
-    occurred_at: dt.datetime
+    occurred_at: UtcDateTime
     staff: str | None = None

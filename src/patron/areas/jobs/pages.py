@@ -21,7 +21,8 @@ NAV = NavItem(85, "Runs", "/runs")
 @router.get("/runs", response_class=HTMLResponse)
 def run_list(request: Request, store: StoreDep):
     user = page_user(request, store)
-    return render(request, "jobs/runs.html", user, active=NAV.label, runs=runs.list_runs(store, 30))
+    return render(request, "jobs/runs.html", user, active=NAV.label, runs=runs.list_runs(store, 30),
+                  kept=runs.runs_kept(store))
 
 
 @router.post("/runs")
@@ -30,7 +31,8 @@ def start_run(request: Request, store: StoreDep, shared: SharedStore, jobs: Jobs
     check_csrf(request, csrf)
     user = page_user(request, store)
     job = service.start_analysis(jobs, shared, user, AnalysisSettings())
-    return back(f"/runs/jobs/{job.job_id}", request, "Analysis started.")
+    return back(f"/runs/jobs/{job.job_id}", request, "Analysis started." if (job.position or 1) == 1 else
+                f"Analysis queued, position {job.position}: analyses run one at a time.")
 
 
 @router.get("/runs/jobs/{job_id}", response_class=HTMLResponse)

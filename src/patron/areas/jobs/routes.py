@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, Field
 
 from patron.api.deps import CurrentUser, JobsDep, SharedStore, StoreDep, allowed
+from patron.api.schemas import UtcDateTime
 from patron.areas.jobs import service
 from patron.areas.jobs.schemas import AnalysisRequest, JobPublic
 from patron.service import runs
@@ -33,9 +33,9 @@ def get_job(job_id: str, jobs: JobsDep, user: CurrentUser) -> JobPublic:
 
 class RunListed(BaseModel):
     run_id: int
-    as_of: dt.datetime
-    started_at: dt.datetime
-    finished_at: dt.datetime | None = None
+    as_of: UtcDateTime
+    started_at: UtcDateTime
+    finished_at: UtcDateTime | None = None
     engine: str
     model: str | None = None
     parties: int | None = None

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from patron.api.schemas import UtcDateTime
 from patron.service.analyze import MODELS
 from patron.store.vocabulary import JOB_STATUSES, TIME_UNITS
 
@@ -29,8 +30,10 @@ class JobPublic(BaseModel):
     status: Literal[JOB_STATUSES]
     step: str
     progress: float
-    started_at: dt.datetime
-    finished_at: dt.datetime | None = None
+    started_at: UtcDateTime
+    finished_at: UtcDateTime | None = None
     result: dict[str, Any] | None = Field(None, description="What the job produced: an import's report, a run's "
                                           "id and fitted parameters.")
     error: str | None = None
+    position: int | None = Field(None, ge=1, description="While the job is queued behind others of its kind "
+                                 "(analysis runs go one at a time): its place in the queue, 1 being next.")

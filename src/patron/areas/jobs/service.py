@@ -18,7 +18,11 @@ from patron.store import Store
 
 
 def start_analysis(jobs: Jobs, store: Store, user: User, settings: AnalysisSettings) -> Job:
-    """Start a value run over the store on a job of its own; follow it with :func:`get_job`."""
+    """Queue a value run over the store on a job of its own; follow it with :func:`get_job`.
+
+    Runs go one at a time per store, in the order they were started (:meth:`Jobs.start`, ``one_at_a_time``):
+    the job is ``queued``, with its ``position``, until those before it have ended.
+    """
     user.require("runs.start")
 
     def work(progress):
@@ -31,7 +35,7 @@ def start_analysis(jobs: Jobs, store: Store, user: User, settings: AnalysisSetti
                 "seconds": round(result.seconds, 2), "notes": result.notes,
                 "models": {k: result.diagnostics[k]["params"] for k in ("transaction_model", "spend_model")}}
 
-    return jobs.start("analysis", user.username, work)
+    return jobs.start("analysis", user.username, work, one_at_a_time=True)
 
 
 def get_job(jobs: Jobs, user: User, job_id: str) -> Job:

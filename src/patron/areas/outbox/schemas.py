@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from patron.api.schemas import UtcDateTime
 from patron.store import vocabulary
 
 
@@ -22,10 +22,10 @@ class OutboxMessage(BaseModel):
     status: Literal[vocabulary.OUTBOX_STATUSES]
     reason: str | None = None
     attempts: int
-    next_attempt_at: dt.datetime | None = None
+    next_attempt_at: UtcDateTime | None = None
     last_error: str | None = None
-    created_at: dt.datetime
-    sent_at: dt.datetime | None = None
+    created_at: UtcDateTime
+    sent_at: UtcDateTime | None = None
 
 
 class OutboxSummary(BaseModel):

@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from patron.api.schemas import UtcDateTime
 from patron.areas.complaints.schemas import ComplaintPublic
 from patron.areas.feedback.schemas import FeedbackAnswer
 from patron.store.vocabulary import (
@@ -44,12 +45,12 @@ class _PartyFields(BaseModel):
     birth_date: dt.date | str | None = Field(None, description="A date, or '***' for roles that may not see it.")
     organisation_id: int | None = None
     job_title: str | None = None
-    acquired_at: dt.datetime | None = None
+    acquired_at: UtcDateTime | None = None
     acquisition_channel: str | None = None
     acquisition_cost: float | None = None
     referred_by: int | None = None
     owner: str | None = Field(None, description="The user who looks after the relationship.")
-    created_at: dt.datetime
+    created_at: UtcDateTime
 
 
 class Profile(_PartyFields):
@@ -78,8 +79,8 @@ class Totals(BaseModel):
     lines: int = Field(description="Transaction lines.")
     documents: int = Field(description="Orders and invoices (a document has one or more lines).")
     revenue: float = Field(description="Net revenue to date: orders and invoices less refunds.")
-    first_at: dt.datetime | None = None
-    last_at: dt.datetime | None = None
+    first_at: UtcDateTime | None = None
+    last_at: UtcDateTime | None = None
 
 
 class TransactionLine(BaseModel):
@@ -87,7 +88,7 @@ class TransactionLine(BaseModel):
     transaction_id: int
     kind: Literal[TRANSACTION_KINDS]
     document: str | None = None
-    occurred_at: dt.datetime
+    occurred_at: UtcDateTime
     product: str | None = None
     description: str | None = None
     quantity: float | None = None
@@ -97,7 +98,7 @@ class TransactionLine(BaseModel):
 
 class TimelineEvent(BaseModel):
     model_config = _STRICT
-    event_at: dt.datetime
+    event_at: UtcDateTime
     type: Literal["interaction", "complaint", "feedback", "purchase"]
     id: int = Field(description="The id of the interaction, complaint, feedback or (first) transaction line.")
     title: str
@@ -112,8 +113,8 @@ class ScoreFields(BaseModel):
     recency: float | None = None
     t: float | None = Field(None, description="Age: periods since the first purchase.")
     monetary_value: float | None = None
-    first_purchase_at: dt.datetime | None = None
-    last_purchase_at: dt.datetime | None = None
+    first_purchase_at: UtcDateTime | None = None
+    last_purchase_at: UtcDateTime | None = None
     orders: int | None = None
     revenue: float | None = None
     margin: float | None = None
@@ -157,7 +158,7 @@ class Scores(ScoreFields):
 
     run_id: int
     party_id: int
-    as_of: dt.datetime = Field(description="The date the run looked from.")
+    as_of: UtcDateTime = Field(description="The date the run looked from.")
     time_unit: Literal[TIME_UNITS] | None = Field(None, description="The period recency and T are counted in.")
     intervals: ValueIntervals | None = Field(None, description="Intervals on CLV and P(alive); none for one-time "
                                              "runs saved before intervals existed.")
@@ -168,7 +169,7 @@ class ConsentStatus(BaseModel):
     channel: str
     purpose: str
     granted: bool
-    recorded_at: dt.datetime
+    recorded_at: UtcDateTime
     lawful_basis: str | None = None
     evidence: str | None = None
     source: str
@@ -180,7 +181,7 @@ class FieldChange(BaseModel):
     field: str
     old_value: str | None = None
     new_value: str | None = None
-    changed_at: dt.datetime
+    changed_at: UtcDateTime
     changed_by: str | None = None
     import_id: int | None = None
     how: str = Field(description="import, undo, form, api or merge.")

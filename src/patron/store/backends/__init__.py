@@ -60,6 +60,9 @@ class StoreBackend(Protocol):
     def lock(self, name: str) -> None:
         """Serialise the writers of one id space until the transaction ends."""
 
+    def hold(self, name: str) -> AbstractContextManager[None]:
+        """Work named ``name`` one at a time on this store, across processes, until the block ends."""
+
     def stable(self, key: tuple, compute: Callable[[], Any]) -> Any:
         """``compute()``, kept while only this process's writes could change it (see ``Store.stable``)."""
 

@@ -18,6 +18,9 @@ from patron.errors import PatronError
 #: Per database file: answers that only this process's writes can change (DuckDB lets one process at a
 #: time write a file), kept until a write transaction commits here. See :meth:`Store.stable`.
 _STABLE: dict[str, dict] = {}
+#: Per database file and name: the locks :meth:`DuckDBBackend.hold` takes (one process writes a file).
+_HOLDS: dict[tuple[str, str], threading.Lock] = {}
+_HOLDS_GUARD = threading.Lock()
 _STABLE_MAX = 10_000
 
 
@@ -38,7 +41,8 @@ class DuckDBBackend:
         except duckdb.IOException as exc:
             raise PatronError(f"Cannot open the store '{location}': {exc}") from exc
         # Another process may have written the file since this process last had it open: start afresh.
-        stable = {} if location == ":memory:" else _STABLE.setdefault(str(Path(location).expanduser().resolve()), {})
+        self._where = f":memory:{id(raw)}" if location == ":memory:" else str(Path(location).expanduser().resolve())
+        stable = {} if location == ":memory:" else _STABLE.setdefault(self._where, {})
         stable.clear()
         self._setup(raw, threading.RLock(), stable)
 
@@ -85,6 +89,17 @@ class DuckDBBackend:
     def lock(self, name: str) -> None:
         """Nothing to do: the write lock of :meth:`transaction` already serialises writers."""
 
+    @contextmanager
+    def hold(self, name: str) -> Iterator[None]:
+        """Work named ``name`` on this file, one at a time until the block ends (waits its turn).
+
+        A lock of this process is enough: DuckDB lets one process at a time write a file.
+        """
+        with _HOLDS_GUARD:
+            held = _HOLDS.setdefault((self._where, name), threading.Lock())
+        with held:
+            yield
+
     def temp_table(self, name: str, rows):
         """Arrow rows as an Ibis in-memory table: DuckDB reads them where they are."""
         import ibis
@@ -111,6 +126,7 @@ class DuckDBBackend:
     def cursor(self) -> DuckDBBackend:
         view = object.__new__(DuckDBBackend)
         view._setup(self.raw.cursor(), self._write_lock, self._stable)
+        view._where = self._where
         return view
 
     def close(self) -> None:

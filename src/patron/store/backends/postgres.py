@@ -287,6 +287,23 @@ class PostgresBackend:
         """Serialise, across every process, the writers of one id space until this transaction ends."""
         self.raw.execute("SELECT pg_advisory_xact_lock(hashtext(?))", [f"patron:{name}"])
 
+    @contextmanager
+    def hold(self, name: str) -> Iterator[None]:
+        """Work named ``name`` on this database, one at a time across every process until the block ends.
+
+        A session-level advisory lock on a connection of its own (no transaction stays open): the server
+        ends it when the block ends, or when the process holding it dies.
+        """
+        holder = PostgresConnection(self.url)
+        try:
+            holder.execute("SELECT pg_advisory_lock(hashtext(?))", [f"patron:hold:{name}"]).fetchall()
+            try:
+                yield
+            finally:
+                holder.execute("SELECT pg_advisory_unlock(hashtext(?))", [f"patron:hold:{name}"]).fetchall()
+        finally:
+            holder.close()
+
     def temp_table(self, name: str, rows):
         """Arrow rows as a temporary table, loaded with COPY and analysed.
 
