@@ -23,6 +23,7 @@ action                         mkt    sales  serv.  bill.  analyst admin
 ``privacy.requests``                                               yes
 ``jobs.read``                  yes    yes    yes    yes    yes     yes
 ``audit.read``                                                     yes
+``users.manage``                                                   yes
 ``campaigns.results``          yes                         yes     yes
 =============================  =====  =====  =====  =====  ======  =====
 """
@@ -57,6 +58,7 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     Action("privacy.requests", "cannot export or erase a person's data"),
     Action("jobs.read", "cannot follow background jobs"),
     Action("audit.read", "cannot read the audit log"),
+    Action("users.manage", "cannot add, disable or change users, nor make or revoke their API tokens"),
     Action("campaigns.launch", "cannot save playbooks or create, launch, pause or cancel campaigns"),
     Action("campaigns.results", "cannot see what campaigns changed, nor train the uplift model on them"),
     Action("outbox.read", "cannot see the outbox of messages"),
@@ -82,6 +84,7 @@ MATRIX: dict[str, frozenset[str]] = {
     "privacy.requests": frozenset({"admin"}),
     "jobs.read": _EVERYONE,
     "audit.read": frozenset({"admin"}),
+    "users.manage": frozenset({"admin"}),
     "campaigns.launch": frozenset({"marketing", "admin"}),
     # Results are aggregates, but the uplift model's suggestions name parties: the roles that plan campaigns.
     "campaigns.results": frozenset({"analyst", "marketing", "admin"}),
@@ -117,6 +120,8 @@ class User:
     username: str
     role: str
     full_name: str | None = None
+    #: Where the request came from (the client's address), for the audit log; ``None`` on the command line.
+    address: str | None = None
 
     def may(self, action: str) -> bool:
         return allowed(self.role, action)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class AuditEntry(BaseModel):
@@ -15,4 +15,6 @@ class AuditEntry(BaseModel):
     action: str
     entity: str | None = None
     entity_id: int | None = None
+    row_count: int | None = Field(None, description="How many rows an export or read handed out.")
+    address: str | None = Field(None, description="Where the request came from.")
     detail: dict[str, Any]
