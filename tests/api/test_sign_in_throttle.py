@@ -6,6 +6,8 @@ that made the customer 360 fifty times slower (each attempt an Argon2 hash).
 
 from __future__ import annotations
 
+import datetime as dt
+
 from fastapi.testclient import TestClient
 from signin_helpers import PASSWORD, post_login
 
@@ -24,8 +26,8 @@ def _app(url, **rules):
 def _age_attempts(url, seconds: int) -> None:
     """As if the attempts so far had been made ``seconds`` earlier (the back-off runs from the latest one)."""
     with Store(url) as store:
-        store.raw.execute("UPDATE sign_in_attempts SET attempted_at = attempted_at - ?::INTERVAL",
-                          [f"{seconds} seconds"])
+        store.raw.execute("UPDATE sign_in_attempts SET attempted_at = attempted_at - ?",
+                          [dt.timedelta(seconds=seconds)])
 
 
 def test_wrong_passwords_lock_the_account_even_for_the_right_one(engine_url, monkeypatch):
@@ -104,8 +106,6 @@ def test_the_api_token_route_is_throttled_the_same_way(engine_url):
 
 
 def test_the_back_off_doubles_and_has_a_ceiling():
-    import datetime as dt
-
     rules = signin.SignInRules(account_failures=3, backoff=30, backoff_max=900)
     now = dt.datetime(2026, 1, 1, 12)
     assert rules.wait(2, 3, now, now) == 0
