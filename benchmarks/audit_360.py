@@ -55,7 +55,8 @@ def main() -> None:
     for arm, values in arms.items():
         print(f"party_360 {arm:14}: {len(values)} reads, p50 {statistics.median(values):.2f} ms, "
               f"p95 {percentile(values, 0.95):.2f} ms")
-    print(f"the audit INSERT alone    : p50 {statistics.median(inserts):.2f} ms, p95 {percentile(inserts, 0.95):.2f} ms")
+    print(f"the audit INSERT alone    : p50 {statistics.median(inserts):.2f} ms, "
+          f"p95 {percentile(inserts, 0.95):.2f} ms")
 
 
 if __name__ == "__main__":

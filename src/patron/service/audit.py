@@ -27,8 +27,8 @@ def record(store: Store, user: Any, action: str, entity: str | None = None, enti
     """Append one audit row.
 
     Call it inside the transaction of the change it records. A read records outside any transaction:
-    the row is one INSERT on its own (about 0.3 ms on DuckDB), and it does not end the cache of answers
-    that only writes change (:meth:`Store.stable`). ``address`` defaults to where ``user``'s request
+    the row is one INSERT on its own (a median 2-7 ms on DuckDB, docs/security.md), and it does not
+    end the cache of answers that only writes change (:meth:`Store.stable`). ``address`` defaults to where ``user``'s request
     came from (:attr:`User.address`); ``row_count`` is how many rows an export or read handed out.
     """
     store.raw.execute(

@@ -268,7 +268,7 @@ def party_360(store: Store, user: User, party_id: int, *, events: int = 200) -> 
     if not rows:
         raise NotFound(f"There is no party {party_id}.")
     profile = visible(rows[0], user)
-    # Who saw this person, and when (docs/security.md): one INSERT outside any transaction, ~0.3 ms.
+    # Who saw this person, and when (docs/security.md): one INSERT outside any transaction (docs/security.md).
     record(store, user, "party.read", "party", party_id, {"personal_data": user.sees_personal_data})
     if profile.get("organisation_id"):
         profile["organisation"] = store.scalar("SELECT name FROM parties WHERE party_id = ?",

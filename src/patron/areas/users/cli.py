@@ -56,7 +56,8 @@ def user_add(
 def user_token(
     username: Annotated[str, typer.Argument(help="The user the token acts as.")],
     name: Annotated[str, typer.Option(help="What the token is for, e.g. 'nightly export'.")] = "script",
-    days: Annotated[int, typer.Option(help="How many days it works (then it is refused).")] = 90,
+    days: Annotated[int, typer.Option(help="How many days it works (then it is refused).",
+                                      envvar="PATRON_TOKEN_DAYS")] = 90,
     store: StoreOption = None,
 ) -> None:
     """Create an API token for scripts. It is shown once; only its hash is stored."""
