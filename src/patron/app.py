@@ -32,7 +32,7 @@ from patron.api.deps import CurrentUser
 from patron.api.routes import health
 from patron.api.schemas import Error
 from patron.api.settings import Settings
-from patron.errors import PatronError, http_status
+from patron.errors import PatronError, TooManyAttempts, http_status
 from patron.service.jobs import Jobs
 from patron.store import Store
 from patron.web.auth import SignInRequired
@@ -98,7 +98,10 @@ def _handle_errors(app: FastAPI) -> None:
     @app.exception_handler(PatronError)
     async def patron_error(request: Request, exc: PatronError):
         status = http_status(exc)
-        return _respond(request, status, str(exc), {"WWW-Authenticate": "Bearer"} if status == 401 else None)
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        if isinstance(exc, TooManyAttempts):
+            headers = {"Retry-After": str(exc.retry_after)}
+        return _respond(request, status, str(exc), headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):
@@ -151,6 +154,7 @@ def create_app(store: str | None = None, settings: Settings | None = None) -> Fa
     app = FastAPI(title="patron", version=patron.__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   openapi_url=None,
                   description="Relationship marketing and CRM: customers, their value, and the contacts with them.")
+    app.state.settings = settings
     app.include_router(health.router, prefix=API_PREFIX)
     for module in area_modules("routes"):
         app.include_router(module.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)

@@ -34,6 +34,18 @@ class Conflict(PatronError):
     """The request clashes with what is stored (a user name taken, a merge already undone)."""
 
 
+class TooManyAttempts(PatronError):
+    """Too many failed sign-ins: refused, before any password is checked, until ``retry_after`` seconds pass."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class StoreInUse(PatronError):
+    """A DuckDB file is held by another process (a running ``patron serve``): only that process may write it."""
+
+
 class ImportRejected(PatronError):
     """A whole file could not be imported; nothing from it was stored."""
 
@@ -44,6 +56,7 @@ HTTP_STATUS: dict[type[PatronError], int] = {
     PermissionDenied: 403,
     NotFound: 404,
     Conflict: 409,
+    TooManyAttempts: 429,
     InvalidInput: 400,
     ImportRejected: 400,
     PatronError: 400,

@@ -70,3 +70,27 @@ def test_a_cookie_from_before_sessions_were_kept_is_refused(tmp_path):
         secret = next(m.kwargs["secret_key"] for m in app.user_middleware if "secret_key" in m.kwargs)
         forged = TimestampSigner(secret).sign(base64.b64encode(json.dumps({"user_id": 1}).encode())).decode()
         assert not _signed_in(app, forged)
+
+
+def test_a_saved_cookie_cannot_write_after_sign_out(engine_url):
+    """The saved copy carries the form token too: only the store's ended session stops it writing."""
+    from signin_helpers import add_customer, csrf_of
+
+    with Store(engine_url) as store:
+        add_user(store, "sam", PASSWORD, "service")
+        add_customer(store)
+    app = create_app(engine_url)
+    with TestClient(app) as client:
+        saved = _sign_in(client, "sam")
+        csrf = csrf_of(client.get("/customers/1").text)
+        copy = TestClient(app)
+        copy.cookies.set("patron_session", saved)
+        form = {"csrf": csrf, "channel": "phone", "subject": "called back"}
+        assert copy.post("/customers/1/interactions", data=form, follow_redirects=False).status_code == 303
+        count = app.state.store.scalar("SELECT count(*) FROM interactions")
+        assert count == 1
+        client.post("/logout", data={"csrf": csrf_of(client.get("/").text)}, follow_redirects=False)
+        r = copy.post("/customers/1/interactions", data=form, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"].startswith("/login")
+        assert copy.get("/customers/1", follow_redirects=False).headers["location"].startswith("/login")
+        assert app.state.store.scalar("SELECT count(*) FROM interactions") == count, "written after sign-out"

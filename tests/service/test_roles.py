@@ -63,6 +63,7 @@ def _requests(party: int) -> dict[str, tuple]:
         "imports.undo": ("post", "/api/v1/imports/999/undo", {}, lambda r: r.status_code == 404),
         "jobs.read": ("get", "/api/v1/jobs/nope", {}, lambda r: r.status_code == 404),
         "audit.read": ("get", "/api/v1/audit", {}, lambda r: r.status_code == 200),
+        "users.manage": ("get", "/api/v1/users/nobody/tokens", {}, lambda r: r.status_code == 404),
         "runs.promote": ("post", "/api/v1/runs/999/promote", {}, lambda r: r.status_code == 404),
         "privacy.requests": ("get", "/api/v1/privacy/999/export", {}, lambda r: r.status_code == 404),
         "campaigns.launch": ("post", "/api/v1/campaigns/999/launch", {}, lambda r: r.status_code == 404),
@@ -102,6 +103,7 @@ def test_each_role_in_the_pages(world, role):
     imports = client.get("/imports")
     assert ('action="/imports/preview"' in imports.text) == (role in MATRIX["imports.run"])
     assert (client.get("/audit").status_code == 200) == (role in MATRIX["audit.read"])
+    assert (client.get("/users").status_code == 200) == (role in MATRIX["users.manage"])
     assert (client.get("/campaigns/999/results").status_code == 404) == (role in MATRIX["campaigns.results"])
     page = client.get(f"/customers/{party}").text
     assert ("ana@example.com" in page) == (role in MATRIX["personal_data.read"])

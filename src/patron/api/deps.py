@@ -13,6 +13,7 @@ from patron.errors import NotAuthenticated
 from patron.service.jobs import Jobs
 from patron.service.permissions import ACTIONS, User
 from patron.store import Store
+from patron.web.auth import client_address
 
 bearer = HTTPBearer(auto_error=False, description="An API token from `patron user token`.")
 
@@ -44,12 +45,14 @@ def get_jobs(request: Request) -> Jobs:
 JobsDep = Annotated[Jobs, Depends(get_jobs)]
 
 
-def get_user(store: StoreDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> User:
+def get_user(request: Request, store: StoreDep,
+             credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> User:
     if credentials is None:
         raise NotAuthenticated("Sign in: send an API token as 'Authorization: Bearer <token>'.")
-    user = user_for_token(store, credentials.credentials)
+    user = user_for_token(store, credentials.credentials, days=request.app.state.settings.token_days,
+                          address=client_address(request))
     if user is None:
-        raise NotAuthenticated("This API token is not valid (unknown, revoked, or its user is disabled).")
+        raise NotAuthenticated("This API token is not valid (unknown, revoked, expired, or its user is disabled).")
     return user
 
 

@@ -18,3 +18,13 @@ class Settings(BaseSettings):
     #: Evaluate the playbooks' triggers every minute in a background thread (``patron serve`` turns it on
     #: unless ``--no-triggers``; an app made by a test or a script leaves it off).
     triggers: bool = False
+    #: How long an API token works, in days, unless made with its own expiry; tokens made before expiry
+    #: existed count it from when they were made.
+    token_days: int = 90
+    #: Sign-in throttling (docs/security.md): after this many failed sign-ins of one account, or from one
+    #: address, within the window, sign-in is refused for a back-off that doubles with every further failure.
+    sign_in_account_failures: int = 5
+    sign_in_address_failures: int = 20
+    sign_in_window_minutes: int = 15
+    sign_in_backoff_seconds: int = 30
+    sign_in_backoff_max_seconds: int = 900

@@ -23,6 +23,7 @@ action                         mkt    sales  serv.  bill.  analyst admin
 ``privacy.requests``                                               yes
 ``jobs.read``                  yes    yes    yes    yes    yes     yes
 ``audit.read``                                                     yes
+``users.manage``                                                   yes
 ``campaigns.results``          yes                         yes     yes
 ``holdout.override``                                               yes
 =============================  =====  =====  =====  =====  ======  =====
@@ -58,6 +59,7 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     Action("privacy.requests", "cannot export or erase a person's data"),
     Action("jobs.read", "cannot follow background jobs"),
     Action("audit.read", "cannot read the audit log"),
+    Action("users.manage", "cannot add, disable or change users, nor make or revoke their API tokens"),
     Action("campaigns.launch", "cannot save playbooks or create, launch, pause or cancel campaigns"),
     Action("holdout.override", "cannot include the global holdout in a campaign nor leave it out (an admin can)"),
     Action("campaigns.results", "cannot see what campaigns changed, nor train the uplift model on them"),
@@ -84,6 +86,7 @@ MATRIX: dict[str, frozenset[str]] = {
     "privacy.requests": frozenset({"admin"}),
     "jobs.read": _EVERYONE,
     "audit.read": frozenset({"admin"}),
+    "users.manage": frozenset({"admin"}),
     "campaigns.launch": frozenset({"marketing", "admin"}),
     # The global holdout is what every campaign is measured against: only an admin may set it aside, audited.
     "holdout.override": frozenset({"admin"}),
@@ -121,6 +124,8 @@ class User:
     username: str
     role: str
     full_name: str | None = None
+    #: Where the request came from (the client's address), for the audit log; ``None`` on the command line.
+    address: str | None = None
 
     def may(self, action: str) -> bool:
         return allowed(self.role, action)

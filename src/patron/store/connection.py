@@ -151,14 +151,17 @@ class Store:
 
     # -- access --------------------------------------------------------------
     @contextmanager
-    def transaction(self) -> Iterator[None]:
+    def transaction(self, *, keeps_stable: bool = False) -> Iterator[None]:
         """All-or-nothing: commit when the block ends, roll back on any error.
+
+        ``keeps_stable``: the block changes nothing a :meth:`stable` answer reads (it appends to the
+        audit log or the sign-in attempts, or sets a token's last use), so its commit keeps those answers.
 
         On DuckDB, write transactions of every cursor of this store run one at
         a time; on PostgreSQL, writers of the same id space (:meth:`next_id`)
         take turns across processes.
         """
-        with self.backend.transaction():
+        with self.backend.transaction(keeps_stable=keeps_stable):
             yield
 
     def hold(self, name: str) -> AbstractContextManager[None]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from dataclasses import replace
 
 from fastapi import Request
 
@@ -57,4 +58,9 @@ def page_user(request: Request, store: Store) -> User:
     user = session_user(store, key) if isinstance(key, str) else None
     if user is None:
         raise SignInRequired("Sign in to continue.")
-    return user
+    return replace(user, address=client_address(request))
+
+
+def client_address(request: Request) -> str | None:
+    """Where a request came from, for throttling and the audit log (the peer; a proxy's own address behind one)."""
+    return request.client.host if request.client else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from patron.api.schemas import UtcDateTime
 
@@ -16,4 +16,6 @@ class AuditEntry(BaseModel):
     action: str
     entity: str | None = None
     entity_id: int | None = None
+    row_count: int | None = Field(None, description="How many rows an export or read handed out.")
+    address: str | None = Field(None, description="Where the request came from.")
     detail: dict[str, Any]

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 
 from patron.errors import InvalidInput, NotFound, PatronError
 from patron.service import listing
-from patron.service.audit import record
+from patron.service.audit import counted, record
 from patron.service.consent import SUPPRESSED, ConsentRule, consent_columns, latest_consent_sql
 from patron.service.entered import now
 from patron.service.exports import csv_chunks
@@ -225,7 +225,8 @@ def export_contacts(store: Store, user: User, filters=None, *, party_ids=None,
                 return
             offset += batch
 
-    return csv_chunks(EXPORT_COLUMNS, batches())
+    detail = {"filters": filters, "consent": consent.channel, "selected": len(ids) if party_ids else None}
+    return csv_chunks(EXPORT_COLUMNS, counted(store, user, "customers.export", batches(), detail=detail))
 
 
 def _order_params(base_params: list, consent_params: list) -> list:

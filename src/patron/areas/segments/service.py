@@ -15,12 +15,14 @@ from pathlib import Path
 
 from patron.errors import InvalidInput
 from patron.service.analyze import latest_run
+from patron.service.audit import counted
 from patron.service.consent import ConsentRule, consent_columns
 from patron.service.exports import csv_chunks, write_csv
 from patron.service.permissions import User
 from patron.service.privacy import visible
 from patron.store import Store
-from patron.store.vocabulary import LADDER_STATES as RUNGS, TRIAGE_GROUPS
+from patron.store.vocabulary import LADDER_STATES as RUNGS
+from patron.store.vocabulary import TRIAGE_GROUPS
 
 SORTS = {"clv": "s.clv DESC NULLS LAST", "revenue": "s.revenue DESC NULLS LAST",
          "p_alive": "s.p_alive ASC NULLS LAST", "health": "s.health ASC NULLS LAST"}
@@ -156,4 +158,5 @@ def export_csv(store: Store, user: User, kind: str, name: str, batch: int = 5000
             if offset >= total:
                 return
 
-    return csv_chunks(EXPORT_COLUMNS, batches())
+    return csv_chunks(EXPORT_COLUMNS, counted(store, user, "segment.export", batches(), "segment", None,
+                                              {"kind": kind, "name": name, "consent": consent.channel}))

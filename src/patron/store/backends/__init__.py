@@ -54,8 +54,8 @@ class StoreBackend(Protocol):
     def ibis(self) -> Any:
         """An Ibis backend over the same connection (so analytics see the open transaction's writes)."""
 
-    def transaction(self) -> AbstractContextManager[None]:
-        """Commit when the block ends, roll back on any error."""
+    def transaction(self, *, keeps_stable: bool = False) -> AbstractContextManager[None]:
+        """Commit when the block ends, roll back on any error (``keeps_stable``: see ``Store.transaction``)."""
 
     def lock(self, name: str) -> None:
         """Serialise the writers of one id space until the transaction ends."""

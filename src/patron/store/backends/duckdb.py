@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from patron.errors import PatronError
+from patron.errors import PatronError, StoreInUse
 
 #: Per database file: answers that only this process's writes can change (DuckDB lets one process at a
 #: time write a file), kept until a write transaction commits here. See :meth:`Store.stable`.
@@ -39,6 +39,8 @@ class DuckDBBackend:
         try:
             raw = duckdb.connect(location, read_only=read_only)
         except duckdb.IOException as exc:
+            if "lock" in str(exc).lower():  # DuckDB has no error type of its own for a held file lock
+                raise StoreInUse(f"Cannot open the store '{location}': another process holds it ({exc}).") from exc
             raise PatronError(f"Cannot open the store '{location}': {exc}") from exc
         # Another process may have written the file since this process last had it open: start afresh.
         self._where = f":memory:{id(raw)}" if location == ":memory:" else str(Path(location).expanduser().resolve())
@@ -62,7 +64,7 @@ class DuckDBBackend:
         return self._ibis
 
     @contextmanager
-    def transaction(self) -> Iterator[None]:
+    def transaction(self, *, keeps_stable: bool = False) -> Iterator[None]:
         with self._write_lock:
             self.raw.begin()
             try:
@@ -72,7 +74,8 @@ class DuckDBBackend:
                 raise
             else:
                 self.raw.commit()
-                self._stable.clear()
+                if not keeps_stable:
+                    self._stable.clear()
 
     def stable(self, key: tuple, compute):
         """``compute()``, remembered until the next write transaction of this process commits."""

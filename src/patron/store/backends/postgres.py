@@ -279,7 +279,7 @@ class PostgresBackend:
         return self.raw.ibis
 
     @contextmanager
-    def transaction(self) -> Iterator[None]:
+    def transaction(self, *, keeps_stable: bool = False) -> Iterator[None]:
         with self.raw.con.transaction():
             yield
 

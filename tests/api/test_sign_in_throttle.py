@@ -1,0 +1,115 @@
+"""Sign-in is throttled per account and per address, checked before the password hash, every attempt recorded.
+
+Found in issue 12: 92 wrong passwords in 59 s with the right one accepted straight after, and a login flood
+that made the customer 360 fifty times slower (each attempt an Argon2 hash).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi.testclient import TestClient
+from signin_helpers import PASSWORD, post_login
+
+from patron.api.settings import Settings
+from patron.app import create_app
+from patron.areas.users import signin
+from patron.areas.users.service import add_user
+from patron.store import Store
+
+
+def _app(url, **rules):
+    return create_app(settings=Settings(store=url, **{"sign_in_account_failures": 3, "sign_in_address_failures": 6,
+                                                       **rules}))
+
+
+def _age_attempts(url, seconds: int) -> None:
+    """As if the attempts so far had been made ``seconds`` earlier (the back-off runs from the latest one)."""
+    with Store(url) as store:
+        store.raw.execute("UPDATE sign_in_attempts SET attempted_at = attempted_at - ?",
+                          [dt.timedelta(seconds=seconds)])
+
+
+def test_wrong_passwords_lock_the_account_even_for_the_right_one(engine_url, monkeypatch):
+    with Store(engine_url) as store:
+        add_user(store, "sam", PASSWORD, "service")
+    hashed = []
+    real = signin.authenticate
+    monkeypatch.setattr(signin, "authenticate", lambda *a: hashed.append(a[1]) or real(*a))
+    app = _app(engine_url)
+    with TestClient(app) as client:
+        for _ in range(3):
+            assert post_login(client, "sam", "wrong password!").status_code == 401
+        r = post_login(client, "sam")  # the right password, during the back-off
+        assert r.status_code == 429, "the right password was accepted straight after three wrong ones"
+        assert 25 <= int(r.headers["Retry-After"]) <= 30
+        assert "even with the right password" in r.text and "Try again in" in r.text
+        assert len(hashed) == 3, "a refused attempt must not cost a password hash"
+        r = post_login(client, "sam")
+        assert r.status_code == 429 and int(r.headers["Retry-After"]) > 30, "the back-off grows with each failure"
+
+        store = app.state.store
+        rows = store.query("SELECT username, address, succeeded, channel FROM sign_in_attempts "
+                           "ORDER BY attempted_at")
+        assert rows == [("sam", "testclient", False, "page")] * 5
+        actions = [a for (a,) in store.query("SELECT action FROM audit_log WHERE action LIKE 'sign_in%' "
+                                             "ORDER BY happened_at")]
+        assert actions == ["sign_in.failed"] * 3 + ["sign_in.refused"] * 2
+        assert store.scalar("SELECT count(*) FROM audit_log WHERE action = 'sign_in.failed' "
+                            "AND address = 'testclient'") == 3
+
+        _age_attempts(engine_url, 3600)  # the window has passed
+        assert post_login(client, "sam").status_code == 303
+        assert store.query("SELECT succeeded FROM sign_in_attempts ORDER BY attempted_at DESC LIMIT 1") == [(True,)]
+        assert store.scalar("SELECT count(*) FROM audit_log WHERE action = 'sign_in' AND username = 'sam'") == 1
+
+
+def test_a_success_resets_the_account_count(engine_url):
+    with Store(engine_url) as store:
+        add_user(store, "sam", PASSWORD, "service")
+    with TestClient(_app(engine_url)) as client:
+        for _ in range(2):
+            assert post_login(client, "sam", "wrong password!").status_code == 401
+        assert post_login(client, "sam").status_code == 303
+        client.cookies.clear()
+        for _ in range(2):
+            assert post_login(client, "sam", "wrong password!").status_code == 401
+        assert post_login(client, "sam").status_code == 303  # 4 failures in the window, but 2 since a success
+
+
+def test_one_address_trying_many_accounts_is_refused(engine_url):
+    with Store(engine_url) as store:
+        add_user(store, "sam", PASSWORD, "service")
+    with TestClient(_app(engine_url)) as client:
+        for i in range(6):
+            assert post_login(client, f"guess{i}", "wrong password!").status_code == 401
+        r = post_login(client, "sam")  # an account with no failure of its own, from the same address
+        assert r.status_code == 429 and "Retry-After" in r.headers
+
+
+def test_the_api_token_route_is_throttled_the_same_way(engine_url):
+    with Store(engine_url) as store:
+        add_user(store, "sam", PASSWORD, "service")
+    with TestClient(_app(engine_url)) as client:
+        body = {"username": "sam", "password": PASSWORD, "name": "nightly", "days": 7}
+        r = client.post("/api/v1/tokens", json=body)
+        assert r.status_code == 201
+        token = r.json()["token"]
+        assert client.get("/api/v1/tasks", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+        for _ in range(3):
+            assert client.post("/api/v1/tokens", json={**body, "password": "wrong password!"}).status_code == 401
+        r = client.post("/api/v1/tokens", json=body)
+        assert r.status_code == 429 and int(r.headers["Retry-After"]) > 0
+        assert "Too many failed sign-ins" in r.json()["error"]
+        channels = client.app.state.store.query("SELECT DISTINCT channel FROM sign_in_attempts")
+        assert channels == [("api",)]
+
+
+def test_the_back_off_doubles_and_has_a_ceiling():
+    rules = signin.SignInRules(account_failures=3, backoff=30, backoff_max=900)
+    now = dt.datetime(2026, 1, 1, 12)
+    assert rules.wait(2, 3, now, now) == 0
+    assert [rules.wait(n, 3, now, now) for n in (3, 4, 5)] == [30, 60, 120]
+    assert rules.wait(50, 3, now, now) == 900
+    assert rules.wait(3, 3, now - dt.timedelta(seconds=20), now) == 10
+    assert rules.wait(3, 3, now - dt.timedelta(seconds=40), now) == 0
