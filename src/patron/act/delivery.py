@@ -38,6 +38,9 @@ BACKOFF_CAP = 3600.0
 #: Headers are not folded below RFC 5322's 998 characters: a folded List-Unsubscribe URL (a long token, no spaces)
 #: would be sent as encoded words that mail clients do not read as a link.
 MAIL_POLICY = policy.default.clone(max_line_length=998)
+#: What :meth:`Worker.compose` writes as it is: printable ASCII headers, and ASCII text in lines SMTP takes.
+_PLAIN_HEADER = re.compile(r"[ -~]{0,900}")
+_PLAIN_BODY = re.compile(r"(?:[\t -~]{0,990}\n)*")
 
 
 def utcnow() -> dt.datetime:
@@ -135,10 +138,14 @@ class Mailer:
             self.smtp = smtp
         return self.smtp
 
-    def send(self, message: EmailMessage, recipient: str) -> None:
+    def send(self, message: EmailMessage | bytes, recipient: str) -> None:
+        """Send one message (an :class:`EmailMessage`, or its bytes as :meth:`Worker.compose` makes them)."""
         smtp = self.connect()
         try:
-            smtp.send_message(message, self.config.sender, [recipient])
+            if isinstance(message, bytes):
+                smtp.sendmail(self.config.sender, [recipient], message)
+            else:
+                smtp.send_message(message, self.config.sender, [recipient])
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = next(iter(exc.recipients.values()))
             if 500 <= code < 600:
@@ -318,10 +325,8 @@ class Worker:
                 time.sleep(slot - now)
             self._next_slot[channel] = max(now, slot) + 1.0 / rate
 
-    def email(self, row: dict) -> EmailMessage:
-        token = links.unsubscribe_token(self.secret, row["party_id"] or 0, row["channel"], row["purpose"],
-                                        row["message_id"])
-        url = f"{self.config.public_url}/unsubscribe/{token}"
+    def email(self, row: dict, url: str) -> EmailMessage:
+        """The message for ``row`` built by the ``email`` package (which encodes and folds what needs it)."""
         message = EmailMessage(policy=MAIL_POLICY)
         message["From"] = self.config.sender
         message["To"] = row["recipient"]
@@ -333,6 +338,30 @@ class Worker:
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         message.set_content(f"{row['body'] or ''}\n\n--\nTo stop receiving these emails: {url}\n")
         return message
+
+    def compose(self, row: dict) -> tuple[EmailMessage | bytes, str]:
+        """The message for ``row`` and its Message-ID.
+
+        A plain-ASCII message (most are) is written directly as its bytes, which costs a tenth of what the
+        ``email`` package takes to build and flatten one; anything else (an accent in the subject or the text,
+        a line longer than SMTP allows) goes through the ``email`` package (:meth:`email`), which encodes it.
+        """
+        token = links.unsubscribe_token(self.secret, row["party_id"] or 0, row["channel"], row["purpose"],
+                                        row["message_id"])
+        url = f"{self.config.public_url}/unsubscribe/{token}"
+        message_id = message_id_header(row["idempotency_key"])
+        headers = (("From", self.config.sender), ("To", row["recipient"]), ("Subject", row["subject"] or ""),
+                   ("Date", formatdate(usegmt=True)), ("Message-ID", message_id),
+                   ("X-Patron-Idempotency-Key", row["idempotency_key"]), ("List-Unsubscribe", f"<{url}>"),
+                   ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
+        body = f"{row['body'] or ''}\n\n--\nTo stop receiving these emails: {url}\n".replace("\r\n", "\n")
+        plain = all(_PLAIN_HEADER.fullmatch(value) for _, value in headers) and _PLAIN_BODY.fullmatch(body)
+        if not plain:
+            return self.email(row, url), message_id
+        text = "".join(f"{name}: {value}\r\n" for name, value in headers)
+        text += ('MIME-Version: 1.0\r\nContent-Type: text/plain; charset="utf-8"\r\n'
+                 "Content-Transfer-Encoding: 7bit\r\n\r\n") + body.replace("\n", "\r\n")
+        return text.encode("ascii"), message_id
 
     def _post(self, row: dict) -> dt.datetime:
         post_webhook(row["recipient"] or "", (row["payload"] or "{}").encode(), row["idempotency_key"], self.secret,
@@ -391,7 +420,7 @@ class Worker:
                 continue
             self._pace("email")
             try:
-                message = self.email(row)
+                message, message_id = self.compose(row)
                 self.mailer.send(message, row["recipient"])
             except PermanentFailure as exc:
                 at = utcnow()
@@ -405,7 +434,7 @@ class Worker:
                 continue
             at = utcnow()
             record.sent.append((row["message_id"], at))
-            record.event(row, "sent", message["Message-ID"], at)
+            record.event(row, "sent", message_id, at)
             record.outcome.sent += 1
         for row, future in posting:
             try:
