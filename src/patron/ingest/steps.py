@@ -96,7 +96,7 @@ def import_in_transaction(store: Store, path: Path, m: Mapping, source_name: str
     store_quarantine(store, staged, import_id, sha, report)
     report.rows_read = staged.rows_read
     con.execute(
-        "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, now()::TIMESTAMP, ?, ?, ?, ?, ?, NULL, NULL)",
+        "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, now()::TIMESTAMP, ?, ?, ?, ?, ?, NULL, NULL, NULL, NULL, NULL)",
         [import_id, m.kind, source_name, path.name, sha, staged.format, preset, report.mapping,
          report.rows_read, report.accepted, report.rejected, report.already_present, report.new_parties],
     )
