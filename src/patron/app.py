@@ -31,6 +31,7 @@ import patron.areas
 from patron.api.deps import CurrentUser
 from patron.api.routes import health
 from patron.api.settings import Settings
+from patron.areas.outbox.service import deliver_in_background
 from patron.errors import PatronError, http_status
 from patron.service.jobs import Jobs
 from patron.store import Store
@@ -116,9 +117,12 @@ def create_app(store: str | None = None, settings: Settings | None = None) -> Fa
     async def lifespan(app: FastAPI):
         app.state.store = Store(settings.store)
         app.state.jobs = Jobs(app.state.store)
+        app.state.delivery = deliver_in_background(app.state.store, settings.delivery)
         try:
             yield
         finally:
+            if app.state.delivery is not None:  # its batch in hand is sent and recorded first
+                app.state.delivery.stop()
             # Jobs run on cursors of the store: closing it under a running import or analysis fails (DuckDB
             # refuses) or cuts the job off; let them end first.
             app.state.jobs.wait_all()

@@ -15,3 +15,6 @@ class Settings(BaseSettings):
     secret_key: str | None = None
     #: Send the session cookie over HTTPS only (set it when patron is served behind TLS).
     secure_cookies: bool = False
+    #: The outbox worker of the service, as JSON (``patron serve`` writes it): ``{"smtp_host": ...}``; unset or
+    #: ``off``: none (docs/delivery.md).
+    delivery: str | None = None
