@@ -32,6 +32,7 @@ from patron.api.deps import CurrentUser
 from patron.api.routes import health
 from patron.api.schemas import Error
 from patron.api.settings import Settings
+from patron.areas.outbox.service import deliver_in_background
 from patron.errors import PatronError, TooManyAttempts, http_status
 from patron.service.jobs import Jobs
 from patron.store import Store
@@ -139,9 +140,12 @@ def create_app(store: str | None = None, settings: Settings | None = None) -> Fa
         app.state.store = Store(settings.store)
         app.state.jobs = Jobs(app.state.store)
         scheduler = _start_triggers(app.state.store, settings)
+        app.state.delivery = deliver_in_background(app.state.store, settings.delivery)
         try:
             yield
         finally:
+            if app.state.delivery is not None:  # its batch in hand is sent and recorded first
+                app.state.delivery.stop()
             if scheduler is not None:
                 scheduler.stop()
             # Jobs run on cursors of the store: closing it under a running import or analysis fails (DuckDB

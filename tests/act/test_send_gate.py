@@ -1,4 +1,5 @@
-"""The gate blocks a send, with the reason logged, for each rule; quiet hours defer instead of dropping."""
+"""The gate blocks a send, with the reason logged, for each rule; quiet hours defer instead of dropping. On both
+engines: a DuckDB file and a PostgreSQL server."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ def _send(store, smtp_server, **options):
     return service.send(store, None, smtp_host="127.0.0.1", smtp_port=smtp_server.port, backoff=0, **options)
 
 
-def test_each_rule_blocks_with_its_reason(store, smtp_server, tmp_path):
+def test_each_rule_blocks_with_its_reason(engine_store, engine_url, smtp_server, tmp_path):
+    store = engine_store
     no_quiet_hours(store)
     add_person(store, 1, "ok@example.com")
     add_person(store, 2, "withdrawn@example.com", consent=False)
@@ -35,11 +37,11 @@ def test_each_rule_blocks_with_its_reason(store, smtp_server, tmp_path):
                               "(5, 'email', 'sent', ?)", [now - dt.timedelta(days=days)])
     register()
     runner = CliRunner()
-    out = runner.invoke(app, ["outbox", "bounce", "angry@example.com", "--complaint", "--store", str(tmp_path / "patron.duckdb")])
+    out = runner.invoke(app, ["outbox", "bounce", "angry@example.com", "--complaint", "--store", engine_url])
     assert out.exit_code == 0, out.output
-    (tmp_path / "bounces.csv").write_text("email,reason\ngone@example.com,550 no such user\n")
-    out = runner.invoke(app, ["outbox", "bounce", "--file", str(tmp_path / "bounces.csv"),
-                              "--store", str(tmp_path / "patron.duckdb")])
+    bounces = tmp_path / "bounces.csv"
+    bounces.write_text("email,reason\ngone@example.com,550 no such user\n")
+    out = runner.invoke(app, ["outbox", "bounce", "--file", str(bounces), "--store", engine_url])
     assert out.exit_code == 0 and "1 bounced address(es) recorded, for 1 customer(s)" in out.output, out.output
 
     expected = {2: "consent to email for marketing withdrawn on", 3: "no consent to email for marketing on record",
@@ -64,7 +66,8 @@ def test_each_rule_blocks_with_its_reason(store, smtp_server, tmp_path):
         assert events[ids[pid]] == rows[ids[pid]]["reason"]
 
 
-def test_the_cap_counts_the_messages_of_the_same_batch(store, smtp_server):
+def test_the_cap_counts_the_messages_of_the_same_batch(engine_store, smtp_server):
+    store = engine_store
     no_quiet_hours(store)
     add_person(store, 1, "a@example.com")
     with store.transaction():
@@ -77,7 +80,8 @@ def test_the_cap_counts_the_messages_of_the_same_batch(store, smtp_server):
     assert service.messages_by_id(store, second)["reason"].startswith("over the frequency cap: 2 email messages")
 
 
-def test_quiet_hours_defer_to_the_morning_in_the_persons_zone(store, smtp_server):
+def test_quiet_hours_defer_to_the_morning_in_the_persons_zone(engine_store, smtp_server):
+    store = engine_store
     tokyo = ZoneInfo("Asia/Tokyo")
     local = utcnow().replace(tzinfo=dt.UTC).astimezone(tokyo)
     start, end = (local - dt.timedelta(hours=1)).time(), (local + dt.timedelta(hours=1)).time()

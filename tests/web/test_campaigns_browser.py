@@ -17,7 +17,7 @@ def marketing_site(tmp_path_factory):
     path = root / "patron.duckdb"
     with demo_company(root, 300, 4, path) as store:
         add_user(store, "mia", PASSWORD, "marketing", "Mia Marketing")
-    proc, base = start_serve(path)
+    proc, base = start_serve(path, args=("--no-delivery",))  # the queue is shown as launched; delivery: test_serve_delivery
     yield base, path
     proc.terminate()
     proc.wait(timeout=10)

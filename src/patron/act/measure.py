@@ -249,27 +249,61 @@ def uplift_suggestions(store: Store, campaign_id: int, *, window_days: int = WIN
 
 
 def before_after(store: Store, change_date: dt.datetime, treated: list[int], control: list[int], *,
-                 weeks: int = 26) -> dict:
-    """Revenue per party and week of two groups, ``weeks`` before and after ``change_date``: difference in
-    differences with its interval (:func:`patron.models.uplift.difference_in_differences`)."""
+                 weeks: int = 26, seed: int = 0) -> dict:
+    """Revenue per party and week of two groups, ``weeks`` before and after ``change_date``.
+
+    The difference in differences ``(T_after − T_before) − (C_after − C_before)`` is given with two intervals:
+
+    - ``estimate``/``low``/``high``: a BCa bootstrap over the parties (each party's own change, after minus
+      before, of the changed group against the control's: :func:`patron.models.uplift.difference_of_means`).
+      Parties are what is sampled, so a party's weeks stay together: this is the interval to read.
+    - ``by_week``: a Welch t interval over the weekly gaps (:func:`patron.models.uplift.difference_in_differences`),
+      which treats the weeks as independent; it is shown for comparison and is too narrow when weeks correlate.
+
+    Both assume the two groups would have moved in parallel without the change (the control series shows it
+    before the date: ``pre_trend_gap`` is the slope of the weekly gap before the change, per week).
+    """
     if not treated or not control:
         raise InvalidInput("Before/after needs parties in both the changed group and the control group.")
     if set(treated) & set(control):
         raise InvalidInput("A party cannot be in both the changed group and the control group.")
     if not 2 <= int(weeks) <= 260:
         raise InvalidInput(f"Before/after looks 2 to 260 weeks each side, not {weeks}.")
-    start = change_date - dt.timedelta(weeks=int(weeks))
-    end = change_date + dt.timedelta(weeks=int(weeks))
+    weeks = int(weeks)
+    start = change_date - dt.timedelta(weeks=weeks)
+    end = change_date + dt.timedelta(weeks=weeks)
     rows = store.query("SELECT party_id, occurred_at, revenue FROM transactions WHERE occurred_at >= ? "
-                       "AND occurred_at < ?", [start, end])
-    in_t, in_c = {int(p) for p in treated}, {int(p) for p in control}
-    series = {"t": np.zeros(2 * int(weeks)), "c": np.zeros(2 * int(weeks))}
+                       "AND occurred_at < ? AND revenue IS NOT NULL", [start, end])
+    ids_t, ids_c = sorted({int(p) for p in treated}), sorted({int(p) for p in control})
+    index = {pid: i for i, pid in enumerate(ids_t)} | {pid: len(ids_t) + i for i, pid in enumerate(ids_c)}
+    n_t = len(ids_t)
+    series = np.zeros((2, 2 * weeks))
+    sides = np.zeros((len(index), 2))  # each party's revenue before and after
     for party, when, revenue in rows:
-        arm = "t" if party in in_t else "c" if party in in_c else None
-        if arm:
-            series[arm][int((when - start).total_seconds() // (7 * 86400))] += float(revenue)
-    after = np.arange(2 * int(weeks)) >= int(weeks)
-    result = uplift.difference_in_differences(series["t"] / len(in_t), series["c"] / len(in_c), after)
-    return {**result, "change_date": change_date.isoformat(), "weeks": int(weeks), "treated_parties": len(in_t),
-            "control_parties": len(in_c), "unit": "revenue per party and week",
-            "treated_series": (series["t"] / len(in_t)).tolist(), "control_series": (series["c"] / len(in_c)).tolist()}
+        i = index.get(int(party))
+        if i is None:
+            continue
+        week = int((when - start).total_seconds() // (7 * 86400))
+        series[0 if i < n_t else 1, week] += float(revenue)
+        sides[i, 1 if week >= weeks else 0] += float(revenue)
+    series[0] /= n_t
+    series[1] /= len(ids_c)
+    after = np.arange(2 * weeks) >= weeks
+    by_week = uplift.difference_in_differences(series[0], series[1], after)
+    change = (sides[:, 1] - sides[:, 0]) / weeks  # per party and week
+    by_party = uplift.difference_of_means(change[:n_t], change[n_t:], seed=seed).as_dict()
+    gap = series[0, :weeks] - series[1, :weeks]
+    pre_trend = float(np.polyfit(np.arange(weeks), gap, 1)[0]) if weeks >= 3 else float("nan")
+    return {
+        "estimate": by_party["estimate"], "low": by_party["low"], "high": by_party["high"],
+        "level": by_party["level"], "method": f"difference in differences; interval: {by_party['method']} "
+                                              "over the parties' own changes",
+        "by_week": {k: by_week[k] for k in ("estimate", "low", "high", "se", "level", "method")},
+        "treated_before": by_week["treated_before"], "treated_after": by_week["treated_after"],
+        "control_before": by_week["control_before"], "control_after": by_week["control_after"],
+        "naive_change": by_week["naive_change"], "pre_trend_gap": pre_trend,
+        "change_date": change_date.isoformat(), "weeks": weeks, "treated_parties": n_t,
+        "control_parties": len(ids_c), "unit": "revenue per party and week",
+        "week_starts": [(start + dt.timedelta(weeks=w)).date().isoformat() for w in range(2 * weeks)],
+        "treated_series": series[0].tolist(), "control_series": series[1].tolist(),
+    }

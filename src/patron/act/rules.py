@@ -203,6 +203,21 @@ def address_bounced(store: Store, address: str) -> str | None:
     return None if when is None else f"the address {address.strip().lower()} bounced on {_day(when)}"
 
 
+def addresses_bounced(store: Store, addresses) -> dict[str, str]:
+    """Of ``addresses``, those that hard-bounced, with the reason (``{address: reason}``, lower-cased): one query
+    per chunk of 5,000."""
+    wanted = sorted({a.strip().lower() for a in addresses if a})
+    found: dict[str, str] = {}
+    for start in range(0, len(wanted), CHUNK):
+        chunk = [f"hard {a}" for a in wanted[start:start + CHUNK]]
+        for detail, when in store.query(
+                f"SELECT detail, max(occurred_at) FROM contact_events WHERE kind = 'bounce' AND detail IN "
+                f"({', '.join('?' * len(chunk))}) GROUP BY detail", chunk):
+            address = detail.removeprefix("hard ")
+            found[address] = f"the address {address} bounced on {_day(when)}"
+    return found
+
+
 def next_allowed(at: dt.datetime, quiet: tuple[dt.time, dt.time] | None, tz: ZoneInfo) -> dt.datetime | None:
     """When a message due at ``at`` (naive UTC) may go: None if now, else the end of the quiet hours (naive UTC).
 

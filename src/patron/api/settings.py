@@ -28,3 +28,6 @@ class Settings(BaseSettings):
     sign_in_window_minutes: int = 15
     sign_in_backoff_seconds: int = 30
     sign_in_backoff_max_seconds: int = 900
+    #: The outbox worker of the service, as JSON (``patron serve`` writes it): ``{"smtp_host": ...}``; unset or
+    #: ``off``: none (docs/delivery.md).
+    delivery: str | None = None

@@ -18,6 +18,18 @@ def serve(
     workers: Annotated[int, typer.Option(
         min=1, max=64, help="Worker processes. More than one needs a PostgreSQL store (a DuckDB file has one "
                             "writing process); about one per core serves the most requests.")] = 1,
+    delivery: Annotated[bool, typer.Option("--delivery/--no-delivery", help="Deliver the outbox's due messages "
+                                           "while serving (a background worker).")] = True,
+    smtp_host: Annotated[str | None, typer.Option(help="SMTP server for the worker (setting smtp.host).")] = None,
+    smtp_port: Annotated[int | None, typer.Option(help="SMTP port (setting smtp.port).")] = None,
+    starttls: Annotated[bool | None, typer.Option("--starttls/--no-starttls", help="Use STARTTLS.")] = None,
+    smtp_username: Annotated[str | None, typer.Option(help="SMTP user (password: PATRON_SMTP_PASSWORD).")] = None,
+    sender: Annotated[str | None, typer.Option("--from", help="The From address (setting smtp.from).")] = None,
+    public_url: Annotated[str | None, typer.Option(help="This service's public address, for unsubscribe links "
+                                                         "(default: the address it listens on).")] = None,
+    rate: Annotated[float | None, typer.Option(help="At most this many messages a second, per channel.")] = None,
+    batch: Annotated[int | None, typer.Option(help="Messages the worker claims at a time (setting delivery.batch); "
+                                                   "a stop waits for the batch in hand.")] = None,
     store: StoreOption = None,
     no_triggers: Annotated[bool, typer.Option(
         "--no-triggers", help="Do not evaluate the playbooks' triggers every minute (patron playbook run-due "
@@ -51,6 +63,12 @@ def serve(
     _triggers_setting(no_triggers)
     if workers > 1:
         os.environ.setdefault("PATRON_SECRET_KEY", secrets.token_urlsafe(32))
+    os.environ["PATRON_DELIVERY"] = delivery_options(
+        delivery, smtp_host=smtp_host, smtp_port=smtp_port, smtp_starttls=starttls, smtp_username=smtp_username,
+        sender=sender, public_url=public_url and public_url.rstrip("/"), rate=rate,
+        batch=batch)
+    if delivery:
+        console.print("The outbox is delivered while serving (--no-delivery to turn it off).")
     uvicorn.run("patron.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning")
 
 
@@ -61,3 +79,16 @@ def _triggers_setting(no_triggers: bool) -> None:
     os.environ["PATRON_TRIGGERS"] = "0" if no_triggers else "1"
     if not no_triggers:
         console.print("Playbook triggers are evaluated every minute (--no-triggers turns that off).")
+
+
+def delivery_options(on: bool, **options) -> str:
+    """``PATRON_DELIVERY`` for the app: the outbox worker's options as JSON, or ``off``.
+
+    Each worker process of the service runs one outbox worker (docs/delivery.md); the options not given
+    come from the store's settings and ``PATRON_SMTP_*`` when the worker starts.
+    """
+    import json
+
+    if not on:
+        return "off"
+    return json.dumps({name: value for name, value in options.items() if value is not None})

@@ -259,7 +259,8 @@ def store_quarantine(store: Store, staged: StagedFile, import_id: int, sha: str,
     not stored again, so importing a file twice leaves the quarantine as it was.
     """
     con = store.raw
-    con.execute("CREATE OR REPLACE TEMP TABLE _q AS SELECT * FROM quarantine LIMIT 0")
+    con.execute("CREATE OR REPLACE TEMP TABLE _q AS SELECT import_id, file_name, line, \"column\", raw, reason "
+                "FROM quarantine LIMIT 0")
     rows = [(import_id, staged.path.name, line, None, raw, reason) for line, raw, reason in staged.unreadable]
     insert_rows(con, "_q", ["import_id", "file_name", "line", "column", "raw", "reason"], rows)
     bad = con.execute("SELECT count(*) FROM _typed WHERE _reason IS NOT NULL").fetchall()[0][0]
@@ -292,7 +293,7 @@ def store_quarantine(store: Store, staged: StagedFile, import_id: int, sha: str,
             "GROUP BY 1 ORDER BY n DESC, 1 LIMIT 5").fetchall()
     ]
     con.execute(
-        "INSERT INTO quarantine SELECT q.* FROM _q q ANTI JOIN (SELECT line, reason FROM quarantine "
+        "INSERT INTO quarantine (import_id, file_name, line, \"column\", raw, reason) SELECT q.* FROM _q q ANTI JOIN (SELECT line, reason FROM quarantine "
         "WHERE import_id IN (SELECT import_id FROM imports WHERE file_sha256 = ?)) o "
         "ON q.line IS NOT DISTINCT FROM o.line AND q.reason = o.reason",
         [sha],

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import logging
+import threading
+
 from patron.act import delivery, links
 from patron.errors import InvalidInput, NotFound
 from patron.service import audit
@@ -9,6 +13,7 @@ from patron.service.permissions import User
 from patron.store import Store
 from patron.store.vocabulary import OUTBOX_STATUSES
 
+log = logging.getLogger("patron.delivery")
 COLUMNS = ("message_id, idempotency_key, campaign_id, party_id, channel, purpose, recipient, subject, status, reason, "
            "attempts, next_attempt_at, last_error, created_at, sent_at")
 
@@ -118,3 +123,63 @@ def send(store: Store, user: User | None, *, loop: bool = False, stop=None, on_b
         return worker.run(stop, on_batch=on_batch) if loop else worker.run_once()
     finally:
         worker.close()
+
+
+class BackgroundDelivery:
+    """The outbox worker of ``patron serve``: a thread that delivers due messages while the service runs.
+
+    It works on a cursor of the service's store (a DuckDB file has one writing process: the service's). It
+    looks at its stop flag between batches, so :meth:`stop` lets the batch in hand be sent and recorded: a
+    stop (SIGTERM to the service) loses no message and leaves none ``sending``. An error of the store is
+    logged and the worker tries again after ``pause`` seconds; failures of the SMTP server or a webhook
+    receiver are the messages' own (retried with backoff, then dead).
+    """
+
+    def __init__(self, store: Store, options: dict, *, poll: float = 1.0, pause: float = 5.0) -> None:
+        self.options = {k: v for k, v in options.items() if v is not None}
+        self.poll, self.pause = poll, pause
+        self.total = delivery.Outcome()
+        self._stop = threading.Event()
+        self._store = store.cursor()
+        self._thread = threading.Thread(target=self._run, name="patron-delivery", daemon=True)
+
+    def start(self) -> BackgroundDelivery:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                worker = delivery.start(self._store, delivery.DeliveryConfig.load(self._store, **self.options))
+                try:
+                    worker.run(self._stop, poll=self.poll, on_batch=self.total.add)
+                finally:
+                    worker.close()
+            except Exception:  # the thread outlives a failed batch: log it, wait, go on
+                log.exception("delivery stopped on an error; trying again in %s s", self.pause)
+                self._stop.wait(self.pause)
+
+    def stop(self, timeout: float | None = 120.0) -> None:
+        """Finish the batch in hand, record it, and stop."""
+        self._stop.set()
+        self._thread.join(timeout)
+        if not self._thread.is_alive():
+            self._store.close()
+
+
+def deliver_in_background(store: Store, options: dict | str | None) -> BackgroundDelivery | None:
+    """Start the service's outbox worker with ``options`` (a dict, or its JSON as ``PATRON_DELIVERY`` holds
+    it: ``{"smtp_host": ..., "smtp_port": ...}``, the names of :class:`~patron.act.delivery.DeliveryConfig`);
+    None or ``"off"``: no worker."""
+    if options in (None, "", "off"):
+        return None
+    if isinstance(options, str):
+        try:
+            options = json.loads(options)
+        except ValueError as exc:
+            raise InvalidInput(f"PATRON_DELIVERY is not JSON ({exc}); write it like "
+                               '{"smtp_host": "localhost", "smtp_port": 25}, or "off".')
+    unknown = set(options) - set(delivery.DeliveryConfig.__dataclass_fields__)
+    if unknown:
+        raise InvalidInput(f"PATRON_DELIVERY: unknown setting(s) {', '.join(sorted(unknown))}.")
+    return BackgroundDelivery(store, options).start()

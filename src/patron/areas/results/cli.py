@@ -101,6 +101,9 @@ def before_after(
     control_segment: Annotated[str | None, typer.Option(help="Control group: this RFM segment.")] = None,
     control_rung: Annotated[str | None, typer.Option(help="Control group: this rung.")] = None,
     control_campaign: Annotated[int | None, typer.Option(help="Control group: this campaign's control.")] = None,
+    treated: Annotated[str | None, typer.Option(help="Changed group as kind:value: rung:..., segment:..., "
+                                                     "triage:best, view:NAME, country:FR, campaign:3:treated.")] = None,
+    control: Annotated[str | None, typer.Option(help="Control group as kind:value (as --treated).")] = None,
     weeks: Annotated[int, typer.Option(help="Weeks looked at on each side of the date.")] = 26,
     store: StoreOption = None,
 ) -> None:
@@ -112,6 +115,21 @@ def before_after(
     from patron.service.inputs import parse_date
 
     when = parse_date(date, "--date")
+    if treated or control:
+        from patron.areas.results.service import before_after_groups
+
+        if not (treated and control):
+            raise InvalidInput("Give both --treated and --control (kind:value), e.g. --treated country:FR "
+                               "--control country:DE.")
+        with open_store(store, read_only=True) as s:
+            r = before_after_groups(s, None, when, treated, control, weeks=weeks)
+        console.print(f"{r['treated_label']} ({r['treated_parties']:,}) against {r['control_label']} "
+                      f"({r['control_parties']:,}), {weeks} weeks each side of {when:%Y-%m-%d} ({r['unit']})")
+        console.print(f"changed group: {r['treated_before']:,.2f} before, {r['treated_after']:,.2f} after; control: "
+                      f"{r['control_before']:,.2f} before, {r['control_after']:,.2f} after")
+        console.print(f"difference in differences: {r['estimate']:+,.2f} ({r['low']:+,.2f} to {r['high']:+,.2f}, "
+                      f"{r['method']}); by week (Welch): {r['by_week']['low']:+,.2f} to {r['by_week']['high']:+,.2f}")
+        return
     with open_store(store, read_only=True) as s:
         groups = []
         for segment, rung, camp, arm, name in ((treated_segment, treated_rung, treated_campaign, "treated", "changed"),

@@ -1,7 +1,9 @@
-"""``/api/v1/campaigns/{campaign_id}/results``: a campaign's measured response, and its uplift model."""
+"""``/api/v1/campaigns/{campaign_id}/results``: a campaign's measured response, and its uplift model;
+``/api/v1/results/before-after``: before/after an external change against a control group."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -30,3 +32,16 @@ def uplift_model(campaign_id: int, store: StoreDep, user: Annotated[User, allowe
     """Train an uplift model on the campaign, with its Qini on held-out members, and the top parties to target."""
     result = service.uplift_suggestions(store, user, campaign_id, method=method)
     return {**result, "suggestions": result["suggestions"][:top]}
+
+
+@router.get("/results/before-after")
+def before_after(store: StoreDep, user: Annotated[User, allowed(service.ACTION)], date: dt.date,
+                 treated: Annotated[str, Query(description="The group the change touched, kind:value (rung:advocate, "
+                                                           "segment:..., triage:best, view:NAME, country:FR, "
+                                                           "campaign:3:treated).")],
+                 control: Annotated[str, Query(description="A comparable group it did not touch, kind:value.")],
+                 weeks: Annotated[int, Query(ge=2, le=260)] = 26) -> dict[str, Any]:
+    """Revenue per party and week of both groups around the change date, and the difference in differences with
+    a 95% BCa bootstrap interval over the parties (and, for comparison, a Welch interval over the weeks)."""
+    return service.before_after_groups(store, user, dt.datetime.combine(date, dt.time()), treated, control,
+                                       weeks=weeks)

@@ -10,6 +10,9 @@ import altair as alt
 import pandas as pd
 
 from patron.act import measure
+from patron.areas.parties.lists import selection_sql
+from patron.areas.views.service import view_filters
+from patron.errors import InvalidInput, NotFound, PatronError
 from patron.service.charts import inline_svg
 from patron.service.permissions import User
 from patron.store import Store
@@ -55,6 +58,110 @@ def before_after(store: Store, user: User | None, change_date: dt.datetime, trea
     return plain(measure.before_after(store, change_date, treated, control, weeks=weeks))
 
 
+#: The kinds of group a before/after compares, as written ``kind:value`` (``rung:advocate``, ``country:FR``,
+#: ``view:Lapsed Paris``, ``campaign:3:treated``), with their labels.
+GROUP_KINDS = {"segment": "RFM segment", "rung": "Rung", "triage": "Triage group", "view": "Saved view",
+               "country": "Country", "campaign": "Campaign"}
+
+
+def parse_group(text: str, where: str) -> tuple[str, str]:
+    """``"rung:advocate"`` -> ``("rung", "advocate")``, or a clear error naming ``where``."""
+    kind, _, value = (text or "").partition(":")
+    kind, value = kind.strip().lower(), value.strip()
+    if kind not in GROUP_KINDS or not value:
+        raise InvalidInput(f"{where}: '{text}' is not a group; write kind:value with kind one of "
+                           f"{', '.join(GROUP_KINDS)} (e.g. rung:advocate, country:FR, view:My view, "
+                           "campaign:3:treated).")
+    return kind, value
+
+
+def group_label(text: str) -> str:
+    kind, value = parse_group(text, "group")
+    if kind == "campaign":
+        number, _, arm = value.partition(":")
+        return f"Campaign {number}, {arm or 'treated'} members"
+    return f"{GROUP_KINDS[kind]}: {value}"
+
+
+def group_members(store: Store, text: str, where: str = "group") -> list[int]:
+    """The party ids of the group ``kind:value`` (:data:`GROUP_KINDS`); a group with nobody is an error."""
+    kind, value = parse_group(text, where)
+    if kind == "campaign":
+        number, _, arm = value.partition(":")
+        if not number.isdigit():
+            raise InvalidInput(f"{where}: '{text}': write campaign:NUMBER or campaign:NUMBER:ARM (treated, control).")
+        ids = group_parties(store, campaign_id=int(number), arm=arm or "treated")
+    elif kind == "view":
+        found = store.query("SELECT view_id FROM saved_views WHERE area = 'customers' AND lower(name) = lower(?) "
+                            "ORDER BY shared DESC, view_id", [value])
+        if not found:
+            raise NotFound(f"{where}: there is no saved view of the customer list named '{value}'.")
+        filters, _ = view_filters(store, int(found[0][0]))
+        sql, params = selection_sql(store, filters)
+        ids = [r[0] for r in store.query(sql, params)]
+    elif kind == "country":
+        ids = [r[0] for r in store.query("SELECT party_id FROM parties WHERE upper(country) = upper(?)", [value])]
+    else:
+        ids = group_parties(store, **{kind: value})
+    if not ids:
+        raise InvalidInput(f"{where}: nobody is in {group_label(text)}.")
+    return [int(i) for i in ids]
+
+
+def group_choices(store: Store) -> list[tuple[str, str]]:
+    """The groups a marketer can pick (``kind:value``, label): the current run's triage groups, rungs and
+    segments, the shared saved views, and the countries."""
+    from patron.service.runs import current_run
+
+    choices = []
+    try:
+        run_id = current_run(store)
+    except PatronError:  # no analysis yet: views and countries only
+        run_id = None
+    if run_id is not None:
+        for kind, column in (("triage", "triage"), ("rung", "rung"), ("segment", "rfm_segment")):
+            for (value,) in store.query(f"SELECT DISTINCT {column} FROM scores WHERE run_id = ? AND {column} IS "
+                                        f"NOT NULL ORDER BY 1", [run_id]):
+                choices.append((f"{kind}:{value}", f"{GROUP_KINDS[kind]}: {value}"))
+    for (name,) in store.query("SELECT DISTINCT name FROM saved_views WHERE area = 'customers' ORDER BY 1"):
+        choices.append((f"view:{name}", f"Saved view: {name}"))
+    for (country,) in store.query("SELECT DISTINCT country FROM parties WHERE country IS NOT NULL ORDER BY 1"):
+        choices.append((f"country:{country}", f"Country: {country}"))
+    return choices
+
+
+def before_after_groups(store: Store, user: User | None, change_date: dt.datetime, treated: str, control: str, *,
+                        weeks: int = 26) -> dict:
+    """Before/after a change for two groups named ``kind:value``: the weekly series of both, the difference in
+    differences with its interval (:func:`patron.act.measure.before_after`), and the groups' labels."""
+    _require(user)
+    ids_t = group_members(store, treated, "treated")
+    ids_c = group_members(store, control, "control")
+    overlap = set(ids_t) & set(ids_c)
+    if overlap:  # the changed group wins: a control must be untouched by the change
+        ids_c = [p for p in ids_c if p not in overlap]
+    result = plain(measure.before_after(store, change_date, ids_t, ids_c, weeks=weeks))
+    return {**result, "treated": treated, "control": control, "treated_label": group_label(treated),
+            "control_label": group_label(control), "left_out_of_control": len(overlap)}
+
+
+def before_after_chart(result: dict) -> str:
+    """The two weekly series with the change date marked, as inline SVG."""
+    rows = [{"week": w, "value": v, "group": f"changed: {result['treated_label']}"}
+            for w, v in zip(result["week_starts"], result["treated_series"], strict=True)]
+    rows += [{"week": w, "value": v, "group": f"control: {result['control_label']}"}
+             for w, v in zip(result["week_starts"], result["control_series"], strict=True)]
+    lines = alt.Chart(pd.DataFrame(rows), title="Revenue per party and week").mark_line(point=True).encode(
+        alt.X("week:T", title="week starting"), alt.Y("value:Q", title="revenue per party (EUR)"),
+        alt.Color("group:N", title=None, legend=alt.Legend(orient="bottom")))
+    date = result["change_date"][:10]
+    mark = alt.Chart(pd.DataFrame({"week": [date], "label": [f"change {date}"]}))
+    rule = mark.mark_rule(strokeDash=[5, 4], color="#b03a2e").encode(x="week:T")
+    text = mark.mark_text(align="left", dx=4, dy=-6, color="#b03a2e").encode(x="week:T", text="label:N",
+                                                                                y=alt.value(8))
+    return inline_svg((lines + rule + text).properties(width=560, height=260))
+
+
 def group_parties(store: Store, *, segment: str | None = None, rung: str | None = None, triage: str | None = None,
                   campaign_id: int | None = None, arm: str | None = None) -> list[int]:
     """Parties for a before/after group: of the current run's segment, rung or triage group, or of a campaign's arm."""
@@ -66,6 +173,8 @@ def group_parties(store: Store, *, segment: str | None = None, rung: str | None 
     from patron.service.runs import current_run
 
     run_id = current_run(store)
+    if run_id is None:
+        raise InvalidInput("Segments, rungs and triage groups come from an analysis: run patron analyze first.")
     column, value = next((c, v) for c, v in (("rfm_segment", segment), ("rung", rung), ("triage", triage)) if v)
     return [r[0] for r in store.query(f"SELECT party_id FROM scores WHERE run_id = ? AND {column} = ?",
                                       [run_id, value])]
