@@ -320,12 +320,15 @@ def analyze(store: Store, settings: AnalysisSettings = AnalysisSettings(),
     report = progress or (lambda step, fraction: None)
     engine = StoreEngine(store)
     # The run's id is taken when it is written (record_run, fresh_id): 0 stands in until then.
-    run = value_run(engine, settings, 0, report)
-    report("saving scores", 0.8)
-    run_id, parties = record_run(
-        store, run, settings, store.backend_name,
-        lambda run_id: store.ibis.insert("scores", run.rows.mutate(run_id=ibis.literal(run_id, "int64"))),
-        fresh_id=True)
+    try:
+        run = value_run(engine, settings, 0, report)
+        report("saving scores", 0.8)
+        run_id, parties = record_run(
+            store, run, settings, store.backend_name,
+            lambda run_id: store.ibis.insert("scores", run.rows.mutate(run_id=ibis.literal(run_id, "int64"))),
+            fresh_id=True)
+    finally:
+        engine.release()
     report("done", 1.0)
     return AnalysisResult(run_id, settings, run.as_of, run.customers, parties, run.diagnostics, run.notes,
                           time.perf_counter() - started, run.status)
