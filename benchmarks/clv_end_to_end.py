@@ -119,11 +119,10 @@ def main(argv: list[str]) -> None:
     sys.path.insert(0, str(HERE))
     import clv  # the generator and the lifetimes side of benchmarks/clv.py
 
-    args = [a for a in argv if not a.startswith("--")]
+    valued = {argv[i + 1] for i, a in enumerate(argv[:-1]) if a in ("--runs", "--keep")}
+    args = [a for a in argv if not a.startswith("--") and a not in valued]
     n = int(args[0]) if args else 1_000_000
     runs = int(argv[argv.index("--runs") + 1]) if "--runs" in argv else 3
-    if "--runs" in argv:
-        args.remove(argv[argv.index("--runs") + 1]) if argv[argv.index("--runs") + 1] in args else None
     with_lifetimes = "--no-lifetimes" not in argv
     keep = Path(argv[argv.index("--keep") + 1]) if "--keep" in argv else None
     python = sys.executable
@@ -190,7 +189,7 @@ def _print(results: dict, phases: list, n: int) -> None:
     print(f"\nphases of patron analyze (median of {len(phases)} fresh processes; wall s / CPU s)")
     names = [m[0] for m in phases[0]]
     for name in names:
-        ws = [dict((m[0], m[1]) for m in p).get(name, 0.0) for p in phases]
-        cs = [dict((m[0], m[2]) for m in p).get(name, 0.0) for p in phases]
+        ws = [{m[0]: m[1] for m in p}.get(name, 0.0) for p in phases]
+        cs = [{m[0]: m[2] for m in p}.get(name, 0.0) for p in phases]
         print(f"  {name:44}{statistics.median(ws):>8.2f}{statistics.median(cs):>8.2f}   "
               f"({', '.join(f'{w:.2f}' for w in ws)})")
