@@ -1,6 +1,8 @@
 """End-to-end CLV job: patron against lifetimes on the same transactions.
 
 Usage: python benchmarks/clv.py N [--no-lifetimes]
+       python benchmarks/clv.py --end-to-end [N] [--runs K] [--no-lifetimes]   (benchmarks/clv_end_to_end.py:
+       the commands a user runs, patron import and patron analyze, as fresh processes beside lifetimes)
 
 Generates N customers' transactions from a known BG/NBD + Gamma-Gamma
 process (about 3 transactions per customer) into a Parquet file, then runs,
@@ -128,9 +130,25 @@ def child(side: str, path: Path) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def run_lifetimes_process(path: Path) -> dict:
+    """The lifetimes job as a user runs it: imports and reading the file count too (the process is timed)."""
+    t = time.perf_counter()
+    result = run_lifetimes(path)
+    result["with_reading_s"] = time.perf_counter() - t
+    return result
+
+
 def main() -> None:
+    if "--end-to-end" in sys.argv:
+        from clv_end_to_end import main as end_to_end
+
+        end_to_end([a for a in sys.argv[1:] if a != "--end-to-end"])
+        return
     if sys.argv[1:2] == ["--side"]:
         side, path = sys.argv[2], Path(sys.argv[3])
+        if side == "lifetimes-process":
+            print(json.dumps(run_lifetimes_process(path)))
+            return
         print(json.dumps(run_patron(path) if side == "patron" else run_lifetimes(path)))
         return
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000

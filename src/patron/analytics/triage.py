@@ -112,7 +112,8 @@ def triage(
     values
         ``party_id`` and ``value_column`` (a profit or margin CLV).
     quality
-        ``party_id`` and ``quality_column`` (the health scorecard).
+        ``party_id`` and ``quality_column`` (the health scorecard); ``values`` itself when that holds the
+        column (likewise ``lost`` and ``at_risk``): one wide table is read without joins.
     lost
         Optional ``party_id``, ``lost`` (bool): lost relationships (the
         lapsed of the ladder) are worst whatever their value.
@@ -127,11 +128,21 @@ def triage(
         ``triage`` (``best``/``average``/``worst``; ``unrated`` when a side is
         missing), ``triage_reason`` and ``plan``. Every party of ``values`` appears.
     """
-    v = values.select("party_id", value=values[value_column].cast("float64"))
-    q = quality.select(_qparty=quality.party_id, quality=quality[quality_column].cast("float64"))
-    t = v.left_join(q, v.party_id == q._qparty).drop("_qparty")
+    # A side given as ``values`` itself is a column of it: no join (a value run passes one wide table).
+    inside = {c: values[c] for c, side in (("lost", lost), ("at_risk", at_risk)) if side is values}
+    if quality is values:
+        t = values.select("party_id", value=values[value_column].cast("float64"),
+                          quality=values[quality_column].cast("float64"),
+                          **inside)
+    else:
+        v = values.select("party_id", value=values[value_column].cast("float64"),
+                          **inside)
+        q = quality.select(_qparty=quality.party_id, quality=quality[quality_column].cast("float64"))
+        t = v.left_join(q, v.party_id == q._qparty).drop("_qparty")
     for extra, column in ((lost, "lost"), (at_risk, "at_risk")):
-        if extra is not None:
+        if extra is values:
+            t = t.mutate(**{column: t[column].fill_null(False)})
+        elif extra is not None:
             e = extra.select(_eparty=extra.party_id, **{column: extra[column]})
             t = t.left_join(e, t.party_id == e._eparty).drop("_eparty")
             t = t.mutate(**{column: t[column].fill_null(False)})

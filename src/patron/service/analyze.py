@@ -256,18 +256,22 @@ def value_run(engine, settings: AnalysisSettings, run_id: int, report: Progress)
                      ["margin", "revenue"])
     profits = engine.persist(customer_profit(values, cost_to_serve(engine, as_of, rules=cost_rules),
                                              margin_share=margin), "profits")
-    triaged = triage(profits.select("party_id", "profit_clv"), health.select("party_id", "health"),
-                     value_column="profit_clv", value_label="profit CLV", quality_column="health",
-                     rules=triage_rules,
-                     lost=ladder.select("party_id", lost=ladder.rung == "lapsed"),
-                     at_risk=predicted.select("party_id", at_risk=predicted.at_risk.fill_null(False)))
-    joined = ladder
-    joined = _attach(joined, summary_t, [c for c in summary_t.columns if c != "party_id"])
-    joined = _attach(joined, predicted, [c for c in predicted.columns if c != "party_id"])
-    joined = _attach(joined, rfm, ["r_score", "f_score", "m_score", "segment"])
-    joined = _attach(joined, health, ["health", "health_trend"])
-    joined = _attach(joined, profits, ["cost_to_serve", "profit", "profit_clv"])
-    joined = _attach(joined, triaged, ["triage", "value_tier", "quality_tier", "triage_reason"])
+    # One wide per-party table, made once in the engine: every join of the run in one statement. The triage
+    # reads its inputs from it without joining again (it used to join the ladder, health and P(alive) three
+    # times over: once for its rows and once for each of its two cuts).
+    wide = ladder
+    wide = _attach(wide, summary_t, [c for c in summary_t.columns if c != "party_id"])
+    wide = _attach(wide, predicted, [c for c in predicted.columns if c != "party_id"])
+    wide = _attach(wide, rfm, ["r_score", "f_score", "m_score", "segment"])
+    wide = _attach(wide, health, ["health", "health_trend"])
+    wide = _attach(wide, profits.mutate(valued=ibis.literal(True)), ["cost_to_serve", "profit", "profit_clv",
+                                                                      "valued"])
+    wide = engine.persist(wide.mutate(lost=wide.rung == "lapsed", at_risk=wide.at_risk.fill_null(False)), "wide")
+    # The triage is of the valued customers only (their cuts are quantiles of them); the others are unrated.
+    valued = wide.filter(wide.valued.fill_null(False))
+    triaged = triage(valued, valued, value_column="profit_clv", value_label="profit CLV", quality_column="health",
+                     rules=triage_rules, lost=valued, at_risk=valued)
+    joined = _attach(wide, triaged, ["triage", "value_tier", "quality_tier", "triage_reason"])
     rows = joined.select(
         run_id=ibis.literal(run_id, "int64"), party_id="party_id", frequency="frequency",
         recency=joined.recency.cast("float64"), t=joined["T"].cast("float64"),
@@ -324,12 +328,15 @@ def analyze(store: Store, settings: AnalysisSettings = AnalysisSettings(),
     report = progress or (lambda step, fraction: None)
     engine = StoreEngine(store)
     # The run's id is taken when it is written (record_run, fresh_id): 0 stands in until then.
-    run = value_run(engine, settings, 0, report)
-    report("saving scores", 0.8)
-    run_id, parties = record_run(
-        store, run, settings, store.backend_name,
-        lambda run_id: store.ibis.insert("scores", run.rows.mutate(run_id=ibis.literal(run_id, "int64"))),
-        fresh_id=True)
+    try:
+        run = value_run(engine, settings, 0, report)
+        report("saving scores", 0.8)
+        run_id, parties = record_run(
+            store, run, settings, store.backend_name,
+            lambda run_id: store.ibis.insert("scores", run.rows.mutate(run_id=ibis.literal(run_id, "int64"))),
+            fresh_id=True)
+    finally:
+        engine.release()
     report("done", 1.0)
     return AnalysisResult(run_id, settings, run.as_of, run.customers, parties, run.diagnostics, run.notes,
                           time.perf_counter() - started, run.status)
