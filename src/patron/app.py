@@ -31,6 +31,7 @@ import patron.areas
 from patron.api.deps import CurrentUser
 from patron.api.routes import health
 from patron.api.settings import Settings
+from patron.areas.imports import service as imports_service
 from patron.errors import PatronError, http_status
 from patron.service.jobs import Jobs
 from patron.store import Store
@@ -105,6 +106,8 @@ def _handle_errors(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
+        if exc.status_code == 413:  # an upload route stopped reading a body past its limit
+            return _respond(request, 413, imports_service.TOO_LARGE)
         return _respond(request, exc.status_code, str(exc.detail))
 
 

@@ -45,7 +45,11 @@ Unreadable = tuple[int | None, str, str, bytes | None]
 
 def encoding_of(mapping: Mapping) -> str:
     """The file's text encoding, from ``options.encoding`` (``utf-8`` unless said otherwise)."""
-    value = str(mapping.option("encoding") or "utf-8")
+    return encoding_named(str(mapping.option("encoding") or "utf-8"))
+
+
+def encoding_named(value: str) -> str:
+    """The encoding ``value`` names (``latin1`` is ``latin-1``), or a clear refusal."""
     found = ENCODINGS.get(value.strip().lower().replace("_", "-"))
     if found is None:
         raise ImportRejected(f"Unknown text encoding {value!r}: choose utf-8 or latin-1 (also called ISO-8859-1).")
@@ -354,7 +358,7 @@ def scan_csv(staged: StagedFile) -> Scanned:
             continue
         unreadable.append((line, raw.decode(staged.encoding, errors="replace").rstrip("\r\n"), why, raw))
         if staged.max_rejects and len(unreadable) > staged.max_rejects:
-            staged.check_rejects(len(unreadable), line + (1 if staged.header else 0), unreadable[0][:3:2],
+            staged.check_rejects(len(unreadable), line, unreadable[0][:3:2],
                                  seen="lines")
     return Scanned(unreadable, good)
 
