@@ -33,6 +33,8 @@ MAX_REJECTS = 10_000
 #: The text encodings a file may be read with (the names DuckDB's reader and Python both know), by alias.
 ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "latin-1": "latin-1", "latin1": "latin-1",
              "iso-8859-1": "latin-1", "iso8859-1": "latin-1", "l1": "latin-1"}
+#: The first lines of a CSV file looked at for bad rows before anything else (a garbage file is refused there).
+PROBE_LINES = 50_000
 #: A longer line is unreadable (DuckDB's reader is told the same).
 MAX_LINE = 1 << 20
 
@@ -198,8 +200,13 @@ def _stage_csv(con, path: Path, mapping: Mapping, cap: int) -> StagedFile:
         raise ImportRejected(f"{path.name}: the file cannot be read as CSV ({_first_sentence(exc)}).") from exc
     logged = view + read("store_rejects=true, rejects_table='_rejects', rejects_scan='_reject_scans'"
                          + _rejects_limit(cap, len(columns)))
-    return StagedFile(path, "csv", columns, delimiter=delimiter, quote=quote, header=header, read_later=True,
-                      encoding=encoding, logged_stage=logged)
+    staged = StagedFile(path, "csv", columns, delimiter=delimiter, quote=quote, header=header, read_later=True,
+                        encoding=encoding, logged_stage=logged, max_rejects=cap)
+    if cap:
+        # A file that is bad from its start is refused before anything is guessed from its values (a date layout
+        # read from garbage would be the wrong complaint).
+        scan_csv(staged, max_lines=PROBE_LINES)
+    return staged
 
 
 def read_staged(con, staged: StagedFile, sql: str, table: str) -> None:
@@ -347,16 +354,20 @@ def _physical_records(staged: StagedFile) -> Iterator[tuple[int, bytes, list[str
             yield start, raw, record, why
 
 
-def scan_csv(staged: StagedFile) -> Scanned:
+def scan_csv(staged: StagedFile, max_lines: int | None = None) -> Scanned:
     """The records of a CSV file the reader cannot split or decode, in one pass; past the cap the file is refused
-    at once, with how many of the lines read so far were bad and the first of them."""
+    at once, with how many of the lines read so far were bad and the first of them. With ``max_lines``, only the
+    records that start in the first ``max_lines`` lines are looked at."""
     unreadable: list[Unreadable] = []
     good = 0
     for line, raw, _record, why in _physical_records(staged):
+        if max_lines is not None and line > max_lines:
+            break
         if why is None:
             good += 1
             continue
-        unreadable.append((line, raw.decode(staged.encoding, errors="replace").rstrip("\r\n"), why, raw))
+        exact = raw.rstrip(b"\r\n")
+        unreadable.append((line, exact.decode(staged.encoding, errors="replace"), why, exact))
         if staged.max_rejects and len(unreadable) > staged.max_rejects:
             staged.check_rejects(len(unreadable), line, unreadable[0][:3:2],
                                  seen="lines")
