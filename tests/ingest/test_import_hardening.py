@@ -100,7 +100,7 @@ def test_reading_and_checking_a_file_holds_no_write_lock(store, tmp_path):
     assert wrote.get("blocked") is False and wrote["seconds"] < 5, wrote
 
 
-LATIN1 = ("customer_id,name,email,city\n".encode()
+LATIN1 = (b"customer_id,name,email,city\n"
           + "K1,Jürgen Müller,jm@example.com,Köln\n".encode("latin-1")
           + b"K2,Ana Silva,ana@example.com,Lisbon\n")
 
