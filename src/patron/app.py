@@ -32,6 +32,7 @@ from patron.api.deps import CurrentUser
 from patron.api.routes import health
 from patron.api.schemas import Error
 from patron.api.settings import Settings
+from patron.areas.imports import service as imports_service
 from patron.areas.outbox.service import deliver_in_background
 from patron.errors import PatronError, TooManyAttempts, http_status
 from patron.service.jobs import Jobs
@@ -119,6 +120,8 @@ def _handle_errors(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
+        if exc.status_code == 413:  # an upload route stopped reading a body past its limit
+            return _respond(request, 413, imports_service.TOO_LARGE)
         return _respond(request, exc.status_code, str(exc.detail), getattr(exc, "headers", None))  # 405's Allow
 
 

@@ -2,7 +2,8 @@
 
 :func:`import_file` checks what it is given (the mapping, the file, that the
 store is writable), takes the file's checksum and runs the import's steps
-(:mod:`patron.ingest.steps`) inside one transaction of a DuckDB store; a
+(:mod:`patron.ingest.steps`): the file is read and checked first, without
+the store's write lock, then written in one transaction of a DuckDB store; a
 server store (PostgreSQL) is imported into through a DuckDB staging copy of
 what the checks need, then written in one server transaction
 (:mod:`patron.ingest.server`). A kill or an error anywhere leaves the store
@@ -22,7 +23,7 @@ from patron.ingest.fields import fields_of
 from patron.ingest.mapping import Mapping, load_mapping
 from patron.ingest.report import ImportReport
 from patron.ingest.server import import_through_staging
-from patron.ingest.steps import Progress, import_in_transaction
+from patron.ingest.steps import CheckedFile, Progress, check_file, drop_temporaries, write_checked
 from patron.store import Store
 
 
@@ -41,14 +42,19 @@ class _Preview(Exception):
         self.report = report
 
 
-def _rolled_back(store: Store, path: Path, m: Mapping, source: str, sha: str, preset: str | None,
-                 progress: Progress, sample: int) -> ImportReport:
-    """The import as it would be, counted in a transaction that is then rolled back."""
+def _written(store: Store, checked: CheckedFile, sha: str, preset: str | None, progress: Progress, *,
+             dry_run: bool, user_id: int | None, username: str | None) -> ImportReport:
+    """Write a checked file in one transaction; with ``dry_run``, counted in a transaction then rolled back."""
     try:
         with store.transaction():
-            raise _Preview(import_in_transaction(store, path, m, source, sha, preset, progress, sample))
+            report = write_checked(store, checked, sha, preset, progress, user_id, username)
+            if dry_run:
+                raise _Preview(report)
+        return report
     except _Preview as preview:
         return preview.report
+    finally:
+        drop_temporaries(store.raw)
 
 
 def resolve_mapping(kind: str | None, mapping: Mapping | str | Path | None, preset: str | None) -> Mapping:
@@ -82,6 +88,10 @@ def import_file(
     create_parties: bool | None = None,
     dry_run: bool = False,
     sample: int = 0,
+    encoding: str | None = None,
+    max_rejects: int | None = None,
+    user_id: int | None = None,
+    username: str | None = None,
 ) -> ImportReport:
     """Import one CSV, Parquet, JSON Lines or whitespace-separated file.
 
@@ -109,6 +119,14 @@ def import_file(
         Do everything but store: the report says what the import would do; nothing is written.
     sample
         Keep the first ``sample`` records as typed, with their reasons, in the report (a preview).
+    encoding
+        The text encoding of the file (``utf-8``, the default, or ``latin-1``); the mapping's
+        ``options.encoding`` otherwise.
+    max_rejects
+        Refuse the whole file when more of its records than this cannot be stored (default 10,000; 0: no
+        limit); the mapping's ``options.max_rejects`` otherwise.
+    user_id, username
+        Who runs the import, recorded with it.
 
     Returns
     -------
@@ -126,6 +144,10 @@ def import_file(
     m = resolve_mapping(kind, mapping, preset).with_source(source)
     if create_parties is not None:
         m = replace(m, options={**m.options, "create_parties": bool(create_parties)})
+    if encoding:
+        m = replace(m, options={**m.options, "encoding": encoding})
+    if max_rejects is not None:
+        m = replace(m, options={**m.options, "max_rejects": max_rejects})
     source_name = m.source or "default"
     if store.read_only:
         raise PatronError("The store is open read-only; imports need write access.")
@@ -135,12 +157,12 @@ def import_file(
     sha = file_sha256(path)
     if store.backend_name != "duckdb":
         report = import_through_staging(store, path, m, source_name, sha, preset, report_progress, dry_run=dry_run,
-                                        sample=sample)
-    elif dry_run:
-        report = _rolled_back(store, path, m, source_name, sha, preset, report_progress, sample)
+                                        sample=sample, user_id=user_id, username=username)
     else:
-        with store.transaction():
-            report = import_in_transaction(store, path, m, source_name, sha, preset, report_progress, sample)
+        # Read and checked first, in this connection's temporary tables, without the write lock; then written.
+        checked = check_file(store.raw, path, m, source_name, report_progress, sample)
+        report = _written(store, checked, sha, preset, report_progress, dry_run=dry_run, user_id=user_id,
+                          username=username)
     report.dry_run = dry_run
     counted = report.accepted + report.rejected + report.already_present
     if counted != report.rows_read:  # pragma: no cover - a bug, never a user error

@@ -10,10 +10,12 @@ the checks read from the server:
 - for a parties file, the parties those identities point at;
 - earlier imports of the same file and their quarantined rows.
 
-Then the new parties and identities, the accepted records, the party
+The file is read and checked in that staging copy first, before any of
+this is read and without any server lock; a file refused for its bad rows
+never touched the server. Then the new parties and identities, the accepted records, the party
 updates, the quarantine rows and the ``imports`` row are copied (``COPY``) to
 the server in one server transaction. That transaction is open from the first
-read to the commit and holds the advisory locks of the id spaces it uses
+read of the server to the commit and holds the advisory locks of the id spaces it uses
 (imports, parties, the fact table), so two imports take turns, the staging
 copy cannot go stale, and a failed or killed import leaves the server as it was.
 """
@@ -25,29 +27,34 @@ from pathlib import Path
 
 from patron.ingest.mapping import Mapping
 from patron.ingest.report import ImportReport
-from patron.ingest.steps import Progress, import_in_transaction
+from patron.ingest.steps import Progress, check_file, write_checked
 from patron.store import Store, search_index
 from patron.store.tables import IMPORT_TABLES, table
 
 
 def import_through_staging(server: Store, path: Path, m: Mapping, source: str, sha: str, preset: str | None,
-                           progress: Progress, *, dry_run: bool = False, sample: int = 0) -> ImportReport:
+                           progress: Progress, *, dry_run: bool = False, sample: int = 0,
+                           user_id: int | None = None, username: str | None = None) -> ImportReport:
     """Import into a server through a DuckDB staging copy; with ``dry_run``, the copy is never pushed."""
     key_source = str(m.option("key_source", source))
     fact_table = None if m.kind == "parties" else IMPORT_TABLES[m.kind].name
-    with tempfile.TemporaryDirectory(prefix="patron-import-") as tmp, server.transaction():
+    with tempfile.TemporaryDirectory(prefix="patron-import-") as tmp, Store(":memory:") as staging:
         folder = Path(tmp)
-        # Locks first, in a fixed order (imports, parties, facts): ids cannot be taken by anyone else until commit.
-        spaces = ["imports", "parties", *([fact_table] if fact_table else [])]
-        floors = {t: server.next_id(t, table(t).id_column) for t in spaces}
-        # A party merged away keeps its id (an undo brings it back): the staging copy must not hand it out.
-        floors["merged_parties"] = server.scalar("SELECT coalesce(max(party_id), 0) + 1 FROM merged_parties")
-        progress("reading what the store knows", 0.02)
-        with Store(":memory:") as staging:
+        # The staging copy spills to its own folder rather than growing without bound in memory.
+        staging.raw.execute(f"SET temp_directory = '{folder / 'spill'}'")
+        checked = check_file(staging.raw, path, m, source, progress, sample)
+        with server.transaction():
+            # Locks first, in a fixed order (imports, parties, facts): ids cannot be taken by anyone else until
+            # commit.
+            spaces = ["imports", "parties", *([fact_table] if fact_table else [])]
+            floors = {t: server.next_id(t, table(t).id_column) for t in spaces}
+            # A party merged away keeps its id (an undo brings it back): the staging copy must not hand it out.
+            floors["merged_parties"] = server.scalar("SELECT coalesce(max(party_id), 0) + 1 FROM merged_parties")
+            progress("reading what the store knows", 0.5)
             staging.id_floors = floors
             _pull(server, staging, m.kind, source, key_source, sha, fact_table)
             with staging.transaction():
-                report = import_in_transaction(staging, path, m, source, sha, preset, progress, sample)
+                report = write_checked(staging, checked, sha, preset, progress, user_id, username)
             if not dry_run:
                 progress("copying to the server", 0.92)
                 _push(staging, server, folder, report.import_id, m.kind, fact_table)

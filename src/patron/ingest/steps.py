@@ -1,7 +1,10 @@
-"""The steps of one import, in one transaction of a DuckDB store (the store itself, or a server's staging copy).
+"""The steps of one import, in a DuckDB connection (the store's own, or a server's staging copy).
 
-Each step is a SQL statement over temporary tables in the store's own
-DuckDB connection:
+Each step is a SQL statement over temporary tables of that connection.
+Steps 1 and 2 read only the file and run outside any write transaction
+(:func:`check_file`): a file however large or bad never holds the store's
+write lock while it is read or refused. Steps 3 to 5 run in the write
+transaction (:func:`write_checked`):
 
 1. **stage** the file as text (:mod:`patron.ingest.readers`); records the
    reader cannot split go to quarantine with their line (a CSV file is read
@@ -20,13 +23,15 @@ DuckDB connection:
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from patron.errors import ImportRejected
 from patron.ingest.checks import type_records
 from patron.ingest.detect import kind_warning
 from patron.ingest.mapping import Mapping, complete_mapping
-from patron.ingest.readers import stage
+from patron.ingest.readers import StagedFile, stage
 from patron.ingest.report import ImportReport
 from patron.ingest.write import store_facts, store_parties, store_quarantine
 from patron.store import Store
@@ -59,53 +64,85 @@ def _typed_sample(con, m: Mapping, rows: int) -> list[dict]:
     return out
 
 
-def import_in_transaction(store: Store, path: Path, m: Mapping, source_name: str, sha: str, preset: str | None,
-                          report_progress: Progress, sample: int = 0) -> ImportReport:
-    """Stage, check, key and store one file in a DuckDB store, inside the caller's transaction.
+@dataclass
+class CheckedFile:
+    """A file read and checked, waiting in the connection's temporary tables (``_typed``) to be written."""
 
-    With ``sample``, the report keeps the first ``sample`` records as they were typed, with the reason each
-    was refused (a preview shows them).
+    staged: StagedFile
+    mapping: Mapping
+    report: ImportReport
+    started_at: datetime
+    sample: int = 0
+
+
+def check_file(con, path: Path, m: Mapping, source_name: str, report_progress: Progress,
+               sample: int = 0) -> CheckedFile:
+    """Stage and check one file in a DuckDB connection, outside any write transaction (steps 1 and 2).
+
+    Only the file is read here, into the connection's own temporary tables: a
+    large or bad file never holds the store's write lock while it is read,
+    typed or refused (past the cap of bad rows it is refused here).
     """
+    started_at = datetime.now(UTC).replace(tzinfo=None)
+    report = ImportReport(0, m.kind, source_name, path.name)
+    report_progress("reading", 0.05)
+    try:
+        staged = stage(con, path, m)
+        m = complete_mapping(m, staged.columns)
+        report.mapping = m.describe()
+        report.ignored_columns = [c for c in staged.columns if c not in m.columns.values()
+                                  and not any(c in e for e in m.expressions.values())]
+        _check_kind(m, staged, report)
+        report_progress("checking values", 0.35)
+        type_records(con, staged, m, report)
+    except BaseException:
+        drop_temporaries(con)
+        raise
+    return CheckedFile(staged, m, report, started_at, sample)
+
+
+def write_checked(store: Store, checked: CheckedFile, sha: str, preset: str | None, report_progress: Progress,
+                  user_id: int | None = None, username: str | None = None) -> ImportReport:
+    """Key and store a checked file (steps 3 to 5), inside the caller's write transaction on ``store``, whose
+    connection holds the checked records (the store itself, or a server's staging copy)."""
     con = store.raw
+    staged, m, report = checked.staged, checked.mapping, checked.report
     import_id = store.next_id("imports", "import_id")
-    report = ImportReport(import_id, m.kind, source_name, path.name)
+    report.import_id = import_id
     earlier = store.query("SELECT import_id FROM imports WHERE file_sha256 = ? AND kind = ? AND source = ?",
-                          [sha, m.kind, source_name])
+                          [sha, m.kind, report.source])
     if earlier:
         report.notes.append(
             f"This file was imported before (import {', '.join(str(e[0]) for e in earlier)}); "
             "records already stored are counted as already present."
         )
-    report_progress("reading", 0.05)
-    staged = stage(con, path, m)
-    m = complete_mapping(m, staged.columns)
-    report.mapping = m.describe()
-    report.ignored_columns = [c for c in staged.columns if c not in m.columns.values()
-                              and not any(c in e for e in m.expressions.values())]
-    _check_kind(m, staged, report)
-    report_progress("checking values", 0.35)
-    type_records(con, staged, m, report)
     report_progress("storing", 0.65)
     if m.kind == "parties":
-        store_parties(store, m, source_name, import_id, report)
+        store_parties(store, m, report.source, import_id, report)
     else:
-        store_facts(store, m, source_name, import_id, report)
-    if sample:
-        report.sample = _typed_sample(con, m, sample)
+        store_facts(store, m, report.source, import_id, report)
+    if checked.sample:
+        report.sample = _typed_sample(con, m, checked.sample)
     report_progress("quarantine", 0.9)
     store_quarantine(store, staged, import_id, sha, report)
     report.rows_read = staged.rows_read
     con.execute(
         "INSERT INTO imports (import_id, kind, source, file_name, file_sha256, file_format, preset, mapping, "
-            "started_at, finished_at, rows_read, accepted, rejected, already_present, new_parties) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, now()::TIMESTAMP, ?, ?, ?, ?, ?)",
-        [import_id, m.kind, source_name, path.name, sha, staged.format, preset, report.mapping,
-         report.rows_read, report.accepted, report.rejected, report.already_present, report.new_parties],
+        "started_at, finished_at, rows_read, accepted, rejected, already_present, new_parties, user_id, username, "
+        "encoding) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [import_id, m.kind, report.source, staged.path.name, sha, staged.format, preset, report.mapping,
+         checked.started_at, report.rows_read, report.accepted, report.rejected, report.already_present,
+         report.new_parties, user_id, username, None if staged.format == "parquet" else staged.encoding],
     )
     report_progress("saving", 0.95)  # the caller's commit: on DuckDB, mostly the per-party indexes
-    _drop_temporaries(con, ("_stage", "_stage_sample", "_lines", "_stage_rows", "_typed",
-                              "_lines_rows", "_split"))
+    drop_temporaries(con)
     return report
+
+
+def drop_temporaries(con) -> None:
+    """Remove what reading and checking a file left in the connection."""
+    _drop_temporaries(con, ("_stage", "_stage_sample", "_lines", "_stage_rows", "_typed", "_lines_rows", "_split",
+                            "_clean", "_clean_sample", "_rejects", "_reject_scans"))
 
 
 def _drop_temporaries(con, names: tuple[str, ...]) -> None:

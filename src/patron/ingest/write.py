@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 from patron.ingest.checks import records_sql, typed_columns
 from patron.ingest.fields import fields_of
 from patron.ingest.mapping import Mapping
@@ -61,7 +63,8 @@ def _new_parties_for_keys(store: Store, key_source: str, import_id: int, keys_sq
             f"SELECT party_id, {kind_sql}, {category_sql}, now()::TIMESTAMP, ? FROM _new_keys k",
             [import_id],
         )
-        con.execute("INSERT INTO identities SELECT ?, key, party_id, ? FROM _new_keys", [key_source, import_id])
+        con.execute("INSERT INTO identities (source, source_key, party_id, import_id) "
+                    "SELECT ?, key, party_id, ? FROM _new_keys", [key_source, import_id])
     con.execute("DROP TABLE _new_keys")
     return n
 
@@ -253,26 +256,31 @@ def store_parties(store: Store, m: Mapping, source: str, import_id: int, report:
 
 
 def store_quarantine(store: Store, staged: StagedFile, import_id: int, sha: str, report: ImportReport) -> None:
-    """Store rejected records with line, raw text and reason.
+    """Store rejected records with line, raw text, original bytes (base64) and reason.
 
     Records already quarantined by an earlier import of the same file are
     not stored again, so importing a file twice leaves the quarantine as it was.
     """
     con = store.raw
-    con.execute("CREATE OR REPLACE TEMP TABLE _q AS SELECT import_id, file_name, line, \"column\", raw, reason "
-                "FROM quarantine LIMIT 0")
-    rows = [(import_id, staged.path.name, line, None, raw, reason) for line, raw, reason in staged.unreadable]
-    insert_rows(con, "_q", ["import_id", "file_name", "line", "column", "raw", "reason"], rows)
+    con.execute("CREATE OR REPLACE TEMP TABLE _q AS SELECT * FROM quarantine LIMIT 0")
+    names = ["import_id", "file_name", "line", "raw", "reason", "raw_base64"]
+    rows = [(import_id, staged.path.name, line, raw, reason, _base64(exact))
+            for line, raw, reason, exact in staged.unreadable]
+    insert_rows(con, "_q", names, rows)
     bad = con.execute("SELECT count(*) FROM _typed WHERE _reason IS NOT NULL").fetchall()[0][0]
+    # Records refused while storing (unknown or erased customers) count against the same cap.
+    staged.check_rejects(len(rows) + bad, staged.rows_read)
     if bad:
         if staged.format == "csv":
             ordinals = [r[0] for r in con.execute("SELECT _ord FROM _typed WHERE _reason IS NOT NULL").fetchall()]
             located = csv_lines_of_ordinals(staged, ordinals)
-            con.execute("CREATE OR REPLACE TEMP TABLE _where (_ord BIGINT, line BIGINT, raw VARCHAR)")
-            insert_rows(con, "_where", ["_ord", "line", "raw"], [(o, line, raw) for o, (line, raw) in located.items()])
+            con.execute("CREATE OR REPLACE TEMP TABLE _where (_ord BIGINT, line BIGINT, raw VARCHAR, "
+                        "raw_base64 VARCHAR)")
+            insert_rows(con, "_where", ["_ord", "line", "raw", "raw_base64"],
+                        [(o, line, raw, _base64(exact)) for o, (line, raw, exact) in located.items()])
             con.execute(
-                "INSERT INTO _q (import_id, file_name, line, \"column\", raw, reason) "
-                "SELECT ?, ?, w.line, NULL, w.raw, t._reason FROM _typed t "
+                "INSERT INTO _q (import_id, file_name, line, raw, reason, raw_base64) "
+                "SELECT ?, ?, w.line, w.raw, t._reason, w.raw_base64 FROM _typed t "
                 "LEFT JOIN _where w USING (_ord) WHERE t._reason IS NOT NULL",
                 [import_id, staged.path.name],
             )
@@ -281,19 +289,27 @@ def store_quarantine(store: Store, staged: StagedFile, import_id: int, sha: str,
             columns = set(typed_columns(con))
             raw = "_raw" if "_raw" in columns else "to_json(s)::VARCHAR"
             source = "_typed t" if raw == "_raw" else "_typed t JOIN _stage s USING (_ord)"
+            # The text decoded without loss: its bytes in the file's encoding are the original ones.
+            encoded = "NULL" if staged.format == "parquet" else f"to_base64(encode({raw}))"
+            if staged.format != "parquet" and staged.encoding != "utf-8":
+                encoded = "NULL"  # filled in below, in the file's encoding
             con.execute(
-                "INSERT INTO _q (import_id, file_name, line, \"column\", raw, reason) "
-                f"SELECT ?, ?, t._ord + 1, NULL, {raw}, t._reason "
+                f"INSERT INTO _q (import_id, file_name, line, raw, reason, raw_base64) "
+                f"SELECT ?, ?, t._ord + 1, {raw}, t._reason, {encoded} "
                 f"FROM {source} WHERE t._reason IS NOT NULL",
                 [import_id, staged.path.name],
             )
+            if encoded == "NULL" and staged.format != "parquet":
+                _encode_in_python(con, staged.encoding)
     report.reasons = [
         (reason, n) for reason, n in con.execute(
             "SELECT regexp_replace(reason, '^''.*?'' in ', '… in '), count(*) AS n FROM _q "
             "GROUP BY 1 ORDER BY n DESC, 1 LIMIT 5").fetchall()
     ]
     con.execute(
-        "INSERT INTO quarantine (import_id, file_name, line, \"column\", raw, reason) SELECT q.* FROM _q q ANTI JOIN (SELECT line, reason FROM quarantine "
+        "INSERT INTO quarantine (import_id, file_name, line, \"column\", raw, reason, raw_base64) "
+        "SELECT q.import_id, q.file_name, q.line, q.\"column\", q.raw, q.reason, q.raw_base64 FROM _q q "
+        "ANTI JOIN (SELECT line, reason FROM quarantine "
         "WHERE import_id IN (SELECT import_id FROM imports WHERE file_sha256 = ?)) o "
         "ON q.line IS NOT DISTINCT FROM o.line AND q.reason = o.reason",
         [sha],
@@ -301,3 +317,17 @@ def store_quarantine(store: Store, staged: StagedFile, import_id: int, sha: str,
     con.execute("DROP TABLE _q")
     report.rejected = len(rows) + bad
 
+
+def _base64(raw: bytes | None) -> str | None:
+    return None if raw is None else base64.b64encode(raw).decode("ascii")
+
+
+def _encode_in_python(con, encoding: str) -> None:
+    """``raw_base64`` of quarantined lines decoded from an encoding SQL cannot write back (Latin-1)."""
+    rows = con.execute("SELECT rowid, raw FROM _q WHERE raw_base64 IS NULL AND raw IS NOT NULL").fetchall()
+    if not rows:
+        return
+    con.execute("CREATE OR REPLACE TEMP TABLE _q64 (r BIGINT, b VARCHAR)")
+    insert_rows(con, "_q64", ["r", "b"], [(r, _base64(raw.encode(encoding, errors="replace"))) for r, raw in rows])
+    con.execute("UPDATE _q SET raw_base64 = _q64.b FROM _q64 WHERE _q.rowid = _q64.r")
+    con.execute("DROP TABLE _q64")

@@ -49,6 +49,12 @@ def import_command(
         "--create-parties/--no-create-parties", help="Whether a customer key the store does not know creates a "
         "customer. Default: yes for parties, orders and invoices; no for calls, feedback, complaints and "
         "consents (their rows with unknown keys are quarantined).", show_default=False)] = None,
+    encoding: Annotated[str | None, typer.Option(
+        "--encoding", "-e", help="The file's text encoding: utf-8 (the default) or latin-1 (ISO-8859-1, common in "
+        "older Windows and European exports). Lines that do not decode are quarantined with their bytes.")] = None,
+    max_rejects: Annotated[int | None, typer.Option(
+        "--max-rejects", min=0, help="Refuse a file, storing nothing, when more of its records than this cannot be "
+        "stored (default 10,000; 0: no limit).", show_default=False)] = None,
     list_presets: Annotated[bool, typer.Option("--list-presets", help="Show the built-in layouts and exit.")] = False,
     store: StoreOption = None,
 ) -> None:
@@ -56,7 +62,8 @@ def import_command(
 
     Every record is either stored, recognised as already stored, or put in quarantine with its
     line and the reason; nothing is lost silently. Importing the same file again adds nothing.
-    Every import can be undone.
+    Every import can be undone. The import records who ran it: on the command line, the
+    operating-system account (patron's users sign in to the pages and the API only).
 
     Examples:
 
@@ -67,6 +74,8 @@ def import_command(
       patron import --preset online-retail "Online Retail.csv"
 
       patron import interactions calls.csv --mapping calls.toml --source callcentre
+
+      patron import parties old_crm.csv --encoding latin-1
 
       patron import undo 12
     """
@@ -89,6 +98,7 @@ def import_command(
     for path in paths:
         if not path.is_file():
             raise typer.BadParameter(f"no such file: {path}.", param_hint="FILES")
+    run_by = _os_account()
     with open_store(store) as s:
         for path in paths:
             file_kind = kind
@@ -99,8 +109,19 @@ def import_command(
             with progress_bar(f"{'checking' if dry_run else 'importing'} {path.name}") as report_progress:
                 report = import_file(s, path, file_kind, mapping=mapping, preset=preset, source=source,
                                      progress=report_progress, create_parties=create_parties, dry_run=dry_run,
-                                     sample=10 if dry_run else 0)
+                                     sample=10 if dry_run else 0, encoding=encoding, max_rejects=max_rejects,
+                                     run_by=run_by)
             print_report(report)
+
+
+def _os_account() -> str | None:
+    """The operating-system account running the command (recorded with its imports), if it can be told."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name and no entry in the password database (a bare container)
+        return None
 
 
 def _undo(ids: list[str], store) -> None:
@@ -165,12 +186,13 @@ def imports(
     with open_store(store) as s:
         rows = recent_imports(s, limit)
     table = Table(title="imports")
-    for col in ("#", "file", "kind", "source", "when (UTC)", "read", "accepted", "rejected", "new customers",
+    for col in ("#", "file", "kind", "source", "when (UTC)", "by", "read", "accepted", "rejected", "new customers",
                 "undone"):
         table.add_column(col, justify="right" if col in ("read", "accepted", "rejected", "new customers") else "left")
     for r in rows:
         table.add_row(str(r["import_id"]), escape(r["file_name"]), r["kind"], escape(r["source"]),
-                      f"{r['finished_at']:%Y-%m-%d %H:%M}" if r["finished_at"] else "", f"{r['rows_read']:,}",
+                      f"{r['finished_at']:%Y-%m-%d %H:%M}" if r["finished_at"] else "", plain(r["username"] or ""),
+                      f"{r['rows_read']:,}",
                       f"{r['accepted']:,}", f"{r['rejected']:,}", f"{r['new_parties']:,}",
                       f"{r['undone_at']:%Y-%m-%d %H:%M}" if r["undone_at"] else "")
     console.print(table)

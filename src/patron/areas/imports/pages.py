@@ -21,7 +21,8 @@ NAV = NavItem(50, "Imports", "/imports")
 def _page(request, store, jobs, user, job=None, **extra):
     found = jobs.get(job) if job else None
     return render(request, "imports/imports.html", user, active=NAV.label, imports=service.recent_imports(store),
-                  kinds=service.IMPORT_KINDS, presets=service.PRESET_NAMES, job=found.public() if found else None,
+                  kinds=service.IMPORT_KINDS, presets=service.PRESET_NAMES, encodings=service.ENCODING_NAMES,
+                  job=found.public() if found else None,
                   can_import=user.may("imports.run"), can_undo=user.may("imports.undo"), **extra)
 
 
@@ -30,40 +31,47 @@ def imports_page(request: Request, store: StoreDep, jobs: JobsDep, job: str | No
     return _page(request, store, jobs, page_user(request, store), job)
 
 
-@router.post("/imports/preview", response_class=HTMLResponse)
+@router.post("/imports/preview", response_class=HTMLResponse, max_body_size=service.UPLOAD_BODY_LIMIT)
 def preview(request: Request, store: StoreDep, jobs: JobsDep, file: Annotated[UploadFile | None, File()] = None,
             csrf: Annotated[str, Form()] = "", upload_id: Annotated[str, Form()] = "",
             kind: Annotated[str, Form()] = "", preset: Annotated[str, Form()] = "",
-            source: Annotated[str, Form()] = "", create_parties: Annotated[str, Form()] = ""):
+            source: Annotated[str, Form()] = "", create_parties: Annotated[str, Form()] = "",
+            encoding: Annotated[str, Form(max_length=20)] = ""):
     """Step 2 of the wizard: what the file holds and how it would be imported; nothing stored yet."""
     check_csrf(request, csrf)
     user = page_user(request, store)
+    path = None
     try:
         path = (service.saved_upload(user, upload_id) if upload_id
                 else service.save_upload(user, file.file, file.filename if file else None))
         found = service.preview(store, user, path, kind=kind or None, preset=preset or None, source=source or None,
-                                create_parties=bool(create_parties) or None)
+                                create_parties=bool(create_parties) or None, encoding=encoding or None)
     except PermissionDenied:
+        if path is not None:
+            service.discard_upload(path)
         raise
     except PatronError as problem:
+        if path is not None:  # refused: the form starts again from the file
+            service.discard_upload(path)
         return _page(request, store, jobs, user, upload_error=str(problem), status_code=400)
     return render(request, "imports/preview.html", user, active=NAV.label, p=found, kinds=service.IMPORT_KINDS,
-                  presets=service.PRESET_NAMES, source=source, preset=preset, create_parties=bool(create_parties))
+                  presets=service.PRESET_NAMES, source=source, preset=preset, create_parties=bool(create_parties),
+                  encoding=encoding)
 
 
-@router.post("/imports")
+@router.post("/imports", max_body_size=service.UPLOAD_BODY_LIMIT)
 def upload(request: Request, store: StoreDep, shared: SharedStore, jobs: JobsDep,
            file: Annotated[UploadFile | None, File()] = None, csrf: Annotated[str, Form()] = "",
            upload_id: Annotated[str, Form()] = "", kind: Annotated[str, Form()] = "",
            preset: Annotated[str, Form()] = "", source: Annotated[str, Form()] = "",
-           create_parties: Annotated[str, Form()] = ""):
+           create_parties: Annotated[str, Form()] = "", encoding: Annotated[str, Form(max_length=20)] = ""):
     """Step 3: import the previewed upload (or a file sent directly) as a background job."""
     check_csrf(request, csrf)
     user = page_user(request, store)
     job = service.start_upload(jobs, shared, user, file.file if file else None, file.filename if file else None,
                                kind=None if preset else (kind or None), preset=preset or None,
                                source=source or None, create_parties=bool(create_parties) or None,
-                               upload_id=upload_id or None)
+                               upload_id=upload_id or None, encoding=encoding or None)
     return back(f"/imports?job={job.job_id}", request)
 
 
@@ -93,4 +101,4 @@ def quarantine_page(request: Request, store: StoreDep, import_id: int):
     user = page_user(request, store)
     total, rows = service.quarantine(store, user, import_id, limit=500)
     return render(request, "imports/quarantine.html", user, active=NAV.label, import_id=import_id, total=total,
-                  rows=rows)
+                  rows=rows, hidden=service.HIDDEN)

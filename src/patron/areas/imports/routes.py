@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Query, UploadFile, status
 
 from patron.api.deps import JobsDep, SharedStore, StoreDep, allowed
-from patron.api.schemas import Page
+from patron.api.schemas import Error, Page
 from patron.areas.imports import service
 from patron.areas.imports.schemas import ImportListed, ImportPreview, KeptField, QuarantineRow, UndoResult
 from patron.areas.jobs.schemas import JobPublic
@@ -20,6 +20,8 @@ KindQuery = Annotated[str | None, Query(max_length=20, description="What the fil
                                         "from the columns.")]
 PresetQuery = Annotated[str | None, Query(max_length=40)]
 SourceQuery = Annotated[str | None, Query(max_length=100)]
+EncodingQuery = Annotated[str | None, Query(max_length=20, description="The file's text encoding: utf-8 "
+                                            "(the default) or latin-1 (ISO-8859-1).")]
 CreateQuery = Annotated[bool | None, Query(description="Whether unknown customer keys create customers (default: "
                                            "only for parties and transactions).")]
 
@@ -31,12 +33,13 @@ def list_imports(store: StoreDep, user: Annotated[User, allowed("imports.run")],
     return [ImportListed(**r) for r in service.recent_imports(store, limit)]
 
 
-@router.post("/preview", response_model=ImportPreview)
+@router.post("/preview", response_model=ImportPreview, max_body_size=service.UPLOAD_BODY_LIMIT,
+             responses={413: {"model": Error, "description": "The file is larger than an upload takes."}})
 def preview_import(store: StoreDep, user: Annotated[User, allowed("imports.run")],
                    file: Annotated[UploadFile | None, File()] = None,
                    upload_id: Annotated[str | None, Query(max_length=40)] = None,
                    kind: KindQuery = None, preset: PresetQuery = None, source: SourceQuery = None,
-                   create_parties: CreateQuery = None) -> ImportPreview:
+                   create_parties: CreateQuery = None, encoding: EncodingQuery = None) -> ImportPreview:
     """Upload an export (or name an earlier upload) and see what importing it would do; nothing is stored.
 
     The answer gives the kind detected from the columns, how well they fit each kind, a warning when they fit
@@ -48,23 +51,30 @@ def preview_import(store: StoreDep, user: Annotated[User, allowed("imports.run")
         path = service.save_upload(user, file.file, file.filename)
     else:
         raise InvalidInput("Send a file, or the upload_id of an earlier preview.")
-    return ImportPreview(**service.preview(store, user, path, kind=kind, preset=preset, source=source,
-                                           create_parties=create_parties))
+    try:
+        found = service.preview(store, user, path, kind=kind, preset=preset, source=source,
+                                create_parties=create_parties, encoding=encoding)
+    except BaseException:
+        service.discard_upload(path)  # refused: nothing to import it from later
+        raise
+    return ImportPreview(**found)
 
 
-@router.post("", response_model=JobPublic, status_code=status.HTTP_202_ACCEPTED)
+@router.post("", response_model=JobPublic, status_code=status.HTTP_202_ACCEPTED,
+             max_body_size=service.UPLOAD_BODY_LIMIT,
+             responses={413: {"model": Error, "description": "The file is larger than an upload takes."}})
 def upload_import(jobs: JobsDep, store: SharedStore, user: Annotated[User, allowed("imports.run")],
                   file: Annotated[UploadFile | None, File()] = None,
                   upload_id: Annotated[str | None, Query(max_length=40)] = None,
                   kind: KindQuery = None, preset: PresetQuery = None, source: SourceQuery = None,
-                  create_parties: CreateQuery = None) -> JobPublic:
+                  create_parties: CreateQuery = None, encoding: EncodingQuery = None) -> JobPublic:
     """Import an export (CSV, Parquet or JSON Lines), uploaded now or previewed before (``upload_id``);
     follow it at /api/v1/jobs/{job_id}."""
     if file is None and not upload_id:
         raise InvalidInput("Send a file, or the upload_id of an earlier preview.")
     job = service.start_upload(jobs, store, user, file.file if file else None, file.filename if file else None,
                                kind=kind, preset=preset, source=source, create_parties=create_parties,
-                               upload_id=upload_id)
+                               upload_id=upload_id, encoding=encoding)
     return JobPublic(**job.public())
 
 

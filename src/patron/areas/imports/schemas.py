@@ -11,8 +11,13 @@ from patron.api.schemas import UtcDateTime
 
 class QuarantineRow(BaseModel):
     line: int | None = None
+    #: the line as read (left out, with the values the reason quotes, for a role that does not see personal data)
     raw: str | None = None
     reason: str
+    #: the line's original bytes, base64-encoded (a line in another encoding is kept exactly)
+    raw_base64: str | None = None
+    #: the raw text and quoted values are hidden from this role (no personal_data.read)
+    masked: bool = False
 
 
 class KindFitPublic(BaseModel):
@@ -74,6 +79,11 @@ class ImportListed(BaseModel):
     new_parties: int
     undone_at: UtcDateTime | None = None
     undone_by: str | None = None
+    #: who ran it: the patron user (pages, API) or the operating-system account (the command line)
+    user_id: int | None = None
+    username: str | None = None
+    #: the text encoding the file was read with (none for Parquet)
+    encoding: str | None = None
 
 
 class KeptField(BaseModel):

@@ -22,6 +22,7 @@ from patron import ingest
 from patron.errors import InvalidInput, NotFound, PatronError, PermissionDenied
 from patron.ingest.detect import detect_kind, file_columns, kind_fits, kind_warning
 from patron.ingest.presets import PRESETS, describe_presets
+from patron.ingest.readers import ENCODINGS, encoding_named
 from patron.ingest.undo import UndoReport, undo_import
 from patron.service.exports import write_csv
 from patron.service.jobs import Job, Jobs
@@ -34,10 +35,20 @@ __all__ = ["IMPORT_KINDS", "MAX_UPLOAD", "PRESET_NAMES", "describe_presets", "im
            "quarantine_rows", "recent_imports", "save_upload", "saved_upload", "start_upload", "undo",
            "what_it_holds"]
 
+#: The text encodings a file may be read with.
+ENCODING_NAMES = tuple(sorted(set(ENCODINGS.values()), key=lambda e: e != "utf-8"))
 #: The built-in layouts.
 PRESET_NAMES = tuple(PRESETS)
 #: Larger files are imported with the command line, which reads them where they are.
 MAX_UPLOAD = 512 * 1024 * 1024
+#: The largest request body an upload route reads (the file and the form around it): every upload route, API and
+#: pages, declares it, and the server stops reading past it while the body streams in (HTTP 413).
+UPLOAD_BODY_LIMIT = MAX_UPLOAD + 1024 * 1024
+#: What a refused upload is told.
+TOO_LARGE = (f"The file is larger than {MAX_UPLOAD // (1024 * 1024)} MB, the most an upload takes; import it with "
+             "the patron command instead (patron import FILE), which reads it where it is.")
+#: The longest file name kept, in bytes (file systems take 255).
+MAX_NAME_BYTES = 200
 Progress = Callable[[str, float], None]
 
 
@@ -70,17 +81,22 @@ def _require_import(user: User | None, kind: str, create_parties: bool | None) -
 def import_file(store: Store, path: str | Path, kind: str | None = None, *, user: User | None = None,
                 mapping=None, preset: str | None = None, source: str | None = None,
                 progress: Progress | None = None, create_parties: bool | None = None, dry_run: bool = False,
-                sample: int = 0) -> ingest.ImportReport:
+                sample: int = 0, encoding: str | None = None, max_rejects: int | None = None,
+                run_by: str | None = None) -> ingest.ImportReport:
     """Import one file (see :func:`patron.ingest.import_file`); with ``user``, if their role may.
 
-    Without a kind, preset or mapping the kind is read from the file's columns (:func:`what_it_holds`).
+    Without a kind, preset or mapping the kind is read from the file's columns (:func:`what_it_holds`). The
+    import records who ran it: ``user`` (pages, API), else ``run_by`` (the command line: the operating-system
+    account, since the command line signs nobody in).
     """
     holds = what_it_holds(path, kind, mapping, preset)
     _require_import(user, holds, create_parties)
     if not (preset or mapping is not None):
         kind = holds
     return ingest.import_file(store, path, kind, mapping=mapping, preset=preset, source=source, progress=progress,
-                              create_parties=create_parties, dry_run=dry_run, sample=sample)
+                              create_parties=create_parties, dry_run=dry_run, sample=sample, encoding=encoding,
+                              max_rejects=max_rejects, user_id=user.user_id if user else None,
+                              username=user.username if user else run_by)
 
 
 def undo(store: Store, user: User | None, import_id: int) -> UndoReport:
@@ -125,12 +141,25 @@ def _plain(value):
 
 
 def _safe_name(filename: str | None) -> str:
-    """The uploaded file's own name, never a path: no folders, no control characters, at most 200 characters."""
-    name = re.sub(r"[\x00-\x1f/\\]", "_", Path(filename or "").name)
+    """The uploaded file's own name, never a path: no folders, no control characters, at most 200 bytes.
+
+    Anything else is refused clearly rather than left to fail on the disk.
+    """
+    if filename is not None and not isinstance(filename, str):
+        raise InvalidInput("The file's name is not text.")
+    text = (filename or "").replace("\\", "/")
+    name = re.sub(r"[\x00-\x1f\x7f]", "_", text.rsplit("/", 1)[-1])
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidInput("The file's name is not valid text; rename the file and upload it again.") from exc
     if name.strip(". ") == "":
         return "upload.csv"
-    suffix = Path(name).suffix[:20]
-    return name if len(name) <= 200 else name[:200 - len(suffix)] + suffix
+    if len(name.encode("utf-8")) <= MAX_NAME_BYTES:
+        return name
+    suffix = Path(name).suffix[:20] if len(Path(name).suffix.encode("utf-8")) <= 20 else ""
+    stem = name[:len(name) - len(suffix)].encode("utf-8")[:MAX_NAME_BYTES - len(suffix.encode("utf-8"))]
+    return stem.decode("utf-8", errors="ignore") + suffix
 
 
 #: Where uploads wait between their preview and their import (one folder each, named by a random id).
@@ -156,13 +185,24 @@ def _save_upload(stream: BinaryIO, filename: str | None, max_bytes: int, owner: 
             while chunk := stream.read(1 << 20):
                 size += len(chunk)
                 if size > max_bytes:
-                    raise InvalidInput(f"The file is larger than {max_bytes // (1024 * 1024)} MB; import it with "
+                    raise InvalidInput(TOO_LARGE if max_bytes == MAX_UPLOAD else
+                                       f"The file is larger than {max_bytes // (1024 * 1024)} MB; import it with "
                                        "the patron command instead.")
                 out.write(chunk)
+    except OSError as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise InvalidInput(f"The upload could not be kept ({exc.strerror or 'a disk error'}); try again, or rename "
+                           "the file.") from exc
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
     return target
+
+
+def discard_upload(path: Path) -> None:
+    """Remove an upload and its folder (after its import, or when its preview was refused)."""
+    if path.parent.parent == UPLOADS:
+        shutil.rmtree(path.parent, ignore_errors=True)
 
 
 def _remove_stale_uploads() -> None:
@@ -202,7 +242,8 @@ def _head(path: Path) -> tuple[Path, bool]:
 
 
 def preview(store: Store, user: User, path: Path, *, kind: str | None = None, preset: str | None = None,
-            source: str | None = None, create_parties: bool | None = None, rows: int = 20) -> dict:
+            source: str | None = None, create_parties: bool | None = None, rows: int = 20,
+            encoding: str | None = None) -> dict:
     """What importing ``path`` would do, stored nowhere: the detected kind, how the columns fit each kind, the
     column mapping, a warning when the columns fit another kind better, and the first ``rows`` records as
     they would be typed, with the reason each would be refused."""
@@ -223,7 +264,8 @@ def preview(store: Store, user: User, path: Path, *, kind: str | None = None, pr
     try:
         _require_import(user, chosen, create_parties)
         report = ingest.import_file(store, head, chosen if not preset else None, preset=preset or None,
-                                    source=source, create_parties=create_parties, dry_run=True, sample=rows)
+                                    source=source, create_parties=create_parties, dry_run=True, sample=rows,
+                                    encoding=encoding)
         result["report"] = report_dict(report)
         result["mapping"] = report.mapping
     except PermissionDenied:
@@ -236,7 +278,7 @@ def preview(store: Store, user: User, path: Path, *, kind: str | None = None, pr
 def start_upload(jobs: Jobs, store: Store, user: User, stream: BinaryIO | None, filename: str | None, *,
                  kind: str | None = None, preset: str | None = None, source: str | None = None,
                  create_parties: bool | None = None, upload_id: str | None = None,
-                 max_bytes: int = MAX_UPLOAD) -> Job:
+                 max_bytes: int = MAX_UPLOAD, encoding: str | None = None) -> Job:
     """Import an uploaded export as a background job on a cursor of ``store``: a new upload (``stream``) or
     one saved by an earlier preview (``upload_id``). Without a kind or preset it is read from the columns."""
     user.require("imports.run")
@@ -245,20 +287,30 @@ def start_upload(jobs: Jobs, store: Store, user: User, stream: BinaryIO | None, 
     try:
         kind = None if preset else what_it_holds(target, kind)
         _require_import(user, kind or ingest.load.resolve_mapping(None, None, preset).kind, create_parties)
+        if encoding:
+            encoding = encoding_named(encoding)
     except BaseException:
-        shutil.rmtree(target.parent, ignore_errors=True)
+        discard_upload(target)
         raise
 
     def work(progress):
-        view = store.cursor()
         try:
-            return report_dict(ingest.import_file(view, target, kind, preset=preset, source=source,
-                                                  progress=progress, create_parties=create_parties))
+            view = store.cursor()
+            try:
+                return report_dict(ingest.import_file(view, target, kind, preset=preset, source=source,
+                                                      progress=progress, create_parties=create_parties,
+                                                      encoding=encoding, user_id=user.user_id,
+                                                      username=user.username))
+            finally:
+                view.close()
         finally:
-            view.close()
-            shutil.rmtree(target.parent, ignore_errors=True)
+            discard_upload(target)
 
-    return jobs.start("import", user.username, work)
+    try:
+        return jobs.start("import", user.username, work)
+    except BaseException:
+        discard_upload(target)
+        raise
 
 
 def save_upload(user: User, stream: BinaryIO, filename: str | None, max_bytes: int = MAX_UPLOAD) -> Path:
@@ -267,16 +319,34 @@ def save_upload(user: User, stream: BinaryIO, filename: str | None, max_bytes: i
     return _save_upload(stream, filename, max_bytes, user.username)
 
 
+#: A value quoted at the start of a reason (``'x@y.org' in column 'email' is not …``), one per failed check.
+_QUOTED_VALUE = re.compile(r"(^|; )'.*?' in (column|field) ", re.DOTALL)
+#: What a role without access to personal data sees of a quarantined line.
+HIDDEN = "hidden: your role does not see personal data"
+
+
+def masked_row(row: dict) -> dict:
+    """A quarantined row as a role without ``personal_data.read`` sees it: no raw text or bytes, and the values
+    the reasons quote left out (a rejected line can hold anything: names, emails, phones, addresses)."""
+    reason = _QUOTED_VALUE.sub(lambda found: f"{found.group(1)}'…' in {found.group(2)} ", row["reason"] or "")
+    if reason.startswith("'") and " in column '" in reason:  # an unknown or erased customer's key
+        reason = "'…'" + reason[reason.index("' in column '") + 1:]
+    return {**row, "raw": None, "raw_base64": None, "reason": reason, "masked": True}
+
+
 def quarantine(store: Store, user: User, import_id: int, *, limit: int = 50, offset: int = 0
                ) -> tuple[int, list[dict]]:
-    """Rows of one import that could not be stored, with line, raw text and reason."""
+    """Rows of one import that could not be stored, with line, raw text, original bytes and reason; a role that
+    may not see personal data (:attr:`User.sees_personal_data`, as in the customer 360) gets them masked."""
     user.require("imports.rows.read")
     if not store.scalar("SELECT count(*) FROM imports WHERE import_id = ?", [import_id]):
         raise NotFound(f"There is no import {import_id}.")
     total = store.scalar("SELECT count(*) FROM quarantine WHERE import_id = ?", [import_id])
-    rows = store.records("SELECT line, raw, reason FROM quarantine WHERE import_id = ? ORDER BY line "
+    rows = store.records("SELECT line, raw, reason, raw_base64 FROM quarantine WHERE import_id = ? ORDER BY line "
                          "LIMIT ? OFFSET ?", [import_id, int(limit), int(offset)])
-    return total, rows
+    if not user.sees_personal_data:
+        return total, [masked_row(r) for r in rows]
+    return total, [{**r, "masked": False} for r in rows]
 
 
 def quarantine_rows(store: Store, import_id: int | None = None, *, limit: int = 50,
@@ -294,7 +364,9 @@ def quarantine_rows(store: Store, import_id: int | None = None, *, limit: int = 
 
 
 def recent_imports(store: Store, limit: int = 50) -> list[dict]:
-    """The latest imports, newest first, with their counts and whether they were undone."""
+    """The latest imports, newest first, with their counts, who ran them, the encoding and whether they were
+    undone."""
     return store.records(
         "SELECT import_id, kind, source, file_name, finished_at, rows_read, accepted, rejected, already_present, "
-        "new_parties, undone_at, undone_by FROM imports ORDER BY import_id DESC LIMIT ?", [int(limit)])
+        "new_parties, undone_at, undone_by, user_id, username, encoding FROM imports ORDER BY import_id DESC "
+        "LIMIT ?", [int(limit)])
