@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from patron.api.deps import StoreDep, allowed
+from patron.api.schemas import Error
 from patron.areas.users import service
 from patron.areas.users.signin import SignInRules, sign_in
 from patron.errors import NotAuthenticated
@@ -22,10 +23,6 @@ from patron.web.auth import client_address
 
 router = APIRouter(tags=["users"])
 Admin = Annotated[User, allowed("users.manage")]
-
-
-class Error(BaseModel):
-    error: str
 
 
 class SignIn(BaseModel):
