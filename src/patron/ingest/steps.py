@@ -96,7 +96,9 @@ def import_in_transaction(store: Store, path: Path, m: Mapping, source_name: str
     store_quarantine(store, staged, import_id, sha, report)
     report.rows_read = staged.rows_read
     con.execute(
-        "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, now()::TIMESTAMP, ?, ?, ?, ?, ?, NULL, NULL)",
+        "INSERT INTO imports (import_id, kind, source, file_name, file_sha256, file_format, preset, mapping, started_at, "
+        "finished_at, rows_read, accepted, rejected, already_present, new_parties) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, now()::TIMESTAMP, ?, ?, ?, ?, ?)",
         [import_id, m.kind, source_name, path.name, sha, staged.format, preset, report.mapping,
          report.rows_read, report.accepted, report.rejected, report.already_present, report.new_parties],
     )

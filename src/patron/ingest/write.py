@@ -267,7 +267,8 @@ def store_quarantine(store: Store, staged: StagedFile, import_id: int, sha: str,
             con.execute("CREATE OR REPLACE TEMP TABLE _where (_ord BIGINT, line BIGINT, raw VARCHAR)")
             insert_rows(con, "_where", ["_ord", "line", "raw"], [(o, line, raw) for o, (line, raw) in located.items()])
             con.execute(
-                "INSERT INTO _q SELECT ?, ?, w.line, NULL, w.raw, t._reason FROM _typed t "
+                "INSERT INTO _q (import_id, file_name, line, \"column\", raw, reason) "
+                "SELECT ?, ?, w.line, NULL, w.raw, t._reason FROM _typed t "
                 "LEFT JOIN _where w USING (_ord) WHERE t._reason IS NOT NULL",
                 [import_id, staged.path.name],
             )
@@ -277,7 +278,8 @@ def store_quarantine(store: Store, staged: StagedFile, import_id: int, sha: str,
             raw = "_raw" if "_raw" in columns else "to_json(s)::VARCHAR"
             source = "_typed t" if raw == "_raw" else "_typed t JOIN _stage s USING (_ord)"
             con.execute(
-                f"INSERT INTO _q SELECT ?, ?, t._ord + 1, NULL, {raw}, t._reason "
+                f'INSERT INTO _q (import_id, file_name, line, "column", raw, reason) '
+                f"SELECT ?, ?, t._ord + 1, NULL, {raw}, t._reason "
                 f"FROM {source} WHERE t._reason IS NOT NULL",
                 [import_id, staged.path.name],
             )

@@ -12,7 +12,8 @@ def record(store: Store, user: Any, action: str, entity: str | None = None, enti
            detail: dict | None = None) -> None:
     """Append one audit row; call it inside the transaction of the change it records."""
     store.raw.execute(
-        "INSERT INTO audit_log VALUES (now()::TIMESTAMP, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO audit_log (happened_at, user_id, username, action, entity, entity_id, detail) "
+        "VALUES (now()::TIMESTAMP, ?, ?, ?, ?, ?, ?)",
         [getattr(user, "user_id", None), getattr(user, "username", None) or "system", action, entity, entity_id,
          json.dumps(detail, default=str) if detail else None],
     )

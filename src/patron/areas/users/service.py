@@ -78,7 +78,8 @@ def issue_token(store: Store, user: User, name: str) -> str:
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with store.transaction():
         token_id = store.next_id("api_tokens", "token_id")
-        store.raw.execute("INSERT INTO api_tokens VALUES (?, ?, ?, ?, now()::TIMESTAMP, NULL, FALSE)",
+        store.raw.execute("INSERT INTO api_tokens (token_id, user_id, name, token_hash, created_at, last_used_at, revoked) "
+                          "VALUES (?, ?, ?, ?, now()::TIMESTAMP, NULL, FALSE)",
                           [token_id, user.user_id, name, _token_hash(token)])
         record(store, user, "token.create", "api_token", token_id, {"name": name})
     return token
