@@ -15,3 +15,5 @@ class Settings(BaseSettings):
     secret_key: str | None = None
     #: Send the session cookie over HTTPS only (set it when patron is served behind TLS).
     secure_cookies: bool = False
+    #: How the pages write numbers, money and dates: en (default), en-GB, de, fr, nl.
+    locale: str = "en"
