@@ -34,6 +34,17 @@ def run_currency(store: Store, run_id: int | None) -> str | None:
     return currency if currency and currency != "XXX" else None
 
 
+def current_currency(store: Store) -> str | None:
+    """The currency of the current picture's money figures (None without a sound run)."""
+    from patron.errors import PatronError
+    from patron.service.runs import current_run
+
+    try:
+        return run_currency(store, current_run(store))
+    except PatronError:
+        return None
+
+
 def revenue_12m(store: Store, as_of: dt.datetime, currency: str | None = None) -> dict:
     """The revenue of the 12 months up to ``as_of`` (whole days), net of refunds, in ``currency`` (default: all):
     the one figure the overview page, ``patron analyze`` and the API show
