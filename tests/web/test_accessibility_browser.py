@@ -163,11 +163,11 @@ def test_no_serious_or_critical_accessibility_violation_on_any_page(site, admin)
                 if width_used > width:
                     problems.setdefault(name, []).append(f"the page is {width_used} px wide at {width} px")
                 # ...and no field or button runs out of sight inside a panel that clips it.
-                cut = page.evaluate("""() => [...document.querySelectorAll('main input:not([type=hidden]), main select,
-                    main textarea, main button')].filter(e => {
+                fields = "main input:not([type=hidden]), main select, main textarea, main button"
+                cut = page.evaluate("""(fields) => [...document.querySelectorAll(fields)].filter(e => {
                       const r = e.getBoundingClientRect();
                       return r.width > 0 && !e.closest('.table-scroll') && r.right > window.innerWidth + 1;
-                    }).map(e => e.id || e.name || e.textContent.trim()).slice(0, 6)""")
+                    }).map(e => e.id || e.name || e.textContent.trim()).slice(0, 6)""", fields)
                 if cut:
                     problems.setdefault(name, []).append(f"fields out of the screen at {width} px: {', '.join(cut)}")
             if size == "desktop":  # what the page says: words, not codes; figures written for people
