@@ -38,6 +38,7 @@ from patron.errors import PatronError, TooManyAttempts, http_status
 from patron.service.jobs import Jobs
 from patron.store import Store
 from patron.web.auth import SignInRequired
+from patron.web.formatting import set_locale
 from patron.web.headers import SecurityHeaders
 from patron.web.templating import STATIC, set_navigation
 
@@ -137,6 +138,7 @@ def _start_triggers(store: Store, settings: Settings):
 def create_app(store: str | None = None, settings: Settings | None = None) -> FastAPI:
     """The app over the store at ``store`` (default: ``PATRON_STORE`` or ./patron.duckdb)."""
     settings = settings or Settings(**({"store": store} if store else {}))
+    set_locale(settings.locale)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

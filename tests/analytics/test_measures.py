@@ -19,7 +19,7 @@ def built(store, facts, engine):
     f.tx(1, "2024-03-01", 30)
     f.party(2, acquisition_channel="web", acquisition_cost=30)
     f.tx(2, "2024-02-05", 100)  # one-off buyer, first purchase inside the window
-    f.tx(2, "2024-02-06", -40, kind="refund")  # refunds are not revenue here
+    f.tx(2, "2024-02-06", -40, kind="refund")  # taken off: revenue is net of refunds everywhere
     f.party(3, acquisition_channel="fair", acquisition_cost=50)  # acquired, never bought
     f.party(4)  # no acquisition cost: left out of the acquisition table
     f.tx(4, "2024-01-10", 7)
@@ -30,11 +30,12 @@ def built(store, facts, engine):
 
 def test_revenue_mix_by_customer_and_by_purchase(built):
     mix = revenue_mix(built.table("transactions"), start="2024-01-01", end="2024-12-31").to_pandas().iloc[0]
-    assert mix.revenue == 165.0  # 55 (party 1) + 100 (party 2) + 10 (party 4)
-    assert mix.relational_revenue == 65.0 and mix.transactional_revenue == 100.0
-    assert mix.relational_share == pytest.approx(65 / 165)
+    assert mix.purchase_revenue == 165.0  # 55 (party 1) + 100 (party 2) + 10 (party 4)
+    assert mix.refunds == 40.0 and mix.revenue == 125.0  # net of party 2's refund
+    assert mix.relational_revenue == 65.0 and mix.transactional_revenue == 60.0
+    assert mix.relational_share == pytest.approx(65 / 125)
     assert (mix.relational_customers, mix.transactional_customers) == (2, 1)
-    # First purchase days inside the window: party 2 (100) and party 4 on Jan 10 (7).
+    # First purchase days inside the window: party 2 (100) and party 4 on Jan 10 (7); purchases, before refunds.
     assert mix.first_purchase_revenue == 107.0 and mix.repeat_purchase_revenue == 58.0
     assert mix.repeat_purchase_share == pytest.approx(58 / 165)
 

@@ -27,22 +27,25 @@ _Date = dt.datetime | dt.date | str
 def revenue_mix(transactions: ir.Table, *, start: _Date, end: _Date) -> ir.Table:
     """Relational vs transactional revenue between ``start`` and ``end`` (inclusive dates).
 
+    Revenue is **net of refunds**, as everywhere in patron: a refund in the window (``kind = 'refund'`` or a
+    negative amount) takes its amount off the revenue of the customer it belongs to.
+
     Two readings, both in one row:
 
-    - by **customer**: revenue of the window from *relational* customers
+    - by **customer**: net revenue of the window from *relational* customers
       (purchases on at least two distinct days up to ``end``, the window's
       days included) vs *transactional* ones (one purchase day so far);
-    - by **purchase**: revenue of the window on a customer's first purchase
-      day (acquisition) vs on later days (repeat purchases).
+    - by **purchase**: purchases of the window on a customer's first purchase
+      day (acquisition) vs on later days (repeat purchases), before refunds.
 
     Returns
     -------
     ibis.Table
-        One row: ``revenue``; ``relational_revenue``,
-        ``transactional_revenue``, ``relational_share``;
+        One row: ``revenue`` (net), ``purchase_revenue``, ``refunds`` (their value, positive);
+        ``relational_revenue``, ``transactional_revenue``, ``relational_share``;
         ``relational_customers``, ``transactional_customers`` (buyers in the
         window); ``first_purchase_revenue``, ``repeat_purchase_revenue``,
-        ``repeat_purchase_share``.
+        ``repeat_purchase_share`` (shares of the purchases).
     """
     start_day = ordinal_of(start, "day")
     cutoff = ibis.literal(as_of_instant(end))
@@ -59,30 +62,41 @@ def revenue_mix(transactions: ir.Table, *, start: _Date, end: _Date) -> ir.Table
         _window_first=per_day.revenue.argmin(per_day.day, where=in_window),
         _window_first_day=per_day.day.min(where=in_window),
     )
-    p = per_party.filter(per_party._window.notnull())
+    returned = t.filter(is_refund(t), t.occurred_at <= cutoff, period_ordinal(t.occurred_at, "day") >= start_day)
+    refunded = returned.group_by("party_id").aggregate(_refund=returned.revenue.cast("float64").abs().sum())
+    both = per_party.left_join(refunded, per_party.party_id == refunded.party_id)
+    both = both.select(*[both[c] for c in per_party.columns], _refund=both._refund)
+    p = both.filter(both._window.notnull() | both._refund.notnull())
+    net = p._window.fill_null(0.0) - p._refund.fill_null(0.0)
     relational = p._days >= 2
+    bought_in_window = p._window.notnull()
     on_first_day = ibis.ifelse(p._window_first_day == p._first_day, p._window_first, 0.0)
     totals = p.aggregate(
-        revenue=p._window.sum(),
-        relational_revenue=p._window.sum(where=relational),
-        transactional_revenue=p._window.sum(where=~relational),
-        relational_customers=p.count(where=relational),
-        transactional_customers=p.count(where=~relational),
+        revenue=net.sum(),
+        purchases=p._window.sum(),
+        refunds=p._refund.sum(),
+        relational_revenue=net.sum(where=relational),
+        transactional_revenue=net.sum(where=~relational),
+        relational_customers=p.count(where=relational & bought_in_window),
+        transactional_customers=p.count(where=~relational & bought_in_window),
         first_purchase_revenue=on_first_day.sum(),
     )
     z = totals
     revenue = z.revenue.fill_null(0.0)
+    purchases = z.purchases.fill_null(0.0)
     first = z.first_purchase_revenue.fill_null(0.0)
     return z.select(
         revenue=revenue,
+        purchase_revenue=purchases,
+        refunds=z.refunds.fill_null(0.0),
         relational_revenue=z.relational_revenue.fill_null(0.0),
         transactional_revenue=z.transactional_revenue.fill_null(0.0),
         relational_share=ibis.ifelse(revenue != 0, z.relational_revenue.fill_null(0.0) / revenue, None),
         relational_customers=z.relational_customers,
         transactional_customers=z.transactional_customers,
         first_purchase_revenue=first,
-        repeat_purchase_revenue=revenue - first,
-        repeat_purchase_share=ibis.ifelse(revenue != 0, (revenue - first) / revenue, None),
+        repeat_purchase_revenue=purchases - first,
+        repeat_purchase_share=ibis.ifelse(purchases != 0, (purchases - first) / purchases, None),
     )
 
 

@@ -31,3 +31,5 @@ class Settings(BaseSettings):
     #: The outbox worker of the service, as JSON (``patron serve`` writes it): ``{"smtp_host": ...}``; unset or
     #: ``off``: none (docs/delivery.md).
     delivery: str | None = None
+    #: How the pages write numbers, money and dates: en (default), en-GB, de, fr, nl.
+    locale: str = "en"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.table import Table
 
 from patron.cli.common import console
+from patron.store.vocabulary import label
 
 
 def print_model(result) -> None:
@@ -49,13 +50,13 @@ def print_value_summary(s, run_id: int, top: int = 20) -> None:
     print_overview(s, run_id)
     risky = valuable_at_risk(s, run_id, top)
     table = Table(title=f"the {len(risky)} most valuable customers at risk")
-    for col in ("party", "customer", "revenue", "CLV", "P(alive)", "health", "rung", "why"):
-        table.add_column(col, justify="right" if col in ("revenue", "CLV", "P(alive)", "health") else "left",
+    for col in ("party", "customer", "net revenue", "CLV", "P(alive)", "health", "rung", "why"):
+        table.add_column(col, justify="right" if col in ("net revenue", "CLV", "P(alive)", "health") else "left",
                          overflow="fold")
     for r in risky:
         table.add_row(str(r["party_id"]), r["customer"] or "", f"{r['revenue']:,.0f}", f"{r['clv']:,.0f}",
                       f"{r['p_alive']:.2f}", f"{r['health']:.0f}" if r["health"] is not None else "",
-                      r["rung"], r["reasons"] or "")
+                      label(r["rung"]), r["reasons"] or "")
     console.print(table)
 
 
@@ -85,19 +86,22 @@ def print_triage(rows: list[dict]) -> None:
 
 def print_overview(s, run_id: int) -> None:
     """Revenue mix, customers lost, acquisition cost against CLV, and the triage plans."""
-    from patron.service.overview import relationship_overview
+    from patron.service.overview import relationship_overview, run_currency
 
     o = relationship_overview(s, run_id)
     mix, lost = o.revenue_mix, o.lost
+    currency = run_currency(s, run_id)
+    money = f"{currency} " if currency else ""
     if mix.get("revenue"):
         console.print(
-            f"Last 12 months: revenue {mix['revenue']:,.0f}; [bold]{mix['relational_share']:.0%} relational[/] "
+            f"Last 12 months to {o.as_of:%Y-%m-%d}: revenue {money}{mix['revenue']:,.0f} net of refunds "
+            f"({money}{mix['refunds']:,.0f} refunded); [bold]{mix['relational_share']:.0%} relational[/] "
             f"(from {mix['relational_customers']:,} repeat buyers), {1 - mix['relational_share']:.0%} "
             f"transactional (from {mix['transactional_customers']:,} one-off buyers).")
     if lost.get("customers"):
         console.print(
             f"Lost in the last 12 months (no purchase for a year): [bold]{lost['customers']:,} customers[/] who "
-            f"brought {lost['lost_revenue'] or 0:,.0f} revenue"
+            f"brought {money}{lost['lost_revenue'] or 0:,.0f} revenue"
             + (f" and {lost['lost_margin']:,.0f} margin" if lost.get("lost_margin") else "")
             + " in their last year.")
     if o.acquisition:

@@ -277,7 +277,8 @@ def value_run(engine, settings: AnalysisSettings, run_id: int, report: Progress)
         recency=joined.recency.cast("float64"), t=joined["T"].cast("float64"),
         monetary_value=joined.monetary_value.cast("float64"),
         first_purchase_at="first_purchase_at", last_purchase_at="last_purchase_at", orders="orders",
-        revenue=joined.revenue.cast("float64"), margin=joined.margin.cast("float64"),
+        # A customer's revenue is net of refunds, as on every page (patron.analytics.summary: net_revenue).
+        revenue=joined.net_revenue.cast("float64"), margin=joined.margin.cast("float64"),
         p_alive="p_alive", expected_purchases="expected_purchases", expected_spend="expected_spend", clv="clv",
         next_purchase_in="next_purchase_in", r_score=joined.r_score.cast("int32"),
         f_score=joined.f_score.cast("int32"), m_score=joined.m_score.cast("int32"), rfm_segment="segment",

@@ -7,6 +7,7 @@ inlined by vl-convert: nothing is loaded from a CDN).
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import altair as alt
@@ -14,8 +15,11 @@ import pandas as pd
 
 from patron.analytics.ladder import LADDER_STATES as RUNGS
 from patron.store import Store
+from patron.store.vocabulary import label
 
 WIDTH, HEIGHT = 520, 300
+#: The base URL vl-convert resolves relative links against; the pages' links are patron's own paths.
+_DATA_BASE = "https://vega.github.io/vega-datasets/"
 TRIAGE_COLOURS = alt.Scale(domain=["best", "average", "worst", "unrated"],
                            range=["#2e7d32", "#f9a825", "#c62828", "#9e9e9e"])
 
@@ -67,13 +71,19 @@ def json_setting(store: Store, run_id: int, name: str, default: str) -> str:
 
 
 def ladder_funnel(store: Store, run_id: int) -> alt.Chart:
+    """Parties on each rung, the ladder's top (partner) first and the lapsed below suspect; a bar opens its list."""
     counts = dict(store.query("SELECT rung, count(*) FROM scores WHERE run_id = ? GROUP BY rung", [run_id]))
-    data = pd.DataFrame({"rung": list(RUNGS), "parties": [counts.get(r, 0) for r in RUNGS],
-                         "level": range(len(RUNGS))})
-    return (alt.Chart(data, title="Ladder of loyalty")
+    order = list(reversed(RUNGS))  # partner ... suspect, lapsed: the ladder as it is climbed, read from the top
+    data = pd.DataFrame({"rung": [label(r) for r in order], "parties": [counts.get(r, 0) for r in order],
+                         "list": [f"/segments/rung/{r}" for r in order],
+                         "says": [f"{label(r)}: {counts.get(r, 0):,} parties (open the list)" for r in order]})
+    described = ", ".join(f"{label(r)} {counts.get(r, 0):,}" for r in order)
+    return (alt.Chart(data, title="Ladder of loyalty",
+                      description=f"Ladder of loyalty, parties on each rung from the top: {described}.")
             .mark_bar(color="#6a1b9a")
-            .encode(alt.Y("rung:N", sort=alt.EncodingSortField("level", order="descending"), title=None),
-                    alt.X("parties:Q", title="parties"), tooltip=["rung", "parties"])
+            .encode(alt.Y("rung:N", sort=[label(r) for r in order], title=None, axis=alt.Axis(labelAngle=0)),
+                    alt.X("parties:Q", title="parties"), alt.Href("list:N"), alt.Description("says:N"),
+                    tooltip=["rung", alt.Tooltip("parties:Q", format=",")])
             .properties(width=WIDTH, height=HEIGHT))
 
 
@@ -89,17 +99,40 @@ def ladder_migration_chart(migration: pd.DataFrame) -> alt.Chart:
 
 
 def triage_chart(store: Store, run_id: int) -> alt.Chart:
-    data = store.raw.execute(
-        "SELECT value_tier, quality_tier, triage, count(*) AS parties, sum(clv) AS clv FROM scores "
-        "WHERE run_id = ? AND triage <> 'unrated' GROUP BY 1, 2, 3", [run_id]).df()
+    """Value tier × relationship-quality tier, each cell's parties written in it; a cell opens its group's list."""
+    # One cell per tier pair, coloured by the group the tiers give; the lapsed (worst whatever their tiers) are
+    # counted apart in the cell's text instead of drawn on top of it.
+    rows = store.raw.execute(
+        "SELECT value_tier, quality_tier, triage, triage_reason LIKE 'worst because: the relationship is lost%' "
+        "AS lost, count(*) AS parties, sum(clv) AS clv FROM scores "
+        "WHERE run_id = ? AND triage <> 'unrated' GROUP BY 1, 2, 3, 4", [run_id]).df()
+    found = []
+    for (value_tier, quality_tier), cell in rows.groupby(["value_tier", "quality_tier"]):
+        live = cell[~cell["lost"].astype(bool)]
+        group = (live.groupby("triage")["parties"].sum().idxmax() if len(live) else "worst")
+        lost = int(cell.loc[cell["lost"].astype(bool), "parties"].sum())
+        total = int(cell["parties"].sum())
+        found.append({"value_tier": value_tier, "quality_tier": quality_tier, "triage": group, "parties": total,
+                      "lost": lost, "clv": float(cell["clv"].fillna(0).sum()),
+                      "text": f"{total - lost:,}" + (f" + {lost:,} lapsed" if lost else "")})
+    data = pd.DataFrame(found, columns=["value_tier", "quality_tier", "triage", "parties", "lost", "clv", "text"])
+    data["list"] = "/segments/triage/" + data["triage"]
+    data["says"] = [f"value {r.value_tier}, quality {r.quality_tier}: {r.text} parties, {label(r.triage)} "
+                    f"(open the list)" for r in data.itertuples()]
     tiers = ["low", "mid", "high"]
-    base = alt.Chart(data, title="Triage: value × relationship quality").encode(
-        alt.X("quality_tier:N", sort=tiers, title="relationship quality (health)"),
+    described = "; ".join(f"value {r.value_tier}, quality {r.quality_tier}: {r.text} ({label(r.triage)})"
+                          for r in data.sort_values(["value_tier", "quality_tier"]).itertuples())
+    base = alt.Chart(data).encode(
+        alt.X("quality_tier:N", sort=tiers, title="relationship quality (health)", axis=alt.Axis(labelAngle=0)),
         alt.Y("value_tier:N", sort=list(reversed(tiers)), title="value (CLV)"))
-    cells = base.mark_rect(stroke="white").encode(alt.Color("triage:N", scale=TRIAGE_COLOURS),
-                                                  tooltip=["triage", "parties", alt.Tooltip("clv:Q", format=",.0f")])
-    labels = base.mark_text(fontSize=14).encode(text="parties:Q")
-    return (cells + labels).properties(width=360, height=260)
+    cells = base.mark_rect(stroke="white").encode(alt.Color("triage:N", scale=TRIAGE_COLOURS), alt.Href("list:N"),
+                                                  alt.Description("says:N"),
+                                                  tooltip=["triage", "parties", "lost",
+                                                           alt.Tooltip("clv:Q", format=",.0f")])
+    labels = base.mark_text(fontSize=13, aria=False).encode(text="text:N")
+    return (cells + labels).properties(
+        width=360, height=260, title="Triage: value × relationship quality",
+        description=f"Triage of the customers by value and relationship quality: {described}.")
 
 
 def holdout_chart(rows: list[dict]) -> alt.Chart:
@@ -114,12 +147,25 @@ def holdout_chart(rows: list[dict]) -> alt.Chart:
             .properties(width=WIDTH, height=HEIGHT))
 
 
-def inline_svg(chart: alt.Chart) -> str:
-    """The chart as an SVG element to put in a page (rendered here: the page needs no script)."""
+def inline_svg(chart: alt.Chart, *, title: bool = False) -> str:
+    """The chart as an SVG element to put in a page (rendered here: the page needs no script).
+
+    A page gives the chart its own heading, so the chart's title is left out unless ``title`` (no doubled
+    titles); axis labels are written horizontally; the chart's description becomes the SVG's text alternative
+    (``role="img"`` and ``aria-label``), and bars with a list behind them are links to it.
+    """
     import vl_convert as vlc
 
+    if not title:
+        chart = chart.properties(title="")
+    chart = chart.configure_axisX(labelAngle=0).configure_view(stroke=None)
     svg = vlc.vegalite_to_svg(chart.to_json())
-    return svg[svg.index("<svg"):] if "<svg" in svg else svg
+    svg = svg[svg.index("<svg"):] if "<svg" in svg else svg
+    svg = svg.replace(f'xlink:href="{_DATA_BASE}', 'xlink:href="')  # links into patron, not to Vega's data site
+    description = chart.to_dict().get("description")
+    if description and "aria-label" not in svg[:svg.index(">")]:
+        svg = svg.replace("<svg", f'<svg role="figure" aria-label="{html.escape(description)}"', 1)
+    return svg
 
 
 def save(chart: alt.Chart, path: str | Path) -> Path:

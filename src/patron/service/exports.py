@@ -8,15 +8,29 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from patron.store.vocabulary import label
+
+#: Columns that hold a stored code: a CSV file people open shows the word (``cant_lose_them`` → "can't lose them").
+CODE_COLUMNS = frozenset({"kind", "category", "rung", "rfm_segment", "segment", "triage", "channel",
+                          "acquisition_channel", "status", "severity", "instrument", "direction", "department",
+                          "currency"})
+
 
 def safe_cell(value) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula (names come from outside)."""
+    """A CSV cell that a spreadsheet will not run as a formula (names come from outside); a float is written
+    with at most 6 decimals (``36681.24``, not the binary ``36681.240000000005``)."""
     if value is None:
         return ""
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return ""
+        value = round(value, 6)
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
     text = str(value)
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _is_number(text) else text
 
@@ -36,7 +50,8 @@ def csv_chunks(columns: Sequence[str], batches: Iterable[Iterable[dict[str, Any]
     writer.writerow(columns)
     for rows in batches:
         for r in rows:
-            writer.writerow([safe_cell(r.get(c)) for c in columns])
+            writer.writerow([safe_cell(label(r.get(c)) if c in CODE_COLUMNS and r.get(c) is not None else r.get(c))
+                             for c in columns])
         yield buf.getvalue()
         buf.seek(0)
         buf.truncate()

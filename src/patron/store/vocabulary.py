@@ -106,3 +106,33 @@ BENSAOU_QUADRANTS = ("market_exchange", "captive_buyer", "captive_supplier", "st
 def sql_list(values: tuple[str, ...]) -> str:
     """``('a', 'b')``: a vocabulary as the list of a SQL ``IN`` (a ``CHECK`` constraint)."""
     return "(" + ", ".join(f"'{v}'" for v in values) + ")"
+
+
+#: The words people read for the codes above where turning ``_`` into a space is not enough; every other code
+#: reads as itself with spaces (``in_progress`` → "in progress"). Pages and CSV files show these, never the code.
+LABELS = {
+    "face_to_face": "face to face",
+    "cant_lose_them": "can't lose them",
+    "potential_loyalist": "potential loyalist",
+    "needs_attention": "needs attention",
+    "about_to_sleep": "about to sleep",
+    "at_risk": "at risk",
+    "nps": "NPS", "csat": "CSAT", "ces": "CES", "servqual": "SERVQUAL", "sms": "SMS",
+    "non_profit": "non-profit",
+    "self_orientation": "self-orientation",
+    "pre_relationship": "pre-relationship",
+    "long_term": "long-term",
+    "mystery_shopper": "mystery shopper",
+    "unrated": "not rated",
+    "XXX": "",  # ISO 4217's "no currency": the importer's placeholder, never shown
+}
+
+
+def label(code) -> str:
+    """The word people read for a stored code (``cant_lose_them`` → "can't lose them"); None reads as ""."""
+    if code is None:
+        return ""
+    text = str(code)
+    if text in LABELS:
+        return LABELS[text]
+    return text.replace("_", " ")

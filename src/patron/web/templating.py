@@ -18,6 +18,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, FileSystemLoader
 
 from patron.store import vocabulary
+from patron.web import formatting
 from patron.web.auth import csrf_token
 
 WEB = Path(__file__).parent
@@ -43,6 +44,9 @@ templates.env.loader = ChoiceLoader([
     *[FileSystemLoader(str(folder)) for folder in sorted(AREAS.glob("*/templates"))],
 ])
 templates.env.globals["vocab"] = vocabulary
+# Every figure and code on a page is written for people: numbers and money in the locale, codes as words.
+for _name in ("number", "money", "percent", "day", "label"):
+    templates.env.filters[_name] = getattr(formatting, _name)
 templates.env.globals["nav"] = []
 
 

@@ -77,8 +77,12 @@ class Identity(BaseModel):
 class Totals(BaseModel):
     model_config = _STRICT
     lines: int = Field(description="Transaction lines.")
-    documents: int = Field(description="Orders and invoices (a document has one or more lines).")
+    documents: int = Field(description="Orders and invoices (a document has one or more lines); refunds are not "
+                                       "counted, as in the scores' orders.")
+    refunds: int = Field(0, description="Refund lines.")
     revenue: float = Field(description="Net revenue to date: orders and invoices less refunds.")
+    currency: str | None = Field(None, description="The currency of the revenue (None when the party's "
+                                                   "transactions are in several or none is known).")
     first_at: UtcDateTime | None = None
     last_at: UtcDateTime | None = None
 
@@ -103,6 +107,8 @@ class TimelineEvent(BaseModel):
     id: int = Field(description="The id of the interaction, complaint, feedback or (first) transaction line.")
     title: str
     detail: str
+    amount: float | None = Field(None, description="A purchase's total (net of its refund lines).")
+    currency: str | None = None
 
 
 class ScoreFields(BaseModel):

@@ -20,6 +20,7 @@ from patron.service.privacy import visible
 from patron.service.runs import current_run
 from patron.store import Store, search_index
 from patron.store.search_index import fold
+from patron.store.vocabulary import label
 
 PROFILE_FIELDS = ("party_id", "kind", "category", "name", "email", "phone", "address", "postcode", "city", "country",
                   "birth_date", "organisation_id", "job_title", "acquired_at", "acquisition_channel",
@@ -241,13 +242,13 @@ def _explain(score: dict) -> list[str]:
 def _timeline(transactions, interactions, complaints, feedback) -> list[dict]:
     """Every contact and purchase of a party, newest first (built from rows already read)."""
     events = [{"event_at": i["occurred_at"], "type": "interaction", "id": i["interaction_id"],
-               "title": i["channel"] + (f" · {i['department']}" if i["department"] else ""),
+               "title": label(i["channel"]) + (f" · {i['department']}" if i["department"] else ""),
                "detail": (i["subject"] or "") + (f" — {i['outcome']}" if i["outcome"] else "")} for i in interactions]
     events += [{"event_at": c["opened_at"], "type": "complaint", "id": c["complaint_id"],
-                "title": f"complaint: {c['category'] or 'general'}", "detail": f"{c['status']} · {c['severity']}"}
+                "title": f"complaint: {c['category'] or 'general'}", "detail": f"{label(c['status'])} · {c['severity']}"}
                for c in complaints]
     events += [{"event_at": f["occurred_at"], "type": "feedback", "id": f["feedback_id"],
-                "title": f["instrument"] + (f" · {f['item']}" if f["item"] else ""),
+                "title": label(f["instrument"]) + (f" · {label(f['item'])}" if f["item"] else ""),
                 "detail": f"score {f['score']:g}" if f["score"] is not None else ""} for f in feedback]
     documents: dict[tuple, dict] = {}
     for t in transactions:  # one event per order or invoice, at its first line
@@ -257,8 +258,11 @@ def _timeline(transactions, interactions, complaints, feedback) -> list[dict]:
                                          "currency": t["currency"]})
         doc["event_at"] = min(doc["event_at"], t["occurred_at"])
         doc["total"] += t["revenue"]
+    # The amount and its currency apart, for the page to write them in the reader's locale ("€1,120.96").
     events += [{**{k: v for k, v in d.items() if k not in ("total", "currency")},
-                "detail": f"{d['total']:.2f} {d['currency']}"} for d in documents.values()]
+                "detail": f"{d['total']:.2f}" + (f" {d['currency']}" if d["currency"] != "XXX" else ""),
+                "amount": d["total"], "currency": d["currency"] if d["currency"] != "XXX" else None}
+               for d in documents.values()]
     events.sort(key=lambda e: e["event_at"], reverse=True)
     return events
 
@@ -296,8 +300,15 @@ def party_360(store: Store, user: User, party_id: int, *, events: int = 200) -> 
         store, "SELECT transaction_id, kind, document, occurred_at, product, description, quantity, revenue, currency "
         "FROM transactions WHERE party_id = ?", party_id, key=lambda r: (r["occurred_at"], r["transaction_id"]),
         newest_first=True)
-    totals = {"lines": len(transactions), "documents": len({t["document"] or t["transaction_id"] for t in transactions}),
-              "revenue": sum((t["revenue"] for t in transactions), Decimal(0)),
+    # Revenue net of refunds and orders counted as the value run counts them (a refund is not an order).
+    refunds = [t for t in transactions if t["kind"] == "refund" or t["revenue"] < 0]
+    purchases = [t for t in transactions if not (t["kind"] == "refund" or t["revenue"] < 0)]
+    currencies = sorted({t["currency"] for t in transactions if t["currency"] and t["currency"] != "XXX"})
+    totals = {"lines": len(transactions), "documents": len({t["document"] or t["transaction_id"] for t in purchases}),
+              "refunds": len(refunds),
+              "revenue": sum((t["revenue"] for t in purchases), Decimal(0)) - sum((abs(t["revenue"]) for t in refunds),
+                                                                                   Decimal(0)),
+              "currency": currencies[0] if len(currencies) == 1 else None,
               "first_at": transactions[-1]["occurred_at"] if transactions else None,
               "last_at": transactions[0]["occurred_at"] if transactions else None}
     feedback = _sorted(

@@ -9,6 +9,7 @@ from patron.api.deps import StoreDep
 from patron.areas.segments import service
 from patron.errors import PatronError
 from patron.service.exports import attachment
+from patron.service.overview import current_currency
 from patron.web.auth import page_user
 from patron.web.templating import NavItem, render
 
@@ -39,4 +40,4 @@ def segment_page(request: Request, store: StoreDep, kind: str, name: str):
     user = page_user(request, store)
     total, rows = service.members(store, user, kind, name, limit=100)
     return render(request, "segments/segment.html", user, active=NAV.label, kind=kind, name=name, total=total,
-                  rows=rows)
+                  rows=rows, currency=current_currency(store))
