@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import os
 import re
 import subprocess
@@ -32,7 +34,7 @@ def world(request, tmp_path_factory):
     path = new_store_url(request, request.param, root)
     with demo_company(root, 400, 5, path) as store:
         tokens = {}
-        for name, role in (("sam", "service"), ("ann", "analyst"), ("max", "marketing")):
+        for name, role in (("sam", "service"), ("ann", "analyst"), ("max", "marketing"), ("bea", "billing")):
             tokens[role] = issue_token(store, add_user(store, name, PASSWORD, role), "tests")
         party = store.scalar("SELECT party_id FROM scores WHERE p_alive IS NOT NULL ORDER BY clv DESC LIMIT 1")
         name = store.scalar("SELECT name FROM parties WHERE party_id = ?", [party])
@@ -279,9 +281,16 @@ def test_upload_import_with_quarantine(world):
     job = client.app.state.jobs.wait(r.json()["job_id"])
     assert job.status == "done" and job.result["accepted"] == 1 and job.result["rejected"] == 1
     assert job.result["file_name"] == "evil.csv"  # the client's path is ignored
+    # An analyst does not see personal data: the rejected line's text, bytes and quoted value are withheld;
+    # billing (who imports and reads customers' details) sees them, the original bytes too.
     q = client.get(f"/api/v1/imports/{job.result['import_id']}/quarantine", headers=h).json()
+    assert q["items"] == [{"line": 3, "raw": None, "reason": "'…' in column 'date' is not a date and time",
+                           "raw_base64": None, "masked": True}]
+    q = client.get(f"/api/v1/imports/{job.result['import_id']}/quarantine",
+                   headers=auth(tokens["billing"])).json()
     assert q["items"] == [{"line": 3, "raw": "U2,not a date,3", "reason": "'not a date' in column 'date' is not "
-                                                                           "a date and time"}]
+                           "a date and time", "raw_base64": base64.b64encode(b"U2,not a date,3").decode(),
+                           "masked": False}]
     bad = client.post("/api/v1/imports", params={"kind": "transactions"},
                       files={"file": ("x.csv", b"\x00\x01binary", "text/csv")}, headers=h)
     failed = client.app.state.jobs.wait(bad.json()["job_id"])

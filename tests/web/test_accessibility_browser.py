@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from test_browser import CHROMIUM, CHROMIUM_ARGS, PASSWORD, SCREENSHOTS, playwright  # the browser, found once
@@ -19,8 +20,11 @@ from companies import demo_company
 from patron.act.links import link_secret, unsubscribe_token
 from patron.analytics.rfm import DEFAULT_SEGMENTS as RFM_RULES
 from patron.app import area_modules
+from patron.areas.campaigns.offers import add_to_list
+from patron.areas.campaigns.service import install_defaults
 from patron.areas.users.service import add_user
 from patron.service.demo import record_demo_campaign
+from patron.service.permissions import User
 from patron.store import vocabulary
 from serving import start_serve
 
@@ -32,7 +36,8 @@ if not AXE.exists():
     pytest.skip(f"axe-core is not installed at {AXE} (npm ci --prefix tests/web)", allow_module_level=True)
 
 #: Page routes that answer with a file, not a page.
-DOWNLOADS = {"/customers/export", "/customers/{party_id}/privacy/export", "/segments/{kind}/{name}.csv"}
+DOWNLOADS = {"/customers/export", "/customers/{party_id}/privacy/export", "/segments/{kind}/{name}.csv",
+             "/audit/export.csv"}
 #: Stored codes people should never read on a page: every word of the vocabularies (and RFM segment) that is
 #: not already plain English with its underscore.
 CODES = sorted({code for name in dir(vocabulary) if name.isupper() and isinstance(getattr(vocabulary, name), tuple)
@@ -66,6 +71,10 @@ def site(tmp_path_factory):
             "kind": "triage", "name": "best",
         }
         ids["account_id"] = store.scalar("SELECT min(party_id) FROM parties WHERE kind = 'organisation'")
+        admin = User(store.scalar("SELECT user_id FROM users WHERE username = 'ada'"), "ada", "admin")
+        ids["playbook_id"] = install_defaults(store, admin)[0]
+        add_to_list(store, admin, "Tasting evening", [ids["party_id"]])
+        ids["list"], ids["username"] = "Tasting evening", "ada"
         ids["token"] = unsubscribe_token(link_secret(store), ids["party_id"], "email", "marketing", 1)
     assert all(v is not None for v in ids.values()), ids
     proc, base = start_serve(path)
@@ -94,10 +103,12 @@ def urls(base: str, ids: dict, job: str) -> list[tuple[str, str]]:
     """(name, URL) of every page, the route's parameters filled in with the demo store's data."""
     filled = {"{party_id}": str(ids["party_id"]), "{campaign_id}": str(ids["campaign_id"]),
               "{import_id}": str(ids["import_id"]), "{kind}": ids["kind"], "{name}": ids["name"],
-              "{token}": ids["token"], "{job_id}": job}
+              "{token}": ids["token"], "{job_id}": job, "{playbook_id}": str(ids["playbook_id"]),
+              "{username}": ids["username"]}
     found = []
     for route in page_routes():
         path = route.replace("/accounts/{party_id}", f"/accounts/{ids['account_id']}")
+        path = path.replace("/lists/{name}", "/lists/" + quote(ids["list"]))
         for key, value in filled.items():
             path = path.replace(key, value)
         assert "{" not in path, f"the accessibility test does not know how to open {route}: add its parameters"

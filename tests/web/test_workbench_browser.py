@@ -8,7 +8,9 @@ import pytest
 from test_browser import CHROMIUM, CHROMIUM_ARGS, PASSWORD, playwright  # the browser, found (or the skip) once
 
 from companies import demo_company
+from patron.areas.parties.lists import update_party
 from patron.areas.users.service import add_user
+from patron.service.permissions import User
 from serving import start_serve
 
 
@@ -20,9 +22,9 @@ def site(tmp_path_factory):
         add_user(store, "sue", PASSWORD, "sales", "Sue Sales")
         add_user(store, "tom", PASSWORD, "service", "Tom Service")
         party = store.scalar("SELECT min(party_id) FROM parties WHERE kind = 'person'")
-        with store.transaction():
-            store.raw.execute("UPDATE parties SET name = 'Zoë Müller-Lüdenscheidt', phone = '+49 30 1234 5678' "
-                              "WHERE party_id = ?", [party])
+        # Changed as the customer page changes it, so the search index follows.
+        update_party(store, User(0, "sue", "sales"), party,
+                     {"name": "Zoë Müller-Lüdenscheidt", "phone": "+49 30 1234 5678"})
         best = store.scalar("SELECT count(*) FROM scores s JOIN runs r USING (run_id) WHERE r.status = 'current' "
                             "AND s.triage = 'best'")
     proc, base = start_serve(path)
