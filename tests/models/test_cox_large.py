@@ -81,6 +81,10 @@ def test_kaplan_meier_in_numpy_equals_lifelines(ties):
     ci = km.confidence_interval_survival_function_
     np.testing.assert_allclose(low, ci.iloc[:, 0].to_numpy(), rtol=1e-10)
     np.testing.assert_allclose(high, ci.iloc[:, 1].to_numpy(), rtol=1e-10)
+    # the median and S(t) read at a time, as kaplan_meier reports them, are lifelines' own
+    (entry,) = survival.kaplan_meier(frame["days"], frame["lost"], ["all"] * len(frame), at=(10, 30.5, 1e9))
+    assert entry["median"] == km.median_survival_time_
+    assert entry["survival_at"] == pytest.approx({t: float(km.predict(t)) for t in (10, 30.5, 1e9)}, rel=1e-12)
 
 
 def test_kaplan_meier_on_a_large_group_takes_numpy_and_agrees(monkeypatch):

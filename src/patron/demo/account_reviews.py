@@ -71,8 +71,7 @@ def _when(weeks: np.ndarray) -> pa.Array:
 def plant(rng: np.random.Generator, acc: b2b.Accounts, end_w: float, out: Path) -> None:
     """Write the reviews (``crm_account_reviews.parquet``) and their truth (``truth_account_reviews.parquet``)."""
     m, c = acc.size, len(acc.contact_org)
-    accounts = relationships._keys(acc)[0].to_pylist()
-    contacts = relationships._keys(acc)[1].to_pylist()
+    accounts, contacts = (keys.to_pylist() for keys in relationships._keys(acc))
     champ = champions(acc)
     rows: dict[str, list] = {k: [] for k in ("key", "kind", "form", "item", "score", "answer", "weeks", "by")}
 

@@ -61,24 +61,18 @@ def kaplan_meier(durations, events, groups, *, at=None) -> list[dict]:
         m = g == name
         if m.sum() >= cox_fit.LARGE:
             times, sf, low, high = _km(d[m], e[m])
-            below = np.flatnonzero(sf <= 0.5)
-            entry = {"group": name, "n": int(m.sum()), "events": int(e[m].sum()),
-                     "median": float(times[below[0]]) if len(below) else float("inf"), "times": times.tolist(),
-                     "survival": sf.tolist(), "low": low.tolist(), "high": high.tolist()}
-            if at is not None:
-                entry["survival_at"] = {float(t): float(sf[np.searchsorted(times, t, side="right") - 1])
-                                        for t in at}
-            out.append(entry)
-            continue
-        km = lifelines.KaplanMeierFitter().fit(d[m], e[m], label=str(name))
-        sf = km.survival_function_.iloc[:, 0]
-        ci = km.confidence_interval_survival_function_
+        else:
+            km = lifelines.KaplanMeierFitter().fit(d[m], e[m], label=str(name))
+            ci = km.confidence_interval_survival_function_
+            times, sf = km.survival_function_.index.to_numpy(float), km.survival_function_.iloc[:, 0].to_numpy(float)
+            low, high = ci.iloc[:, 0].to_numpy(float), ci.iloc[:, 1].to_numpy(float)
+        # lifelines' median (the first time S(t) <= 0.5) and its step function read at a time, for both
+        below = np.flatnonzero(sf <= 0.5)
         entry = {"group": name, "n": int(m.sum()), "events": int(e[m].sum()),
-                 "median": float(km.median_survival_time_), "times": sf.index.to_numpy(float).tolist(),
-                 "survival": sf.to_numpy(float).tolist(), "low": ci.iloc[:, 0].to_numpy(float).tolist(),
-                 "high": ci.iloc[:, 1].to_numpy(float).tolist()}
+                 "median": float(times[below[0]]) if len(below) else float("inf"), "times": times.tolist(),
+                 "survival": sf.tolist(), "low": low.tolist(), "high": high.tolist()}
         if at is not None:
-            entry["survival_at"] = {float(t): float(km.predict(t)) for t in at}
+            entry["survival_at"] = {float(t): float(sf[np.searchsorted(times, t, side="right") - 1]) for t in at}
         out.append(entry)
     return out
 
