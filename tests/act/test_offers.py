@@ -164,6 +164,12 @@ def test_only_an_admin_overrides_the_holdout_and_it_is_audited(company):
     assert len(audit) == 1 and audit[0]["username"] == "root" and audit[0]["entity_id"] == campaign_id
     assert '"mode": "include"' in audit[0]["detail"] and "product recall" in audit[0]["detail"]
     assert get_campaign(store, campaign_id)["holdout_override"]["by"] == "root"
+    # A column of its own (migration 21), not a key of the action the message is made of.
+    column = store.records("SELECT holdout_override, holdout_override_by, holdout_override_at, holdout_override_why, "
+                           "action FROM campaigns WHERE campaign_id = ?", [campaign_id])[0]
+    assert (column["holdout_override"], column["holdout_override_by"]) == ("include", "root")
+    assert column["holdout_override_at"] is not None and "product recall" in column["holdout_override_why"]
+    assert "holdout_override" not in column["action"]
 
     override_holdout(store, ADMIN, campaign_id, "exclude", "measure on the random control only")
     left_out = preview(store, campaign_id, at=AT)
@@ -177,3 +183,21 @@ def test_only_an_admin_overrides_the_holdout_and_it_is_audited(company):
     launched = store.records("SELECT detail FROM audit_log WHERE action = 'campaign.launch' AND entity_id = ?",
                              [campaign_id])
     assert '"holdout_override": "exclude"' in launched[0]["detail"]
+
+
+def test_a_holdout_override_kept_in_the_action_before_migration_21_still_counts(company):
+    store = company
+    campaign_id = create_campaign(store, MARKETER, save_playbook(store, MARKETER, OFFER), seed=5)
+    kept = preview(store, campaign_id, at=AT)
+    with store.transaction():  # as stop 20 wrote it
+        store.raw.execute(
+            "UPDATE campaigns SET action = ? WHERE campaign_id = ?",
+            ['{"subject": "Thanks", "body": "Dear {name}", "holdout_override": {"mode": "include", "by": "root", '
+             '"at": "2030-01-01T00:00:00", "why": "recall"}}', campaign_id])
+    found = get_campaign(store, campaign_id)["holdout_override"]
+    assert found == {"mode": "include", "by": "root", "at": "2030-01-01T00:00:00", "why": "recall"}
+    assert kept["arms"]["holdout"] > 0 and preview(store, campaign_id, at=AT)["arms"]["holdout"] == 0
+    override_holdout(store, ADMIN, campaign_id, None, "back to the rule")
+    again = store.records("SELECT holdout_override, action FROM campaigns WHERE campaign_id = ?", [campaign_id])[0]
+    assert again["holdout_override"] is None and "holdout_override" not in again["action"]
+    assert preview(store, campaign_id, at=AT)["arms"]["holdout"] == kept["arms"]["holdout"]

@@ -121,13 +121,20 @@ def get_campaign(store: Store, campaign_id: int) -> dict:
         raise NotFound(f"There is no campaign {campaign_id}.")
     row = rows[0]
     row["audience"], row["action"] = json.loads(row["audience"]), json.loads(row["action"])
-    row["holdout_override"] = row["action"].get(OVERRIDE_KEY)
+    if row["holdout_override"] is not None:
+        row["holdout_override"] = {"mode": row["holdout_override"], "by": row["holdout_override_by"],
+                                   "at": row["holdout_override_at"].isoformat(timespec="seconds")
+                                   if row["holdout_override_at"] else None, "why": row["holdout_override_why"] or ""}
+    else:  # overridden before migration 21, which kept it in the action
+        row["holdout_override"] = row["action"].get(LEGACY_OVERRIDE_KEY)
+    for name in ("holdout_override_by", "holdout_override_at", "holdout_override_why"):
+        del row[name]
     return row
 
 
 def list_campaigns(store: Store) -> list[dict]:
     rows = store.records(
-        "SELECT c.campaign_id, c.name, c.channel, c.status, c.created_at, c.launched_at, "
+        "SELECT c.campaign_id, c.name, c.channel, c.status, c.created_at, c.launched_at, c.holdout_override, "
         "(SELECT count(*) FROM campaign_members m WHERE m.campaign_id = c.campaign_id AND m.arm = 'treated') AS treated, "
         "(SELECT count(*) FROM campaign_members m WHERE m.campaign_id = c.campaign_id AND m.arm = 'control') AS control "
         "FROM campaigns c ORDER BY c.campaign_id DESC")
@@ -164,8 +171,9 @@ def _saved_view(store: Store, name: str) -> tuple[str, list]:
 
 # --- the arms ---------------------------------------------------------------------------------------------
 
-#: Where a campaign keeps an admin's holdout override (in its ``action`` JSON: ``{"mode", "by", "at", "why"}``).
-OVERRIDE_KEY = "holdout_override"
+#: Where a campaign overridden before migration 21 kept an admin's holdout override (its ``action`` JSON:
+#: ``{"mode", "by", "at", "why"}``); since then, the ``campaigns.holdout_override*`` columns.
+LEGACY_OVERRIDE_KEY = "holdout_override"
 #: What an admin may do with the global holdout in one campaign.
 OVERRIDES = {"include": "the global holdout is included: its members are contacted like anyone else "
                         "(treated, or in the campaign's random control)",
@@ -220,8 +228,7 @@ def assign(store: Store, campaign: dict, at: dt.datetime) -> pa.Table:
     # A task or a list contacts nobody: like a webhook, only the suppression list applies.
     gate_channel = channel if channel in CONSENT_CHANNELS else "webhook"
     blocked = blocks(store, (members, params), channel=gate_channel, purpose=campaign["purpose"], at=at)
-    override = (campaign.get("action") or {}).get(OVERRIDE_KEY) or {}
-    mode = override.get("mode")
+    mode = (campaign.get("holdout_override") or {}).get("mode")
     ids, arms, reasons = [], [], []
     for pid, in_holdout, in_control, missing in rows:
         pid = int(pid)
@@ -281,13 +288,15 @@ def override_holdout(store: Store, user, campaign_id: int, mode: str | None, why
         if campaign["status"] != "draft":
             raise Conflict(f"Campaign {campaign_id} is {campaign['status']}: the holdout can be overridden only "
                            "before launch.")
+        before = campaign["holdout_override"]
         action = dict(campaign["action"])
-        before = action.pop(OVERRIDE_KEY, None)
-        if mode is not None:
-            action[OVERRIDE_KEY] = {"mode": mode, "by": getattr(user, "username", None),
-                                    "at": dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds"),
-                                    "why": why.strip()[:500]}
-        store.raw.execute("UPDATE campaigns SET action = ? WHERE campaign_id = ?", [json.dumps(action), campaign_id])
+        action.pop(LEGACY_OVERRIDE_KEY, None)
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None).replace(microsecond=0)
+        store.raw.execute(
+            "UPDATE campaigns SET action = ?, holdout_override = ?, holdout_override_by = ?, holdout_override_at = ?, "
+            "holdout_override_why = ? WHERE campaign_id = ?",
+            [json.dumps(action), mode, None if mode is None else getattr(user, "username", None),
+             None if mode is None else now, None if mode is None else why.strip()[:500], campaign_id])
         record(store, user, "campaign.holdout_override", "campaign", campaign_id,
                {"mode": mode or "keep", "before": (before or {}).get("mode", "keep"), "why": why.strip()[:500]})
     return get_campaign(store, campaign_id)
