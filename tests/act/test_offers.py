@@ -192,8 +192,8 @@ def test_a_holdout_override_kept_in_the_action_before_migration_21_still_counts(
     with store.transaction():  # as stop 20 wrote it
         store.raw.execute(
             "UPDATE campaigns SET action = ? WHERE campaign_id = ?",
-            ['{"subject": "Thanks", "body": "Dear {name}", "holdout_override": {"mode": "include", "by": "root", '
-             '"at": "2030-01-01T00:00:00", "why": "recall"}}', campaign_id])
+            [('{"subject": "Thanks", "body": "Dear {name}", "holdout_override": {"mode": "include", "by": "root", '
+              '"at": "2030-01-01T00:00:00", "why": "recall"}}'), campaign_id])
     found = get_campaign(store, campaign_id)["holdout_override"]
     assert found == {"mode": "include", "by": "root", "at": "2030-01-01T00:00:00", "why": "recall"}
     assert kept["arms"]["holdout"] > 0 and preview(store, campaign_id, at=AT)["arms"]["holdout"] == 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -240,3 +241,61 @@ def test_an_evaluation_that_fails_is_recorded_and_moves_nothing_on(tmp_path):
         assert last_evaluation(store, book, succeeded=True) is None  # the next one starts where none ended
         assert last_evaluation(store, book)["evaluation_id"] == failed[0]["evaluation_id"]
         assert store.scalar("SELECT count(*) FROM campaigns") == 0
+
+
+def test_a_schedule_keeps_its_wall_clock_time_across_the_clock_changes():
+    paris, utc = ZoneInfo("Europe/Paris"), dt.UTC
+    # 09:00 in Paris is 08:00 UTC in winter and 07:00 UTC in summer.
+    assert act_triggers.next_due(dt.datetime(2030, 1, 1, 12), "day", "09:00", zone=paris) == dt.datetime(2030, 1, 2, 8)
+    assert act_triggers.next_due(dt.datetime(2030, 7, 1, 12), "day", "09:00", zone=paris) == dt.datetime(2030, 7, 2, 7)
+    # The spring-forward (Sunday 31 March 2030, 02:00 -> 03:00): 02:30 does not exist and runs at 03:30 summer time.
+    spring = act_triggers.next_due(dt.datetime(2030, 3, 30, 12), "day", "02:30", zone=paris)
+    assert spring == dt.datetime(2030, 3, 31, 1, 30)
+    assert spring.replace(tzinfo=utc).astimezone(paris).strftime("%H:%M %Z") == "03:30 CEST"
+    assert act_triggers.next_due(spring, "day", "02:30", zone=paris) == dt.datetime(2030, 4, 1, 0, 30)
+    # The fall-back (Sunday 27 October 2030, 03:00 -> 02:00): 02:30 happens twice and runs once, the first time.
+    autumn = act_triggers.next_due(dt.datetime(2030, 10, 26, 12), "day", "02:30", zone=paris)
+    assert autumn == dt.datetime(2030, 10, 27, 0, 30)
+    assert act_triggers.next_due(autumn, "day", "02:30", zone=paris) == dt.datetime(2030, 10, 28, 1, 30)
+    # Looking from inside the repeated hour (its second 02:15) does not fire the day's 02:30 again.
+    assert act_triggers.next_due(dt.datetime(2030, 10, 27, 1, 15), "day", "02:30", zone=paris) \
+        == dt.datetime(2030, 10, 28, 1, 30)
+    # A whole year of a daily 02:30 in Paris: once a day, every day, always 02:30 or (the one skipped day) 03:30.
+    moments, when = [], dt.datetime(2029, 12, 31, 12)
+    while (when := act_triggers.next_due(when, "day", "02:30", zone=paris)) < dt.datetime(2031, 1, 1):
+        moments.append(when.replace(tzinfo=utc).astimezone(paris))
+    assert len(moments) == 365 and len({m.date() for m in moments}) == 365
+    assert {m.strftime("%H:%M") for m in moments} == {"02:30", "03:30"}
+    assert [m.date() for m in moments if m.strftime("%H:%M") == "03:30"] == [dt.date(2030, 3, 31)]
+    # A weekly schedule in New York (clocks change on other Sundays): Monday 08:00 local, EST then EDT.
+    new_york = ZoneInfo("America/New_York")
+    assert act_triggers.next_due(dt.datetime(2030, 3, 5), "week", "08:00", "monday", new_york) \
+        == dt.datetime(2030, 3, 11, 12)  # after the change of 10 March: EDT, UTC-4
+    assert act_triggers.next_due(dt.datetime(2030, 3, 1), "week", "08:00", "monday", new_york) \
+        == dt.datetime(2030, 3, 4, 13)  # before it: EST, UTC-5
+
+
+def test_a_playbook_schedule_in_its_own_zone_or_the_firms(tmp_path):
+    from patron.areas.campaigns.triggers import describe
+    from patron.errors import InvalidInput
+    from patron.store import Store
+
+    with Store(tmp_path / "z.duckdb") as store:
+        own = save_playbook(store, ADMIN, _book("Tokyo mornings", 'kind = "schedule"\nevery = "day"\nat = "09:00"\n'
+                                                'time_zone = "Asia/Tokyo"'))
+        firm = save_playbook(store, ADMIN, _book("Firm mornings", 'kind = "schedule"\nevery = "day"\nat = "09:00"'))
+        for book in (own, firm):
+            store.raw.execute("UPDATE playbooks SET created_at = ? WHERE playbook_id = ?", [AT, book])
+        assert next_due(store, own) == dt.datetime(2030, 1, 2, 0)  # 09:00 in Tokyo is midnight UTC
+        assert next_due(store, firm) == dt.datetime(2030, 1, 2, 9)  # no firm zone set: UTC
+        store.raw.execute("INSERT INTO settings (name, value, updated_at) VALUES ('time_zone', 'Europe/Paris', ?)",
+                          [AT])
+        assert next_due(store, firm) == dt.datetime(2030, 1, 2, 8)
+        assert next_due(store, own) == dt.datetime(2030, 1, 2, 0)
+        from patron.areas.campaigns.service import get_playbook
+        assert describe(store, get_playbook(store, firm)[1].trigger) == "every day at 09:00 Europe/Paris"
+        assert describe(store, get_playbook(store, own)[1].trigger) == "every day at 09:00 Asia/Tokyo"
+        with pytest.raises(InvalidInput, match="time_zone: 'Europe/Pariss' is not an IANA time zone"):
+            save_playbook(store, ADMIN, _book("Typo", 'kind = "schedule"\nevery = "day"\ntime_zone = "Europe/Pariss"'))
+        done = run_due(store, ADMIN, at=dt.datetime(2030, 1, 2, 0, 5))
+        assert [e["playbook_id"] for e in done] == [own]

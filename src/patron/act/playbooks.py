@@ -26,6 +26,7 @@ import datetime as dt
 import json
 import tomllib
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from patron.act.audience import Audience
 from patron.act.holdout import check_control_share
@@ -42,10 +43,10 @@ TRIGGER_KINDS = ("manual", "schedule", "event")
 SCHEDULES = ("day", "week", "month", "quarter")
 TRIGGER_EVENTS = ("p_alive_drop", "ladder_move", "complaint_resolved", "sla_breached", "detractor",
                   "first_purchase_anniversary", "import_finished")
-#: The fields of ``[trigger]``: ``at`` (HH:MM, UTC) and ``on`` (a weekday, or a day of the month 1-28) place a
-#: schedule; ``threshold`` (P(alive), p_alive_drop), ``direction`` (up, down or any: ladder_move) and
+#: The fields of ``[trigger]``: ``at`` (HH:MM) and ``on`` (a weekday, or a day of the month 1-28) place a
+#: schedule, in ``time_zone`` (an IANA zone; the firm's ``time_zone`` setting when left out, UTC by default); ``threshold`` (P(alive), p_alive_drop), ``direction`` (up, down or any: ladder_move) and
 #: ``max_score`` (the highest NPS answer that counts as a detractor's) tune an event.
-TRIGGER_FIELDS = ("kind", "every", "at", "on", "event", "threshold", "direction", "max_score")
+TRIGGER_FIELDS = ("kind", "every", "at", "on", "time_zone", "event", "threshold", "direction", "max_score")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 DIRECTIONS = ("up", "down", "any")
 
@@ -143,7 +144,13 @@ def check_trigger(trigger: dict) -> None:
         try:
             dt.time.fromisoformat(at if isinstance(at, str) else "")
         except ValueError:
-            raise InvalidInput(f"playbook.trigger.at: the time of day is written HH:MM (UTC), not {at!r}.") from None
+            raise InvalidInput(f"playbook.trigger.at: the time of day is written HH:MM, not {at!r}.") from None
+        if trigger.get("time_zone") is not None:
+            try:
+                ZoneInfo(str(trigger["time_zone"]))
+            except (ZoneInfoNotFoundError, ValueError):
+                raise InvalidInput(f"playbook.trigger.time_zone: '{trigger['time_zone']}' is not an IANA time zone "
+                                   "(e.g. Europe/Paris).") from None
         on = trigger.get("on")
         if on is not None:
             if trigger["every"] == "week" and (not isinstance(on, str) or on.lower() not in WEEKDAYS):

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from patron.store import Store
 from patron.store.vocabulary import LADDER_STATES
@@ -42,8 +43,8 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 ANNIVERSARY_SPAN = dt.timedelta(days=366)
 
 
-def describe_trigger(trigger: dict | None) -> str:
-    """The trigger in words, for the pages."""
+def describe_trigger(trigger: dict | None, firm_zone: str = "UTC") -> str:
+    """The trigger in words, for the pages (a schedule's time in its ``time_zone``, else ``firm_zone``)."""
     trigger = trigger or {"kind": "manual"}
     kind = trigger.get("kind", "manual")
     if kind == "schedule":
@@ -51,7 +52,7 @@ def describe_trigger(trigger: dict | None) -> str:
         on = trigger.get("on")
         when = {"day": "every day", "week": f"every {str(on or 'monday').capitalize()}",
                 "month": f"every month on day {on or 1}", "quarter": f"every quarter on day {on or 1}"}[every]
-        return f"{when} at {trigger.get('at', '00:00')} UTC"
+        return f"{when} at {trigger.get('at', '00:00')} {trigger.get('time_zone') or firm_zone}"
     if kind == "event":
         event = trigger["event"]
         words = EVENT_WORDS[event]
@@ -164,8 +165,27 @@ def import_finished(store: Store, since: dt.datetime, until: dt.datetime) -> tup
     return ids, f"{len(ids):,} people in {len(imports)} finished import(s) ({listed})"
 
 
-def next_due(after: dt.datetime, every: str, at: str = "00:00", on: str | int | None = None) -> dt.datetime:
-    """The first moment of the schedule strictly after ``after`` (naive UTC)."""
+def next_due(after: dt.datetime, every: str, at: str = "00:00", on: str | int | None = None,
+             zone: ZoneInfo | None = None) -> dt.datetime:
+    """The first moment of the schedule strictly after ``after`` (naive UTC), as naive UTC.
+
+    ``at`` and ``on`` are wall-clock time in ``zone`` (the playbook's ``time_zone``, else the firm's; UTC when
+    None): "every day at 09:00 Europe/Paris" is 08:00 UTC in winter and 07:00 UTC in summer. On the days the
+    clocks change, a time the spring-forward skips (02:30 in Paris on the last Sunday of March) runs at the
+    same distance past the change (03:30 summer time), and a time the autumn's fall-back repeats runs once, at
+    its first occurrence.
+    """
+    zone = zone or dt.UTC
+    wall = after.replace(tzinfo=dt.UTC).astimezone(zone).replace(tzinfo=None)
+    while True:
+        wall = _next_wall(wall, every, at, on)
+        when = wall.replace(tzinfo=zone).astimezone(dt.UTC).replace(tzinfo=None)
+        if when > after:  # a wall time before ``after`` in UTC: the repeated hour of the autumn
+            return when
+
+
+def _next_wall(after: dt.datetime, every: str, at: str, on: str | int | None) -> dt.datetime:
+    """The first wall-clock moment of the schedule strictly after the wall-clock ``after``."""
     time = dt.time.fromisoformat(at)
     if every == "day":
         when = dt.datetime.combine(after.date(), time)

@@ -72,14 +72,15 @@ def playbook_show(playbook_id: Annotated[int, typer.Argument(help="The playbook'
                   store: StoreOption = None) -> None:
     """A playbook's TOML, as stored."""
     from patron.areas.campaigns.service import get_playbook
-    from patron.areas.campaigns.triggers import describe_trigger, last_evaluation, next_due
+    from patron.areas.campaigns.triggers import describe, last_evaluation, next_due
 
     with open_store(store, read_only=True) as s:
         row, book = get_playbook(s, playbook_id)
         last = last_evaluation(s, playbook_id)
         due = next_due(s, playbook_id, row, book)
+        described = describe(s, book.trigger)
     console.print(row["definition"], markup=False, highlight=False)
-    console.print(f"Trigger: {describe_trigger(book.trigger)}.", markup=False)
+    console.print(f"Trigger: {described}.", markup=False)
     if last:
         console.print(f"Last evaluated {last['evaluated_at']:%Y-%m-%d %H:%M}: "
                       f"{last['error'] or last['detail']}.", markup=False)

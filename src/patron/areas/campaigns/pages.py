@@ -114,7 +114,7 @@ def playbook_page(request: Request, store: StoreDep, playbook_id: int):
     user = page_user(request, store)
     row, book = service.get_playbook(store, playbook_id)
     return render(request, "campaigns/playbook.html", user, active=NAV.label, p=row, book=book,
-                  trigger=triggers.describe_trigger(book.trigger), due=triggers.next_due(store, playbook_id, row, book),
+                  trigger=triggers.describe(store, book.trigger), due=triggers.next_due(store, playbook_id, row, book),
                   evaluations=triggers.evaluations(store, playbook_id), kind=(book.trigger or {}).get("kind", "manual"))
 
 

@@ -71,8 +71,8 @@ def run_due(store: StoreDep, user: Launcher) -> list[dict[str, Any]]:
 def playbook(playbook_id: int, store: StoreDep, user: CurrentUser) -> dict[str, Any]:
     """A playbook, its trigger in words, its last evaluations and when it is next due."""
     row, book = service.get_playbook(store, playbook_id)
-    return {**row, "trigger": book.trigger or {"kind": "manual"}, "trigger_described": triggers.describe_trigger(
-        book.trigger), "next_due": triggers.next_due(store, playbook_id, row, book),
+    return {**row, "trigger": book.trigger or {"kind": "manual"}, "trigger_described": triggers.describe(
+        store, book.trigger), "next_due": triggers.next_due(store, playbook_id, row, book),
         "evaluations": triggers.evaluations(store, playbook_id)}
 
 

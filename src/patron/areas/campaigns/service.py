@@ -31,7 +31,7 @@ from patron.act import playbooks
 from patron.act.audience import Audience, audience_sql
 from patron.act.holdout import control_bucket_sql, cut, holdout_bucket_sql, holdout_share
 from patron.act.playbooks import Playbook, parse_playbook, to_toml
-from patron.act.rules import blocks
+from patron.act.rules import DEFAULT_TIME_ZONE, blocks, read_settings
 from patron.act.triggers import describe_trigger
 from patron.areas.parties.lists import selection_sql
 from patron.areas.views.service import view_filters
@@ -83,11 +83,12 @@ def get_playbook(store: Store, playbook_id: int) -> tuple[dict, Playbook]:
 def list_playbooks(store: Store) -> list[dict]:
     rows = store.records("SELECT playbook_id, name, status, definition, created_at, updated_at FROM playbooks "
                          "ORDER BY playbook_id")
+    firm_zone = read_settings(store).get("time_zone") or DEFAULT_TIME_ZONE
     for row in rows:
         playbook = parse_playbook(row.pop("definition"))
         trigger = playbook.trigger or {"kind": "manual"}
         row.update(channel=playbook.channel, audience=playbook.audience.describe(),
-                   trigger=describe_trigger(trigger))
+                   trigger=describe_trigger(trigger, firm_zone))
     return rows
 
 

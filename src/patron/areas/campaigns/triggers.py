@@ -10,8 +10,8 @@ evaluation starts where the last one that did not fail ended, so running run-due
 
 - An **event** (``act/triggers.py``) matches the people it found since the last evaluation who are also in the
   playbook's audience; the campaign keeps to them (``party_ids``).
-- A **schedule** is due when its next moment (``every`` day, week, month or quarter, ``at`` HH:MM UTC, ``on`` a
-  weekday or a day of the month) has come since the last evaluation (or since the playbook was saved); the
+- A **schedule** is due when its next moment (``every`` day, week, month or quarter, ``at`` HH:MM, ``on`` a
+  weekday or a day of the month, in the playbook's ``time_zone`` or else the firm's ``time_zone`` setting) has come since the last evaluation (or since the playbook was saved); the
   campaign reaches the playbook's whole audience.
 """
 
@@ -21,7 +21,9 @@ import datetime as dt
 import threading
 from typing import Any
 
-from patron.act import triggers
+from zoneinfo import ZoneInfo
+
+from patron.act import rules, triggers
 from patron.act.audience import Audience, audience_sql
 from patron.act.playbooks import Playbook, parse_playbook
 from patron.act.triggers import EVENT_WORDS, describe_trigger
@@ -35,8 +37,8 @@ from patron.store import Store
 
 #: Who the scheduler of ``patron serve`` acts as (in the audit log and as a campaign's creator).
 SCHEDULER = User(0, "trigger scheduler", "marketing")
-__all__ = ["EVENT_WORDS", "Scheduler", "describe_trigger", "evaluate", "evaluations", "last_evaluation", "next_due",
-           "run_due"]
+__all__ = ["EVENT_WORDS", "Scheduler", "describe", "describe_trigger", "evaluate", "evaluations", "last_evaluation",
+           "next_due", "prune", "run_due", "schedule_zone"]
 #: How often the scheduler of ``patron serve`` calls :func:`run_due`.
 INTERVAL_S = 60
 
@@ -60,6 +62,21 @@ def evaluations(store: Store, playbook_id: int, limit: int = 20) -> list[dict]:
         f"WHERE playbook_id = ? ORDER BY evaluation_id DESC LIMIT {int(limit)}", [playbook_id])
 
 
+def firm_time_zone(store: Store) -> str:
+    """The firm's time zone: the ``time_zone`` setting (the one quiet hours fall back on), UTC by default."""
+    return rules.read_settings(store).get("time_zone") or rules.DEFAULT_TIME_ZONE
+
+
+def schedule_zone(store: Store, trigger: dict) -> ZoneInfo:
+    """The zone a schedule's ``at`` and ``on`` are read in: the playbook's ``time_zone``, else the firm's."""
+    return rules.zone(trigger.get("time_zone"), rules.zone(firm_time_zone(store), ZoneInfo("UTC")))
+
+
+def describe(store: Store, trigger: dict | None) -> str:
+    """The trigger in words, a schedule's time with its zone."""
+    return describe_trigger(trigger, firm_time_zone(store))
+
+
 def next_due(store: Store, playbook_id: int, row: dict | None = None, playbook: Playbook | None = None
              ) -> dt.datetime | None:
     """When the playbook's trigger is next evaluated: a schedule's next moment; an event is looked for every time
@@ -71,7 +88,8 @@ def next_due(store: Store, playbook_id: int, row: dict | None = None, playbook: 
         return None
     last = last_evaluation(store, playbook_id, succeeded=True)
     start = last["evaluated_at"] if last else row["created_at"]
-    return triggers.next_due(start, trigger["every"], trigger.get("at", "00:00"), trigger.get("on"))
+    return triggers.next_due(start, trigger["every"], trigger.get("at", "00:00"), trigger.get("on"),
+                             schedule_zone(store, trigger))
 
 
 def _previous_run(store: Store, run_id: int) -> int | None:
@@ -126,7 +144,8 @@ def evaluate(store: Store, user, playbook_id: int, at: dt.datetime | None = None
             last = last_evaluation(store, playbook_id, succeeded=True)
             since = last["evaluated_at"] if last else row["created_at"]
             if trigger["kind"] == "schedule":
-                due = triggers.next_due(since, trigger["every"], trigger.get("at", "00:00"), trigger.get("on"))
+                due = triggers.next_due(since, trigger["every"], trigger.get("at", "00:00"), trigger.get("on"),
+                                        schedule_zone(store, trigger))
                 if due > at:
                     return None
             run_id = current_run(store)
