@@ -299,3 +299,44 @@ def test_a_playbook_schedule_in_its_own_zone_or_the_firms(tmp_path):
             save_playbook(store, ADMIN, _book("Typo", 'kind = "schedule"\nevery = "day"\ntime_zone = "Europe/Pariss"'))
         done = run_due(store, ADMIN, at=dt.datetime(2030, 1, 2, 0, 5))
         assert [e["playbook_id"] for e in done] == [own]
+
+
+def test_old_evaluations_that_started_nothing_are_pruned(company):
+    from patron.areas.campaigns.triggers import last_evaluation, prune
+    from patron.errors import InvalidInput
+
+    store = company
+    quiet = save_playbook(store, ADMIN, _book("Imports", 'kind = "event"\nevent = "import_finished"'))
+    resolved = save_playbook(store, ADMIN, _book("Resolved", 'kind = "event"\nevent = "complaint_resolved"'))
+    pid = int(store.scalar("SELECT min(party_id) FROM scores"))
+    cid = int(store.scalar("SELECT coalesce(max(complaint_id), 0) + 1 FROM complaints"))
+    store.raw.execute("INSERT INTO complaints (complaint_id, source, external_id, party_id, opened_at, resolved_at, "
+                      "status) VALUES (?, 'desk', 'c-prune', ?, ?, ?, 'resolved')",
+                      [cid, pid, AT - dt.timedelta(days=2), AT - dt.timedelta(minutes=5)])
+    for day in range(10):  # one evaluation a day for ten days; only the first finds someone (the complaint)
+        run_due(store, ADMIN, at=AT + dt.timedelta(days=day))
+    launched = store.scalar("SELECT evaluation_id FROM trigger_evaluations WHERE campaign_id IS NOT NULL")
+    assert launched is not None
+    assert store.scalar("SELECT count(*) FROM trigger_evaluations") == 20
+    newest_quiet = last_evaluation(store, quiet, succeeded=True)["evaluation_id"]
+
+    # Forty days after the first: the evaluations older than 30 days that started nothing go.
+    assert prune(store, at=AT + dt.timedelta(days=40)) == 2 * 10 - 2 * 1 - 1
+    newest_resolved = last_evaluation(store, resolved, succeeded=True)["evaluation_id"]
+    left = dict(store.query("SELECT evaluation_id, playbook_id FROM trigger_evaluations"))
+    assert left == {launched: resolved, newest_quiet: quiet, newest_resolved: resolved}
+    # The next evaluation still starts where the last one ended: nothing fires again. run-due prunes as it goes.
+    again = run_due(store, ADMIN, at=AT + dt.timedelta(days=41))
+    assert len(again) == 2 and all(e["campaign_id"] is None for e in again)
+    assert store.scalar("SELECT count(*) FROM campaigns WHERE playbook_id = ?", [resolved]) == 1
+    assert set(dict(store.query("SELECT evaluation_id, playbook_id FROM trigger_evaluations"))) \
+        == {launched} | {e["evaluation_id"] for e in again}
+
+    # The retention is a setting: with half a day, day 41's evaluations go once day 42's are there.
+    run_due(store, ADMIN, at=AT + dt.timedelta(days=42))
+    store.raw.execute("INSERT INTO settings (name, value, updated_at) VALUES ('triggers.keep_days', '0.5', ?)", [AT])
+    assert prune(store, at=AT + dt.timedelta(days=42, hours=13)) == 2
+    assert store.scalar("SELECT count(*) FROM trigger_evaluations") == 3
+    store.raw.execute("UPDATE settings SET value = 'a month' WHERE name = 'triggers.keep_days'")
+    with pytest.raises(InvalidInput, match="triggers.keep_days: a number of days"):
+        prune(store)

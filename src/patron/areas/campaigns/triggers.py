@@ -20,7 +20,6 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from typing import Any
-
 from zoneinfo import ZoneInfo
 
 from patron.act import rules, triggers
@@ -29,7 +28,7 @@ from patron.act.playbooks import Playbook, parse_playbook
 from patron.act.triggers import EVENT_WORDS, describe_trigger
 from patron.areas.campaigns import service
 from patron.areas.complaints.charter import DEFAULT_CHARTER
-from patron.errors import PatronError
+from patron.errors import InvalidInput, PatronError
 from patron.service.audit import record
 from patron.service.permissions import User
 from patron.service.runs import current_run
@@ -189,8 +188,33 @@ def evaluate(store: Store, user, playbook_id: int, at: dt.datetime | None = None
         "FROM trigger_evaluations WHERE evaluation_id = ?", [evaluation_id])[0]
 
 
+#: Days an evaluation that started nothing is kept (setting ``triggers.keep_days``): ``patron serve`` evaluates
+#: every minute, 1,440 rows a playbook a day, 525,600 a year.
+KEEP_DAYS = 30
+
+
+def prune(store: Store, at: dt.datetime | None = None, keep_days: float | None = None) -> int:
+    """Delete the evaluations older than ``keep_days`` (``triggers.keep_days``, 30 by default) that started no
+    campaign; how many. Kept whatever their age: an evaluation that launched a campaign (why it was started), and
+    each playbook's newest evaluation that did not fail (where its next evaluation starts)."""
+    if keep_days is None:
+        value = rules.read_settings(store).get("triggers.keep_days", KEEP_DAYS)
+        try:
+            keep_days = float(value)
+        except ValueError:
+            raise InvalidInput(f"setting triggers.keep_days: a number of days, not '{value}'.") from None
+    if keep_days < 0:
+        raise InvalidInput(f"triggers.keep_days: a number of days, 0 or more, not {keep_days:g}.")
+    cutoff = (at or _now()) - dt.timedelta(days=keep_days)
+    with store.transaction():
+        return store.changed(
+            "DELETE FROM trigger_evaluations WHERE evaluated_at < ? AND campaign_id IS NULL AND evaluation_id NOT IN "
+            "(SELECT max(evaluation_id) FROM trigger_evaluations WHERE error IS NULL GROUP BY playbook_id)", [cutoff])
+
+
 def run_due(store: Store, user, at: dt.datetime | None = None) -> list[dict[str, Any]]:
-    """Evaluate every active playbook's trigger (events, and the schedules that are due); the evaluations made."""
+    """Evaluate every active playbook's trigger (events, and the schedules that are due); the evaluations made.
+    Then the old evaluations that started nothing are pruned (:func:`prune`)."""
     user.require("campaigns.launch")
     at = at or _now()
     done = []
@@ -201,6 +225,7 @@ def run_due(store: Store, user, at: dt.datetime | None = None) -> list[dict[str,
         evaluation = evaluate(store, user, int(playbook_id), at)
         if evaluation is not None:
             done.append({**evaluation, "playbook": name})
+    prune(store, at)
     return done
 
 
