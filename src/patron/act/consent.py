@@ -39,15 +39,16 @@ class ConsentRule:
         return f"{self.channel}{' for ' + self.purpose if self.purpose else ''}"
 
 
-def latest_consent_sql(rule: ConsentRule) -> tuple[str, list]:
-    """SQL of ``(party_id, granted, recorded_at, lawful_basis)``: each party's latest consent under ``rule``."""
+def latest_consent_sql(rule: ConsentRule, only: str = "") -> tuple[str, list]:
+    """SQL of ``(party_id, granted, recorded_at, lawful_basis)``: each party's latest consent under ``rule``
+    (``only``: a further SQL condition on the consents read, `` AND party_id IN (...)``)."""
     where, params = ["channel = ?"], [rule.channel]
     if rule.purpose:
         where.append("purpose = ?")
         params.append(rule.purpose)
     return ("SELECT party_id, granted, recorded_at, lawful_basis FROM (SELECT party_id, granted, recorded_at, "
             "lawful_basis, row_number() OVER (PARTITION BY party_id ORDER BY recorded_at DESC, consent_id DESC) "
-            f"AS latest FROM consents WHERE {' AND '.join(where)}) c WHERE latest = 1"), params
+            f"AS latest FROM consents WHERE {' AND '.join(where)}{only}) c WHERE latest = 1"), params
 
 
 #: SQL condition on ``{p}.party_id``: the party is on the suppression list.

@@ -117,13 +117,22 @@ def _day(ts: dt.datetime) -> str:
     return f"{ts:%Y-%m-%d}"
 
 
-def _reasons_sql(channel: str, purpose: str | None, at: dt.datetime, config: GateConfig, ids_sql: str
-                 ) -> tuple[str, list]:
-    """One query: ``(party_id, reason)`` for the parties of ``ids_sql`` that may not be contacted."""
+def _reasons_sql(channel: str, purpose: str | None, at: dt.datetime, config: GateConfig, ids_sql: str,
+                 narrow: bool = False) -> tuple[str, list]:
+    """One query: ``(party_id, reason)`` for the parties of ``ids_sql`` that may not be contacted.
+
+    ``narrow``: ``ids_sql`` is a list of ids written out (no parameters), repeated inside every consent and
+    contact-event aggregate so that each reads the rows of those parties only. A delivery batch of 500 at 1M
+    customers (1M consents, 200k sends) took 0.9-1.4 s when every aggregate ran over the whole table.
+    """
+    only = ""
+    if narrow:  # the range first: DuckDB skips the row groups outside it (a batch's ids are close together)
+        ids = [int(i) for i in ids_sql.split(", ")]
+        only = f" AND party_id BETWEEN {min(ids)} AND {max(ids)} AND party_id IN ({ids_sql})"
     if channel == "webhook":
         return (f"SELECT p.party_id, 'on the suppression list' AS reason FROM parties p WHERE p.party_id IN "
                 f"({ids_sql}) AND {SUPPRESSED.format(p='p')}"), []
-    latest, params = latest_consent_sql(ConsentRule(channel, purpose))
+    latest, params = latest_consent_sql(ConsentRule(channel, purpose), only)
     what = f"{channel}{' for ' + purpose if purpose else ''}"
     cases = [
         (SUPPRESSED.format(p="p"), "'on the suppression list'"),
@@ -138,23 +147,23 @@ def _reasons_sql(channel: str, purpose: str | None, at: dt.datetime, config: Gat
     joins = [f"LEFT JOIN ({latest}) cn ON cn.party_id = p.party_id"]
     join_params = list(params)
     joins.append("LEFT JOIN (SELECT party_id, max(occurred_at) AS occurred_at FROM contact_events WHERE kind = "
-                 "'unsubscribe' AND channel = ? AND (detail IS NULL OR detail = ?) GROUP BY party_id) un "
+                 f"'unsubscribe' AND channel = ? AND (detail IS NULL OR detail = ?){only} GROUP BY party_id) un "
                  "ON un.party_id = p.party_id")
     join_params += [channel, purpose or ""]
     joins.append("LEFT JOIN (SELECT party_id, max(occurred_at) AS occurred_at FROM contact_events WHERE kind = "
-                 "'complaint' AND channel = ? GROUP BY party_id) cp ON cp.party_id = p.party_id")
+                 f"'complaint' AND channel = ?{only} GROUP BY party_id) cp ON cp.party_id = p.party_id")
     join_params.append(channel)
     if channel == "email":
         # A hard bounce is recorded with its address (detail 'hard <address>'): it blocks that address only.
         joins.append("LEFT JOIN (SELECT party_id, detail, max(occurred_at) AS occurred_at FROM contact_events "
-                     "WHERE kind = 'bounce' AND detail LIKE 'hard %' GROUP BY party_id, detail) hb "
+                     f"WHERE kind = 'bounce' AND detail LIKE 'hard %'{only} GROUP BY party_id, detail) hb "
                      "ON hb.party_id = p.party_id AND hb.detail = 'hard ' || lower(trim(p.email))")
         cases.append(("hb.occurred_at IS NOT NULL", ("'the address ' || lower(trim(p.email)) || ' bounced on ' || "
                                                       "CAST(CAST(hb.occurred_at AS DATE) AS VARCHAR)")))
     for i, (days, limit) in enumerate(config.caps.get(channel, ())):
         alias = f"cap{i}"
         joins.append(f"LEFT JOIN (SELECT party_id, count(*) AS sent FROM contact_events WHERE kind = 'sent' AND "
-                     f"channel = ? AND occurred_at > ? GROUP BY party_id) {alias} ON {alias}.party_id = p.party_id")
+                     f"channel = ? AND occurred_at > ?{only} GROUP BY party_id) {alias} ON {alias}.party_id = p.party_id")
         join_params += [channel, at - dt.timedelta(days=days)]
         text = (f"'over the frequency cap: ' || CAST({alias}.sent AS VARCHAR) || "
                 f"' {channel} messages in the last {days} days (at most {int(limit)})'" if limit
@@ -191,8 +200,8 @@ def blocks(store: Store, party_ids, *, channel: str, purpose: str | None, at: dt
     ids = [int(p) for p in party_ids]
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
-        sql, params = _reasons_sql(channel, purpose, at, config, ", ".join("?" * len(chunk)))
-        found.update({int(pid): reason for pid, reason in store.query(sql, [*params, *chunk])})
+        sql, params = _reasons_sql(channel, purpose, at, config, ", ".join(map(str, chunk)), narrow=True)
+        found.update({int(pid): reason for pid, reason in store.query(sql, params)})
     return found
 
 
