@@ -157,3 +157,41 @@ def test_kill_9_mid_send_then_restart_every_message_arrives_once_by_message_id(t
     with Store(path) as store:
         assert service.status_counts(store, None)["sent"] == count
         assert store.scalar("SELECT count(*) FROM contact_events WHERE kind = 'sent'") == count
+
+
+def test_a_batch_goes_over_several_smtp_connections_each_message_once(tmp_path):
+    from aiosmtpd.controller import Controller
+
+    from serving import free_port
+
+    class Sessions:
+        def __init__(self) -> None:
+            self.peers, self.ids = [], []
+
+        async def handle_DATA(self, server, session, envelope):
+            self.peers.append(session.peer)
+            self.ids.append(envelope.content.split(b"Message-ID: ", 1)[1].split(b"\r\n", 1)[0].decode())
+            return "250 OK"
+
+    handler = Sessions()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        with Store(tmp_path / "pool.duckdb") as store:
+            no_quiet_hours(store)
+            for pid in range(1, 31):
+                add_person(store, pid, f"p{pid}@example.org")
+                queue(store, pid, key=f"pool-{pid}")
+            done = service.send(store, None, smtp_host="127.0.0.1", smtp_port=controller.port,
+                                public_url="http://patron.test", smtp_connections=3, batch=30)
+            assert done.sent == 30
+            assert store.scalar("SELECT count(*) FROM outbox WHERE status = 'sent'") == 30
+            assert store.scalar("SELECT count(*) FROM contact_events WHERE kind = 'sent'") == 30
+            # Each message once, by Message-ID, its sent event naming that Message-ID.
+            assert sorted(handler.ids) == sorted(f"<pool-{pid}@patron>" for pid in range(1, 31))
+            assert {d for (d,) in store.query("SELECT detail FROM contact_events WHERE kind = 'sent'")} \
+                == set(handler.ids)
+    finally:
+        controller.stop()
+    # Three connections (three client ports), ten messages each: the batch was dealt out among them.
+    assert sorted(Counter(handler.peers).values()) == [10, 10, 10]
