@@ -1,10 +1,10 @@
 """The outbox worker: claims due messages, checks the gate, sends them and records what happened.
 
 The guarantee (docs/delivery.md): **nothing is lost, and a message is sent twice only if the worker dies
-between the transport accepting it and the worker recording it** — the few milliseconds of one commit, for
-one message at a time. A message is claimed (``sending``, with ``claimed_at`` and ``claimed_by``) in a
-transaction before it goes, and marked ``sent`` in its own transaction as soon as the SMTP server or the
-webhook receiver has accepted it. A worker that dies leaves its claimed rows ``sending``; they are claimed
+between the transport accepting it and the worker recording it** — at most one batch (``batch``) per crash.
+A batch is claimed (``sending``, with ``claimed_at`` and ``claimed_by``) in a transaction before it goes, and
+recorded (``sent``, with its ``contact_events``) in one transaction once the SMTP server or the webhook
+receiver has accepted or refused each of its messages. A worker that dies leaves its claimed rows ``sending``; they are claimed
 again (on a DuckDB file, which one process writes, when the next worker starts; on PostgreSQL once their claim
 is older than ``reclaim_after``) and sent again with the same ``Message-ID`` (the idempotency key) or
 ``X-Patron-Idempotency-Key``, so that a receiver can drop the copy. That is at-least-once at the transport,
@@ -275,7 +275,8 @@ class Worker:
     """Claims due rows of ``outbox`` in batches and delivers them (``run`` or ``run_once``).
 
     A batch is claimed in one transaction, checked against the gate with one set-based query per channel
-    and purpose, sent (emails over one reused SMTP connection, webhooks a few at a time on a small pool),
+    and purpose, sent (emails dealt out over a pool of reused SMTP connections, webhooks a few at a time on a
+    small pool),
     and recorded in one transaction: the statuses of ``outbox`` and the ``contact_events``. A batch holds
     at most one message per person and channel, so a second message to the same person is checked in a
     later batch, against the first one's ``sent`` event (the frequency caps).
