@@ -160,3 +160,12 @@ def test_strength_history_reads_each_month_as_it_was(account):
     assert svg.startswith("<svg") and "Relationship strength from" in svg and svg.count("<circle") == 12
     with pytest.raises(InvalidInput, match="1 to 60 months"):
         service.strength_history(account, ANALYST, 1, months=0)
+
+
+def test_strength_history_in_one_pass_equals_the_account_view_of_each_month(account):
+    """The history reads the account once; each month still equals the account view made on that day."""
+    history = service.strength_history(account, ANALYST, 1, months=12, as_of=AS_OF)
+    for h in history:
+        v = service.account_view(account, ANALYST, 1, as_of=h["at"])
+        assert (h["strength"], h["engaged"]) == (v["strength"], v["engaged"]), h
+    assert len({h["strength"] for h in history}) > 2  # the months differ

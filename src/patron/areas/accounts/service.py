@@ -239,6 +239,64 @@ def _in_list(ids) -> str:
     return ", ".join(str(int(i)) for i in ids) or "NULL"
 
 
+def _account_records(store: Store, org_id: int, end: dt.datetime) -> dict[str, Any]:
+    """What an account's people are read from, up to ``end``, in one pass: its links either way, the
+    people and team members, their reporting lines (with their end dates), their interactions and
+    the forms filled in about them. :func:`_people_at` reads the picture on any day up to ``end`` from it."""
+    links = store.records("SELECT * FROM party_links WHERE other_party_id = ? OR party_id = ?", [org_id, org_id])
+    employed = {r[0] for r in store.query("SELECT party_id FROM parties WHERE organisation_id = ?", [org_id])}
+    linked = {l["party_id"] for l in links if l["other_party_id"] == org_id}
+    everyone = employed | linked
+    parties = {r["party_id"]: r for r in store.records(
+        f"SELECT party_id, name, job_title, category FROM parties WHERE party_id IN ({_in_list(everyone)})")}
+    reports = store.records(
+        f"SELECT party_id, other_party_id, until FROM party_links WHERE link_type = 'reports_to' AND "
+        f"party_id IN ({_in_list(everyone)})")
+    contacts = defaultdict(list)
+    for pid, occurred, channel, direction in store.query(
+            f"SELECT party_id, occurred_at, channel, direction FROM interactions WHERE party_id IN "
+            f"({_in_list(everyone | {org_id})}) AND occurred_at <= ? ORDER BY occurred_at", [end]):
+        contacts[pid].append((occurred, channel, direction))
+    assessed = defaultdict(list)
+    for r in store.records(f"SELECT * FROM assessments WHERE party_id IN ({_in_list(everyone | {org_id})})"):
+        assessed[r["party_id"]].append(r)
+    return {"links": links, "employed": employed, "parties": parties, "reports": reports, "contacts": contacts,
+            "assessed": assessed}
+
+
+def _people_at(kept: dict[str, Any], org_id: int, at: dt.datetime,
+               weights: StrengthWeights) -> tuple[list[dict], set[int], list[dict]]:
+    """The account's people on ``at`` (links current then, contacts up to then), its people's ids and its
+    current account-team links, from :func:`_account_records`."""
+    day = at.date()
+    current = [l for l in kept["links"] if l["until"] is None or l["until"] >= day]
+    people_ids = {l["party_id"] for l in current if l["other_party_id"] == org_id and l["link_type"] in PEOPLE_LINKS}
+    people_ids |= kept["employed"]
+    team_links = [l for l in current if l["other_party_id"] == org_id and l["link_type"] == "account_team"]
+    reports = {r["party_id"]: r["other_party_id"] for r in kept["reports"]
+               if r["party_id"] in people_ids and (r["until"] is None or r["until"] >= day)}
+    people = []
+    for pid in sorted(people_ids):
+        p = kept["parties"].get(pid, {"name": None, "job_title": None})
+        mine = [l for l in current if l["party_id"] == pid and l["other_party_id"] == org_id]
+        roles = tuple(sorted({l["role"] for l in mine if l["link_type"] == "buying_role"},
+                             key=BUYING_ROLES.index))
+        work = next((l for l in mine if l["link_type"] == "works_for"), None)
+        title = (work or {}).get("role") or p.get("job_title")
+        strength = contact_strength(kept["contacts"][pid], at, seniority(title, roles), weights)
+        latest = _latest(kept["assessed"][pid])
+        stake = latest.get("stakeholder", {})
+        person_trust = trust(latest.get("trust", {}))
+        people.append({"party_id": pid, "name": p.get("name") or f"party {pid}", "title": title,
+                       "department": (work or {}).get("department"), "buying_roles": list(roles),
+                       "reports_to": reports.get(pid), "strength": strength, "trust": person_trust,
+                       "influence": stake.get("influence"), "interest": stake.get("interest"),
+                       "attitude": stake.get("attitude"),
+                       "engaged": strength["last_contact"] is not None
+                       and (at - strength["last_contact"]).days <= ENGAGED_DAYS})
+    return people, people_ids, team_links
+
+
 def account_view(store: Store, user: User, org_id: int, *, as_of: dt.datetime | None = None,
                  weights: StrengthWeights = StrengthWeights()) -> dict[str, Any]:
     """Everything the account page shows about organisation ``org_id``."""
@@ -251,44 +309,9 @@ def account_view(store: Store, user: User, org_id: int, *, as_of: dt.datetime | 
     if org["kind"] != "organisation":
         raise InvalidInput(f"Party {org_id} ({org['name'] or 'no name'}) is a person, not an account.")
     at = _as_of(store, as_of)
-    links = store.records("SELECT * FROM party_links WHERE other_party_id = ? OR party_id = ?", [org_id, org_id])
-    current = [l for l in links if l["until"] is None or l["until"] >= at.date()]
-    people_ids = {l["party_id"] for l in current if l["other_party_id"] == org_id and l["link_type"] in PEOPLE_LINKS}
-    people_ids |= {r[0] for r in store.query("SELECT party_id FROM parties WHERE organisation_id = ?", [org_id])}
-    team_links = [l for l in current if l["other_party_id"] == org_id and l["link_type"] == "account_team"]
-    ids = people_ids | {l["party_id"] for l in team_links}
-    parties = {r["party_id"]: r for r in store.records(
-        f"SELECT party_id, name, job_title, category FROM parties WHERE party_id IN ({_in_list(ids)})")}
-    reports = {r[0]: r[1] for r in store.query(
-        f"SELECT party_id, other_party_id FROM party_links WHERE link_type = 'reports_to' AND "
-        f"party_id IN ({_in_list(people_ids)}) AND (until IS NULL OR until >= ?)", [at.date()])}
-    contacts = defaultdict(list)
-    for pid, occurred, channel, direction in store.query(
-            f"SELECT party_id, occurred_at, channel, direction FROM interactions WHERE party_id IN "
-            f"({_in_list(people_ids | {org_id})}) AND occurred_at <= ?", [at]):
-        contacts[pid].append((occurred, channel, direction))
-    assessed = defaultdict(list)
-    for r in store.records(f"SELECT * FROM assessments WHERE party_id IN ({_in_list(people_ids | {org_id})})"):
-        assessed[r["party_id"]].append(r)
-    people = []
-    for pid in sorted(people_ids):
-        p = parties.get(pid, {"name": None, "job_title": None})
-        mine = [l for l in current if l["party_id"] == pid and l["other_party_id"] == org_id]
-        roles = tuple(sorted({l["role"] for l in mine if l["link_type"] == "buying_role"},
-                             key=BUYING_ROLES.index))
-        work = next((l for l in mine if l["link_type"] == "works_for"), None)
-        title = (work or {}).get("role") or p.get("job_title")
-        strength = contact_strength(contacts[pid], at, seniority(title, roles), weights)
-        latest = _latest(assessed[pid])
-        stake = latest.get("stakeholder", {})
-        person_trust = trust(latest.get("trust", {}))
-        people.append({"party_id": pid, "name": p.get("name") or f"party {pid}", "title": title,
-                       "department": (work or {}).get("department"), "buying_roles": list(roles),
-                       "reports_to": reports.get(pid), "strength": strength, "trust": person_trust,
-                       "influence": stake.get("influence"), "interest": stake.get("interest"),
-                       "attitude": stake.get("attitude"),
-                       "engaged": strength["last_contact"] is not None
-                       and (at - strength["last_contact"]).days <= ENGAGED_DAYS})
+    kept = _account_records(store, org_id, at)
+    people, people_ids, team_links = _people_at(kept, org_id, at, weights)
+    parties, contacts, assessed = kept["parties"], kept["contacts"], kept["assessed"]
     by_id = {p["party_id"]: p for p in people}
     engaged = [p for p in people if p["engaged"]]
     coverage = {role: [p["party_id"] for p in people if role in p["buying_roles"] and p["engaged"]]
@@ -366,12 +389,16 @@ def strength_history(store: Store, user: User, org_id: int, *, months: int = 12,
     oldest first, each computed as the account view computes it on that day (contacts then, links then)."""
     if not 1 <= months <= 60:
         raise InvalidInput(f"A strength history covers 1 to 60 months, not {months}.")
+    user.require("customers.read")
+    require_party(store, org_id)
     end = _as_of(store, as_of)
+    kept = _account_records(store, org_id, end)  # one read; each month is computed from it
     out = []
     for k in range(months - 1, -1, -1):
         at = end - dt.timedelta(days=round(k * 365.25 / 12))
-        v = account_view(store, user, org_id, as_of=at, weights=weights)
-        out.append({"at": at, "strength": v["strength"], "engaged": v["engaged"]})
+        people, _, _ = _people_at(kept, org_id, at, weights)
+        out.append({"at": at, "strength": account_strength([p["strength"]["score"] for p in people]),
+                    "engaged": sum(1 for p in people if p["engaged"])})
     return out
 
 
