@@ -7,7 +7,8 @@ investments that place the account in Bensaou's portfolio (1-5). The demo plants
 
 - a Bensaou quadrant, drawn evenly, from which the two investments follow (4-5 high, 1-2 low);
 - the weakest term of the account's trust, which its rating holds clearly below the other three;
-- a champion: a supporter of influence 5 (the account's most senior contact). In accounts that are lost,
+- a champion: a supporter of influence 5 (the account's most senior contact), and its main contact (half
+  of the activities logged with others are theirs instead). In accounts that are lost,
   the champion **goes quiet first**: none of their activities in the 30 weeks before the loss are kept,
   while the others' thin out as before. So the alert "champion gone quiet" can be seen coming;
 - Wilson's constructs that fall from the first review to the second in accounts that are lost and rise a
@@ -36,6 +37,9 @@ from patron.store.vocabulary import (
 
 #: Weeks before a loss in which a quiet champion has no contact at all.
 QUIET_WEEKS = 30
+#: The share of an account's other activities that are its champion's instead: the champion is the account's
+#: main contact, in touch every few weeks, so a silence of months is theirs to explain.
+CHAMPION_SHARE = 0.5
 #: The file the demo writes (read back by :func:`patron.service.demo.record_demo_reviews`).
 FILE = "crm_account_reviews.parquet"
 TRUTH = "truth_account_reviews.parquet"
@@ -50,14 +54,21 @@ def champions(acc: b2b.Accounts) -> np.ndarray:
     return head
 
 
-def quiet_champions(acc: b2b.Accounts) -> b2b.Accounts:
-    """The accounts with the lost champions' last 30 weeks of activity removed (a new :class:`Accounts`)."""
+def quiet_champions(acc: b2b.Accounts, rng: np.random.Generator | None = None) -> b2b.Accounts:
+    """The accounts with each champion made the account's main contact (given ``rng``, CHAMPION_SHARE of the
+    others' activities are theirs instead) and the lost champions' last 30 weeks of activity removed
+    (a new :class:`Accounts`)."""
     champ = champions(acc)
     org = acc.contact_org[acc.activity_contact]
+    contact = acc.activity_contact
+    if rng is not None:
+        moved = (champ[org] >= 0) & (rng.random(len(contact)) < CHAMPION_SHARE)
+        contact = np.where(moved, champ[org], contact)
     lost = acc.lost_w[org]
-    silent = (champ[org] == acc.activity_contact) & np.isfinite(lost) & (acc.activity_w > lost - QUIET_WEEKS)
+    silent = (champ[org] == contact) & np.isfinite(lost) & (acc.activity_w > lost - QUIET_WEEKS)
     keep = ~silent
     fields = {name: getattr(acc, name) for name in acc.__dataclass_fields__}
+    fields["activity_contact"] = contact
     for name in ("activity_contact", "activity_w", "activity_type", "activity_subject", "activity_duration_min"):
         fields[name] = fields[name][keep]
     return b2b.Accounts(**fields)

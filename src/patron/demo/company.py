@@ -181,7 +181,7 @@ def generate_demo(out: str | Path, customers: int = 5000, seed: int = 1, *,
     accounts = b2b.simulate_accounts(_rng(seed, 2), b2b.n_accounts(customers, params), params,
                                      len(text.FIRST_NAMES), len(text.LAST_NAMES), len(text.CITIES))
     # The account reviews draw from their own stream; the lost accounts' champions go quiet first.
-    accounts = account_reviews.quiet_champions(accounts)
+    accounts = account_reviews.quiet_champions(accounts, _rng(seed, 11))
     account_reviews.plant(_rng(seed, 10), accounts, end_w, out)
     rng = _rng(seed, 3)
     b2b_tables = {
