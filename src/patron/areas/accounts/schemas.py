@@ -95,6 +95,9 @@ class AccountView(BaseModel):
     bensaou_side: str
     matrix: dict[str, str]
     wilson: dict[str, Any]
+    #: The account with its subsidiaries and sites (parent_of, location_of): each one's revenue, activity and
+    #: health, and the totals.
+    rollup: dict[str, Any]
 
 
 class NetworkSummary(BaseModel):

@@ -38,6 +38,9 @@ QUIET_GAPS = 4.0
 QUIET_RHYTHM_DAYS = 730
 QUIET_MIN_CONTACTS = 3
 PEOPLE_LINKS = ("works_for", "buying_role")
+#: The links an account's value, activity and health roll up through: ``parent_of`` a subsidiary and
+#: ``location_of`` a site (``party_id`` is the parent, ``other_party_id`` the child).
+ROLLUP_LINKS = ("parent_of", "location_of")
 #: The local operator of the ``patron`` command (whoever may open the store file may do everything).
 OPERATOR = User(0, "operator", "admin")
 
@@ -61,6 +64,9 @@ def add_link(store: Store, user: User, party_id: int, other_party_id: int, link_
     with store.transaction():
         require_party(store, party_id)
         require_party(store, other_party_id)
+        if link_type in ROLLUP_LINKS and party_id in _descendants(store, other_party_id):
+            raise InvalidInput(f"Party {other_party_id} already rolls up into party {party_id}: making it its "
+                               f"{link_type.replace('_', ' ')} would make a circle of accounts.")
         link_id = store.next_id("party_links", "link_id")
         store.raw.execute("INSERT INTO party_links VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
                           [link_id, SOURCE, f"link-{link_id}", party_id, other_party_id, link_type, role or None,
@@ -246,6 +252,64 @@ def _in_list(ids) -> str:
     return ", ".join(str(int(i)) for i in ids) or "NULL"
 
 
+def _descendants(store: Store, org_id: int, at: dt.date | None = None) -> dict[int, dict]:
+    """Every party below ``org_id`` through :data:`ROLLUP_LINKS` current on ``at`` (all when None), each
+    ``{parent, link_type, depth}``, breadth first. A circle in the records (imported links can make one)
+    is not followed twice: the party seen again is skipped."""
+    links = defaultdict(list)
+    for parent, child, kind, until in store.query(
+            "SELECT party_id, other_party_id, link_type, until FROM party_links WHERE link_type IN "
+            f"({', '.join(repr(k) for k in ROLLUP_LINKS)})"):
+        if at is None or until is None or until >= at:
+            links[parent].append((child, kind))
+    found: dict[int, dict] = {}
+    frontier = [org_id]
+    depth = 0
+    while frontier:
+        depth += 1
+        nxt = []
+        for parent in frontier:
+            for child, kind in sorted(links[parent]):
+                if child == org_id or child in found:
+                    continue
+                found[child] = {"parent": parent, "link_type": kind, "depth": depth}
+                nxt.append(child)
+        frontier = nxt
+    return found
+
+
+def rollup(store: Store, user: User, org_id: int, *, as_of: dt.datetime | None = None,
+           weights: StrengthWeights = StrengthWeights(), own: dict | None = None) -> dict[str, Any]:
+    """The account with its subsidiaries and sites (``parent_of``, ``location_of``, at any depth): each one's
+    revenue, activity in the last 365 days (its own and its people's) and health (strength, engaged contacts),
+    and the totals over the account and all of them (strength: their mean). ``own`` is the account's own
+    figures when the caller has them."""
+    user.require("customers.read")
+    at = _as_of(store, as_of)
+    below = _descendants(store, org_id, at.date())
+    names = dict(store.query(f"SELECT party_id, name FROM parties WHERE party_id IN ({_in_list(below)})"))
+    rows = [] if own is None else [{"party_id": org_id, **own}]
+    for pid in [*([] if own else [org_id]), *below]:
+        kept = _account_records(store, pid, at)
+        people, people_ids, _ = _people_at(kept, pid, at, weights)
+        ids = people_ids | {pid}
+        activity = sum(1 for i in ids for c in kept["contacts"][i] if (at - c[0]).days < 365)
+        revenue = store.scalar(f"SELECT coalesce(sum(revenue), 0) FROM transactions WHERE party_id IN "
+                               f"({_in_list(ids)}) AND occurred_at <= ?", [at])
+        rows.append({"party_id": pid, "name": names.get(pid), **below.get(pid, {"parent": None,
+                                                                               "link_type": None, "depth": 0}),
+                     "revenue": float(revenue or 0), "activity_365d": activity,
+                     "strength": account_strength([p["strength"]["score"] for p in people]),
+                     "engaged": sum(1 for p in people if p["engaged"]), "people": len(people)})
+    children = rows[1:]
+    weakest = min(children, key=lambda r: r["strength"]) if children else None
+    return {"children": children, "revenue": sum(r["revenue"] for r in rows),
+            "activity_365d": sum(r["activity_365d"] for r in rows), "engaged": sum(r["engaged"] for r in rows),
+            "strength": round(sum(r["strength"] for r in rows) / len(rows), 2),
+            "weakest": None if weakest is None else {"party_id": weakest["party_id"], "name": weakest["name"],
+                                                     "strength": weakest["strength"]}}
+
+
 def gone_quiet(contacts: list[tuple], at: dt.datetime, *, days: int = QUIET_DAYS, gaps: float = QUIET_GAPS,
                rhythm_days: int = QUIET_RHYTHM_DAYS, min_contacts: int = QUIET_MIN_CONTACTS) -> dict | None:
     """Whether someone with these contacts ``(occurred_at, ...)`` has gone quiet on ``at``: silent for more
@@ -390,6 +454,9 @@ def account_view(store: Store, user: User, org_id: int, *, as_of: dt.datetime | 
         "trust": account_trust, "observed_trust": observed, "contact_trust_mean": round(sum(trusts) / len(trusts), 3) if trusts else None,
         "stage": stage(evidence), "bensaou": quadrant, "bensaou_side": "customer" if customer_side else "supplier",
         "matrix": matrix_cell(acct_strength, evidence.tenure_days), "wilson": org_latest.get("wilson", {}),
+        "rollup": rollup(store, user, org_id, as_of=at, weights=weights, own={
+            "revenue": float(revenue or 0), "activity_365d": sum(activity.values()), "strength": acct_strength,
+            "engaged": len(engaged)}),
     }
 
 
