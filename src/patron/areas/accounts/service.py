@@ -575,9 +575,10 @@ def _graph(store: Store):
     links = store.query("SELECT party_id, other_party_id, link_type FROM party_links")
     referrals = store.query("SELECT referred_by, party_id FROM parties WHERE referred_by IS NOT NULL")
     referrals += [(a, b) for a, b, t in links if t == "referred"]
-    attrs = {pid: {"category": cat, "country": country, "city": city, "kind": kind}
-             for pid, cat, country, city, kind in store.query(
-                 "SELECT party_id, category, country, city, kind FROM parties WHERE party_id IN "
+    attrs = {pid: {"category": cat, "country": country, "city": city, "kind": kind,
+                   "age_band": None if born is None else f"{born.year // 10 * 10}s"}
+             for pid, cat, country, city, kind, born in store.query(
+                 "SELECT party_id, category, country, city, kind, birth_date FROM parties WHERE party_id IN "
                  "(SELECT party_id FROM party_links UNION SELECT other_party_id FROM party_links "
                  "UNION SELECT party_id FROM parties WHERE referred_by IS NOT NULL "
                  "UNION SELECT referred_by FROM parties WHERE referred_by IS NOT NULL)")}
@@ -586,6 +587,11 @@ def _graph(store: Store):
         a["rung"] = rung.get(pid)
     g = network.link_graph([*links, *((a, b, "referred") for a, b in referrals)], attrs)
     return g, referrals
+
+
+#: What homophily is measured by: the attribute assortativity of each over the network's ties (age band: the
+#: decade of birth).
+HOMOPHILY_ATTRIBUTES = ("category", "country", "city", "age_band", "rung")
 
 
 def network_summary(store: Store, user: User, *, top: int = 10) -> dict[str, Any]:
@@ -607,7 +613,7 @@ def network_summary(store: Store, user: User, *, top: int = 10) -> dict[str, Any
         "communities": [{"size": len(c), "members": sorted(c)[:12]} for c in found[:top]],
         "community_of": {n: i for i, c in enumerate(found) for n in c},
         "bridges": [{"party_id": n, "name": names.get(n), "betweenness": b} for n, b in bridges],
-        "assortativity": {a: network.assortativity(g, a) for a in ("category", "country", "city", "rung")},
+        "assortativity": {a: network.assortativity(g, a) for a in HOMOPHILY_ATTRIBUTES},
     }
 
 
