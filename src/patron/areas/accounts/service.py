@@ -12,9 +12,9 @@ from collections import defaultdict
 from typing import Any
 
 from patron.analytics import network
-from patron.analytics.relationships import (FORMULA, StageEvidence, StrengthWeights, account_strength, bensaou,
-                                            observed_trust,
-                                            contact_strength, matrix_cell, seniority, stage, trust)
+from patron.analytics.relationships import (FORMULA, StageEvidence, StrengthWeights, WilsonRules, account_strength,
+                                            bensaou, contact_strength, matrix_cell, observed_trust, seniority,
+                                            stage, trust, wilson_stage)
 from patron.areas.parties.service import require_party
 from patron.errors import InvalidInput, NotFound
 from patron.service.audit import record
@@ -389,7 +389,7 @@ def _people_at(kept: dict[str, Any], org_id: int, at: dt.datetime,
 
 
 def account_view(store: Store, user: User, org_id: int, *, as_of: dt.datetime | None = None,
-                 weights: StrengthWeights = StrengthWeights()) -> dict[str, Any]:
+                 weights: StrengthWeights = StrengthWeights(), rules: WilsonRules = WilsonRules()) -> dict[str, Any]:
     """Everything the account page shows about organisation ``org_id``."""
     user.require("customers.read")
     org = store.records("SELECT party_id, name, kind, category, city, country FROM parties WHERE party_id = ?",
@@ -452,7 +452,8 @@ def account_view(store: Store, user: User, org_id: int, *, as_of: dt.datetime | 
         "activity_365d": dict(activity), "revenue": float(revenue or 0), "strength": acct_strength,
         "strength_formula": FORMULA + "; an account's strength is the mean of its three strongest contacts",
         "trust": account_trust, "observed_trust": observed, "contact_trust_mean": round(sum(trusts) / len(trusts), 3) if trusts else None,
-        "stage": stage(evidence), "bensaou": quadrant, "bensaou_side": "customer" if customer_side else "supplier",
+        "stage": stage(evidence), "wilson_stage": wilson_stage(evidence, org_latest.get("wilson", {}), rules),
+        "bensaou": quadrant, "bensaou_side": "customer" if customer_side else "supplier",
         "matrix": matrix_cell(acct_strength, evidence.tenure_days), "wilson": org_latest.get("wilson", {}),
         "rollup": rollup(store, user, org_id, as_of=at, weights=weights, own={
             "revenue": float(revenue or 0), "activity_365d": sum(activity.values()), "strength": acct_strength,
