@@ -204,7 +204,7 @@ class WilsonRules:
 
     purpose_days: int = 120  # the first months of ordering: agreeing what the relationship is for
     boundaries_days: int = 365  # the first year: settling who does what, adapting, investing
-    maintenance_days: int = 3 * 365  # from three years: keeping a mature relationship
+    maintenance_days: int = 2 * 365  # from two years: keeping a mature relationship
     engaged_for_value: int = 2  # creating value needs at least this many engaged stakeholders...
     bonds_for_value: float = 4.0  # ...or structural bonds or adaptation rated this high (1-5)
 
