@@ -227,17 +227,21 @@ def wilson_stage(e: StageEvidence, wilson: dict | None = None, rules: WilsonRule
         rule, name = (f"ordering for {t} days (under {rules.purpose_days}): agreeing what the relationship is for",
                       "defining_purpose")
     elif t < rules.boundaries_days:
-        rule, name = (f"ordering for {t} days (under {rules.boundaries_days}): settling the relationship's "
-                      "boundaries, who does what", "setting_boundaries")
+        name = "setting_boundaries"
+        rule = (f"ordering for {t} days (under {rules.boundaries_days}): settling the relationship's "
+                "boundaries, who does what")
     elif e.engaged_stakeholders < rules.engaged_for_value and bonds < rules.bonds_for_value:
-        rule, name = (f"a year or more, but {e.engaged_stakeholders} engaged stakeholder(s) and no bonds rated "
-                      f"{rules.bonds_for_value:g}+: the boundaries are still being set", "setting_boundaries")
+        name = "setting_boundaries"
+        rule = (f"ordering for {t} days, but {e.engaged_stakeholders} engaged stakeholder(s) and no bonds rated "
+                f"{rules.bonds_for_value:g}+: the boundaries are still being set")
     elif t < rules.maintenance_days:
-        rule, name = (f"ordering for {t} days with {e.engaged_stakeholders} engaged stakeholders"
-                      f"{f' and bonds rated {bonds:g}' if bonds else ''}: creating value together", "creating_value")
+        name = "creating_value"
+        rule = (f"ordering for {t} days with {e.engaged_stakeholders} engaged stakeholders"
+                f"{f' and bonds rated {bonds:g}' if bonds else ''}: creating value together")
     else:
-        rule, name = (f"ordering for {t} days ({rules.maintenance_days}+) with the relationship engaged: "
-                      "maintaining it", "maintenance")
+        name = "maintenance"
+        rule = (f"ordering for {t} days ({rules.maintenance_days}+) with the relationship engaged: "
+                "maintaining it")
     constructs = [{"item": c, "label": c.replace("_", " "), "latest": wilson.get(c)} for c in STAGE_CONSTRUCTS[name]]
     return {"stage": name, "rule": rule, "constructs": constructs, "step": WILSON_STAGES.index(name) + 1}
 
