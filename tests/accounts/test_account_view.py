@@ -160,3 +160,56 @@ def test_strength_history_reads_each_month_as_it_was(account):
     assert svg.startswith("<svg") and "Relationship strength from" in svg and svg.count("<circle") == 12
     with pytest.raises(InvalidInput, match="1 to 60 months"):
         service.strength_history(account, ANALYST, 1, months=0)
+
+
+def test_strength_history_in_one_pass_equals_the_account_view_of_each_month(account):
+    """The history reads the account once; each month still equals the account view made on that day."""
+    history = service.strength_history(account, ANALYST, 1, months=12, as_of=AS_OF)
+    for h in history:
+        v = service.account_view(account, ANALYST, 1, as_of=h["at"])
+        assert (h["strength"], h["engaged"]) == (v["strength"], v["engaged"]), h
+    assert len({h["strength"] for h in history}) > 2  # the months differ
+
+
+def test_rollup_through_subsidiaries_and_sites_and_circles_refused(account):
+    """Account 1 is the parent of 30, which is the location of site 31: the account's view rolls up their
+    revenue, activity and health; a link that would close a circle is refused, and one imported anyway is
+    not followed twice."""
+    from patron.areas.accounts.schemas import AccountView
+
+    with account.transaction():
+        party(account, 30, "Rhein Kontor Süd GmbH", kind="organisation")
+        party(account, 31, "Kontor Süd, Werk 2", kind="organisation")
+        party(account, 32, "Sara Kim", title="Office Manager")
+        for n, (pid, revenue) in enumerate([(30, 500.0), (30, 250.0), (31, 100.0), (32, 40.0)]):
+            account.raw.execute(
+                "INSERT INTO transactions (transaction_id, source, external_id, party_id, occurred_at, kind, "
+                "product, revenue, currency) VALUES (?, 'erp', ?, ?, ?, 'invoice', 'P9', ?, 'EUR')",
+                [100 + n, f"r{n}", pid, AS_OF - dt.timedelta(days=5 + n), revenue])
+        contact(account, 50, 32, 3)
+        contact(account, 51, 32, 30, "phone", "inbound")
+        contact(account, 52, 31, 400)  # older than a year: not counted
+    service.add_link(account, SALES, 1, 30, "parent_of")
+    service.add_link(account, SALES, 30, 31, "location_of")
+    service.add_link(account, SALES, 32, 31, "works_for", role="Office Manager")
+    own = service.account_view(account, ANALYST, 1, as_of=AS_OF)
+    r = own["rollup"]
+    assert [(c["party_id"], c["link_type"], c["depth"], c["parent"]) for c in r["children"]] == \
+        [(30, "parent_of", 1, 1), (31, "location_of", 2, 30)]
+    site = r["children"][1]
+    assert (site["revenue"], site["activity_365d"], site["engaged"], site["people"]) == (140.0, 2, 1, 1)
+    assert r["children"][0]["revenue"] == 750.0
+    assert r["revenue"] == own["revenue"] + 890.0
+    assert r["activity_365d"] == sum(own["activity_365d"].values()) + 2
+    assert r["engaged"] == own["engaged"] + 1 and r["weakest"]["party_id"] == 30
+    assert AccountView(**own).rollup == r  # the API's shape carries it
+    with pytest.raises(InvalidInput, match="circle"):
+        service.add_link(account, SALES, 31, 1, "parent_of")
+    with pytest.raises(InvalidInput, match="circle"):
+        service.add_link(account, SALES, 31, 30, "location_of")
+    # A circle that came in by an import is walked once.
+    account.raw.execute("INSERT INTO party_links (link_id, source, external_id, party_id, other_party_id, "
+                        "link_type) VALUES (999, 'erp', 'x', 31, 1, 'parent_of')")
+    again = service.rollup(account, ANALYST, 1, as_of=AS_OF)
+    assert [c["party_id"] for c in again["children"]] == [30, 31] and again["revenue"] == r["revenue"]
+    assert [c["party_id"] for c in service.rollup(account, ANALYST, 31, as_of=AS_OF)["children"]] == [1, 30]

@@ -109,3 +109,21 @@ def test_observed_trust_by_hand():
     none = observed_trust([], [])
     assert (none["reliability"], none["self_orientation"], none["evidence"]) == (None, None, [])
     assert observed_trust([], [("inbound", None)])["self_orientation"] == 1.0  # only they called: no pressure
+
+
+def test_wilsons_five_stages_follow_the_rules_and_the_rules_are_configurable():
+    from patron.analytics.relationships import StageEvidence, WilsonRules, wilson_stage
+
+    def at(days, engaged=3, bonds=None):
+        return wilson_stage(StageEvidence(days, 2, engaged, 4, 100.0, 100.0, None, bonds), {"trust": 4})
+
+    assert [at(d)["stage"] for d in (None, 30, 200, 500, 1500)] == [
+        "partner_selection", "defining_purpose", "setting_boundaries", "creating_value", "maintenance"]
+    assert at(500, engaged=1)["stage"] == "setting_boundaries"  # a year on, but single-threaded and no bonds
+    assert at(500, engaged=1, bonds=4)["stage"] == "creating_value"
+    assert at(1500)["constructs"][1] == {"item": "trust", "label": "trust", "latest": 4}
+    assert "200 days" in at(200)["rule"] and at(1500)["step"] == 5
+    late = WilsonRules(purpose_days=60, boundaries_days=730, maintenance_days=2000)
+    assert wilson_stage(StageEvidence(500, 2, 3, 4, 1.0, 1.0), rules=late)["stage"] == "setting_boundaries"
+    with pytest.raises(ValueError, match="must rise"):
+        WilsonRules(purpose_days=400)

@@ -186,6 +186,66 @@ def stage(e: StageEvidence) -> dict:
     return {"stage": name, "phase": phase, "rule": rule, "evidence": evidence, "inputs": asdict(e)}
 
 
+#: Wilson's five stages of relationship development in B2B markets (seed 000), in order.
+WILSON_STAGES = ("partner_selection", "defining_purpose", "setting_boundaries", "creating_value", "maintenance")
+#: Per stage, Wilson's constructs that matter most in it (shown beside the stage, with their latest scores).
+STAGE_CONSTRUCTS = {
+    "partner_selection": ("trust", "performance_satisfaction", "comparison_level"),
+    "defining_purpose": ("mutual_goals", "interdependence", "cooperation"),
+    "setting_boundaries": ("adaptation", "non_retrievable_investments", "shared_technology", "social_bonds"),
+    "creating_value": ("cooperation", "performance_satisfaction", "structural_bonds"),
+    "maintenance": ("commitment", "trust", "structural_bonds", "social_bonds"),
+}
+
+
+@dataclass(frozen=True)
+class WilsonRules:
+    """The thresholds of :func:`wilson_stage` (days since the first order), configurable."""
+
+    purpose_days: int = 120  # the first months of ordering: agreeing what the relationship is for
+    boundaries_days: int = 365  # the first year: settling who does what, adapting, investing
+    maintenance_days: int = 2 * 365  # from two years: keeping a mature relationship
+    engaged_for_value: int = 2  # creating value needs at least this many engaged stakeholders...
+    bonds_for_value: float = 4.0  # ...or structural bonds or adaptation rated this high (1-5)
+
+    def __post_init__(self):
+        if not 0 < self.purpose_days < self.boundaries_days < self.maintenance_days:
+            raise ValueError("Wilson's stage thresholds must rise: defining purpose < setting boundaries < "
+                             "maintenance (days)")
+
+
+def wilson_stage(e: StageEvidence, wilson: dict | None = None, rules: WilsonRules = WilsonRules()) -> dict:
+    """The account's stage in Wilson's five (partner selection, defining purpose, setting boundaries,
+    creating value, maintenance) from the records: tenure since the first order, engaged stakeholders and
+    the bonds rated in the account review; with the rule that decided it and the constructs that matter then."""
+    wilson = wilson or {}
+    t = e.tenure_days
+    bonds = max(e.structural_bonds or 0, e.adaptations or 0)
+    if t is None:
+        rule, name = "no order yet: the firm and the account are still choosing each other", "partner_selection"
+    elif t < rules.purpose_days:
+        rule, name = (f"ordering for {t} days (under {rules.purpose_days}): agreeing what the relationship is for",
+                      "defining_purpose")
+    elif t < rules.boundaries_days:
+        name = "setting_boundaries"
+        rule = (f"ordering for {t} days (under {rules.boundaries_days}): settling the relationship's "
+                "boundaries, who does what")
+    elif e.engaged_stakeholders < rules.engaged_for_value and bonds < rules.bonds_for_value:
+        name = "setting_boundaries"
+        rule = (f"ordering for {t} days, but {e.engaged_stakeholders} engaged stakeholder(s) and no bonds rated "
+                f"{rules.bonds_for_value:g}+: the boundaries are still being set")
+    elif t < rules.maintenance_days:
+        name = "creating_value"
+        rule = (f"ordering for {t} days with {e.engaged_stakeholders} engaged stakeholders"
+                f"{f' and bonds rated {bonds:g}' if bonds else ''}: creating value together")
+    else:
+        name = "maintenance"
+        rule = (f"ordering for {t} days ({rules.maintenance_days}+) with the relationship engaged: "
+                "maintaining it")
+    constructs = [{"item": c, "label": c.replace("_", " "), "latest": wilson.get(c)} for c in STAGE_CONSTRUCTS[name]]
+    return {"stage": name, "rule": rule, "constructs": constructs, "step": WILSON_STAGES.index(name) + 1}
+
+
 def bensaou(buyer_investment: float | None, supplier_investment: float | None, high: float = 3.0) -> str | None:
     """Bensaou's quadrant from the buyer's and the supplier's relationship-specific investments (rated 1-5;
     ``high`` and above is high): low/low market exchange, high buyer only captive buyer, high supplier only

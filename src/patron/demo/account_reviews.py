@@ -7,11 +7,13 @@ investments that place the account in Bensaou's portfolio (1-5). The demo plants
 
 - a Bensaou quadrant, drawn evenly, from which the two investments follow (4-5 high, 1-2 low);
 - the weakest term of the account's trust, which its rating holds clearly below the other three;
-- a champion: a supporter of influence 5 (the account's most senior contact). In accounts that are lost,
+- a champion: a supporter of influence 5 (the account's most senior contact), and its main contact (half
+  of the activities logged with others are theirs instead). In accounts that are lost,
   the champion **goes quiet first**: none of their activities in the 30 weeks before the loss are kept,
   while the others' thin out as before. So the alert "champion gone quiet" can be seen coming;
 - Wilson's constructs that fall from the first review to the second in accounts that are lost and rise a
-  little in the others.
+  little in the others; in the open accounts of a year or more, structural bonds rated 4 or 5 at the second,
+  so each open account's stage in Wilson's five follows from its tenure (``wilson_stage`` in the truth).
 
 Everything is drawn from its own random stream, so the rest of the demo is what it was without it (but
 the dropped activities of the quiet champions).
@@ -36,6 +38,9 @@ from patron.store.vocabulary import (
 
 #: Weeks before a loss in which a quiet champion has no contact at all.
 QUIET_WEEKS = 30
+#: The share of an account's other activities that are its champion's instead: the champion is the account's
+#: main contact, in touch every few weeks, so a silence of months is theirs to explain.
+CHAMPION_SHARE = 0.5
 #: The file the demo writes (read back by :func:`patron.service.demo.record_demo_reviews`).
 FILE = "crm_account_reviews.parquet"
 TRUTH = "truth_account_reviews.parquet"
@@ -50,14 +55,21 @@ def champions(acc: b2b.Accounts) -> np.ndarray:
     return head
 
 
-def quiet_champions(acc: b2b.Accounts) -> b2b.Accounts:
-    """The accounts with the lost champions' last 30 weeks of activity removed (a new :class:`Accounts`)."""
+def quiet_champions(acc: b2b.Accounts, rng: np.random.Generator | None = None) -> b2b.Accounts:
+    """The accounts with each champion made the account's main contact (given ``rng``, CHAMPION_SHARE of the
+    others' activities are theirs instead) and the lost champions' last 30 weeks of activity removed
+    (a new :class:`Accounts`)."""
     champ = champions(acc)
     org = acc.contact_org[acc.activity_contact]
+    contact = acc.activity_contact
+    if rng is not None:
+        moved = (champ[org] >= 0) & (rng.random(len(contact)) < CHAMPION_SHARE)
+        contact = np.where(moved, champ[org], contact)
     lost = acc.lost_w[org]
-    silent = (champ[org] == acc.activity_contact) & np.isfinite(lost) & (acc.activity_w > lost - QUIET_WEEKS)
+    silent = (champ[org] == contact) & np.isfinite(lost) & (acc.activity_w > lost - QUIET_WEEKS)
     keep = ~silent
     fields = {name: getattr(acc, name) for name in acc.__dataclass_fields__}
+    fields["activity_contact"] = contact
     for name in ("activity_contact", "activity_w", "activity_type", "activity_subject", "activity_duration_min"):
         fields[name] = fields[name][keep]
     return b2b.Accounts(**fields)
@@ -118,6 +130,9 @@ def plant(rng: np.random.Generator, acc: b2b.Accounts, end_w: float, out: Path) 
             add(accounts[k], "account", "trust", term, bad if t == weakest[k] else good, None, first_review[k])
         base = rng.integers(2, 5, len(WILSON_CONSTRUCTS)).astype(float)
         later = np.clip(base - 2 if lost[k] else base + rng.integers(0, 2, len(base)), 1, 5)
+        if not lost[k] and end_w - acc.founded_w[k] >= 52:  # a year on, the bonds are formed: creating value
+            later[WILSON_CONSTRUCTS.index("structural_bonds")] = max(later[WILSON_CONSTRUCTS.index(
+                "structural_bonds")], 4.0)
         for when, scores in ((first_review[k], base), (second_review[k], later)):
             for item, score in zip(WILSON_CONSTRUCTS, scores):
                 add(accounts[k], "account", "wilson", item, float(score), None, when)
@@ -136,7 +151,19 @@ def plant(rng: np.random.Generator, acc: b2b.Accounts, end_w: float, out: Path) 
         "champion_key": pa.array([contacts[h] if h >= 0 else None for h in champ], pa.string()),
         "lost_at": _when_or_null(acc.lost_w),
         "wilson_falls": pa.array(lost, pa.bool_()),
+        "wilson_stage": pa.array([None if lost[k] else wilson_stage(end_w - acc.founded_w[k]) for k in range(m)],
+                                 pa.string()),
+        "tenure_weeks": pa.array(end_w - acc.founded_w, pa.float64()),
     }), Path(out) / TRUTH)
+
+
+def wilson_stage(weeks: float) -> str:
+    """The planted Wilson stage of an account still open after ``weeks`` (its bonds formed after a year)."""
+    from patron.analytics.relationships import WilsonRules
+
+    days, rules = weeks * 7, WilsonRules()
+    return ("defining_purpose" if days < rules.purpose_days else "setting_boundaries" if days < rules.boundaries_days
+            else "creating_value" if days < rules.maintenance_days else "maintenance")
 
 
 def _when_or_null(weeks: np.ndarray) -> pa.Array:

@@ -10,6 +10,7 @@ Example
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from patron.demo import (
     b2b,
     campaign,
     exports,
+    homophily,
     partners,
     quality_plants,
     relationships,
@@ -142,13 +144,15 @@ def generate_demo(out: str | Path, customers: int = 5000, seed: int = 1, *,
     # The past campaign draws from its own streams, so every other draw stays as it was without it.
     mailing = campaign.CampaignKeeper(pop, campaign.draw(_rng(seed, 5), pop), int(first_order[-1]))
     result = DemoResult(out=out, customers=customers, seed=seed)
+    alike = homophily.HomophilyKeeper(pop.referred_by)
 
     step = chunk_size(customers)
     for c, lo in enumerate(range(0, customers, step)):
         hi = min(lo + step, customers)
         report(f"customers {lo + 1:,}-{hi:,}", 1 + c, total_steps)
         rng = _rng(seed, 1, c)
-        people = exports.person_details(rng, lo, hi)
+        people = exports.person_details(rng, lo, hi, follow=lambda city, birth, c=c, lo=lo, hi=hi: alike.follow(
+            _rng(seed, 12, c), lo, hi, city, birth))  # its own stream: the other draws stay as they were
         orders = simulate_orders(rng, pop, lo, hi, params, int(first_order[lo]))
         orders = mailing.apply(_rng(seed, 6, c), orders, lo, hi, params.gg_p)
         lines = simulate_lines(rng, orders, catalogue, params, end_w)
@@ -181,7 +185,7 @@ def generate_demo(out: str | Path, customers: int = 5000, seed: int = 1, *,
     accounts = b2b.simulate_accounts(_rng(seed, 2), b2b.n_accounts(customers, params), params,
                                      len(text.FIRST_NAMES), len(text.LAST_NAMES), len(text.CITIES))
     # The account reviews draw from their own stream; the lost accounts' champions go quiet first.
-    accounts = account_reviews.quiet_champions(accounts)
+    accounts = account_reviews.quiet_champions(accounts, _rng(seed, 11))
     account_reviews.plant(_rng(seed, 10), accounts, end_w, out)
     rng = _rng(seed, 3)
     b2b_tables = {
@@ -206,6 +210,7 @@ def generate_demo(out: str | Path, customers: int = 5000, seed: int = 1, *,
         result.defects.extend(sinks[f.name].defects)
     verbatims.close()
     result.facts = keeper.finish(accounts, result, seed, catalogue, campaign=mailing.facts())
+    (out / "truth_homophily.json").write_text(json.dumps(alike.facts(), indent=2), encoding="utf-8")
     pq.write_table(mailing.members_table(), out / "truth_campaign.parquet")
     relationships.write_truth(accounts, out)
     quality_plants.write_references(out)

@@ -42,8 +42,9 @@ def _iso_berlin(weeks: np.ndarray) -> pa.Array:
     return _nullable(text.iso_with_offset(_ts(np.where(valid, weeks, 0.0)), BERLIN), valid)
 
 
-def person_details(rng: np.random.Generator, lo: int, hi: int) -> dict:
-    """Name, contact details and address of persons ``lo..hi`` (drawn per slice, deterministic)."""
+def person_details(rng: np.random.Generator, lo: int, hi: int, follow=None) -> dict:
+    """Name, contact details and address of persons ``lo..hi`` (drawn per slice, deterministic).
+    ``follow(city, birth_days)`` may move the drawn city and birth days (the referral homophily)."""
     n = hi - lo
     first = rng.integers(0, len(text.FIRST_NAMES), n)
     last = rng.integers(0, len(text.LAST_NAMES), n)
@@ -53,8 +54,10 @@ def person_details(rng: np.random.Generator, lo: int, hi: int) -> dict:
     local = text.join(pc.utf8_lower(first_a), ".", pc.replace_substring(pc.utf8_lower(last_a), " ", ""),
                       text.ints(np.arange(lo, hi)))
     country = [c[2] for c in text.CITIES]
-    dial = text.take([text.COUNTRY_DIAL[c] for c in country], city)
     birth_days = rng.integers(-10957, 12784, n)  # born 1940-2004 (days from 1970-01-01)
+    if follow is not None:
+        city, birth_days = follow(city, birth_days)
+    dial = text.take([text.COUNTRY_DIAL[c] for c in country], city)
     return {
         "name": text.join(first_a, last_a, sep=" "),
         "email_local": local,

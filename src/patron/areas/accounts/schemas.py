@@ -91,10 +91,16 @@ class AccountView(BaseModel):
     observed_trust: dict[str, Any]
     contact_trust_mean: float | None
     stage: dict[str, Any]
+    #: Wilson's five stages (partner selection ... maintenance): the stage, its rule and the constructs that
+    #: matter in it.
+    wilson_stage: dict[str, Any]
     bensaou: str | None
     bensaou_side: str
     matrix: dict[str, str]
     wilson: dict[str, Any]
+    #: The account with its subsidiaries and sites (parent_of, location_of): each one's revenue, activity and
+    #: health, and the totals.
+    rollup: dict[str, Any]
 
 
 class NetworkSummary(BaseModel):
