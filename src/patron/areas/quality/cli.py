@@ -240,7 +240,10 @@ def lost(
         t.add_row(c["group"], f"{c['n']:,}", f"{c['events']:,}", f"{c['events'] / c['n']:.0%}",
                   _num(c["survival_at"][365.0], "{:.0%}"), _num(p.get(c["group"]), "{:.2g}"))
     console.print(t)
-    cx = Table(title=f"Cox model (concordance {surv['cox']['concordance']:.2f})")
+    if not surv["cox"].get("converged", True):
+        console.print(f"[yellow]{surv['cox']['note']}[/]")
+    cx = Table(title="Cox model" + (f" (concordance {surv['cox']['concordance']:.2f})"
+                                    if surv["cox"]["concordance"] is not None else ""))
     for col in ("covariate", "hazard ratio", "95% interval of the coefficient", "p"):
         cx.add_column(col, justify="left" if col == "covariate" else "right")
     for c in surv["cox"]["coefficients"]:
