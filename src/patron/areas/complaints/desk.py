@@ -4,7 +4,7 @@ levels, :func:`service_levels`); assigning an owner; waiting for the customer (t
 report.
 
 Ages and clocks run to the data's end (:func:`data_end`): the latest of the last analysis run's as-of
-date and the newest complaint event, never the wall clock, so an imported history reads as it stood.
+date, the newest complaint event and the newest message of a complaint's thread, never the wall clock, so an imported history reads as it stood.
 """
 
 from __future__ import annotations
@@ -31,10 +31,13 @@ SORTS = ("opened_at", "age", "severity", "value", "status", "category", "owner",
 
 
 def data_end(store: Store) -> dt.datetime:
-    """The data's end date: the latest of the last run's as-of and the newest complaint event."""
+    """The data's end date: the latest of the last run's as-of, the newest complaint event and the newest message
+    of a complaint's thread (an interaction after a first response)."""
     ends = store.query(
         "SELECT max(opened_at), max(first_response_at), max(resolved_at) FROM complaints UNION ALL "
-        "SELECT max(as_of), NULL, NULL FROM runs WHERE kind = 'value'")
+        "SELECT max(as_of), NULL, NULL FROM runs WHERE kind = 'value' UNION ALL "
+        "SELECT max(i.occurred_at), NULL, NULL FROM interactions i WHERE EXISTS (SELECT 1 FROM complaints c "
+        "WHERE c.party_id = i.party_id AND i.occurred_at > c.first_response_at)")
     found = [v for row in ends for v in row if v is not None]
     return max(found) if found else now()
 
