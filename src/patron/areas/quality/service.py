@@ -288,25 +288,30 @@ def convert_wide_survey(path, out) -> dict:
     return convert_wide_file(path, out)
 
 
-#: Instruments that are not a score question: each has its own report.
-LISTENING_INSTRUMENTS = ("panel", "mystery_shopper", "suggestion", "review")
+#: Instruments that are not a score question: each has its own report. A field visit is not a kind of question
+#: but a way of listening: whatever was asked on it (a CSAT score, SERVQUAL perceptions, a suggestion) is
+#: recorded with ``channel = 'field_visit'``, and its report reads those answers.
+LISTENING_INSTRUMENTS = ("panel", "mystery_shopper", "suggestion", "field_visit", "review")
+FIELD_VISIT = "field_visit"
 
 
 def instrument_report(store: Store, user: User | None, instrument: str, *, since: dt.date | None = None,
                       until: dt.date | None = None) -> dict[str, Any]:
-    """A panel, mystery-shopper, suggestion-scheme or review report: answers and respondents by month, the mean
-    score per declared scale with its SE, perception per SERVQUAL dimension for us and for each benchmark
-    (a mystery shopper's visit to a competitor is recorded with its ``benchmark``), and the latest texts."""
+    """A panel, mystery-shopper, suggestion-scheme, field-visit or review report: answers and respondents by
+    month, the mean score per declared scale with its SE, perception per SERVQUAL dimension for us and for each
+    benchmark (a mystery shopper's visit to a competitor is recorded with its ``benchmark``), and the latest
+    texts. A field visit's report also counts the visits (a customer on a day) and the answers per question kind."""
     if user is not None:
         user.require("customers.read")
     if instrument not in LISTENING_INSTRUMENTS:
         raise InvalidInput(f"Unknown instrument '{instrument}'; the listening instruments are "
                            f"{', '.join(LISTENING_INSTRUMENTS)}.")
     where, params = _window(since, until)
+    which = "f.channel = ?" if instrument == FIELD_VISIT else "f.instrument = ?"
     rows = store.records(
-        "SELECT f.party_id, f.occurred_at, f.score, f.scale_max, f.dimension, f.perception, f.benchmark, f.text, "
-        f"f.channel, f.touchpoint FROM feedback f WHERE f.instrument = ?{where} ORDER BY f.occurred_at",
-        [instrument, *params])
+        "SELECT f.party_id, f.occurred_at, f.instrument, f.score, f.scale_max, f.dimension, f.perception, "
+        f"f.benchmark, f.text, f.channel, f.touchpoint FROM feedback f WHERE {which}{where} "
+        "ORDER BY f.occurred_at, f.feedback_id", [instrument, *params])
     months: dict = {}
     for r in rows:
         m = months.setdefault(r["occurred_at"].strftime("%Y-%m"), {"answers": 0, "respondents": set()})
@@ -320,7 +325,15 @@ def instrument_report(store: Store, user: User | None, instrument: str, *, since
     for r in rows:
         if r["dimension"] and r["perception"] is not None:
             dims.setdefault((r["benchmark"] or "us", r["dimension"]), []).append(r["perception"])
-    return {"instrument": instrument, "answers": len(rows), "respondents": len({r["party_id"] for r in rows}),
+    extra = {}
+    if instrument == FIELD_VISIT:
+        kinds: dict[str, int] = {}
+        for r in rows:
+            kinds[r["instrument"]] = kinds.get(r["instrument"], 0) + 1
+        extra = {"visits": len({(r["party_id"], r["occurred_at"].date()) for r in rows}),
+                 "by_instrument": [{"instrument": k, "answers": v} for k, v in sorted(kinds.items())]}
+    return {"instrument": instrument, **extra, "answers": len(rows),
+            "respondents": len({r["party_id"] for r in rows}),
             "unscaled_scores": sum(1 for r in rows if r["score"] is not None and r["scale_max"] is None),
             "by_month": [{"month": k, "answers": v["answers"], "respondents": len(v["respondents"])}
                          for k, v in sorted(months.items())],
