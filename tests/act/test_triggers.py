@@ -15,7 +15,7 @@ from patron.act import triggers as act_triggers
 from patron.act.holdout import cut, holdout_bucket
 from patron.areas.campaigns.service import get_campaign, save_playbook
 from patron.areas.campaigns.triggers import describe_trigger, evaluations, next_due, run_due
-from patron.areas.complaints.charter import DEFAULT_CHARTER
+from patron.areas.complaints.desk import service_levels
 from patron.errors import PermissionDenied
 from patron.service.permissions import User
 from patron.service.runs import current_run
@@ -147,15 +147,19 @@ def test_events_and_schedules_fire_once(company):
 
 def test_time_events_look_at_their_window_only(company):
     store = company
-    # A critical complaint opened 30 h ago with no answer: its 4 h response and 24 h resolution times ran out.
+    # A critical complaint opened 30 h ago (Monday 06:00) with no answer: on the default Mon-Fri 8-18 calendar its
+    # 2 business hours to respond ran out on Monday at 10:00 and its 10 to resolve at 18:00.
     pid = int(store.scalar("SELECT min(party_id) FROM parties"))
     cid = int(store.scalar("SELECT coalesce(max(complaint_id), 0) + 1 FROM complaints"))
     store.raw.execute("INSERT INTO complaints (complaint_id, source, external_id, party_id, opened_at, severity, "
                       "status) VALUES (?, 'desk', 's1', ?, ?, 'critical', 'open')", [cid, pid, AT - dt.timedelta(hours=30)])
-    found, words = act_triggers.sla_breached(store, AT - dt.timedelta(hours=12), AT, DEFAULT_CHARTER.service_levels)
+    levels = service_levels(store)
+    # from Monday 16:30: the resolution's business-hours deadline (18:00) is in the span; in calendar hours it
+    # would have been 16:00, before it
+    found, words = act_triggers.sla_breached(store, AT - dt.timedelta(hours=19, minutes=30), AT, levels)
     assert pid in found and "service level" in words
     assert pid not in act_triggers.sla_breached(store, AT - dt.timedelta(hours=5), AT,
-                                                DEFAULT_CHARTER.service_levels)[0]  # both deadlines before the span
+                                                levels)[0]  # both deadlines before the span
 
     # Anniversaries: a day's window around each first order plus whole years, against Python.
     firsts = dict(store.query("SELECT party_id, min(occurred_at) FROM transactions WHERE kind = 'order' "

@@ -11,6 +11,7 @@ import pytest
 from lifelines import CoxPHFitter
 
 from patron.models import cox, survival
+from patron.models.errors import ConvergenceWarning
 
 
 def _data(n: int, seed: int = 1, ties: bool = True) -> pd.DataFrame:
@@ -98,3 +99,28 @@ def test_kaplan_meier_on_a_large_group_takes_numpy_and_agrees(monkeypatch):
         np.testing.assert_allclose(a["survival"], b["survival"], rtol=1e-12)
         np.testing.assert_allclose(a["low"], b["low"], rtol=1e-10)
         assert a["survival_at"] == pytest.approx(b["survival_at"], rel=1e-12)
+
+
+def test_a_fit_that_did_not_converge_warns_and_reports_no_coefficients():
+    frame = _data(3000, seed=7)
+    names = ["late", "unresolved", "log value", "tenure"]
+    with pytest.warns(ConvergenceWarning, match="did not converge"):
+        got = cox.fit(frame["days"], frame["lost"], frame[names].to_numpy(), names, max_steps=1)
+    assert got["converged"] is False and got["coefficients"] == [] and got["risk"] is None
+    # the same data given the steps it needs converge, with coefficients
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        assert cox.fit(frame["days"], frame["lost"], frame[names].to_numpy(), names)["converged"] is True
+
+
+def test_survival_cox_does_not_report_a_fit_that_did_not_converge(monkeypatch):
+    frame = _data(3000, seed=8)
+    fit = cox.fit
+    monkeypatch.setattr(cox, "LARGE", 1000)  # take the vectorised fit, and give it one Newton step
+    monkeypatch.setattr(cox, "fit", lambda *a, **k: fit(*a, **{**k, "max_steps": 1}))
+    with pytest.warns(ConvergenceWarning, match="did not converge"):
+        r = survival.cox(frame, "days", "lost")
+    assert r["converged"] is False and r["coefficients"] == [] and r["concordance"] is None
+    assert "did not converge" in r["note"] and r["n"] == 3000
+    monkeypatch.setattr(cox, "fit", fit)
+    assert survival.cox(frame, "days", "lost")["converged"] is True

@@ -32,7 +32,14 @@ def test_api_and_commands(tmp_path):
         assert r.status_code == 200 and r.json()["cox"]["coefficients"]
         assert client.get("/api/v1/quality/lost?limit=5", headers=auth).json()["lost"] > 0
         assert [c["clause"] for c in client.get("/api/v1/quality/charter", headers=auth).json()["clauses"]] == [
-            "answer", "resolve", "satisfy"]
+            "answer", "reply", "resolve", "satisfy"]
+        tiers = client.get("/api/v1/quality/drivers?by=value_tier", headers=auth).json()
+        assert tiers["by"] == "value_tier" and {g["group"] for g in tiers["groups"]} >= {"high", "mid"}
+        items = client.get("/api/v1/quality/drivers?level=item&target=csat", headers=auth).json()
+        assert len(items["drivers"]) == 22 and items["target"] == "csat"
+        assert client.get("/api/v1/quality/drivers?level=word", headers=auth).status_code == 422
+        levels = client.get("/api/v1/service-levels", headers=auth).json()
+        assert levels["calendar"]["time_zone"] == "UTC" and levels["policies"][0]["next_response_hours"] == 2
         r = client.get("/api/v1/quality/causes", headers=auth)
         assert r.status_code == 200 and r.json()["by_value"][0]["value"] >= r.json()["by_value"][-1]["value"]
         r = client.get("/api/v1/quality/fishbone/delivery", headers=auth)
@@ -58,6 +65,15 @@ def test_api_and_commands(tmp_path):
                         json={"instrument": "servqual", "item": "EMP1", "dimension": "empathy", "expectation": 6,
                               "perception": 4})
         assert r.status_code == 201 and r.json()["dimension"] == "empathy"
+        # an answer heard on a field visit: the field-visit report reads it, whatever was asked
+        r = client.post(f"/api/v1/parties/{party}/feedback", headers=auth,
+                        json={"instrument": "csat", "score": 4, "scale_max": 5, "channel": "field_visit",
+                              "department": "service", "touchpoint": "after", "text": "Shop floor tidy, staff kind"})
+        assert r.status_code == 201 and r.json()["channel"] == "field_visit" and r.json()["touchpoint"] == "after"
+        visits = client.get("/api/v1/quality/instruments/field_visit", headers=auth).json()
+        assert (visits["answers"], visits["visits"], visits["by_instrument"]) == (1, 1, [{"instrument": "csat",
+                                                                                          "answers": 1}])
+        assert visits["scores"][0]["value"] == 4 and visits["texts"][0]["text"] == "Shop floor tidy, staff kind"
         r = client.post(f"/api/v1/parties/{party}/feedback", headers=auth, json={"instrument": "ces", "score": 3})
         assert r.status_code == 400 and "scale" in r.json()["error"]
         # work a complaint opened in the app: the desk finds it, an owner takes it, it waits, it is resolved
@@ -81,6 +97,8 @@ def test_api_and_commands(tmp_path):
         for url, expect in (("/quality", "weighted SERVQUAL"), ("/quality", "What customers write"),
                             ("/quality", "Gap 1: what management thinks"), ("/lost", "cohort-cell"), ("/quality?by=triage", "Value at stake"),
                             ("/lost", "Survival by complaint experience"), ("/charter", "adherence"),
+                            ("/quality", "What drives NPS"), ("/listening", "Shop floor tidy"),
+                            ("/complaints", "first response / next response / resolution"),
                             ("/complaints?sla_state=breached&sort=age&descending=true", "complaints"),
                             ("/complaints?status=resolved&status=closed&page=2", "page 2 of")):
             r = client.get(url)
@@ -100,6 +118,10 @@ def test_api_and_commands(tmp_path):
                          (["quality", "tolerance", "--store", str(path)], "zone of tolerance"),
                          (["cohorts", "--months", "3", "--store", str(path)], "100%"),
                          (["quality", "panel", "--store", str(path)], "panel: 0 answers"),
+                         (["quality", "field_visit", "--store", str(path)], "field visit: 1 answers"),
+                         (["quality", "drivers", "--by", "value_tier", "--store", str(path)], "what drives NPS"),
+                         (["quality", "drivers", "--level", "item", "--target", "csat", "--store", str(path)], "REL"),
+                         (["service-levels", "--store", str(path)], "Business hours: Mon Tue Wed Thu Fri 8-18 UTC"),
                          (["lost", "--limit", "5", "--store", str(path)], "Cox model")):
         out = runner.invoke(app, args)
         assert out.exit_code == 0, out.output

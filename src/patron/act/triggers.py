@@ -8,7 +8,8 @@ fail is where the next starts), so an event fires once per party per occurrence:
   either way on the ladder of loyalty);
 - in a span of time (after the last evaluation, up to now), by when patron learnt of it (an imported record
   counts from its import's end, so a record imported late with an old date is not missed): ``complaint_resolved``,
-  ``sla_breached`` (the time to respond or to resolve a complaint ran out, by the charter's service levels),
+  ``sla_breached`` (the time to respond, to answer a customer's next message or to resolve a complaint ran out,
+  in business hours of the store's service levels, the clock the complaint desk shows),
   ``detractor`` (an NPS answer of at most ``max_score``, 6 by default), ``first_purchase_anniversary`` (one or
   more whole years since the first order), ``import_finished`` (the people an import created or brought
   records of).
@@ -100,20 +101,38 @@ def complaint_resolved(store: Store, since: dt.datetime, until: dt.datetime) -> 
     return ids, f"{len(ids):,} people had a complaint resolved"
 
 
-def sla_breached(store: Store, since: dt.datetime, until: dt.datetime,
-                 service_levels: dict[str, tuple[float, float]]) -> tuple[list[int], str]:
-    """A complaint's response or resolution deadline (opened + the severity's hours) fell in the span with no
-    response or resolution by then."""
-    longest = max(max(levels) for levels in service_levels.values())
-    rows = store.query("SELECT party_id, severity, opened_at, first_response_at, resolved_at FROM complaints "
-                       "WHERE opened_at > ? AND opened_at <= ?", [since - dt.timedelta(hours=longest), until])
+def complaint_threads(store: Store, where: str = "", params: list | None = None
+                      ) -> dict[int, list[tuple[dt.datetime, str]]]:
+    """Each complaint's thread after its first response: the customer's inbound and our outbound service
+    interactions (department ``service`` or none) from the first response up to the resolution, in time order,
+    as (time, direction) pairs. ``where`` narrows the complaints (SQL on ``c``)."""
+    threads: dict[int, list] = {}
+    for cid, at, direction in store.query(
+            "SELECT c.complaint_id, i.occurred_at, i.direction FROM complaints c JOIN interactions i "
+            "ON i.party_id = c.party_id AND i.occurred_at > c.first_response_at "
+            "AND (c.resolved_at IS NULL OR i.occurred_at < c.resolved_at) "
+            "WHERE i.direction IS NOT NULL AND coalesce(i.department, 'service') = 'service'"
+            + (f" AND {where}" if where else "") + " ORDER BY c.complaint_id, i.occurred_at", params or []):
+        threads.setdefault(int(cid), []).append((at, direction))
+    return threads
+
+
+def sla_breached(store: Store, since: dt.datetime, until: dt.datetime, levels) -> tuple[list[int], str]:
+    """A complaint's first-response, next-response or resolution deadline fell in the span with no answer or
+    resolution by then, on the clock the desk shows: ``levels`` (the store's
+    :class:`~patron.areas.complaints.sla.ServiceLevels`) in business hours, waits for the customer left out."""
+    open_then = "c.opened_at <= ? AND (c.resolved_at IS NULL OR c.resolved_at > ?)"
+    rows = store.records(
+        "SELECT c.complaint_id, c.party_id, c.category, c.severity, c.opened_at, c.first_response_at, c.resolved_at, "
+        "c.waiting_since, c.paused_hours, s.triage FROM complaints c LEFT JOIN scores s ON s.party_id = c.party_id "
+        f"AND s.run_id = (SELECT max(run_id) FROM runs WHERE kind = 'value') WHERE {open_then}", [until, since])
+    threads = complaint_threads(store, open_then, [until, since])
     found = set()
-    for pid, severity, opened, responded, resolved in rows:
-        respond_h, resolve_h = service_levels.get(severity, service_levels.get("medium", (48, 168)))
-        for hours, done in ((respond_h, responded or resolved), (resolve_h, resolved)):
-            due = opened + dt.timedelta(hours=hours)
-            if since < due <= until and (done is None or done > due):
-                found.add(int(pid))
+    for c in rows:
+        clocks = levels.desk_clocks(c | {"messages": threads.get(int(c["complaint_id"]), ())}, until)
+        if any(k.state == "breached" and since < k.due <= until for k in
+               (clocks["first_response"], clocks["resolution"], *clocks["next_responses"])):
+            found.add(int(c["party_id"]))
     return sorted(found), f"{len(found):,} people's complaint ran past its service level"
 
 

@@ -17,12 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from patron.demo import (
     account_reviews,
     b2b,
     campaign,
+    drivers,
     exports,
     homophily,
     partners,
@@ -141,6 +143,8 @@ def generate_demo(out: str | Path, customers: int = 5000, seed: int = 1, *,
     sinks = {f.name: Sink(out / f.name, f.fmt, f.delimiter) for f in EXPORTS}
     keeper = truth.TruthKeeper(out, pop, params)
     verbatims = quality_plants.VerbatimTruth(out)
+    tiers = drivers.true_value_tier(pop, params)
+    driver_truth = drivers.DriverTruth()
     # The past campaign draws from its own streams, so every other draw stays as it was without it.
     mailing = campaign.CampaignKeeper(pop, campaign.draw(_rng(seed, 5), pop), int(first_order[-1]))
     result = DemoResult(out=out, customers=customers, seed=seed)
@@ -164,6 +168,10 @@ def generate_demo(out: str | Path, customers: int = 5000, seed: int = 1, *,
         quality_plants.plant_descriptions(_rng(seed, 9, c), complaints)
         verbatims.add(nps, complaints, orders)
         servqual = service.simulate_servqual(rng, pop, lo, hi, params)
+        # The relationship survey with the planted drivers draws from its own stream, too.
+        survey = drivers.simulate(_rng(seed, 11, c), pop, lo, hi, params, service.SERVQUAL_WAVES_W,
+                                  service.SERVQUAL_ITEMS, tiers)
+        driver_truth.add(survey)
         consents = mailing.withdraw_consent(service.simulate_consents(rng, pop, lo, hi, params), lo, hi)
         tables = {
             "webshop_customers.csv": exports.webshop_customers(
@@ -171,7 +179,9 @@ def generate_demo(out: str | Path, customers: int = 5000, seed: int = 1, *,
             "webshop_order_lines.csv": exports.webshop_order_lines(rng, orders, lines, catalogue, people, lo),
             "callcentre_contacts.csv": exports.callcentre_contacts(contacts, orders),
             "callcentre_complaints.csv": exports.callcentre_complaints(complaints, orders),
-            "survey_responses.jsonl": exports.survey_responses(nps, csat, servqual, contacts, orders, pop),
+            "survey_responses.jsonl": pa.concat_tables([
+                exports.survey_responses(nps, csat, servqual, contacts, orders, pop),
+                drivers.responses(survey, pop, exports.feedback_table)]),
             "survey_consents.jsonl": exports.survey_consents(consents, pop),
         }
         spoiler = _rng(seed, 7, c)  # its own stream: the planted defects do not move with the campaign's orders
@@ -209,7 +219,8 @@ def generate_demo(out: str | Path, customers: int = 5000, seed: int = 1, *,
         result.files.append((f, out / f.name, sinks[f.name].rows))
         result.defects.extend(sinks[f.name].defects)
     verbatims.close()
-    result.facts = keeper.finish(accounts, result, seed, catalogue, campaign=mailing.facts())
+    result.facts = keeper.finish(accounts, result, seed, catalogue, campaign=mailing.facts(),
+                                 drivers=driver_truth.facts())
     (out / "truth_homophily.json").write_text(json.dumps(alike.facts(), indent=2), encoding="utf-8")
     pq.write_table(mailing.members_table(), out / "truth_campaign.parquet")
     relationships.write_truth(accounts, out)

@@ -212,7 +212,7 @@ def _numbers(values) -> pa.Array:
     return pa.array(np.asarray(values, dtype=float), pa.float64(), from_pandas=True)
 
 
-def _feedback_table(ids, keys, weeks, survey, question, dimension, answer, scale, expected, perceived,
+def feedback_table(ids, keys, weeks, survey, question, dimension, answer, scale, expected, perceived,
                     comment) -> pa.Table:
     return pa.table({
         "response_id": ids, "customer_ref": keys, "submitted_at": _iso_z(weeks), "survey": survey,
@@ -226,7 +226,7 @@ def survey_responses(nps: dict, csat: dict, servqual: dict, contacts: dict, orde
     """NPS, CSAT and SERVQUAL answers in one stream, one line per answered item."""
     nan = np.full(len(nps["order"]), np.nan)
     comment = text.take(nps.get("comment_pool", service.NPS_COMMENTS), nps["comment"])
-    t_nps = _feedback_table(
+    t_nps = feedback_table(
         text.join("NPS-", text.ints(orders.order_no[nps["order"]], 8)),
         text.ints(orders.customer_no[nps["order"]]), nps["week"], text.repeat("nps", len(nan)),
         text.repeat("How likely are you to recommend us to a friend?", len(nan)),
@@ -234,7 +234,7 @@ def survey_responses(nps: dict, csat: dict, servqual: dict, contacts: dict, orde
         pc.if_else(pc.equal(comment, ""), pa.scalar(None, pa.string()), comment))
     co = contacts["order"][csat["contact"]]
     nan = np.full(len(co), np.nan)
-    t_csat = _feedback_table(
+    t_csat = feedback_table(
         text.join("CSAT-", text.ints(orders.order_no[co], 8)), text.ints(orders.customer_no[co]), csat["week"],
         text.repeat("csat", len(nan)), text.repeat("How satisfied were you with our help?", len(nan)),
         pa.nulls(len(nan), pa.string()), csat["score"], np.full(len(nan), 5.0), nan, nan,
@@ -244,7 +244,7 @@ def survey_responses(nps: dict, csat: dict, servqual: dict, contacts: dict, orde
     dim = servqual["item_dim"][item]
     code = text.join(text.take([d[:3].upper() for d in servqual["dims"]], dim), text.ints(servqual["item_no"][item]))
     nan = np.full(len(r), np.nan)
-    t_sq = _feedback_table(
+    t_sq = feedback_table(
         text.join("SQ-", text.ints(servqual["wave"][r] + 2023), "-", text.ints(pop.customer_no[person]), "-", code),
         text.ints(pop.customer_no[person]), servqual["week"][r], text.repeat("servqual", len(r)), code,
         text.take(servqual["dims"], dim), nan, np.full(len(r), 7.0), servqual["expectation"],

@@ -172,7 +172,8 @@ class TruthKeeper:
         yield piece("organisation", np.arange(m), "crm", exports.crm_account_keys(accounts), "CRM account")
         yield piece("contact", np.arange(c), "crm", exports.crm_contact_keys(accounts), "CRM contact")
 
-    def finish(self, accounts, result, seed: int, catalogue: Catalogue, campaign: dict | None = None) -> dict:
+    def finish(self, accounts, result, seed: int, catalogue: Catalogue, campaign: dict | None = None,
+               drivers: dict | None = None) -> dict:
         pop, params = self.pop, self.params
         step = TRUTH_SLICE
         first = self.customers_table(0, min(step, pop.size))
@@ -235,6 +236,7 @@ class TruthKeeper:
                 "1-7 scale and respondents who drop out within 26 weeks perceive worse (churn_link), so the "
                 "gaps in the data are servqual_gaps_observed."
             ),
+            "drivers": drivers,
             "churn_link": {
                 **asdict(params.churn),
                 "description": (

@@ -18,8 +18,12 @@ pass over the deaths for Efron's correction.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy import stats
+
+from patron.models.errors import ConvergenceWarning
 
 #: From this many rows, :func:`patron.models.survival.cox` fits with this module rather than lifelines.
 LARGE = 50_000
@@ -59,7 +63,11 @@ def _efron(beta, X, time_idx, ends, death_rows, slot_time, slot_phi):
 
 def fit(durations, events, X: np.ndarray, names: list[str], *, penalizer: float = 0.0,
         max_steps: int = 100) -> dict:
-    """Fit the Cox model; the result has lifelines' summary numbers (coef, se, HR, 95% interval, p)."""
+    """Fit the Cox model; the result has lifelines' summary numbers (coef, se, HR, 95% interval, p).
+
+    A fit whose Newton–Raphson did not converge in ``max_steps`` (or whose Hessian is singular) warns
+    (:class:`~patron.models.errors.ConvergenceWarning`) and comes back with ``converged`` False and no
+    coefficients: its numbers are not a result."""
     T = np.asarray(durations, float)
     E = np.asarray(events, bool)
     X = np.asarray(X, float)
@@ -94,7 +102,10 @@ def fit(durations, events, X: np.ndarray, names: list[str], *, penalizer: float 
     ll, g, h = objective(beta)
     converged = False
     for _ in range(max_steps):
-        step = np.linalg.solve(-h, g)
+        try:
+            step = np.linalg.solve(-h, g)
+        except np.linalg.LinAlgError:  # a singular Hessian: a covariate the data cannot identify
+            break
         size = 1.0
         while True:
             candidate = beta + size * step
@@ -108,6 +119,11 @@ def fit(durations, events, X: np.ndarray, names: list[str], *, penalizer: float 
         if np.linalg.norm(size * step) < 1e-10:
             converged = True
             break
+    if not converged or not np.isfinite(ll):
+        warnings.warn(f"The Cox model did not converge in {max_steps} Newton steps; its coefficients are not "
+                      "reported (a covariate may separate the losses perfectly: add a penalizer or drop it).",
+                      ConvergenceWarning, stacklevel=2)
+        return {"converged": False, "log_likelihood": ll, "coefficients": [], "risk": None}
     cov = np.linalg.inv(-h) / np.outer(std, std)
     coef = beta / std
     se = np.sqrt(np.diag(cov))

@@ -2,7 +2,7 @@
 
 from patron.errors import PatronError
 
-__all__ = ["DegenerateDataError", "InvalidInputError", "ModelError", "RecencyClippedWarning"]
+__all__ = ["ConvergenceWarning", "DegenerateDataError", "InvalidInputError", "ModelError", "RecencyClippedWarning"]
 
 
 class ModelError(PatronError):
@@ -19,3 +19,7 @@ class DegenerateDataError(ModelError):
 
 class RecencyClippedWarning(UserWarning):
     """Some recencies were a rounding error above T and were set to T."""
+
+
+class ConvergenceWarning(UserWarning):
+    """A fit stopped before its optimiser converged; its numbers are not reported as a result."""

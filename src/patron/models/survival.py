@@ -15,6 +15,7 @@ import pandas as pd
 
 from patron.errors import InvalidInput
 from patron.models import cox as cox_fit
+from patron.models.errors import ConvergenceWarning
 
 
 def _lifelines():
@@ -103,8 +104,20 @@ def logrank(durations, events, groups, *, reference=None) -> dict:
 CONCORDANCE_SAMPLE = 100_000
 
 
+def _not_converged(frame: pd.DataFrame, event: str, why: str) -> dict:
+    warnings.warn(f"The Cox model did not converge ({why}); its coefficients are not reported.",
+                  ConvergenceWarning, stacklevel=3)
+    return {"n": int(len(frame)), "events": int(frame[event].sum()), "converged": False, "concordance": None,
+            "concordance_from": 0, "log_likelihood": None, "coefficients": [],
+            "note": f"The Cox model did not converge ({why}), so no hazard ratios are shown."}
+
+
 def cox(frame: pd.DataFrame, duration: str, event: str, *, penalizer: float = 0.0) -> dict:
-    """A Cox proportional-hazards model on ``frame`` (covariates: every other column, numeric)."""
+    """A Cox proportional-hazards model on ``frame`` (covariates: every other column, numeric).
+
+    A fit that did not converge warns (:class:`~patron.models.errors.ConvergenceWarning`) and is not reported:
+    ``converged`` is False, the coefficients are empty and ``note`` says why, as a value run whose fits did not
+    converge is not made current."""
     lifelines, _, _ = _lifelines()
     if len(frame) < 10 or frame[event].sum() < 2:
         raise InvalidInput("A Cox model needs at least 10 customers and 2 losses.")
@@ -112,8 +125,12 @@ def cox(frame: pd.DataFrame, duration: str, event: str, *, penalizer: float = 0.
         from lifelines.utils import concordance_index
 
         names = [c for c in frame.columns if c not in (duration, event)]
-        r = cox_fit.fit(frame[duration], frame[event], frame[names].to_numpy(float), [str(c) for c in names],
-                        penalizer=penalizer)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            r = cox_fit.fit(frame[duration], frame[event], frame[names].to_numpy(float), [str(c) for c in names],
+                            penalizer=penalizer)
+        if not r["converged"]:
+            return _not_converged(frame, event, "Newton-Raphson stopped before its step was small")
         # lifelines' concordance grows faster than n log n (2 s at 200,000; minutes at 1M): past
         # CONCORDANCE_SAMPLE customers it is read from a seeded random sample of that many (its standard
         # error is then about 0.002), and the answer says how many it was read from.
@@ -121,14 +138,24 @@ def cox(frame: pd.DataFrame, duration: str, event: str, *, penalizer: float = 0.
         if len(rows) > CONCORDANCE_SAMPLE:
             rows = np.sort(np.random.default_rng(0).choice(len(frame), CONCORDANCE_SAMPLE, replace=False))
         c = concordance_index(frame[duration].to_numpy()[rows], -r["risk"][rows], frame[event].to_numpy()[rows])
-        return {"n": int(len(frame)), "events": int(frame[event].sum()),
+        return {"n": int(len(frame)), "events": int(frame[event].sum()), "converged": True,
                 "concordance": float(c), "concordance_from": int(len(rows)),
                 "log_likelihood": float(r["log_likelihood"]), "coefficients": r["coefficients"]}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        fit = lifelines.CoxPHFitter(penalizer=penalizer).fit(frame, duration_col=duration, event_col=event)
+    from lifelines.exceptions import ConvergenceError
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            fit = lifelines.CoxPHFitter(penalizer=penalizer).fit(frame, duration_col=duration, event_col=event)
+        except ConvergenceError as exc:
+            fit, why = None, str(exc).split(".")[0]
+    if fit is None:
+        return _not_converged(frame, event, why)
+    if any("failed to converge" in str(w.message) for w in caught):
+        return _not_converged(frame, event, "Newton-Raphson failed to converge sufficiently")
     s = fit.summary
-    return {"n": int(len(frame)), "events": int(frame[event].sum()), "concordance": float(fit.concordance_index_),
+    return {"n": int(len(frame)), "events": int(frame[event].sum()), "converged": True,
+            "concordance": float(fit.concordance_index_),
             "concordance_from": int(len(frame)),
             "log_likelihood": float(fit.log_likelihood_),
             "coefficients": [{"covariate": str(k), "coef": float(r["coef"]), "se": float(r["se(coef)"]),

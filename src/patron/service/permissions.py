@@ -66,6 +66,7 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     Action("outbox.read", "cannot see the outbox of messages"),
     Action("outbox.manage", "cannot send or re-queue messages"),
     Action("contact_events.write", "cannot record bounces, complaints or unsubscribes"),
+    Action("service_levels.manage", "cannot change the complaint desk's service levels and calendar"),
 )}
 
 _EVERYONE = frozenset(ROLES)
@@ -96,6 +97,8 @@ MATRIX: dict[str, frozenset[str]] = {
     # Re-queueing a dead message sends it again: an admin's decision; marketers record bounces and complaints.
     "outbox.manage": frozenset({"admin"}),
     "contact_events.write": frozenset({"marketing", "service", "admin"}),
+    # The service levels are the promises the charter is judged on: the service team's lead (or an admin).
+    "service_levels.manage": frozenset({"service", "admin"}),
 }
 if set(MATRIX) != set(ACTIONS) or not all(roles <= _EVERYONE for roles in MATRIX.values()):  # pragma: no cover
     raise RuntimeError("every action needs one row of the matrix, naming known roles only")

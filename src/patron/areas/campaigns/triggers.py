@@ -27,7 +27,7 @@ from patron.act.audience import Audience, audience_sql
 from patron.act.playbooks import Playbook, parse_playbook
 from patron.act.triggers import EVENT_WORDS, describe_trigger
 from patron.areas.campaigns import service
-from patron.areas.complaints.charter import DEFAULT_CHARTER
+from patron.areas.complaints.desk import service_levels
 from patron.errors import InvalidInput, PatronError
 from patron.service.audit import record
 from patron.service.permissions import User
@@ -113,7 +113,7 @@ def _event_people(store: Store, trigger: dict, last: dict | None, since: dt.date
     if event == "complaint_resolved":
         return triggers.complaint_resolved(store, since, at)
     if event == "sla_breached":
-        return triggers.sla_breached(store, since, at, DEFAULT_CHARTER.service_levels)
+        return triggers.sla_breached(store, since, at, service_levels(store))
     if event == "detractor":
         return triggers.detractor(store, since, at, float(trigger.get("max_score", 6)))
     if event == "first_purchase_anniversary":

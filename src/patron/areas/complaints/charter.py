@@ -2,22 +2,16 @@
 
 Seed 001 asks for customer charters and service standards that can be
 measured; a complaint handled within them (and well) can turn a customer
-into an advocate. These are the defaults; a firm's own standards replace
-them by passing another :class:`Charter` to the desk's queue.
+into an advocate. The clauses are judged on the clocks of the store's service
+levels (:mod:`patron.areas.complaints.sla`: business hours, the firm's calendar);
+a firm's own clauses replace :data:`DEFAULT_CLAUSES` in the charter report.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-#: Hours to the first response and to resolution, by severity.
-DEFAULT_SERVICE_LEVELS: dict[str, tuple[float, float]] = {
-    "critical": (4, 24),
-    "high": (24, 72),
-    "medium": (48, 168),
-    "low": (72, 336),
-}
 #: Allowed status changes: open -> in progress -> resolved -> closed, and reopening.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     "open": ("in_progress", "resolved"),
@@ -25,16 +19,6 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "resolved": ("closed", "open"),
     "closed": ("open",),
 }
-
-
-@dataclass(frozen=True)
-class Charter:
-    """Service levels per severity: ``{severity: (hours to respond, hours to resolve)}``."""
-
-    service_levels: dict[str, tuple[float, float]] = field(default_factory=lambda: dict(DEFAULT_SERVICE_LEVELS))
-
-
-DEFAULT_CHARTER = Charter()
 
 
 @dataclass(frozen=True)
@@ -59,14 +43,27 @@ def _resolved(c: dict) -> bool | None:
     return None if state in ("on track", "warning") else state == "met"
 
 
+def _replied(c: dict) -> bool | None:
+    """Every message the customer sent after an answer of ours was answered within the next-response time
+    (None while no such message was answered late and one is still within its time, or there is none)."""
+    n = c.get("next_responses") or {"count": 0, "breached": 0}
+    if n["breached"]:
+        return False
+    if not n["count"] or c["next_response"]["state"] in ("on track", "warning"):
+        return None
+    return True
+
+
 def _satisfied(c: dict) -> bool | None:
     return None if c.get("satisfaction_after") is None else c["satisfaction_after"] >= 4
 
 
-#: The default charter: three promises, each judged on the complaints it applies to (a clock still running
+#: The default charter: four promises, each judged on the complaints it applies to (a clock still running
 #: within its target is not yet judged).
 DEFAULT_CLAUSES: tuple[Clause, ...] = (
     Clause("answer", "We answer every complaint within its service level's first-response time.", 0.95, _answered),
+    Clause("reply", "We answer each further message from the customer within the next-response time.", 0.90,
+           _replied),
     Clause("resolve", "We resolve every complaint within its service level's resolution time.", 0.90, _resolved),
     Clause("satisfy", "Four in five customers rate our handling 4 or 5 out of 5 once resolved.", 0.80, _satisfied),
 )

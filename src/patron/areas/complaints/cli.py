@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -42,4 +43,35 @@ def complaints(
         t.add_row(str(c["complaint_id"]), c["customer"], f"{c['opened_at']:%Y-%m-%d}", f"{c['age_days']:.1f}",
                   c["category"] or "", c["severity"], c["status"].replace("_", " "), c["owner"] or "",
                   c["sla_state"], c["escalate_to"] or "")
+    console.print(t)
+
+
+@commands.command("service-levels")
+def service_levels_cmd(
+    set_from: Annotated[Optional[Path], typer.Option("--set", help="Keep the service levels in this TOML file "
+                                                                   "(checked first).", exists=True, dir_okay=False)] = None,
+    defaults: Annotated[bool, typer.Option("--defaults", help="Go back to the built-in service levels.")] = False,
+    store: StoreOption = None,
+) -> None:
+    """The complaint desk's service levels: working hours, days, holidays and time zone, and the first-response,
+    next-response and resolution targets per policy, in business hours. --set FILE replaces them."""
+    from patron.areas.complaints.desk import service_levels, set_service_levels
+
+    if set_from is not None or defaults:
+        with open_store(store) as s:
+            levels = set_service_levels(s, None, "" if defaults else set_from.read_text(encoding="utf-8"))
+        console.print("Service levels saved." if set_from is not None else "Back to the built-in service levels.")
+    else:
+        with open_store(store, read_only=True) as s:
+            levels = service_levels(s)
+    cal = levels.calendar
+    console.print(f"Business hours: {' '.join(cal.workdays)} {cal.opens:g}-{cal.closes:g} {cal.time_zone}"
+                  + (f"; holidays {', '.join(d.isoformat() for d in cal.holidays)}" if cal.holidays else ""))
+    t = Table(title="service levels (business hours)")
+    for col in ("category", "severity", "triage", "first response", "next response", "resolution", "escalate to"):
+        t.add_column(col)
+    for p in levels.policies:
+        t.add_row(p.category or "any", p.severity or "any", p.triage or "any", f"{p.first_response_hours:g}",
+                  f"{p.next_response_hours:g}" if p.next_response_hours else "–", f"{p.resolution_hours:g}",
+                  p.escalate_to)
     console.print(t)

@@ -1,18 +1,23 @@
 """The complaint desk a service team works from: every complaint, filtered, sorted and paged, with its
-service-level clocks; assigning an owner; waiting for the customer (the clocks stop); the charter report.
+service-level clocks (first response, next response, resolution, in business hours of the store's service
+levels, :func:`service_levels`); assigning an owner; waiting for the customer (the clocks stop); the charter
+report.
 
 Ages and clocks run to the data's end (:func:`data_end`): the latest of the last analysis run's as-of
-date and the newest complaint event, never the wall clock, so an imported history reads as it stood.
+date, the newest complaint event and the newest message of a complaint's thread, never the wall clock, so an imported history reads as it stood.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
+from patron.act.rules import read_settings
+from patron.act.triggers import complaint_threads
 from patron.areas.complaints.charter import DEFAULT_CLAUSES, Clause
 from patron.areas.complaints.service import get_complaint
-from patron.areas.complaints.sla import DEFAULT_SERVICE_LEVELS, SLA_STATES, Clock, ServiceLevels
+from patron.areas.complaints.sla import DEFAULT_SERVICE_LEVELS, SLA_STATES, ServiceLevels, service_levels_from_toml
 from patron.errors import InvalidInput
 from patron.service.audit import record
 from patron.service.entered import now
@@ -20,49 +25,72 @@ from patron.service.permissions import User
 from patron.store import Store
 from patron.store.vocabulary import COMPLAINT_SEVERITIES, COMPLAINT_STATUSES
 
+#: The ``settings`` row holding the store's service levels (TOML).
+SERVICE_LEVELS_SETTING = "service_levels"
 SORTS = ("opened_at", "age", "severity", "value", "status", "category", "owner", "resolution_due")
 
 
 def data_end(store: Store) -> dt.datetime:
-    """The data's end date: the latest of the last run's as-of and the newest complaint event."""
+    """The data's end date: the latest of the last run's as-of, the newest complaint event and the newest message
+    of a complaint's thread (an interaction after a first response)."""
     ends = store.query(
         "SELECT max(opened_at), max(first_response_at), max(resolved_at) FROM complaints UNION ALL "
-        "SELECT max(as_of), NULL, NULL FROM runs WHERE kind = 'value'")
+        "SELECT max(as_of), NULL, NULL FROM runs WHERE kind = 'value' UNION ALL "
+        "SELECT max(i.occurred_at), NULL, NULL FROM interactions i WHERE EXISTS (SELECT 1 FROM complaints c "
+        "WHERE c.party_id = i.party_id AND i.occurred_at > c.first_response_at)")
     found = [v for row in ends for v in row if v is not None]
     return max(found) if found else now()
 
 
-def _paused(c: dict, levels: ServiceLevels, at: dt.datetime) -> float:
-    extra = levels.calendar.hours_between(c["waiting_since"], at) if c.get("waiting_since") else 0.0
-    return (c.get("paused_hours") or 0.0) + extra
+def service_levels(store: Store) -> ServiceLevels:
+    """The store's service levels: the TOML in the ``settings`` row ``service_levels`` (its calendar in the
+    ``time_zone`` setting unless it names its own), else :data:`DEFAULT_SERVICE_LEVELS` in that time zone."""
+    values = read_settings(store, SERVICE_LEVELS_SETTING) | read_settings(store, "time_zone")
+    zone = values.get("time_zone") or "UTC"
+    if values.get("service_levels"):
+        return service_levels_from_toml(values["service_levels"], zone)
+    if zone == "UTC":
+        return DEFAULT_SERVICE_LEVELS
+    return replace(DEFAULT_SERVICE_LEVELS, calendar=replace(DEFAULT_SERVICE_LEVELS.calendar, time_zone=zone))
+
+
+def set_service_levels(store: Store, user: User | None, text: str) -> ServiceLevels:
+    """Keep ``text`` (TOML, :mod:`patron.areas.complaints.sla`) as the store's service levels, once it parses
+    (audited); an empty text goes back to the defaults."""
+    if user is not None:
+        user.require("service_levels.manage")
+    text = (text or "").strip()
+    levels = service_levels_from_toml(text, read_settings(store, "time_zone").get("time_zone") or "UTC") \
+        if text else None
+    who = getattr(user, "username", None) or "patron"
+    with store.transaction():
+        store.raw.execute("DELETE FROM settings WHERE name = ?", [SERVICE_LEVELS_SETTING])
+        if text:
+            store.raw.execute("INSERT INTO settings (name, value, updated_at, updated_by) VALUES (?, ?, ?, ?)",
+                              [SERVICE_LEVELS_SETTING, text, now(), who])
+        record(store, user, "settings.change", "setting", None, {"name": SERVICE_LEVELS_SETTING,
+                                                                 "value": text or None})
+    return levels or service_levels(store)
 
 
 def with_clocks(c: dict, levels: ServiceLevels, at: dt.datetime) -> dict:
-    """The complaint with its age (days to ``at``), both clocks and its SLA state (the worse of the two)."""
+    """The complaint with its age (days to ``at``), its clocks (first response, resolution, the latest next
+    response and how many next responses were late) and its SLA state (the worst of them)."""
     end = c["resolved_at"] or at
     c["age_days"] = max((end - c["opened_at"]).total_seconds() / 86400, 0.0)
-    clocks = levels.complaint_clocks(c, at)
-    paused = _paused(c, levels, min(end, at))
-    if paused:  # waits for the customer: the used hours and the due times move by the paused business hours
-        policy = levels.policy_for(c.get("category"), c["severity"], c.get("triage"))
-        clocks = {k: _shift(levels, policy, cl, paused, c, k) for k, cl in clocks.items()}
+    clocks = levels.desk_clocks(c, at)
     c["first_response"] = clocks["first_response"].as_dict()
     c["resolution"] = clocks["resolution"].as_dict()
-    c["sla_state"] = max((clocks["first_response"].state, clocks["resolution"].state), key=SLA_STATES.index)
-    c["escalate_to"] = clocks["resolution"].escalate_to or clocks["first_response"].escalate_to
+    nexts = clocks["next_responses"]
+    c["next_response"] = clocks["next_response"].as_dict() if nexts else None
+    c["next_responses"] = {"count": len(nexts), "breached": sum(k.state == "breached" for k in nexts)}
+    states = [clocks["first_response"].state, clocks["resolution"].state]
+    if nexts:  # any late answer to a customer's message breaches; else the latest clock says
+        states.append("breached" if c["next_responses"]["breached"] else nexts[-1].state)
+    c["sla_state"] = max(states, key=SLA_STATES.index)
+    c["escalate_to"] = (clocks["resolution"].escalate_to or clocks["first_response"].escalate_to
+                        or next((k.escalate_to for k in nexts if k.escalate_to), None))
     return c
-
-
-def _shift(levels: ServiceLevels, policy, clock: Clock, paused: float, c: dict, kind: str) -> Clock:
-    done = c.get("resolved_at") if kind == "resolution" else c.get("first_response_at")
-    used = max(clock.used_hours - paused, 0.0)
-    target = clock.target_hours
-    if done is not None:
-        state = "met" if used <= target else "breached"
-    else:
-        state = "breached" if used > target else "warning" if used >= policy.warn_at * target else "on track"
-    return Clock(used, target, levels.calendar.add_hours(c["opened_at"], target + paused), state,
-                 policy.escalate_to if state == "breached" else None)
 
 
 def complaint_desk(store: Store, user: User | None, *, status: list[str] | None = None,
@@ -70,7 +98,7 @@ def complaint_desk(store: Store, user: User | None, *, status: list[str] | None 
                    owner: str | None = None, sla_state: str | None = None, min_age_days: float | None = None,
                    max_age_days: float | None = None, min_value: float | None = None, sort: str = "opened_at",
                    descending: bool = False, page: int = 1, per_page: int = 50,
-                   levels: ServiceLevels = DEFAULT_SERVICE_LEVELS) -> dict[str, Any]:
+                   levels: ServiceLevels | None = None) -> dict[str, Any]:
     """One page of complaints matching the filters, with the total, each with its clocks and customer value."""
     if user is not None:
         user.require("customers.read")
@@ -105,7 +133,9 @@ def complaint_desk(store: Store, user: User | None, *, status: list[str] | None 
         "s.clv AS value, s.triage AS triage FROM complaints c JOIN parties p ON p.party_id = c.party_id "
         "LEFT JOIN scores s ON s.party_id = c.party_id AND s.run_id = ? WHERE " + " AND ".join(where), params)
     at = data_end(store)
-    rows = [with_clocks(r, levels, at) for r in rows]
+    levels = levels or service_levels(store)
+    threads = complaint_threads(store)
+    rows = [with_clocks(r | {"messages": threads.get(r["complaint_id"], ())}, levels, at) for r in rows]
     if sla_state is not None:
         rows = [r for r in rows if r["sla_state"] == sla_state]
     if min_age_days is not None:
@@ -134,10 +164,11 @@ def assign_owner(store: Store, user: User, complaint_id: int, owner: str | None)
 
 
 def wait_for_customer(store: Store, user: User, complaint_id: int, waiting: bool, *,
-                      levels: ServiceLevels = DEFAULT_SERVICE_LEVELS, at: dt.datetime | None = None) -> dict:
+                      levels: ServiceLevels | None = None, at: dt.datetime | None = None) -> dict:
     """Stop the clocks while waiting for the customer (``waiting``), or start them again."""
     user.require("customers.write")
     at = at or now()
+    levels = levels or service_levels(store)
     with store.transaction():
         c = store.records("SELECT status, waiting_since, paused_hours FROM complaints WHERE complaint_id = ?",
                           [complaint_id])
@@ -158,21 +189,25 @@ def wait_for_customer(store: Store, user: User, complaint_id: int, waiting: bool
 
 
 def charter_report(store: Store, user: User | None, *, since: dt.date | None = None, until: dt.date | None = None,
-                   clauses: tuple[Clause, ...] = DEFAULT_CLAUSES,
-                   levels: ServiceLevels = DEFAULT_SERVICE_LEVELS) -> dict:
+                   clauses: tuple[Clause, ...] = DEFAULT_CLAUSES, levels: ServiceLevels | None = None) -> dict:
     """Clause by clause: the complaints opened in the period a clause covers, how many kept the promise,
     the share against the clause's target, and whether the charter was kept."""
     if user is not None:
         user.require("customers.read")
-    sql, params = "SELECT * FROM complaints WHERE 1 = 1", []
+    sql = ("SELECT c.*, s.triage AS triage FROM complaints c LEFT JOIN scores s ON s.party_id = c.party_id "
+           "AND s.run_id = (SELECT max(run_id) FROM runs WHERE kind = 'value') WHERE 1 = 1")
+    params: list = []
     if since is not None:
-        sql += " AND opened_at >= ?"
+        sql += " AND c.opened_at >= ?"
         params.append(dt.datetime.combine(since, dt.time()))
     if until is not None:
-        sql += " AND opened_at < ?"
+        sql += " AND c.opened_at < ?"
         params.append(dt.datetime.combine(until, dt.time()) + dt.timedelta(days=1))
     at = data_end(store)
-    complaints = [with_clocks(c, levels, at) for c in store.records(sql, params)]
+    levels = levels or service_levels(store)
+    threads = complaint_threads(store)
+    complaints = [with_clocks(c | {"messages": threads.get(c["complaint_id"], ())}, levels, at)
+                  for c in store.records(sql, params)]
     out = []
     for clause in clauses:
         judged = [v for v in (clause.kept(c) for c in complaints) if v is not None]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Annotated
-
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
@@ -11,7 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from patron.api.deps import StoreDep
 from patron.areas.complaints import desk, service
-from patron.areas.complaints.sla import DEFAULT_SERVICE_LEVELS, SLA_STATES
+from patron.areas.complaints.sla import SLA_STATES
 from patron.errors import InvalidInput
 from patron.web.auth import check_csrf, page_user
 from patron.web.templating import NavItem, back, render
@@ -57,7 +56,7 @@ def complaint_desk(request: Request, store: StoreDep, status: Annotated[list[str
         return "/complaints?" + urlencode(query)
 
     return render(request, "complaints/desk.html", user, active=NAV.label, desk=result, f=filters,
-                  levels=DEFAULT_SERVICE_LEVELS, sla_states=SLA_STATES, sorts=desk.SORTS, page_url=page_url)
+                  levels=desk.service_levels(store), sla_states=SLA_STATES, sorts=desk.SORTS, page_url=page_url)
 
 
 @router.post("/complaints/{complaint_id}/status")

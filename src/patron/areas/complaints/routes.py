@@ -74,3 +74,33 @@ def waiting(complaint_id: int, body: WaitingUpdate, store: StoreDep,
             user: Annotated[User, allowed("customers.write")]) -> dict[str, Any]:
     """Waiting for the customer stops the complaint's service-level clocks; ``waiting: false`` restarts them."""
     return plain(desk.wait_for_customer(store, user, complaint_id, body.waiting))
+
+
+class ServiceLevelsUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    toml: str = Field("", max_length=100_000, description="The service levels as TOML; empty: the defaults.")
+
+
+def _levels(levels) -> dict[str, Any]:
+    cal = levels.calendar
+    return {"calendar": {"opens": cal.opens, "closes": cal.closes, "workdays": list(cal.workdays),
+                         "holidays": [d.isoformat() for d in cal.holidays], "time_zone": cal.time_zone},
+            "policies": [{"category": p.category, "severity": p.severity, "triage": p.triage,
+                          "first_response_hours": p.first_response_hours, "next_response_hours": p.next_response_hours,
+                          "resolution_hours": p.resolution_hours, "warn_at": p.warn_at, "escalate_to": p.escalate_to}
+                         for p in levels.policies]}
+
+
+@router.get("/service-levels")
+def get_service_levels(store: StoreDep, user: CurrentUser) -> dict[str, Any]:
+    """The complaint desk's service levels: the calendar (working hours, days, holidays, time zone) and the
+    policies with their first-response, next-response and resolution targets in business hours."""
+    user.require("customers.read")
+    return _levels(desk.service_levels(store))
+
+
+@router.put("/service-levels")
+def put_service_levels(body: ServiceLevelsUpdate, store: StoreDep,
+                       user: Annotated[User, allowed("service_levels.manage")]) -> dict[str, Any]:
+    """Replace the service levels with the TOML given (checked first; an empty text restores the defaults)."""
+    return _levels(desk.set_service_levels(store, user, body.toml))

@@ -1,16 +1,19 @@
 """Service levels as configuration: policies per category and severity, measured in business hours.
 
-A :class:`Calendar` says when the service team works (opening hours, working days, holidays); a
+A :class:`Calendar` says when the service team works (opening hours, working days, holidays, in the firm's
+time zone: stored times are UTC and are read as the firm's local time before hours are counted); a
 :class:`Policy` gives the first-response and resolution targets (business hours) for the complaints it
 matches (a category, a severity, or both; the most specific matching policy wins), the share of a target
 at which a warning is raised, and the role a breach is escalated to. Clocks stop while the complaint waits
-for the customer (pauses). Everything is read from TOML (:func:`service_levels_from_toml`), e.g.::
+for the customer (pauses). Everything is read from TOML (:func:`service_levels_from_toml`; a store keeps
+its own in the ``settings`` row ``service_levels``, :func:`patron.areas.complaints.desk.service_levels`), e.g.::
 
     [calendar]
     opens = 8
     closes = 18
     workdays = "Mon Tue Wed Thu Fri"
     holidays = ["2025-12-25", "2025-12-26"]
+    time_zone = "Europe/Amsterdam"   # else the settings row time_zone, else UTC
 
     [[policy]]
     severity = "critical"
@@ -23,6 +26,12 @@ for the customer (pauses). Everything is read from TOML (:func:`service_levels_f
     first_response_hours = 1
     next_response_hours = 4    # from a customer's reply to our next answer
     resolution_hours = 8
+
+Three clocks run on a complaint (:meth:`ServiceLevels.desk_clocks`): the first response (from opening to our
+first answer), the resolution (from opening to resolution) and, once we have answered, the next response:
+each message the customer sends after an answer of ours starts a new response clock, which stops at our next
+answer (or the resolution). The messages are the complaint's thread: the customer's inbound and our outbound
+service interactions between the first response and the resolution.
 """
 
 from __future__ import annotations
@@ -30,6 +39,7 @@ from __future__ import annotations
 import datetime as dt
 import tomllib
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 
@@ -42,18 +52,35 @@ SLA_STATES = ("met", "on track", "warning", "breached")
 
 @dataclass(frozen=True)
 class Calendar:
-    """Working hours ``opens``..``closes`` (hours of the day, UTC) on ``workdays``, except ``holidays``."""
+    """Working hours ``opens``..``closes`` (hours of the day in ``time_zone``) on ``workdays``, except
+    ``holidays``. Times given to it and returned by it are naive UTC, as the store keeps them."""
 
     opens: float = 8.0
     closes: float = 18.0
     workdays: tuple[str, ...] = DAYS[:5]
     holidays: tuple[dt.date, ...] = ()
+    time_zone: str = "UTC"
 
     def __post_init__(self) -> None:
         if not 0 <= self.opens < self.closes <= 24:
             raise InvalidInput("Opening hours need 0 <= opens < closes <= 24.")
         if not self.workdays or set(self.workdays) - set(DAYS):
             raise InvalidInput(f"Working days are some of {' '.join(DAYS)}.")
+        try:
+            ZoneInfo(self.time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise InvalidInput(f"Unknown time zone '{self.time_zone}' for the service calendar; use an IANA "
+                               "name such as Europe/London.") from None
+
+    def _local(self, t: dt.datetime) -> dt.datetime:
+        if self.time_zone == "UTC":
+            return t
+        return t.replace(tzinfo=dt.UTC).astimezone(ZoneInfo(self.time_zone)).replace(tzinfo=None)
+
+    def _utc(self, t: dt.datetime) -> dt.datetime:
+        if self.time_zone == "UTC":
+            return t
+        return t.replace(tzinfo=ZoneInfo(self.time_zone)).astimezone(dt.UTC).replace(tzinfo=None)
 
     @property
     def weekmask(self) -> str:
@@ -76,6 +103,7 @@ class Calendar:
         """Business hours from ``start`` to ``end`` (0 when end is not after start)."""
         if end <= start:
             return 0.0
+        start, end = self._local(start), self._local(end)
         d0, d1 = start.date(), end.date()
         if d0 == d1:
             return self._within_day(d0, start, end)
@@ -88,8 +116,8 @@ class Calendar:
     def add_hours(self, start: dt.datetime, hours: float) -> dt.datetime:
         """The moment ``hours`` business hours after ``start``."""
         left = float(hours)
-        day = start.date()
-        at = start
+        at = self._local(start)
+        day = at.date()
         while True:
             if self.is_workday(day):
                 o, c = self._open_close(day)
@@ -97,7 +125,7 @@ class Calendar:
                 if begin < c:
                     room = (c - begin).total_seconds() / 3600
                     if left <= room:
-                        return begin + dt.timedelta(hours=left)
+                        return self._utc(begin + dt.timedelta(hours=left))
                     left -= room
             day += dt.timedelta(days=1)
             at = dt.datetime.combine(day, dt.time())
@@ -185,6 +213,50 @@ class ServiceLevels:
             state = "on track"
         return Clock(used, target, due, state, policy.escalate_to if state == "breached" else None)
 
+    def next_response_clocks(self, policy: Policy, c: dict, now: dt.datetime) -> list[Clock]:
+        """One clock per customer message that follows an answer of ours: it runs from that message to our
+        next answer (or the resolution, or ``now``). ``c["messages"]`` is the thread after the first response,
+        as (time, "inbound" or "outbound") pairs in time order; a wait for the customer that began after a
+        message stops that message's clock."""
+        if policy.next_response_hours is None or c.get("first_response_at") is None:
+            return []
+        cycles, start = [], None
+        for at, direction in sorted(c.get("messages") or (), key=lambda m: m[0]):
+            if direction == "inbound" and start is None:
+                start = at
+            elif direction == "outbound" and start is not None:
+                cycles.append((start, at))
+                start = None
+        if start is not None:
+            cycles.append((start, c.get("resolved_at")))
+        waiting = c.get("waiting_since")
+        return [self.clock(policy.next_response_hours, policy, a, b, now,
+                           [(waiting, None)] if waiting is not None and waiting >= a and b is None else ())
+                for a, b in cycles]
+
+    def desk_clocks(self, c: dict, at: dt.datetime) -> dict:
+        """The clocks the desk, the charter and the ``sla_breached`` trigger read, at ``at``: first response and
+        resolution (stopped by the business hours the complaint waited for the customer: ``paused_hours`` of
+        earlier waits and the current one from ``waiting_since``) and the next-response clocks of its thread
+        (``next_responses``, a list; ``next_response``: the latest one, or None)."""
+        policy = self.policy_for(c.get("category"), c["severity"], c.get("triage"))
+        end = min(c.get("resolved_at") or at, at)
+        paused = (c.get("paused_hours") or 0.0) + (
+            self.calendar.hours_between(c["waiting_since"], end) if c.get("waiting_since") else 0.0)
+        out: dict = {}
+        for kind, target, done in (("first_response", policy.first_response_hours, c.get("first_response_at")),
+                                   ("resolution", policy.resolution_hours, c.get("resolved_at"))):
+            used = max(self.calendar.hours_between(c["opened_at"], done or at) - paused, 0.0)
+            if done is not None:
+                state = "met" if used <= target else "breached"
+            else:
+                state = "breached" if used > target else "warning" if used >= policy.warn_at * target else "on track"
+            out[kind] = Clock(used, target, self.calendar.add_hours(c["opened_at"], target + paused), state,
+                              policy.escalate_to if state == "breached" else None)
+        out["next_responses"] = self.next_response_clocks(policy, c, at)
+        out["next_response"] = out["next_responses"][-1] if out["next_responses"] else None
+        return out
+
     def complaint_clocks(self, c: dict, now: dt.datetime, pauses=()) -> dict[str, Clock]:
         """First-response and resolution clocks of a complaint (a dict with opened_at, first_response_at,
         resolved_at, category, severity and optionally triage), pauses as (start, end or None) pairs.
@@ -201,11 +273,16 @@ class ServiceLevels:
             clocks["next_response"] = self.clock(
                 p.next_response_hours, p, c["customer_replied_at"],
                 replied if replied is not None and replied >= c["customer_replied_at"] else None, now, pauses)
+        elif c.get("messages"):
+            found = self.next_response_clocks(p, c, now)
+            if found:
+                clocks["next_response"] = found[-1]
         return clocks
 
 
-def service_levels_from_toml(text: str) -> ServiceLevels:
-    """Service levels from their TOML configuration; errors name the policy and the field."""
+def service_levels_from_toml(text: str, time_zone: str = "UTC") -> ServiceLevels:
+    """Service levels from their TOML configuration; errors name the policy and the field. The calendar's
+    ``time_zone`` defaults to ``time_zone`` (the firm's, from its settings)."""
     try:
         conf = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -216,8 +293,12 @@ def service_levels_from_toml(text: str) -> ServiceLevels:
     except ValueError as exc:
         raise InvalidInput(f"A holiday in [calendar] is not a date (YYYY-MM-DD): {exc}") from None
     workdays = cal.get("workdays", " ".join(DAYS[:5]))
+    unknown = set(cal) - {"opens", "closes", "workdays", "holidays", "time_zone"}
+    if unknown:
+        raise InvalidInput(f"[calendar]: unknown field(s) {', '.join(sorted(unknown))}.")
     calendar = Calendar(float(cal.get("opens", 8)), float(cal.get("closes", 18)),
-                        tuple(workdays.split() if isinstance(workdays, str) else workdays), holidays)
+                        tuple(workdays.split() if isinstance(workdays, str) else workdays), holidays,
+                        str(cal.get("time_zone") or time_zone))
     policies = []
     for n, p in enumerate(conf.get("policy", ()), start=1):
         unknown = set(p) - {"category", "severity", "first_response_hours", "resolution_hours", "warn_at",
@@ -235,8 +316,10 @@ def service_levels_from_toml(text: str) -> ServiceLevels:
     return ServiceLevels(tuple(policies), calendar)
 
 
-#: The default service levels: the charter's hours per severity, in business hours on a Mon-Fri 8-18 calendar.
+#: The default service levels per severity (first response, next response, resolution), in business hours on a
+#: Mon-Fri 8-18 UTC calendar; a store's ``service_levels`` setting replaces them.
 DEFAULT_SERVICE_LEVELS = ServiceLevels(tuple(
-    Policy(respond, resolve, severity=sev, escalate_to="admin" if sev in ("critical", "high") else "service")
-    for sev, (respond, resolve) in {"critical": (2, 10), "high": (8, 30), "medium": (16, 60),
-                                    "low": (24, 120)}.items()))
+    Policy(respond, resolve, severity=sev, escalate_to="admin" if sev in ("critical", "high") else "service",
+           next_response_hours=nxt)
+    for sev, (respond, nxt, resolve) in {"critical": (2, 2, 10), "high": (8, 8, 30), "medium": (16, 16, 60),
+                                         "low": (24, 24, 120)}.items()))

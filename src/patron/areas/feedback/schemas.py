@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from patron.api.schemas import UtcDateTime
-from patron.store.vocabulary import FEEDBACK_INSTRUMENTS, SERVQUAL_DIMENSIONS
+from patron.store.vocabulary import DEPARTMENTS, FEEDBACK_INSTRUMENTS, INTERACTION_PHASES, SERVQUAL_DIMENSIONS
 
 
 class FeedbackCreate(BaseModel):
@@ -20,6 +20,12 @@ class FeedbackCreate(BaseModel):
     dimension: Literal[SERVQUAL_DIMENSIONS] | None = None
     expectation: float | None = Field(None, ge=1, le=100)
     perception: float | None = Field(None, ge=1, le=100)
+    adequate: float | None = Field(None, ge=1, le=100, description="SERVQUAL: the adequate level of service.")
+    desired: float | None = Field(None, ge=1, le=100, description="SERVQUAL: the desired level of service.")
+    channel: str | None = Field(None, max_length=100, description="Where it was heard: e.g. email, phone, "
+                                                                   "field_visit (asked on a visit to the customer).")
+    department: Literal[DEPARTMENTS] | None = None
+    touchpoint: Literal[INTERACTION_PHASES] | None = Field(None, description="Before, during or after the sale.")
 
 
 class FeedbackPublic(FeedbackCreate):

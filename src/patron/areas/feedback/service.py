@@ -8,7 +8,7 @@ from patron.service.audit import record
 from patron.service.entered import SOURCE, choice, now
 from patron.service.permissions import User
 from patron.store import Store
-from patron.store.vocabulary import FEEDBACK_INSTRUMENTS, SERVQUAL_DIMENSIONS
+from patron.store.vocabulary import DEPARTMENTS, FEEDBACK_INSTRUMENTS, INTERACTION_PHASES, SERVQUAL_DIMENSIONS
 
 #: Instruments whose score means nothing without its declared scale (1..scale_max).
 SCALED = ("csat", "ces")
@@ -17,12 +17,20 @@ SCALED = ("csat", "ces")
 def record_feedback(store: Store, user: User, party_id: int, *, instrument: str, score: float | None = None,
                     scale_max: float | None = None, item: str | None = None, text: str | None = None,
                     dimension: str | None = None, expectation: float | None = None,
-                    perception: float | None = None) -> dict:
+                    perception: float | None = None, adequate: float | None = None, desired: float | None = None,
+                    channel: str | None = None, department: str | None = None,
+                    touchpoint: str | None = None) -> dict:
     """Store one answer; an NPS answer is a score from 0 to 10, a CSAT or CES score needs its declared scale,
-    any score is at most its scale's maximum; a SERVQUAL answer gives its dimension, expectation and perception."""
+    any score is at most its scale's maximum; a SERVQUAL answer gives its dimension, expectation and perception
+    (and, where measured, the adequate and desired levels of its zone of tolerance). ``channel`` says where it
+    was heard (``field_visit``: on a visit to the customer), ``department`` and ``touchpoint`` (before, during
+    or after the sale) what it is about."""
     user.require("customers.write")
     choice("instrument", instrument, FEEDBACK_INSTRUMENTS, required=True)
     choice("dimension", dimension, SERVQUAL_DIMENSIONS)
+    choice("department", department, DEPARTMENTS)
+    choice("touchpoint", touchpoint, INTERACTION_PHASES)
+    channel = (channel or "").strip() or None
     if instrument == "nps" and (score is None or not 0 <= score <= 10):
         raise InvalidInput("An NPS answer is a score from 0 to 10.")
     if instrument == "nps" and scale_max not in (None, 10):
@@ -39,21 +47,28 @@ def record_feedback(store: Store, user: User, party_id: int, *, instrument: str,
         top = scale_max or 7.0
         if not (1 <= expectation <= top and 1 <= perception <= top):
             raise InvalidInput(f"SERVQUAL expectation and perception are scores from 1 to {top:g}.")
+        if any(v is not None and not 1 <= v <= top for v in (adequate, desired)):
+            raise InvalidInput(f"The adequate and desired levels are scores from 1 to {top:g}.")
+        if adequate is not None and desired is not None and adequate > desired:
+            raise InvalidInput("The adequate level of service cannot be above the desired level.")
         scale_max = top
-    elif expectation is not None or perception is not None:
-        raise InvalidInput("Expectation and perception belong to SERVQUAL answers (instrument servqual).")
+    elif any(v is not None for v in (expectation, perception, adequate, desired)):
+        raise InvalidInput("Expectation, perception and the adequate and desired levels belong to SERVQUAL answers "
+                           "(instrument servqual).")
     with store.transaction():
         require_party(store, party_id)
         feedback_id = store.next_id("feedback", "feedback_id")
         at = now()
         store.raw.execute(
             "INSERT INTO feedback (feedback_id, source, external_id, party_id, occurred_at, instrument, item, dimension, "
-            "score, scale_max, expectation, perception, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "score, scale_max, expectation, perception, text, adequate, desired, channel, department, touchpoint) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [feedback_id, SOURCE, str(feedback_id), party_id, at, instrument, item, dimension, score, scale_max,
-             expectation, perception, text],
+             expectation, perception, text, adequate, desired, channel, department, touchpoint],
         )
         record(store, user, "feedback.create", "feedback", feedback_id, {"party_id": party_id,
                                                                         "instrument": instrument})
     return {"feedback_id": feedback_id, "party_id": party_id, "occurred_at": at, "instrument": instrument,
             "item": item, "dimension": dimension, "score": score, "scale_max": scale_max,
-            "expectation": expectation, "perception": perception, "text": text}
+            "expectation": expectation, "perception": perception, "text": text, "adequate": adequate,
+            "desired": desired, "channel": channel, "department": department, "touchpoint": touchpoint}

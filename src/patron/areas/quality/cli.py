@@ -29,17 +29,21 @@ def _date(value: Optional[str], name: str) -> Optional[dt.date]:
 @commands.command()
 def quality(
     instrument: Annotated[str, typer.Argument(
-        help="nps, csat, ces, servqual, verbatims, benchmarks, gap1, tolerance, panel, mystery_shopper, "
-             "suggestion or review.")] = "servqual",
+        help="nps, csat, ces, servqual, drivers, verbatims, benchmarks, gap1, tolerance, panel, mystery_shopper, "
+             "suggestion, field_visit or review.")] = "servqual",
     by: Annotated[Optional[str], typer.Option(
         help="Break down by rung, triage, value_tier, segment, channel, department or touchpoint.")] = None,
     period: Annotated[Optional[str], typer.Option(help="Trend by week or month (NPS, CSAT, CES).")] = None,
     since: Annotated[Optional[str], typer.Option(help="First day (YYYY-MM-DD).")] = None,
     until: Annotated[Optional[str], typer.Option(help="Last day (YYYY-MM-DD).")] = None,
+    target: Annotated[str, typer.Option(help="Drivers of nps or csat.")] = "nps",
+    level: Annotated[str, typer.Option(help="Drivers per dimension or per item.")] = "dimension",
     store: StoreOption = None,
 ) -> None:
-    """Service quality: SERVQUAL gaps with 95% intervals, NPS, CSAT and CES with their standard errors, or the
-    verbatims (comments and complaint descriptions) tagged by dimension, sentiment and cause."""
+    """Service quality: SERVQUAL gaps with 95% intervals, NPS, CSAT and CES with their standard errors, what drives
+    NPS or CSAT (relative weights with intervals, by value tier with --by value_tier), the listening instruments
+    (panels, mystery shoppers, suggestions, field visits, reviews), or the verbatims tagged by dimension,
+    sentiment and cause."""
     from patron.areas.quality.service import feedback_report, servqual_report
 
     s0, s1 = _date(since, "--since"), _date(until, "--until")
@@ -49,8 +53,11 @@ def quality(
     if instrument in ("benchmarks", "gap1", "tolerance"):
         _references(store, instrument)
         return
-    if instrument in ("panel", "mystery_shopper", "suggestion", "review"):
+    if instrument in ("panel", "mystery_shopper", "suggestion", "field_visit", "review"):
         _listening(store, instrument, s0, s1)
+        return
+    if instrument == "drivers":
+        _drivers(store, target, level, by)
         return
     with open_store(store, read_only=True) as s:
         if instrument == "servqual":
@@ -96,6 +103,24 @@ def quality(
     for reason, n in r["left_out"].items():
         if n:
             console.print(f"{n} answers left out: {reason}.")
+
+
+def _drivers(store, target: str, level: str, by: str | None) -> None:
+    from patron.areas.quality.service import drivers_report
+
+    with open_store(store, read_only=True) as s:
+        r = drivers_report(s, None, target=target, level=level, by=by)
+    for g in r.get("groups") or [{"group": None, **r}]:
+        where = f" ({by} {g['group']})" if g["group"] is not None else ""
+        t = Table(title=f"what drives {target.upper()}{where}: {g['respondents']:,} questionnaires, R² {g['r2']:.2f}")
+        for col in (level, "weight", "95% interval", "share of R²", "mean perception", "grid"):
+            t.add_column(col, justify="left" if col in (level, "grid") else "right")
+        for d in g["drivers"]:
+            t.add_row(d["driver"], _num(d["weight"], "{:.3f}"), f"{_num(d['low'], '{:.3f}')} to "
+                      f"{_num(d['high'], '{:.3f}')}", f"{d['share_of_r2']:.0%}", _num(d["performance"]), d["quadrant"])
+        console.print(t)
+    if r.get("too_few"):
+        console.print(f"Too few questionnaires for: {', '.join(map(str, r['too_few']))}.")
 
 
 def _listening(store, instrument: str, since, until) -> None:
@@ -240,7 +265,10 @@ def lost(
         t.add_row(c["group"], f"{c['n']:,}", f"{c['events']:,}", f"{c['events'] / c['n']:.0%}",
                   _num(c["survival_at"][365.0], "{:.0%}"), _num(p.get(c["group"]), "{:.2g}"))
     console.print(t)
-    cx = Table(title=f"Cox model (concordance {surv['cox']['concordance']:.2f})")
+    if not surv["cox"].get("converged", True):
+        console.print(f"[yellow]{surv['cox']['note']}[/]")
+    cx = Table(title="Cox model" + (f" (concordance {surv['cox']['concordance']:.2f})"
+                                    if surv["cox"]["concordance"] is not None else ""))
     for col in ("covariate", "hazard ratio", "95% interval of the coefficient", "p"):
         cx.add_column(col, justify="left" if col == "covariate" else "right")
     for c in surv["cox"]["coefficients"]:

@@ -67,10 +67,14 @@ def fishbone(category: str, store: StoreDep, user: CurrentUser) -> Response:
 
 
 @router.get("/drivers")
-def drivers(store: StoreDep, user: CurrentUser, target: Literal["nps", "csat"] = "nps") -> dict[str, Any]:
-    """Which SERVQUAL dimensions drive NPS or CSAT: Johnson's relative weights with bootstrap intervals, and
-    each dimension's performance (mean perception) for the importance × performance grid."""
-    return service.plain(service.drivers_report(store, user, target=target))
+def drivers(store: StoreDep, user: CurrentUser, target: Literal["nps", "csat"] = "nps",
+            level: Literal["dimension", "item"] = "dimension",
+            by: Literal["value_tier", "triage", "rung", "segment", "channel", "department", "touchpoint"] | None = None,
+            ) -> dict[str, Any]:
+    """Which SERVQUAL dimensions (or items) drive NPS or CSAT: Johnson's relative weights with bootstrap
+    intervals, each driver's performance (mean perception) and its quadrant of the importance × performance grid;
+    with ``by``, the same per group (e.g. per value tier)."""
+    return service.plain(service.drivers_report(store, user, target=target, level=level, by=by))
 
 
 @router.get("/verbatims")
@@ -116,9 +120,11 @@ def cohort_heatmap(store: StoreDep, user: CurrentUser) -> Response:
 
 
 @router.get("/instruments/{instrument}")
-def listening_instrument(instrument: Literal["panel", "mystery_shopper", "suggestion", "review"], store: StoreDep,
+def listening_instrument(instrument: Literal["panel", "mystery_shopper", "suggestion", "field_visit", "review"],
+                         store: StoreDep,
                          user: CurrentUser, since: dt.date | None = None,
                          until: dt.date | None = None) -> dict[str, Any]:
-    """A panel, mystery-shopper, suggestion or review report: by month, scores with SE, perception per dimension
+    """A panel, mystery-shopper, suggestion, field-visit or review report (a field visit's: the answers recorded
+    with channel field_visit, and the visits): by month, scores with SE, perception per dimension
     for us and each benchmark, the latest texts."""
     return service.plain(service.instrument_report(store, user, instrument, since=since, until=until))

@@ -203,39 +203,81 @@ def plain(value):
     return value
 
 
-def drivers_report(store: Store, user: User | None, *, target: str = "nps", n_boot: int = 300,
-                   seed: int = 0) -> dict:
-    """Which SERVQUAL dimensions drive ``target`` (a customer's mean NPS, or ``csat`` mean on its scale share):
-    Johnson's relative weights of the dimensions' perceptions, with bootstrap intervals, and the
-    importance × performance grid (weight against mean perception)."""
+DRIVER_LEVELS = ("dimension", "item")
+
+
+def _driver_rows(store: Store, target: str, level: str, by: str | None):
+    """(group, questionnaire key, driver, mean perception, target) rows: one per customer, day and driver,
+    with the customer's ``target`` answers of that day (the questionnaire's overall question) or, when they gave
+    none that day, their mean answer. The target is on its scale's share (score / scale_max)."""
+    group_sql, join, params = _group_join(store, by)
+    driver = "f.dimension" if level == "dimension" else "f.item"
+    return store.query(
+        "WITH d AS (SELECT party_id, CAST(occurred_at AS DATE) AS d, avg(score / coalesce(scale_max, 10)) AS y "
+        "FROM feedback WHERE instrument = ? AND score IS NOT NULL GROUP BY party_id, CAST(occurred_at AS DATE)), "
+        "a AS (SELECT party_id, avg(y) AS y FROM d GROUP BY party_id), "
+        f"x AS (SELECT {group_sql} AS g, f.party_id, CAST(f.occurred_at AS DATE) AS d, {driver} AS k, "
+        f"avg(f.perception) AS p FROM feedback f {join} WHERE f.instrument = 'servqual' AND f.benchmark IS NULL "
+        f"AND f.perception IS NOT NULL AND {driver} IS NOT NULL "
+        f"GROUP BY {'' if by is None else group_sql + ', '}f.party_id, CAST(f.occurred_at AS DATE), {driver}) "
+        "SELECT x.g, x.party_id, x.d, x.k, x.p, coalesce(d.y, a.y) FROM x JOIN a ON a.party_id = x.party_id "
+        "LEFT JOIN d ON d.party_id = x.party_id AND d.d = x.d", [target, *params])
+
+
+def _drivers(names: list[str], table: dict, n_boot: int, seed: int, target: str) -> dict:
+    complete = [r for r in table.values() if all(k in r for k in names)]
+    if len(complete) < 3 * len(names):
+        raise InvalidInput(f"Drivers need at least {3 * len(names)} SERVQUAL questionnaires from customers who also "
+                           f"answered {target.upper()}; there are {len(complete)}.")
+    x = np.array([[r[k] for k in names] for r in complete])
+    y = np.array([r["y"] for r in complete])
+    rw = stats.relative_weights_ci(x, y, n_boot=n_boot, seed=seed)
+    total = rw["r2"] or 1.0
+    performance = x.mean(axis=0)
+    weights = np.asarray(rw["weights"], float)
+    rows = [{"driver": k, "weight": float(weights[j]), "low": float(rw["low"][j]), "high": float(rw["high"][j]),
+             "share_of_r2": float(weights[j] / total), "performance": float(performance[j]),
+             # the importance x performance grid: above or below the mean weight and the mean perception
+             "quadrant": ("keep it up" if performance[j] >= performance.mean() else "concentrate here")
+             if weights[j] >= weights.mean() else
+             ("possible overkill" if performance[j] >= performance.mean() else "low priority")}
+            for j, k in enumerate(names)]
+    return {"respondents": len(complete), "r2": rw["r2"], "drivers": sorted(rows, key=lambda r: -r["weight"])}
+
+
+def drivers_report(store: Store, user: User | None, *, target: str = "nps", level: str = "dimension",
+                   by: str | None = None, n_boot: int = 300, seed: int = 0) -> dict:
+    """Which SERVQUAL dimensions (or items, ``level="item"``) drive ``target`` (the NPS or CSAT answer given
+    with the questionnaire, on its scale's share): Johnson's relative weights of the perceptions, with bootstrap
+    intervals, and the importance × performance grid (weight against mean perception, each driver's quadrant).
+
+    With ``by`` (``value_tier``, ``triage``, ``rung``, ``segment``; or ``channel``…), the same for each group
+    that has enough questionnaires (``groups``; the others are named in ``too_few``)."""
     if user is not None:
         user.require("customers.read")
     if target not in ("nps", "csat"):
         raise InvalidInput("Drivers are found for nps or csat.")
-    dims = DEFAULT_INSTRUMENT.dimensions
-    rows = store.query(
-        "WITH y AS (SELECT party_id, avg(score / coalesce(scale_max, 10)) AS y FROM feedback "
-        "WHERE instrument = ? AND score IS NOT NULL GROUP BY party_id), "
-        "x AS (SELECT party_id, CAST(occurred_at AS DATE) AS d, dimension, avg(perception) AS p FROM feedback "
-        "WHERE instrument = 'servqual' AND perception IS NOT NULL AND dimension IS NOT NULL "
-        "GROUP BY party_id, CAST(occurred_at AS DATE), dimension) "
-        "SELECT x.party_id, x.d, x.dimension, x.p, y.y FROM x JOIN y ON y.party_id = x.party_id", [target])
-    table: dict[tuple, dict] = {}
-    for party, day, dim, p, y in rows:
-        table.setdefault((party, day), {"y": y})[dim] = p
-    complete = [r for r in table.values() if all(d in r for d in dims)]
-    if len(complete) < 3 * len(dims):
-        raise InvalidInput(f"Drivers need at least {3 * len(dims)} SERVQUAL questionnaires from customers who also "
-                           f"answered {target.upper()}; there are {len(complete)}.")
-    x = np.array([[r[d] for d in dims] for r in complete])
-    y = np.array([r["y"] for r in complete])
-    rw = stats.relative_weights_ci(x, y, n_boot=n_boot, seed=seed)
-    total = rw["r2"] or 1.0
-    return {"target": target, "respondents": len(complete), "r2": rw["r2"],
-            "drivers": sorted(({"dimension": d, "weight": float(rw["weights"][k]), "low": float(rw["low"][k]),
-                                "high": float(rw["high"][k]), "share_of_r2": float(rw["weights"][k] / total),
-                                "performance": float(x[:, k].mean())} for k, d in enumerate(dims)),
-                              key=lambda r: -r["weight"])}
+    if level not in DRIVER_LEVELS:
+        raise InvalidInput(f"Drivers are found per {' or per '.join(DRIVER_LEVELS)}, not per '{level}'.")
+    names = list(DEFAULT_INSTRUMENT.dimensions if level == "dimension"
+                 else (it.code for it in DEFAULT_INSTRUMENT.items))
+    tables: dict[str, dict[tuple, dict]] = {}
+    for g, party, day, k, p, y in _driver_rows(store, target, level, by):
+        tables.setdefault(g, {}).setdefault((party, day), {"y": y})[k] = p
+    if by is None:
+        out = _drivers(names, tables.get("all", {}), n_boot, seed, target)
+        out = {"target": target, "level": level, **out}
+        if level == "dimension":  # the name the pages and the API have used
+            for r in out["drivers"]:
+                r["dimension"] = r["driver"]
+        return out
+    groups, too_few = [], []
+    for g in sorted(tables):
+        try:
+            groups.append({"group": g, **_drivers(names, tables[g], n_boot, seed, target)})
+        except InvalidInput:
+            too_few.append(g)
+    return {"target": target, "level": level, "by": by, "groups": groups, "too_few": too_few}
 
 
 def convert_wide_survey(path, out) -> dict:
@@ -246,25 +288,30 @@ def convert_wide_survey(path, out) -> dict:
     return convert_wide_file(path, out)
 
 
-#: Instruments that are not a score question: each has its own report.
-LISTENING_INSTRUMENTS = ("panel", "mystery_shopper", "suggestion", "review")
+#: Instruments that are not a score question: each has its own report. A field visit is not a kind of question
+#: but a way of listening: whatever was asked on it (a CSAT score, SERVQUAL perceptions, a suggestion) is
+#: recorded with ``channel = 'field_visit'``, and its report reads those answers.
+LISTENING_INSTRUMENTS = ("panel", "mystery_shopper", "suggestion", "field_visit", "review")
+FIELD_VISIT = "field_visit"
 
 
 def instrument_report(store: Store, user: User | None, instrument: str, *, since: dt.date | None = None,
                       until: dt.date | None = None) -> dict[str, Any]:
-    """A panel, mystery-shopper, suggestion-scheme or review report: answers and respondents by month, the mean
-    score per declared scale with its SE, perception per SERVQUAL dimension for us and for each benchmark
-    (a mystery shopper's visit to a competitor is recorded with its ``benchmark``), and the latest texts."""
+    """A panel, mystery-shopper, suggestion-scheme, field-visit or review report: answers and respondents by
+    month, the mean score per declared scale with its SE, perception per SERVQUAL dimension for us and for each
+    benchmark (a mystery shopper's visit to a competitor is recorded with its ``benchmark``), and the latest
+    texts. A field visit's report also counts the visits (a customer on a day) and the answers per question kind."""
     if user is not None:
         user.require("customers.read")
     if instrument not in LISTENING_INSTRUMENTS:
         raise InvalidInput(f"Unknown instrument '{instrument}'; the listening instruments are "
                            f"{', '.join(LISTENING_INSTRUMENTS)}.")
     where, params = _window(since, until)
+    which = "f.channel = ?" if instrument == FIELD_VISIT else "f.instrument = ?"
     rows = store.records(
-        "SELECT f.party_id, f.occurred_at, f.score, f.scale_max, f.dimension, f.perception, f.benchmark, f.text, "
-        f"f.channel, f.touchpoint FROM feedback f WHERE f.instrument = ?{where} ORDER BY f.occurred_at",
-        [instrument, *params])
+        "SELECT f.party_id, f.occurred_at, f.instrument, f.score, f.scale_max, f.dimension, f.perception, "
+        f"f.benchmark, f.text, f.channel, f.touchpoint FROM feedback f WHERE {which}{where} "
+        "ORDER BY f.occurred_at, f.feedback_id", [instrument, *params])
     months: dict = {}
     for r in rows:
         m = months.setdefault(r["occurred_at"].strftime("%Y-%m"), {"answers": 0, "respondents": set()})
@@ -278,7 +325,15 @@ def instrument_report(store: Store, user: User | None, instrument: str, *, since
     for r in rows:
         if r["dimension"] and r["perception"] is not None:
             dims.setdefault((r["benchmark"] or "us", r["dimension"]), []).append(r["perception"])
-    return {"instrument": instrument, "answers": len(rows), "respondents": len({r["party_id"] for r in rows}),
+    extra = {}
+    if instrument == FIELD_VISIT:
+        kinds: dict[str, int] = {}
+        for r in rows:
+            kinds[r["instrument"]] = kinds.get(r["instrument"], 0) + 1
+        extra = {"visits": len({(r["party_id"], r["occurred_at"].date()) for r in rows}),
+                 "by_instrument": [{"instrument": k, "answers": v} for k, v in sorted(kinds.items())]}
+    return {"instrument": instrument, **extra, "answers": len(rows),
+            "respondents": len({r["party_id"] for r in rows}),
             "unscaled_scores": sum(1 for r in rows if r["score"] is not None and r["scale_max"] is None),
             "by_month": [{"month": k, "answers": v["answers"], "respondents": len(v["respondents"])}
                          for k, v in sorted(months.items())],

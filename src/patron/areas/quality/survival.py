@@ -21,7 +21,8 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
-from patron.areas.complaints.sla import DEFAULT_SERVICE_LEVELS, ServiceLevels
+from patron.areas.complaints.desk import service_levels
+from patron.areas.complaints.sla import ServiceLevels
 from patron.errors import InvalidInput
 from patron.models import survival
 from patron.service.permissions import User
@@ -37,11 +38,14 @@ def _run(store: Store) -> tuple[int, dt.datetime]:
     return row[0]
 
 
-def complaint_experience(store: Store, as_of: dt.datetime, levels: ServiceLevels = DEFAULT_SERVICE_LEVELS
+def complaint_experience(store: Store, as_of: dt.datetime, levels: ServiceLevels | None = None
                          ) -> dict[int, str]:
-    """Each complaining customer's experience of their latest complaint opened by ``as_of``."""
+    """Each complaining customer's experience of their latest complaint opened by ``as_of``, judged on the
+    desk's resolution clock (the store's service levels, waits for the customer left out)."""
+    levels = levels or service_levels(store)
     rows = store.records(
-        "SELECT party_id, opened_at, first_response_at, resolved_at, category, severity FROM complaints "
+        "SELECT party_id, opened_at, first_response_at, resolved_at, category, severity, waiting_since, "
+        "paused_hours FROM complaints "
         "WHERE opened_at <= ? ORDER BY party_id, opened_at", [as_of])
     latest = {r["party_id"]: r for r in rows}
     out = {}
@@ -49,13 +53,13 @@ def complaint_experience(store: Store, as_of: dt.datetime, levels: ServiceLevels
         if c["resolved_at"] is None or c["resolved_at"] > as_of:
             out[party] = "unresolved"
             continue
-        clock = levels.complaint_clocks(c, as_of)["resolution"]
+        clock = levels.desk_clocks(c, as_of)["resolution"]
         out[party] = "resolved within SLA" if clock.state == "met" else "resolved late"
     return out
 
 
 def customer_lifetimes(store: Store, *, lost_p_alive: float = 0.5, lost_days: float = 180,
-                       levels: ServiceLevels = DEFAULT_SERVICE_LEVELS) -> pd.DataFrame:
+                       levels: ServiceLevels | None = None) -> pd.DataFrame:
     """One row per scored buyer: lifetime in days, lost or not, complaint experience, value and channel."""
     run_id, as_of = _run(store)
     rows = store.query(
