@@ -6,6 +6,7 @@ against the scores table itself.
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -101,7 +102,7 @@ def test_profitability_api_page_and_customer_page_agree_with_the_scores(analysed
 
 
 def test_commands_show_the_intervals_and_the_profit(analysed):
-    url, run_id, _ = analysed
+    url = analysed[0]
     register()
     runner = CliRunner()
     listed = runner.invoke(app, ["customers", "--limit", "5", "--store", url])
@@ -111,3 +112,38 @@ def test_commands_show_the_intervals_and_the_profit(analysed):
     profit = runner.invoke(app, ["profitability", "--by", "channel", "--store", url])
     assert profit.exit_code == 0, profit.output
     assert "customers are unprofitable" in profit.output
+
+
+def test_diagnostics_pages_and_api_read_the_run(analysed):
+    from patron.models import BetaGeo
+    from patron.models.diagnostics import period_transactions
+
+    url, run_id, token = analysed
+    with Store(url) as store:
+        rows = store.records("SELECT frequency, t FROM scores WHERE run_id = ? AND t IS NOT NULL", [run_id])
+        params = json.loads(store.scalar("SELECT diagnostics FROM runs WHERE run_id = ?", [run_id]))[
+            "transaction_model"]["params"]
+        buyer = store.scalar("SELECT party_id FROM scores WHERE run_id = ? AND frequency >= 3 ORDER BY party_id "
+                             "LIMIT 1", [run_id])
+        p_alive = store.scalar("SELECT p_alive FROM scores WHERE run_id = ? AND party_id = ?", [run_id, buyer])
+    auth = {"Authorization": f"Bearer {token}"}
+    with TestClient(create_app(url)) as client:
+        found = client.get("/api/v1/diagnostics", headers=auth).json()
+        expected = period_transactions(BetaGeo.from_params(**params), [r["frequency"] for r in rows],
+                                       [r["t"] for r in rows])
+        assert found["period_transactions"]["actual"] == expected["actual"]
+        assert found["period_transactions"]["expected"] == pytest.approx(expected["expected"], rel=1e-9)
+        assert sum(found["p_of_n"]["p"]) == pytest.approx(1.0, abs=1e-9)
+        track = found["tracking"]
+        assert track["actual_cumulative"] == sorted(track["actual_cumulative"]) and track["holdout_actual"] > 0
+        assert 0.7 < track["holdout_expected"] / track["holdout_actual"] < 1.3
+        assert client.get("/api/v1/diagnostics?split=1990-01-01", headers=auth).status_code == 422
+        path = client.get(f"/api/v1/parties/{buyer}/alive", headers=auth).json()
+        # The history ends where the run's scores are: the same customer, the same P(alive).
+        assert path["p_alive"][-1] == pytest.approx(p_alive, rel=1e-9)
+        signed_in(client, "pat")
+        page = client.get("/diagnostics").text
+        for part in ("tracking", "period-transactions", "p-of-n", "matrix-expected", "matrix-p-alive"):
+            assert f'id="{part}"' in page
+        assert page.count('role="figure"') == 5
+        assert 'role="figure" aria-label="P(alive) of customer' in client.get(f"/customers/{buyer}/alive").text

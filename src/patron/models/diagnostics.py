@@ -48,22 +48,24 @@ def period_transactions(model, x, T, most: int = 7) -> dict[str, list]:
     return {"repeat_purchases": labels, "actual": actual.tolist(), "expected": expected.tolist()}
 
 
-def frequency_recency_matrix(model, T: float, t: float = 1.0, max_frequency: int | None = None) -> dict:
+def frequency_recency_matrix(model, T: float, t: float = 1.0, max_frequency: int | None = None,
+                             recency_step: int = 1) -> dict:
     """Expected purchases in the next ``t`` and P(alive) of a customer of age ``T``, by frequency and recency.
 
     ``expected[recency][frequency]`` and ``p_alive[recency][frequency]`` for recency 0 .. T (whole periods) and
-    frequency 0 .. ``max_frequency`` (default T). A recency of 0 with purchases, or above T, cannot happen; they
+    frequency 0 .. ``max_frequency`` (default T); every ``recency_step``-th recency, and T itself. A recency of 0 with purchases, or above T, cannot happen; they
     are computed all the same, as lifetimes does.
     """
     T = int(T)
     max_frequency = T if max_frequency is None else int(max_frequency)
-    recency, frequency = np.meshgrid(np.arange(T + 1, dtype=float), np.arange(max_frequency + 1, dtype=float),
-                                     indexing="ij")
+    recencies = np.unique(np.append(np.arange(0, T + 1, max(1, int(recency_step))), T)).astype(float)
+    recency, frequency = np.meshgrid(recencies, np.arange(max_frequency + 1, dtype=float), indexing="ij")
     age = np.full(recency.shape, float(T))
     expected = model.conditional_expected_number_of_purchases_up_to_time(
         np.full(recency.size, float(t)), frequency.ravel(), recency.ravel(), age.ravel()).reshape(recency.shape)
     alive = model.probability_alive(frequency.ravel(), recency.ravel(), age.ravel()).reshape(recency.shape)
-    return {"T": T, "t": float(t), "expected": expected, "p_alive": alive}
+    return {"T": T, "t": float(t), "recency": recencies, "frequency": np.arange(max_frequency + 1),
+            "expected": expected, "p_alive": alive}
 
 
 def alive_path(model, purchase_periods, end: int) -> dict[str, np.ndarray]:
