@@ -13,7 +13,7 @@ pytestmark = pytest.mark.postgres
 
 NUMBERS = ("frequency", "recency", "t", "monetary_value", "orders", "revenue", "margin", "p_alive",
            "expected_purchases", "expected_spend", "clv", "next_purchase_in", "r_score", "f_score", "m_score",
-           "rung_level", "health", "health_trend")
+           "rung_level", "health", "health_trend", "p_alive_low", "p_alive_high", "clv_low", "clv_high")
 LABELS = ("first_purchase_at", "last_purchase_at", "rfm_segment", "rung", "triage", "value_tier", "quality_tier",
           "at_risk", "reasons")
 

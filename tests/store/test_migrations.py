@@ -29,6 +29,7 @@ RELEASED = {
     17: "826ec97dfdd17c8d0c6ee109edbd640573b8a3007a5b7e5c1da1037711a5acbc",
     18: "c56805d33d854fb420d2bea1f10d3a30b224f799ac74109006bd20799659d3af",
     19: "6a990b2975bf588cf55e6ff864c380632d70d43cd7707d774824cd5f340b238c",  # party_search (issue 11; 20 at merge)
+    20: "1c5d4d30d0d2765c2a67547721e9dc95937b5626ead11a1c9736858645ca8552",  # score intervals (issue 13; 24 at merge)
     21: "274b09278da0a18422583a58448b627eaa3cbb7ca2ea031f0b5280d3665dac7c",  # holdout override columns (issue 16)
 }
 

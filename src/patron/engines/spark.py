@@ -40,7 +40,8 @@ LOCAL_CONFIG = {
     "spark.sql.shuffle.partitions": "8",
 }
 SCORES_DDL = ("party_id BIGINT, p_alive DOUBLE, expected_purchases DOUBLE, expected_spend DOUBLE, clv DOUBLE, "
-              "next_purchase_in DOUBLE, at_risk BOOLEAN, reasons STRING")
+              "next_purchase_in DOUBLE, at_risk BOOLEAN, reasons STRING, p_alive_low DOUBLE, p_alive_high DOUBLE, "
+              "clv_low DOUBLE, clv_high DOUBLE")
 
 _lakes = itertools.count(1)
 

@@ -56,6 +56,15 @@ def customer_lifetime_value(
         Value per customer, in the currency of ``mean_spend``.
     """
     spend = spend_model.conditional_expected_average_spend(x, mean_spend)
+    return margin * spend * expected_discounted_purchases(transaction_model, x, t_x, T, horizon=horizon,
+                                                          discount_rate=discount_rate,
+                                                          time_unit_per_period=time_unit_per_period)
+
+
+def expected_discounted_purchases(transaction_model: TransactionModel, x, t_x, T, horizon: int = 12,
+                                  discount_rate: float = 0.01, time_unit_per_period: float = 30.0):
+    """The purchases each customer is expected to make in each of the next ``horizon`` periods, discounted
+    and summed: the CLV of a customer who spends 1 per purchase (:func:`customer_lifetime_value`)."""
     x, t_x, T = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (x, t_x, T)))
     periods = np.arange(1, int(horizon) + 1)
     times = periods * time_unit_per_period
@@ -75,7 +84,9 @@ def customer_lifetime_value(
         # customer alive at T, which depend on (x, T) only: the discounted sum
         # is computed once per distinct (x, T), far fewer than the histories.
         per_customer = transaction_model.probability_alive(x, t_x, T) * per_distinct_row(
-            lambda x_u, T_u: discounted(lambda t: transaction_model._purchases_if_alive(t, x_u, T_u)), x, T
+            lambda x_u, T_u: discounted_purchases_if_alive(transaction_model, x_u, T_u, horizon=horizon,
+                                                           discount_rate=discount_rate,
+                                                           time_unit_per_period=time_unit_per_period), x, T
         )
     else:
         # Otherwise once per distinct (x, t_x, T), spread over the customers.
@@ -83,4 +94,17 @@ def customer_lifetime_value(
         per_customer = discounted(
             lambda t: transaction_model.conditional_expected_number_of_purchases_up_to_time(t, x_u, t_x_u, T_u)
         )[history].reshape(x.shape)
-    return margin * spend * per_customer
+    return per_customer
+
+
+def discounted_purchases_if_alive(transaction_model: TransactionModel, x, T, horizon: int = 12,
+                                  discount_rate: float = 0.01, time_unit_per_period: float = 30.0):
+    """:func:`expected_discounted_purchases` of a customer known to be alive at T, for the models whose
+    expectation is P(alive) times it (``_purchases_if_alive``): it depends on (x, T) only."""
+    x, T = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (x, T)))
+    previous, total = 0.0, 0.0
+    for k in range(1, int(horizon) + 1):
+        cumulative = transaction_model._purchases_if_alive(k * time_unit_per_period, x, T)
+        total = total + (cumulative - previous) / (1 + discount_rate) ** k
+        previous = cumulative
+    return total

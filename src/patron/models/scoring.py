@@ -18,7 +18,7 @@ import pyarrow as pa
 from patron.errors import PatronError
 from patron.models import BetaGeo, BetaGeoBetaBinom, GammaGamma, ModifiedBetaGeo, ParetoNBD, customer_lifetime_value
 from patron.models.base import ModelError
-from patron.models.uncertainty import METHOD, parameter_intervals, value_intervals
+from patron.models.uncertainty import METHOD, delta_intervals, if_alive_table, parameter_intervals, value_intervals
 
 #: The transaction models ``--model`` names. ``bgbb`` treats each period (day, week, month) as one
 #: opportunity to buy: frequency is the number of later periods with a purchase, T the periods since the first.
@@ -43,7 +43,12 @@ SCORES_SCHEMA = pa.schema([
     ("party_id", pa.int64()), ("p_alive", pa.float64()), ("expected_purchases", pa.float64()),
     ("expected_spend", pa.float64()), ("clv", pa.float64()), ("next_purchase_in", pa.float64()),
     ("at_risk", pa.bool_()), ("reasons", pa.string()),
+    # 95% intervals by the delta method (patron.models.uncertainty.delta_intervals); null when the fit has none.
+    ("p_alive_low", pa.float64()), ("p_alive_high", pa.float64()), ("clv_low", pa.float64()),
+    ("clv_high", pa.float64()),
 ])
+#: The level of the intervals stored with the scores.
+SCORES_INTERVAL_LEVEL = 0.95
 
 
 def _numpy(batch, name: str) -> np.ndarray:
@@ -65,6 +70,8 @@ class Scorer:
     margin: float
     at_risk_p_alive: float
     at_risk_threshold: float
+    #: the discounted purchases of the base's distinct (x, T) for the intervals (uncertainty.if_alive_table)
+    if_alive: object = None
 
     def __call__(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         """Scores for the customers of one batch (columns :data:`SCORER_INPUTS`)."""
@@ -81,6 +88,14 @@ class Scorer:
                                       discount_rate=self.monthly_discount_rate, margin=self.margin,
                                       time_unit_per_period=per_month)
         next_in = model.expected_time_to_next_purchase(x, t_x, T)
+        try:
+            bounds = delta_intervals(model, self.spend_model, x, t_x, T, spend, horizon=self.horizon_months,
+                                     discount_rate=self.monthly_discount_rate, margin=self.margin,
+                                     time_unit_per_period=per_month, level=SCORES_INTERVAL_LEVEL,
+                                     table=self.if_alive)
+            bounds = [pa.array(bounds[k]) for k in ("p_alive_low", "p_alive_high", "clv_low", "clv_high")]
+        except ModelError:  # a singular information matrix: no intervals, the scores stand
+            bounds = [pa.nulls(len(x), pa.float64())] * 4
         at_risk = (x > 0) & (p_alive < self.at_risk_p_alive) & (revenue >= self.at_risk_threshold)
         reasons = np.full(len(x), None, dtype=object)
         for i in np.flatnonzero(at_risk):
@@ -91,7 +106,7 @@ class Scorer:
         return pa.RecordBatch.from_arrays(
             [batch.column("party_id").cast(pa.int64()), pa.array(p_alive), pa.array(expected),
              pa.array(expected_spend), pa.array(clv), pa.array(next_in), pa.array(at_risk),
-             pa.array(reasons, type=pa.string())],
+             pa.array(reasons, type=pa.string()), *bounds],
             schema=SCORES_SCHEMA,
         )
 
@@ -132,6 +147,12 @@ def fit_value_models(histories: pa.Table, spend_histories: pa.Table, settings, m
         raise PatronError(f"Cannot fit the spend model: {exc}") from exc
     scorer = Scorer(model, spend_model, settings.time_unit, settings.horizon_months,
                     settings.monthly_discount_rate, margin, settings.at_risk_p_alive, at_risk_threshold)
+    try:  # the intervals' sums once per distinct (x, T) of the base, not once per batch
+        scorer.if_alive = if_alive_table(model, x, T, horizon=settings.horizon_months,
+                                         discount_rate=settings.monthly_discount_rate,
+                                         time_unit_per_period=PERIODS_PER_MONTH[settings.time_unit])
+    except ModelError:
+        scorer.if_alive = None
     diagnostics = {
         "transaction_model": {
             "name": model_class.__name__, "params": model.params_,

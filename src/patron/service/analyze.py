@@ -288,6 +288,7 @@ def value_run(engine, settings: AnalysisSettings, run_id: int, report: Progress)
         triage_reason=joined.triage_reason.fill_null("unrated because: not scored by the value models"),
         cost_to_serve=joined.cost_to_serve.cast("float64"), profit=joined.profit.cast("float64"),
         profit_clv=joined.profit_clv.cast("float64"),
+        p_alive_low="p_alive_low", p_alive_high="p_alive_high", clv_low="clv_low", clv_high="clv_high",
     )
     return ValueRun(run_id, as_of, int(totals["customers"]), rows, diagnostics, notes)
 

@@ -29,13 +29,7 @@ def profitability_report(store: Store, run_id: int, by: str = "rung", points: in
 
     if by not in GROUPINGS:
         raise InvalidInput(f"Group by one of: {', '.join(GROUPINGS)}; not '{by}'.")
-    column = GROUPINGS[by]
-    groups = store.records(
-        f"SELECT coalesce(CAST({column} AS VARCHAR), '(none)') AS grp, count(*) AS customers, "
-        "sum(s.revenue) AS revenue, sum(s.cost_to_serve) AS cost_to_serve, sum(s.profit) AS profit, "
-        "sum(s.profit_clv) AS profit_clv, count(*) FILTER (WHERE s.profit < 0) AS unprofitable "
-        "FROM scores s JOIN parties p ON p.party_id = s.party_id "
-        "WHERE s.run_id = ? AND s.profit IS NOT NULL GROUP BY 1 ORDER BY profit DESC", [run_id])
+    groups = profit_groups(store, run_id, by)
     scores = store.table("scores")
     curve = stobachoff(scores.filter(scores.run_id == run_id)).to_pyarrow()
     n = curve.num_rows
@@ -49,13 +43,38 @@ def profitability_report(store: Store, run_id: int, by: str = "rung", points: in
         float(max(cumulative)) if n else 0.0, groups, sampled)
 
 
+def profit_groups(store: Store, run_id: int, by: str) -> list[dict]:
+    """Customers, revenue, cost to serve, profit, profit CLV and the unprofitable, per rung, segment, channel
+    or triage group (``by``), the most profitable group first."""
+    column = GROUPINGS[by]
+    return store.records(
+        f"SELECT coalesce(CAST({column} AS VARCHAR), '(none)') AS grp, count(*) AS customers, "
+        "sum(s.revenue) AS revenue, sum(s.cost_to_serve) AS cost_to_serve, sum(s.profit) AS profit, "
+        "sum(s.profit_clv) AS profit_clv, count(*) FILTER (WHERE s.profit < 0) AS unprofitable "
+        "FROM scores s JOIN parties p ON p.party_id = s.party_id "
+        "WHERE s.run_id = ? AND s.profit IS NOT NULL GROUP BY 1 ORDER BY profit DESC", [run_id])
+
+
+def curve_description(report: ProfitabilityReport) -> str:
+    """The Stobachoff curve in words: its text alternative."""
+    if not report.customers:
+        return "No customer has a profit in this run."
+    points = "; ".join(f"top {p['share']:.0%} ({p['customers']:,} customers): {p['cumulative_profit']:,.0f}"
+                       for p in report.curve[::max(1, len(report.curve) // 5)])
+    return (f"Cumulative profit by customer rank, most profitable first. The profitable customers alone earn "
+            f"{report.peak_profit:,.0f}; {report.unprofitable:,} of {report.customers:,} customers are unprofitable "
+            f"and take {-report.unprofitable_loss:,.0f} away, leaving {report.total_profit:,.0f}. "
+            f"Cumulative profit at {points}.")
+
+
 def stobachoff_chart(report: ProfitabilityReport):
     """The Stobachoff curve as a chart: cumulative profit against the share of customers, best first."""
     import altair as alt
     import pandas as pd
 
     data = pd.DataFrame(report.curve)
-    return (alt.Chart(data, title="Cumulative profit by customer rank (Stobachoff curve)")
+    return (alt.Chart(data, title="Cumulative profit by customer rank (Stobachoff curve)",
+                      description=curve_description(report))
             .mark_line(point=True, color="#2e7d32")
             .encode(alt.X("share:Q", axis=alt.Axis(format="%"), title="customers, most profitable first"),
                     alt.Y("cumulative_profit:Q", title="cumulative profit"),

@@ -147,6 +147,10 @@ class ScoreFields(BaseModel):
     cost_to_serve: float | None = Field(None, description="Contacts, complaints, refunds and deliveries, costed.")
     profit: float | None = Field(None, description="Margin to date less cost to serve and acquisition cost.")
     profit_clv: float | None = Field(None, description="CLV less the discounted cost of serving the expected orders.")
+    p_alive_low: float | None = Field(None, description="Low end of P(alive)'s 95% interval (delta method).")
+    p_alive_high: float | None = Field(None, description="High end of P(alive)'s 95% interval (delta method).")
+    clv_low: float | None = Field(None, description="Low end of the CLV's 95% interval (delta method).")
+    clv_high: float | None = Field(None, description="High end of the CLV's 95% interval (delta method).")
 
 
 class ValueIntervals(BaseModel):

@@ -268,7 +268,14 @@ def _timeline(transactions, interactions, complaints, feedback) -> list[dict]:
 
 
 def _intervals(score: dict, settings: str | None, diagnostics: str | None) -> dict | None:
-    """The party's intervals on CLV and P(alive), from the run's saved parameters and covariances."""
+    """The party's intervals on CLV and P(alive): those stored with its scores (delta method), or for a run saved
+    before they were stored, drawn from the run's saved parameters and covariances."""
+    if score.get("clv_low") is not None and score.get("p_alive_low") is not None:
+        from patron.models.scoring import SCORES_INTERVAL_LEVEL
+        from patron.models.uncertainty import DELTA_METHOD
+
+        return {"level": SCORES_INTERVAL_LEVEL, "method": DELTA_METHOD,
+                "clv": (score["clv_low"], score["clv_high"]), "p_alive": (score["p_alive_low"], score["p_alive_high"])}
     if not diagnostics or score.get("frequency") is None or score.get("t") is None:
         return None
     from patron.models.scoring import customer_intervals

@@ -54,14 +54,22 @@ def customers(
             return
         total, rows = list_customers(s, filters, limit=limit)
     table = Table(title=f"customers ({total:,} match{'' if total <= limit else f', first {limit}'})")
-    cols = ("party_id", "name", "rung", "rfm_segment", "triage", "revenue", "clv", "p_alive", "health")
+    cols = ("party_id", "name", "rung", "rfm_segment", "triage", "revenue", "clv", "clv 95%", "p_alive",
+            "p_alive 95%", "health")
     for col in cols:
-        table.add_column(col, justify="right" if col in ("revenue", "clv", "p_alive", "health") else "left")
+        table.add_column(col, justify="left" if col in ("party_id", "name", "rung", "rfm_segment", "triage")
+                         else "right")
     for r in rows:
         table.add_row(str(r["party_id"]), plain(r["name"]), r["rung"] or "", r["rfm_segment"] or "", r["triage"] or "",
-                      _num(r["revenue"], ",.0f"), _num(r["clv"], ",.0f"), _num(r["p_alive"], ".2f"),
-                      _num(r["health"], ".0f"))
+                      _num(r["revenue"], ",.0f"), _num(r["clv"], ",.0f"), _span(r, "clv", ",.0f"),
+                      _num(r["p_alive"], ".2f"), _span(r, "p_alive", ".2f"), _num(r["health"], ".0f"))
     console.print(table)
+    console.print("95%: intervals from the models' parameter uncertainty (delta method; docs/models.md).")
+
+
+def _span(row: dict, name: str, fmt: str) -> str:
+    low, high = row.get(f"{name}_low"), row.get(f"{name}_high")
+    return "" if low is None or high is None else f"{low:{fmt}}–{high:{fmt}}"
 
 
 def _num(value, fmt: str) -> str:

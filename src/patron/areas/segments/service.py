@@ -31,7 +31,7 @@ SCORE_FIELDS = ("frequency", "recency", "t", "monetary_value", "first_purchase_a
                 "revenue", "margin", "p_alive", "expected_purchases", "expected_spend", "clv", "next_purchase_in",
                 "r_score", "f_score", "m_score", "rfm_segment", "rung", "rung_level", "health", "health_trend",
                 "triage", "value_tier", "quality_tier", "at_risk", "reasons", "rung_reason", "triage_reason",
-                "cost_to_serve", "profit", "profit_clv")
+                "cost_to_serve", "profit", "profit_clv", "p_alive_low", "p_alive_high", "clv_low", "clv_high")
 
 
 @dataclass(frozen=True)
