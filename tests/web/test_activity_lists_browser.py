@@ -5,7 +5,6 @@ wide, photographed, nothing wider than the phone."""
 from __future__ import annotations
 
 import csv
-import io
 
 import pytest
 from test_browser import CHROMIUM, CHROMIUM_ARGS, PASSWORD, SCREENSHOTS, playwright  # the browser, found once

@@ -5,7 +5,6 @@ role sees it, formulas made harmless), and ages counted to the data's end, not t
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import json
 

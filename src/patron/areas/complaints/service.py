@@ -8,10 +8,9 @@ puts the oldest breach of the charter's service levels first
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from patron.areas.complaints.charter import DEFAULT_CHARTER, TRANSITIONS, Charter
+from patron.areas.complaints.charter import TRANSITIONS
 from patron.areas.parties.service import require_party
 from patron.errors import InvalidInput, NotFound
 from patron.service.audit import record
@@ -87,27 +86,3 @@ def change_complaint_status(store: Store, user: User, complaint_id: int, status:
                        "cleared_satisfaction_after": before["satisfaction_after"]}
         record(store, user, "complaint.status", "complaint", complaint_id, detail)
     return get_complaint(store, complaint_id)
-
-
-def complaint_queue(store: Store, now: dt.datetime | None = None, limit: int = 200,
-                    charter: Charter = DEFAULT_CHARTER) -> list[dict]:
-    """Open complaints, oldest breach first, with their age against the charter's service levels."""
-    now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    rows = store.records(
-        "SELECT c.complaint_id, c.party_id, coalesce(p.name, '#' || c.party_id::VARCHAR) AS customer, c.opened_at, "
-        "c.first_response_at, c.category, c.severity, c.status, c.description FROM complaints c "
-        "JOIN parties p USING (party_id) WHERE c.status IN ('open', 'in_progress') "
-        "ORDER BY c.opened_at LIMIT ?", [limit])
-    for r in rows:
-        respond_h, resolve_h = charter.service_levels[r["severity"]]
-        age_h = (now - r["opened_at"]).total_seconds() / 3600
-        r["age_hours"] = age_h
-        r["response_due"] = r["opened_at"] + dt.timedelta(hours=respond_h)
-        r["resolution_due"] = r["opened_at"] + dt.timedelta(hours=resolve_h)
-        r["response_breached"] = r["first_response_at"] is None and now > r["response_due"]
-        r["resolution_breached"] = now > r["resolution_due"]
-        r["urgency"] = age_h / resolve_h  # share of the resolution time used
-    order = {severity: i for i, severity in enumerate(reversed(COMPLAINT_SEVERITIES))}
-    rows.sort(key=lambda r: (not r["resolution_breached"], not r["response_breached"], order[r["severity"]],
-                             -r["urgency"]))
-    return rows
