@@ -38,7 +38,7 @@ def api(engine_url, tmp_path):
         + "".join(f"I{i},C{i % 3 + 1},2023-02-{i + 1:02d} 10:00,{('phone', 'email')[i % 2]},inbound,service,"
                   f"Eve,question {i}\n" for i in range(12)), encoding="utf-8")
     import_file(store, tmp_path / "interactions.csv", "interactions", source="crm")
-    tokens = {role: issue_token(store, add_user(store, role, PASSWORD, role), "t") for role in ("sales", "analyst")}
+    tokens = {role: issue_token(store, add_user(store, role, PASSWORD, role), "t") for role in ("sales", "analyst", "marketing")}
     store.close()
     with TestClient(create_app(engine_url)) as client:
         yield client, {role: {"Authorization": f"Bearer {t}"} for role, t in tokens.items()}
@@ -120,3 +120,20 @@ def test_interaction_list_pages_filters_and_exports(api):
     assert len(rows) == 6 and rows[0]["Channel"] == "email" and rows[0]["Department"] == "service"
     assert all(r["Email"].startswith(("a***", "j***", "l***")) for r in rows)
     assert [r["When"] for r in rows] == sorted((r["When"] for r in rows), reverse=True)
+
+
+def test_a_filtered_customer_list_goes_onto_a_named_list(api):
+    client, auth = api
+    filters = [{"field": "name", "op": "contains", "value": "i"}]  # Li Wei and =HYPERLINK("x")
+    done = client.post("/api/v1/customers/list-members", json={"name": "Autumn tasting", "filters": filters},
+                       headers=auth["marketing"])
+    assert done.status_code == 200, done.text
+    assert done.json() == {"selected": 2, "added": 2}
+    again = client.post("/api/v1/customers/list-members", json={"name": "Autumn tasting", "filters": filters},
+                        headers=auth["marketing"]).json()
+    assert again == {"selected": 2, "added": 0}  # those on it already stay as they are
+    members = client.get("/api/v1/lists/Autumn tasting", headers=auth["marketing"]).json()
+    assert members["total"] == 2
+    refused = client.post("/api/v1/customers/list-members", json={"name": "Autumn tasting", "filters": filters},
+                          headers=auth["sales"])
+    assert refused.status_code == 403
