@@ -240,7 +240,7 @@ def test_segments_members_and_export(world):
     assert export.status_code == 200 and export.headers["content-type"].startswith("text/csv")
     lines = export.text.strip().splitlines()
     # A contact list: only the members whose latest email consent is a grant; marked, everyone.
-    assert lines[0].startswith("party_id,name,email") and lines[0].endswith(",consent")
+    assert lines[0].startswith("Customer number,Name,Email") and lines[0].endswith(",Consent")  # headers in words
     assert 1 < len(lines) < best["members"] + 1 and all(line.endswith(",granted") for line in lines[1:])
     marked = client.get("/api/v1/segments/triage/best/export", params={"without_consent": "mark"}, headers=h)
     assert len(marked.text.strip().splitlines()) == best["members"] + 1

@@ -64,7 +64,7 @@ def test_reads_exports_and_sign_ins_are_audited(engine_url):
         r = client.get("/api/v1/audit/export", headers=_bearer(admin), params={"entity": "party", "entity_id": 1})
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
         table = list(csv.DictReader(io.StringIO(r.text)))
-        assert {row["action"] for row in table} == {"party.read"} and len(table) == 2
+        assert {row["Action"] for row in table} == {"party.read"} and len(table) == 2
         assert client.get("/api/v1/audit/export", headers=_bearer(sam_token)).status_code == 403
         assert client.get("/api/v1/audit", headers=_bearer(admin),
                           params={"action": "audit.export"}).json()[0]["row_count"] == 2

@@ -50,5 +50,5 @@ def test_cli_exports_escape_formulas(tmp_path, engine_url):
     assert r.exit_code == 0 and "Wrote 1 quarantined rows" in r.stdout
     with open(q, newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
-    assert len(rows) == 1 and rows[0]["raw"].startswith("'=HYPERLINK(")
-    assert rows[0]["line"] == str(len(bgnbd_orders(120, 4)) + 2)  # the header, the orders, then the bad line
+    assert len(rows) == 1 and rows[0]["Raw line"].startswith("'=HYPERLINK(")
+    assert rows[0]["Line"] == str(len(bgnbd_orders(120, 4)) + 2)  # the header, the orders, then the bad line

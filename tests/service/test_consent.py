@@ -44,16 +44,16 @@ def test_a_segment_export_leaves_out_withdrawn_and_missing_consent(company):
     text = "".join(export_csv(store, ADMIN, "triage", "best"))
     exported = [r for r in csv.DictReader(io.StringIO(text))]
     members = {r["party_id"] for r in list_customers(store, CustomerFilter(triage="best"), limit=100_000)[1]}
-    ids = {int(r["party_id"]) for r in exported}
+    ids = {int(r["Customer number"]) for r in exported}
     assert ids and ids <= {int(m) for m in members}
     assert all(truth.get(i) is True for i in ids)  # every one of them granted email, latest
     assert {int(m) for m in members if truth.get(int(m)) is True} == ids  # and no one who did is missing
-    assert {r["consent"] for r in exported} == {"granted"}
+    assert {r["Consent"] for r in exported} == {"granted"}
     # Marked instead of excluded: everyone, with their status.
     marked = list(csv.DictReader(io.StringIO("".join(export_csv(store, ADMIN, "triage", "best",
                                                                 consent=ConsentRule(without="mark"))))))
     assert len(marked) == len(members)
-    statuses = {int(r["party_id"]): r["consent"] for r in marked}
+    statuses = {int(r["Customer number"]): r["Consent"] for r in marked}
     assert all(statuses[p] == "withdrawn" for p in withdrawn if p in statuses)
     assert all(statuses[p] == "none" for p in statuses if p not in truth)
 
@@ -68,7 +68,7 @@ def test_a_purpose_counts_only_its_own_consents(company, tmp_path):
     analysis = export_customers(store, CustomerFilter(), tmp_path / "all.csv", None)
     header = (tmp_path / "all.csv").read_text().splitlines()[0].split(",")
     assert analysis == store.scalar("SELECT count(*) FROM scores WHERE run_id = (SELECT max(run_id) FROM runs)")
-    assert "email" not in header and "name" not in header
+    assert "Email" not in header and "Name" not in header
     with pytest.raises(InvalidInput, match="Unknown channel"):
         ConsentRule("pigeon")
 

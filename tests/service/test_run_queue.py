@@ -121,6 +121,8 @@ def test_the_api_and_the_page_say_queued_and_the_position(tmp_path):
         client.post("/login", data={"username": "ada", "password": PASSWORD, "csrf": csrf})
         page = client.get(f"/runs/jobs/{r2['job_id']}").text
         assert "Queued, position 2" in page and "1 will run before this one" in page
+        assert 'http-equiv="refresh"' not in page  # it stands still unless the user follows it
+        assert 'http-equiv="refresh"' in client.get(f"/runs/jobs/{r2['job_id']}?follow=1").text
         csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/runs").text).group(1)
         started = client.post("/runs", data={"csrf": csrf}, follow_redirects=False)
         assert started.status_code == 303

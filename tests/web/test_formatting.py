@@ -61,8 +61,8 @@ def test_csv_cells_are_words_and_round_figures():
                               [[{"party_id": 1, "rfm_segment": "cant_lose_them", "channel": "face_to_face",
                                  "revenue": 1120.9600000000001, "currency": "XXX"}]]))
     row = list(csv.DictReader(io.StringIO(text)))[0]
-    assert row == {"party_id": "1", "rfm_segment": "can't lose them", "channel": "face to face",
-                   "revenue": "1120.96", "currency": ""}
+    assert row == {"Customer number": "1", "RFM segment": "can't lose them", "Channel": "face to face",
+                   "Revenue": "1120.96", "Currency": ""}  # headers in words, values as programs read them
 
 
 @pytest.fixture(scope="module")

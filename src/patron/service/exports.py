@@ -2,6 +2,12 @@
 
 Every CSV patron writes (the API's and pages' segment downloads, ``patron customers --export``,
 ``patron quarantine --export``) goes through :func:`csv_chunks`, so one escaping rule holds everywhere.
+
+A CSV file is opened by people, in a spreadsheet: its header row is in words (:func:`header`: "Customer
+number", "P(still active)"), and stored codes are written as their words ("can't lose them"). The values stay
+readable by programs: numbers with a dot and no thousands separator, at most 6 decimals; times ISO 8601
+(``2025-03-01 09:00:00``, UTC); nothing in the reader's locale. A program that wants the codes reads the
+JSON API or a Parquet export, whose column names are the stored ones.
 """
 
 from __future__ import annotations
@@ -19,6 +25,28 @@ from patron.store.vocabulary import label
 CODE_COLUMNS = frozenset({"kind", "category", "rung", "rfm_segment", "segment", "triage", "channel",
                           "acquisition_channel", "status", "severity", "instrument", "direction", "department",
                           "currency"})
+
+
+#: The header a CSV column gets; any other column reads as its name in words ("first_response_at" →
+#: "First response at").
+HEADERS = {
+    "party_id": "Customer number", "name": "Name", "email": "Email", "phone": "Phone", "kind": "Kind",
+    "category": "Category", "city": "City", "country": "Country", "owner": "Owner", "rung": "Rung",
+    "triage": "Triage group", "segment": "RFM segment", "rfm_segment": "RFM segment", "clv": "CLV",
+    "p_alive": "P(still active)", "revenue": "Revenue", "health": "Health", "at_risk": "At risk",
+    "consent": "Consent", "complaint_id": "Complaint number", "opened_at": "Opened", "resolved_at": "Resolved",
+    "age_days": "Age (days)", "sla_state": "Service level", "customer": "Customer",
+    "value": "Customer value (CLV)", "satisfaction_after": "Satisfaction after (1-5)",
+    "interaction_id": "Interaction number", "occurred_at": "When", "duration_s": "Duration (seconds)",
+    "happened_at": "When", "user_id": "User number", "username": "User", "entity": "Record",
+    "entity_id": "Record number", "row_count": "Rows", "address": "Address", "import_id": "Import number",
+    "raw": "Raw line", "raw_base64": "Raw bytes (base64)", "last_activity": "Last activity",
+}
+
+
+def header(column: str) -> str:
+    """The header people read for a column (``p_alive`` → "P(still active)")."""
+    return HEADERS.get(column) or column.replace("_", " ").capitalize()
 
 
 def safe_cell(value) -> str:
@@ -47,7 +75,7 @@ def csv_chunks(columns: Sequence[str], batches: Iterable[Iterable[dict[str, Any]
     """CSV text: the header, then one chunk per batch of rows (dicts), every cell made safe."""
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow(columns)
+    writer.writerow([header(c) for c in columns])
     for rows in batches:
         for r in rows:
             writer.writerow([safe_cell(label(r.get(c)) if c in CODE_COLUMNS and r.get(c) is not None else r.get(c))

@@ -254,3 +254,36 @@ def after_cursor(cursor: str | None, sort: Sort, f: Field, key_sql: str) -> tupl
 def order_by(sort: Sort, f: Field, key_sql: str) -> str:
     direction = "DESC" if sort.descending else "ASC"
     return f"{f.sql} IS NULL, {f.sql} {direction}, {key_sql} {direction}"
+
+
+def _no_consent(value):  # pragma: no cover - lists without a consent field never call it
+    raise InvalidInput("This list has no consent filter.")
+
+
+def select_page(store, *, columns: str, source: str, params: Sequence, conditions: Sequence[Condition],
+                fields: Mapping[str, Field], order: Sort, cursor: str | None, key: str, key_sql: str,
+                limit: int) -> dict:
+    """One page of a list whose rows come from ``source`` (``FROM`` and joins, parameters ``params``):
+    ``{"total", "items", "next_cursor", "sort", "filters"}``; the rows hold ``columns`` and ``key``.
+
+    The count and the page read the same filters; the page is the ``limit`` rows after ``cursor`` in the
+    order ``order`` (nulls last, then ``key_sql``), so a deep page costs what the first one costs.
+    """
+    w = where(conditions, fields, _no_consent)
+    base = f"FROM {source} {w.sql()}"
+    total = store.scalar(f"SELECT count(*) {base}", [*params, *w.params])
+    f = fields[order.field]
+    after, after_params = after_cursor(cursor, order, f, key_sql)
+    if after:
+        base += (" AND " if w.clauses else " WHERE ") + after
+    rows = store.records(f"SELECT {columns}, {f.sql} AS _sort_value {base} "
+                         f"ORDER BY {order_by(order, f, key_sql)} LIMIT {int(limit) + 1}",
+                         [*params, *w.params, *after_params])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    last = {order.field: rows[-1]["_sort_value"], key: rows[-1][key]} if rows else None
+    for r in rows:
+        del r["_sort_value"]
+    return {"total": total, "items": rows, "sort": str(order),
+            "next_cursor": encode_cursor(order, last, key) if more and last else None,
+            "filters": [c.as_dict() for c in conditions]}

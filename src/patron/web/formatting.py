@@ -64,13 +64,15 @@ def _missing(value) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def number(value, digits: int = 0, loc: Locale | None = None) -> str:
-    """``value`` with ``digits`` decimals and the locale's separators ("36,681.24"); nothing for a missing value."""
+def number(value, digits: int = 0, loc: Locale | None = None, sign: bool = False) -> str:
+    """``value`` with ``digits`` decimals and the locale's separators ("36,681.24"); nothing for a missing value;
+    ``sign``: a change, with its sign ("+12.50", "−3.00")."""
     if _missing(value):
         return "–"
     loc = loc or _current
-    text = f"{float(value) if not isinstance(value, Decimal) else value:,.{digits}f}"
-    return text.replace(",", "\x00").replace(".", loc.decimal).replace("\x00", loc.group)
+    text = f"{float(value) if not isinstance(value, Decimal) else value:{'+' if sign else ''},.{digits}f}"
+    return text.replace(",", "\x00").replace(".", loc.decimal).replace("\x00", loc.group).replace("-", "−") \
+        if sign else text.replace(",", "\x00").replace(".", loc.decimal).replace("\x00", loc.group)
 
 
 def money(value, currency: str | None = None, digits: int = 2, loc: Locale | None = None) -> str:
@@ -85,12 +87,12 @@ def money(value, currency: str | None = None, digits: int = 2, loc: Locale | Non
     return sign + loc.money.format(symbol=SYMBOLS.get(currency.upper(), currency.upper()), amount=amount)
 
 
-def percent(value, digits: int = 0, loc: Locale | None = None) -> str:
-    """A share (0.25) as a percentage ("25%")."""
+def percent(value, digits: int = 0, loc: Locale | None = None, sign: bool = False) -> str:
+    """A share (0.25) as a percentage ("25%"); ``sign``: a change in points, with its sign ("+2.5%")."""
     if _missing(value):
         return "–"
     loc = loc or _current
-    return loc.percent.format(value=number(float(value) * 100, digits, loc))
+    return loc.percent.format(value=number(float(value) * 100, digits, loc, sign))
 
 
 def day(value, loc: Locale | None = None) -> str:

@@ -441,15 +441,16 @@ def account_view(store: Store, user: User, org_id: int, *, as_of: dt.datetime | 
             if (at - occurred).days < 365:
                 activity[channel] += 1
     observed = _observed_trust(store, people_ids | {org_id}, at)
-    revenue = store.scalar(
-        f"SELECT coalesce(sum(revenue), 0) FROM transactions WHERE party_id IN ({_in_list(people_ids | {org_id})}) "
-        "AND occurred_at <= ?", [at])
+    revenue, n_currencies, currency = store.query(
+        f"SELECT coalesce(sum(revenue), 0), count(DISTINCT currency), min(currency) FROM transactions "
+        f"WHERE party_id IN ({_in_list(people_ids | {org_id})}) AND occurred_at <= ?", [at])[0]
     return {
         "account": org, "as_of": at, "people": people, "org_chart": _org_chart(people, by_id),
         "coverage": coverage, "engaged": len(engaged), "alerts": alerts,
         "team": [{"party_id": l["party_id"], "name": (parties.get(l["party_id"]) or {}).get("name"),
                   "role": l["role"], "since": l["since"]} for l in team_links],
         "activity_365d": dict(activity), "revenue": float(revenue or 0), "strength": acct_strength,
+        "currency": currency if n_currencies == 1 else None,
         "strength_formula": FORMULA + "; an account's strength is the mean of its three strongest contacts",
         "trust": account_trust, "observed_trust": observed, "contact_trust_mean": round(sum(trusts) / len(trusts), 3) if trusts else None,
         "stage": stage(evidence), "wilson_stage": wilson_stage(evidence, org_latest.get("wilson", {}), rules),

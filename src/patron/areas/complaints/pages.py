@@ -6,13 +6,17 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, StreamingResponse
 
 from patron.api.deps import StoreDep
-from patron.areas.complaints import desk, service
+from patron.areas.complaints import desk, lists, service
 from patron.areas.complaints.sla import SLA_STATES
+from patron.areas.views import service as views
 from patron.errors import InvalidInput
+from patron.service.exports import attachment
+from patron.web import listpage
 from patron.web.auth import check_csrf, page_user
+from patron.web.listpage import Input
 from patron.web.templating import NavItem, back, render
 
 router = APIRouter(include_in_schema=False)
@@ -68,7 +72,7 @@ def complaint_status(request: Request, store: StoreDep, complaint_id: int, statu
     user = page_user(request, store)
     service.change_complaint_status(store, user, complaint_id, status, resolution=resolution or None,
                                     satisfaction_after=_number(satisfaction_after, "Satisfaction"))
-    target = back_to if back_to.startswith("/customers/") else "/complaints"
+    target = back_to if back_to.startswith(("/customers/", "/complaints/")) else "/complaints"
     return back(target, request, f"Complaint {complaint_id} is now {status.replace('_', ' ')}.")
 
 
@@ -79,3 +83,54 @@ def complaint_owner(request: Request, store: StoreDep, complaint_id: int, owner:
     user = page_user(request, store)
     desk.assign_owner(store, user, complaint_id, owner)
     return back("/complaints", request, f"Complaint {complaint_id} is now owned by {owner or 'nobody'}.")
+
+
+#: The complaint list's filter form: (input, field, operator).
+LIST_INPUTS = (Input("q", "text", "contains"), Input("status", "status", "eq"), Input("severity", "severity", "eq"),
+               Input("channel", "channel", "eq"), Input("category", "category", "contains"),
+               Input("owner", "owner", "eq"), Input("customer", "customer", "contains"),
+               Input("party_id", "party_id", "eq"), Input("from", "opened_at", "gte"),
+               Input("to", "opened_at", "lte", end_of_day=True))
+
+
+@router.get("/complaints/list", response_class=HTMLResponse)
+def complaint_list(request: Request, store: StoreDep):
+    """Every complaint, filtered, sorted and paged, with saved views and an export of exactly the view."""
+    user = page_user(request, store)
+    params = request.query_params
+    view = views.get_view(store, user, int(params["view"])) if params.get("view", "").isdigit() else None
+    filters = view["filters"] if view else listpage.form_filters(params, LIST_INPUTS)
+    sort = params.get("sort") or (view["sort"] if view else None)
+    page = lists.complaint_list(store, user, filters, sort=sort, cursor=params.get("cursor") or None, limit=50)
+    return render(request, "complaints/list.html", user, active=NAV.label, page=page, view=view,
+                  views=views.list_views(store, user, "complaints"), values=listpage.form_values(filters, LIST_INPUTS),
+                  links=listpage.links("/complaints/list", page, "/complaints/list/export"))
+
+
+@router.get("/complaints/list/export")
+def export_complaint_list(request: Request, store: StoreDep, filters: str = "", sort: str = ""):
+    user = page_user(request, store)
+    chunks = lists.export_complaints(store, user, filters or None, sort=sort or None)
+    return StreamingResponse(chunks, media_type="text/csv", headers={"Content-Disposition": attachment("complaints.csv")})
+
+
+@router.post("/complaints/list/views")
+def save_complaint_view(request: Request, store: StoreDep, name: Annotated[str, Form(max_length=120)],
+                        csrf: Annotated[str, Form()] = "", filters: Annotated[str, Form(max_length=20_000)] = "",
+                        sort: Annotated[str, Form(max_length=40)] = "", shared: Annotated[str, Form()] = ""):
+    check_csrf(request, csrf)
+    user = page_user(request, store)
+    view = views.save_view(store, user, name, filters or None, sort=sort or None, area="complaints",
+                           shared=bool(shared))
+    return back(f"/complaints/list?view={view['view_id']}", request, f"View '{view['name']}' saved.")
+
+
+@router.get("/complaints/{complaint_id}", response_class=HTMLResponse)
+def complaint_page(request: Request, store: StoreDep, complaint_id: int):
+    """One complaint: its customer, what happened, its clocks at the data's end, moving it on."""
+    user = page_user(request, store)
+    page = lists.complaint_list(store, user, [{"field": "complaint_id", "op": "eq", "value": complaint_id}], limit=1)
+    if not page["items"]:
+        service.get_complaint(store, complaint_id)  # not found, in its words
+    return render(request, "complaints/complaint.html", user, active=NAV.label, c=page["items"][0],
+                  as_of=page["as_of"], back_to=f"/complaints/{complaint_id}")

@@ -1,20 +1,25 @@
 """``/api/v1/complaints`` and ``/api/v1/parties/{party_id}/complaints``: opening a complaint, and its progress
-through open → in progress → resolved → closed."""
+through open → in progress → resolved → closed; ``/api/v1/complaints/list`` (and ``/export``): every complaint,
+filtered, sorted and paged by cursor as the customer list is (``docs/list-views.md``)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, status
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from patron.api.deps import CurrentUser, StoreDep, allowed
-from patron.areas.complaints import desk, service
+from patron.areas.complaints import desk, lists, service
 from patron.areas.complaints.schemas import ComplaintCreate, ComplaintPublic, ComplaintUpdate
 from patron.areas.quality.service import plain
+from patron.service.exports import attachment
 from patron.service.permissions import User
 
 router = APIRouter(tags=["complaints"])
+FILTERS = Query(max_length=20_000, description='JSON list of {"field", "op", "value"} (docs/list-views.md).')
+SORT = Query(max_length=40, description="A field, '-' first: descending (default -opened_at).")
 
 
 @router.post("/parties/{party_id}/complaints", response_model=ComplaintPublic, status_code=status.HTTP_201_CREATED)
@@ -22,6 +27,24 @@ def open_complaint(party_id: int, body: ComplaintCreate, store: StoreDep,
                    user: Annotated[User, allowed("customers.write")]) -> ComplaintPublic:
     """Open a complaint for the party."""
     return ComplaintPublic(**service.open_complaint(store, user, party_id, **body.model_dump()))
+
+
+@router.get("/complaints/list")
+def complaint_list(store: StoreDep, user: CurrentUser, filters: Annotated[str | None, FILTERS] = None,
+                   sort: Annotated[str | None, SORT] = None,
+                   cursor: Annotated[str | None, Query(max_length=2000)] = None,
+                   limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
+    """One page of every complaint with the total, each with its customer, age and service-level state at the
+    data's end; ``next_cursor`` asks for the next page (null: the last)."""
+    return plain(lists.complaint_list(store, user, filters, sort=sort, cursor=cursor, limit=limit))
+
+
+@router.get("/complaints/export")
+def export_complaints(store: StoreDep, user: CurrentUser, filters: Annotated[str | None, FILTERS] = None,
+                      sort: Annotated[str | None, SORT] = None) -> StreamingResponse:
+    """Exactly the filtered list as CSV: human headers, contact details masked for roles that may not see them."""
+    return StreamingResponse(lists.export_complaints(store, user, filters, sort=sort), media_type="text/csv",
+                             headers={"Content-Disposition": attachment("complaints.csv")})
 
 
 @router.get("/complaints/{complaint_id}", response_model=ComplaintPublic)

@@ -31,12 +31,15 @@ def start_run(request: Request, store: StoreDep, shared: SharedStore, jobs: Jobs
     check_csrf(request, csrf)
     user = page_user(request, store)
     job = service.start_analysis(jobs, shared, user, AnalysisSettings())
-    return back(f"/runs/jobs/{job.job_id}", request, "Analysis started." if (job.position or 1) == 1 else
+    return back(f"/runs/jobs/{job.job_id}?follow=1", request, "Analysis started." if (job.position or 1) == 1 else
                 f"Analysis queued, position {job.position}: analyses run one at a time.")
 
 
 @router.get("/runs/jobs/{job_id}", response_class=HTMLResponse)
-def run_progress(request: Request, store: StoreDep, jobs: JobsDep, job_id: str):
-    """The run's progress; the page reloads itself every two seconds (no script) until the job ends."""
+def run_progress(request: Request, store: StoreDep, jobs: JobsDep, job_id: str, follow: bool = False):
+    """The run's progress. The pages run no script, so only a reload shows news: the page reloads itself every two
+    seconds while the job runs only when the user asked to follow it (``follow``; starting a run does), and says so
+    with a link to stop (WCAG 2.2.1: a timed reload the user can turn off); otherwise it stands still."""
     user = page_user(request, store)
-    return render(request, "jobs/progress.html", user, active=NAV.label, job=service.get_job(jobs, user, job_id))
+    return render(request, "jobs/progress.html", user, active=NAV.label, job=service.get_job(jobs, user, job_id),
+                  follow=follow)

@@ -93,8 +93,10 @@ def bulk_action(request: Request, store: StoreDep, action: Annotated[str, Form()
                 csrf: Annotated[str, Form()] = "", filters: Annotated[str, Form(max_length=20_000)] = "",
                 scope: Annotated[str, Form()] = "selected", party_id: Annotated[list[int] | None, Form()] = None,
                 owner: Annotated[str, Form(max_length=200)] = "", title: Annotated[str, Form(max_length=300)] = "",
-                due: Annotated[str, Form(max_length=20)] = "", channel: Annotated[str, Form()] = "email"):
-    """Assign an owner, add a task each, or export the contact list, for the ticked customers or the whole list."""
+                due: Annotated[str, Form(max_length=20)] = "", channel: Annotated[str, Form()] = "email",
+                list_name: Annotated[str, Form(max_length=200)] = ""):
+    """Assign an owner, add a task each, add to a named list, or export the contact list, for the ticked customers
+    or the whole list."""
     check_csrf(request, csrf)
     user = page_user(request, store)
     chosen = _selection(filters, scope, party_id or [])
@@ -110,12 +112,21 @@ def bulk_action(request: Request, store: StoreDep, action: Annotated[str, Form()
         made = add_tasks(store, user, title, owner=owner or None, due_at=parse_date(due, "the due date") if due else None,
                          **chosen)
         return back(url, request, f"{made['created']:,} tasks added for {made['owner']}.")
+    if action == "list":
+        from patron.areas.campaigns.offers import add_to_list
+
+        ids = lists.selected_parties(store, chosen.get("filters"), chosen.get("party_ids"))
+        if not ids:
+            raise InvalidInput("No customer is on this list view: nobody to add.")
+        added = add_to_list(store, user, list_name, ids)
+        return back(url, request, f"{added:,} of {len(ids):,} customers added to the list '{list_name.strip()}' "
+                                  "(the others were on it already).")
     if action == "export":
         chunks = lists.export_contacts(store, user, chosen.get("filters"), party_ids=chosen.get("party_ids"),
                                        consent=ConsentRule(channel))
         return StreamingResponse(chunks, media_type="text/csv",
                                  headers={"Content-Disposition": attachment("customers.csv")})
-    raise InvalidInput(f"Unknown action '{action}': owner, task or export.")
+    raise InvalidInput(f"Unknown action '{action}': owner, task, list or export.")
 
 
 @router.get("/customers/export")

@@ -14,6 +14,7 @@ from patron.api.deps import CurrentUser, StoreDep
 from patron.api.schemas import Page
 from patron.areas.parties import lists, service
 from patron.areas.parties.schemas import Party360, PartySummary
+from patron.errors import InvalidInput
 from patron.service.consent import ConsentRule
 from patron.service.exports import attachment
 
@@ -38,6 +39,10 @@ class TaskForEach(Selection):
     body: str | None = Field(None, max_length=5000)
     owner: str | None = Field(None, max_length=200)
     due_at: dt.datetime | None = None
+
+
+class ListAddition(Selection):
+    name: str = Field(max_length=200, description="The named list (made if new).")
 
 
 class PartyEdit(BaseModel):
@@ -75,6 +80,17 @@ def task_for_each(body: TaskForEach, store: StoreDep, user: CurrentUser) -> dict
 
     return add_tasks(store, user, body.title, filters=body.filters, party_ids=body.party_ids, body=body.body,
                      owner=body.owner, due_at=body.due_at)
+
+
+@router.post("/customers/list-members")
+def add_to_list(body: ListAddition, store: StoreDep, user: CurrentUser) -> dict[str, int]:
+    """Add the selected customers to a named list (those on it already stay): how many were selected and added."""
+    from patron.areas.campaigns.offers import add_to_list
+
+    ids = lists.selected_parties(store, body.filters, body.party_ids)
+    if not ids:
+        raise InvalidInput("No customer matches: nobody to add.")
+    return {"selected": len(ids), "added": add_to_list(store, user, body.name, ids)}
 
 
 @router.get("/customers/export")

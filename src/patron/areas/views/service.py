@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 
+from patron.areas.complaints import lists as complaint_lists
+from patron.areas.interactions import lists as interaction_lists
 from patron.areas.parties import lists
 from patron.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from patron.service import listing
@@ -18,7 +20,9 @@ from patron.service.permissions import User
 from patron.store import Store
 
 #: The lists a view can be saved for, and their fields.
-AREAS = {"customers": (lists.FIELDS, lists.DEFAULT_SORT)}
+AREAS = {"customers": (lists.FIELDS, lists.DEFAULT_SORT),
+         "complaints": (complaint_lists.FIELDS, complaint_lists.DEFAULT_SORT),
+         "interactions": (interaction_lists.FIELDS, interaction_lists.DEFAULT_SORT)}
 COLUMNS = ("view_id", "name", "area", "filters", "owner", "shared", "created_at", "updated_at")
 
 
