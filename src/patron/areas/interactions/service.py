@@ -36,7 +36,9 @@ def log_interaction(store: Store, user: User, party_id: int, *, channel: str, di
         interaction_id = store.next_id("interactions", "interaction_id")
         at = occurred_at or now()
         store.raw.execute(
-            "INSERT INTO interactions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+            "INSERT INTO interactions (interaction_id, source, external_id, party_id, occurred_at, channel, direction, "
+            "department, phase, staff, subject, outcome, duration_s, notes, import_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
             [interaction_id, SOURCE, str(interaction_id), party_id, at, channel, direction, department, phase,
              user.username, subject, outcome, duration_s, notes],
         )
