@@ -34,8 +34,10 @@ from patron.api.schemas import Error
 from patron.api.settings import Settings
 from patron.areas.imports import service as imports_service
 from patron.areas.outbox.service import deliver_in_background
+from patron.areas.users.signin import SignInRules
 from patron.errors import PatronError, TooManyAttempts, http_status
 from patron.service.jobs import Jobs
+from patron.service.retention import Retention
 from patron.store import Store
 from patron.web.auth import SignInRequired
 from patron.web.formatting import set_locale
@@ -146,6 +148,8 @@ def create_app(store: str | None = None, settings: Settings | None = None) -> Fa
         app.state.jobs = Jobs(app.state.store)
         scheduler = _start_triggers(app.state.store, settings)
         app.state.delivery = deliver_in_background(app.state.store, settings.delivery)
+        app.state.retention = Retention(app.state.store, settings.audit_days,
+                                        SignInRules.from_settings(settings)).start()
         try:
             yield
         finally:
@@ -153,6 +157,7 @@ def create_app(store: str | None = None, settings: Settings | None = None) -> Fa
                 app.state.delivery.stop()
             if scheduler is not None:
                 scheduler.stop()
+            app.state.retention.stop()
             # Jobs run on cursors of the store: closing it under a running import or analysis fails (DuckDB
             # refuses) or cuts the job off; let them end first.
             app.state.jobs.wait_all()

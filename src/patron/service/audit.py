@@ -43,6 +43,23 @@ def record(store: Store, user: Any, action: str, entity: str | None = None, enti
     )
 
 
+def trim(store: Store, days: int, now: dt.datetime | None = None) -> int:
+    """Delete the entries older than ``days`` days (0 or less: keep everything); returns how many went.
+
+    The trim is itself an entry (``audit.trim``, with the cut-off and ``row_count``), so the log says when it lost
+    its oldest rows. The service trims every hour, keeping ``PATRON_AUDIT_DAYS`` (docs/security.md).
+    """
+    if days <= 0:
+        return 0
+    cutoff = (now or dt.datetime.now(dt.UTC).replace(tzinfo=None)) - dt.timedelta(days=days)
+    with store.transaction(keeps_stable=True):
+        deleted = store.changed("DELETE FROM audit_log WHERE happened_at < ?", [cutoff])
+        if deleted:
+            record(store, None, "audit.trim", "audit_log", None, {"before": cutoff.isoformat(), "days": days},
+                   row_count=deleted)
+    return deleted
+
+
 def os_account() -> str | None:
     """The operating-system account running a command (the command line signs nobody in), if it can be told."""
     import getpass
