@@ -43,7 +43,7 @@ class OwnerUpdate(BaseModel):
 
 class WaitingUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    waiting: bool
+    waiting: bool = Field(strict=True)
 
 
 @router.get("/complaints")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from patron.api.deps import CurrentUser, StoreDep
+from patron.api.schemas import Moment
 from patron.areas.tasks import service
 
 router = APIRouter(tags=["tasks"])
@@ -19,7 +19,7 @@ class TaskCreate(BaseModel):
     title: str = Field(max_length=300)
     body: str | None = Field(None, max_length=5000)
     owner: str | None = Field(None, max_length=200, description="A user name; the caller by default.")
-    due_at: dt.datetime | None = None
+    due_at: Moment | None = None
 
 
 @router.get("/tasks")
