@@ -13,6 +13,7 @@ from patron.areas.complaints import desk, service
 from patron.areas.complaints.schemas import ComplaintCreate, ComplaintPublic, ComplaintUpdate
 from patron.areas.quality.service import plain
 from patron.service.permissions import User
+from patron.store.vocabulary import COMPLAINT_SEVERITIES
 
 router = APIRouter(tags=["complaints"])
 
@@ -48,7 +49,8 @@ class WaitingUpdate(BaseModel):
 
 @router.get("/complaints")
 def complaint_desk(store: StoreDep, user: CurrentUser, status: Annotated[list[str] | None, Query()] = None,
-                   severity: Annotated[list[str] | None, Query()] = None, category: str | None = None,
+                   severity: Annotated[list[Literal[COMPLAINT_SEVERITIES]] | None, Query()] = None,
+                   category: str | None = None,
                    cause: str | None = None, owner: str | None = None,
                    sla_state: Literal["met", "on track", "warning", "breached"] | None = None,
                    min_age_days: float | None = None, max_age_days: float | None = None,

@@ -33,7 +33,7 @@ class OwnerAssignment(Selection):
 
 
 class TaskForEach(Selection):
-    title: str = Field(max_length=300)
+    title: str = Field(min_length=1, max_length=300, pattern=r"\S")  # what is to be done, not blank
     body: str | None = Field(None, max_length=5000)
     owner: str | None = Field(None, max_length=200)
     due_at: Moment | None = None
@@ -43,7 +43,7 @@ class PartyEdit(BaseModel):
     model_config = ConfigDict(extra="forbid")
     owner: str | None = Field(None, max_length=200)
     name: str | None = Field(None, max_length=300)
-    email: str | None = Field(None, max_length=300)
+    email: str | None = Field(None, max_length=300, pattern=r"^(\s*|[\s\S]*@[\s\S]*)$")  # blank clears it
     phone: str | None = Field(None, max_length=60)
     address: str | None = Field(None, max_length=500)
     postcode: str | None = Field(None, max_length=30)

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from patron.areas.quality.instrument import DEFAULT_INSTRUMENT, Instrument
-from patron.errors import InvalidInput
+from patron.errors import Conflict, InvalidInput
 from patron.models import quality as stats
 from patron.service.permissions import User
 from patron.store import Store
@@ -157,7 +157,7 @@ def servqual_report(store: Store, user: User | None, *, by: str | None = None, s
         group.append(grp)
         value.append(v)
     if not resp:
-        raise InvalidInput("There are no SERVQUAL answers with both an expectation and a perception.")
+        raise Conflict("There are no SERVQUAL answers with both an expectation and a perception.")
     weights = importance or instrument.importance
     w = [float(weights.get(d, 0.0)) for d in dims]
     result = stats.servqual_gaps(resp, item, gap, item_dim_all, dims, weights=w, n_boot=n_boot, seed=seed)
@@ -225,7 +225,7 @@ def drivers_report(store: Store, user: User | None, *, target: str = "nps", n_bo
         table.setdefault((party, day), {"y": y})[dim] = p
     complete = [r for r in table.values() if all(d in r for d in dims)]
     if len(complete) < 3 * len(dims):
-        raise InvalidInput(f"Drivers need at least {3 * len(dims)} SERVQUAL questionnaires from customers who also "
+        raise Conflict(f"Drivers need at least {3 * len(dims)} SERVQUAL questionnaires from customers who also "
                            f"answered {target.upper()}; there are {len(complete)}.")
     x = np.array([[r[d] for d in dims] for r in complete])
     y = np.array([r["y"] for r in complete])

@@ -16,7 +16,7 @@ router = APIRouter(tags=["tasks"])
 
 class TaskCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    title: str = Field(max_length=300)
+    title: str = Field(min_length=1, max_length=300, pattern=r"\S")  # what is to be done, not blank
     body: str | None = Field(None, max_length=5000)
     owner: str | None = Field(None, max_length=200, description="A user name; the caller by default.")
     due_at: Moment | None = None
