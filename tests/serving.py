@@ -18,13 +18,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_serve(store: str, port: int | None = None, args: tuple[str, ...] = (), **popen
+def start_serve(store: str, port: int | None = None, args: tuple[str, ...] = (), wait_s: float = 15, **popen
                 ) -> tuple[subprocess.Popen, str]:
     """``patron serve --store STORE [ARGS]`` in its own process, once its health endpoint answers.
 
     Returns the process and its base URL (``http://127.0.0.1:PORT``). ``popen`` goes to
     :class:`subprocess.Popen` (``stdout``, ``env``...). A server that does not answer within
-    15 seconds is stopped and the test fails.
+    ``wait_s`` seconds (15) is stopped and the test fails.
     """
     port = port or free_port()
     popen.setdefault("stdout", subprocess.DEVNULL)
@@ -32,7 +32,7 @@ def start_serve(store: str, port: int | None = None, args: tuple[str, ...] = (),
     proc = subprocess.Popen([sys.executable, "-m", "patron", "serve", "--port", str(port), "--store", str(store),
                              *args], **popen)
     base = f"http://127.0.0.1:{port}"
-    for _ in range(150):
+    for _ in range(int(wait_s * 10)):
         try:
             if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
                 return proc, base

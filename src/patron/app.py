@@ -14,6 +14,7 @@ import importlib
 import importlib.util
 import logging
 import pkgutil
+import re
 import secrets
 from contextlib import asynccontextmanager
 from html import escape
@@ -34,8 +35,10 @@ from patron.api.schemas import Error
 from patron.api.settings import Settings
 from patron.areas.imports import service as imports_service
 from patron.areas.outbox.service import deliver_in_background
+from patron.areas.users.signin import SignInRules
 from patron.errors import PatronError, TooManyAttempts, http_status
 from patron.service.jobs import Jobs
+from patron.service.retention import Retention
 from patron.store import Store
 from patron.web.auth import SignInRequired
 from patron.web.formatting import set_locale
@@ -93,6 +96,19 @@ def _respond(request: Request, status: int, message: str, headers: dict | None =
     return _page_error(request, status, message)
 
 
+def _documented_methods(app: FastAPI, path: str) -> list[str]:
+    """The methods the API's schema documents for ``path``: a 405's ``Allow``. Starlette's names only the methods
+    of the first route whose path matched, when several routes share it (``GET`` and ``PATCH /parties/{id}``).
+    A literal path wins over a template that also matches (``/playbooks/run-due`` over ``/playbooks/{id}``)."""
+    patterns = getattr(app.state, "documented_paths", None)
+    if patterns is None:
+        patterns = sorted(((re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)) + "$"),
+                            template.count("{"), sorted(m.upper() for m in operations))
+                           for template, operations in app.openapi()["paths"].items()), key=lambda p: p[1])
+        app.state.documented_paths = patterns
+    return next((methods for pattern, _, methods in patterns if pattern.match(path)), [])
+
+
 def _handle_errors(app: FastAPI) -> None:
     @app.exception_handler(SignInRequired)
     async def sign_in_first(request: Request, exc: SignInRequired):
@@ -123,7 +139,11 @@ def _handle_errors(app: FastAPI) -> None:
     async def http_error(request: Request, exc: StarletteHTTPException):
         if exc.status_code == 413:  # an upload route stopped reading a body past its limit
             return _respond(request, 413, imports_service.TOO_LARGE)
-        return _respond(request, exc.status_code, str(exc.detail), getattr(exc, "headers", None))  # 405's Allow
+        headers = getattr(exc, "headers", None)  # a 405's Allow
+        if exc.status_code == 405 and request.url.path.startswith(API_PREFIX):
+            headers = {**(headers or {}), "Allow": ", ".join(_documented_methods(request.app, request.url.path))
+                       or (headers or {}).get("Allow", "")}
+        return _respond(request, exc.status_code, str(exc.detail), headers)
 
 
 def _start_triggers(store: Store, settings: Settings):
@@ -146,6 +166,8 @@ def create_app(store: str | None = None, settings: Settings | None = None) -> Fa
         app.state.jobs = Jobs(app.state.store)
         scheduler = _start_triggers(app.state.store, settings)
         app.state.delivery = deliver_in_background(app.state.store, settings.delivery)
+        app.state.retention = Retention(app.state.store, settings.audit_days,
+                                        SignInRules.from_settings(settings)).start()
         try:
             yield
         finally:
@@ -153,6 +175,7 @@ def create_app(store: str | None = None, settings: Settings | None = None) -> Fa
                 app.state.delivery.stop()
             if scheduler is not None:
                 scheduler.stop()
+            app.state.retention.stop()
             # Jobs run on cursors of the store: closing it under a running import or analysis fails (DuckDB
             # refuses) or cuts the job off; let them end first.
             app.state.jobs.wait_all()

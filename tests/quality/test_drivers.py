@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from patron.errors import InvalidInput
+from patron.errors import Conflict, InvalidInput
 from patron.models.quality import relative_weights, relative_weights_ci
 
 
@@ -67,7 +67,7 @@ def test_drivers_of_nps_from_servqual_perceptions(store):
     assert sum(d["weight"] for d in r["drivers"]) == pytest.approx(r["r2"]) and r["r2"] > 0.7
     top = r["drivers"][0]
     assert top["low"] > max(d["high"] for d in r["drivers"][2:])
-    with pytest.raises(InvalidInput, match="Drivers need at least"):
+    with pytest.raises(Conflict, match="Drivers need at least"):
         store.raw.execute("DELETE FROM feedback WHERE party_id > 10")
         drivers_report(store, None)
 

@@ -90,7 +90,7 @@ def test_bulk_assign_an_owner_is_in_the_change_history(world):
     filters = [{"field": "triage", "op": "eq", "value": "best"}]
     with pytest.raises(PermissionDenied):
         lists.assign_owner(store, ann, "sam", filters=filters)
-    with pytest.raises(InvalidInput, match="no active user 'nobody'"):
+    with pytest.raises(NotFound, match="no active user 'nobody'"):
         lists.assign_owner(store, sam, "nobody", filters=filters)
     result = lists.assign_owner(store, sam, "sam", filters=filters)
     best = store.scalar("SELECT count(*) FROM parties p JOIN scores s USING (party_id) JOIN runs r USING (run_id) "

@@ -7,9 +7,10 @@ routes, in ``patron/areas/<area>/schemas.py``.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, Field, PlainSerializer, WithJsonSchema
+from pydantic import BaseModel, BeforeValidator, Field, PlainSerializer, WithJsonSchema
 
 T = TypeVar("T")
 
@@ -24,6 +25,23 @@ def _with_offset(value: dt.datetime) -> str:
 #: as ``datetime`` in a request.
 UtcDateTime = Annotated[dt.datetime, PlainSerializer(_with_offset, when_used="json"),
                         WithJsonSchema({"type": "string", "format": "date-time"})]
+
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_text(value):
+    """Dates and times in a request as ISO 8601 text only: pydantic would read ``0`` or ``0.5`` as seconds since
+    1970, which no user means (and the schema's ``format: date`` refuses)."""
+    if isinstance(value, bool | int | float) or (isinstance(value, str) and not _ISO_DAY.match(value.strip())):
+        raise ValueError("must be a date as YYYY-MM-DD (a time as YYYY-MM-DDTHH:MM)")
+    return value
+
+
+#: A day in a request (query or body): ``2024-05-01``.
+Day = Annotated[dt.date, BeforeValidator(_iso_text)]
+#: A time in a request: ``2024-05-01T09:30`` (or a day); read as UTC when it has no offset.
+Moment = Annotated[dt.datetime, BeforeValidator(_iso_text)]
 
 
 class Page(BaseModel, Generic[T]):

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     sign_in_window_minutes: int = 15
     sign_in_backoff_seconds: int = 30
     sign_in_backoff_max_seconds: int = 900
+    #: How long the audit log keeps an entry, in days (0: for ever); the service trims it every hour, and the
+    #: sign-in attempts the throttle no longer reads (docs/security.md).
+    audit_days: int = 730
     #: The outbox worker of the service, as JSON (``patron serve`` writes it): ``{"smtp_host": ...}``; unset or
     #: ``off``: none (docs/delivery.md).
     delivery: str | None = None

@@ -53,6 +53,7 @@ def analyze(
     """
     from patron.service.analyze import AnalysisSettings
     from patron.service.analyze import analyze as run_analysis
+    from patron.service.audit import os_account
 
     settings = AnalysisSettings(as_of=as_of, time_unit=time_unit, model=model, horizon_months=horizon,
                                 monthly_discount_rate=discount, margin=margin, currency=currency,
@@ -62,7 +63,7 @@ def analyze(
         return
     with open_store(store) as s:
         with s.hold("analysis"), progress_bar("analysing") as report:  # one run at a time, as the service's
-            result = run_analysis(s, settings, progress=report)
+            result = run_analysis(s, settings, progress=report, run_by=os_account())
         print_model(result)
         _refuse_failed(result)
         print_value_summary(s, result.run_id)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -25,6 +26,9 @@ from patron.ingest.report import ImportReport
 from patron.ingest.server import import_through_staging
 from patron.ingest.steps import CheckedFile, Progress, check_file, drop_temporaries, write_checked
 from patron.store import Store
+
+#: What the caller does inside an import's write transaction once the file is stored (``import_file(written=)``).
+Written = Callable[[Store, ImportReport], None]
 
 
 def file_sha256(path: Path) -> str:
@@ -43,13 +47,15 @@ class _Preview(Exception):
 
 
 def _written(store: Store, checked: CheckedFile, sha: str, preset: str | None, progress: Progress, *,
-             dry_run: bool, user_id: int | None, username: str | None) -> ImportReport:
+             dry_run: bool, user_id: int | None, username: str | None, written: Written | None) -> ImportReport:
     """Write a checked file in one transaction; with ``dry_run``, counted in a transaction then rolled back."""
     try:
         with store.transaction():
             report = write_checked(store, checked, sha, preset, progress, user_id, username)
             if dry_run:
                 raise _Preview(report)
+            if written is not None:
+                written(store, report)
         return report
     except _Preview as preview:
         return preview.report
@@ -92,6 +98,7 @@ def import_file(
     max_rejects: int | None = None,
     user_id: int | None = None,
     username: str | None = None,
+    written: Written | None = None,
 ) -> ImportReport:
     """Import one CSV, Parquet, JSON Lines or whitespace-separated file.
 
@@ -127,6 +134,10 @@ def import_file(
         limit); the mapping's ``options.max_rejects`` otherwise.
     user_id, username
         Who runs the import, recorded with it.
+    written
+        Called as ``written(store, report)`` inside the import's write transaction, once the file is stored
+        (never for a ``dry_run``): what the caller records with the import (its audit row) commits with it
+        or not at all.
 
     Returns
     -------
@@ -157,12 +168,13 @@ def import_file(
     sha = file_sha256(path)
     if store.backend_name != "duckdb":
         report = import_through_staging(store, path, m, source_name, sha, preset, report_progress, dry_run=dry_run,
-                                        sample=sample, user_id=user_id, username=username)
+                                        sample=sample, user_id=user_id, username=username,
+                                        written=written)
     else:
         # Read and checked first, in this connection's temporary tables, without the write lock; then written.
         checked = check_file(store.raw, path, m, source_name, report_progress, sample)
         report = _written(store, checked, sha, preset, report_progress, dry_run=dry_run, user_id=user_id,
-                          username=username)
+                          username=username, written=written)
     report.dry_run = dry_run
     counted = report.accepted + report.rejected + report.already_present
     if counted != report.rows_read:  # pragma: no cover - a bug, never a user error

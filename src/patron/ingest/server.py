@@ -23,6 +23,7 @@ copy cannot go stale, and a failed or killed import leaves the server as it was.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from patron.ingest.mapping import Mapping
@@ -34,7 +35,8 @@ from patron.store.tables import IMPORT_TABLES, table
 
 def import_through_staging(server: Store, path: Path, m: Mapping, source: str, sha: str, preset: str | None,
                            progress: Progress, *, dry_run: bool = False, sample: int = 0,
-                           user_id: int | None = None, username: str | None = None) -> ImportReport:
+                           user_id: int | None = None, username: str | None = None,
+                           written: Callable[[Store, ImportReport], None] | None = None) -> ImportReport:
     """Import into a server through a DuckDB staging copy; with ``dry_run``, the copy is never pushed."""
     key_source = str(m.option("key_source", source))
     fact_table = None if m.kind == "parties" else IMPORT_TABLES[m.kind].name
@@ -58,6 +60,8 @@ def import_through_staging(server: Store, path: Path, m: Mapping, source: str, s
             if not dry_run:
                 progress("copying to the server", 0.92)
                 _push(staging, server, folder, report.import_id, m.kind, fact_table)
+                if written is not None:
+                    written(server, report)
     return report
 
 

@@ -123,7 +123,8 @@ def _restore_fields(store: Store, import_id: int, by: str | None, report: UndoRe
         params = [import_id, name, import_id]
         report.fields_restored += store.scalar(f"SELECT count(*) FROM ({restorable}) r", params)
         store.changed(
-            "INSERT INTO party_changes SELECT r.party_id, ?, r.new_value, r.old_value, now()::TIMESTAMP, ?, ?, "
+            "INSERT INTO party_changes (party_id, field, old_value, new_value, changed_at, changed_by, import_id, how) "
+            "SELECT r.party_id, ?, r.new_value, r.old_value, now()::TIMESTAMP, ?, ?, "
             f"'undo' FROM ({restorable}) r", [name, by, import_id, *params])
         store.changed(
             f"UPDATE parties SET {name} = CAST(r.old_value AS {type_}) FROM ({restorable}) r "

@@ -145,7 +145,7 @@ def store_facts(store: Store, m: Mapping, source: str, import_id: int, report: I
         else:
             select.append("NULL")
     inserted = con.execute(
-        f"INSERT INTO {table} SELECT {', '.join(select)} FROM ("
+        f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(select)} FROM ("
         f"SELECT v.*{amount} FROM {records_sql(con, m.kind)} v WHERE v._reason IS NULL) n "
         f"ANTI JOIN (SELECT external_id FROM {table} WHERE source = ?) t ON n._ext = t.external_id "
         "JOIN (SELECT source_key, party_id FROM identities WHERE source = ?) i ON n.v_customer_key = i.source_key "
@@ -169,7 +169,9 @@ def _record_changes(con, import_id: int, changed: str, party_sql: str, fields: l
         f"{value}::VARCHAR AS new_value FROM {changed} c JOIN parties p ON p.party_id = {party_sql} "
         f"WHERE {value} IS NOT NULL AND {value} IS DISTINCT FROM p.{field}"
         for field, value in fields)
-    con.execute(f"INSERT INTO party_changes SELECT party_id, field, old_value, new_value, now()::TIMESTAMP, NULL, "
+    con.execute("INSERT INTO party_changes (party_id, field, old_value, new_value, changed_at, changed_by, import_id, "
+                "how) "
+                f"SELECT party_id, field, old_value, new_value, now()::TIMESTAMP, NULL, "
                 f"?, 'import' FROM ({selects}) x", [import_id])
 
 
@@ -233,7 +235,8 @@ def store_parties(store: Store, m: Mapping, source: str, import_id: int, report:
     for key_col, party_col in (("v_organisation_key", "organisation_id"), ("v_referred_by_key", "referred_by")):
         # A link of a known party that the file changes is a change of its record, kept like the others.
         con.execute(
-            "INSERT INTO party_changes SELECT p.party_id, ?, p.{col}::VARCHAR, link.party_id::VARCHAR, "
+            "INSERT INTO party_changes (party_id, field, old_value, new_value, changed_at, changed_by, import_id, how) "
+            "SELECT p.party_id, ?, p.{col}::VARCHAR, link.party_id::VARCHAR, "
             "now()::TIMESTAMP, NULL, ?, 'import' FROM _valid v "
             "JOIN identities me ON me.source = ? AND me.source_key = v.v_customer_key "
             f"JOIN identities link ON link.source = ? AND link.source_key = v.{key_col} "

@@ -24,6 +24,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import ibis
 import pyarrow as pa
@@ -37,6 +38,7 @@ from patron.analytics.triage import triage, triage_matrix, triage_rules_from
 from patron.engines.store import StoreEngine
 from patron.errors import InvalidInput, NotFound, PatronError
 from patron.models.scoring import MODELS, PERIODS_PER_MONTH, fit_value_models, plain
+from patron.service.audit import record
 from patron.service.inputs import check_range, parse_date
 from patron.service.runs import current_run, prune_runs, runs_kept, settle_run
 from patron.store import Store
@@ -294,12 +296,14 @@ def value_run(engine, settings: AnalysisSettings, run_id: int, report: Progress)
 
 
 def record_run(store: Store, run: ValueRun, settings: AnalysisSettings, engine: str,
-               insert_scores: Callable[[int], None], *, fresh_id: bool = False) -> tuple[int, int]:
+               insert_scores: Callable[[int], None], *, fresh_id: bool = False, user: Any = None,
+               run_by: str | None = None) -> tuple[int, int]:
     """Write the ``runs`` row and (through ``insert_scores(run_id)``) the ``scores`` rows in one transaction.
 
     With ``fresh_id`` the run's id is taken inside this transaction rather than the one ``run`` was computed
     with: on a server, two analyses started together then each get their own (the second waits for the
-    first's lock). Returns the run id and the number of parties scored.
+    first's lock). Returns the run id and the number of parties scored. The run's audit row (who: ``user``,
+    else ``run_by``; the parties scored as its ``row_count``) is written in the same transaction.
     """
     settings_json = json.dumps(asdict(settings), default=str)
     with store.transaction():
@@ -314,6 +318,9 @@ def record_run(store: Store, run: ValueRun, settings: AnalysisSettings, engine: 
         store.raw.execute("UPDATE runs SET finished_at = now()::TIMESTAMP, parties = ? WHERE run_id = ?",
                           [parties, run_id])
         status, explained = settle_run(store, run_id, run.as_of, plain(run.diagnostics))
+        record(store, user, "run.create", "run", run_id,
+               {"engine": engine, "as_of": run.as_of, "customers": run.customers, "status": status,
+                "model": settings.model}, row_count=parties, username=run_by)
         pruned = prune_runs(store)
     run.status = status
     if pruned:
@@ -324,8 +331,9 @@ def record_run(store: Store, run: ValueRun, settings: AnalysisSettings, engine: 
 
 
 def analyze(store: Store, settings: AnalysisSettings = AnalysisSettings(),
-            progress: Progress | None = None) -> AnalysisResult:
-    """Run the value analysis over the whole store and save its scores as a new run."""
+            progress: Progress | None = None, *, user: Any = None, run_by: str | None = None) -> AnalysisResult:
+    """Run the value analysis over the whole store and save its scores as a new run, audited as ``user``'s (else
+    ``run_by``'s, the command line's account)."""
     started = time.perf_counter()
     report = progress or (lambda step, fraction: None)
     engine = StoreEngine(store)
@@ -336,7 +344,7 @@ def analyze(store: Store, settings: AnalysisSettings = AnalysisSettings(),
         run_id, parties = record_run(
             store, run, settings, store.backend_name,
             lambda run_id: store.ibis.insert("scores", run.rows.mutate(run_id=ibis.literal(run_id, "int64"))),
-            fresh_id=True)
+            fresh_id=True, user=user, run_by=run_by)
     finally:
         engine.release()
     report("done", 1.0)

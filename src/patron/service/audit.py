@@ -23,21 +23,51 @@ ENTRY_FIELDS = ("happened_at", "user_id", "username", "action", "entity", "entit
 
 
 def record(store: Store, user: Any, action: str, entity: str | None = None, entity_id: int | None = None,
-           detail: dict | None = None, *, row_count: int | None = None, address: str | None = None) -> None:
+           detail: dict | None = None, *, row_count: int | None = None, address: str | None = None,
+           username: str | None = None) -> None:
     """Append one audit row.
 
     Call it inside the transaction of the change it records. A read records outside any transaction:
     the row is one INSERT on its own (a median 2-7 ms on DuckDB, docs/security.md), and it does not
     end the cache of answers that only writes change (:meth:`Store.stable`). ``address`` defaults to where ``user``'s request
     came from (:attr:`User.address`); ``row_count`` is how many rows an export or read handed out.
+    ``username`` names who acted when nobody is signed in (the command line's operating-system account);
+    without either the row says ``system``.
     """
     store.raw.execute(
         "INSERT INTO audit_log (happened_at, user_id, username, action, entity, entity_id, detail, row_count, "
         "address) VALUES (now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [getattr(user, "user_id", None), getattr(user, "username", None) or "system", action, entity, entity_id,
+        [getattr(user, "user_id", None), getattr(user, "username", None) or username or "system", action, entity, entity_id,
          json.dumps(detail, default=str) if detail else None, row_count,
          address if address is not None else getattr(user, "address", None)],
     )
+
+
+def trim(store: Store, days: int, now: dt.datetime | None = None) -> int:
+    """Delete the entries older than ``days`` days (0 or less: keep everything); returns how many went.
+
+    The trim is itself an entry (``audit.trim``, with the cut-off and ``row_count``), so the log says when it lost
+    its oldest rows. The service trims every hour, keeping ``PATRON_AUDIT_DAYS`` (docs/security.md).
+    """
+    if days <= 0:
+        return 0
+    cutoff = (now or dt.datetime.now(dt.UTC).replace(tzinfo=None)) - dt.timedelta(days=days)
+    with store.transaction(keeps_stable=True):
+        deleted = store.changed("DELETE FROM audit_log WHERE happened_at < ?", [cutoff])
+        if deleted:
+            record(store, None, "audit.trim", "audit_log", None, {"before": cutoff.isoformat(), "days": days},
+                   row_count=deleted)
+    return deleted
+
+
+def os_account() -> str | None:
+    """The operating-system account running a command (the command line signs nobody in), if it can be told."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name and no entry in the password database (a bare container)
+        return None
 
 
 def search(store: Store, *, limit: int = 50, offset: int = 0, entity: str | None = None,

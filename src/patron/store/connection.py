@@ -136,7 +136,7 @@ class Store:
                 for statement in self._statements(migration):
                     self.raw.execute(statement)
                 self.raw.execute(
-                    "INSERT INTO schema_migrations VALUES (?, ?, now()::TIMESTAMP)",
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, now()::TIMESTAMP)",
                     [migration.version, migration.name],
                 )
             applied.append(migration.version)

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, status
 
 from patron.api.deps import StoreDep, allowed
+from patron.api.schemas import Moment
 from patron.areas.accounts import service
-from patron.areas.accounts.schemas import (AccountRow, AccountView, AssessmentCreate, AssessmentPublic, LinkCreate,
-                                           LinkPublic, NetworkSummary)
+from patron.areas.accounts.schemas import (
+    AccountRow,
+    AccountView,
+    AssessmentCreate,
+    AssessmentPublic,
+    LinkCreate,
+    LinkPublic,
+    NetworkSummary,
+)
 from patron.errors import InvalidInput
 from patron.service.permissions import User
 
@@ -28,14 +35,14 @@ def _weights(recency, frequency, reciprocity, depth, seniority):
 
 @router.get("/accounts", response_model=list[AccountRow])
 def list_accounts(store: StoreDep, user: Annotated[User, allowed("customers.read")],
-                  as_of: dt.datetime | None = None) -> list[AccountRow]:
+                  as_of: Moment | None = None) -> list[AccountRow]:
     """Every account: its stage, Bensaou quadrant, strength, place in the relationship matrix and alerts."""
     return [AccountRow(**r) for r in service.accounts(store, user, as_of=as_of)]
 
 
 @router.get("/accounts/{party_id}", response_model=AccountView)
 def account(party_id: PartyId, store: StoreDep, user: Annotated[User, allowed("customers.read")],
-            as_of: dt.datetime | None = None, recency: Weight = 0.30, frequency: Weight = 0.25,
+            as_of: Moment | None = None, recency: Weight = 0.30, frequency: Weight = 0.25,
             reciprocity: Weight = 0.15, depth: Weight = 0.15, seniority: Weight = 0.15) -> AccountView:
     """An organisation's people, org chart, stakeholder grid, buying-centre coverage, alerts, team, activity,
     strength (weights configurable), trust, stage with its evidence, Bensaou quadrant and matrix cell."""

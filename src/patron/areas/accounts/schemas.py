@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from patron.api.schemas import UtcDateTime
+from patron.api.schemas import Day, UtcDateTime
 from patron.store import vocabulary
 
 
 class LinkCreate(BaseModel):
     """A link from the party in the path to ``other_party_id``: "party <link_type> other party"."""
 
-    other_party_id: int = Field(ge=1, le=2**62)
+    other_party_id: int = Field(strict=True, ge=1, le=2**62)
     link_type: Literal[vocabulary.LINK_TYPES]  # type: ignore[valid-type]
     role: str | None = Field(None, max_length=200, description="a buying-centre role for buying_role, an "
                              "account-team role for account_team, else the person's role or title")
     department: str | None = Field(None, max_length=200)
-    since: dt.date | None = None
-    until: dt.date | None = None
+    since: Day | None = None
+    until: Day | None = None
     note: str | None = Field(None, max_length=2000)
 
 

@@ -68,7 +68,8 @@ def add_link(store: Store, user: User, party_id: int, other_party_id: int, link_
             raise InvalidInput(f"Party {other_party_id} already rolls up into party {party_id}: making it its "
                                f"{link_type.replace('_', ' ')} would make a circle of accounts.")
         link_id = store.next_id("party_links", "link_id")
-        store.raw.execute("INSERT INTO party_links VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+        store.raw.execute("INSERT INTO party_links (link_id, source, external_id, party_id, other_party_id, link_type, role, "
+                          "department, since, until, note, import_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
                           [link_id, SOURCE, f"link-{link_id}", party_id, other_party_id, link_type, role or None,
                            department or None, since, until, note or None])
         record(store, user, "link.create", "party_link", link_id,
@@ -185,7 +186,8 @@ def add_assessment(store: Store, user: User, party_id: int, form: str, answers: 
         require_party(store, party_id)
         first = store.next_id("assessments", "assessment_id")
         for n, (item, score, answer) in enumerate(rows):
-            store.raw.execute("INSERT INTO assessments VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            store.raw.execute("INSERT INTO assessments (assessment_id, source, external_id, party_id, form, item, score, "
+                              "answer, assessed_at, assessed_by, asked_of, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                               [first + n, SOURCE, f"assessment-{first + n}", party_id, form, item, score, answer,
                                at, user.username, asked_of, note or None])
         record(store, user, "assessment.create", "party", party_id, {"form": form, "items": len(rows)})

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from patron.api.deps import StoreDep, allowed
+from patron.api.schemas import Day
 from patron.areas.audit import service
 from patron.areas.audit.schemas import AuditEntry
 from patron.service.exports import attachment
@@ -20,8 +20,8 @@ EntityId = Annotated[int | None, Query(ge=0, description="One record of that kin
 Username = Annotated[str | None, Query(max_length=200, description="Only what this user did.")]
 Action = Annotated[str | None, Query(max_length=60, description="An action (party.read), or a family ending "
                                                                 "with a dot (user.).")]
-Since = Annotated[dt.date | None, Query(description="From this day (UTC), included.")]
-Until = Annotated[dt.date | None, Query(description="To this day (UTC), included.")]
+Since = Annotated[Day | None, Query(description="From this day (UTC), included.")]
+Until = Annotated[Day | None, Query(description="To this day (UTC), included.")]
 
 
 @router.get("", response_model=list[AuditEntry])

@@ -25,7 +25,7 @@ ACTION_CHOICES = {
     "user.": "user changes",
     "token.": "API token changes",
     "import.": "imports",
-    "run": "analysis runs",
+    "run.": "analysis runs",
     "audit.export": "audit log exported",
 }
 

@@ -26,9 +26,9 @@ class PlaybookIn(BaseModel):
 
 class CampaignIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    playbook_id: int
+    playbook_id: int = Field(strict=True)
     name: str | None = Field(default=None, max_length=200)
-    seed: int | None = None
+    seed: int | None = Field(None, strict=True)
 
 
 class StatusIn(BaseModel):
@@ -67,7 +67,7 @@ def run_due(store: StoreDep, user: Launcher) -> list[dict[str, Any]]:
     return triggers.run_due(store, user)
 
 
-@router.get("/playbooks/{playbook_id}")
+@router.get("/playbooks/{playbook_id:int}")  # digits only: GET /playbooks/run-due is a 405, not a bad id
 def playbook(playbook_id: int, store: StoreDep, user: CurrentUser) -> dict[str, Any]:
     """A playbook, its trigger in words, its last evaluations and when it is next due."""
     row, book = service.get_playbook(store, playbook_id)

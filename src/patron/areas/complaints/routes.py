@@ -16,6 +16,7 @@ from patron.areas.complaints.schemas import ComplaintCreate, ComplaintPublic, Co
 from patron.areas.quality.service import plain
 from patron.service.exports import attachment
 from patron.service.permissions import User
+from patron.store.vocabulary import COMPLAINT_SEVERITIES
 
 router = APIRouter(tags=["complaints"])
 FILTERS = Query(max_length=20_000, description='JSON list of {"field", "op", "value"} (docs/list-views.md).')
@@ -66,12 +67,13 @@ class OwnerUpdate(BaseModel):
 
 class WaitingUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    waiting: bool
+    waiting: bool = Field(strict=True)
 
 
 @router.get("/complaints")
 def complaint_desk(store: StoreDep, user: CurrentUser, status: Annotated[list[str] | None, Query()] = None,
-                   severity: Annotated[list[str] | None, Query()] = None, category: str | None = None,
+                   severity: Annotated[list[Literal[COMPLAINT_SEVERITIES]] | None, Query()] = None,
+                   category: str | None = None,
                    cause: str | None = None, owner: str | None = None,
                    sla_state: Literal["met", "on track", "warning", "breached"] | None = None,
                    min_age_days: float | None = None, max_age_days: float | None = None,

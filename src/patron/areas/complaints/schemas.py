@@ -23,7 +23,7 @@ class ComplaintUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     status: Literal[COMPLAINT_STATUSES]
     resolution: str | None = Field(None, max_length=10_000)
-    satisfaction_after: float | None = Field(None, ge=1, le=5)
+    satisfaction_after: float | None = Field(None, strict=True, ge=1, le=5)
 
 
 class ComplaintPublic(BaseModel):

@@ -13,13 +13,13 @@ from patron.store.vocabulary import DEPARTMENTS, FEEDBACK_INSTRUMENTS, INTERACTI
 class FeedbackCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     instrument: Literal[FEEDBACK_INSTRUMENTS]
-    score: float | None = Field(None, ge=0, le=100)
-    scale_max: float | None = Field(None, gt=0, le=100)
+    score: float | None = Field(None, strict=True, ge=0, le=100)
+    scale_max: float | None = Field(None, strict=True, gt=0, le=100)
     item: str | None = Field(None, max_length=500)
     text: str | None = Field(None, max_length=10_000)
     dimension: Literal[SERVQUAL_DIMENSIONS] | None = None
-    expectation: float | None = Field(None, ge=1, le=100)
-    perception: float | None = Field(None, ge=1, le=100)
+    expectation: float | None = Field(None, strict=True, ge=1, le=100)
+    perception: float | None = Field(None, strict=True, ge=1, le=100)
     adequate: float | None = Field(None, ge=1, le=100, description="SERVQUAL: the adequate level of service.")
     desired: float | None = Field(None, ge=1, le=100, description="SERVQUAL: the desired level of service.")
     channel: str | None = Field(None, max_length=100, description="Where it was heard: e.g. email, phone, "

@@ -36,7 +36,7 @@ def list_imports(store: StoreDep, user: Annotated[User, allowed("imports.run")],
 @router.post("/preview", response_model=ImportPreview, max_body_size=service.UPLOAD_BODY_LIMIT,
              responses={413: {"model": Error, "description": "The file is larger than an upload takes."}})
 def preview_import(store: StoreDep, user: Annotated[User, allowed("imports.run")],
-                   file: Annotated[UploadFile | None, File()] = None,
+                   file: Annotated[UploadFile, File()] = None,  # optional; never null (multipart has no null)
                    upload_id: Annotated[str | None, Query(max_length=40)] = None,
                    kind: KindQuery = None, preset: PresetQuery = None, source: SourceQuery = None,
                    create_parties: CreateQuery = None, encoding: EncodingQuery = None) -> ImportPreview:
@@ -64,7 +64,7 @@ def preview_import(store: StoreDep, user: Annotated[User, allowed("imports.run")
              max_body_size=service.UPLOAD_BODY_LIMIT,
              responses={413: {"model": Error, "description": "The file is larger than an upload takes."}})
 def upload_import(jobs: JobsDep, store: SharedStore, user: Annotated[User, allowed("imports.run")],
-                  file: Annotated[UploadFile | None, File()] = None,
+                  file: Annotated[UploadFile, File()] = None,  # optional; never null (multipart has no null)
                   upload_id: Annotated[str | None, Query(max_length=40)] = None,
                   kind: KindQuery = None, preset: PresetQuery = None, source: SourceQuery = None,
                   create_parties: CreateQuery = None, encoding: EncodingQuery = None) -> JobPublic:

@@ -24,6 +24,7 @@ from patron.ingest.detect import detect_kind, file_columns, kind_fits, kind_warn
 from patron.ingest.presets import PRESETS, describe_presets
 from patron.ingest.readers import ENCODINGS, encoding_named
 from patron.ingest.undo import UndoReport, undo_import
+from patron.service.audit import record
 from patron.service.exports import write_csv
 from patron.service.jobs import Job, Jobs
 from patron.service.permissions import User
@@ -70,6 +71,18 @@ def what_it_holds(path: str | Path, kind: str | None, mapping=None, preset: str 
     return detected
 
 
+def audited(user: User | None, run_by: str | None = None) -> ingest.load.Written:
+    """What an import records in its own transaction: one audit row, who ran it (``user``, else ``run_by``), the
+    file, its kind and source, and how many records it stored (``row_count``), refused and left as they were."""
+    def written(store: Store, report: ingest.ImportReport) -> None:
+        record(store, user, "import.run", "import", report.import_id,
+               {"file": report.file_name, "kind": report.kind, "source": report.source, "rows_read": report.rows_read,
+                "rejected": report.rejected, "already_present": report.already_present,
+                "new_parties": report.new_parties, "updated": report.updated},
+               row_count=report.accepted, username=run_by)
+    return written
+
+
 def _require_import(user: User | None, kind: str, create_parties: bool | None) -> None:
     if user is None:
         return
@@ -96,7 +109,7 @@ def import_file(store: Store, path: str | Path, kind: str | None = None, *, user
     return ingest.import_file(store, path, kind, mapping=mapping, preset=preset, source=source, progress=progress,
                               create_parties=create_parties, dry_run=dry_run, sample=sample, encoding=encoding,
                               max_rejects=max_rejects, user_id=user.user_id if user else None,
-                              username=user.username if user else run_by)
+                              username=user.username if user else run_by, written=audited(user, run_by))
 
 
 def undo(store: Store, user: User | None, import_id: int) -> UndoReport:
@@ -300,7 +313,7 @@ def start_upload(jobs: Jobs, store: Store, user: User, stream: BinaryIO | None, 
                 return report_dict(ingest.import_file(view, target, kind, preset=preset, source=source,
                                                       progress=progress, create_parties=create_parties,
                                                       encoding=encoding, user_id=user.user_id,
-                                                      username=user.username))
+                                                      username=user.username, written=audited(user)))
             finally:
                 view.close()
         finally:

@@ -19,7 +19,7 @@ class InteractionCreate(BaseModel):
     subject: str | None = Field(None, max_length=500)
     outcome: str | None = Field(None, max_length=500)
     notes: str | None = Field(None, max_length=10_000)
-    duration_s: float | None = Field(None, ge=0, le=86_400)
+    duration_s: float | None = Field(None, strict=True, ge=0, le=86_400)
 
 
 class InteractionPublic(InteractionCreate):

@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from patron.api.schemas import UtcDateTime
+from patron.api.schemas import Day, UtcDateTime
 from patron.service.analyze import MODELS
 from patron.store.vocabulary import JOB_STATUSES, TIME_UNITS
 
 
 class AnalysisRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    as_of: dt.date | None = None
+    as_of: Day | None = None
     time_unit: Literal[TIME_UNITS] = "day"
     model: Literal[tuple(MODELS)] = "bgnbd"
-    horizon_months: int = Field(12, ge=1, le=120)
-    monthly_discount_rate: float = Field(0.01, ge=0, le=0.5)
-    margin: float | None = Field(None, gt=0, le=1)
+    horizon_months: int = Field(12, strict=True, ge=1, le=120)
+    monthly_discount_rate: float = Field(0.01, strict=True, ge=0, le=0.5)
+    margin: float | None = Field(None, strict=True, gt=0, le=1)
     currency: str | None = Field(None, min_length=3, max_length=3)
 
 

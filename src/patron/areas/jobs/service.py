@@ -28,7 +28,7 @@ def start_analysis(jobs: Jobs, store: Store, user: User, settings: AnalysisSetti
     def work(progress):
         view = store.cursor()
         try:
-            result = analyze(view, settings, progress=progress)
+            result = analyze(view, settings, progress=progress, user=user)
         finally:
             view.close()
         return {"run_id": result.run_id, "customers": result.customers, "parties": result.parties,

@@ -38,9 +38,9 @@ class ContactEventCreate(BaseModel):
 
     kind: Literal["bounce", "complaint", "unsubscribe"]
     email: str | None = Field(None, max_length=320)
-    party_id: int | None = None
+    party_id: int | None = Field(None, strict=True)
     channel: Literal[vocabulary.CONSENT_CHANNELS] = "email"
-    hard: bool = True
+    hard: bool = Field(True, strict=True)
     note: str | None = Field(None, max_length=500)
 
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from patron.api.deps import CurrentUser, StoreDep
+from patron.api.schemas import UtcDateTime
 from patron.areas.overview.service import overview_numbers
 
 router = APIRouter(tags=["overview"])
@@ -15,7 +14,7 @@ router = APIRouter(tags=["overview"])
 
 class OverviewNumbers(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    as_of: dt.datetime | None = Field(description="The newest transaction: every figure is as of it.")
+    as_of: UtcDateTime | None = Field(description="The newest transaction: every figure is as of it.")
     currency: str | None = Field(None, description="The currency of the money figures (the current run's).")
     revenue_12m: float | None = Field(None, description="Revenue of the 12 months to as_of, net of refunds (the "
                                                         "figure of the overview page and of patron analyze).")
@@ -26,7 +25,7 @@ class OverviewNumbers(BaseModel):
     previous: int | None = None
     total_clv: float | None = Field(None, description="The current run's CLV of every customer.")
     run_id: int | None = None
-    run_as_of: dt.datetime | None = None
+    run_as_of: UtcDateTime | None = None
 
 
 @router.get("/overview", response_model=OverviewNumbers)

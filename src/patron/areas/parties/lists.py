@@ -156,7 +156,7 @@ def selected_parties(store: Store, filters=None, party_ids: Sequence[int] | None
 def known_user(store: Store, username: str) -> str:
     name = (username or "").strip()
     if not store.scalar("SELECT count(*) FROM users WHERE username = ? AND NOT disabled", [name]):
-        raise InvalidInput(f"There is no active user '{name}' to own customers.")
+        raise NotFound(f"There is no active user '{name}' to own customers.")
     return name
 
 

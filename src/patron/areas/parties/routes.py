@@ -3,7 +3,6 @@ cursor paging), its bulk actions and its contact-list export; ``PATCH /api/v1/pa
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -11,7 +10,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from patron.api.deps import CurrentUser, StoreDep
-from patron.api.schemas import Page
+from patron.api.schemas import Moment, Page
 from patron.areas.parties import lists, service
 from patron.areas.parties.schemas import Party360, PartySummary
 from patron.errors import InvalidInput
@@ -35,10 +34,10 @@ class OwnerAssignment(Selection):
 
 
 class TaskForEach(Selection):
-    title: str = Field(max_length=300)
+    title: str = Field(min_length=1, max_length=300, pattern=r"\S")  # what is to be done, not blank
     body: str | None = Field(None, max_length=5000)
     owner: str | None = Field(None, max_length=200)
-    due_at: dt.datetime | None = None
+    due_at: Moment | None = None
 
 
 class ListAddition(Selection):
@@ -49,7 +48,7 @@ class PartyEdit(BaseModel):
     model_config = ConfigDict(extra="forbid")
     owner: str | None = Field(None, max_length=200)
     name: str | None = Field(None, max_length=300)
-    email: str | None = Field(None, max_length=300)
+    email: str | None = Field(None, max_length=300, pattern=r"^(\s*|[\s\S]*@[\s\S]*)$")  # blank clears it
     phone: str | None = Field(None, max_length=60)
     address: str | None = Field(None, max_length=500)
     postcode: str | None = Field(None, max_length=30)

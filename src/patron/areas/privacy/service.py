@@ -127,7 +127,8 @@ def erase(store: Store, user: User | None, party_id: int) -> Erasure:
         email, phone = party.get("email"), party.get("phone")
         for n, (source, key) in enumerate(identities or [(None, None)]):
             store.changed(
-                "INSERT INTO suppressions VALUES (?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?)",
+                "INSERT INTO suppressions (party_id, source, key_sha256, email_sha256, phone_sha256, reason, created_at, "
+                "created_by) VALUES (?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?)",
                 [party_id, source, sha256(key) if key else None, sha256(email) if email and n == 0 else None,
                  sha256(_digits(phone)) if phone and n == 0 else None, ERASED,
                  getattr(user, "username", None)])

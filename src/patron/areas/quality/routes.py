@@ -3,12 +3,12 @@ lost customers, and the charter's adherence."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, Literal
 
 from fastapi import APIRouter, Response
 
 from patron.api.deps import CurrentUser, StoreDep
+from patron.api.schemas import Day
 from patron.areas.complaints import desk
 from patron.areas.quality import causes as cause_analysis
 from patron.areas.quality import cohorts, references, service, survival, verbatims
@@ -20,15 +20,15 @@ Breakdown = Literal["rung", "triage", "value_tier", "segment", "channel", "depar
 @router.get("/feedback/{instrument}")
 def feedback(instrument: Literal["nps", "csat", "ces"], store: StoreDep, user: CurrentUser,
              by: Breakdown | None = None, period: Literal["week", "month"] | None = None,
-             since: dt.date | None = None, until: dt.date | None = None) -> dict[str, Any]:
+             since: Day | None = None, until: Day | None = None) -> dict[str, Any]:
     """NPS (0-10 questions only), CSAT or CES (per declared scale): overall, by group and by period, with SE and CI."""
     return service.plain(service.feedback_report(store, user, instrument, by=by, period=period, since=since,
                                                  until=until))
 
 
 @router.get("/servqual")
-def servqual(store: StoreDep, user: CurrentUser, by: Breakdown | None = None, since: dt.date | None = None,
-             until: dt.date | None = None) -> dict[str, Any]:
+def servqual(store: StoreDep, user: CurrentUser, by: Breakdown | None = None, since: Day | None = None,
+             until: Day | None = None) -> dict[str, Any]:
     """SERVQUAL gaps (P − E) per item, dimension and overall with bootstrap 95% intervals, weighted SERVQUAL,
     and with ``by`` the gaps per group weighted by customer value."""
     return service.plain(service.servqual_report(store, user, by=by, since=since, until=until))
@@ -47,8 +47,8 @@ def lost(store: StoreDep, user: CurrentUser, limit: int = 50) -> dict[str, Any]:
 
 
 @router.get("/charter")
-def charter(store: StoreDep, user: CurrentUser, since: dt.date | None = None,
-            until: dt.date | None = None) -> dict[str, Any]:
+def charter(store: StoreDep, user: CurrentUser, since: Day | None = None,
+            until: Day | None = None) -> dict[str, Any]:
     """The customer charter, clause by clause: complaints judged, promises kept, share against target."""
     return service.plain(desk.charter_report(store, user, since=since, until=until))
 
@@ -79,7 +79,7 @@ def drivers(store: StoreDep, user: CurrentUser, target: Literal["nps", "csat"] =
 
 @router.get("/verbatims")
 def verbatim_tags(store: StoreDep, user: CurrentUser, source: Literal["feedback", "complaints"] | None = None,
-                  since: dt.date | None = None, until: dt.date | None = None,
+                  since: Day | None = None, until: Day | None = None,
                   limit: int = 100) -> dict[str, Any]:
     """Comments and complaint descriptions tagged with a SERVQUAL dimension, sentiment and cause bone (with each
     tag's probability), counted by dimension × sentiment and by bone; ``rows`` holds the latest ``limit``."""
@@ -122,8 +122,8 @@ def cohort_heatmap(store: StoreDep, user: CurrentUser) -> Response:
 @router.get("/instruments/{instrument}")
 def listening_instrument(instrument: Literal["panel", "mystery_shopper", "suggestion", "field_visit", "review"],
                          store: StoreDep,
-                         user: CurrentUser, since: dt.date | None = None,
-                         until: dt.date | None = None) -> dict[str, Any]:
+                         user: CurrentUser, since: Day | None = None,
+                         until: Day | None = None) -> dict[str, Any]:
     """A panel, mystery-shopper, suggestion, field-visit or review report (a field visit's: the answers recorded
     with channel field_visit, and the visits): by month, scores with SE, perception per dimension
     for us and each benchmark, the latest texts."""

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from patron.areas.quality.instrument import DEFAULT_INSTRUMENT, Instrument
-from patron.errors import InvalidInput
+from patron.errors import Conflict, InvalidInput
 from patron.models import quality as stats
 from patron.service.permissions import User
 from patron.store import Store
@@ -157,7 +157,7 @@ def servqual_report(store: Store, user: User | None, *, by: str | None = None, s
         group.append(grp)
         value.append(v)
     if not resp:
-        raise InvalidInput("There are no SERVQUAL answers with both an expectation and a perception.")
+        raise Conflict("There are no SERVQUAL answers with both an expectation and a perception.")
     weights = importance or instrument.importance
     w = [float(weights.get(d, 0.0)) for d in dims]
     result = stats.servqual_gaps(resp, item, gap, item_dim_all, dims, weights=w, n_boot=n_boot, seed=seed)
@@ -227,7 +227,7 @@ def _driver_rows(store: Store, target: str, level: str, by: str | None):
 def _drivers(names: list[str], table: dict, n_boot: int, seed: int, target: str) -> dict:
     complete = [r for r in table.values() if all(k in r for k in names)]
     if len(complete) < 3 * len(names):
-        raise InvalidInput(f"Drivers need at least {3 * len(names)} SERVQUAL questionnaires from customers who also "
+        raise Conflict(f"Drivers need at least {3 * len(names)} SERVQUAL questionnaires from customers who also "
                            f"answered {target.upper()}; there are {len(complete)}.")
     x = np.array([[r[k] for k in names] for r in complete])
     y = np.array([r["y"] for r in complete])
@@ -275,7 +275,7 @@ def drivers_report(store: Store, user: User | None, *, target: str = "nps", leve
     for g in sorted(tables):
         try:
             groups.append({"group": g, **_drivers(names, tables[g], n_boot, seed, target)})
-        except InvalidInput:
+        except Conflict:
             too_few.append(g)
     return {"target": target, "level": level, "by": by, "groups": groups, "too_few": too_few}
 

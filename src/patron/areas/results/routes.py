@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 
 from patron.api.deps import StoreDep, allowed
+from patron.api.schemas import Day
 from patron.areas.results import service
 from patron.service.permissions import User
 
@@ -35,7 +36,7 @@ def uplift_model(campaign_id: int, store: StoreDep, user: Annotated[User, allowe
 
 
 @router.get("/results/before-after")
-def before_after(store: StoreDep, user: Annotated[User, allowed(service.ACTION)], date: dt.date,
+def before_after(store: StoreDep, user: Annotated[User, allowed(service.ACTION)], date: Day,
                  treated: Annotated[str, Query(description="The group the change touched, kind:value (rung:advocate, "
                                                            "segment:..., triage:best, view:NAME, country:FR, "
                                                            "campaign:3:treated).")],

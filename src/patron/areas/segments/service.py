@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from patron.errors import InvalidInput
+from patron.errors import InvalidInput, NotFound
 from patron.service.analyze import latest_run
 from patron.service.audit import counted
 from patron.service.consent import ConsentRule, consent_columns
@@ -67,7 +67,7 @@ def _query(store: Store, f: CustomerFilter, consent: ConsentRule | None = None, 
         known = [r[0] for r in store.query("SELECT DISTINCT rfm_segment FROM scores WHERE run_id = ? "
                                            "AND rfm_segment IS NOT NULL ORDER BY 1", [run_id])]
         if f.segment not in known:
-            raise InvalidInput(f"Unknown segment '{f.segment}'. Segments in this run: {', '.join(known)}.")
+            raise NotFound(f"Unknown segment '{f.segment}'. Segments in this run: {', '.join(known)}.")
         where.append("s.rfm_segment = ?")
         params.append(f.segment)
     if f.at_risk:

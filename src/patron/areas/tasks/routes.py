@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from patron.api.deps import CurrentUser, StoreDep
+from patron.api.schemas import Moment
 from patron.areas.tasks import service
 
 router = APIRouter(tags=["tasks"])
@@ -16,10 +16,10 @@ router = APIRouter(tags=["tasks"])
 
 class TaskCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    title: str = Field(max_length=300)
+    title: str = Field(min_length=1, max_length=300, pattern=r"\S")  # what is to be done, not blank
     body: str | None = Field(None, max_length=5000)
     owner: str | None = Field(None, max_length=200, description="A user name; the caller by default.")
-    due_at: dt.datetime | None = None
+    due_at: Moment | None = None
 
 
 @router.get("/tasks")

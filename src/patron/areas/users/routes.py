@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from patron.api.deps import StoreDep, allowed
-from patron.api.schemas import Error
+from patron.api.schemas import Error, UtcDateTime
 from patron.areas.users import service
 from patron.areas.users.signin import SignInRules, sign_in
 from patron.errors import NotAuthenticated
@@ -30,18 +30,20 @@ class SignIn(BaseModel):
     username: str = Field(max_length=200)
     password: str = Field(max_length=1000)
     name: str = Field("script", min_length=1, max_length=100, description="What the token is for.")
-    days: int | None = Field(None, ge=1, le=3650, description="How long it works; the service's default if left out.")
+    days: int | None = Field(None, strict=True, ge=1, le=3650,
+                             description="How long it works; the service's default if left out.")
 
 
 class TokenCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=100, description="What the token is for, e.g. 'nightly export'.")
-    days: int | None = Field(None, ge=1, le=3650, description="How long it works; the service's default if left out.")
+    days: int | None = Field(None, strict=True, ge=1, le=3650,
+                             description="How long it works; the service's default if left out.")
 
 
 class NewToken(BaseModel):
     token: str = Field(description="Shown once: send it as 'Authorization: Bearer <token>'.")
-    expires_at: dt.datetime
+    expires_at: UtcDateTime
 
 
 class UserCreate(BaseModel):
@@ -55,7 +57,7 @@ class UserCreate(BaseModel):
 class UserUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     role: str | None = Field(None, json_schema_extra={"enum": list(ROLES)})
-    disabled: bool | None = None
+    disabled: bool | None = Field(None, strict=True)
     password: str | None = Field(None, min_length=10, max_length=1000, description="A new password; their "
                                                                                    "page sessions end.")
 
@@ -65,17 +67,17 @@ class UserPublic(BaseModel):
     full_name: str | None = None
     role: str
     disabled: bool
-    created_at: dt.datetime
-    last_sign_in: dt.datetime | None = None
+    created_at: UtcDateTime
+    last_sign_in: UtcDateTime | None = None
     tokens: int = Field(description="API tokens not revoked.")
 
 
 class TokenPublic(BaseModel):
     token_id: int
     name: str
-    created_at: dt.datetime
-    last_used_at: dt.datetime | None = None
-    expires_at: dt.datetime
+    created_at: UtcDateTime
+    last_used_at: UtcDateTime | None = None
+    expires_at: UtcDateTime
     state: str = Field(json_schema_extra={"enum": ["active", "expired", "revoked"]})
 
 

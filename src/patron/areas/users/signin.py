@@ -29,6 +29,9 @@ from patron.service.permissions import User
 from patron.store import Store
 
 CHANNELS = ("page", "api")
+#: How long a sign-in attempt is kept for the throttle: longer than any window it looks back over (the audit log
+#: keeps every attempt for its own time, ``PATRON_AUDIT_DAYS``).
+ATTEMPTS_KEPT = dt.timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,14 @@ def sign_in(store: Store, username: str, password: str, address: str | None, cha
     _attempt(store, now, name, address, user is not None, channel, user,
              "sign_in" if user is not None else "sign_in.failed")
     return user
+
+
+def trim_attempts(store: Store, rules: SignInRules = SignInRules(), now: dt.datetime | None = None) -> int:
+    """Delete the sign-in attempts no throttle reads again: older than a day (or the window, if longer).
+    Returns how many went. The service does it every hour (:mod:`patron.service.retention`)."""
+    cutoff = (now or _utcnow()) - max(ATTEMPTS_KEPT, rules.window)
+    with store.transaction(keeps_stable=True):
+        return store.changed("DELETE FROM sign_in_attempts WHERE attempted_at < ?", [cutoff])
 
 
 def _attempt(store: Store, at: dt.datetime, name: str, address: str | None, succeeded: bool, channel: str,

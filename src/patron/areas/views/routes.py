@@ -19,7 +19,7 @@ class ViewCreate(BaseModel):
     area: str = "customers"
     filters: list[dict] = Field(default_factory=list, description='[{"field", "op", "value"}] (docs/list-views.md)')
     sort: str | None = Field(None, max_length=40)
-    shared: bool = False
+    shared: bool = Field(False, strict=True)
 
 
 class ViewUpdate(BaseModel):
@@ -27,7 +27,7 @@ class ViewUpdate(BaseModel):
     name: str | None = Field(None, max_length=120)
     filters: list[dict] | None = None
     sort: str | None = Field(None, max_length=40)
-    shared: bool | None = None
+    shared: bool | None = Field(None, strict=True)
 
 
 @router.get("")
