@@ -95,7 +95,8 @@ def _ramp(value: ir.NumericValue, good: float, bad: float) -> ir.FloatingValue:
     return _clip(100.0 * (1.0 - (value - good) / (bad - good)))
 
 
-def _scorecard(tables: Tables, instant: dt.datetime, rules: HealthRules) -> ir.Table:
+def _scorecard(tables: Tables, instant: dt.datetime, rules: HealthRules, shared_days: ir.Table | None = None
+               ) -> ir.Table:
     cutoff = ibis.literal(instant)
     today = ordinal_of(instant, "day")
     parties = table(tables, "parties")
@@ -105,8 +106,11 @@ def _scorecard(tables: Tables, instant: dt.datetime, rules: HealthRules) -> ir.T
     complaints = table(tables, "complaints")
 
     # Purchase days, then one row per party.
-    bought = tx.filter(~is_refund(tx), tx.occurred_at <= cutoff)
-    days = bought.select("party_id", day=period_ordinal(bought.occurred_at, "day")).distinct()
+    if shared_days is not None:  # a day counts when its first purchase is by the cutoff
+        days = shared_days.filter(shared_days.first_at <= cutoff).select("party_id", "day")
+    else:
+        bought = tx.filter(~is_refund(tx), tx.occurred_at <= cutoff)
+        days = bought.select("party_id", day=period_ordinal(bought.occurred_at, "day")).distinct()
     w = rules.trend_window_days
     per_party = days.group_by("party_id").aggregate(
         _first=days.day.min(),
@@ -191,7 +195,8 @@ def _scorecard(tables: Tables, instant: dt.datetime, rules: HealthRules) -> ir.T
 
 
 def health_scorecard(
-    tables: Tables, as_of: dt.datetime | dt.date | str, *, rules: HealthRules = HealthRules()
+    tables: Tables, as_of: dt.datetime | dt.date | str, *, rules: HealthRules = HealthRules(),
+    days: ir.Table | None = None,
 ) -> ir.Table:
     """The relationship health of every customer at ``as_of``, with its trend.
 
@@ -204,6 +209,9 @@ def health_scorecard(
         The date of the scorecard (a date means the end of that day).
     rules
         Weights and thresholds.
+    days
+        Optional :func:`patron.analytics.summary.purchase_days` for the same ``as_of`` (or later): both
+        scorecards read their purchase days from it instead of grouping the transactions again.
 
     Returns
     -------
@@ -215,8 +223,8 @@ def health_scorecard(
         ``health_trend`` (``health − health_before``).
     """
     instant = as_of_instant(as_of)
-    now = _scorecard(tables, instant, rules)
-    before = _scorecard(tables, instant - dt.timedelta(days=rules.trend_days), rules).select(
+    now = _scorecard(tables, instant, rules, days)
+    before = _scorecard(tables, instant - dt.timedelta(days=rules.trend_days), rules, days).select(
         "party_id", health_before="health"
     )
     card = now.left_join(before, "party_id").drop("party_id_right")

@@ -163,7 +163,7 @@ def _days_between(later: ir.Value, earlier: ir.TimestampValue) -> ir.IntegerValu
 
 def ladder_rung(
     tables: Tables, as_of: dt.datetime | dt.date | str, *, rules: LadderRules = LadderRules(),
-    p_alive: ir.Table | None = None,
+    p_alive: ir.Table | None = None, days: ir.Table | None = None,
 ) -> ir.Table:
     """The rung (or ``lapsed``) of every party on the ladder of loyalty at ``as_of``, with its reason.
 
@@ -179,6 +179,9 @@ def ladder_rung(
     p_alive
         Optional ``party_id``, ``p_alive`` (a value run's): a buyer below
         ``rules.lapse_p_alive`` is lapsed.
+    days
+        Optional :func:`patron.analytics.summary.purchase_days` for the same ``as_of``: the purchases are
+        read from it instead of being grouped again (the same result).
 
     Returns
     -------
@@ -216,12 +219,16 @@ def ladder_rung(
         interactions, feedback, complaints, consents = (owned(t) for t in (interactions, feedback, complaints, consents))
 
     # Purchases: distinct purchase days, first and last.
-    purchases = tx.filter(~is_refund(tx), tx.occurred_at <= cutoff)
-    bought = purchases.group_by("party_id").aggregate(
-        purchase_days=purchases.occurred_at.date().nunique(),
-        first_purchase=purchases.occurred_at.min(),
-        last_purchase=purchases.occurred_at.max(),
-    )
+    if days is not None:
+        bought = days.group_by("party_id").aggregate(
+            purchase_days=days.count(), first_purchase=days.first_at.min(), last_purchase=days.last_at.max())
+    else:
+        purchases = tx.filter(~is_refund(tx), tx.occurred_at <= cutoff)
+        bought = purchases.group_by("party_id").aggregate(
+            purchase_days=purchases.occurred_at.date().nunique(),
+            first_purchase=purchases.occurred_at.min(),
+            last_purchase=purchases.occurred_at.max(),
+        )
 
     # Interest: inbound or visit-like contacts, feedback, complaints, sign-ups.
     i = interactions.filter(interactions.occurred_at <= cutoff)

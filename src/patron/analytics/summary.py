@@ -174,6 +174,23 @@ def customer_summary(
                       *[c for c in money.columns if c != "party_id"], *holdout)
 
 
+def purchase_days(transactions: ir.Table, cutoff: dt.datetime) -> ir.Table:
+    """One row per party and day with a purchase up to ``cutoff``: the pass the ladder and health share.
+
+    ``party_id``, ``day`` (the day's ordinal, :func:`patron.analytics.periods.period_ordinal`), ``first_at``
+    and ``last_at`` (the day's first and last purchase). A value run makes it once (``service.analyze``) and
+    hands it to :func:`patron.analytics.ladder.ladder_rung` and :func:`patron.analytics.health.health_scorecard`,
+    which otherwise each group the transactions by party and day themselves (three passes). Rows of days
+    wholly after an earlier cutoff ``c`` are those with ``first_at > c``: the health's earlier scorecard
+    filters them out.
+    """
+    t = transactions
+    bought = t.filter(~is_refund(t), t.occurred_at <= ibis.literal(cutoff))
+    days = bought.mutate(day=period_ordinal(bought.occurred_at, "day"))
+    return days.group_by(["party_id", "day"]).aggregate(first_at=days.occurred_at.min(),
+                                                        last_at=days.occurred_at.max())
+
+
 #: The columns a CLV model reads from a summary without holdout.
 MODEL_COLUMNS = ("frequency", "recency", "T", "monetary_value")
 

@@ -33,7 +33,8 @@ from patron.analytics.health import health_scorecard
 from patron.analytics.ladder import LADDER_STATES, ladder_rules_from, ladder_rung
 from patron.analytics.profitability import cost_rules_from, cost_to_serve, customer_profit
 from patron.analytics.rfm import rfm_scores
-from patron.analytics.summary import customer_summary
+from patron.analytics.periods import as_of_instant
+from patron.analytics.summary import customer_summary, purchase_days
 from patron.analytics.triage import triage, triage_matrix, triage_rules_from
 from patron.engines.store import StoreEngine
 from patron.errors import InvalidInput, NotFound, PatronError
@@ -248,11 +249,13 @@ def value_run(engine, settings: AnalysisSettings, run_id: int, report: Progress)
     rfm = rfm_scores(summary_t, monetary="monetary_value")
     # Per-party results used more than once are materialised: Spark would recompute a shared subquery.
     # The ladder reads the run's P(alive): a buyer the model thinks gone has lapsed (seed 004).
+    # One pass over the transactions by party and day, which the ladder and both health scorecards read.
+    days = engine.persist(purchase_days(engine.table("transactions"), as_of_instant(as_of)), "purchase_days")
     ladder = engine.persist(ladder_rung(engine, as_of, rules=ladder_rules,
-                                        p_alive=predicted.select("party_id", "p_alive"))
+                                        p_alive=predicted.select("party_id", "p_alive"), days=days)
                             .select("party_id", "rung", "rung_level", "rung_reason"), "ladder")
-    health = engine.persist(health_scorecard(engine, as_of).select("party_id", "health", "health_trend"),
-                            "health")
+    health = engine.persist(health_scorecard(engine, as_of, days=days).select("party_id", "health",
+                                                                               "health_trend"), "health")
     # Profitability (seed 001, 004): activity-based cost to serve, profit to date, profit-based CLV.
     values = _attach(predicted.select("party_id", "clv", "expected_purchases", "expected_spend"), summary_t,
                      ["margin", "revenue"])
