@@ -29,6 +29,7 @@ RELEASED = {
     17: "826ec97dfdd17c8d0c6ee109edbd640573b8a3007a5b7e5c1da1037711a5acbc",
     18: "c56805d33d854fb420d2bea1f10d3a30b224f799ac74109006bd20799659d3af",
     19: "6a990b2975bf588cf55e6ff864c380632d70d43cd7707d774824cd5f340b238c",  # party_search (issue 11; 20 at merge)
+    20: "33476e2c52dc27ab1afb4d7580234d2abe3148e76481e8f1c1851f867b783c0c",  # party_picture, consent_latest (issue 11)
 }
 
 
