@@ -51,6 +51,30 @@ def latest_consent_sql(rule: ConsentRule, only: str = "") -> tuple[str, list]:
             f"AS latest FROM consents WHERE {' AND '.join(where)}{only}) c WHERE latest = 1"), params
 
 
+def picture_consent_sql(rule: ConsentRule, party: str = "p") -> tuple[str, list]:
+    """SQL condition on a ``party_picture`` row ``party``: its latest consent under ``rule`` is a grant.
+
+    Read from the read model (:mod:`patron.store.picture`): the latest consent per channel is a column of the
+    row, the latest per channel and purpose a row of ``consent_latest``. Suppression is the row's ``suppressed``.
+    """
+    if rule.purpose is None:
+        return f"coalesce({party}.consent_{rule.channel}, FALSE)", []
+    return (f"{party}.party_id IN (SELECT party_id FROM consent_latest WHERE channel = ? AND purpose = ? "
+            "AND granted)"), [rule.channel, rule.purpose]
+
+
+def picture_consent_column(rule: ConsentRule, party: str = "p") -> tuple[str, list]:
+    """A ``consent`` column (granted, withdrawn, none or suppressed) of a ``party_picture`` row ``party``."""
+    if rule.purpose is None:
+        latest, params = f"{party}.consent_{rule.channel}", []
+    else:
+        latest = (f"(SELECT cx.granted FROM consent_latest cx WHERE cx.party_id = {party}.party_id "
+                  "AND cx.channel = ? AND cx.purpose = ?)")
+        params = [rule.channel, rule.purpose]
+    return (f"CASE WHEN {party}.suppressed THEN 'suppressed' ELSE "
+            f"CASE {latest} WHEN TRUE THEN 'granted' WHEN FALSE THEN 'withdrawn' ELSE 'none' END END"), params
+
+
 #: SQL condition on ``{p}.party_id``: the party is on the suppression list.
 SUPPRESSED = "EXISTS (SELECT 1 FROM suppressions sx WHERE sx.party_id = {p}.party_id)"
 
@@ -65,14 +89,23 @@ def consent_columns(rule: ConsentRule, party: str = "p") -> tuple[str, str, list
 
 
 def party_consents(store: Store, party_id: int) -> list[dict]:
-    """A person's consent per channel and purpose (the latest row of each), with its history count."""
-    return store.records(
-        "SELECT channel, purpose, granted, recorded_at, lawful_basis, evidence, source, changes FROM ("
-        "SELECT *, row_number() OVER (PARTITION BY channel, purpose ORDER BY recorded_at DESC, consent_id DESC) "
-        "AS latest, count(*) OVER (PARTITION BY channel, purpose) AS changes FROM consents WHERE party_id = ?) c "
-        "WHERE latest = 1 ORDER BY channel, purpose", [party_id])
+    """A person's consent per channel and purpose (the latest row of each), with its history count.
+
+    One plain filter on ``party_id``, the latest picked here: a window in the query keeps DuckDB from answering
+    it from the ``party_id`` index (a scan of the whole ledger).
+    """
+    latest: dict[tuple, dict] = {}
+    changes: dict[tuple, int] = {}
+    for row in store.records("SELECT channel, purpose, granted, recorded_at, lawful_basis, evidence, source, "
+                             "consent_id FROM consents WHERE party_id = ?", [party_id]):
+        key = (row["channel"], row["purpose"])
+        changes[key] = changes.get(key, 0) + 1
+        if key not in latest or (row["recorded_at"], row["consent_id"]) > (latest[key]["recorded_at"],
+                                                                           latest[key]["consent_id"]):
+            latest[key] = row
+    return [{**{k: v for k, v in latest[key].items() if k != "consent_id"}, "changes": changes[key]}
+            for key in sorted(latest)]
 
 
 def is_suppressed(store: Store, party_id: int) -> bool:
-    return bool(store.scalar(f"SELECT {SUPPRESSED.format(p='p')} FROM parties p WHERE p.party_id = ?",
-                             [party_id]))
+    return bool(store.scalar("SELECT count(*) FROM suppressions WHERE party_id = ?", [party_id]))

@@ -29,7 +29,7 @@ from pathlib import Path
 from patron.ingest.mapping import Mapping
 from patron.ingest.report import ImportReport
 from patron.ingest.steps import Progress, check_file, write_checked
-from patron.store import Store, search_index
+from patron.store import Store, picture, search_index
 from patron.store.tables import IMPORT_TABLES, table
 
 
@@ -113,11 +113,13 @@ def _push(staging: Store, server: Store, folder: Path, import_id: int, kind: str
             sets = ", ".join(f'"{c}" = c."{c}"' for c in columns if c != "party_id")
             server.raw.execute(f"UPDATE parties p SET {sets} FROM _changed_parties c WHERE p.party_id = c.party_id")
             search_index.refresh(server, "SELECT party_id FROM _changed_parties")
+            picture.refresh(server, "SELECT party_id FROM _changed_parties")
         search_index.refresh(server, f"SELECT party_id FROM parties WHERE {this}")
     _copy_to_server(staging, server, folder, "party_changes", f"SELECT * FROM party_changes WHERE {this}")
     _copy_to_server(staging, server, folder, "identities", f"SELECT * FROM identities WHERE {this}")
     if fact_table:
         _copy_to_server(staging, server, folder, fact_table, f"SELECT * FROM {fact_table} WHERE {this}")
+    picture.refresh(server, picture.imported(import_id, fact_table))
     _copy_to_server(staging, server, folder, "quarantine", f"SELECT * FROM quarantine WHERE {this}")
     _copy_to_server(staging, server, folder, "imports", f"SELECT * FROM imports WHERE {this}")
     # Fresh statistics for the planner: until autovacuum gets to it, a just-filled table looks empty to it,

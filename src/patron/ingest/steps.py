@@ -34,7 +34,8 @@ from patron.ingest.mapping import Mapping, complete_mapping
 from patron.ingest.readers import StagedFile, stage
 from patron.ingest.report import ImportReport
 from patron.ingest.write import store_facts, store_parties, store_quarantine
-from patron.store import Store
+from patron.store import Store, picture
+from patron.store.tables import IMPORT_TABLES
 
 Progress = Callable[[str, float], None]
 
@@ -121,6 +122,7 @@ def write_checked(store: Store, checked: CheckedFile, sha: str, preset: str | No
         store_parties(store, m, report.source, import_id, report)
     else:
         store_facts(store, m, report.source, import_id, report)
+        picture.refresh(store, picture.imported(import_id, IMPORT_TABLES[m.kind].name))
     if checked.sample:
         report.sample = _typed_sample(con, m, checked.sample)
     report_progress("quarantine", 0.9)

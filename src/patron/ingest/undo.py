@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from patron.errors import Conflict, NotFound
-from patron.store import Store, search_index
+from patron.store import Store, picture, search_index
 from patron.store.tables import IMPORT_TABLES
 
 #: The party fields an import can change, with the type their old value is cast back to.
@@ -81,6 +81,10 @@ def undo_import(store: Store, import_id: int, *, by: str | None = None) -> UndoR
             raise Conflict(f"Import {import_id} was already undone on {found[0][1]:%Y-%m-%d %H:%M}.")
         _refuse_if_referred(store, import_id)
         report = UndoReport(import_id)
+        # Whose picture the undo changes (their activity and consent, fields restored), read before it.
+        touched = [r[0] for r in store.query(
+            f"{picture.imported(import_id, found[0][0] if found[0][0] in picture.FACT_TABLES else None)} "
+            "UNION SELECT party_id FROM party_changes WHERE import_id = ?", [import_id])]
         for table in IMPORT_TABLES.values():
             if table.name == "parties":
                 continue
@@ -103,6 +107,7 @@ def undo_import(store: Store, import_id: int, *, by: str | None = None) -> UndoR
             report.parties_removed = len(created)
             search_index.refresh(store, created)
         search_index.refresh(store, f"SELECT party_id FROM party_changes WHERE import_id = {int(import_id)}")
+        picture.refresh(store, touched)
         store.changed("UPDATE imports SET undone_at = now()::TIMESTAMP, undone_by = ? WHERE import_id = ?",
                       [by, import_id])
     return report

@@ -10,7 +10,7 @@ from patron.ingest.mapping import Mapping
 from patron.ingest.parse import q
 from patron.ingest.readers import StagedFile, csv_lines_of_ordinals, insert_rows
 from patron.ingest.report import ImportReport
-from patron.store import Store, search_index
+from patron.store import Store, picture, search_index
 from patron.store.tables import IMPORT_TABLES
 
 PARTY_ATTRIBUTES = ("name", "email", "phone", "address", "postcode", "city", "country", "birth_date", "kind",
@@ -255,6 +255,8 @@ def store_parties(store: Store, m: Mapping, source: str, import_id: int, report:
     # The search index follows the names, emails and phones just written (new parties and changed ones).
     search_index.refresh(store, f"SELECT party_id FROM _changed UNION ALL SELECT party_id FROM parties "
                                 f"WHERE import_id = {int(import_id)}")
+    picture.refresh(store, f"SELECT party_id FROM _changed UNION ALL SELECT party_id FROM parties "
+                           f"WHERE import_id = {int(import_id)}")
     con.execute("DROP TABLE _valid; DROP TABLE _changed")
 
 

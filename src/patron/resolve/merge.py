@@ -15,7 +15,7 @@ Everything is plain SQL (``UPDATE ... FROM``) so that another engine can run it.
 from __future__ import annotations
 
 from patron.errors import Conflict, NotFound
-from patron.store import search_index
+from patron.store import picture, search_index
 from patron.store.tables import MOVED_COLUMNS, OWNED_TABLES, PARTY_LINKS
 
 #: Fields of the surviving party a merge fills in from the merged party when they are empty. A group is
@@ -65,6 +65,7 @@ def apply_merges(store, merge_ids_sql: str, params: list) -> None:
     # The survivor is found by what it was filled with, the merged party no longer (an undo indexes it again).
     pairs = con.execute(f"SELECT surviving_party_id, merged_party_id FROM {chosen} m", params).fetchall()
     search_index.refresh(store, [i for pair in pairs for i in pair])
+    picture.refresh(store, [i for pair in pairs for i in pair])
     con.execute(
         "UPDATE crosswalk SET party_id = i.party_id, merge_id = m.merge_id "
         f"FROM identities i, {chosen} m "
@@ -161,6 +162,7 @@ def undo_merge(store, merge_id: int, by: str) -> dict:
                 f"AND parties.{column} IS NOT DISTINCT FROM mp.{column}", [merge_id])
         con.execute("DELETE FROM merged_parties WHERE merge_id = ?", [merge_id])
         search_index.refresh(store, [survivor, merged])
+        picture.refresh(store, [survivor, merged])
         con.execute(
             "UPDATE crosswalk SET party_id = i.party_id, merge_id = NULL FROM identities i "
             "WHERE crosswalk.merge_id = ? AND crosswalk.source = i.source AND crosswalk.source_key = i.source_key",

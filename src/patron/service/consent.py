@@ -12,7 +12,9 @@ from patron.act.consent import (
                                 is_suppressed,
                                 latest_consent_sql,
                                 party_consents,
+                                picture_consent_column,
+                                picture_consent_sql,
 )
 
 __all__ = ["SUPPRESSED", "WITHOUT_CONSENT", "ConsentRule", "consent_columns", "is_suppressed", "latest_consent_sql",
-           "party_consents"]
+           "party_consents", "picture_consent_column", "picture_consent_sql"]

@@ -24,7 +24,7 @@ import math
 from patron.errors import Conflict, InvalidInput, NotFound, PatronError
 from patron.service import audit
 from patron.service.permissions import User
-from patron.store import Store
+from patron.store import Store, picture
 
 CURRENT, KEPT, FAILED = "current", "kept", "failed"
 #: The ``settings`` row that says how many of the newest value runs are kept, and its default.
@@ -102,6 +102,7 @@ def _make_current(store: Store, run_id: int) -> None:
     store.changed("UPDATE runs SET status = 'kept' WHERE kind = 'value' AND run_id <> ? "
                   "AND (status = 'current' OR status IS NULL)", [run_id])
     store.changed("UPDATE runs SET status = 'current' WHERE run_id = ?", [run_id])
+    picture.rebuild(store)  # every party's picture shows this run's scores
 
 
 def promote(store: Store, user: User | None, run_id: int) -> None:

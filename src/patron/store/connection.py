@@ -140,6 +140,10 @@ class Store:
                     [migration.version, migration.name],
                 )
             applied.append(migration.version)
+        if applied:  # a store that held parties before the read model (migration 22) builds it now, once
+            from patron.store import picture
+
+            picture.ensure(self)
         return applied
 
     def _statements(self, migration) -> list[str]:

@@ -138,6 +138,10 @@ TABLES: tuple[Table, ...] = (
     # The search index (issue 11) is made from the parties' rows: a merge and its undo make the rows of both
     # parties again (patron.store.search_index.refresh), rather than moving them.
     Table("party_search", party_column="party_id", on_merge=KEEP),
+    # The read model (issue 11, migration 22) is made from the parties' rows and their facts: a merge and its undo
+    # make the rows of both parties again (patron.store.picture.refresh), rather than moving them.
+    Table("party_picture", key=("party_id",), party_column="party_id", on_merge=KEEP),
+    Table("consent_latest", key=("party_id", "channel", "purpose"), party_column="party_id", on_merge=KEEP),
 )
 
 BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}

@@ -20,7 +20,7 @@ from patron.errors import InvalidInput, NotFound
 from patron.service.audit import record
 from patron.service.entered import SOURCE, choice, now
 from patron.service.permissions import User
-from patron.store import Store, search_index
+from patron.store import Store, picture, search_index
 from patron.store.vocabulary import (ACCOUNT_TEAM_ROLES, ASSESSMENT_FORMS, ATTITUDES, BUYING_ROLES,
                                      INVESTMENT_ITEMS, LINK_TYPES, STAKEHOLDER_ITEMS, TRUST_TERMS,
                                      WILSON_CONSTRUCTS)
@@ -100,6 +100,7 @@ def add_contact(store: Store, user: User, org_id: int, name: str, *, job_title: 
                           [pid, name, email or None, org_id, job_title or None, now()])
         record(store, user, "party.create", "party", pid, {"organisation_id": org_id})
         search_index.refresh(store, [pid])
+        picture.refresh(store, [pid])
     add_link(store, user, pid, org_id, "works_for", role=job_title, department=department)
     if buying_role:
         add_link(store, user, pid, org_id, "buying_role", role=buying_role)

@@ -14,7 +14,7 @@ from patron.areas.parties.service import require_party
 from patron.service.audit import record
 from patron.service.entered import SOURCE, choice, now
 from patron.service.permissions import User
-from patron.store import Store
+from patron.store import Store, picture
 from patron.store.vocabulary import DEPARTMENTS, INTERACTION_CHANNELS, INTERACTION_DIRECTIONS, INTERACTION_PHASES
 
 #: The department a role's contacts are logged for, where the role is one.
@@ -44,6 +44,7 @@ def log_interaction(store: Store, user: User, party_id: int, *, channel: str, di
         )
         record(store, user, "interaction.create", "interaction", interaction_id,
                {"party_id": party_id, "channel": channel})
+        picture.refresh(store, [party_id])  # its last activity
     return {"interaction_id": interaction_id, "party_id": party_id, "occurred_at": at, "channel": channel,
             "direction": direction, "department": department, "phase": phase, "staff": user.username,
             "subject": subject, "outcome": outcome, "notes": notes, "duration_s": duration_s}

@@ -9,24 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from patron.errors import InvalidInput, NotFound, PatronError
+from patron.errors import InvalidInput, NotFound
 from patron.service import listing
 from patron.service.audit import counted, record
-from patron.service.consent import SUPPRESSED, ConsentRule, consent_columns, latest_consent_sql
+from patron.service.consent import ConsentRule, picture_consent_column, picture_consent_sql
 from patron.service.entered import now
 from patron.service.exports import csv_chunks
 from patron.service.listing import Condition, Field
 from patron.service.permissions import User
 from patron.service.privacy import visible
-from patron.service.runs import current_run
-from patron.store import Store, search_index
+from patron.store import Store, picture, search_index
 from patron.store.vocabulary import CONSENT_CHANNELS, LADDER_STATES, PARTY_CATEGORIES, PARTY_KINDS, TRIAGE_GROUPS
 
-#: The last contact or purchase: the run's last purchase or the newest interaction, whichever is later.
-_LAST_ACTIVITY = "greatest(s.last_purchase_at, ia.last_at)"
-JOINS = {"activity": "LEFT JOIN (SELECT party_id, max(occurred_at) AS last_at FROM interactions GROUP BY party_id) "
-                     "ia ON ia.party_id = p.party_id"}
-
+#: Every field is a column of the party's current picture (``party_picture``, :mod:`patron.store.picture`): the
+#: current run's scores, the last activity (the later of the run's last purchase and the newest interaction) and
+#: the latest consent per channel are kept there, so a page reads one table instead of joining them.
 FIELDS: dict[str, Field] = {f.name: f for f in (
     Field("party_id", "Customer number", "p.party_id", "number"),
     Field("name", "Name", "p.name", "text"),
@@ -36,15 +33,15 @@ FIELDS: dict[str, Field] = {f.name: f for f in (
     Field("country", "Country", "p.country", "text"),
     Field("acquisition_channel", "Acquisition channel", "p.acquisition_channel", "text"),
     Field("owner", "Owner", "p.owner", "text"),
-    Field("rung", "Rung", "s.rung", "choice", LADDER_STATES),
-    Field("rung_level", "Rung level", "s.rung_level", "number"),
-    Field("triage", "Triage group", "s.triage", "choice", TRIAGE_GROUPS),
-    Field("segment", "RFM segment", "s.rfm_segment", "text"),
-    Field("clv", "CLV", "s.clv", "number"),
-    Field("p_alive", "P(still active)", "s.p_alive", "number"),
-    Field("revenue", "Revenue", "s.revenue", "number"),
-    Field("health", "Health", "s.health", "number"),
-    Field("last_activity", "Last activity", _LAST_ACTIVITY, "date", needs="activity"),
+    Field("rung", "Rung", "p.rung", "choice", LADDER_STATES),
+    Field("rung_level", "Rung level", "p.rung_level", "number"),
+    Field("triage", "Triage group", "p.triage", "choice", TRIAGE_GROUPS),
+    Field("segment", "RFM segment", "p.rfm_segment", "text"),
+    Field("clv", "CLV", "p.clv", "number"),
+    Field("p_alive", "P(still active)", "p.p_alive", "number"),
+    Field("revenue", "Revenue", "p.revenue", "number"),
+    Field("health", "Health", "p.health", "number"),
+    Field("last_activity", "Last activity", "p.last_activity", "date"),
     Field("consent", "Consent", "NULL", "consent", CONSENT_CHANNELS, sortable=False),
 )}
 DEFAULT_SORT = "-clv"
@@ -56,44 +53,32 @@ MAX_BULK = 100_000
 def _consent_sql(value: str) -> tuple[str, list]:
     """"granted" for ``channel`` or ``channel/purpose``: the latest such consent is a grant, and not suppressed."""
     channel, _, purpose = value.partition("/")
-    latest, params = latest_consent_sql(ConsentRule(channel, purpose or None))
-    return (f"(p.party_id IN (SELECT party_id FROM ({latest}) lc WHERE lc.granted) "
-            f"AND NOT {SUPPRESSED.format(p='p')})"), params
+    sql, params = picture_consent_sql(ConsentRule(channel, purpose or None))
+    return f"({sql} AND NOT p.suppressed)", params
 
 
-def _run(store: Store) -> int | None:
-    try:
-        return current_run(store)
-    except PatronError:
-        return None
-
-
-def _base(store: Store, conditions: Sequence[Condition], extra_needs: set[str] = frozenset()) -> tuple[str, list]:
+def _base(store: Store, conditions: Sequence[Condition]) -> tuple[str, list]:
     """``FROM ... WHERE ...`` of the list and its parameters."""
     w = listing.where(conditions, FIELDS, _consent_sql)
-    joins = " ".join(JOINS[n] for n in sorted(w.needs | set(extra_needs)))
-    return (f"FROM parties p LEFT JOIN scores s ON s.party_id = p.party_id AND s.run_id = ? {joins} {w.sql()}",
-            [_run(store), *w.params])
+    return f"FROM party_picture p {w.sql()}", list(w.params)
 
 
 def customer_list(store: Store, user: User, filters=None, *, sort: str | None = None, cursor: str | None = None,
                   limit: int = 50) -> dict:
     """One page of the customer list: ``{"total", "items", "next_cursor", "sort", "filters"}``."""
     user.require("customers.read")
+    picture.ensure(store)
     if not 1 <= int(limit) <= 500:
         raise InvalidInput("A page holds 1 to 500 customers.")
     conditions = listing.parse_filters(filters, FIELDS)
     order = listing.parse_sort(sort, FIELDS, DEFAULT_SORT)
     f = FIELDS[order.field]
-    needs = {f.needs} if f.needs else set()
-    base, params = _base(store, conditions, needs)
+    base, params = _base(store, conditions)
     after, after_params = listing.after_cursor(cursor, order, f, "p.party_id")
     page_where = (" AND " if " WHERE " in base else " WHERE ") + after if after else ""
-    count_base, count_params = _base(store, conditions)
-    total = store.scalar(f"SELECT count(*) {count_base}", count_params)
+    total = store.scalar(f"SELECT count(*) {base}", params)
     # The page in two steps: the ids of its rows in order, reading only the sort and filter columns of every
-    # match; then the page's own rows. Carrying every shown column through the join and the sort of all
-    # matches cost most of the time at 1M customers.
+    # match; then the page's own rows (carrying every shown column through the sort of all matches costs more).
     sort_sql = FIELDS[order.field].sql
     found = store.records(f"SELECT p.party_id AS party_id, {sort_sql} AS {order.field} {base}{page_where} "
                           f"ORDER BY {listing.order_by(order, f, 'p.party_id')} LIMIT {int(limit) + 1}",
@@ -107,27 +92,14 @@ def customer_list(store: Store, user: User, filters=None, *, sort: str | None = 
 
 
 def _page_rows(store: Store, ids: list[int]) -> list[dict]:
-    """The shown columns of the parties ``ids``, in that order; the last activity is the later of the run's last
-    purchase and the newest interaction (the aggregate over every interaction is ~1 s at 1M customers)."""
+    """The shown columns of the parties ``ids``, in that order, from their current picture."""
     if not ids:
         return []
-    columns = ", ".join(("s.last_purchase_at AS last_activity" if c == "last_activity" else
-                         f"{FIELDS[c].sql} AS {c}") if c in FIELDS else f"p.{c}" for c in COLUMNS)
-    rows = store.records(f"SELECT {columns} FROM parties p LEFT JOIN scores s ON s.party_id = p.party_id "
-                         f"AND s.run_id = ? WHERE p.party_id IN ({', '.join('?' for _ in ids)})", [_run(store), *ids])
+    columns = ", ".join(f"{FIELDS[c].sql} AS {c}" if c in FIELDS else f"p.{c}" for c in COLUMNS)
+    rows = store.records(f"SELECT {columns} FROM party_picture p WHERE p.party_id IN ({', '.join('?' for _ in ids)})",
+                         ids)
     by_id = {r["party_id"]: r for r in rows}
-    rows = [by_id[i] for i in ids if i in by_id]
-    _complete_last_activity(store, rows)
-    return rows
-
-
-def _complete_last_activity(store: Store, rows: list[dict]) -> None:
-    ids = [r["party_id"] for r in rows]
-    latest = dict(store.query(f"SELECT party_id, max(occurred_at) FROM interactions WHERE party_id IN "
-                              f"({', '.join('?' for _ in ids)}) GROUP BY party_id", ids))
-    for r in rows:
-        found = [v for v in (r["last_activity"], latest.get(r["party_id"])) if v is not None]
-        r["last_activity"] = max(found) if found else None
+    return [by_id[i] for i in ids if i in by_id]
 
 
 def selection_sql(store: Store, filters=None) -> tuple[str, list]:
@@ -184,6 +156,7 @@ def assign_owner(store: Store, user: User, owner: str | None, *, filters=None, p
                 f"CAST(? AS VARCHAR) FROM parties WHERE {differs}",
                 [owner, at, user.username, how, *chunk, owner])
             changed += store.changed(f"UPDATE parties SET owner = ? WHERE {differs}", [owner, *chunk, owner])
+            picture.refresh(store, chunk)
         record(store, user, "parties.assign_owner", "party", None,
                {"owner": owner, "selected": len(ids), "changed": changed})
     return {"selected": len(ids), "changed": changed}
@@ -199,10 +172,10 @@ def export_contacts(store: Store, user: User, filters=None, *, party_ids=None,
     """The list as a contact list, CSV: only people with current consent for ``consent``'s channel (and purpose),
     or everyone with a ``consent`` column when it marks; personal data masked for roles that may not see it."""
     user.require("segments.export")
+    picture.ensure(store)
     conditions = listing.parse_filters(filters, FIELDS)
-    join, column, consent_params = consent_columns(consent)
+    column, consent_params = picture_consent_column(consent)
     base, params = _base(store, conditions)
-    base = base.replace("WHERE", f"{join} WHERE", 1) if " WHERE " in base else f"{base} {join}"
     extra = f"{' AND ' if ' WHERE ' in base else ' WHERE '}{column} = 'granted'" if consent.without == "exclude" \
         else ""
     ids_clause = ""
@@ -212,9 +185,8 @@ def export_contacts(store: Store, user: User, filters=None, *, party_ids=None,
         ids_clause = f"{' AND ' if (' WHERE ' in base or extra) else ' WHERE '}p.party_id IN " \
                      f"({', '.join('?' for _ in ids)})"
     columns = ", ".join(f"{FIELDS[c].sql} AS {c}" if c in FIELDS else f"p.{c}" for c in EXPORT_COLUMNS[:-1])
-    # The join's parameters come first: it sits before the WHERE.
     sql = f"SELECT {columns}, {column} AS consent {base}{extra}{ids_clause} ORDER BY p.party_id"
-    all_params = _order_params(params, consent_params) + ids
+    all_params = consent_params + params + ids  # the column's parameters come first: it is in the SELECT
 
     def batches():
         offset = 0
@@ -227,11 +199,6 @@ def export_contacts(store: Store, user: User, filters=None, *, party_ids=None,
 
     detail = {"filters": filters, "consent": consent.channel, "selected": len(ids) if party_ids else None}
     return csv_chunks(EXPORT_COLUMNS, counted(store, user, "customers.export", batches(), detail=detail))
-
-
-def _order_params(base_params: list, consent_params: list) -> list:
-    """The run id (the scores join), then the consent join's parameters, then the filters' (SQL order)."""
-    return [base_params[0], *consent_params, *base_params[1:]]
 
 
 #: The party fields a form or the API may change, and whether each is personal data.
@@ -268,4 +235,5 @@ def update_party(store: Store, user: User, party_id: int, changes: dict, *, how:
                               [*changed.values(), party_id])
             record(store, user, "party.update", "party", party_id, {"fields": sorted(changed), "how": how})
             search_index.refresh(store, [party_id])
+            picture.refresh(store, [party_id])
     return {"party_id": party_id, "changed": sorted(changed)}

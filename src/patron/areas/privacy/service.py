@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from patron.errors import Conflict, NotFound
 from patron.service import audit
 from patron.service.permissions import User
-from patron.store import Store, search_index
+from patron.store import Store, picture, search_index
 from patron.store.tables import TABLES
 
 #: Fields of a party that say who the person is: emptied by an erasure.
@@ -161,8 +161,10 @@ def erase(store: Store, user: User | None, party_id: int) -> Erasure:
                               [f"erased:{sha256(external_id)[:32]}", party_id, external_id])
         store.changed("DELETE FROM party_changes WHERE party_id = ?", [party_id])
         # Nothing of the person left in the search index: theirs, and that of the parties merged into them.
-        search_index.refresh(store, [party_id, *(r[0] for r in store.query(
-            "SELECT original_party_id FROM crosswalk WHERE party_id = ?", [party_id]))])
+        erased = [party_id, *(r[0] for r in store.query(
+            "SELECT original_party_id FROM crosswalk WHERE party_id = ?", [party_id]))]
+        search_index.refresh(store, erased)
+        picture.refresh(store, erased)
         store.changed("UPDATE review_queue SET explanation = 'erased on request' "
                       "WHERE left_party_id = ? OR right_party_id = ?", [party_id, party_id])
         store.changed("UPDATE audit_log SET detail = NULL WHERE entity = 'party' AND entity_id = ?", [party_id])
