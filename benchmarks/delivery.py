@@ -54,7 +54,9 @@ def build(path: Path, n: int) -> None:
 
 def run(label: str, pythonpath: str, n: int, batch: int, port: int, inbox: Count) -> None:
     path = Path(tempfile.mkdtemp()) / "delivery.duckdb"
-    build(path, n)
+    # Built by the tree that is timed: a store migrated by a newer tree refuses an older one.
+    subprocess.run([sys.executable, __file__, "--build", str(path), "--messages", str(n)], check=True,
+                   env={**os.environ, "PYTHONPATH": pythonpath})
     inbox.n = 0
     command = [sys.executable, "-m", "patron", "outbox", "send", "--once", "--smtp-host", "127.0.0.1",
                "--smtp-port", str(port), "--batch", str(batch), "--store", str(path)]
@@ -77,7 +79,11 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--before", help="Also time this source tree first (its src folder), e.g. an older "
                                          "commit's: git archive <commit> src | tar -x -C /tmp/before")
+    parser.add_argument("--build", type=Path, help=argparse.SUPPRESS)  # build this store only (run() calls it)
     args = parser.parse_args()
+    if args.build:
+        build(args.build, args.messages)
+        return
     inbox = Count()
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -95,6 +95,8 @@ def send(once: Annotated[bool, typer.Option("--once/--loop", help="Deliver what 
          batch: Annotated[int | None, typer.Option(help="Messages claimed at a time.")] = None,
          smtp_host: Annotated[str | None, typer.Option(help="SMTP server (setting smtp.host).")] = None,
          smtp_port: Annotated[int | None, typer.Option(help="SMTP port (setting smtp.port).")] = None,
+         smtp_connections: Annotated[int | None, typer.Option(help="SMTP connections sending side by side "
+                                                               "(setting smtp.connections, 4).")] = None,
          starttls: Annotated[bool | None, typer.Option("--starttls/--no-starttls", help="Use STARTTLS.")] = None,
          smtp_username: Annotated[str | None, typer.Option(help="SMTP user (password: PATRON_SMTP_PASSWORD).")
                                   ] = None,
@@ -112,7 +114,7 @@ def send(once: Annotated[bool, typer.Option("--once/--loop", help="Deliver what 
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         signal.signal(signal.SIGINT, lambda *_: stop.set())
     options = {"rate": rate, "batch": batch, "smtp_host": smtp_host, "smtp_port": smtp_port,
-               "smtp_starttls": starttls, "smtp_username": smtp_username, "sender": sender,
+               "smtp_connections": smtp_connections, "smtp_starttls": starttls, "smtp_username": smtp_username, "sender": sender,
                "public_url": public_url and public_url.rstrip("/"), "backoff": backoff, "max_attempts": max_attempts}
     with open_store(store) as s:
         outcome = service.send(s, None, loop=not once, stop=stop, **options)
