@@ -37,6 +37,9 @@ def site(tmp_path_factory):
     path = root / "patron.duckdb"
     SITE_DATA[:] = [root / "data"]
     with demo_company(root, 300, 4, path) as store:
+        from patron.service.demo import record_demo_reviews
+
+        record_demo_reviews(store, root / "data")  # as `patron demo` does: the account reviews
         add_user(store, "sam", PASSWORD, "service", "Sam Service")
         add_user(store, "ann", PASSWORD, "analyst", "Ann Analyst")
         add_user(store, "bill", PASSWORD, "billing", "Bill Billing")
