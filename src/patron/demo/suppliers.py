@@ -3,8 +3,8 @@ distributors that resell its coffee, and its partners in alliances, kept in the 
 their own and linked to the firm (``supplier_of``, ``distributor_for``, ``partner_of``).
 
 Each is placed in Bensaou's portfolio by the relationship-specific investments its account manager rated
-(the firm's as buyer, the other's as supplier; 4-5 high, 1-2 low): the quadrants go round in turn, so every
-cell holds some. ``truth_suppliers.parquet`` names each one's link and quadrant.
+(the firm's as buyer, the other's as supplier; 4-5 high, 1-2 low): the quadrants go round the suppliers in
+turn, so every cell holds two of them. ``truth_suppliers.parquet`` names each one's link and quadrant.
 """
 
 from __future__ import annotations
@@ -61,8 +61,11 @@ def links() -> pa.Table:
 def plant(rng: np.random.Generator, reviewed_at: pa.TimestampScalar, out: Path, reviews: str) -> None:
     """Add each one's rated investments to the reviews file ``reviews`` and write ``truth_suppliers.parquet``."""
     n = len(PARTNERS)
-    quadrant = np.arange(n) % len(BENSAOU_QUADRANTS)
-    rng.shuffle(quadrant)
+    # The quadrants go round the suppliers and, apart, round the others: every cell holds suppliers.
+    is_supplier = np.array([p[1] == "supplier" for p in PARTNERS])
+    quadrant = np.zeros(n, np.int64)
+    for group in (is_supplier, ~is_supplier):
+        quadrant[group] = rng.permutation(np.arange(group.sum()) % len(BENSAOU_QUADRANTS))
     rows: dict[str, list] = {k: [] for k in ("crm_key", "kind", "form", "item", "score", "answer", "assessed_at",
                                              "assessed_by")}
     for key, q in zip(keys(), quadrant):
