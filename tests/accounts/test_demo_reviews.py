@@ -16,8 +16,12 @@ from patron.service.resolve import run_resolution
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("reviews")
+def folder(tmp_path_factory):
+    return tmp_path_factory.mktemp("reviews")
+
+
+@pytest.fixture(scope="module")
+def demo(folder):
     store = demo_company(folder, 5000, 4, analysed=False)
     recorded = record_demo_reviews(store, folder / "data")
     assert recorded > 0 and record_demo_reviews(store, folder / "data") == 0  # twice: recorded once
@@ -143,3 +147,25 @@ def test_wilsons_five_stages_of_the_open_accounts_after_resolution(demo):
         seen.add(got["stage"])
         checked += 1
     assert checked >= 20 and len(seen) >= 3, seen
+
+
+def test_the_supplier_portfolio_holds_the_planted_suppliers_in_their_cells(demo, folder):
+    """The demo's suppliers, distributors and partners are linked to the firm as planted, and each supplier sits
+    in its planted Bensaou cell on the supplier side of the portfolio (customers on the other)."""
+    store, _, _ = demo
+    planted = pq.read_table(folder / "data" / "truth_suppliers.parquet").to_pylist()
+    party_of = dict(store.query("SELECT source_key, party_id FROM identities WHERE source = 'crm'"))
+    firm = party_of["FIRM-1"]
+    links = {(a, t) for a, b, t in store.query("SELECT party_id, other_party_id, link_type FROM party_links "
+                                               "WHERE other_party_id = ?", [firm])}
+    rows = {r["party_id"]: r for r in service.accounts(store, service.OPERATOR)}
+    assert firm not in rows  # the firm is not one of its own accounts
+    for p in planted:
+        pid = party_of[p["key"]]
+        assert (pid, p["link_type"]) in links, p
+        assert rows[pid]["bensaou"] == p["bensaou"], (p, rows[pid])
+        assert rows[pid]["side"] == ("supplier" if p["category"] == "supplier" else "customer"), p
+    suppliers = [p for p in planted if p["category"] == "supplier"]
+    assert len(suppliers) >= 8 and {p["bensaou"] for p in suppliers} == {
+        "market_exchange", "captive_buyer", "captive_supplier", "strategic_partnership"}
+    assert sum(1 for r in rows.values() if r["side"] == "supplier") == len(suppliers)

@@ -29,7 +29,8 @@ def test_accounts_through_the_api_the_pages_and_the_command(tmp_path):
         with store.transaction():
             store.raw.execute("INSERT INTO parties (party_id, kind, name, created_at) VALUES "
                               "(1, 'organisation', 'Hafen Logistik AG', now()::TIMESTAMP), "
-                              "(2, 'person', 'Ida Kranz', now()::TIMESTAMP)")
+                              "(2, 'person', 'Ida Kranz', now()::TIMESTAMP), "
+                              "(9, 'organisation', 'Hafen Logistik Nord GmbH', now()::TIMESTAMP)")
     auth = {"Authorization": f"Bearer {token}"}
     with TestClient(create_app(str(path))) as client:
         r = client.post("/api/v1/parties/2/links", headers=auth,
@@ -56,7 +57,15 @@ def test_accounts_through_the_api_the_pages_and_the_command(tmp_path):
                           headers=auth).status_code == 400
         assert client.get("/api/v1/accounts/2", headers=auth).status_code == 400  # a person
         assert client.get("/api/v1/accounts", headers=auth).json()[0]["stage"] == "pre_relationship"
+        assert client.get("/api/v1/accounts", headers=auth).json()[0]["wilson_stage"] == "partner_selection"
         assert client.get("/api/v1/network", headers=auth).json()["edges"] == 1
+        # A subsidiary rolls up into its parent, in the API and on the page; a circle is refused.
+        r = client.post("/api/v1/parties/1/links", headers=auth, json={"other_party_id": 9, "link_type": "parent_of"})
+        assert r.status_code == 201
+        r = client.post("/api/v1/parties/9/links", headers=auth, json={"other_party_id": 1, "link_type": "parent_of"})
+        assert r.status_code == 400 and "circle" in r.json()["error"]
+        rolled = client.get("/api/v1/accounts/1", headers=auth).json()["rollup"]
+        assert [c["name"] for c in rolled["children"]] == ["Hafen Logistik Nord GmbH"]
         assert len(client.get("/api/v1/parties/2/assessments", headers=auth).json()) == 4
         # The pages: add a contact with a role and attitude, see them on the grid; the alert stays.
         csrf = _signed_in(client, "sam")
@@ -64,17 +73,18 @@ def test_accounts_through_the_api_the_pages_and_the_command(tmp_path):
                                                       "buying_role": "approver", "influence": "5", "interest": "2",
                                                       "attitude": "opponent"})
         assert r.status_code in (200, 303)
-        r = client.post("/accounts/1/trust", data={"csrf": csrf, "contact": "3", "credibility": "8", "reliability": "7",
+        r = client.post("/accounts/1/trust", data={"csrf": csrf, "contact": "10", "credibility": "8", "reliability": "7",
                                                    "intimacy": "4", "self_orientation": "2"})
         assert r.status_code in (200, 303)
         page = client.get("/accounts/1").text
         assert "held back by intimacy" in page, page
         assert "Olaf Brink" in page and 'class="stakeholder opponent"' in page and "alert-single_threaded" in page
+        assert 'id="rollup"' in page and "Hafen Logistik Nord GmbH" in page and 'id="wilson-stage-card"' in page
         assert "Relationships" in client.get("/relationships").text and "Hafen Logistik AG" in client.get(
             "/relationships").text
     register()
     runner = CliRunner()
-    out = runner.invoke(app, ["accounts", "link", "2", "reports_to", "3", "--store", str(path)])
+    out = runner.invoke(app, ["accounts", "link", "2", "reports_to", "10", "--store", str(path)])
     assert out.exit_code == 0, out.output
     out = runner.invoke(app, ["accounts", "assess", "1", "investments", "buyer_investment=4",
                               "supplier_investment=4", "--store", str(path)])

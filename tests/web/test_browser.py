@@ -27,12 +27,19 @@ playwright = pytest.importorskip("playwright.sync_api")
 KNOWN_KEY: list[str] = []
 
 
+SITE_DATA: list = []  # the demo's folder, for its truth files
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """`patron serve` over a demo company, with a service user and an analyst."""
     root = tmp_path_factory.mktemp("site")
     path = root / "patron.duckdb"
+    SITE_DATA[:] = [root / "data"]
     with demo_company(root, 300, 4, path) as store:
+        from patron.service.demo import record_demo_reviews
+
+        record_demo_reviews(store, root / "data")  # as `patron demo` does: the account reviews
         add_user(store, "sam", PASSWORD, "service", "Sam Service")
         add_user(store, "ann", PASSWORD, "analyst", "Ann Analyst")
         add_user(store, "bill", PASSWORD, "billing", "Bill Billing")
@@ -258,6 +265,35 @@ def test_an_account_gets_a_contact_with_a_role_trust_and_shows_the_grid_and_aler
     assert page.locator("#stakeholder-grid", has_text="Greta Stahl").count() == 1
     assert page.locator(".alert-single_threaded").count() == 1  # Greta has no contact yet
     shot(page, "account")
+def test_the_supplier_portfolio_and_wilsons_stage_on_the_pages(site, browser):
+    """Issue 15: the demo's suppliers sit in their Bensaou cells on the supplier side of the portfolio; a
+    supplier's page and an account's page name Wilson's stage with its rule."""
+    import pyarrow.parquet as pq
+
+    base, *_ = site
+    page = sign_in(browser, base, "sam")
+    page.goto(f"{base}/relationships")
+    planted = pq.read_table(SITE_DATA[0] / "truth_suppliers.parquet").to_pylist()
+    for p in planted:
+        if p["category"] == "supplier":
+            cell = page.locator(f"#bensaou-supplier td[data-quadrant={p['bensaou']}]")
+            assert p["name"] in cell.inner_text(), p
+    customers = page.locator("#bensaou-customer").inner_text()
+    assert not any(p["name"] in customers for p in planted)  # names are listed on the supplier side only
+    shot(page, "supplier-portfolio")
+    page.locator("#bensaou-supplier a").first.click()
+    page.wait_for_load_state()
+    assert "Wilson's stage" in page.locator("#wilson-stage-card").inner_text()
+    page.goto(f"{base}/relationships")
+    row = page.locator("#portfolio tbody tr").first
+    stage = row.locator("td.wilson-stage").inner_text()
+    row.locator("a").first.click()
+    page.wait_for_load_state()
+    assert stage and stage in page.locator("#wilson-stage-card").inner_text()
+    assert page.locator("#wilson-stage-rule").inner_text()
+    shot(page, "account-wilson-stage")
+
+
 def test_work_a_complaint_from_the_customer_page_with_satisfaction(site, browser):
     base, party, _, _ = site
     page = sign_in(browser, base, "sam")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict, dataclass
 
-from patron.store.vocabulary import BENSAOU_QUADRANTS, TRUST_TERMS
+from patron.store.vocabulary import BENSAOU_QUADRANTS, TRUST_TERMS, WILSON_STAGES
 
 #: How deep a contact through each channel is (a meeting weighs more than an email), 0-1.
 DEPTH = {"face_to_face": 1.0, "event": 0.8, "phone": 0.6, "social": 0.4, "chat": 0.4, "email": 0.3,
@@ -186,8 +186,6 @@ def stage(e: StageEvidence) -> dict:
     return {"stage": name, "phase": phase, "rule": rule, "evidence": evidence, "inputs": asdict(e)}
 
 
-#: Wilson's five stages of relationship development in B2B markets (seed 000), in order.
-WILSON_STAGES = ("partner_selection", "defining_purpose", "setting_boundaries", "creating_value", "maintenance")
 #: Per stage, Wilson's constructs that matter most in it (shown beside the stage, with their latest scores).
 STAGE_CONSTRUCTS = {
     "partner_selection": ("trust", "performance_satisfaction", "comparison_level"),

@@ -31,6 +31,7 @@ from patron.demo import (
     quality_plants,
     relationships,
     service,
+    suppliers,
     text,
     truth,
 )
@@ -197,6 +198,7 @@ def generate_demo(out: str | Path, customers: int = 5000, seed: int = 1, *,
     # The account reviews draw from their own stream; the lost accounts' champions go quiet first.
     accounts = account_reviews.quiet_champions(accounts, _rng(seed, 11))
     account_reviews.plant(_rng(seed, 10), accounts, end_w, out)
+    suppliers.plant(_rng(seed, 13), account_reviews._when([end_w - 20])[0], out, account_reviews.FILE)
     rng = _rng(seed, 3)
     b2b_tables = {
         "webshop_customers.csv": exports.webshop_business_customers(accounts),
@@ -204,7 +206,8 @@ def generate_demo(out: str | Path, customers: int = 5000, seed: int = 1, *,
         "crm_accounts.csv": exports.crm_accounts(accounts),
         "crm_contacts.csv": exports.crm_contacts(accounts),
         "crm_activities.csv": exports.crm_activities(accounts),
-        "crm_relationships.csv": relationships.relationships(accounts),
+        "crm_partners.csv": suppliers.parties(),
+        "crm_relationships.csv": pa.concat_tables([relationships.relationships(accounts), suppliers.links()]),
     }
     for name, table in b2b_tables.items():
         if sinks[name].rows == 0:

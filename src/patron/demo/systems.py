@@ -269,6 +269,20 @@ department = "sales"
 date_format = "%m/%d/%Y %H:%M"
 ''')
 
+CRM_PARTNERS = ExportFile("crm_partners.csv", "crm", "parties", "csv", mapping='''\
+# The firm, its suppliers, distributors and alliance partners, kept as accounts in the sales CRM (patron.demo.suppliers).
+kind = "parties"
+source = "crm"
+
+[columns]
+customer_key = "Account ID"
+name = "Account Name"
+kind = "Type"
+category = "Category"
+city = "Billing City"
+country = "Billing Country"
+''')
+
 CRM_RELATIONSHIPS = ExportFile("crm_relationships.csv", "crm", "party_links", "csv", mapping='''\
 # Contact roles and reporting lines of the business accounts in the sales CRM (patron.demo.relationships).
 kind = "party_links"
@@ -285,6 +299,6 @@ role = "Role"
 #: In import order: parties before the facts that refer to them.
 EXPORTS: tuple[ExportFile, ...] = (
     WEBSHOP_CUSTOMERS, CRM_ACCOUNTS, CRM_CONTACTS, WEBSHOP_ORDER_LINES, ERP_INVOICES, CALLCENTRE_CONTACTS,
-    CALLCENTRE_COMPLAINTS, SURVEY_RESPONSES, SURVEY_CONSENTS, CRM_ACTIVITIES, CRM_RELATIONSHIPS,
+    CALLCENTRE_COMPLAINTS, SURVEY_RESPONSES, SURVEY_CONSENTS, CRM_ACTIVITIES, CRM_PARTNERS, CRM_RELATIONSHIPS,
 )
 

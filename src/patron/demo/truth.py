@@ -37,7 +37,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from patron.demo import b2b, exports
+from patron.demo import b2b, exports, suppliers
 from patron.demo.catalogue import COMPANY, Catalogue
 from patron.demo.customers import CHANNEL_NAMES, Population
 from patron.demo.orders import Lines, Orders
@@ -171,6 +171,9 @@ class TruthKeeper:
                     "ERP business customer")
         yield piece("organisation", np.arange(m), "crm", exports.crm_account_keys(accounts), "CRM account")
         yield piece("contact", np.arange(c), "crm", exports.crm_contact_keys(accounts), "CRM contact")
+        partner_keys = [suppliers.FIRM[0], *suppliers.keys()]
+        yield piece("partner", np.arange(len(partner_keys)), "crm", pa.array(partner_keys, pa.string()),
+                    "CRM supplier, distributor or partner (0: the firm)")
 
     def finish(self, accounts, result, seed: int, catalogue: Catalogue, campaign: dict | None = None,
                drivers: dict | None = None) -> dict:
@@ -193,6 +196,7 @@ class TruthKeeper:
             "customers": int(pop.size),
             "business_accounts": int(accounts.size),
             "business_contacts": len(accounts.contact_org),
+            "partner_accounts": 1 + len(suppliers.PARTNERS),  # the firm, its suppliers, distributors, partners
             "orders": int((1 + pop.x).sum()),
             "order_lines": int(self.lines.sum()),
             "refund_lines": int(self.refunds.sum()),

@@ -99,6 +99,8 @@ STAKEHOLDER_ITEMS = ("influence", "interest", "attitude")
 #: The five stages of a B2B relationship's development (seed 000), and the sales lifecycle (seed 003).
 RELATIONSHIP_STAGES = ("pre_relationship", "early", "development", "long_term", "final")
 LIFECYCLE_PHASES = ("initiation", "development", "maintenance")
+#: Wilson's five stages of relationship development in B2B markets (seed 000), in order.
+WILSON_STAGES = ("partner_selection", "defining_purpose", "setting_boundaries", "creating_value", "maintenance")
 #: Bensaou's portfolio of relationships, from buyer- and supplier-specific investments (low, low first).
 BENSAOU_QUADRANTS = ("market_exchange", "captive_buyer", "captive_supplier", "strategic_partnership")
 

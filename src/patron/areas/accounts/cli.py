@@ -42,7 +42,8 @@ def accounts_list(as_of: AsOf = None, store: StoreOption = None) -> None:
 @accounts_app.command("show")
 def accounts_show(account: Annotated[int, typer.Argument(help="The organisation's party id.")],
                   as_of: AsOf = None, store: StoreOption = None) -> None:
-    """One account: its stakeholders, buying-centre coverage, alerts, team, strength, trust and stage."""
+    """One account: its stakeholders, buying-centre coverage, alerts, team, strength, trust, stages (Ford's and
+    Wilson's) and its subsidiaries and sites rolled up."""
     from patron.areas.accounts.service import OPERATOR, account_view
 
     with open_store(store, read_only=True) as s:
@@ -68,6 +69,17 @@ def accounts_show(account: Annotated[int, typer.Argument(help="The organisation'
     st = v["stage"]
     console.print(f"stage: {_label(st['stage'])} ({_label(st['phase'])}) because {st['rule']}; "
                   f"evidence: {'; '.join(st['evidence'])}")
+    ws = v["wilson_stage"]
+    console.print(f"Wilson's stage: {_label(ws['stage'])} ({ws['step']} of 5) because {ws['rule']}; what matters "
+                  f"now: {', '.join(c['label'] for c in ws['constructs'])}")
+    r = v["rollup"]
+    for c in r["children"]:
+        console.print(f"  {_label(c['link_type'])} {c['name'] or c['party_id']} (party {c['party_id']}, level "
+                      f"{c['depth']}): revenue {c['revenue']:,.0f}, {c['activity_365d']} contacts in 365 days, "
+                      f"strength {c['strength']:.1f}")
+    if r["children"]:
+        console.print(f"with its subsidiaries and sites: revenue {r['revenue']:,.0f}, {r['activity_365d']} contacts "
+                      f"in 365 days, {r['engaged']} engaged contacts, mean strength {r['strength']:.1f}")
     console.print(f"Bensaou: {_label(v['bensaou']) or 'not assessed (record an investments form)'}; "
                   f"matrix: {v['matrix']['proximity']}, {_label(v['matrix']['duration'])}; "
                   f"nature: {_label(v['matrix']['nature'])}")

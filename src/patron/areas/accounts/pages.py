@@ -24,9 +24,9 @@ def relationships_page(request: Request, store: StoreDep):
     matrix: dict[tuple[str, str], list[dict]] = {}
     for r in rows:
         matrix.setdefault((r["proximity"], r["duration"]), []).append(r)
-    quadrants: dict[str | None, list[dict]] = {}
-    for r in rows:
-        quadrants.setdefault(r["bensaou"], []).append(r)
+    quadrants: dict[str, dict[str | None, list[dict]]] = {"customer": {}, "supplier": {}}
+    for r in rows:  # one portfolio of the firm's customers, one of its suppliers
+        quadrants[r["side"]].setdefault(r["bensaou"], []).append(r)
     stages: dict[str, int] = {}
     for r in rows:
         stages[r["stage"]] = stages.get(r["stage"], 0) + 1

@@ -67,6 +67,9 @@ class AccountRow(BaseModel):
     trust: float | None
     alerts: list[str]
     revenue: float
+    #: "customer" (the account buys from the firm) or "supplier" (the firm buys from it): Bensaou's side.
+    side: str
+    wilson_stage: Literal[vocabulary.WILSON_STAGES]  # type: ignore[valid-type]
 
 
 class AccountView(BaseModel):

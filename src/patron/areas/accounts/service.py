@@ -560,7 +560,8 @@ def accounts(store: Store, user: User, *, as_of: dt.datetime | None = None,
     """Every organisation with people or links: its stage, quadrant, strength, matrix cell and alerts."""
     user.require("customers.read")
     ids = [r[0] for r in store.query(
-        "SELECT DISTINCT p.party_id FROM parties p WHERE p.kind = 'organisation' AND (p.party_id IN "
+        "SELECT DISTINCT p.party_id FROM parties p WHERE p.kind = 'organisation' AND p.category <> 'internal_unit' "
+        "AND (p.party_id IN "
         "(SELECT other_party_id FROM party_links) OR p.party_id IN (SELECT party_id FROM party_links) OR "
         "p.party_id IN (SELECT organisation_id FROM parties WHERE organisation_id IS NOT NULL))")]
     at = _as_of(store, as_of)
@@ -572,7 +573,8 @@ def accounts(store: Store, user: User, *, as_of: dt.datetime | None = None,
                     "stage": v["stage"]["stage"], "phase": v["stage"]["phase"], "bensaou": v["bensaou"],
                     "proximity": v["matrix"]["proximity"], "duration": v["matrix"]["duration"],
                     "nature": v["matrix"]["nature"], "trust": (v["trust"] or {}).get("trust"),
-                    "alerts": [a["kind"] for a in v["alerts"]], "revenue": v["revenue"]})
+                    "alerts": [a["kind"] for a in v["alerts"]], "revenue": v["revenue"],
+                    "side": v["bensaou_side"], "wilson_stage": v["wilson_stage"]["stage"]})
     return out
 
 
