@@ -331,3 +331,24 @@ def test_work_a_complaint_from_the_customer_page_with_satisfaction(site, browser
     assert any(s in latest.inner_text() for s in ("negative", "positive")) and "%" in latest.inner_text()
     shot(page, "service-quality")
     page.close()
+
+
+def test_drivers_the_listening_reports_and_the_desks_clocks(site, browser):
+    base, _, _, _ = site
+    page = sign_in(browser, base, "ann")
+    page.goto(f"{base}/quality")
+    drivers = page.locator("#drivers-table tbody tr")
+    assert drivers.count() == 5 and page.locator("#drivers").is_visible()
+    assert any(q in drivers.first.inner_text() for q in ("keep it up", "concentrate here"))  # the strongest
+    shot(page, "service-quality-drivers")
+    page.click("text=Panels, mystery shoppers, suggestions, field visits")
+    page.wait_for_url(f"{base}/listening")
+    for section in ("panel", "mystery-shopper", "suggestion", "field-visit", "review"):
+        assert page.locator(f"#{section} h2").is_visible()
+    page.click("nav[aria-label=Instruments] >> text=Field visits")
+    assert "field visit" in page.locator("#field-visit").inner_text().lower()
+    shot(page, "listening")
+    page.goto(f"{base}/complaints")
+    levels = page.locator("#desk-levels").inner_text()
+    assert "first response / next response / resolution" in levels and "Mon Tue Wed Thu Fri" in levels
+    page.close()

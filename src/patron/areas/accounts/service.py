@@ -471,14 +471,15 @@ OBSERVED_DAYS = 365
 
 def _observed_trust(store: Store, ids: set[int], at: dt.datetime) -> dict:
     """:func:`observed_trust` over the account's people and itself, for the year before ``at``."""
-    from patron.areas.complaints.sla import DEFAULT_SERVICE_LEVELS
+    from patron.areas.complaints.desk import service_levels
 
     since = at - dt.timedelta(days=OBSERVED_DAYS)
     complaints = store.records(
-        "SELECT opened_at, first_response_at, resolved_at, category, severity FROM complaints "
-        f"WHERE party_id IN ({_in_list(ids)}) AND resolved_at IS NOT NULL AND resolved_at > ? AND resolved_at <= ?",
-        [since, at])
-    states = [DEFAULT_SERVICE_LEVELS.complaint_clocks(c, at)["resolution"].state for c in complaints]
+        "SELECT opened_at, first_response_at, resolved_at, category, severity, waiting_since, paused_hours "
+        f"FROM complaints WHERE party_id IN ({_in_list(ids)}) AND resolved_at IS NOT NULL AND resolved_at > ? "
+        "AND resolved_at <= ?", [since, at])
+    levels = service_levels(store)  # the desk's clock: the store's service levels, waits left out
+    states = [levels.desk_clocks(c, at)["resolution"].state for c in complaints]
     contacts = store.query(f"SELECT direction, department FROM interactions WHERE party_id IN ({_in_list(ids)}) "
                            "AND occurred_at > ? AND occurred_at <= ?", [since, at])
     return observed_trust(states, contacts)
