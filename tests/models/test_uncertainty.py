@@ -158,3 +158,28 @@ def test_delta_method_agrees_with_the_parametric_draws():
     assert width(delta["clv_low"], delta["clv_high"]) == pytest.approx(width(drawn.clv_low, drawn.clv_high), rel=0.15)
     assert width(delta["p_alive_low"], delta["p_alive_high"]) == pytest.approx(
         width(drawn.p_alive_low, drawn.p_alive_high), rel=0.15)
+
+
+def test_delta_method_for_a_model_without_the_alive_factorisation():
+    # BG/BB's expected purchases are not P(alive) times a sum of (x, T): the intervals take the general path.
+    from patron.models import BetaGeoBetaBinom
+    from patron.models.simulate import simulate_bgbb
+    from patron.models.uncertainty import delta_intervals
+
+    rng = np.random.default_rng(4)
+    base = simulate_bgbb(3000, 1.2, 0.75, 0.65, 2.8, 6, rng)
+    repeat = base.frequency > 0
+    spend = np.where(repeat, simulate_gamma_gamma(base.frequency, *SPEND.values(), rng), 0.0)
+    model = BetaGeoBetaBinom().fit(base.frequency, base.recency, base.T)
+    assert BetaGeoBetaBinom._purchases_if_alive is None
+    spend_model = GammaGamma().fit(base.frequency[repeat], spend[repeat])
+    options = {"time_unit_per_period": 1.0, "horizon": 6}
+    delta = delta_intervals(model, spend_model, base.frequency, base.recency, base.T, spend, **options)
+    estimate = customer_lifetime_value(model, spend_model, base.frequency, base.recency, base.T, spend, **options)
+    alive = model.probability_alive(base.frequency, base.recency, base.T)
+    assert np.all((delta["clv_low"] <= estimate + 1e-9) & (estimate <= delta["clv_high"] + 1e-9))
+    assert np.all((delta["p_alive_low"] <= alive + 1e-12) & (alive <= delta["p_alive_high"] + 1e-12))
+    drawn = value_intervals(model, spend_model, base.frequency, base.recency, base.T, spend, draws=300, seed=2,
+                            **options)
+    assert np.median(delta["clv_high"] - delta["clv_low"]) == pytest.approx(
+        np.median(drawn.clv_high - drawn.clv_low), rel=0.2)
