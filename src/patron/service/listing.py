@@ -1,7 +1,8 @@
 """List views: filters given as data, server-side sorting, keyset (cursor) paging and totals.
 
-A list view is a query over one area's rows (customers today) described by plain data, so that a page, the
-API, a saved view and a playbook's audience all say the same thing the same way (``docs/list-views.md``):
+A list view is a query over one area's rows (customers, complaints, interactions) described by plain data, so
+that a page, the API, a saved view and a playbook's audience all say the same thing the same way
+(``docs/list-views.md``):
 
 - **filters**: a list of conditions ``{"field": ..., "op": ..., "value": ...}``, all of which must hold;
 - **sort**: a field name, ``-`` in front for descending (``-clv``);
