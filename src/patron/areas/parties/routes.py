@@ -76,7 +76,8 @@ def task_for_each(body: TaskForEach, store: StoreDep, user: CurrentUser) -> dict
                      owner=body.owner, due_at=body.due_at)
 
 
-@router.get("/customers/export")
+@router.get("/customers/export", response_class=StreamingResponse,
+            responses={200: {"content": {"text/csv": {}}, "description": "The contact list as CSV."}})
 def export_contacts(store: StoreDep, user: CurrentUser, filters: Annotated[str | None, FILTERS] = None,
                     channel: Annotated[str, Query(max_length=20)] = "email",
                     purpose: Annotated[str | None, Query(max_length=100)] = None,
