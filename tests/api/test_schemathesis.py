@@ -18,6 +18,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
 from companies import demo_company
@@ -41,6 +42,9 @@ def served(request, tmp_path):
     finally:
         store.close()
     proc, base = start_serve(url, args=("--no-triggers", "--no-delivery"), wait_s=60)
+    # The schema is built on its first request: seconds on a busy machine, past schemathesis' own 10 s.
+    assert httpx.get(f"{base}/api/v1/openapi.json", headers={"Authorization": f"Bearer {token}"},
+                     timeout=120).status_code == 200
     yield base, token, token_id
     proc.terminate()
     try:
