@@ -6,14 +6,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from patron.api.schemas import Day, UtcDateTime
+from patron.api.schemas import Day, Int, UtcDateTime
 from patron.store import vocabulary
 
 
 class LinkCreate(BaseModel):
     """A link from the party in the path to ``other_party_id``: "party <link_type> other party"."""
 
-    other_party_id: int = Field(strict=True, ge=1, le=2**62)
+    other_party_id: Int = Field(ge=1, le=2**62)
     link_type: Literal[vocabulary.LINK_TYPES]  # type: ignore[valid-type]
     role: str | None = Field(None, max_length=200, description="a buying-centre role for buying_role, an "
                              "account-team role for account_team, else the person's role or title")

@@ -10,6 +10,7 @@ from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from patron.api.deps import CurrentUser, StoreDep, allowed
+from patron.api.schemas import Int
 from patron.areas.campaigns import offers, service, triggers
 from patron.service.permissions import User
 
@@ -26,9 +27,9 @@ class PlaybookIn(BaseModel):
 
 class CampaignIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    playbook_id: int = Field(strict=True)
+    playbook_id: Int = Field()
     name: str | None = Field(default=None, max_length=200)
-    seed: int | None = Field(None, strict=True)
+    seed: Int | None = Field(None)
 
 
 class StatusIn(BaseModel):

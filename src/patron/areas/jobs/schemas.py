@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from patron.api.schemas import Day, UtcDateTime
+from patron.api.schemas import Day, Int, UtcDateTime
 from patron.service.analyze import MODELS
 from patron.store.vocabulary import JOB_STATUSES, TIME_UNITS
 
@@ -16,7 +16,7 @@ class AnalysisRequest(BaseModel):
     as_of: Day | None = None
     time_unit: Literal[TIME_UNITS] = "day"
     model: Literal[tuple(MODELS)] = "bgnbd"
-    horizon_months: int = Field(12, strict=True, ge=1, le=120)
+    horizon_months: Int = Field(12, ge=1, le=120)
     monthly_discount_rate: float = Field(0.01, strict=True, ge=0, le=0.5)
     margin: float | None = Field(None, strict=True, gt=0, le=1)
     currency: str | None = Field(None, min_length=3, max_length=3)

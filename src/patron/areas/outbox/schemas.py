@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from patron.api.schemas import UtcDateTime
+from patron.api.schemas import Int, UtcDateTime
 from patron.store import vocabulary
 
 
@@ -38,7 +38,7 @@ class ContactEventCreate(BaseModel):
 
     kind: Literal["bounce", "complaint", "unsubscribe"]
     email: str | None = Field(None, max_length=320)
-    party_id: int | None = Field(None, strict=True)
+    party_id: Int | None = Field(None)
     channel: Literal[vocabulary.CONSENT_CHANNELS] = "email"
     hard: bool = Field(True, strict=True)
     note: str | None = Field(None, max_length=500)

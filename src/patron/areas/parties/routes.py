@@ -92,7 +92,8 @@ def add_to_list(body: ListAddition, store: StoreDep, user: CurrentUser) -> dict[
     return {"selected": len(ids), "added": add_to_list(store, user, body.name, ids)}
 
 
-@router.get("/customers/export")
+@router.get("/customers/export", response_class=StreamingResponse,
+            responses={200: {"content": {"text/csv": {}}, "description": "The contact list as CSV."}})
 def export_contacts(store: StoreDep, user: CurrentUser, filters: Annotated[str | None, FILTERS] = None,
                     channel: Annotated[str, Query(max_length=20)] = "email",
                     purpose: Annotated[str | None, Query(max_length=100)] = None,

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from patron.api.deps import StoreDep, allowed
-from patron.api.schemas import Error, UtcDateTime
+from patron.api.schemas import Error, Int, UtcDateTime
 from patron.areas.users import service
 from patron.areas.users.signin import SignInRules, sign_in
 from patron.errors import NotAuthenticated
@@ -30,14 +30,14 @@ class SignIn(BaseModel):
     username: str = Field(max_length=200)
     password: str = Field(max_length=1000)
     name: str = Field("script", min_length=1, max_length=100, description="What the token is for.")
-    days: int | None = Field(None, strict=True, ge=1, le=3650,
+    days: Int | None = Field(None, ge=1, le=3650,
                              description="How long it works; the service's default if left out.")
 
 
 class TokenCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=100, description="What the token is for, e.g. 'nightly export'.")
-    days: int | None = Field(None, strict=True, ge=1, le=3650,
+    days: Int | None = Field(None, ge=1, le=3650,
                              description="How long it works; the service's default if left out.")
 
 
