@@ -31,9 +31,9 @@ import pyarrow as pa
 
 from patron.analytics.health import health_scorecard
 from patron.analytics.ladder import LADDER_STATES, ladder_rules_from, ladder_rung
+from patron.analytics.periods import as_of_instant
 from patron.analytics.profitability import cost_rules_from, cost_to_serve, customer_profit
 from patron.analytics.rfm import rfm_scores
-from patron.analytics.periods import as_of_instant
 from patron.analytics.summary import customer_summary, purchase_days
 from patron.analytics.triage import triage, triage_matrix, triage_rules_from
 from patron.engines.store import StoreEngine
