@@ -21,8 +21,10 @@ def test_reindex_makes_the_search_index_again(tmp_path):
     sam = User(1, "sam", "sales")
     with Store(path) as store:
         assert search_parties(store, sam, "ødegaard")[0] == 0  # written behind patron's back: not indexed
+        assert store.count("party_picture") == 0  # nor pictured
     result = runner.invoke(app, ["reindex", "--store", str(path)], catch_exceptions=False)
     assert result.exit_code == 0 and "Search index rebuilt: 4 tokens" in result.output, result.output
     with Store(path) as store:
         assert [r["party_id"] for r in search_parties(store, sam, "ødegaard SØREN")[1]] == [1]
         assert [r["party_id"] for r in search_parties(store, sam, "0047 22 12 34 56")[1]] == [1]
+        assert store.query("SELECT party_id, name FROM party_picture") == [(1, "Søren Ødegaard")]

@@ -48,12 +48,14 @@ def check(store: StoreOption = None) -> None:
 
 @commands.command()
 def reindex(store: StoreOption = None) -> None:
-    """Make the customer search index again from every party's name, email and phone.
+    """Make the customer search index and each customer's current picture (list, search) again.
 
-    Imports, merges, forms and erasure keep it current; run this after writing parties with SQL of your own.
+    Imports, merges, forms and erasure keep them current; run this after writing parties, scores, interactions
+    or consents with SQL of your own.
     """
     from patron.areas.parties.service import rebuild_search_index
 
     with open_store(store) as s:
         tokens, seconds = rebuild_search_index(s)
-    console.print(f"[green]Search index rebuilt:[/] {tokens:,} tokens in {seconds:.1f} s.")
+    console.print(f"[green]Search index rebuilt:[/] {tokens:,} tokens, and every customer's current picture, "
+                  f"in {seconds:.1f} s.")
