@@ -123,12 +123,14 @@ def search_parties(store: Store, user: User, q: str | None = None, *, category: 
         hits = f"SELECT h.party_id FROM ({hits}) h JOIN parties p ON p.party_id = h.party_id WHERE p.category = ?"
         params = [*params, category]
     ranked = (f"SELECT h.party_id, CASE WHEN {' OR '.join(rank)} THEN 0 {first}ELSE 2 END AS rank FROM ({hits}) h")
-    # The current run's CLV orders the matches: a column of each match's picture (party_picture). A few matches
-    # (a phone, an email, two names) are ordered here from their pictures read by id; many (a common surname)
-    # in one join, which reads every party's picture (a hash join of the whole table: tens of ms at 1M).
+    # The current run's CLV orders the matches: a column of each match's picture (party_picture). The matches of
+    # a phone or an email (a few) are ordered here from their pictures read by id; those of names (maybe many: a
+    # common surname) in one join, which reads every party's picture (a hash join of the whole table: tens of ms
+    # at 1M; finding out first whether they are few costs a name search more than it saves).
     ranked_params = [*rank_params, *first_params, *params]
-    few = store.query(f"SELECT party_id, rank FROM ({ranked}) r LIMIT {FEW + 1}", ranked_params)
-    if len(few) <= FEW:
+    few = [] if any(w.isalpha() for w in ws) and "@" not in text else store.query(
+        f"SELECT party_id, rank FROM ({ranked}) r LIMIT {FEW + 1}", ranked_params)
+    if few and len(few) <= FEW:
         clv = dict(store.query(f"SELECT party_id, clv FROM party_picture WHERE party_id IN "
                                f"({', '.join('?' for _ in few)})", [r[0] for r in few])) if few else {}
         few.sort(key=lambda r: (r[1], clv.get(r[0]) is None, -(clv.get(r[0]) or 0), r[0]))
