@@ -38,15 +38,15 @@ def _iso_text(value):
     return value
 
 
-def _not_bool(value):
+def not_bool(value):
     """An integer in a request body is a number: pydantic would read ``true`` as 1."""
     if isinstance(value, bool):
-        raise ValueError("must be a whole number, not true or false")
+        raise ValueError("must be a whole number, not true or false")  # noqa: TRY004 - pydantic reports only a ValueError as invalid input
     return value
 
 
 #: A whole number in a request body (``12`` or ``12.0``, never ``true``).
-Int = Annotated[int, BeforeValidator(_not_bool)]
+Int = Annotated[int, BeforeValidator(not_bool)]
 #: A day in a request (query or body): ``2024-05-01``.
 Day = Annotated[dt.date, BeforeValidator(_iso_text)]
 #: A time in a request: ``2024-05-01T09:30`` (or a day); read as UTC when it has no offset.
