@@ -40,7 +40,8 @@ def complaint_list(store: StoreDep, user: CurrentUser, filters: Annotated[str | 
     return plain(lists.complaint_list(store, user, filters, sort=sort, cursor=cursor, limit=limit))
 
 
-@router.get("/complaints/export")
+@router.get("/complaints/export", response_class=StreamingResponse,
+            responses={200: {"content": {"text/csv": {}}, "description": "The matching complaints as CSV."}})
 def export_complaints(store: StoreDep, user: CurrentUser, filters: Annotated[str | None, FILTERS] = None,
                       sort: Annotated[str | None, SORT] = None) -> StreamingResponse:
     """Exactly the filtered list as CSV: human headers, contact details masked for roles that may not see them."""

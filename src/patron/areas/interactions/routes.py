@@ -37,7 +37,8 @@ def interaction_list(store: StoreDep, user: CurrentUser, filters: Annotated[str 
     return lists.interaction_list(store, user, filters, sort=sort, cursor=cursor, limit=limit)
 
 
-@router.get("/interactions/export")
+@router.get("/interactions/export", response_class=StreamingResponse,
+            responses={200: {"content": {"text/csv": {}}, "description": "The matching interactions as CSV."}})
 def export_interactions(store: StoreDep, user: CurrentUser, filters: Annotated[str | None, FILTERS] = None,
                         sort: Annotated[str | None, SORT] = None) -> StreamingResponse:
     """Exactly the filtered list as CSV: human headers, contact details masked for roles that may not see them."""
