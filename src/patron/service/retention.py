@@ -7,10 +7,9 @@ every hour, on its own cursor (docs/security.md).
 
 from __future__ import annotations
 
-import threading
-
 from patron.areas.users.signin import SignInRules, trim_attempts
 from patron.service import audit
+from patron.service.periodic import Periodic
 from patron.store import Store
 
 #: Seconds between two trims.
@@ -26,34 +25,19 @@ def trim_logs(store: Store, audit_days: int, rules: SignInRules = DEFAULT_RULES)
     return {"audit_log": audit.trim(store, audit_days), "sign_in_attempts": trim_attempts(store, rules)}
 
 
-class Retention:
+class Retention(Periodic):
     """The thread that calls :func:`trim_logs` at start and every ``interval_s`` seconds until stopped."""
+
+    name = "patron-retention"
 
     def __init__(self, store: Store, audit_days: int, rules: SignInRules = DEFAULT_RULES,
                  interval_s: float = INTERVAL_S) -> None:
-        self.store, self.audit_days, self.rules, self.interval_s = store, audit_days, rules, interval_s
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._loop, name="patron-retention", daemon=True)
-        self.last_error: str | None = None
-        self.trimmed: dict[str, int] = {}
+        super().__init__(store, interval_s)
+        self.audit_days, self.rules = audit_days, rules
 
-    def start(self) -> Retention:
-        self.thread.start()
-        return self
+    def work(self, cursor: Store) -> dict[str, int]:
+        return trim_logs(cursor, self.audit_days, self.rules)
 
-    def _loop(self) -> None:
-        cursor = self.store.cursor()
-        try:
-            while not self.stopping.is_set():
-                try:
-                    self.trimmed = trim_logs(cursor, self.audit_days, self.rules)
-                    self.last_error = None
-                except Exception as exc:  # noqa: BLE001 - a busy moment must not stop the trimming
-                    self.last_error = str(exc)
-                self.stopping.wait(self.interval_s)
-        finally:
-            cursor.close()
-
-    def stop(self) -> None:
-        self.stopping.set()
-        self.thread.join(timeout=30)
+    @property
+    def trimmed(self) -> dict[str, int]:
+        return self.last_result or {}

@@ -18,7 +18,6 @@ evaluation starts where the last one that did not fail ended, so running run-due
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,6 +29,7 @@ from patron.areas.campaigns import service
 from patron.areas.complaints.desk import service_levels
 from patron.errors import InvalidInput, PatronError
 from patron.service.audit import record
+from patron.service.periodic import Periodic
 from patron.service.permissions import User
 from patron.service.runs import current_run
 from patron.store import Store
@@ -229,32 +229,13 @@ def run_due(store: Store, user, at: dt.datetime | None = None) -> list[dict[str,
     return done
 
 
-class Scheduler:
+class Scheduler(Periodic):
     """The background thread of ``patron serve`` that calls :func:`run_due` every minute, on its own cursor."""
 
+    name = "patron-triggers"
+
     def __init__(self, store: Store, interval_s: float = INTERVAL_S) -> None:
-        self.store, self.interval_s = store, interval_s
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._loop, name="patron-triggers", daemon=True)
-        self.last_error: str | None = None
+        super().__init__(store, interval_s)
 
-    def start(self) -> Scheduler:
-        self.thread.start()
-        return self
-
-    def _loop(self) -> None:
-        cursor = self.store.cursor()
-        try:
-            while not self.stopping.is_set():
-                try:
-                    run_due(cursor, SCHEDULER)
-                    self.last_error = None
-                except Exception as exc:  # noqa: BLE001 - a bad moment must not stop the scheduler
-                    self.last_error = str(exc)
-                self.stopping.wait(self.interval_s)
-        finally:
-            cursor.close()
-
-    def stop(self) -> None:
-        self.stopping.set()
-        self.thread.join(timeout=30)
+    def work(self, cursor: Store) -> None:
+        run_due(cursor, SCHEDULER)

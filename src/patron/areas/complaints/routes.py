@@ -49,12 +49,12 @@ def export_complaints(store: StoreDep, user: CurrentUser, filters: Annotated[str
                              headers={"Content-Disposition": attachment("complaints.csv")})
 
 
-@router.get("/complaints/{complaint_id}", response_model=ComplaintPublic)
+@router.get("/complaints/{complaint_id:int}", response_model=ComplaintPublic)  # digits only: PATCH /complaints/export is a 405
 def get_complaint(complaint_id: int, store: StoreDep, user: CurrentUser) -> ComplaintPublic:
     return ComplaintPublic(**service.get_complaint(store, complaint_id))
 
 
-@router.patch("/complaints/{complaint_id}", response_model=ComplaintPublic)
+@router.patch("/complaints/{complaint_id:int}", response_model=ComplaintPublic)
 def change_status(complaint_id: int, body: ComplaintUpdate, store: StoreDep,
                   user: Annotated[User, allowed("customers.write")]) -> ComplaintPublic:
     """Move a complaint on; first response and resolution times are stamped automatically."""
@@ -88,14 +88,14 @@ def complaint_desk(store: StoreDep, user: CurrentUser, status: Annotated[list[st
                                      descending=descending, page=page, per_page=per_page))
 
 
-@router.put("/complaints/{complaint_id}/owner")
+@router.put("/complaints/{complaint_id:int}/owner")
 def assign_owner(complaint_id: int, body: OwnerUpdate, store: StoreDep,
                  user: Annotated[User, allowed("customers.write")]) -> dict[str, Any]:
     """Give the complaint an owner (or none)."""
     return plain(desk.assign_owner(store, user, complaint_id, body.owner))
 
 
-@router.put("/complaints/{complaint_id}/waiting")
+@router.put("/complaints/{complaint_id:int}/waiting")
 def waiting(complaint_id: int, body: WaitingUpdate, store: StoreDep,
             user: Annotated[User, allowed("customers.write")]) -> dict[str, Any]:
     """Waiting for the customer stops the complaint's service-level clocks; ``waiting: false`` restarts them."""

@@ -46,7 +46,7 @@ def export_interactions(store: StoreDep, user: CurrentUser, filters: Annotated[s
                              headers={"Content-Disposition": attachment("interactions.csv")})
 
 
-@router.get("/interactions/{interaction_id}")
+@router.get("/interactions/{interaction_id:int}")
 def get_interaction(interaction_id: int, store: StoreDep, user: CurrentUser) -> dict[str, Any]:
     """One interaction with its customer."""
     return lists.get_interaction(store, user, interaction_id)
