@@ -38,7 +38,7 @@ from patron.areas.outbox.service import deliver_in_background
 from patron.areas.users.signin import SignInRules
 from patron.errors import PatronError, TooManyAttempts, http_status
 from patron.service.jobs import Jobs
-from patron.service.retention import Retention
+from patron.service.log_retention import Retention
 from patron.store import Store
 from patron.web.auth import SignInRequired
 from patron.web.formatting import set_locale

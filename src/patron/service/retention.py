@@ -1,43 +1,46 @@
-"""Keeping the store's logs no longer than they are needed: the audit log for ``PATRON_AUDIT_DAYS`` and the
-sign-in attempts for as long as the throttle looks back.
-
-``patron serve`` (any app the web service makes) runs :class:`Retention`: a thread that trims both at start and
-every hour, on its own cursor (docs/security.md).
-"""
+"""Contract (subscription) retention: the sBG model fitted on one cohort's survivors (``patron retention``)."""
 
 from __future__ import annotations
 
-from patron.areas.users.signin import SignInRules, trim_attempts
-from patron.service import audit
-from patron.service.periodic import Periodic
-from patron.store import Store
+from dataclasses import dataclass
 
-#: Seconds between two trims.
-INTERVAL_S = 3600.0
-DEFAULT_RULES = SignInRules()
+from patron.errors import InvalidInput
+from patron.models import ModelError, ShiftedBetaGeo
+from patron.models.uncertainty import parameter_intervals
 
 
-def trim_logs(store: Store, audit_days: int, rules: SignInRules = DEFAULT_RULES) -> dict[str, int]:
-    """Trim the audit log to ``audit_days`` (0: keep it all) and the sign-in attempts; how many rows each lost.
-    A read-only store is left as it is."""
-    if store.read_only:
-        return {}
-    return {"audit_log": audit.trim(store, audit_days), "sign_in_attempts": trim_attempts(store, rules)}
+@dataclass
+class RetentionReport:
+    survivors: list[float]
+    params: dict
+    standard_errors: dict
+    intervals: dict
+    warnings: list[str]
+    #: per period t >= 1: actual survivors (None past the data), model survivors, retention rate, expected periods
+    rows: list[dict]
+    new_customer_periods: float
+    discount: float
 
 
-class Retention(Periodic):
-    """The thread that calls :func:`trim_logs` at start and every ``interval_s`` seconds until stopped."""
-
-    name = "patron-retention"
-
-    def __init__(self, store: Store, audit_days: int, rules: SignInRules = DEFAULT_RULES,
-                 interval_s: float = INTERVAL_S) -> None:
-        super().__init__(store, interval_s)
-        self.audit_days, self.rules = audit_days, rules
-
-    def work(self, cursor: Store) -> dict[str, int]:
-        return trim_logs(cursor, self.audit_days, self.rules)
-
-    @property
-    def trimmed(self) -> dict[str, int]:
-        return self.last_result or {}
+def retention_report(survivors: str | list[float], project: int = 5, discount: float = 0.1) -> RetentionReport:
+    """Fit the sBG on ``survivors`` (text ``1000,631,…`` or numbers) and project ``project`` periods further."""
+    if isinstance(survivors, str):
+        try:
+            counts = [float(part) for part in survivors.split(",") if part.strip()]
+        except ValueError:
+            raise InvalidInput(f"The survivors must be numbers separated by commas; got '{survivors}'.") from None
+    else:
+        counts = [float(c) for c in survivors]
+    if not 0 <= project <= 100 or not 0 <= discount < 1:
+        raise InvalidInput("Projections run 0 to 100 periods, and the discount rate is from 0 to below 1.")
+    try:
+        model = ShiftedBetaGeo().fit_survivors(counts)
+        intervals = parameter_intervals(model)
+    except ModelError as exc:
+        raise InvalidInput(f"Cannot fit the retention model: {exc}") from exc
+    rows = [{"period": t, "actual": counts[t] if t < len(counts) else None,
+             "model": counts[0] * float(model.survival(t)), "retention": float(model.retention_rate(t)),
+             "expected_periods": float(model.expected_periods(t, discount))}
+            for t in range(1, len(counts) + project)]
+    return RetentionReport(counts, dict(model.params_), dict(model.standard_errors_), intervals,
+                           list(model.fit_warnings_), rows, float(model.expected_periods(0, discount)), discount)

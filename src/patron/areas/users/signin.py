@@ -115,7 +115,7 @@ def sign_in(store: Store, username: str, password: str, address: str | None, cha
 
 def trim_attempts(store: Store, rules: SignInRules = SignInRules(), now: dt.datetime | None = None) -> int:
     """Delete the sign-in attempts no throttle reads again: older than a day (or the window, if longer).
-    Returns how many went. The service does it every hour (:mod:`patron.service.retention`)."""
+    Returns how many went. The service does it every hour (:mod:`patron.service.log_retention`)."""
     cutoff = (now or _utcnow()) - max(ATTEMPTS_KEPT, rules.window)
     with store.transaction(keeps_stable=True):
         return store.changed("DELETE FROM sign_in_attempts WHERE attempted_at < ?", [cutoff])
