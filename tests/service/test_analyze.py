@@ -33,7 +33,10 @@ def company(tmp_path_factory):
 
 def test_one_score_row_per_party_and_the_run_is_recorded(company):
     store, result, _, _ = company
-    assert result.parties == store.count("parties")
+    # Every party is scored but the firm, its suppliers, distributors and partners: no orders, no contacts.
+    partners = store.scalar("SELECT count(DISTINCT party_id) FROM identities WHERE source = 'crm' AND "
+                            "(source_key LIKE 'SUP-%' OR source_key LIKE 'FIRM-%')")
+    assert partners == 13 and result.parties == store.count("parties") - partners
     assert store.scalar("SELECT count(DISTINCT party_id) FROM scores WHERE run_id = ?", [result.run_id]) \
         == result.parties
     settings, diagnostics = store.query("SELECT settings, diagnostics FROM runs WHERE run_id = ?",
