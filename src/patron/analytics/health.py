@@ -149,8 +149,10 @@ def _scorecard(tables: Tables, instant: dt.datetime, rules: HealthRules, shared_
         f.score * 10.0,
         (f.score - 1.0) / (f.scale_max.fill_null(5.0) - 1.0) * 100.0,
     )
+    # The latest answer; answers given in the same second (an NPS and a CSAT of one survey) count the higher,
+    # so every engine picks the same one.
     opinions = f.group_by("party_id").aggregate(
-        satisfaction=_clip(scaled.argmax(f.occurred_at))
+        satisfaction=_clip(scaled.argmax(f.occurred_at.epoch_seconds().cast("float64") * 1000.0 + scaled))
     )
 
     c = complaints.filter(complaints.opened_at <= cutoff)

@@ -250,9 +250,13 @@ def ladder_rung(
     positive = ibis.ifelse(scored.instrument == "nps", scored.score >= rules.positive_min_nps,
                            share >= rules.positive_csat_share)
     is_nps = scored.instrument == "nps"
+    # The latest answer decides; answers given in the same second (an NPS and a CSAT of one survey) count the
+    # positive one, so every engine picks the same.
+    second = scored.occurred_at.epoch_seconds().cast("float64") * 2.0
+    promoter = scored.score >= rules.promoter_min_nps
     opinions = scored.group_by("party_id").aggregate(
-        positive_feedback=positive.argmax(scored.occurred_at),
-        promoter=(scored.score >= rules.promoter_min_nps).argmax(scored.occurred_at, where=is_nps),
+        positive_feedback=positive.argmax(second + ibis.ifelse(positive, 1.0, 0.0)),
+        promoter=promoter.argmax(second + ibis.ifelse(promoter, 1.0, 0.0), where=is_nps),
     )
     rv = f.filter(f.instrument == "review")
     good_review = rv.score / rv.scale_max.fill_null(5.0) >= rules.positive_csat_share
