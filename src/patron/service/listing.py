@@ -18,7 +18,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from patron.errors import InvalidInput
@@ -259,6 +259,18 @@ def order_by(sort: Sort, f: Field, key_sql: str) -> str:
 
 def _no_consent(value):  # pragma: no cover - lists without a consent field never call it
     raise InvalidInput("This list has no consent filter.")
+
+
+def every_page(fetch) -> Iterator[list[dict]]:
+    """Each page's items in turn, from ``fetch(cursor)`` (a page with ``items`` and ``next_cursor``), to the last:
+    how an export walks a whole list."""
+    cursor = None
+    while True:
+        page = fetch(cursor)
+        yield page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return
 
 
 def select_page(store, *, columns: str, source: str, params: Sequence, conditions: Sequence[Condition],

@@ -101,15 +101,12 @@ def export_complaints(store: Store, user: User, filters=None, *, sort: str | Non
     order = listing.parse_sort(sort, FIELDS, DEFAULT_SORT)
 
     def batches():
-        cursor = None
-        while True:
-            page = listing.select_page(store, columns=_COLUMNS, source=_SOURCE, params=[_run(store)],
+        def fetch(cursor):
+            return listing.select_page(store, columns=_COLUMNS, source=_SOURCE, params=[_run(store)],
                                        conditions=conditions, fields=FIELDS, order=order, cursor=cursor,
                                        key="complaint_id", key_sql="c.complaint_id", limit=batch)
-            yield [{**r, "age_days": round(r["age_days"], 2)} for r in _finish(store, user, page["items"])]
-            cursor = page["next_cursor"]
-            if cursor is None:
-                return
+        for items in listing.every_page(fetch):
+            yield [{**r, "age_days": round(r["age_days"], 2)} for r in _finish(store, user, items)]
 
     detail = {"filters": [c.as_dict() for c in conditions]}
     return csv_chunks(EXPORT_COLUMNS, counted(store, user, "complaints.export", batches(), detail=detail))

@@ -76,13 +76,8 @@ def export_interactions(store: Store, user: User, filters=None, *, sort: str | N
     order = listing.parse_sort(sort, FIELDS, DEFAULT_SORT)
 
     def batches():
-        cursor = None
-        while True:
-            page = _page(store, conditions, order, cursor, batch)
-            yield [visible(r, user) for r in page["items"]]
-            cursor = page["next_cursor"]
-            if cursor is None:
-                return
+        for items in listing.every_page(lambda cursor: _page(store, conditions, order, cursor, batch)):
+            yield [visible(r, user) for r in items]
 
     detail = {"filters": [c.as_dict() for c in conditions]}
     return csv_chunks(EXPORT_COLUMNS, counted(store, user, "interactions.export", batches(), detail=detail))
