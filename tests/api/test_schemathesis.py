@@ -31,10 +31,10 @@ HERE = Path(__file__).resolve().parent
 EXAMPLES = 3
 
 
-@pytest.fixture(params=ENGINES)
-def served(request, tmp_path):
-    url = new_store_url(request, request.param, tmp_path)
-    store = demo_company(tmp_path, 200, 9, store=url)
+def serve_for_fuzzing(request, engine: str, folder: Path):
+    """A demo store on ``engine`` with the fuzzer's admin and token, under ``patron serve``, its schema built."""
+    url = new_store_url(request, engine, folder)
+    store = demo_company(folder, 200, 9, store=url)
     try:
         user = add_user(store, "fuzzer", "a long enough password", "admin")
         token = issue_token(store, user, "fuzz")
@@ -45,12 +45,63 @@ def served(request, tmp_path):
     # The schema is built on its first request: seconds on a busy machine, past schemathesis' own 10 s.
     assert httpx.get(f"{base}/api/v1/openapi.json", headers={"Authorization": f"Bearer {token}"},
                      timeout=120).status_code == 200
-    yield base, token, token_id
-    proc.terminate()
+    return proc, base, token, token_id
+
+
+def start_fuzzing(base: str, token: str, token_id: int, report: Path) -> subprocess.Popen:
+    """The schemathesis run against ``base``, started (its output: ``report``/out.txt and err.txt)."""
+    schemathesis = Path(sys.executable).parent / "schemathesis"
+    env = {**os.environ, "SCHEMATHESIS_HOOKS": "schemathesis_hooks", "PATRON_FUZZ_USER": "fuzzer",
+           "PATRON_FUZZ_TOKEN_ID": str(token_id),
+           "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])}
+    report.mkdir(parents=True)
+    with (report / "out.txt").open("w") as out, (report / "err.txt").open("w") as err:
+        return subprocess.Popen(
+            # --max-response-time: the check's own limit is 10 s; a verbatim report trains its classifier on the
+            # request and took 25 s on the shared 2-core machine at a load of 30. A minute still catches a hang.
+            [str(schemathesis), "run", f"{base}/api/v1/openapi.json", "--checks", "all", "--max-examples",
+             str(EXAMPLES), "--workers", "1", "--seed", "12", "--generation-database", "none", "--request-timeout", "60",
+             "--max-response-time", "60", "--no-color", "--header", f"Authorization: Bearer {token}", "--report",
+             "ndjson", "--report-dir", str(report / "ndjson")],
+            stdout=out, stderr=err, text=True, env=env)
+
+
+@pytest.fixture(scope="module")
+def fuzzed(request, tmp_path_factory):
+    """Both stores' runs, started together: one run keeps about one of the machine's two cores busy (the
+    fuzzer and the server take turns), so the two side by side take about the time of the longer one.
+    Returns a function of the engine that waits for its run: (its return code, stdout, stderr, report folder).
+    Only the engines of the tests selected are run."""
+    engines = sorted({item.callspec.params["engine"] for item in request.session.items
+                      if item.module is request.module and hasattr(item, "callspec")})
+    servers, runs = [], {}
     try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        for engine in engines:
+            folder = tmp_path_factory.mktemp(f"fuzz-{engine}")
+            proc, base, token, token_id = serve_for_fuzzing(request, engine, folder)
+            servers.append(proc)
+            runs[engine] = (start_fuzzing(base, token, token_id, folder / "report"), folder / "report")
+
+        def finished(engine: str):
+            run, report = runs[engine]
+            try:
+                run.wait(timeout=1200)
+            except subprocess.TimeoutExpired:
+                run.kill()
+                pytest.fail(f"schemathesis on {engine} did not finish in 20 minutes")
+            return run.returncode, (report / "out.txt").read_text(), (report / "err.txt").read_text(), report
+
+        yield finished
+    finally:
+        for run, _ in runs.values():
+            if run.poll() is None:
+                run.kill()
+        for proc in servers:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
 
 def failures(report: Path) -> list[dict]:
@@ -95,30 +146,19 @@ def a_rule_the_schema_cannot_state(failure: dict) -> bool:
         return False
 
 
-def test_the_api_keeps_to_its_schema(served, tmp_path):
-    base, token, token_id = served
-    schemathesis = Path(sys.executable).parent / "schemathesis"
-    env = {**os.environ, "SCHEMATHESIS_HOOKS": "schemathesis_hooks", "PATRON_FUZZ_USER": "fuzzer",
-           "PATRON_FUZZ_TOKEN_ID": str(token_id),
-           "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])}
-    run = subprocess.run(
-        # --max-response-time: the check's own limit is 10 s; a verbatim report trains its classifier on the
-        # request and took 25 s on the shared 2-core machine at a load of 30. A minute still catches a hang.
-        [str(schemathesis), "run", f"{base}/api/v1/openapi.json", "--checks", "all", "--max-examples",
-         str(EXAMPLES), "--workers", "1", "--seed", "12", "--generation-database", "none", "--request-timeout", "60",
-         "--max-response-time", "60", "--no-color", "--header", f"Authorization: Bearer {token}", "--report",
-         "ndjson", "--report-dir", str(tmp_path / "report")],
-        check=False, capture_output=True, text=True, env=env, timeout=1200)
-    tested = re.search(r"Tested: (\d+)", run.stdout)
-    assert tested and int(tested.group(1)) >= 90, run.stdout[-3000:] + run.stderr[-2000:]  # every operation tried
-    assert "Authentication failed" not in run.stdout  # and the fuzzer stayed signed in throughout
-    [report] = (tmp_path / "report").glob("*.ndjson")
+@pytest.mark.parametrize("engine", ENGINES)
+def test_the_api_keeps_to_its_schema(fuzzed, engine):
+    returncode, stdout, stderr, report_folder = fuzzed(engine)
+    tested = re.search(r"Tested: (\d+)", stdout)
+    assert tested and int(tested.group(1)) >= 90, stdout[-3000:] + stderr[-2000:]  # every operation tried
+    assert "Authentication failed" not in stdout  # and the fuzzer stayed signed in throughout
+    [report] = (report_folder / "ndjson").glob("*.ndjson")
     found = failures(report)
     wrong = [f for f in found if not a_rule_the_schema_cannot_state(f)]
     rules = sorted({f["operation"] for f in found if a_rule_the_schema_cannot_state(f)})
     print(f"{len(found) - len(wrong)} schema-valid requests refused with a 400 and its reason, on: {rules}")
     assert not wrong, "schemathesis failures:\n" + "\n".join(
         f"{f['code']} {f['operation']} -> {f['status']}: {f['message']} | {f['body']}" for f in wrong)
-    assert run.returncode in (0, 1), run.stderr[-2000:]  # 1: failures (all judged above); anything else: an error
-    assert "Network Error" not in run.stdout and "errored" not in run.stdout.split("Test cases:")[-1][:200], \
-        run.stdout[-3000:]
+    assert returncode in (0, 1), stderr[-2000:]  # 1: failures (all judged above); anything else: an error
+    assert "Network Error" not in stdout and "errored" not in stdout.split("Test cases:")[-1][:200], \
+        stdout[-3000:]
