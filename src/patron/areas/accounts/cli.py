@@ -130,12 +130,17 @@ def accounts_assess(party: Annotated[int, typer.Argument(help="The contact or ac
 
 @commands.command()
 def network(top: Annotated[int, typer.Option(help="How many referrers, communities and bridges to list.")] = 10,
+            without_staff: Annotated[bool, typer.Option(
+                "--without-staff", help="Leave the firm's staff out of the communities and bridges, as the "
+                                        "firm itself always is.")] = False,
             store: StoreOption = None) -> None:
-    """The network of links and referrals: referral reach and value, communities, bridges and homophily."""
+    """The network of links and referrals: referral reach and value, communities, bridges and homophily.
+    The firm's own party is left out of the communities and bridging contacts (it is linked to every
+    supplier and partner)."""
     from patron.areas.accounts.service import OPERATOR, network_summary
 
     with open_store(store, read_only=True) as s:
-        n = network_summary(s, OPERATOR, top=top)
+        n = network_summary(s, OPERATOR, top=top, without_staff=without_staff)
     console.print(f"{n['nodes']} parties, {n['edges']} ties")
     table = Table(title="referrers by customer referral value")
     for col in ("id", "name", "brought in", "reach", "chain depth", "direct value", "indirect value", "referral value"):

@@ -82,8 +82,10 @@ def add_assessment(party_id: PartyId, body: AssessmentCreate, store: StoreDep,
 
 
 @router.get("/network", response_model=NetworkSummary)
-def network(store: StoreDep, user: Annotated[User, allowed("customers.read")]) -> NetworkSummary:
-    """The firm's network of links and referrals: referral reach and value, communities, bridges, homophily."""
-    summary = service.network_summary(store, user)
+def network(store: StoreDep, user: Annotated[User, allowed("customers.read")],
+            without_staff: bool = False) -> NetworkSummary:
+    """The firm's network of links and referrals: referral reach and value, communities, bridges, homophily.
+    Communities and bridges leave out the firm's own party (and its staff with ``without_staff``)."""
+    summary = service.network_summary(store, user, without_staff=without_staff)
     summary.pop("community_of")
     return NetworkSummary(**summary)

@@ -111,4 +111,6 @@ class NetworkSummary(BaseModel):
     referrers: list[dict[str, Any]]
     communities: list[dict[str, Any]]
     bridges: list[dict[str, Any]]
+    #: The parties the communities and bridges leave out: the firm itself (and its staff, when asked).
+    left_out: list[int]
     assortativity: dict[str, float | None]

@@ -412,7 +412,11 @@ def account_view(store: Store, user: User, org_id: int, *, as_of: dt.datetime | 
                 for role in BUYING_ROLES}
     held = {role for p in people for role in p["buying_roles"]}
     alerts = []
-    if len(engaged) <= 1:
+    if not people:  # nobody recorded yet (a supplier kept as an account only): not a thread too few
+        alerts.append({"kind": "no_contacts",
+                       "text": "No contacts recorded: add the people you deal with at this account to see its "
+                               "buying centre, strength and alerts."})
+    elif len(engaged) <= 1:
         who = f" (only {engaged[0]['name']})" if engaged else ""
         alerts.append({"kind": "single_threaded",
                        "text": f"Single-threaded account: {len(engaged)} engaged contact{who} in the last "
@@ -602,16 +606,28 @@ def _graph(store: Store):
 HOMOPHILY_ATTRIBUTES = ("category", "country", "city", "age_band", "rung")
 
 
-def network_summary(store: Store, user: User, *, top: int = 10) -> dict[str, Any]:
-    """The firm's network: size, referral reach and value, communities, bridging contacts, homophily."""
+#: Left out of the rankings (communities, bridging contacts): the firm itself (``internal_unit``), linked to
+#: every supplier, distributor and partner, bridges them all by construction and says nothing about who
+#: connects whom; with ``without_staff`` its employees (account teams) go as a group too.
+FIRM_CATEGORIES = ("internal_unit",)
+STAFF_CATEGORIES = ("employee",)
+
+
+def network_summary(store: Store, user: User, *, top: int = 10, without_staff: bool = False) -> dict[str, Any]:
+    """The firm's network: size, referral reach and value, communities, bridging contacts, homophily.
+
+    Communities and bridges are read from the network without the firm's own party (and without its staff when
+    ``without_staff``): see :data:`FIRM_CATEGORIES`. Size, referrals and homophily count every tie."""
     user.require("customers.read")
     g, referrals = _graph(store)
+    left_out = FIRM_CATEGORIES + (STAFF_CATEGORIES if without_staff else ())
+    ranked = g.subgraph([n for n, c in g.nodes(data="category") if c not in left_out])
     value = {pid: float(v) for pid, v in store.query(
         "SELECT party_id, sum(revenue) FROM transactions GROUP BY party_id")}
     crv = network.referral_value(referrals, value)
     names = dict(store.query(f"SELECT party_id, name FROM parties WHERE party_id IN ({_in_list(g.nodes)})"))
-    found = network.communities(g)
-    central = network.centrality(g)  # igraph above network.LARGE_GRAPH_NODES
+    found = network.communities(ranked)
+    central = network.centrality(ranked)  # igraph above network.LARGE_GRAPH_NODES
     bridges = sorted(((n, c["betweenness"]) for n, c in central.items() if c["betweenness"] > 0),
                      key=lambda x: -x[1])[:top]
     return {
@@ -621,6 +637,7 @@ def network_summary(store: Store, user: User, *, top: int = 10) -> dict[str, Any
         "communities": [{"size": len(c), "members": sorted(c)[:12]} for c in found[:top]],
         "community_of": {n: i for i, c in enumerate(found) for n in c},
         "bridges": [{"party_id": n, "name": names.get(n), "betweenness": b} for n, b in bridges],
+        "left_out": sorted(n for n, c in g.nodes(data="category") if c in left_out),
         "assortativity": {a: network.assortativity(g, a) for a in HOMOPHILY_ATTRIBUTES},
     }
 
