@@ -75,3 +75,24 @@ def test_accounts_outside_the_groups_roll_up_nothing(demo):
     assert alone
     for key in alone:
         assert service.rollup(store, service.OPERATOR, party_of[key])["children"] == []
+
+
+def test_the_rollup_written_for_every_engine_equals_the_account_view(demo):
+    """The Ibis roll-up (what Spark computes over a lake) on the store's own database gives the account
+    view's figures for every head of a group, subsidiaries with sites included."""
+    from patron.analytics.account_rollup import account_rollup
+    from patron.engines.store import StoreEngine
+
+    store, truth, party_of, _ = demo
+    at = service.account_view(store, service.OPERATOR, party_of[truth["groups"][0]["parent_key"]])["as_of"]
+    rows = {r["party_id"]: r for r in account_rollup(StoreEngine(store), at).to_pyarrow().to_pylist()}
+    heads = {party_of[g["parent_key"]] for g in truth["groups"]} | {
+        party_of[m["parent_key"]] for g in truth["groups"] for m in g["members"]}
+    assert set(rows) == heads
+    for pid, r in rows.items():
+        roll = service.rollup(store, service.OPERATOR, pid, as_of=at)
+        people = len(service.account_view(store, service.OPERATOR, pid, as_of=at)["people"])
+        assert (r["members"], r["people"], r["activity_365d"], r["engaged"]) == (
+            1 + len(roll["children"]), people + sum(c["people"] for c in roll["children"]), roll["activity_365d"],
+            roll["engaged"]), pid
+        assert r["revenue"] == pytest.approx(roll["revenue"], abs=0.005)

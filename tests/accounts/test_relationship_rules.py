@@ -10,8 +10,13 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from patron.areas.accounts import service
-from patron.areas.accounts.relationship_rules import (DEFAULT_RULES, relationship_rules, rules_from_toml,
-                                                      rules_to_toml, set_relationship_rules)
+from patron.areas.accounts.relationship_rules import (
+    DEFAULT_RULES,
+    relationship_rules,
+    rules_from_toml,
+    rules_to_toml,
+    set_relationship_rules,
+)
 from patron.errors import InvalidInput, PermissionDenied
 from patron.service.permissions import User
 from patron.store import Store
