@@ -37,6 +37,11 @@ def _pairs(t: ir.Table, top: ir.Column, member: ir.Column) -> ir.Table:
                     member=member.cast(ibis.dtype("int64", nullable=True)))
 
 
+def _count(condition: ir.BooleanValue) -> ir.IntegerScalar:
+    """How many rows meet ``condition`` (PostgreSQL casts no boolean to bigint, so no cast-and-sum)."""
+    return ibis.ifelse(condition, 1, 0).cast("int64").sum()
+
+
 def group_members(tables, as_of: dt.datetime) -> ir.Table:
     """``(top, member)`` for every account below another through the roll-up links current on ``as_of``,
     at any depth; a circle is not followed back to its head."""
@@ -78,7 +83,7 @@ def account_rollup(tables, as_of: dt.datetime, engaged_days: int = 90) -> ir.Tab
     ix = tables.table("interactions")
     seen = ix.filter(ix.occurred_at <= at).group_by(party=ix.party_id).aggregate(
         last_contact=ix.occurred_at.max(),
-        recent=(ix.occurred_at > at - ibis.interval(days=365)).cast("int64").sum())
+        recent=_count(ix.occurred_at > at - ibis.interval(days=365)))
     rows = counted.left_join(value, counted.party == value.party).select(
         counted.top, counted.member, counted.party, counted.person, revenue=value.revenue.fill_null(0.0))
     rows = rows.left_join(seen, rows.party == seen.party).select(
@@ -86,5 +91,5 @@ def account_rollup(tables, as_of: dt.datetime, engaged_days: int = 90) -> ir.Tab
         engaged=(rows.person & seen.last_contact.notnull()
                  & (seen.last_contact > at - ibis.interval(days=engaged_days + 1))).fill_null(False))
     return rows.group_by(party_id=rows.top).aggregate(
-        members=rows.member.nunique(), people=rows.person.cast("int64").sum(), revenue=rows.revenue.sum(),
-        activity_365d=rows.recent.sum(), engaged=rows.engaged.cast("int64").sum()).order_by("party_id")
+        members=rows.member.nunique(), people=_count(rows.person), revenue=rows.revenue.sum(),
+        activity_365d=rows.recent.sum(), engaged=_count(rows.engaged)).order_by("party_id")
