@@ -220,3 +220,42 @@ def test_rollup_through_subsidiaries_and_sites_and_circles_refused(account):
     again = service.rollup(account, ANALYST, 1, as_of=AS_OF)
     assert [c["party_id"] for c in again["children"]] == [30, 31] and again["revenue"] == r["revenue"]
     assert [c["party_id"] for c in service.rollup(account, ANALYST, 31, as_of=AS_OF)["children"]] == [1, 30]
+
+
+def test_an_account_without_people_has_no_contacts_recorded_not_a_single_thread(account):
+    """A supplier kept as an account only (the demo's are) has nobody to be single-threaded through."""
+    with account.transaction():
+        party(account, 20, "Hanseatic Import GmbH", kind="organisation", category="supplier")
+        party(account, 21, "The Firm", kind="organisation", category="internal_unit")
+    service.add_link(account, SALES, 20, 21, "supplier_of")
+    kinds = [a["kind"] for a in service.account_view(account, ANALYST, 20, as_of=AS_OF)["alerts"]]
+    assert kinds == ["no_contacts"]
+    row = next(r for r in service.accounts(account, ANALYST, as_of=AS_OF) if r["party_id"] == 20)
+    assert row["alerts"] == ["no_contacts"]
+    # An account with people, one engaged, still is single-threaded.
+    assert "single_threaded" in [a["kind"] for a in service.account_view(account, ANALYST, 1, as_of=AS_OF)["alerts"]]
+
+
+def test_the_firm_and_optionally_its_staff_are_left_out_of_the_bridges(account):
+    """The firm linked to every supplier tops betweenness by construction; the rankings leave it out."""
+    from patron.analytics import network
+
+    with account.transaction():
+        party(account, 30, "The Firm", kind="organisation", category="internal_unit")
+        for k in range(4):
+            party(account, 31 + k, f"Supplier {k}", kind="organisation", category="supplier")
+            party(account, 41 + k, f"Rep {k}")
+    for k in range(4):
+        service.add_link(account, SALES, 31 + k, 30, "supplier_of")
+        service.add_link(account, SALES, 41 + k, 31 + k, "works_for")
+        service.add_link(account, SALES, 5, 31 + k, "account_team", role="member")  # Mia looks after them all
+    g, _ = service._graph(account)
+    raw = network.centrality(g)
+    assert max(raw, key=lambda n: raw[n]["betweenness"]) in (5, 30)  # without the rule the firm or Mia tops it
+    n = service.network_summary(account, ANALYST, top=50)
+    ranked = [b["party_id"] for b in n["bridges"]]
+    assert 30 not in ranked and n["left_out"] == [30] and not any(30 in c["members"] for c in n["communities"])
+    assert ranked[0] == 5  # the account manager now bridges the suppliers
+    staffless = service.network_summary(account, ANALYST, top=50, without_staff=True)
+    assert {5, 30}.isdisjoint(b["party_id"] for b in staffless["bridges"]) and staffless["left_out"] == [5, 30]
+    assert staffless["bridges"] and staffless["nodes"] == n["nodes"]  # still counted in the network's size

@@ -74,6 +74,8 @@ def _requests(party: int) -> dict[str, tuple]:
         "outbox.manage": ("post", "/api/v1/outbox/999/requeue", {}, lambda r: r.status_code == 404),
         "contact_events.write": ("post", "/api/v1/contact-events", {"json": {"kind": "bounce", "email": "nobody@example.org"}},
                                  lambda r: r.status_code != 403),
+        "relationship_rules.manage": ("put", "/api/v1/relationship-rules", {"json": {"toml": ""}},
+                                      lambda r: r.status_code == 200),
         "service_levels.manage": ("put", "/api/v1/service-levels", {"json": {"toml": ""}},
                                   lambda r: r.status_code == 200),
     }

@@ -160,25 +160,56 @@ class StageEvidence:
     structural_bonds: float | None = None
 
 
-def stage(e: StageEvidence) -> dict:
+@dataclass(frozen=True)
+class FordRules:
+    """The thresholds of :func:`stage` (seed 000: Ford's stages of a business relationship), configurable."""
+
+    final_after_days: int = 365  # declining activity counts as the final stage after this much buying
+    decline_share: float = 0.5  # final: the last 180 days' revenue under this share of the 180 before
+    long_term_days: int = 3 * 365  # institutionalised from this tenure...
+    long_term_stakeholders: int = 3  # ...with this many engaged stakeholders...
+    long_term_products: int = 5  # ...and this many products bought...
+    long_term_bonds: float = 4.0  # ...or adaptations or structural bonds rated this high (1-5)
+    development_days: int = 365  # growing from this tenure...
+    development_products: int = 3  # ...with this many products...
+    development_stakeholders: int = 2  # ...or this many engaged stakeholders
+
+    def __post_init__(self):
+        if not 0 < self.development_days <= self.long_term_days:
+            raise ValueError("the development stage must start before the long-term one (days, both positive)")
+        if not 0 < self.decline_share < 1:
+            raise ValueError("decline_share is a share of the revenue before, between 0 and 1")
+        if min(self.final_after_days, self.long_term_stakeholders, self.long_term_products,
+               self.development_products, self.development_stakeholders) < 0 or not 1 <= self.long_term_bonds <= 5:
+            raise ValueError("the counts must not be negative and long_term_bonds is a rating from 1 to 5")
+
+
+def stage(e: StageEvidence, rules: FordRules = FordRules()) -> dict:
     """The stage (pre_relationship, early, development, long_term, final) and the lifecycle phase, with the
-    rules that decided it, in the order they are tried."""
+    rules that decided it, in the order they are tried (thresholds: :class:`FordRules`)."""
+    r = rules
     evidence = [f"tenure: {'no order yet' if e.tenure_days is None else f'{e.tenure_days} days'}",
                 f"products bought: {e.products}", f"engaged stakeholders (90 days): {e.engaged_stakeholders}",
                 f"revenue last 180 days {e.revenue_last_180d:,.0f} vs the 180 before {e.revenue_prior_180d:,.0f}"]
     if e.tenure_days is None:
         rule, name = "no order yet: the parties are still evaluating each other", "pre_relationship"
-    elif e.tenure_days >= 365 and e.revenue_prior_180d > 0 and e.revenue_last_180d < 0.5 * e.revenue_prior_180d:
-        rule, name = "revenue fell by more than half against the 180 days before: declining activity", "final"
-    elif e.tenure_days >= 365 and e.revenue_prior_180d == 0 and e.revenue_last_180d == 0:
+    elif e.tenure_days >= r.final_after_days and e.revenue_prior_180d > 0 and \
+            e.revenue_last_180d < r.decline_share * e.revenue_prior_180d:
+        rule, name = (f"revenue fell below {r.decline_share:.0%} of the 180 days before: declining activity",
+                      "final")
+    elif e.tenure_days >= r.final_after_days and e.revenue_prior_180d == 0 and e.revenue_last_180d == 0:
         rule, name = "no revenue in the last 360 days after a year or more of buying: the relationship has run down", \
             "final"
-    elif e.tenure_days >= 3 * 365 and e.engaged_stakeholders >= 3 and (
-            e.products >= 5 or (e.structural_bonds or 0) >= 4 or (e.adaptations or 0) >= 4):
-        rule, name = ("3 years or more, 3 or more engaged stakeholders and broad buying (5+ products) or "
-                      "adaptations/structural bonds rated 4+: institutionalised"), "long_term"
-    elif e.tenure_days >= 365 and (e.products >= 3 or e.engaged_stakeholders >= 2):
-        rule, name = "a year or more, and 3+ products or 2+ engaged stakeholders: growing", "development"
+    elif e.tenure_days >= r.long_term_days and e.engaged_stakeholders >= r.long_term_stakeholders and (
+            e.products >= r.long_term_products or (e.structural_bonds or 0) >= r.long_term_bonds
+            or (e.adaptations or 0) >= r.long_term_bonds):
+        rule, name = (f"{r.long_term_days} days or more, {r.long_term_stakeholders} or more engaged stakeholders "
+                      f"and broad buying ({r.long_term_products}+ products) or adaptations/structural bonds rated "
+                      f"{r.long_term_bonds:g}+: institutionalised"), "long_term"
+    elif e.tenure_days >= r.development_days and (e.products >= r.development_products
+                                                  or e.engaged_stakeholders >= r.development_stakeholders):
+        rule, name = (f"{r.development_days} days or more, and {r.development_products}+ products or "
+                      f"{r.development_stakeholders}+ engaged stakeholders: growing"), "development"
     else:
         rule, name = "ordering for less than a year, or narrowly: still early", "early"
     phase = {"pre_relationship": "initiation", "early": "initiation", "development": "development",
@@ -244,13 +275,16 @@ def wilson_stage(e: StageEvidence, wilson: dict | None = None, rules: WilsonRule
     return {"stage": name, "rule": rule, "constructs": constructs, "step": WILSON_STAGES.index(name) + 1}
 
 
-def bensaou(buyer_investment: float | None, supplier_investment: float | None, high: float = 3.0) -> str | None:
+def bensaou(buyer_investment: float | None, supplier_investment: float | None, high: float = 3.0,
+            supplier_high: float | None = None) -> str | None:
     """Bensaou's quadrant from the buyer's and the supplier's relationship-specific investments (rated 1-5;
-    ``high`` and above is high): low/low market exchange, high buyer only captive buyer, high supplier only
-    captive supplier, both strategic partnership."""
+    ``high`` and above is high for the buyer, ``supplier_high`` (default ``high``) for the supplier): low/low
+    market exchange, high buyer only captive buyer, high supplier only captive supplier, both strategic
+    partnership."""
     if buyer_investment is None or supplier_investment is None:
         return None
-    b, s = buyer_investment >= high, supplier_investment >= high
+    b = buyer_investment >= high
+    s = supplier_investment >= (high if supplier_high is None else supplier_high)
     return BENSAOU_QUADRANTS[(1 if b else 0) + (2 if s else 0)]
 
 

@@ -26,6 +26,7 @@ from patron.demo import (
     campaign,
     drivers,
     exports,
+    hierarchy,
     homophily,
     partners,
     quality_plants,
@@ -198,6 +199,7 @@ def generate_demo(out: str | Path, customers: int = 5000, seed: int = 1, *,
     # The account reviews draw from their own stream; the lost accounts' champions go quiet first.
     accounts = account_reviews.quiet_champions(accounts, _rng(seed, 11))
     account_reviews.plant(_rng(seed, 10), accounts, end_w, out)
+    groups = hierarchy.plant(_rng(seed, 40), accounts)  # its own stream: the other draws stay as they were
     suppliers.plant(_rng(seed, 13), account_reviews._when([end_w - 20])[0], out, account_reviews.FILE)
     rng = _rng(seed, 3)
     b2b_tables = {
@@ -207,7 +209,8 @@ def generate_demo(out: str | Path, customers: int = 5000, seed: int = 1, *,
         "crm_contacts.csv": exports.crm_contacts(accounts),
         "crm_activities.csv": exports.crm_activities(accounts),
         "crm_partners.csv": suppliers.parties(),
-        "crm_relationships.csv": pa.concat_tables([relationships.relationships(accounts), suppliers.links()]),
+        "crm_relationships.csv": pa.concat_tables([relationships.relationships(accounts), suppliers.links(),
+                                                   hierarchy.links(accounts, groups)]),
     }
     for name, table in b2b_tables.items():
         if sinks[name].rows == 0:
@@ -223,7 +226,7 @@ def generate_demo(out: str | Path, customers: int = 5000, seed: int = 1, *,
         result.defects.extend(sinks[f.name].defects)
     verbatims.close()
     result.facts = keeper.finish(accounts, result, seed, catalogue, campaign=mailing.facts(),
-                                 drivers=driver_truth.facts())
+                                 drivers=driver_truth.facts(), hierarchy=hierarchy.truth(accounts, groups))
     (out / "truth_homophily.json").write_text(json.dumps(alike.facts(), indent=2), encoding="utf-8")
     pq.write_table(mailing.members_table(), out / "truth_campaign.parquet")
     relationships.write_truth(accounts, out)

@@ -67,6 +67,8 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     Action("outbox.manage", "cannot send or re-queue messages"),
     Action("contact_events.write", "cannot record bounces, complaints or unsubscribes"),
     Action("service_levels.manage", "cannot change the complaint desk's service levels and calendar"),
+    Action("relationship_rules.manage", "cannot change the relationship rules (strength weights, stage "
+           "thresholds, alerts, Bensaou's cut-offs)"),
 )}
 
 _EVERYONE = frozenset(ROLES)
@@ -99,6 +101,8 @@ MATRIX: dict[str, frozenset[str]] = {
     "contact_events.write": frozenset({"marketing", "service", "admin"}),
     # The service levels are the promises the charter is judged on: the service team's lead (or an admin).
     "service_levels.manage": frozenset({"service", "admin"}),
+    # The rules every account's stage, alerts and portfolio cell are judged by: the account managers' (sales).
+    "relationship_rules.manage": frozenset({"sales", "admin"}),
 }
 if set(MATRIX) != set(ACTIONS) or not all(roles <= _EVERYONE for roles in MATRIX.values()):  # pragma: no cover
     raise RuntimeError("every action needs one row of the matrix, naming known roles only")

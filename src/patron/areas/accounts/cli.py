@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -130,12 +131,17 @@ def accounts_assess(party: Annotated[int, typer.Argument(help="The contact or ac
 
 @commands.command()
 def network(top: Annotated[int, typer.Option(help="How many referrers, communities and bridges to list.")] = 10,
+            without_staff: Annotated[bool, typer.Option(
+                "--without-staff", help="Leave the firm's staff out of the communities and bridges, as the "
+                                        "firm itself always is.")] = False,
             store: StoreOption = None) -> None:
-    """The network of links and referrals: referral reach and value, communities, bridges and homophily."""
+    """The network of links and referrals: referral reach and value, communities, bridges and homophily.
+    The firm's own party is left out of the communities and bridging contacts (it is linked to every
+    supplier and partner)."""
     from patron.areas.accounts.service import OPERATOR, network_summary
 
     with open_store(store, read_only=True) as s:
-        n = network_summary(s, OPERATOR, top=top)
+        n = network_summary(s, OPERATOR, top=top, without_staff=without_staff)
     console.print(f"{n['nodes']} parties, {n['edges']} ties")
     table = Table(title="referrers by customer referral value")
     for col in ("id", "name", "brought in", "reach", "chain depth", "direct value", "indirect value", "referral value"):
@@ -149,3 +155,25 @@ def network(top: Annotated[int, typer.Option(help="How many referrers, communiti
         f"{b['name'] or b['party_id']} {b['betweenness']:.3f}" for b in n["bridges"]))
     console.print("homophily (assortativity; 1 = ties only within a group): " + "; ".join(
         f"{k} {'n/a' if v is None else f'{v:.3f}'}" for k, v in n["assortativity"].items()))
+
+
+@commands.command("relationship-rules")
+def relationship_rules_cmd(
+    set_from: Annotated[Optional[Path], typer.Option("--set", help="Keep the relationship rules in this TOML file "
+                                                                   "(checked first).", exists=True, dir_okay=False)] = None,
+    defaults: Annotated[bool, typer.Option("--defaults", help="Go back to the built-in rules.")] = False,
+    store: StoreOption = None,
+) -> None:
+    """The rules the account view and the portfolio apply, as TOML: relationship-strength weights, Ford's and
+    Wilson's stage thresholds, champion gone quiet, single-threaded, Bensaou's cut-offs. --set FILE replaces
+    them (a section or field left out keeps its default)."""
+    from patron.areas.accounts.relationship_rules import relationship_rules, rules_to_toml, set_relationship_rules
+
+    if set_from is not None or defaults:
+        with open_store(store) as s:
+            rules = set_relationship_rules(s, None, "" if defaults else set_from.read_text(encoding="utf-8"))
+        console.print("Relationship rules saved." if set_from is not None else "Back to the built-in rules.")
+    else:
+        with open_store(store, read_only=True) as s:
+            rules = relationship_rules(s)
+    console.print(rules_to_toml(rules), markup=False, highlight=False)

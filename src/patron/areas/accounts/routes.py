@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, status
 
 from patron.api.deps import StoreDep, allowed
 from patron.api.schemas import Moment
-from patron.areas.accounts import service
+from patron.areas.accounts import relationship_rules, service
 from patron.areas.accounts.schemas import (
     AccountRow,
     AccountView,
@@ -17,18 +18,26 @@ from patron.areas.accounts.schemas import (
     LinkCreate,
     LinkPublic,
     NetworkSummary,
+    RelationshipRulesPublic,
+    RelationshipRulesUpdate,
 )
 from patron.errors import InvalidInput
 from patron.service.permissions import User
 
 router = APIRouter(tags=["accounts"])
 PartyId = Annotated[int, Path(ge=1, le=2**62)]
-Weight = Annotated[float, Query(ge=0, le=100)]
+Weight = Annotated[float | None, Query(ge=0, le=100)]
 
 
-def _weights(recency, frequency, reciprocity, depth, seniority):
+def _weights(store, recency, frequency, reciprocity, depth, seniority):
+    """The store's strength weights, with those given in the request in their place (None: none given)."""
+    given = {"recency": recency, "frequency": frequency, "reciprocity": reciprocity, "depth": depth,
+             "seniority": seniority}
+    if all(v is None for v in given.values()):
+        return None
+    stored = relationship_rules.relationship_rules(store).strength
     try:
-        return service.StrengthWeights(recency, frequency, reciprocity, depth, seniority)
+        return replace(stored, **{k: v for k, v in given.items() if v is not None})
     except ValueError as e:
         raise InvalidInput(str(e).capitalize() + ".") from None
 
@@ -42,11 +51,12 @@ def list_accounts(store: StoreDep, user: Annotated[User, allowed("customers.read
 
 @router.get("/accounts/{party_id}", response_model=AccountView)
 def account(party_id: PartyId, store: StoreDep, user: Annotated[User, allowed("customers.read")],
-            as_of: Moment | None = None, recency: Weight = 0.30, frequency: Weight = 0.25,
-            reciprocity: Weight = 0.15, depth: Weight = 0.15, seniority: Weight = 0.15) -> AccountView:
+            as_of: Moment | None = None, recency: Weight = None, frequency: Weight = None,
+            reciprocity: Weight = None, depth: Weight = None, seniority: Weight = None) -> AccountView:
     """An organisation's people, org chart, stakeholder grid, buying-centre coverage, alerts, team, activity,
-    strength (weights configurable), trust, stage with its evidence, Bensaou quadrant and matrix cell."""
-    weights = _weights(recency, frequency, reciprocity, depth, seniority)
+    strength, trust, stage with its evidence, Bensaou quadrant and matrix cell, by the store's relationship
+    rules (``/relationship-rules``); a strength weight given here replaces the stored one for this answer."""
+    weights = _weights(store, recency, frequency, reciprocity, depth, seniority)
     return AccountView(**service.account_view(store, user, party_id, as_of=as_of, weights=weights))
 
 
@@ -82,8 +92,29 @@ def add_assessment(party_id: PartyId, body: AssessmentCreate, store: StoreDep,
 
 
 @router.get("/network", response_model=NetworkSummary)
-def network(store: StoreDep, user: Annotated[User, allowed("customers.read")]) -> NetworkSummary:
-    """The firm's network of links and referrals: referral reach and value, communities, bridges, homophily."""
-    summary = service.network_summary(store, user)
+def network(store: StoreDep, user: Annotated[User, allowed("customers.read")],
+            without_staff: bool = False) -> NetworkSummary:
+    """The firm's network of links and referrals: referral reach and value, communities, bridges, homophily.
+    Communities and bridges leave out the firm's own party (and its staff with ``without_staff``)."""
+    summary = service.network_summary(store, user, without_staff=without_staff)
     summary.pop("community_of")
     return NetworkSummary(**summary)
+
+
+def _rules_public(rules) -> RelationshipRulesPublic:
+    return RelationshipRulesPublic(rules=rules.as_dict(), toml=relationship_rules.rules_to_toml(rules))
+
+
+@router.get("/relationship-rules", response_model=RelationshipRulesPublic)
+def get_relationship_rules(store: StoreDep, user: Annotated[User, allowed("customers.read")]) -> RelationshipRulesPublic:
+    """The rules the account view applies: strength weights, Ford's and Wilson's stage thresholds, champion gone
+    quiet, single-threaded, Bensaou's cut-offs."""
+    return _rules_public(relationship_rules.relationship_rules(store))
+
+
+@router.put("/relationship-rules", response_model=RelationshipRulesPublic)
+def put_relationship_rules(body: RelationshipRulesUpdate, store: StoreDep,
+                           user: Annotated[User, allowed("relationship_rules.manage")]) -> RelationshipRulesPublic:
+    """Replace the relationship rules with the TOML given (checked first: nothing is kept from an invalid text;
+    a section or field left out keeps its default; an empty text restores every default)."""
+    return _rules_public(relationship_rules.set_relationship_rules(store, user, body.toml))

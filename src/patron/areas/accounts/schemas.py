@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from patron.api.schemas import Day, Int, UtcDateTime
 from patron.store import vocabulary
@@ -87,6 +87,8 @@ class AccountView(BaseModel):
     revenue: float
     strength: float
     strength_formula: str
+    #: The strength weights applied (the store's relationship rules, or those given in the request).
+    strength_weights: dict[str, float]
     trust: dict[str, Any] | None
     #: Reliability and self-orientation as the records show them (1-10; None: nothing to read them from),
     #: with the evidence in words.
@@ -111,4 +113,19 @@ class NetworkSummary(BaseModel):
     referrers: list[dict[str, Any]]
     communities: list[dict[str, Any]]
     bridges: list[dict[str, Any]]
+    #: The parties the communities and bridges leave out: the firm itself (and its staff, when asked).
+    left_out: list[int]
     assortativity: dict[str, float | None]
+
+
+class RelationshipRulesUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    toml: str = Field("", max_length=100_000, description="The relationship rules as TOML (sections strength, "
+                      "ford_stages, wilson_stages, champion_quiet, single_threaded, bensaou); empty: the defaults.")
+
+
+class RelationshipRulesPublic(BaseModel):
+    """Every rule in force, per section, and the same as TOML."""
+
+    rules: dict[str, dict[str, float]]
+    toml: str

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import asdict, replace
 from typing import Any
 
 from patron.analytics import network
-from patron.analytics.relationships import (FORMULA, StageEvidence, StrengthWeights, WilsonRules, account_strength,
-                                            bensaou, contact_strength, matrix_cell, observed_trust, seniority,
-                                            stage, trust, wilson_stage)
+from patron.analytics.relationships import (FORMULA, StageEvidence, StrengthWeights, account_strength, bensaou,
+                                            contact_strength, matrix_cell, observed_trust, seniority, stage, trust,
+                                            wilson_stage)
+from patron.areas.accounts.relationship_rules import (DEFAULT_RULES, ChampionQuiet, RelationshipRules,
+                                                      relationship_rules)
 from patron.areas.parties.service import require_party
 from patron.errors import InvalidInput, NotFound
 from patron.service.audit import record
@@ -28,15 +31,8 @@ from patron.store.vocabulary import (ACCOUNT_TEAM_ROLES, ASSESSMENT_FORMS, ATTIT
 #: Per form: its items and the scale of their scores (attitude is a word).
 FORM_ITEMS = {"stakeholder": (STAKEHOLDER_ITEMS, (1, 5)), "trust": (TRUST_TERMS, (1, 10)),
               "wilson": (WILSON_CONSTRUCTS, (1, 5)), "investments": (INVESTMENT_ITEMS, (1, 5))}
-ENGAGED_DAYS = 90  # a contact with an interaction in this many days is engaged
-#: A champion has gone quiet when their silence is longer than QUIET_DAYS and than QUIET_GAPS times their usual
-#: gap between contacts (the mean gap over the QUIET_RHYTHM_DAYS up to their last contact, read from at least
-#: QUIET_MIN_CONTACTS contacts): a silence their own rhythm does not explain, rather than any long silence of
-#: someone rarely in touch. On the demo this raised the alert's precision from 0.07 to about 0.25.
-QUIET_DAYS = 90
-QUIET_GAPS = 4.0
-QUIET_RHYTHM_DAYS = 730
-QUIET_MIN_CONTACTS = 3
+# The thresholds (engaged days, champion gone quiet, single-threaded, stages, Bensaou) and the strength
+# weights are the store's relationship rules (patron.areas.accounts.relationship_rules).
 PEOPLE_LINKS = ("works_for", "buying_role")
 #: The links an account's value, activity and health roll up through: ``parent_of`` a subsidiary and
 #: ``location_of`` a site (``party_id`` is the parent, ``other_party_id`` the child).
@@ -281,20 +277,28 @@ def _descendants(store: Store, org_id: int, at: dt.date | None = None) -> dict[i
     return found
 
 
+def _rules(store: Store, rules: RelationshipRules | None, weights: StrengthWeights | None) -> RelationshipRules:
+    """The rules given, else the store's; ``weights`` replace their strength weights."""
+    rules = rules or relationship_rules(store)
+    return rules if weights is None else replace(rules, strength=weights)
+
+
 def rollup(store: Store, user: User, org_id: int, *, as_of: dt.datetime | None = None,
-           weights: StrengthWeights = StrengthWeights(), own: dict | None = None) -> dict[str, Any]:
+           weights: StrengthWeights | None = None, rules: RelationshipRules | None = None,
+           own: dict | None = None) -> dict[str, Any]:
     """The account with its subsidiaries and sites (``parent_of``, ``location_of``, at any depth): each one's
     revenue, activity in the last 365 days (its own and its people's) and health (strength, engaged contacts),
     and the totals over the account and all of them (strength: their mean). ``own`` is the account's own
     figures when the caller has them."""
     user.require("customers.read")
+    rules = _rules(store, rules, weights)
     at = _as_of(store, as_of)
     below = _descendants(store, org_id, at.date())
     names = dict(store.query(f"SELECT party_id, name FROM parties WHERE party_id IN ({_in_list(below)})"))
     rows = [] if own is None else [{"party_id": org_id, **own}]
     for pid in [*([] if own else [org_id]), *below]:
         kept = _account_records(store, pid, at)
-        people, people_ids, _ = _people_at(kept, pid, at, weights)
+        people, people_ids, _ = _people_at(kept, pid, at, rules)
         ids = people_ids | {pid}
         activity = sum(1 for i in ids for c in kept["contacts"][i] if (at - c[0]).days < 365)
         revenue = store.scalar(f"SELECT coalesce(sum(revenue), 0) FROM transactions WHERE party_id IN "
@@ -313,12 +317,13 @@ def rollup(store: Store, user: User, org_id: int, *, as_of: dt.datetime | None =
                                                      "strength": weakest["strength"]}}
 
 
-def gone_quiet(contacts: list[tuple], at: dt.datetime, *, days: int = QUIET_DAYS, gaps: float = QUIET_GAPS,
-               rhythm_days: int = QUIET_RHYTHM_DAYS, min_contacts: int = QUIET_MIN_CONTACTS) -> dict | None:
+def gone_quiet(contacts: list[tuple], at: dt.datetime,
+               rule: ChampionQuiet = DEFAULT_RULES.champion_quiet) -> dict | None:
     """Whether someone with these contacts ``(occurred_at, ...)`` has gone quiet on ``at``: silent for more
-    than ``days`` and more than ``gaps`` times their usual gap (the mean gap between their contacts in the
-    ``rhythm_days`` up to their last one, at least ``min_contacts`` of them). ``{silent_days, usual_gap_days,
-    contacts}`` or None."""
+    than ``rule.days`` and more than ``rule.gaps`` times their usual gap (the mean gap between their contacts in
+    the ``rule.rhythm_days`` up to their last one, at least ``rule.min_contacts`` of them). ``{silent_days,
+    usual_gap_days, contacts}`` or None."""
+    days, gaps, rhythm_days, min_contacts = rule.days, rule.gaps, rule.rhythm_days, rule.min_contacts
     seen = sorted(c[0] for c in contacts if c[0] <= at)
     if not seen:
         return None
@@ -359,7 +364,7 @@ def _account_records(store: Store, org_id: int, end: dt.datetime) -> dict[str, A
 
 
 def _people_at(kept: dict[str, Any], org_id: int, at: dt.datetime,
-               weights: StrengthWeights) -> tuple[list[dict], set[int], list[dict]]:
+               rules: RelationshipRules) -> tuple[list[dict], set[int], list[dict]]:
     """The account's people on ``at`` (links current then, contacts up to then), its people's ids and its
     current account-team links, from :func:`_account_records`."""
     day = at.date()
@@ -377,7 +382,7 @@ def _people_at(kept: dict[str, Any], org_id: int, at: dt.datetime,
                              key=BUYING_ROLES.index))
         work = next((l for l in mine if l["link_type"] == "works_for"), None)
         title = (work or {}).get("role") or p.get("job_title")
-        strength = contact_strength(kept["contacts"][pid], at, seniority(title, roles), weights)
+        strength = contact_strength(kept["contacts"][pid], at, seniority(title, roles), rules.strength)
         latest = _latest(kept["assessed"][pid])
         stake = latest.get("stakeholder", {})
         person_trust = trust(latest.get("trust", {}))
@@ -387,14 +392,16 @@ def _people_at(kept: dict[str, Any], org_id: int, at: dt.datetime,
                        "influence": stake.get("influence"), "interest": stake.get("interest"),
                        "attitude": stake.get("attitude"),
                        "engaged": strength["last_contact"] is not None
-                       and (at - strength["last_contact"]).days <= ENGAGED_DAYS})
+                       and (at - strength["last_contact"]).days <= rules.single_threaded.engaged_days})
     return people, people_ids, team_links
 
 
 def account_view(store: Store, user: User, org_id: int, *, as_of: dt.datetime | None = None,
-                 weights: StrengthWeights = StrengthWeights(), rules: WilsonRules = WilsonRules()) -> dict[str, Any]:
-    """Everything the account page shows about organisation ``org_id``."""
+                 weights: StrengthWeights | None = None, rules: RelationshipRules | None = None) -> dict[str, Any]:
+    """Everything the account page shows about organisation ``org_id``, by ``rules`` (default: the store's
+    relationship rules; ``weights`` replace their strength weights)."""
     user.require("customers.read")
+    rules = _rules(store, rules, weights)
     org = store.records("SELECT party_id, name, kind, category, city, country FROM parties WHERE party_id = ?",
                         [org_id])
     if not org:
@@ -404,7 +411,7 @@ def account_view(store: Store, user: User, org_id: int, *, as_of: dt.datetime | 
         raise InvalidInput(f"Party {org_id} ({org['name'] or 'no name'}) is a person, not an account.")
     at = _as_of(store, as_of)
     kept = _account_records(store, org_id, at)
-    people, people_ids, team_links = _people_at(kept, org_id, at, weights)
+    people, people_ids, team_links = _people_at(kept, org_id, at, rules)
     parties, contacts, assessed = kept["parties"], kept["contacts"], kept["assessed"]
     by_id = {p["party_id"]: p for p in people}
     engaged = [p for p in people if p["engaged"]]
@@ -412,14 +419,18 @@ def account_view(store: Store, user: User, org_id: int, *, as_of: dt.datetime | 
                 for role in BUYING_ROLES}
     held = {role for p in people for role in p["buying_roles"]}
     alerts = []
-    if len(engaged) <= 1:
-        who = f" (only {engaged[0]['name']})" if engaged else ""
+    if not people:  # nobody recorded yet (a supplier kept as an account only): not a thread too few
+        alerts.append({"kind": "no_contacts",
+                       "text": "No contacts recorded: add the people you deal with at this account to see its "
+                               "buying centre, strength and alerts."})
+    elif len(engaged) <= rules.single_threaded.max_engaged:
+        who = f" (only {engaged[0]['name']})" if len(engaged) == 1 else ""
         alerts.append({"kind": "single_threaded",
                        "text": f"Single-threaded account: {len(engaged)} engaged contact{who} in the last "
-                               f"{ENGAGED_DAYS} days. Reach more of the buying centre."})
+                               f"{rules.single_threaded.engaged_days} days. Reach more of the buying centre."})
     for p in people:
-        champion = p["attitude"] == "supporter" and (p["influence"] or 0) >= 4
-        quiet = champion and gone_quiet(contacts[p["party_id"]], at)
+        champion = p["attitude"] == "supporter" and (p["influence"] or 0) >= rules.champion_quiet.champion_influence
+        quiet = champion and gone_quiet(contacts[p["party_id"]], at, rules.champion_quiet)
         if quiet:
             alerts.append({"kind": "champion_quiet", "party_id": p["party_id"],
                            "text": f"Champion gone quiet: {p['name']} (a supporter of influence "
@@ -434,7 +445,8 @@ def account_view(store: Store, user: User, org_id: int, *, as_of: dt.datetime | 
     invest = org_latest.get("investments", {})
     customer_side = org["category"] != "supplier"
     # For a customer the firm supplies, the account is the buyer; for a supplier, the firm is the buyer.
-    quadrant = bensaou(invest.get("buyer_investment"), invest.get("supplier_investment"))
+    quadrant = bensaou(invest.get("buyer_investment"), invest.get("supplier_investment"),
+                       rules.bensaou.buyer_high, rules.bensaou.supplier_high)
     acct_strength = account_strength([p["strength"]["score"] for p in people])
     trusts = [p["trust"]["trust"] for p in people if p["trust"]]
     account_trust = trust(org_latest.get("trust", {}))
@@ -455,11 +467,13 @@ def account_view(store: Store, user: User, org_id: int, *, as_of: dt.datetime | 
         "activity_365d": dict(activity), "revenue": float(revenue or 0), "strength": acct_strength,
         "currency": currency if n_currencies == 1 else None,
         "strength_formula": FORMULA + "; an account's strength is the mean of its three strongest contacts",
+        "strength_weights": asdict(rules.strength),
         "trust": account_trust, "observed_trust": observed, "contact_trust_mean": round(sum(trusts) / len(trusts), 3) if trusts else None,
-        "stage": stage(evidence), "wilson_stage": wilson_stage(evidence, org_latest.get("wilson", {}), rules),
+        "stage": stage(evidence, rules.ford_stages),
+        "wilson_stage": wilson_stage(evidence, org_latest.get("wilson", {}), rules.wilson_stages),
         "bensaou": quadrant, "bensaou_side": "customer" if customer_side else "supplier",
         "matrix": matrix_cell(acct_strength, evidence.tenure_days), "wilson": org_latest.get("wilson", {}),
-        "rollup": rollup(store, user, org_id, as_of=at, weights=weights, own={
+        "rollup": rollup(store, user, org_id, as_of=at, rules=rules, own={
             "revenue": float(revenue or 0), "activity_365d": sum(activity.values()), "strength": acct_strength,
             "engaged": len(engaged)}),
     }
@@ -486,19 +500,21 @@ def _observed_trust(store: Store, ids: set[int], at: dt.datetime) -> dict:
 
 
 def strength_history(store: Store, user: User, org_id: int, *, months: int = 12,
-                     as_of: dt.datetime | None = None, weights: StrengthWeights = StrengthWeights()) -> list[dict]:
+                     as_of: dt.datetime | None = None, weights: StrengthWeights | None = None,
+                     rules: RelationshipRules | None = None) -> list[dict]:
     """The account's strength (and its engaged contacts) at the end of each of the last ``months`` months,
     oldest first, each computed as the account view computes it on that day (contacts then, links then)."""
     if not 1 <= months <= 60:
         raise InvalidInput(f"A strength history covers 1 to 60 months, not {months}.")
     user.require("customers.read")
     require_party(store, org_id)
+    rules = _rules(store, rules, weights)
     end = _as_of(store, as_of)
     kept = _account_records(store, org_id, end)  # one read; each month is computed from it
     out = []
     for k in range(months - 1, -1, -1):
         at = end - dt.timedelta(days=round(k * 365.25 / 12))
-        people, _, _ = _people_at(kept, org_id, at, weights)
+        people, _, _ = _people_at(kept, org_id, at, rules)
         out.append({"at": at, "strength": account_strength([p["strength"]["score"] for p in people]),
                     "engaged": sum(1 for p in people if p["engaged"])})
     return out
@@ -557,7 +573,7 @@ def _stage_evidence(store, org_id, people_ids, at, engaged, known, latest) -> St
 # --- the portfolio and the network ------------------------------------------------------------------------
 
 def accounts(store: Store, user: User, *, as_of: dt.datetime | None = None,
-             weights: StrengthWeights = StrengthWeights()) -> list[dict]:
+             weights: StrengthWeights | None = None, rules: RelationshipRules | None = None) -> list[dict]:
     """Every organisation with people or links: its stage, quadrant, strength, matrix cell and alerts."""
     user.require("customers.read")
     ids = [r[0] for r in store.query(
@@ -566,9 +582,10 @@ def accounts(store: Store, user: User, *, as_of: dt.datetime | None = None,
         "(SELECT other_party_id FROM party_links) OR p.party_id IN (SELECT party_id FROM party_links) OR "
         "p.party_id IN (SELECT organisation_id FROM parties WHERE organisation_id IS NOT NULL))")]
     at = _as_of(store, as_of)
+    rules = _rules(store, rules, weights)  # read once for every account
     out = []
     for org_id in sorted(ids):
-        v = account_view(store, user, org_id, as_of=at, weights=weights)
+        v = account_view(store, user, org_id, as_of=at, rules=rules)
         out.append({"party_id": org_id, "name": v["account"]["name"], "category": v["account"]["category"],
                     "people": len(v["people"]), "engaged": v["engaged"], "strength": v["strength"],
                     "stage": v["stage"]["stage"], "phase": v["stage"]["phase"], "bensaou": v["bensaou"],
@@ -602,16 +619,28 @@ def _graph(store: Store):
 HOMOPHILY_ATTRIBUTES = ("category", "country", "city", "age_band", "rung")
 
 
-def network_summary(store: Store, user: User, *, top: int = 10) -> dict[str, Any]:
-    """The firm's network: size, referral reach and value, communities, bridging contacts, homophily."""
+#: Left out of the rankings (communities, bridging contacts): the firm itself (``internal_unit``), linked to
+#: every supplier, distributor and partner, bridges them all by construction and says nothing about who
+#: connects whom; with ``without_staff`` its employees (account teams) go as a group too.
+FIRM_CATEGORIES = ("internal_unit",)
+STAFF_CATEGORIES = ("employee",)
+
+
+def network_summary(store: Store, user: User, *, top: int = 10, without_staff: bool = False) -> dict[str, Any]:
+    """The firm's network: size, referral reach and value, communities, bridging contacts, homophily.
+
+    Communities and bridges are read from the network without the firm's own party (and without its staff when
+    ``without_staff``): see :data:`FIRM_CATEGORIES`. Size, referrals and homophily count every tie."""
     user.require("customers.read")
     g, referrals = _graph(store)
+    left_out = FIRM_CATEGORIES + (STAFF_CATEGORIES if without_staff else ())
+    ranked = g.subgraph([n for n, c in g.nodes(data="category") if c not in left_out])
     value = {pid: float(v) for pid, v in store.query(
         "SELECT party_id, sum(revenue) FROM transactions GROUP BY party_id")}
     crv = network.referral_value(referrals, value)
     names = dict(store.query(f"SELECT party_id, name FROM parties WHERE party_id IN ({_in_list(g.nodes)})"))
-    found = network.communities(g)
-    central = network.centrality(g)  # igraph above network.LARGE_GRAPH_NODES
+    found = network.communities(ranked)
+    central = network.centrality(ranked)  # igraph above network.LARGE_GRAPH_NODES
     bridges = sorted(((n, c["betweenness"]) for n, c in central.items() if c["betweenness"] > 0),
                      key=lambda x: -x[1])[:top]
     return {
@@ -621,6 +650,7 @@ def network_summary(store: Store, user: User, *, top: int = 10) -> dict[str, Any
         "communities": [{"size": len(c), "members": sorted(c)[:12]} for c in found[:top]],
         "community_of": {n: i for i, c in enumerate(found) for n in c},
         "bridges": [{"party_id": n, "name": names.get(n), "betweenness": b} for n, b in bridges],
+        "left_out": sorted(n for n, c in g.nodes(data="category") if c in left_out),
         "assortativity": {a: network.assortativity(g, a) for a in HOMOPHILY_ATTRIBUTES},
     }
 
