@@ -53,14 +53,15 @@ def build(path: Path, n: int) -> None:
         store.raw.execute("INSERT INTO settings (name, value, updated_at) VALUES ('quiet_hours', 'none', ?)", [NOW])
 
 
-def run(label: str, pythonpath: str, n: int, batch: int, port: int, inbox: Count) -> None:
+def run(label: str, pythonpath: str, n: int, batch: int, port: int, inbox: Count, connections: int | None) -> None:
     path = Path(tempfile.mkdtemp()) / "delivery.duckdb"
     # Built by the tree that is timed: a store migrated by a newer tree refuses an older one.
     subprocess.run([sys.executable, __file__, "--build", str(path), "--messages", str(n)], check=True,
                    env={**os.environ, "PYTHONPATH": pythonpath})
     inbox.n = 0
     command = [sys.executable, "-m", "patron", "outbox", "send", "--once", "--smtp-host", "127.0.0.1",
-               "--smtp-port", str(port), "--batch", str(batch), "--store", str(path)]
+               "--smtp-port", str(port), "--batch", str(batch), "--store", str(path),
+               *(["--smtp-connections", str(connections)] if connections else [])]
     started, server = time.perf_counter(), time.process_time()
     proc = subprocess.Popen(command, env={**os.environ, "PYTHONPATH": pythonpath}, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
@@ -107,7 +108,8 @@ def main() -> None:
                                          "commit's: git archive <commit> src | tar -x -C /tmp/before")
     parser.add_argument("--floor", action="store_true", help="Time only a bare smtplib loop to the same aiosmtpd "
                                                              "(the receiver's ceiling on this machine)")
-    parser.add_argument("--connections", type=int, default=4, help="SMTP connections of the --floor loop")
+    parser.add_argument("--connections", type=int, help="SMTP connections (of the --floor loop: 4; of the "
+                                                             "command: its setting, 4)")
     parser.add_argument("--build", type=Path, help=argparse.SUPPRESS)  # build this store only (run() calls it)
     args = parser.parse_args()
     if args.build:
@@ -122,12 +124,12 @@ def main() -> None:
     print(f"{os.cpu_count()} cores; load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     try:
         if args.floor:
-            for connections in sorted({1, args.connections}):
+            for connections in sorted({1, args.connections or 4}):
                 floor(args.messages, connections, port, inbox)
             return
         if args.before:
-            run("before", args.before, args.messages, args.batch, port, inbox)
-        run("now", os.environ.get("PYTHONPATH", "src"), args.messages, args.batch, port, inbox)
+            run("before", args.before, args.messages, args.batch, port, inbox, args.connections)
+        run("now", os.environ.get("PYTHONPATH", "src"), args.messages, args.batch, port, inbox, args.connections)
     finally:
         controller.stop()
 
