@@ -572,9 +572,16 @@ class Worker:
     def _parties_with(self, address: str) -> list[int]:
         return [r[0] for r in self.store.query("SELECT party_id FROM parties WHERE lower(trim(email)) = ?", [address])]
 
-    def run_once(self) -> Outcome:
-        """Deliver everything due now, batch after batch; return what happened."""
-        return self._pipeline(lambda: True)
+    def run_once(self, limit: int | None = None) -> Outcome:
+        """Deliver everything due now (or, with ``limit``, whole batches until that many messages were handled),
+        batch after batch; return what happened."""
+        if limit is None:
+            return self._pipeline(lambda: True)
+        handled = [0]
+
+        def note(outcome: Outcome) -> None:
+            handled[0] += outcome.sent + outcome.blocked + outcome.deferred + outcome.retried + outcome.dead
+        return self._pipeline(lambda: handled[0] < limit, note)
 
     def run(self, stop: threading.Event, poll: float = 1.0, on_batch=None) -> Outcome:
         """Deliver until ``stop`` is set, looking for due messages every ``poll`` seconds when idle.
