@@ -80,6 +80,24 @@ def test_the_cap_counts_the_messages_of_the_same_batch(engine_store, smtp_server
     assert service.messages_by_id(store, second)["reason"].startswith("over the frequency cap: 2 email messages")
 
 
+def test_batches_in_flight_side_by_side_still_keep_the_cap(engine_store, smtp_server):
+    """The worker claims batch N+1 while N is being sent: a person with a message in N waits for N's record, so
+    that their next message is checked against N's ``sent`` (2 in 7 days: 2 of each person's 3 messages go)."""
+    store = engine_store
+    no_quiet_hours(store)
+    for pid in range(1, 5):
+        add_person(store, pid, f"p{pid}@example.com")
+    for nth in range(3):
+        for pid in range(1, 5):
+            queue(store, pid, key=f"pipe-{pid}-{nth}")
+    outcome = _send(store, smtp_server, batch=3)
+    assert (outcome.sent, outcome.blocked) == (8, 4)
+    sent = store.query("SELECT party_id, count(*) FROM contact_events WHERE kind = 'sent' GROUP BY party_id "
+                       "ORDER BY party_id")
+    assert sent == [(pid, 2) for pid in range(1, 5)] and len(smtp_server.messages) == 8
+    assert store.scalar("SELECT count(*) FROM outbox WHERE status = 'sending'") == 0
+
+
 def test_quiet_hours_defer_to_the_morning_in_the_persons_zone(engine_store, smtp_server):
     store = engine_store
     tokyo = ZoneInfo("Asia/Tokyo")

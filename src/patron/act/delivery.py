@@ -180,16 +180,24 @@ class MailerPool:
     def send_all(self, jobs: list, send_one) -> list:
         """``send_one(mailer, job)`` for every job, the jobs dealt out in turn among the connections; the results
         in the jobs' order. ``send_one`` catches its own failures (it returns what happened)."""
-        if len(self.mailers) == 1 or len(jobs) < 2:
-            return [send_one(self.mailers[0], job) for job in jobs]
+        return self.start_all(jobs, send_one)()
+
+    def start_all(self, jobs: list, send_one):
+        """Start sending ``jobs`` as :meth:`send_all` does, in the pool's threads, and return at once a function
+        that waits for them and returns their results (the caller claims and checks the next batch meanwhile)."""
+        if not jobs:
+            return list
         if self._threads is None:
             self._threads = ThreadPoolExecutor(max_workers=len(self.mailers), thread_name_prefix="patron-smtp")
         shares = [jobs[k::len(self.mailers)] for k in range(len(self.mailers))]
-        done = self._threads.map(lambda pair: [send_one(pair[0], job) for job in pair[1]],
-                                 [(mailer, share) for mailer, share in zip(self.mailers, shares) if share])
-        results: list = [None] * len(jobs)
-        for k, share_results in enumerate(done):
-            results[k::len(self.mailers)] = share_results
+        futures = [self._threads.submit(lambda mailer, share: [send_one(mailer, job) for job in share], mailer, share)
+                   for mailer, share in zip(self.mailers, shares) if share]
+
+        def results() -> list:
+            done: list = [None] * len(jobs)
+            for k, future in enumerate(futures):
+                done[k::len(self.mailers)] = future.result()
+            return done
         return results
 
     def close(self) -> None:
@@ -266,6 +274,17 @@ def _event_rows(events: list[tuple]):
     return pa.table(arrays, names=[*EVENT_COLUMNS, "recorded_by"])
 
 
+@dataclass
+class _Batch:
+    """One claimed batch on its way: its record, its webhooks and its composed emails, then their results."""
+
+    record: Record
+    hooks: list[dict]
+    mails: list[tuple]    # (row, message, Message-ID)
+    posting: list[tuple] = field(default_factory=list)   # (row, future of the POST)
+    results: object = None   # waits for the emails' (failure, at), as MailerPool.start_all returns it
+
+
 def _chunks(rows: list, size: int = RECORD_CHUNK):
     for start in range(0, len(rows), size):
         yield rows[start:start + size]
@@ -290,6 +309,7 @@ class Worker:
         self.secret = links.link_secret(store)
         self._next_slot: dict[str, float] = {}
         self._pool: ThreadPoolExecutor | None = None
+        self._claims = 0
 
     # -- claiming --------------------------------------------------------------------------------------------
     def reclaim(self, now: dt.datetime, everything: bool = False) -> int:
@@ -301,22 +321,34 @@ class Worker:
                 "AND claimed_at <= ?", [cutoff])
 
     def claim(self, now: dt.datetime) -> list[dict]:
-        """Claim up to ``batch`` due messages, the first of each person and channel, in one transaction."""
+        """Claim up to ``batch`` due messages, the first of each person and channel, in one transaction.
+
+        Only the first ``4 × batch`` due messages (by ``message_id``, a top-N, not a window over the whole
+        queue) are looked at; a person's first due message is always among them when a later one is. A person
+        and channel with a message still ``sending`` (the batch in hand, or another worker's) waits.
+        """
+        batch = int(self.config.batch)
+        self._claims += 1
+        claim = f"{self.config.worker}/{self._claims}"  # this claim's own mark: the batch before may still be sending
         with self.store.transaction():
             self.store.changed(
                 "UPDATE outbox SET status = 'sending', claimed_at = ?, claimed_by = ? WHERE message_id IN ("
-                "SELECT message_id FROM (SELECT message_id, row_number() OVER (PARTITION BY CASE WHEN channel = "
-                "'webhook' OR party_id IS NULL THEN -message_id ELSE party_id END, channel ORDER BY message_id) "
-                "AS nth FROM outbox WHERE status IN ('queued', 'failed') AND (next_attempt_at IS NULL OR "
-                "next_attempt_at <= ?) AND (campaign_id IS NULL OR campaign_id NOT IN (SELECT campaign_id FROM "
-                "campaigns WHERE status IN ('paused', 'cancelled')))) due "  # a paused campaign's messages wait
-                f"WHERE nth = 1 ORDER BY message_id LIMIT {int(self.config.batch)}) "
-                "AND status IN ('queued', 'failed')", [now, self.config.worker, now])
+                "SELECT message_id FROM (SELECT message_id, party_id, channel, row_number() OVER (PARTITION BY "
+                "CASE WHEN channel = 'webhook' OR party_id IS NULL THEN -message_id ELSE party_id END, channel "
+                "ORDER BY message_id) AS nth FROM (SELECT message_id, party_id, channel FROM outbox "
+                "WHERE status IN ('queued', 'failed') AND (next_attempt_at IS NULL OR next_attempt_at <= ?) "
+                "AND (campaign_id IS NULL OR campaign_id NOT IN (SELECT campaign_id FROM campaigns WHERE status IN "
+                "('paused', 'cancelled'))) "  # a paused campaign's messages wait
+                f"ORDER BY message_id LIMIT {4 * batch}) due) first "
+                "WHERE nth = 1 AND (channel = 'webhook' OR party_id IS NULL OR NOT EXISTS (SELECT 1 FROM outbox s "
+                "WHERE s.status = 'sending' AND s.party_id = first.party_id AND s.channel = first.channel)) "
+                f"ORDER BY message_id LIMIT {batch}) "
+                "AND status IN ('queued', 'failed')", [now, claim, now])
             return self.store.records(
                 "SELECT o.message_id, o.idempotency_key, o.campaign_id, o.party_id, o.channel, o.purpose, o.subject, "
                 "o.body, o.payload, o.attempts, coalesce(o.recipient, p.email) AS recipient, p.time_zone "
                 "FROM outbox o LEFT JOIN parties p ON p.party_id = o.party_id WHERE o.status = 'sending' "
-                "AND o.claimed_by = ? ORDER BY o.message_id", [self.config.worker])
+                "AND o.claimed_by = ? ORDER BY o.message_id", [claim])
 
     # -- recording -------------------------------------------------------------------------------------------
     def _update_each(self, assignments: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
@@ -452,19 +484,31 @@ class Worker:
 
     def deliver(self, rows: list[dict], now: dt.datetime) -> Outcome:
         """Check, send and record one claimed batch; what happened to it."""
+        return self._finish(self._start(self._prepare(rows, now)))
+
+    def _prepare(self, rows: list[dict], now: dt.datetime) -> _Batch:
+        """The gate and the composing of one claimed batch: what may go, as messages ready to send."""
         record = Record()
         going = self._gate(rows, now, record)
-        hooks = [row for row in going if row["channel"] == "webhook"]
-        posting = []
-        if hooks:
+        return _Batch(record, [row for row in going if row["channel"] == "webhook"],
+                      [(row, *self.compose(row)) for row in going if row["channel"] == "email"])
+
+    def _start(self, batch: _Batch) -> _Batch:
+        """Start sending a prepared batch in the pools' threads (returns at once)."""
+        if batch.hooks:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(max_workers=max(1, self.config.webhook_workers),
                                                 thread_name_prefix="patron-webhook")
-            for row in hooks:
+            for row in batch.hooks:
                 self._pace("webhook")
-                posting.append((row, self._pool.submit(self._post, row)))
-        mails = [(row, *self.compose(row)) for row in going if row["channel"] == "email"]
-        for (row, _, message_id), (failure, at) in zip(mails, self.mailers.send_all(mails, self._send_one)):
+                batch.posting.append((row, self._pool.submit(self._post, row)))
+        batch.results = self.mailers.start_all(batch.mails, self._send_one)
+        return batch
+
+    def _wait(self, batch: _Batch) -> _Batch:
+        """Wait until every message of a started batch was accepted or refused, and note what happened."""
+        record = batch.record
+        for (row, _, message_id), (failure, at) in zip(batch.mails, batch.results()):
             if isinstance(failure, PermanentFailure):
                 address = row["recipient"].strip().lower()
                 for party_id in self._parties_with(address) or [None]:
@@ -476,7 +520,7 @@ class Worker:
                 record.sent.append((row["message_id"], at))
                 record.event(row, "sent", message_id, at)
                 record.outcome.sent += 1
-        for row, future in posting:
+        for row, future in batch.posting:
             try:
                 at = future.result()
             except TransientFailure as exc:
@@ -485,8 +529,35 @@ class Worker:
             record.sent.append((row["message_id"], at))
             record.event(row, "sent", row["idempotency_key"], at)
             record.outcome.sent += 1
-        self.record(record)
-        return record.outcome
+        return batch
+
+    def _finish(self, batch: _Batch) -> Outcome:
+        self._wait(batch)
+        self.record(batch.record)
+        return batch.record.outcome
+
+    def _pipeline(self, more, on_batch=None) -> Outcome:
+        """Deliver batch after batch while ``more()`` says so, two batches in hand at a time.
+
+        While batch N is being sent (in the SMTP threads), this thread claims, checks and composes batch N+1;
+        when N's last message is answered, N+1 starts to go and N is recorded. So the store's work overlaps the
+        SMTP server's, and a crash can leave two batches sent but not recorded (docs/delivery.md). A claim
+        never takes a person and channel with a message still ``sending``: N+1 is checked against N's caps
+        only after N is recorded, when that person is claimed again.
+        """
+        total, sending = Outcome(), None
+        while True:
+            rows = self.claim(utcnow()) if more() else []
+            if not rows and sending is None:
+                return total
+            ready = self._prepare(rows, utcnow()) if rows else None
+            done = self._wait(sending) if sending is not None else None
+            sending = self._start(ready) if ready is not None else None
+            if done is not None:
+                self.record(done.record)
+                total.add(done.record.outcome)
+                if on_batch:
+                    on_batch(done.record.outcome)
 
     def _send_one(self, mailer: Mailer, mail: tuple) -> tuple[Exception | None, dt.datetime]:
         """Send one composed mail on ``mailer`` (in one of the pool's threads): its failure or None, and when."""
@@ -501,29 +572,29 @@ class Worker:
     def _parties_with(self, address: str) -> list[int]:
         return [r[0] for r in self.store.query("SELECT party_id FROM parties WHERE lower(trim(email)) = ?", [address])]
 
-    def run_once(self) -> Outcome:
-        """Deliver everything due now, batch after batch; return what happened."""
-        total = Outcome()
-        while rows := self.claim(utcnow()):
-            total.add(self.deliver(rows, utcnow()))
-        return total
+    def run_once(self, limit: int | None = None) -> Outcome:
+        """Deliver everything due now (or, with ``limit``, whole batches until that many messages were handled),
+        batch after batch; return what happened."""
+        if limit is None:
+            return self._pipeline(lambda: True)
+        handled = [0]
+
+        def note(outcome: Outcome) -> None:
+            handled[0] += outcome.sent + outcome.blocked + outcome.deferred + outcome.retried + outcome.dead
+        return self._pipeline(lambda: handled[0] < limit, note)
 
     def run(self, stop: threading.Event, poll: float = 1.0, on_batch=None) -> Outcome:
         """Deliver until ``stop`` is set, looking for due messages every ``poll`` seconds when idle.
 
-        ``stop`` is looked at between batches: the batch in hand is sent and recorded first, so stopping
+        ``stop`` is looked at between batches: the batches in hand are sent and recorded first, so stopping
         loses nothing and leaves nothing ``sending``.
         """
         total = Outcome()
         while not stop.is_set():
-            rows = self.claim(utcnow())
-            if not rows:
-                stop.wait(poll)
-                continue
-            outcome = self.deliver(rows, utcnow())
+            outcome = self._pipeline(lambda: not stop.is_set(), on_batch)
             total.add(outcome)
-            if on_batch:
-                on_batch(outcome)
+            if not (outcome.sent or outcome.blocked or outcome.deferred or outcome.retried or outcome.dead):
+                stop.wait(poll)
         return total
 
     def close(self) -> None:

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from patron.api.deps import StoreDep
 from patron.areas.outbox import service
+from patron.errors import InvalidInput
 from patron.web.auth import check_csrf, page_user
 from patron.web.templating import NavItem, back, render
 
@@ -21,7 +22,22 @@ def outbox_page(request: Request, store: StoreDep, status: str | None = None):
     user = page_user(request, store)
     return render(request, "outbox/outbox.html", user, active=NAV.label, counts=service.status_counts(store, user),
                   status=status or None, messages=service.messages(store, user, status=status or None, limit=200),
-                  dead=service.messages(store, user, status="dead", limit=200), can_requeue=user.may("outbox.manage"))
+                  dead=service.messages(store, user, status="dead", limit=200), can_requeue=user.may("outbox.manage"),
+                  settings=service.delivery_settings(store, user))
+
+
+@router.post("/outbox/settings")
+async def save_settings(request: Request, store: StoreDep):
+    """An admin's delivery settings (smtp.connections, delivery.batch, triggers.keep_days), checked, audited."""
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf", "")))
+    user = page_user(request, store)
+    try:
+        service.set_delivery_settings(store, user, {name: str(form.get(name, "")) for name, *_ in
+                                                    service.DELIVERY_SETTINGS if name in form})
+    except InvalidInput as exc:  # said on the page, nothing kept
+        return back("/outbox", request, f"Nothing was saved: {exc}", error=True)
+    return back("/outbox", request, "The delivery settings are saved; a running worker takes them when it restarts.")
 
 
 @router.post("/outbox/{message_id}/requeue")

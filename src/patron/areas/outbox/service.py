@@ -54,6 +54,57 @@ def requeue(store: Store, user: User | None, message_id: int) -> dict:
     return messages_by_id(store, message_id)
 
 
+#: The settings an admin sets on /outbox: (name, what it is, default, smallest, largest, a whole number).
+DELIVERY_SETTINGS = (
+    ("smtp.connections", "SMTP connections sending side by side", 4, 1, 32, True),
+    ("delivery.batch", "Messages claimed and checked at a time", 500, 1, 5000, True),
+    ("triggers.keep_days", "Days a trigger evaluation that started nothing is kept", 30, 0, 3650, False),
+)
+
+
+def delivery_settings(store: Store, user: User | None) -> list[dict]:
+    """The delivery settings with their current values (``settings`` rows, else the defaults)."""
+    _require(user, "outbox.read")
+    found = {r["name"]: r["value"] for r in store.records(
+        "SELECT name, value FROM settings WHERE name IN (?, ?, ?)", [name for name, *_ in DELIVERY_SETTINGS])}
+    return [{"name": name, "label": label, "value": found.get(name, str(default)), "default": default,
+             "low": low, "high": high, "whole": whole} for name, label, default, low, high, whole in DELIVERY_SETTINGS]
+
+
+def set_delivery_settings(store: Store, user: User | None, values: dict[str, str]) -> list[dict]:
+    """Keep the delivery settings given (an admin's; audited), each checked first; an empty value goes back to
+    the default. Nothing is kept when one is wrong. A running worker reads them when it next starts."""
+    _require(user, "outbox.manage")
+    known = {name: (label, low, high, whole) for name, label, _, low, high, whole in DELIVERY_SETTINGS}
+    changes: dict[str, str | None] = {}
+    for name, text in values.items():
+        if name not in known:
+            raise InvalidInput(f"There is no delivery setting '{name}'. Settings: {', '.join(known)}.")
+        label, low, high, whole = known[name]
+        text = (text or "").strip()
+        if not text:
+            changes[name] = None
+            continue
+        try:
+            number = int(text) if whole else float(text)
+        except ValueError:
+            raise InvalidInput(f"{label} ({name}): a {'whole ' if whole else ''}number from {low} to {high}, "
+                               f"not '{text}'.") from None
+        if not low <= number <= high:
+            raise InvalidInput(f"{label} ({name}): from {low} to {high}, not {text}.")
+        changes[name] = str(number)
+    who = getattr(user, "username", None) or "patron"
+    with store.transaction():
+        for name, value in changes.items():
+            store.raw.execute("DELETE FROM settings WHERE name = ?", [name])
+            if value is not None:
+                store.raw.execute("INSERT INTO settings (name, value, updated_at, updated_by) VALUES (?, ?, ?, ?)",
+                                  [name, value, delivery.utcnow(), who])
+        if changes:
+            audit.record(store, user, "settings.change", "setting", None, {"changes": changes})
+    return delivery_settings(store, user)
+
+
 def messages_by_id(store: Store, message_id: int) -> dict:
     found = store.records(f"SELECT {COLUMNS} FROM outbox WHERE message_id = ?", [message_id])
     if not found:
