@@ -176,7 +176,7 @@ class TruthKeeper:
                     "CRM supplier, distributor or partner (0: the firm)")
 
     def finish(self, accounts, result, seed: int, catalogue: Catalogue, campaign: dict | None = None,
-               drivers: dict | None = None) -> dict:
+               drivers: dict | None = None, listening: dict | None = None) -> dict:
         pop, params = self.pop, self.params
         step = TRUTH_SLICE
         first = self.customers_table(0, min(step, pop.size))
@@ -241,6 +241,7 @@ class TruthKeeper:
                 "gaps in the data are servqual_gaps_observed."
             ),
             "drivers": drivers,
+            "listening": listening,
             "churn_link": {
                 **asdict(params.churn),
                 "description": (

@@ -312,11 +312,15 @@ def instrument_report(store: Store, user: User | None, instrument: str, *, since
         "SELECT f.party_id, f.occurred_at, f.instrument, f.score, f.scale_max, f.dimension, f.perception, "
         f"f.benchmark, f.text, f.channel, f.touchpoint FROM feedback f WHERE {which}{where} "
         "ORDER BY f.occurred_at, f.feedback_id", [instrument, *params])
+    scored = [r["scale_max"] for r in rows if r["score"] is not None and r["scale_max"] is not None]
+    main_scale = max(set(scored), key=scored.count) if scored else None  # the scale most answers are on
     months: dict = {}
     for r in rows:
-        m = months.setdefault(r["occurred_at"].strftime("%Y-%m"), {"answers": 0, "respondents": set()})
+        m = months.setdefault(r["occurred_at"].strftime("%Y-%m"), {"answers": 0, "respondents": set(), "scores": []})
         m["answers"] += 1
         m["respondents"].add(r["party_id"])
+        if r["score"] is not None and r["scale_max"] == main_scale:
+            m["scores"].append(r["score"])
     scales = []
     for top in sorted({r["scale_max"] for r in rows if r["score"] is not None and r["scale_max"] is not None}):
         s = np.array([r["score"] for r in rows if r["score"] is not None and r["scale_max"] == top], dtype=float)
@@ -335,7 +339,9 @@ def instrument_report(store: Store, user: User | None, instrument: str, *, since
     return {"instrument": instrument, **extra, "answers": len(rows),
             "respondents": len({r["party_id"] for r in rows}),
             "unscaled_scores": sum(1 for r in rows if r["score"] is not None and r["scale_max"] is None),
-            "by_month": [{"month": k, "answers": v["answers"], "respondents": len(v["respondents"])}
+            "main_scale": main_scale,  # the month's mean score is on it (None without scored answers)
+            "by_month": [{"month": k, "answers": v["answers"], "respondents": len(v["respondents"]),
+                          "mean_score": float(np.mean(v["scores"])) if v["scores"] else None}
                          for k, v in sorted(months.items())],
             "scores": scales,
             "perception": [{"of": who, "dimension": d, **stats.mean_estimate(np.array(v, dtype=float)).as_dict()}
