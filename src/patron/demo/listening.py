@@ -101,7 +101,7 @@ def plant(rng: np.random.Generator, pop: Population, params: DemoParameters) -> 
     means = {who: {d: LATENT_EXPECTATION + SERVQUAL_GAPS[d] + (0.0 if who == "us" else BENCHMARKS[who]["offset"][d])
                    for d in dims} for who in SHOPPED}
     n = 0
-    for q in range(QUARTERS):
+    for q in range(QUARTERS if len(shoppers) else 0):  # a demo too small to recruit shoppers has none
         for who in SHOPPED:
             for channel in SHOPPED_CHANNELS:
                 n += 1
