@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from patron.app import create_app
+from patron.areas.complaints.service import open_complaint
 from patron.areas.feedback.service import record_field_visit
 from patron.areas.quality.service import instrument_report
 from patron.areas.users.service import add_user
@@ -67,6 +68,18 @@ def test_a_field_visit_recorded_from_the_customer_page(site):
         assert report["visits"] == 1 and {k["instrument"] for k in report["by_instrument"]} == {"csat", "suggestion"}
         assert report["texts"][0]["text"] == "Deliver on Tuesdays" and report["texts"][0]["touchpoint"] == "after"
         assert store.scalar("SELECT count(*) FROM audit_log WHERE action = 'feedback.create'") == 2
+    # a message logged from the composer about an open complaint goes into that complaint's thread
+    with Store(path) as store:
+        complaint = open_complaint(store, User(1, "tom", "service"), 1, category="delivery", description="late")
+    page = client.get("/customers/1").text
+    assert f'<option value="{complaint["complaint_id"]}">#{complaint["complaint_id"]} delivery' in page
+    logged = client.post("/customers/1/interactions", data={
+        "csrf": csrf, "channel": "email", "direction": "inbound", "subject": "Still waiting",
+        "complaint_id": str(complaint["complaint_id"])}, follow_redirects=False)
+    assert logged.status_code == 303, logged.text
+    with Store(path) as store:
+        assert store.scalar("SELECT complaint_id FROM interactions WHERE subject = 'Still waiting'") == \
+            complaint["complaint_id"]
     # an analyst reads but does not record: the form is not shown and the post is refused
     csrf = _sign_in(client, "ann")
     assert 'action="/customers/1/field-visits"' not in client.get("/customers/1").text
