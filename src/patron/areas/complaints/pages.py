@@ -20,7 +20,7 @@ from patron.web.listpage import Input
 from patron.web.templating import NavItem, back, render
 
 router = APIRouter(include_in_schema=False)
-NAV = NavItem(40, "Complaint desk", "/complaints")
+NAV = NavItem(40, "Complaint desk", "/complaints", section="Service")
 
 
 @router.post("/customers/{party_id}/complaints")

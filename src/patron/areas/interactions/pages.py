@@ -20,7 +20,7 @@ from patron.web.listpage import Input
 from patron.web.templating import NavItem, back, render
 
 router = APIRouter(include_in_schema=False)
-NAV = NavItem(42, "Interactions", "/interactions")
+NAV = NavItem(42, "Interactions", "/interactions", section="Relationships")
 #: The interaction list's filter form: (input, field, operator).
 LIST_INPUTS = (Input("q", "text", "contains"), Input("channel", "channel", "eq"),
                Input("direction", "direction", "eq"), Input("department", "department", "eq"),

@@ -21,7 +21,7 @@ from patron.web.auth import check_csrf, page_user
 from patron.web.templating import NavItem, back, render
 
 router = APIRouter(include_in_schema=False)
-NAV = NavItem(20, "Customers", "/customers")
+NAV = NavItem(20, "Customers", "/customers", section="Customers")
 
 #: The list form's inputs: (name, field, operator).
 FORM_FILTERS = (("rung", "rung", "eq"), ("triage", "triage", "eq"), ("segment", "segment", "eq"),
