@@ -35,6 +35,13 @@ class NavItem:
     label: str
     href: str
     action: str | None = None
+    #: The menu it sits in (:data:`SECTIONS`); ``None``: a link of its own on the bar (the overview).
+    section: str | None = None
+
+
+#: The navigation's menus, left to right. Seventeen links in one row no longer fit a 1440 px screen (the admin's
+#: last five ran out of sight), so the bar holds these six disclosure menus and the overview.
+SECTIONS = ("Customers", "Relationships", "Service", "Campaigns", "Analysis", "Admin")
 
 
 templates = Jinja2Templates(directory=str(WEB / "templates"))
@@ -47,12 +54,26 @@ templates.env.globals["vocab"] = vocabulary
 # Every figure and code on a page is written for people: numbers and money in the locale, codes as words.
 for _name in ("number", "money", "percent", "day", "label"):
     templates.env.filters[_name] = getattr(formatting, _name)
-templates.env.globals["nav"] = []
+_NAV: list[NavItem] = []
 
 
 def set_navigation(items: list[NavItem]) -> None:
     """The main navigation, in order (the app sets it from the areas' ``NAV``)."""
-    templates.env.globals["nav"] = sorted(items)
+    unknown = {i.section for i in items} - {None, *SECTIONS}
+    if unknown:
+        raise ValueError(f"navigation sections {sorted(unknown)} are not in SECTIONS")
+    _NAV[:] = sorted(items)
+
+
+def navigation(user) -> list[tuple[str | None, list[NavItem]]]:
+    """What ``user`` sees of the navigation: (section, its links) in order, a section none of whose links the
+    user may open left out; the links without a section come first, each as its own (``None``, [link])."""
+    shown = [i for i in _NAV if not i.action or user.may(i.action)]
+    return [(None, [i]) for i in shown if i.section is None] + [
+        (section, links) for section in SECTIONS if (links := [i for i in shown if i.section == section])]
+
+
+templates.env.globals["navigation"] = navigation
 
 
 def render(request: Request, template: str, user=None, status_code: int = 200, **context) -> HTMLResponse:

@@ -14,7 +14,7 @@ from patron.web.auth import check_csrf, page_user
 from patron.web.templating import NavItem, back, render
 
 router = APIRouter(include_in_schema=False)
-NAV = NavItem(35, "Relationships", "/relationships", action="customers.read")
+NAV = NavItem(35, "Relationships", "/relationships", action="customers.read", section="Relationships")
 
 
 @router.get("/relationships", response_class=HTMLResponse)

@@ -14,7 +14,7 @@ from patron.web.auth import page_user
 from patron.web.templating import NavItem, render
 
 router = APIRouter(include_in_schema=False)
-NAV = NavItem(90, "Audit log", "/audit", action="audit.read")
+NAV = NavItem(90, "Audit log", "/audit", action="audit.read", section="Admin")
 PAGE = 100
 FILTERS = ("username", "action", "entity", "entity_id", "since", "until")
 

@@ -18,7 +18,7 @@ from patron.web.auth import check_csrf, page_user
 from patron.web.templating import NavItem, back, render
 
 router = APIRouter(include_in_schema=False)
-NAV = NavItem(45, "Campaigns", "/campaigns")
+NAV = NavItem(45, "Campaigns", "/campaigns", section="Campaigns")
 
 
 @router.get("/campaigns", response_class=HTMLResponse)

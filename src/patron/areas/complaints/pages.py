@@ -6,21 +6,20 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import HTMLResponse, StreamingResponse
+from fastapi.responses import HTMLResponse
 
 from patron.api.deps import StoreDep
 from patron.areas.complaints import desk, lists, service
 from patron.areas.complaints.sla import SLA_STATES
-from patron.areas.views import service as views
 from patron.errors import InvalidInput
-from patron.service.exports import attachment
+from patron.store import vocabulary
 from patron.web import listpage
 from patron.web.auth import check_csrf, page_user
-from patron.web.listpage import Input
+from patron.web.listpage import Input, ListPage
 from patron.web.templating import NavItem, back, render
 
 router = APIRouter(include_in_schema=False)
-NAV = NavItem(40, "Complaint desk", "/complaints")
+NAV = NavItem(40, "Complaint desk", "/complaints", section="Service")
 
 
 @router.post("/customers/{party_id}/complaints")
@@ -85,44 +84,22 @@ def complaint_owner(request: Request, store: StoreDep, complaint_id: int, owner:
     return back("/complaints", request, f"Complaint {complaint_id} is now owned by {owner or 'nobody'}.")
 
 
-#: The complaint list's filter form: (input, field, operator).
-LIST_INPUTS = (Input("q", "text", "contains"), Input("status", "status", "eq"), Input("severity", "severity", "eq"),
-               Input("channel", "channel", "eq"), Input("category", "category", "contains"),
-               Input("owner", "owner", "eq"), Input("customer", "customer", "contains"),
-               Input("party_id", "party_id", "eq"), Input("from", "opened_at", "gte"),
-               Input("to", "opened_at", "lte", end_of_day=True))
-
-
-@router.get("/complaints/list", response_class=HTMLResponse)
-def complaint_list(request: Request, store: StoreDep):
-    """Every complaint, filtered, sorted and paged, with saved views and an export of exactly the view."""
-    user = page_user(request, store)
-    params = request.query_params
-    view = views.get_view(store, user, int(params["view"])) if params.get("view", "").isdigit() else None
-    filters = view["filters"] if view else listpage.form_filters(params, LIST_INPUTS)
-    sort = params.get("sort") or (view["sort"] if view else None)
-    page = lists.complaint_list(store, user, filters, sort=sort, cursor=params.get("cursor") or None, limit=50)
-    return render(request, "complaints/list.html", user, active=NAV.label, page=page, view=view,
-                  views=views.list_views(store, user, "complaints"), values=listpage.form_values(filters, LIST_INPUTS),
-                  links=listpage.links("/complaints/list", page, "/complaints/list/export"))
-
-
-@router.get("/complaints/list/export")
-def export_complaint_list(request: Request, store: StoreDep, filters: str = "", sort: str = ""):
-    user = page_user(request, store)
-    chunks = lists.export_complaints(store, user, filters or None, sort=sort or None)
-    return StreamingResponse(chunks, media_type="text/csv", headers={"Content-Disposition": attachment("complaints.csv")})
-
-
-@router.post("/complaints/list/views")
-def save_complaint_view(request: Request, store: StoreDep, name: Annotated[str, Form(max_length=120)],
-                        csrf: Annotated[str, Form()] = "", filters: Annotated[str, Form(max_length=20_000)] = "",
-                        sort: Annotated[str, Form(max_length=40)] = "", shared: Annotated[str, Form()] = ""):
-    check_csrf(request, csrf)
-    user = page_user(request, store)
-    view = views.save_view(store, user, name, filters or None, sort=sort or None, area="complaints",
-                           shared=bool(shared))
-    return back(f"/complaints/list?view={view['view_id']}", request, f"View '{view['name']}' saved.")
+#: The complaint list: its filter form (input, field, operator, how it shows) and its routes.
+LIST = ListPage(
+    area="complaints", path="/complaints/list", template="complaints/list.html", active=NAV.label,
+    form_id="complaint-filters", filename="complaints.csv", read=lists.complaint_list,
+    export=lambda store, user, filters, sort, _: lists.export_complaints(store, user, filters, sort=sort),
+    inputs=(Input("q", "text", "contains", label="Search", size=16, placeholder="words of the complaint"),
+            Input("status", "status", "eq", label="Status", choices=vocabulary.COMPLAINT_STATUSES),
+            Input("severity", "severity", "eq", label="Severity", choices=vocabulary.COMPLAINT_SEVERITIES),
+            Input("channel", "channel", "eq", label="Channel", choices=vocabulary.INTERACTION_CHANNELS),
+            Input("category", "category", "contains", label="Category"),
+            Input("owner", "owner", "eq", label="Owner", size=8),
+            Input("customer", "customer", "contains", label="Customer"),
+            Input("party_id", "party_id", "eq", kind="link"),
+            Input("from", "opened_at", "gte", label="Opened from", kind="date"),
+            Input("to", "opened_at", "lte", end_of_day=True, label="to", kind="date")))
+listpage.add_routes(router, LIST)
 
 
 @router.get("/complaints/{complaint_id}", response_class=HTMLResponse)

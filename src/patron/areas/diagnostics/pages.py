@@ -14,7 +14,7 @@ from patron.web.auth import page_user
 from patron.web.templating import NavItem, render
 
 router = APIRouter(include_in_schema=False)
-NAV = NavItem(87, "Model diagnostics", "/diagnostics", action=service.ACTION)
+NAV = NavItem(87, "Model diagnostics", "/diagnostics", action=service.ACTION, section="Analysis")
 
 
 @router.get("/diagnostics", response_class=HTMLResponse)

@@ -15,7 +15,7 @@ from patron.web.auth import check_csrf, page_user
 from patron.web.templating import NavItem, back, render
 
 router = APIRouter(include_in_schema=False)
-NAV = NavItem(50, "Imports", "/imports")
+NAV = NavItem(50, "Imports", "/imports", section="Admin")
 
 
 def _page(request, store, jobs, user, job=None, **extra):

@@ -6,61 +6,36 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, StreamingResponse
+from fastapi.responses import HTMLResponse
 
 from patron.api.deps import StoreDep
 from patron.areas.interactions import lists, service
 from patron.areas.tasks.service import add_task
-from patron.areas.views import service as views
-from patron.service.exports import attachment
 from patron.service.inputs import parse_date
+from patron.store import vocabulary
 from patron.web import listpage
 from patron.web.auth import check_csrf, page_user
-from patron.web.listpage import Input
+from patron.web.listpage import Input, ListPage
 from patron.web.templating import NavItem, back, render
 
 router = APIRouter(include_in_schema=False)
-NAV = NavItem(42, "Interactions", "/interactions")
-#: The interaction list's filter form: (input, field, operator).
-LIST_INPUTS = (Input("q", "text", "contains"), Input("channel", "channel", "eq"),
-               Input("direction", "direction", "eq"), Input("department", "department", "eq"),
-               Input("phase", "phase", "eq"), Input("staff", "staff", "contains"),
-               Input("customer", "customer", "contains"), Input("party_id", "party_id", "eq"),
-               Input("from", "occurred_at", "gte"), Input("to", "occurred_at", "lte", end_of_day=True))
-
-
-@router.get("/interactions", response_class=HTMLResponse)
-def interaction_list(request: Request, store: StoreDep):
-    """Every logged contact, filtered, sorted and paged, with saved views and an export of exactly the view."""
-    user = page_user(request, store)
-    params = request.query_params
-    view = views.get_view(store, user, int(params["view"])) if params.get("view", "").isdigit() else None
-    filters = view["filters"] if view else listpage.form_filters(params, LIST_INPUTS)
-    sort = params.get("sort") or (view["sort"] if view else None)
-    page = lists.interaction_list(store, user, filters, sort=sort, cursor=params.get("cursor") or None, limit=50)
-    return render(request, "interactions/list.html", user, active=NAV.label, page=page, view=view,
-                  views=views.list_views(store, user, "interactions"),
-                  values=listpage.form_values(filters, LIST_INPUTS),
-                  links=listpage.links("/interactions", page, "/interactions/export"))
-
-
-@router.get("/interactions/export")
-def export_interaction_list(request: Request, store: StoreDep, filters: str = "", sort: str = ""):
-    user = page_user(request, store)
-    chunks = lists.export_interactions(store, user, filters or None, sort=sort or None)
-    return StreamingResponse(chunks, media_type="text/csv",
-                             headers={"Content-Disposition": attachment("interactions.csv")})
-
-
-@router.post("/interactions/views")
-def save_interaction_view(request: Request, store: StoreDep, name: Annotated[str, Form(max_length=120)],
-                          csrf: Annotated[str, Form()] = "", filters: Annotated[str, Form(max_length=20_000)] = "",
-                          sort: Annotated[str, Form(max_length=40)] = "", shared: Annotated[str, Form()] = ""):
-    check_csrf(request, csrf)
-    user = page_user(request, store)
-    view = views.save_view(store, user, name, filters or None, sort=sort or None, area="interactions",
-                           shared=bool(shared))
-    return back(f"/interactions?view={view['view_id']}", request, f"View '{view['name']}' saved.")
+NAV = NavItem(42, "Interactions", "/interactions", section="Relationships")
+#: The interaction list: its filter form (input, field, operator, how it shows) and its routes.
+LIST = ListPage(
+    area="interactions", path="/interactions", template="interactions/list.html", active=NAV.label,
+    form_id="interaction-filters", filename="interactions.csv", read=lists.interaction_list,
+    export=lambda store, user, filters, sort, _: lists.export_interactions(store, user, filters, sort=sort),
+    inputs=(Input("q", "text", "contains", label="Search", size=16, placeholder="subject, outcome, notes"),
+            Input("channel", "channel", "eq", label="Channel", choices=vocabulary.INTERACTION_CHANNELS),
+            Input("direction", "direction", "eq", label="Direction", choices=vocabulary.INTERACTION_DIRECTIONS),
+            Input("department", "department", "eq", label="Department", choices=vocabulary.DEPARTMENTS),
+            Input("phase", "phase", "eq", label="Phase", choices=vocabulary.INTERACTION_PHASES),
+            Input("staff", "staff", "contains", label="Staff", size=8),
+            Input("customer", "customer", "contains", label="Customer"),
+            Input("party_id", "party_id", "eq", kind="link"),
+            Input("from", "occurred_at", "gte", label="From", kind="date"),
+            Input("to", "occurred_at", "lte", end_of_day=True, label="to", kind="date")))
+listpage.add_routes(router, LIST)
 
 
 @router.get("/interactions/{interaction_id}", response_class=HTMLResponse)

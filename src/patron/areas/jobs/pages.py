@@ -15,7 +15,7 @@ from patron.web.auth import check_csrf, page_user
 from patron.web.templating import NavItem, back, render
 
 router = APIRouter(include_in_schema=False)
-NAV = NavItem(85, "Runs", "/runs")
+NAV = NavItem(85, "Runs", "/runs", section="Analysis")
 
 
 @router.get("/runs", response_class=HTMLResponse)

@@ -14,7 +14,7 @@ from patron.web.auth import check_csrf, page_user
 from patron.web.templating import NavItem, back, render
 
 router = APIRouter(include_in_schema=False)
-NAV = NavItem(75, "Outbox", "/outbox", action="outbox.read")
+NAV = NavItem(75, "Outbox", "/outbox", action="outbox.read", section="Campaigns")
 
 
 @router.get("/outbox", response_class=HTMLResponse)

@@ -3,7 +3,6 @@ and the customer 360."""
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -12,72 +11,50 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 
 from patron.api.deps import StoreDep
 from patron.areas.parties import lists, service
-from patron.areas.views import service as views
 from patron.errors import InvalidInput
 from patron.service.consent import ConsentRule
 from patron.service.exports import attachment
 from patron.store.vocabulary import CONSENT_CHANNELS, LADDER_STATES, TRIAGE_GROUPS
+from patron.web import listpage
 from patron.web.auth import check_csrf, page_user
+from patron.web.listpage import Input, ListPage
 from patron.web.templating import NavItem, back, render
 
 router = APIRouter(include_in_schema=False)
-NAV = NavItem(20, "Customers", "/customers")
+NAV = NavItem(20, "Customers", "/customers", section="Customers")
 
-#: The list form's inputs: (name, field, operator).
-FORM_FILTERS = (("rung", "rung", "eq"), ("triage", "triage", "eq"), ("segment", "segment", "eq"),
-                ("owner", "owner", "eq"), ("country", "country", "eq"), ("clv_min", "clv", "gte"),
-                ("clv_max", "clv", "lte"), ("p_alive_min", "p_alive", "gte"), ("p_alive_max", "p_alive", "lte"),
-                ("active_from", "last_activity", "gte"), ("active_to", "last_activity", "lte"),
-                ("consent", "consent", "granted"))
-
-
-def form_filters(params) -> list[dict]:
-    """The list form's query parameters as filters (``docs/list-views.md``); ``filters`` (JSON) comes first."""
-    found = json.loads(params["filters"]) if params.get("filters") else []
-    for name, field, op in FORM_FILTERS:
-        value = (params.get(name) or "").strip()
-        if value:
-            found.append({"field": field, "op": op, "value": value})
-    return found
-
-
-def _form_values(filters: list[dict]) -> dict:
-    """Back from filters to the form's inputs (a saved view opened fills the form)."""
-    values = {}
-    for name, field, op in FORM_FILTERS:
-        for f in filters:
-            if f["field"] == field and f["op"] == op and not isinstance(f.get("value"), list):
-                v = f["value"]
-                values[name] = f"{v:g}" if isinstance(v, float) else str(v)[:10] if field == "last_activity" else v
-    return values
+#: The customer list: its filter form (input, field, operator, how it shows) and its routes (the page itself is
+#: :func:`customer_search`'s, which also finds customers by name, number, email or phone).
+LIST = ListPage(
+    area="customers", path="/customers", template="parties/customers.html", active=NAV.label,
+    filename="customers.csv", read=lists.customer_list,
+    export=lambda store, user, filters, _sort, params: lists.export_contacts(
+        store, user, filters, consent=ConsentRule(params.get("channel") or "email")),
+    inputs=(Input("rung", "rung", "eq", label="Rung", choices=LADDER_STATES),
+            Input("triage", "triage", "eq", label="Triage", choices=TRIAGE_GROUPS),
+            Input("segment", "segment", "eq", label="RFM segment", size=12),
+            Input("owner", "owner", "eq", label="Owner"), Input("country", "country", "eq", label="Country", size=8),
+            Input("clv_min", "clv", "gte", label="CLV from", kind="decimal", size=6),
+            Input("clv_max", "clv", "lte", label="to", kind="decimal", size=6),
+            Input("p_alive_min", "p_alive", "gte", label="P(active) from", kind="decimal", size=4, id="f-pa-min"),
+            Input("p_alive_max", "p_alive", "lte", label="to", kind="decimal", size=4, id="f-pa-max"),
+            Input("active_from", "last_activity", "gte", label="Active since", kind="date", id="f-from"),
+            Input("active_to", "last_activity", "lte", label="until", kind="date", id="f-to"),
+            Input("consent", "consent", "granted", label="Consent for", choices=CONSENT_CHANNELS, blank="-")))
 
 
 @router.get("/customers", response_class=HTMLResponse)
 def customer_search(request: Request, store: StoreDep, q: str | None = None):
+    """Finding customers (``q``), or else the customer list with its filters, saved views and bulk actions."""
     user = page_user(request, store)
-    params = request.query_params
-    saved = views.list_views(store, user)
     if q:
         total, items = service.search_parties(store, user, q[:200], limit=50)
         return render(request, "parties/customers.html", user, active=NAV.label, q=q, total=total, items=items,
-                      searching=True, views=saved, values={}, choices=_choices())
-    view = views.get_view(store, user, int(params["view"])) if params.get("view", "").isdigit() else None
-    filters = view["filters"] if view else form_filters(params)
-    sort = params.get("sort") or (view["sort"] if view else None)
-    page = lists.customer_list(store, user, filters, sort=sort, cursor=params.get("cursor") or None, limit=50)
-    here = {"filters": json.dumps(page["filters"]), "sort": page["sort"]}
-    return render(request, "parties/customers.html", user, active=NAV.label, q=None, searching=False, page=page,
-                  total=page["total"], items=page["items"], views=saved, view=view, values=_form_values(filters),
-                  filters_json=here["filters"], choices=_choices(), sort=page["sort"],
-                  next_url=f"/customers?{urlencode({**here, 'cursor': page['next_cursor']})}"
-                  if page["next_cursor"] else None,
-                  export_url=f"/customers/export?{urlencode({'filters': here['filters']})}",
-                  sort_url=lambda field: "/customers?" + urlencode(
-                      {"filters": here["filters"], "sort": field if page["sort"] != field else "-" + field}))
+                      searching=True)
+    return LIST.render(request, store, user, q=None, searching=False)
 
 
-def _choices() -> dict:
-    return {"rung": LADDER_STATES, "triage": TRIAGE_GROUPS, "consent": CONSENT_CHANNELS}
+listpage.add_routes(router, LIST, page=False)
 
 
 def _selection(filters: str, scope: str, party_ids: list[int]) -> dict:
@@ -127,35 +104,6 @@ def bulk_action(request: Request, store: StoreDep, action: Annotated[str, Form()
         return StreamingResponse(chunks, media_type="text/csv",
                                  headers={"Content-Disposition": attachment("customers.csv")})
     raise InvalidInput(f"Unknown action '{action}': owner, task, list or export.")
-
-
-@router.get("/customers/export")
-def export_list(request: Request, store: StoreDep, filters: str = "", channel: str = "email"):
-    user = page_user(request, store)
-    chunks = lists.export_contacts(store, user, filters or None, consent=ConsentRule(channel))
-    return StreamingResponse(chunks, media_type="text/csv", headers={"Content-Disposition": attachment("customers.csv")})
-
-
-@router.post("/customers/views")
-def save_view(request: Request, store: StoreDep, name: Annotated[str, Form(max_length=120)],
-              csrf: Annotated[str, Form()] = "", filters: Annotated[str, Form(max_length=20_000)] = "",
-              sort: Annotated[str, Form(max_length=40)] = "", shared: Annotated[str, Form()] = ""):
-    check_csrf(request, csrf)
-    user = page_user(request, store)
-    view = views.save_view(store, user, name, filters or None, sort=sort or None, shared=bool(shared))
-    return back(f"/customers?view={view['view_id']}", request, f"View '{view['name']}' saved.")
-
-
-@router.post("/customers/views/{view_id}")
-def change_view(request: Request, store: StoreDep, view_id: int, csrf: Annotated[str, Form()] = "",
-                name: Annotated[str, Form(max_length=120)] = "", delete: Annotated[str, Form()] = ""):
-    check_csrf(request, csrf)
-    user = page_user(request, store)
-    if delete:
-        views.delete_view(store, user, view_id)
-        return back("/customers", request, "View deleted.")
-    view = views.update_view(store, user, view_id, name=name)
-    return back(f"/customers?view={view_id}", request, f"View renamed '{view['name']}'.")
 
 
 @router.get("/customers/{party_id}", response_class=HTMLResponse)

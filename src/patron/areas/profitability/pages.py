@@ -11,7 +11,7 @@ from patron.web.auth import page_user
 from patron.web.templating import NavItem, render
 
 router = APIRouter(include_in_schema=False)
-NAV = NavItem(32, "Profitability", "/profitability", action=service.ACTION)
+NAV = NavItem(32, "Profitability", "/profitability", action=service.ACTION, section="Analysis")
 
 
 @router.get("/profitability", response_class=HTMLResponse)

@@ -15,7 +15,7 @@ from patron.web.auth import page_user
 from patron.web.templating import NavItem, render
 
 router = APIRouter(include_in_schema=False)
-NAV = NavItem(45, "Service quality", "/quality")
+NAV = NavItem(45, "Service quality", "/quality", section="Service")
 
 
 @router.get("/quality", response_class=HTMLResponse)

@@ -16,7 +16,7 @@ from patron.web.auth import page_user
 from patron.web.templating import NavItem, render
 
 router = APIRouter(include_in_schema=False)
-NAV = NavItem(72, "Before/after", "/results/before-after", action=service.ACTION)
+NAV = NavItem(72, "Before/after", "/results/before-after", action=service.ACTION, section="Analysis")
 
 
 @router.get("/campaigns/{campaign_id}/results", response_class=HTMLResponse)

@@ -14,7 +14,7 @@ from patron.web.auth import page_user
 from patron.web.templating import NavItem, render
 
 router = APIRouter(include_in_schema=False)
-NAV = NavItem(30, "Segments", "/segments")
+NAV = NavItem(30, "Segments", "/segments", section="Customers")
 
 
 @router.get("/segments", response_class=HTMLResponse)

@@ -13,7 +13,7 @@ from patron.web.auth import check_csrf, page_user
 from patron.web.templating import NavItem, back, render
 
 router = APIRouter(include_in_schema=False)
-NAV = NavItem(25, "My tasks", "/tasks")
+NAV = NavItem(25, "My tasks", "/tasks", section="Customers")
 
 
 @router.get("/tasks", response_class=HTMLResponse)

@@ -17,7 +17,7 @@ from patron.web.auth import check_csrf, client_address, page_user, sign_in, sign
 from patron.web.templating import NavItem, back, render
 
 router = APIRouter(include_in_schema=False)
-NAV = NavItem(95, "Users", "/users", action="users.manage")
+NAV = NavItem(95, "Users", "/users", action="users.manage", section="Admin")
 
 
 def _local(next_url: str) -> str:
