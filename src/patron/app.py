@@ -37,6 +37,7 @@ from patron.areas.imports import service as imports_service
 from patron.areas.outbox.service import deliver_in_background
 from patron.areas.users.signin import SignInRules
 from patron.errors import PatronError, TooManyAttempts, http_status
+from patron.service.audit import ReadLog
 from patron.service.jobs import Jobs
 from patron.service.log_retention import Retention
 from patron.store import Store
@@ -163,6 +164,8 @@ def create_app(store: str | None = None, settings: Settings | None = None) -> Fa
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.store = Store(settings.store)
+        app.state.store.limit_threads(settings.duckdb_threads)
+        read_log = ReadLog(app.state.store, settings.audit_flush_seconds).start()
         app.state.jobs = Jobs(app.state.store)
         scheduler = _start_triggers(app.state.store, settings)
         app.state.delivery = deliver_in_background(app.state.store, settings.delivery)
@@ -179,6 +182,7 @@ def create_app(store: str | None = None, settings: Settings | None = None) -> Fa
             # Jobs run on cursors of the store: closing it under a running import or analysis fails (DuckDB
             # refuses) or cuts the job off; let them end first.
             app.state.jobs.wait_all()
+            read_log.stop()  # the reads' audit rows still waiting are written before the store closes
             app.state.store.close()
 
     # No open /docs or /openapi.json: only sign-in and health are reachable without a user, and
