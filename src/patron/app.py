@@ -20,7 +20,7 @@ from contextlib import asynccontextmanager
 from html import escape
 from urllib.parse import quote, urlsplit
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, params
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -110,6 +110,21 @@ def _documented_methods(app: FastAPI, path: str) -> list[str]:
     return next((methods for pattern, _, methods in patterns if pattern.match(path)), [])
 
 
+def _files_sent_as_text(request: Request, exc: RequestValidationError) -> str | None:
+    """The name of a file field of the route that arrived as text (a multipart part without a file name), if any:
+    a clear 400 rather than a 422 about types."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return None
+    files = {param.alias for param in dependant.body_params if isinstance(param.field_info, params.File)}
+    for err in exc.errors():
+        loc = tuple(err.get("loc", ()))
+        if len(loc) == 2 and loc[0] == "body" and loc[1] in files and isinstance(err.get("input"), str):
+            return loc[1]
+    return None
+
+
 def _handle_errors(app: FastAPI) -> None:
     @app.exception_handler(SignInRequired)
     async def sign_in_first(request: Request, exc: SignInRequired):
@@ -125,6 +140,10 @@ def _handle_errors(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):
+        if unnamed := _files_sent_as_text(request, exc):
+            return _respond(request, 400, f"'{unnamed}' must be a file, sent with its file name (a multipart part "
+                                          f"with Content-Disposition: form-data; name=\"{unnamed}\"; "
+                                          "filename=\"...\"); this part had no file name, so it arrived as text.")
         parts = []
         for err in exc.errors():
             where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
