@@ -20,7 +20,7 @@ from contextlib import asynccontextmanager
 from html import escape
 from urllib.parse import quote, urlsplit
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, params
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -37,6 +37,7 @@ from patron.areas.imports import service as imports_service
 from patron.areas.outbox.service import deliver_in_background
 from patron.areas.users.signin import SignInRules
 from patron.errors import PatronError, TooManyAttempts, http_status
+from patron.service.audit import ReadLog
 from patron.service.jobs import Jobs
 from patron.service.log_retention import Retention
 from patron.store import Store
@@ -109,6 +110,21 @@ def _documented_methods(app: FastAPI, path: str) -> list[str]:
     return next((methods for pattern, _, methods in patterns if pattern.match(path)), [])
 
 
+def _files_sent_as_text(request: Request, exc: RequestValidationError) -> str | None:
+    """The name of a file field of the route that arrived as text (a multipart part without a file name), if any:
+    a clear 400 rather than a 422 about types."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return None
+    files = {param.alias for param in dependant.body_params if isinstance(param.field_info, params.File)}
+    for err in exc.errors():
+        loc = tuple(err.get("loc", ()))
+        if len(loc) == 2 and loc[0] == "body" and loc[1] in files and isinstance(err.get("input"), str):
+            return loc[1]
+    return None
+
+
 def _handle_errors(app: FastAPI) -> None:
     @app.exception_handler(SignInRequired)
     async def sign_in_first(request: Request, exc: SignInRequired):
@@ -124,6 +140,10 @@ def _handle_errors(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):
+        if unnamed := _files_sent_as_text(request, exc):
+            return _respond(request, 400, f"'{unnamed}' must be a file, sent with its file name (a multipart part "
+                                          f"with Content-Disposition: form-data; name=\"{unnamed}\"; "
+                                          "filename=\"...\"); this part had no file name, so it arrived as text.")
         parts = []
         for err in exc.errors():
             where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
@@ -163,6 +183,8 @@ def create_app(store: str | None = None, settings: Settings | None = None) -> Fa
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.store = Store(settings.store)
+        app.state.store.limit_threads(settings.duckdb_threads)
+        read_log = ReadLog(app.state.store, settings.audit_flush_seconds).start()
         app.state.jobs = Jobs(app.state.store)
         scheduler = _start_triggers(app.state.store, settings)
         app.state.delivery = deliver_in_background(app.state.store, settings.delivery)
@@ -179,6 +201,7 @@ def create_app(store: str | None = None, settings: Settings | None = None) -> Fa
             # Jobs run on cursors of the store: closing it under a running import or analysis fails (DuckDB
             # refuses) or cuts the job off; let them end first.
             app.state.jobs.wait_all()
+            read_log.stop()  # the reads' audit rows still waiting are written before the store closes
             app.state.store.close()
 
     # No open /docs or /openapi.json: only sign-in and health are reachable without a user, and

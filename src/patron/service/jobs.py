@@ -143,7 +143,8 @@ class Jobs:
                 with self._turn_of(job) if one_at_a_time else nullcontext():
                     self._save(replace(job, status="running"))  # recorded first, then shown, as the end
                     job.status = "running"
-                    ended = {"result": work(progress), "status": "done", "progress": 1.0}
+                    with self._store.parallel() if self._store is not None else nullcontext():
+                        ended = {"result": work(progress), "status": "done", "progress": 1.0}
             except Exception as exc:  # the job reports it; the service stays up
                 ended = {"status": "failed", "error": str(exc) or type(exc).__name__}
             ended["finished_at"] = _utc_now()

@@ -2,6 +2,7 @@
 until stopped: the trigger scheduler and the log retention of ``patron serve`` are two of these.
 
 A failure is kept in ``last_error`` (and cleared by the next success) so one bad moment never stops the loop.
+:meth:`nudge` starts the next round at once (the read audit's buffer, when it is full).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ class Periodic:
     def __init__(self, store: Store, interval_s: float) -> None:
         self.store, self.interval_s = store, interval_s
         self.stopping = threading.Event()
+        self._nudged = threading.Event()
         self.thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
         self.last_error: str | None = None
         self.last_result: Any = None
@@ -31,8 +33,13 @@ class Periodic:
         self.thread.start()
         return self
 
+    def nudge(self) -> None:
+        """Do the next round now rather than at the end of the interval."""
+        self._nudged.set()
+
     def stop(self) -> None:
         self.stopping.set()
+        self._nudged.set()
         self.thread.join(timeout=30)
 
     def _loop(self) -> None:
@@ -44,6 +51,7 @@ class Periodic:
                     self.last_error = None
                 except Exception as exc:  # noqa: BLE001 - a bad moment must not stop the loop
                     self.last_error = str(exc)
-                self.stopping.wait(self.interval_s)
+                self._nudged.wait(self.interval_s)
+                self._nudged.clear()
         finally:
             cursor.close()

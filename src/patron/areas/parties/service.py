@@ -13,7 +13,7 @@ import re
 from decimal import Decimal
 
 from patron.errors import InvalidInput, NotFound, PatronError
-from patron.service.audit import record
+from patron.service.audit import record_read
 from patron.service.consent import is_suppressed, party_consents
 from patron.service.permissions import User
 from patron.service.privacy import visible
@@ -319,8 +319,8 @@ def party_360(store: Store, user: User, party_id: int, *, events: int = 200) -> 
     if not rows:
         raise NotFound(f"There is no party {party_id}.")
     profile = visible(rows[0], user)
-    # Who saw this person, and when (docs/security.md): one INSERT outside any transaction (docs/security.md).
-    record(store, user, "party.read", "party", party_id, {"personal_data": user.sees_personal_data})
+    # Who saw this person, and when (docs/security.md): written within a second by the service's read log.
+    record_read(store, user, "party.read", "party", party_id, {"personal_data": user.sees_personal_data})
     if profile.get("organisation_id"):
         profile["organisation"] = store.scalar("SELECT name FROM parties WHERE party_id = ?",
                                                [profile["organisation_id"]])

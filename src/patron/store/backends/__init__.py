@@ -60,6 +60,12 @@ class StoreBackend(Protocol):
     def lock(self, name: str) -> None:
         """Serialise the writers of one id space until the transaction ends."""
 
+    def limit_threads(self, quiet: int) -> None:
+        """Threads per query outside :meth:`parallel` blocks (DuckDB); nothing on a server."""
+
+    def parallel(self) -> AbstractContextManager[None]:
+        """Every core for queries while the block runs (DuckDB); nothing on a server."""
+
     def hold(self, name: str) -> AbstractContextManager[None]:
         """Work named ``name`` one at a time on this store, across processes, until the block ends."""
 

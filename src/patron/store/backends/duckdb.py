@@ -24,6 +24,35 @@ _HOLDS_GUARD = threading.Lock()
 _STABLE_MAX = 10_000
 
 
+class _Threads:
+    """How many threads DuckDB gives a query, for every cursor of one open file: ``quiet`` while no
+    :meth:`DuckDBBackend.parallel` block runs (``None``: DuckDB's own, one per core), all of them while one does."""
+
+    def __init__(self, raw) -> None:
+        self._raw = raw.cursor()  # a connection of its own for SET, used under the lock
+        self._lock = threading.Lock()
+        self.full = int(self._raw.execute("SELECT current_setting('threads')").fetchall()[0][0])
+        self.quiet: int | None = None
+        self.busy = 0
+
+    def _apply(self) -> None:
+        self._raw.execute(f"SET threads = {int(self.quiet if self.quiet and not self.busy else self.full)}")
+
+    def limit(self, quiet: int | None) -> None:
+        with self._lock:
+            self.quiet = quiet or None
+            self._apply()
+
+    def change(self, by: int) -> None:
+        with self._lock:
+            self.busy += by
+            if self.quiet and self.busy in (0, 1):  # the first block began or the last one ended
+                self._apply()
+
+    def close(self) -> None:
+        self._raw.close()
+
+
 class DuckDBBackend:
     """The store's backend on a DuckDB file (see :class:`~patron.store.backends.StoreBackend`)."""
 
@@ -46,10 +75,13 @@ class DuckDBBackend:
         self._where = f":memory:{id(raw)}" if location == ":memory:" else str(Path(location).expanduser().resolve())
         stable = {} if location == ":memory:" else _STABLE.setdefault(self._where, {})
         stable.clear()
-        self._setup(raw, threading.RLock(), stable)
+        self._setup(raw, threading.RLock(), stable, _Threads(raw))
+        self._root = True
 
-    def _setup(self, raw, write_lock: threading.RLock, stable: dict) -> None:
+    def _setup(self, raw, write_lock: threading.RLock, stable: dict, threads: _Threads) -> None:
         self.raw = raw
+        self._threads = threads
+        self._root = False
         self._ibis = None  # made on first use: most web requests never need it, and it costs ~1 ms a cursor
         self._write_lock = write_lock
         self._stable = stable
@@ -128,9 +160,24 @@ class DuckDBBackend:
 
     def cursor(self) -> DuckDBBackend:
         view = object.__new__(DuckDBBackend)
-        view._setup(self.raw.cursor(), self._write_lock, self._stable)
+        view._setup(self.raw.cursor(), self._write_lock, self._stable, self._threads)
         view._where = self._where
         return view
 
+    def limit_threads(self, quiet: int) -> None:
+        """Give each query ``quiet`` threads (0: DuckDB's own, one per core) while no :meth:`parallel` block runs."""
+        self._threads.limit(quiet)
+
+    @contextmanager
+    def parallel(self) -> Iterator[None]:
+        """Every core for queries while the block runs (an import, an analysis), whatever :meth:`limit_threads` says."""
+        self._threads.change(1)
+        try:
+            yield
+        finally:
+            self._threads.change(-1)
+
     def close(self) -> None:
+        if self._root:
+            self._threads.close()
         self.raw.close()

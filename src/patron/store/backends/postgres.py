@@ -283,6 +283,14 @@ class PostgresBackend:
         with self.raw.con.transaction():
             yield
 
+    def limit_threads(self, quiet: int) -> None:
+        """Nothing to do: the server plans its own parallel workers per query."""
+
+    @contextmanager
+    def parallel(self) -> Iterator[None]:
+        """Nothing to do (see :meth:`limit_threads`)."""
+        yield
+
     def lock(self, name: str) -> None:
         """Serialise, across every process, the writers of one id space until this transaction ends."""
         self.raw.execute("SELECT pg_advisory_xact_lock(hashtext(?))", [f"patron:{name}"])
