@@ -78,6 +78,8 @@ def test_profitability_api_page_and_customer_page_agree_with_the_scores(analysed
         assert body["curve"][-1]["customers"] == truth["customers"]
         assert body["curve"][-1]["cumulative_profit"] == pytest.approx(truth["profit"], abs=0.01)
         assert f"{truth['unprofitable']:,} of {truth['customers']:,} customers are unprofitable" in body["description"]
+        assert body["currency"] and "away, leaving " in body["description"]
+        assert body["description"].count(f" {body['currency']}") >= 3  # every sum says its currency
         assert client.get("/api/v1/profitability?by=colour", headers=auth).status_code == 422
 
         best = truth["best"]

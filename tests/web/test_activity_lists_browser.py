@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 
 import pytest
-from test_browser import CHROMIUM, CHROMIUM_ARGS, PASSWORD, SCREENSHOTS, playwright  # the browser, found once
+from test_browser import CHROMIUM, CHROMIUM_ARGS, PASSWORD, SCREENSHOTS, go, playwright  # the browser, found once
 
 from companies import demo_company
 from patron.areas.complaints.desk import data_end
@@ -65,7 +65,7 @@ def _download(page, selector) -> list[dict]:
 def test_interactions_filter_sort_page_and_export(site, browser):
     base, facts = site
     page = _signed_in(browser, base, "sue")
-    page.click("nav >> text=Interactions")
+    go(page, "Interactions")
     page.wait_for_url(f"{base}/interactions")
     assert page.locator("#list-total").inner_text().startswith(f"{facts['interactions']:,} interactions")
     page.select_option("#f-channel", "phone")

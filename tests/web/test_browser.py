@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -43,6 +44,7 @@ def site(tmp_path_factory):
         add_user(store, "sam", PASSWORD, "service", "Sam Service")
         add_user(store, "ann", PASSWORD, "analyst", "Ann Analyst")
         add_user(store, "bill", PASSWORD, "billing", "Bill Billing")
+        add_user(store, "ada", PASSWORD, "admin", "Ada Admin")
         KNOWN_KEY.extend(store.query("SELECT source, source_key FROM identities ORDER BY party_id LIMIT 1")[0])
         party, name, email = store.query(
             "SELECT p.party_id, p.name, p.email FROM parties p JOIN scores s USING (party_id) "
@@ -75,10 +77,46 @@ def sign_in(browser, base, username):
     return page
 
 
+def go(page, label):
+    """Follow the navigation's link ``label`` as a person would: on a phone open the Menu button, then the link's
+    menu (Customers, Service...), then the link. Fails if the link is not in the navigation."""
+    menu = page.locator("#nav-menu")
+    if menu.locator("> summary").is_visible() and menu.get_attribute("open") is None:
+        menu.locator("> summary").click()
+    link = page.locator("nav[aria-label=main] a").filter(has_text=re.compile(rf"^\s*{re.escape(label)}\s*$"))
+    assert link.count() == 1, f"no link {label!r} in the navigation"
+    section = link.locator("xpath=ancestor::details[contains(@class, 'section')][1]")
+    if section.count() and section.get_attribute("open") is None:
+        section.locator("> summary").click()
+    link.click()
+
+
 def shot(page, name):
     page.wait_for_load_state()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def test_every_link_of_the_admins_navigation_is_reachable_at_1440_and_390(site, browser):
+    """The admin sees the most entries. At desktop and phone width each one is reached through its menu (no
+    sideways scrolling of the bar), lands on its page and is marked as the current one there."""
+    base, _, _, _ = site
+    page = sign_in(browser, base, "ada")
+    nav = page.locator("nav[aria-label=main] a")
+    links = dict(zip(nav.all_text_contents(), [a.get_attribute("href") for a in nav.all()]))
+    assert {"Runs", "Before/after", "Users", "Audit log", "Imports", "Outbox"} <= set(links)  # the admin's last ones
+    for width, height in ((1440, 900), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        for label, href in links.items():
+            page.goto(f"{base}/")
+            go(page, label)
+            page.wait_for_url(f"{base}{href}*")
+            current = page.locator("nav[aria-label=main] a[aria-current=page]")
+            assert current.all_text_contents() == [label], (width, label)
+            bar = page.locator("header.top")
+            assert bar.evaluate("e => e.scrollWidth <= e.clientWidth"), (width, label)  # nothing runs out of sight
+            assert page.evaluate("document.documentElement.scrollWidth") <= width, (width, label)
+    page.close()
 
 
 def test_sign_in_and_overview(site, browser):
@@ -106,7 +144,7 @@ def test_wrong_password_is_refused(site, browser):
 def test_find_a_customer_log_an_interaction_and_see_it(site, browser):
     base, party, name, _ = site
     page = sign_in(browser, base, "sam")
-    page.click("text=Customers")
+    go(page, "Customers")
     page.fill("#q", name.split()[-1])
     page.keyboard.press("Enter")
     page.wait_for_url(f"{base}/customers?q=*")
@@ -136,7 +174,7 @@ def test_open_and_resolve_a_complaint(site, browser):
     page.click("text=Open complaint")
     flash = page.locator(".flash").inner_text()
     complaint_id = int(flash.split()[1])
-    page.click("text=Complaint desk")
+    go(page, "Complaint desk")
     row = page.locator(f"#complaint-{complaint_id}")
     row.locator("button", has_text="Start").click()
     row = page.locator(f"#complaint-{complaint_id}")
@@ -165,13 +203,13 @@ def test_analyst_does_not_see_personal_data(site, browser):
 def test_segments_and_imports_pages(site, browser):
     base, _, _, _ = site
     page = sign_in(browser, base, "ann")
-    page.click("text=Segments")
+    go(page, "Segments")
     assert page.locator("h2", has_text="Valuable customers at risk").count() == 1
     shot(page, "segments")
     page.click("a[href='/segments/triage/best']")
     assert "members" in page.locator("h1").inner_text()
     shot(page, "segment")
-    page.click("text=Imports")
+    go(page, "Imports")
     page.set_input_files("#file", files=[{"name": "orders.csv", "mimeType": "text/csv",
                                           "buffer": b"customer_id,date,amount\nZ1,2024-05-01,9.5\nZ2,never,1\n"}])
     page.fill("#source", "browser")

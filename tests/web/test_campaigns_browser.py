@@ -10,7 +10,7 @@ from email import message_from_bytes
 
 import pytest
 from aiosmtpd.controller import Controller
-from test_browser import CHROMIUM, CHROMIUM_ARGS, PASSWORD, playwright, shot, sign_in
+from test_browser import CHROMIUM, CHROMIUM_ARGS, PASSWORD, go, playwright, shot, sign_in
 
 from companies import demo_company
 from patron.areas.users.service import add_user
@@ -36,7 +36,7 @@ def test_build_preview_and_launch_a_campaign(marketing_site):
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = sign_in(browser, base, "mia")
-        page.click("nav >> text=Campaigns")
+        go(page, "Campaigns")
         page.wait_for_url(f"{base}/campaigns")
         page.fill("#builder input[name=name]", "Thank the best")
         page.select_option("#builder select[name=triage]", ["best"])

@@ -5,7 +5,7 @@ typed without its accents, log a call with a follow-up task and find it in "my t
 from __future__ import annotations
 
 import pytest
-from test_browser import CHROMIUM, CHROMIUM_ARGS, PASSWORD, playwright  # the browser, found (or the skip) once
+from test_browser import CHROMIUM, CHROMIUM_ARGS, PASSWORD, go, playwright  # the browser, found (or the skip) once
 
 from companies import demo_company
 from patron.areas.parties.lists import update_party
@@ -99,7 +99,7 @@ def test_log_a_call_with_a_follow_up_and_see_it_in_my_tasks(site, page):
     page.click("#timeline-filter button[type=submit]")
     page.wait_for_url(f"{base}/customers/{party}?*")
     assert "Rang about the spring order" not in page.locator("#timeline").inner_text()
-    page.click("nav >> text=My tasks")
+    go(page, "My tasks")
     page.wait_for_url(f"{base}/tasks")
     row = page.locator("#my-tasks tbody tr").first
     assert "Send the spring price list" in row.inner_text() and "overdue" in row.inner_text()

@@ -120,3 +120,31 @@ def test_a_customer_page_draws_who_they_referred(site):
     assert section.startswith("<svg") and "direct tie" in section
     plain = client.get(f"/customers/{next(p for p in range(1, 120) if p not in drawn)}").text
     assert 'id="ego-network"' not in plain and "Relationships</h2>" not in plain
+
+
+def test_a_saved_view_is_renamed_and_deleted_from_its_list_page_by_its_owner_only(site):
+    client, _, _ = site
+    csrf = _sign_in(client, "sue")
+    filters = json.dumps([{"field": "channel", "op": "eq", "value": "phone"}])
+    saved = client.post("/interactions/views", data={"csrf": csrf, "name": "Calls", "filters": filters},
+                        follow_redirects=False)
+    view_id = int(re.search(r"view=(\d+)", saved.headers["location"]).group(1))
+    renamed = client.post(f"/interactions/views/{view_id}", data={"csrf": csrf, "name": "Phone calls"},
+                          follow_redirects=True)
+    assert "View renamed &#39;Phone calls&#39;" in renamed.text or "View renamed 'Phone calls'" in renamed.text
+    # without the tick nothing is deleted, and the page says what to do
+    kept = client.post(f"/interactions/views/{view_id}", data={"csrf": csrf, "delete": "1"}, follow_redirects=True)
+    assert "Tick" in kept.text and "yes, delete" in kept.text
+    assert "Phone calls" in client.get("/interactions").text
+    # another user (not an admin) can neither rename nor delete it
+    tom = _sign_in(client, "tom")
+    for data in ({"csrf": tom, "name": "Mine now"}, {"csrf": tom, "delete": "1", "confirm": "yes"}):
+        assert client.post(f"/interactions/views/{view_id}", data=data).status_code in (403, 404)
+    # nor without the form's token
+    csrf = _sign_in(client, "sue")
+    assert client.post(f"/interactions/views/{view_id}", data={"delete": "1", "confirm": "yes"}).status_code == 403
+    assert "Phone calls" in client.get("/interactions").text
+    gone = client.post(f"/interactions/views/{view_id}", data={"csrf": csrf, "delete": "1", "confirm": "yes"},
+                       follow_redirects=True)
+    assert "View &#39;Phone calls&#39; deleted." in gone.text or "View 'Phone calls' deleted." in gone.text
+    assert "Phone calls" not in client.get("/interactions").text

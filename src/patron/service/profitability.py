@@ -55,29 +55,33 @@ def profit_groups(store: Store, run_id: int, by: str) -> list[dict]:
         "WHERE s.run_id = ? AND s.profit IS NOT NULL GROUP BY 1 ORDER BY profit DESC", [run_id])
 
 
-def curve_description(report: ProfitabilityReport) -> str:
-    """The Stobachoff curve in words: its text alternative."""
+def curve_description(report: ProfitabilityReport, currency: str | None = None) -> str:
+    """The Stobachoff curve in words: its text alternative, each sum in the run's ``currency`` when known."""
     if not report.customers:
         return "No customer has a profit in this run."
-    points = "; ".join(f"top {p['share']:.0%} ({p['customers']:,} customers): {p['cumulative_profit']:,.0f}"
+
+    def money(value: float) -> str:
+        return f"{value:,.0f} {currency}" if currency else f"{value:,.0f}"
+
+    points = "; ".join(f"top {p['share']:.0%} ({p['customers']:,} customers): {money(p['cumulative_profit'])}"
                        for p in report.curve[::max(1, len(report.curve) // 5)])
     return (f"Cumulative profit by customer rank, most profitable first. The profitable customers alone earn "
-            f"{report.peak_profit:,.0f}; {report.unprofitable:,} of {report.customers:,} customers are unprofitable "
-            f"and take {-report.unprofitable_loss:,.0f} away, leaving {report.total_profit:,.0f}. "
+            f"{money(report.peak_profit)}; {report.unprofitable:,} of {report.customers:,} customers are "
+            f"unprofitable and take {money(-report.unprofitable_loss)} away, leaving {money(report.total_profit)}. "
             f"Cumulative profit at {points}.")
 
 
-def stobachoff_chart(report: ProfitabilityReport):
+def stobachoff_chart(report: ProfitabilityReport, currency: str | None = None):
     """The Stobachoff curve as a chart: cumulative profit against the share of customers, best first."""
     import altair as alt
     import pandas as pd
 
     data = pd.DataFrame(report.curve)
     return (alt.Chart(data, title="Cumulative profit by customer rank (Stobachoff curve)",
-                      description=curve_description(report))
+                      description=curve_description(report, currency))
             .mark_line(point=True, color="#2e7d32")
             .encode(alt.X("share:Q", axis=alt.Axis(format="%"), title="customers, most profitable first"),
-                    alt.Y("cumulative_profit:Q", title="cumulative profit"),
+                    alt.Y("cumulative_profit:Q", title=f"cumulative profit ({currency})" if currency else "cumulative profit"),
                     tooltip=["customers", alt.Tooltip("cumulative_profit:Q", format=",.0f")])
             .properties(width=520, height=300))
 

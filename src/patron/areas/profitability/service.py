@@ -29,8 +29,8 @@ def profitability(store: Store, user: User, by: str = "rung", run_id: int | None
 
     user.require(ACTION)
     report = profitability_report(store, latest_run(store, run_id), by=by, points=points)
-    return {**asdict(report), "by": by, "currency": run_currency(store, report.run_id),
-            "description": curve_description(report)}
+    currency = run_currency(store, report.run_id)
+    return {**asdict(report), "by": by, "currency": currency, "description": curve_description(report, currency)}
 
 
 def profitability_page(store: Store, user: User) -> dict:
@@ -42,6 +42,7 @@ def profitability_page(store: Store, user: User) -> dict:
         return {"report": None}
     report = profitability_report(store, run_id, by=PAGE_GROUPINGS[0])
     groups = {by: profit_groups(store, run_id, by) for by in PAGE_GROUPINGS}
-    chart = inline_svg(stobachoff_chart(report)) if report.customers else None
-    return {"report": report, "groups": groups, "chart": chart, "description": curve_description(report),
-            "currency": run_currency(store, run_id), "groupings": GROUPINGS}
+    currency = run_currency(store, run_id)
+    chart = inline_svg(stobachoff_chart(report, currency)) if report.customers else None
+    return {"report": report, "groups": groups, "chart": chart, "description": curve_description(report, currency),
+            "currency": currency, "groupings": GROUPINGS}
