@@ -67,6 +67,27 @@ def record(store: Store, user: Any, action: str, entity: str | None = None, enti
                                                  username)])
 
 
+def change_settings(store: Store, user: Any, changes: dict[str, str | None], detail: dict | None = None,
+                    at: dt.datetime | None = None) -> None:
+    """Keep ``changes`` (a ``settings`` name and its new text; None removes the row) in one transaction with
+    their ``settings.change`` audit row. ``detail`` defaults to the name and value of a single change, else
+    ``{"changes": changes}``. Nothing is written for no changes."""
+    if not changes:
+        return
+    if detail is None:
+        detail = ({"name": next(iter(changes)), "value": next(iter(changes.values()))} if len(changes) == 1
+                  else {"changes": changes})
+    at = at or _utcnow().replace(microsecond=0)
+    who = getattr(user, "username", None) or "patron"
+    with store.transaction():
+        for name, value in changes.items():
+            store.raw.execute("DELETE FROM settings WHERE name = ?", [name])
+            if value is not None:
+                store.raw.execute("INSERT INTO settings (name, value, updated_at, updated_by) VALUES (?, ?, ?, ?)",
+                                  [name, value, at, who])
+        record(store, user, "settings.change", "setting", None, detail)
+
+
 def record_read(store: Store, user: Any, action: str, entity: str | None = None, entity_id: int | None = None,
                 detail: dict | None = None, *, row_count: int | None = None) -> None:
     """One audit row for a read of personal data (a customer 360): handed to the store's running

@@ -36,8 +36,7 @@ from dataclasses import asdict, dataclass, field, fields
 from patron.act.rules import read_settings
 from patron.analytics.relationships import FordRules, StrengthWeights, WilsonRules
 from patron.errors import InvalidInput
-from patron.service.audit import record
-from patron.service.entered import now
+from patron.service.audit import change_settings
 from patron.service.permissions import User
 from patron.store import Store
 
@@ -170,12 +169,5 @@ def set_relationship_rules(store: Store, user: User | None, text: str) -> Relati
         user.require("relationship_rules.manage")
     text = (text or "").strip()
     rules = rules_from_toml(text) if text else DEFAULT_RULES
-    who = getattr(user, "username", None) or "patron"
-    with store.transaction():
-        store.raw.execute("DELETE FROM settings WHERE name = ?", [RELATIONSHIP_RULES_SETTING])
-        if text:
-            store.raw.execute("INSERT INTO settings (name, value, updated_at, updated_by) VALUES (?, ?, ?, ?)",
-                              [RELATIONSHIP_RULES_SETTING, text, now(), who])
-        record(store, user, "settings.change", "setting", None, {"name": RELATIONSHIP_RULES_SETTING,
-                                                                 "value": text or None})
+    change_settings(store, user, {RELATIONSHIP_RULES_SETTING: text or None})
     return rules

@@ -19,7 +19,7 @@ from patron.areas.complaints.charter import DEFAULT_CLAUSES, Clause
 from patron.areas.complaints.service import get_complaint
 from patron.areas.complaints.sla import DEFAULT_SERVICE_LEVELS, SLA_STATES, ServiceLevels, service_levels_from_toml
 from patron.errors import InvalidInput
-from patron.service.audit import record
+from patron.service.audit import change_settings, record
 from patron.service.entered import now
 from patron.service.permissions import User
 from patron.store import Store
@@ -62,14 +62,7 @@ def set_service_levels(store: Store, user: User | None, text: str) -> ServiceLev
     text = (text or "").strip()
     levels = service_levels_from_toml(text, read_settings(store, "time_zone").get("time_zone") or "UTC") \
         if text else None
-    who = getattr(user, "username", None) or "patron"
-    with store.transaction():
-        store.raw.execute("DELETE FROM settings WHERE name = ?", [SERVICE_LEVELS_SETTING])
-        if text:
-            store.raw.execute("INSERT INTO settings (name, value, updated_at, updated_by) VALUES (?, ?, ?, ?)",
-                              [SERVICE_LEVELS_SETTING, text, now(), who])
-        record(store, user, "settings.change", "setting", None, {"name": SERVICE_LEVELS_SETTING,
-                                                                 "value": text or None})
+    change_settings(store, user, {SERVICE_LEVELS_SETTING: text or None})
     return levels or service_levels(store)
 
 

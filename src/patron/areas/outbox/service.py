@@ -93,15 +93,7 @@ def set_delivery_settings(store: Store, user: User | None, values: dict[str, str
         if not low <= number <= high:
             raise InvalidInput(f"{label} ({name}): from {low} to {high}, not {text}.")
         changes[name] = str(number)
-    who = getattr(user, "username", None) or "patron"
-    with store.transaction():
-        for name, value in changes.items():
-            store.raw.execute("DELETE FROM settings WHERE name = ?", [name])
-            if value is not None:
-                store.raw.execute("INSERT INTO settings (name, value, updated_at, updated_by) VALUES (?, ?, ?, ?)",
-                                  [name, value, delivery.utcnow(), who])
-        if changes:
-            audit.record(store, user, "settings.change", "setting", None, {"changes": changes})
+    audit.change_settings(store, user, changes, {"changes": changes})
     return delivery_settings(store, user)
 
 
