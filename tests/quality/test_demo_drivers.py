@@ -51,3 +51,13 @@ def test_items_of_the_leading_dimension_lead_at_item_level(company):
     assert r["level"] == "item" and len(r["drivers"]) == 22
     prefix = truth["drivers"]["order"]["all"][0][:3].upper()
     assert all(d["driver"].startswith(prefix) for d in r["drivers"][:3])
+
+
+def test_shapley_r2_finds_the_same_planted_order(company):
+    store, truth = company
+    r = drivers_report(store, ANALYST, target="nps", method="shapley", n_boot=100)
+    assert r["method"] == "shapley"
+    assert [d["dimension"] for d in r["drivers"]][:3] == truth["drivers"]["order"]["all"][:3]
+    assert sum(d["weight"] for d in r["drivers"]) == pytest.approx(r["r2"])
+    johnson = drivers_report(store, ANALYST, target="nps", n_boot=10)
+    assert r["r2"] == pytest.approx(johnson["r2"], abs=1e-9)  # one model, two ways to share its R²

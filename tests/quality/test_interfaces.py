@@ -54,7 +54,7 @@ def test_api_and_commands(tmp_path):
         assert {d["dimension"] for d in gap1} == {"reliability", "responsiveness", "assurance", "empathy", "tangibles"}
         assert client.get("/api/v1/quality/tolerance", headers=auth).json()["dimensions"] == []  # not measured
         r = client.get("/api/v1/quality/instruments/mystery_shopper", headers=auth)
-        assert r.status_code == 200 and r.json()["answers"] == 0  # the demo has no mystery shoppers
+        assert r.status_code == 200 and r.json()["answers"] == 8 * 3 * 3 * 5  # quarters, firms, channels, dims
         assert client.get("/api/v1/quality/instruments/nps", headers=auth).status_code == 422
         cohort = client.get("/api/v1/quality/cohorts?max_months=6", headers=auth).json()["cohorts"]
         assert cohort and all(c["retention"][0] == 1 and len(c["retention"]) <= 7 for c in cohort)

@@ -101,17 +101,27 @@ def complaint_resolved(store: Store, since: dt.datetime, until: dt.datetime) -> 
     return ids, f"{len(ids):,} people had a complaint resolved"
 
 
+#: A message that names no complaint (imported, or logged before migration 23) belongs to its customer's newest
+#: complaint open when it was sent: opened at or before it and not yet resolved, ties to the higher number.
+_UNLINKED_OWNER = (
+    "i.complaint_id IS NULL AND coalesce(i.department, 'service') = 'service' AND NOT EXISTS (SELECT 1 FROM "
+    "complaints o WHERE o.party_id = c.party_id AND o.complaint_id <> c.complaint_id AND o.opened_at <= i.occurred_at "
+    "AND (o.resolved_at IS NULL OR o.resolved_at > i.occurred_at) AND (o.opened_at > c.opened_at OR "
+    "(o.opened_at = c.opened_at AND o.complaint_id > c.complaint_id)))")
+
+
 def complaint_threads(store: Store, where: str = "", params: list | None = None
                       ) -> dict[int, list[tuple[dt.datetime, str]]]:
-    """Each complaint's thread after its first response: the customer's inbound and our outbound service
-    interactions (department ``service`` or none) from the first response up to the resolution, in time order,
-    as (time, direction) pairs. ``where`` narrows the complaints (SQL on ``c``)."""
+    """Each complaint's own thread after its first response, in time order, as (time, direction) pairs: the
+    inbound and outbound messages logged against it (``interactions.complaint_id``) and the service messages
+    (department ``service`` or none) that name no complaint and belong to it by :data:`_UNLINKED_OWNER`, from
+    the first response up to the resolution. ``where`` narrows the complaints (SQL on ``c``)."""
     threads: dict[int, list] = {}
     for cid, at, direction in store.query(
             "SELECT c.complaint_id, i.occurred_at, i.direction FROM complaints c JOIN interactions i "
             "ON i.party_id = c.party_id AND i.occurred_at > c.first_response_at "
             "AND (c.resolved_at IS NULL OR i.occurred_at < c.resolved_at) "
-            "WHERE i.direction IS NOT NULL AND coalesce(i.department, 'service') = 'service'"
+            f"WHERE i.direction IS NOT NULL AND (i.complaint_id = c.complaint_id OR ({_UNLINKED_OWNER}))"
             + (f" AND {where}" if where else "") + " ORDER BY c.complaint_id, i.occurred_at", params or []):
         threads.setdefault(int(cid), []).append((at, direction))
     return threads

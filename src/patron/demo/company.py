@@ -28,6 +28,7 @@ from patron.demo import (
     exports,
     hierarchy,
     homophily,
+    listening,
     partners,
     quality_plants,
     relationships,
@@ -44,7 +45,7 @@ from patron.demo.systems import EXPORTS as SYSTEM_EXPORTS
 from patron.demo.systems import ExportFile
 
 #: Every export, in import order: the four systems' files, then the partner programme's log.
-EXPORTS: tuple[ExportFile, ...] = (*SYSTEM_EXPORTS, partners.PARTNER_PROGRAMME)
+EXPORTS: tuple[ExportFile, ...] = (*SYSTEM_EXPORTS, partners.PARTNER_PROGRAMME, listening.LISTENING_FILE)
 from patron.demo.writers import Defect, Sink, spoil
 
 #: Customers simulated together: the working set is about 1.2 GB at 200,000 and
@@ -217,6 +218,9 @@ def generate_demo(out: str | Path, customers: int = 5000, seed: int = 1, *,
             table = _spoil(table, sinks[name], rng)
         sinks[name].write(table)
     sinks[partners.PARTNER_PROGRAMME.name].write(partners.plant(_rng(seed, 4), pop, accounts, out))
+    # The panel, mystery shoppers and field visits draw from their own stream.
+    listened, listening_truth = listening.plant(_rng(seed, 14), pop, params)
+    sinks[listening.LISTENING_FILE.name].write(listened)
 
     report("ground truth", total_steps - 1, total_steps)
     for f in EXPORTS:
@@ -226,7 +230,8 @@ def generate_demo(out: str | Path, customers: int = 5000, seed: int = 1, *,
         result.defects.extend(sinks[f.name].defects)
     verbatims.close()
     result.facts = keeper.finish(accounts, result, seed, catalogue, campaign=mailing.facts(),
-                                 drivers=driver_truth.facts(), hierarchy=hierarchy.truth(accounts, groups))
+                                 drivers=driver_truth.facts(), hierarchy=hierarchy.truth(accounts, groups),
+                                 listening=listening_truth)
     (out / "truth_homophily.json").write_text(json.dumps(alike.facts(), indent=2), encoding="utf-8")
     pq.write_table(mailing.members_table(), out / "truth_campaign.parquet")
     relationships.write_truth(accounts, out)

@@ -176,7 +176,8 @@ class TruthKeeper:
                     "CRM supplier, distributor or partner (0: the firm)")
 
     def finish(self, accounts, result, seed: int, catalogue: Catalogue, campaign: dict | None = None,
-               drivers: dict | None = None, hierarchy: dict | None = None) -> dict:
+               drivers: dict | None = None, hierarchy: dict | None = None,
+               listening: dict | None = None) -> dict:
         pop, params = self.pop, self.params
         step = TRUTH_SLICE
         first = self.customers_table(0, min(step, pop.size))
@@ -242,6 +243,7 @@ class TruthKeeper:
             ),
             "drivers": drivers,
             "hierarchy": hierarchy,  # the account groups (patron.demo.hierarchy)
+            "listening": listening,
             "churn_link": {
                 **asdict(params.churn),
                 "description": (

@@ -15,6 +15,7 @@ Pure NumPy on arrays of answers; the service layer reads the answers from the st
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 
@@ -199,6 +200,67 @@ def relative_weights(x, y) -> dict:
     beta = np.linalg.solve(lam, rxy)
     weights = (lam ** 2) @ (beta ** 2)
     return {"weights": weights, "r2": float(weights.sum())}
+
+
+#: Shapley R² visits every subset of the drivers: 2^p of them, so up to this many drivers.
+SHAPLEY_MAX_DRIVERS = 12
+
+
+def shapley_r2_from_correlations(rxx, rxy) -> np.ndarray:
+    """Shapley decomposition of R² (Lindeman, Merenda and Gold's LMG): each predictor's R² gain averaged over
+    every order in which the predictors could enter the model, from their correlations ``rxx`` and their
+    correlations with the outcome ``rxy``. The shares sum to the full model's R².
+
+    Example: r(x1, y) = 0.5, r(x2, y) = 0.4, r(x1, x2) = 0.3 give R²(1) = 0.25, R²(2) = 0.16 and
+    R²(1, 2) = 0.29 / 0.91; x1's share is (0.25 + R²(1, 2) - 0.16) / 2 = 0.2043.
+    """
+    rxx, rxy = np.asarray(rxx, float), np.asarray(rxy, float)
+    p = len(rxy)
+    if p > SHAPLEY_MAX_DRIVERS:
+        raise InvalidInput(f"Shapley R² visits every subset of the drivers, so it takes at most "
+                           f"{SHAPLEY_MAX_DRIVERS}; there are {p}: use relative weights, or the dimensions.")
+    r2 = np.zeros(1 << p)
+    for mask in range(1, 1 << p):
+        idx = [j for j in range(p) if mask >> j & 1]
+        sub = rxy[idx]
+        r2[mask] = float(sub @ np.linalg.solve(rxx[np.ix_(idx, idx)], sub))
+    fact = [math.factorial(k) for k in range(p + 1)]
+    shares = np.zeros(p)
+    for mask in range(1 << p):
+        size = mask.bit_count()
+        for j in range(p):
+            if not mask >> j & 1:
+                shares[j] += fact[size] * fact[p - size - 1] / fact[p] * (r2[mask | 1 << j] - r2[mask])
+    return shares
+
+
+def shapley_r2(x, y) -> dict:
+    """Shapley R² of a linear model of ``y`` on the columns of ``x`` (:func:`shapley_r2_from_correlations`)."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if x.ndim != 2 or x.shape[0] != y.shape[0] or x.shape[0] <= x.shape[1] + 1:
+        raise InvalidInput("Shapley R² needs more observations than predictors, one row each.")
+    c = np.corrcoef(np.column_stack([x, y]), rowvar=False)
+    rxx, rxy = c[:-1, :-1], c[:-1, -1]
+    if not np.isfinite(c).all() or np.linalg.eigvalsh(rxx).min() <= 1e-10:
+        raise InvalidInput("Two or more drivers are perfectly correlated (or one never varies): drop one.")
+    weights = shapley_r2_from_correlations(rxx, rxy)
+    return {"weights": weights, "r2": float(weights.sum())}
+
+
+def shapley_r2_ci(x, y, *, n_boot: int = 300, seed: int = 0) -> dict:
+    """Shapley R² with percentile bootstrap 95% intervals (rows resampled)."""
+    point = shapley_r2(x, y)
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    rng = np.random.default_rng(seed)
+    draws = []
+    for _ in range(n_boot):
+        idx = rng.integers(0, len(y), len(y))
+        try:
+            draws.append(shapley_r2(x[idx], y[idx])["weights"])
+        except InvalidInput:
+            continue
+    lo, hi = _percentile_ci(np.array(draws))
+    return {"weights": point["weights"], "low": lo, "high": hi, "r2": point["r2"]}
 
 
 #: From this many rows on, the bootstrap counts how often each row is drawn and works on moment sums weighted

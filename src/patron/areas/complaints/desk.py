@@ -86,13 +86,41 @@ def with_clocks(c: dict, levels: ServiceLevels, at: dt.datetime) -> dict:
     return c
 
 
+def clocked(store: Store, rows: list[dict], levels: ServiceLevels, at: dt.datetime) -> list[dict]:
+    """The rows (complaints) with their clocks (:func:`with_clocks`), each read from its own thread
+    (:func:`~patron.act.triggers.complaint_threads` of exactly these complaints, one query): the one clock the
+    desk, the complaint list and the charter show."""
+    ids = sorted({int(r["complaint_id"]) for r in rows})
+    threads: dict[int, list] = {}
+    for n in range(0, len(ids), 1000):  # a bounded IN list per query
+        chunk = ids[n:n + 1000]
+        threads |= complaint_threads(store, f"c.complaint_id IN ({', '.join('?' for _ in chunk)})", chunk)
+    return [with_clocks(r | {"messages": threads.get(int(r["complaint_id"]), ())}, levels, at) for r in rows]
+
+
+_DESK_COLUMNS = (
+    "c.complaint_id, c.party_id, coalesce(p.name, '#' || CAST(c.party_id AS VARCHAR)) AS customer, "
+    "c.opened_at, c.first_response_at, c.resolved_at, c.channel, c.category, c.cause, c.severity, c.status, "
+    "c.description, c.resolution, c.satisfaction_after, c.owner, c.waiting_since, c.paused_hours, "
+    "s.clv AS value, s.triage AS triage")
+_DESK_SOURCE = ("complaints c JOIN parties p ON p.party_id = c.party_id "
+                "LEFT JOIN scores s ON s.party_id = c.party_id AND s.run_id = ?")
+_SEVERITY_RANK = "CASE c.severity " + " ".join(
+    f"WHEN '{sev}' THEN {n}" for n, sev in enumerate(COMPLAINT_SEVERITIES)) + " END"
+
+
 def complaint_desk(store: Store, user: User | None, *, status: list[str] | None = None,
                    severity: list[str] | None = None, category: str | None = None, cause: str | None = None,
                    owner: str | None = None, sla_state: str | None = None, min_age_days: float | None = None,
                    max_age_days: float | None = None, min_value: float | None = None, sort: str = "opened_at",
                    descending: bool = False, page: int = 1, per_page: int = 50,
                    levels: ServiceLevels | None = None) -> dict[str, Any]:
-    """One page of complaints matching the filters, with the total, each with its clocks and customer value."""
+    """One page of complaints matching the filters, with the total, each with its clocks and customer value.
+
+    Filters, sorting, the total and the page are SQL; the business-hours clocks are computed for the page's rows
+    only (:func:`clocked`). The SLA state and the resolution due time are business-hours clocks, not columns: a
+    filter on the state or a sort on the due time clocks every complaint the other filters leave (a state of
+    "met" is looked for among resolved complaints only, "on track" and "warning" among unresolved ones)."""
     if user is not None:
         user.require("customers.read")
     for name, values, allowed in (("status", status, COMPLAINT_STATUSES), ("severity", severity,
@@ -106,6 +134,8 @@ def complaint_desk(store: Store, user: User | None, *, status: list[str] | None 
         raise InvalidInput(f"Cannot sort by '{sort}'; choose from {', '.join(SORTS)}.")
     if page < 1 or not 1 <= per_page <= 500:
         raise InvalidInput("page starts at 1 and per_page is 1 to 500.")
+    at = data_end(store)
+    levels = levels or service_levels(store)
     run_id = store.scalar("SELECT max(run_id) FROM runs WHERE kind = 'value'")
     where, params = ["1 = 1"], [run_id]
     for col, values in (("status", status), ("severity", severity)):
@@ -119,30 +149,37 @@ def complaint_desk(store: Store, user: User | None, *, status: list[str] | None 
     if min_value is not None:
         where.append("coalesce(s.clv, 0) >= ?")
         params.append(min_value)
-    rows = store.records(
-        "SELECT c.complaint_id, c.party_id, coalesce(p.name, '#' || CAST(c.party_id AS VARCHAR)) AS customer, "
-        "c.opened_at, c.first_response_at, c.resolved_at, c.channel, c.category, c.cause, c.severity, c.status, "
-        "c.description, c.resolution, c.satisfaction_after, c.owner, c.waiting_since, c.paused_hours, "
-        "s.clv AS value, s.triage AS triage FROM complaints c JOIN parties p ON p.party_id = c.party_id "
-        "LEFT JOIN scores s ON s.party_id = c.party_id AND s.run_id = ? WHERE " + " AND ".join(where), params)
-    at = data_end(store)
-    levels = levels or service_levels(store)
-    threads = complaint_threads(store)
-    rows = [with_clocks(r | {"messages": threads.get(r["complaint_id"], ())}, levels, at) for r in rows]
-    if sla_state is not None:
-        rows = [r for r in rows if r["sla_state"] == sla_state]
-    if min_age_days is not None:
-        rows = [r for r in rows if r["age_days"] >= min_age_days]
-    if max_age_days is not None:
-        rows = [r for r in rows if r["age_days"] <= max_age_days]
-    key = {"age": lambda r: r["age_days"], "severity": lambda r: COMPLAINT_SEVERITIES.index(r["severity"]),
-           "value": lambda r: r["value"] if r["value"] is not None else -1.0,
-           "resolution_due": lambda r: r["resolution"]["due"]}.get(
-        sort, lambda r: (r[sort] is None, r[sort] if r[sort] is not None else ""))
-    rows.sort(key=key, reverse=descending)
+    age = "(coalesce(c.resolved_at, CAST(? AS TIMESTAMP)) - c.opened_at)"  # an interval on both stores
+    for bound, op in ((min_age_days, ">="), (max_age_days, "<=")):
+        if bound is not None:
+            where.append(f"{age} {op} ?")
+            params += [at, dt.timedelta(days=float(bound))]
+    if sla_state == "met":
+        where.append("c.resolved_at IS NOT NULL")
+    elif sla_state in ("on track", "warning"):
+        where.append("c.resolved_at IS NULL")
+    sql = f"SELECT {_DESK_COLUMNS} FROM {_DESK_SOURCE} WHERE {' AND '.join(where)}"
     start = (page - 1) * per_page
-    return {"total": len(rows), "page": page, "per_page": per_page, "as_of": at,
-            "pages": max((len(rows) + per_page - 1) // per_page, 1), "rows": rows[start:start + per_page]}
+    if sla_state is not None or sort == "resolution_due":  # clocks decide: every candidate is clocked
+        rows = clocked(store, store.records(sql, params), levels, at)
+        if sla_state is not None:
+            rows = [r for r in rows if r["sla_state"] == sla_state]
+        key = {"resolution_due": lambda r: r["resolution"]["due"], "age": lambda r: r["age_days"],
+               "severity": lambda r: COMPLAINT_SEVERITIES.index(r["severity"]),
+               "value": lambda r: r["value"] if r["value"] is not None else -1.0}.get(
+            sort, lambda r: (r[sort] is None, r[sort] if r[sort] is not None else ""))
+        rows.sort(key=lambda r: (key(r), r["complaint_id"]), reverse=descending)
+        total, rows = len(rows), rows[start:start + per_page]
+    else:
+        way = "DESC" if descending else "ASC"
+        order, order_params = {"age": (f"{age} {way}", [at]), "severity": (f"{_SEVERITY_RANK} {way}", []),
+                               "value": (f"coalesce(s.clv, -1.0) {way}", [])}.get(
+            sort, (f"CASE WHEN c.{sort} IS NULL THEN 1 ELSE 0 END {way}, c.{sort} {way}", []))
+        total = int(store.scalar(f"SELECT count(*) FROM {_DESK_SOURCE} WHERE {' AND '.join(where)}", params))
+        rows = clocked(store, store.records(f"{sql} ORDER BY {order}, c.complaint_id {way} LIMIT ? OFFSET ?",
+                                            params + order_params + [per_page, start]), levels, at)
+    return {"total": total, "page": page, "per_page": per_page, "as_of": at,
+            "pages": max((total + per_page - 1) // per_page, 1), "rows": rows}
 
 
 def assign_owner(store: Store, user: User, complaint_id: int, owner: str | None) -> dict:
@@ -198,9 +235,7 @@ def charter_report(store: Store, user: User | None, *, since: dt.date | None = N
         params.append(dt.datetime.combine(until, dt.time()) + dt.timedelta(days=1))
     at = data_end(store)
     levels = levels or service_levels(store)
-    threads = complaint_threads(store)
-    complaints = [with_clocks(c | {"messages": threads.get(c["complaint_id"], ())}, levels, at)
-                  for c in store.records(sql, params)]
+    complaints = clocked(store, store.records(sql, params), levels, at)
     out = []
     for clause in clauses:
         judged = [v for v in (clause.kept(c) for c in complaints) if v is not None]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from patron.areas.complaints.desk import data_end, service_levels, with_clocks
+from patron.areas.complaints.desk import clocked, data_end, service_levels
 from patron.errors import InvalidInput, PatronError
 from patron.service import listing
 from patron.service.audit import counted
@@ -66,13 +66,13 @@ def _finish(store: Store, user: User, rows: list[dict]) -> list[dict]:
     at = data_end(store)
     levels = service_levels(store)  # the desk's clock: the store's calendar and policies
     out = []
-    for r in rows:
-        text = r["resolution"]
-        clocked = with_clocks(r, levels, at)  # its clocks take the keys of their names
-        clocked["response_due"] = clocked.pop("first_response")["due"]
-        clocked["resolution_due"] = clocked["resolution"]["due"]
-        clocked["resolution"] = text
-        out.append(visible(clocked, user))
+    texts = [r["resolution"] for r in rows]
+    for text, row in zip(texts, clocked(store, rows, levels, at), strict=True):  # clocks take their names' keys
+        row["response_due"] = row.pop("first_response")["due"]
+        row["resolution_due"] = row["resolution"]["due"]
+        row["resolution"] = text
+        row.pop("messages", None)
+        out.append(visible(row, user))
     return out
 
 

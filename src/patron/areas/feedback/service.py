@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from patron.areas.parties.service import require_party
 from patron.errors import InvalidInput
 from patron.service.audit import record
@@ -19,7 +21,7 @@ def record_feedback(store: Store, user: User, party_id: int, *, instrument: str,
                     dimension: str | None = None, expectation: float | None = None,
                     perception: float | None = None, adequate: float | None = None, desired: float | None = None,
                     channel: str | None = None, department: str | None = None,
-                    touchpoint: str | None = None) -> dict:
+                    touchpoint: str | None = None, occurred_at: dt.datetime | None = None) -> dict:
     """Store one answer; an NPS answer is a score from 0 to 10, a CSAT or CES score needs its declared scale,
     any score is at most its scale's maximum; a SERVQUAL answer gives its dimension, expectation and perception
     (and, where measured, the adequate and desired levels of its zone of tolerance). ``channel`` says where it
@@ -55,20 +57,59 @@ def record_feedback(store: Store, user: User, party_id: int, *, instrument: str,
     elif any(v is not None for v in (expectation, perception, adequate, desired)):
         raise InvalidInput("Expectation, perception and the adequate and desired levels belong to SERVQUAL answers "
                            "(instrument servqual).")
+    values = {"instrument": instrument, "item": item, "dimension": dimension, "score": score, "scale_max": scale_max,
+              "expectation": expectation, "perception": perception, "text": text, "adequate": adequate,
+              "desired": desired, "channel": channel, "department": department, "touchpoint": touchpoint}
     with store.transaction():
         require_party(store, party_id)
-        feedback_id = store.next_id("feedback", "feedback_id")
-        at = now()
-        store.raw.execute(
-            "INSERT INTO feedback (feedback_id, source, external_id, party_id, occurred_at, instrument, item, dimension, "
-            "score, scale_max, expectation, perception, text, adequate, desired, channel, department, touchpoint) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [feedback_id, SOURCE, str(feedback_id), party_id, at, instrument, item, dimension, score, scale_max,
-             expectation, perception, text, adequate, desired, channel, department, touchpoint],
-        )
-        record(store, user, "feedback.create", "feedback", feedback_id, {"party_id": party_id,
-                                                                        "instrument": instrument})
-    return {"feedback_id": feedback_id, "party_id": party_id, "occurred_at": at, "instrument": instrument,
-            "item": item, "dimension": dimension, "score": score, "scale_max": scale_max,
-            "expectation": expectation, "perception": perception, "text": text, "adequate": adequate,
-            "desired": desired, "channel": channel, "department": department, "touchpoint": touchpoint}
+        return _insert(store, user, party_id, values, occurred_at or now())
+
+
+def _insert(store: Store, user: User, party_id: int, v: dict, at: dt.datetime) -> dict:
+    """One checked answer (``v``: its columns) written and audited, inside the caller's transaction."""
+    feedback_id = store.next_id("feedback", "feedback_id")
+    columns = ("instrument", "item", "dimension", "score", "scale_max", "expectation", "perception", "text",
+               "adequate", "desired", "channel", "department", "touchpoint")
+    store.raw.execute(
+        f"INSERT INTO feedback (feedback_id, source, external_id, party_id, occurred_at, {', '.join(columns)}) "
+        f"VALUES (?, ?, ?, ?, ?, {', '.join('?' for _ in columns)})",
+        [feedback_id, SOURCE, str(feedback_id), party_id, at, *(v[k] for k in columns)])
+    record(store, user, "feedback.create", "feedback", feedback_id, {"party_id": party_id,
+                                                                    "instrument": v["instrument"]})
+    return {"feedback_id": feedback_id, "party_id": party_id, "occurred_at": at, **{k: v[k] for k in columns}}
+
+
+#: Where a field visit's answers were heard (``feedback.channel``): the listening instrument's report reads it.
+FIELD_VISIT = "field_visit"
+
+
+def record_field_visit(store: Store, user: User, party_id: int, *, satisfaction: float | None = None,
+                       suggestion: str | None = None, visited_at: dt.datetime | None = None,
+                       touchpoint: str | None = None) -> list[dict]:
+    """What a customer said on a visit (seed 001: field visits as a way of tracking satisfaction): a satisfaction
+    score (CSAT, 1-5) and or a suggestion, both recorded with channel ``field_visit`` at the visit's time, in one
+    transaction. A visit is not in the future and gives at least one of the two."""
+    user.require("customers.write")
+    suggestion = (suggestion or "").strip() or None
+    if satisfaction is None and suggestion is None:
+        raise InvalidInput("A field visit records a satisfaction score (1 to 5), a suggestion, or both.")
+    if satisfaction is not None and (not 1 <= satisfaction <= 5 or satisfaction != int(satisfaction)):
+        raise InvalidInput("Satisfaction on a visit is a whole score from 1 to 5.")
+    if suggestion is not None and len(suggestion) > 2000:
+        raise InvalidInput("A suggestion is at most 2,000 characters.")
+    choice("touchpoint", touchpoint, INTERACTION_PHASES)
+    at = visited_at or now()
+    if at > now():
+        raise InvalidInput("A field visit cannot be recorded for a time still to come.")
+    base = dict.fromkeys(("item", "dimension", "score", "scale_max", "expectation", "perception", "text", "adequate",
+                          "desired", "department"))
+    base |= {"channel": FIELD_VISIT, "touchpoint": touchpoint}
+    answers = []
+    if satisfaction is not None:
+        answers.append(base | {"instrument": "csat", "item": "Satisfaction on a field visit",
+                               "score": float(satisfaction), "scale_max": 5.0})
+    if suggestion is not None:
+        answers.append(base | {"instrument": "suggestion", "item": "Suggestion on a field visit", "text": suggestion})
+    with store.transaction():
+        require_party(store, party_id)
+        return [_insert(store, user, party_id, a, at) for a in answers]

@@ -54,7 +54,8 @@ def customer_interaction(request: Request, store: StoreDep, party_id: int, chann
                          occurred_at: Annotated[str | None, Form(max_length=30)] = None,
                          task_title: Annotated[str | None, Form(max_length=300)] = None,
                          task_due: Annotated[str | None, Form(max_length=20)] = None,
-                         task_owner: Annotated[str | None, Form(max_length=200)] = None):
+                         task_owner: Annotated[str | None, Form(max_length=200)] = None,
+                         complaint_id: Annotated[str | None, Form(max_length=20)] = None):
     """The composer: a contact logged by the signed-in user, with an optional follow-up task."""
     check_csrf(request, csrf)
     user = page_user(request, store)
@@ -62,7 +63,8 @@ def customer_interaction(request: Request, store: StoreDep, party_id: int, chann
     due = parse_date(task_due, "the follow-up's due date") if task_due else None
     service.log_interaction(store, user, party_id, channel=channel, direction=direction or None, subject=subject,
                             outcome=outcome or None, notes=notes or None, occurred_at=at,
-                            department=service.ROLE_DEPARTMENTS.get(user.role))
+                            department=service.ROLE_DEPARTMENTS.get(user.role),
+                            complaint_id=int(complaint_id) if (complaint_id or "").strip().isdigit() else None)
     if task_title and task_title.strip():
         add_task(store, user, party_id, task_title, owner=task_owner or None, due_at=due)
         return back(f"/customers/{party_id}", request, "Interaction logged, follow-up task added.")

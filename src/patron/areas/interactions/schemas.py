@@ -20,6 +20,8 @@ class InteractionCreate(BaseModel):
     outcome: str | None = Field(None, max_length=500)
     notes: str | None = Field(None, max_length=10_000)
     duration_s: float | None = Field(None, strict=True, ge=0, le=86_400)
+    complaint_id: int | None = Field(None, description="The complaint whose thread the message belongs to (the "
+                                     "customer's own complaint); its next-response clock reads it.")
 
 
 class InteractionPublic(InteractionCreate):

@@ -38,6 +38,8 @@ def quality(
     until: Annotated[Optional[str], typer.Option(help="Last day (YYYY-MM-DD).")] = None,
     target: Annotated[str, typer.Option(help="Drivers of nps or csat.")] = "nps",
     level: Annotated[str, typer.Option(help="Drivers per dimension or per item.")] = "dimension",
+    method: Annotated[str, typer.Option(help="Drivers by relative_weights (Johnson) or shapley (Shapley R², "
+                                             "dimensions only).")] = "relative_weights",
     store: StoreOption = None,
 ) -> None:
     """Service quality: SERVQUAL gaps with 95% intervals, NPS, CSAT and CES with their standard errors, what drives
@@ -57,7 +59,7 @@ def quality(
         _listening(store, instrument, s0, s1)
         return
     if instrument == "drivers":
-        _drivers(store, target, level, by)
+        _drivers(store, target, level, by, method)
         return
     with open_store(store, read_only=True) as s:
         if instrument == "servqual":
@@ -105,11 +107,11 @@ def quality(
             console.print(f"{n} answers left out: {reason}.")
 
 
-def _drivers(store, target: str, level: str, by: str | None) -> None:
+def _drivers(store, target: str, level: str, by: str | None, method: str = "relative_weights") -> None:
     from patron.areas.quality.service import drivers_report
 
     with open_store(store, read_only=True) as s:
-        r = drivers_report(s, None, target=target, level=level, by=by)
+        r = drivers_report(s, None, target=target, level=level, by=by, method=method)
     for g in r.get("groups") or [{"group": None, **r}]:
         where = f" ({by} {g['group']})" if g["group"] is not None else ""
         t = Table(title=f"what drives {target.upper()}{where}: {g['respondents']:,} questionnaires, R² {g['r2']:.2f}")

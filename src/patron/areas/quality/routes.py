@@ -70,11 +70,12 @@ def fishbone(category: str, store: StoreDep, user: CurrentUser) -> Response:
 def drivers(store: StoreDep, user: CurrentUser, target: Literal["nps", "csat"] = "nps",
             level: Literal["dimension", "item"] = "dimension",
             by: Literal["value_tier", "triage", "rung", "segment", "channel", "department", "touchpoint"] | None = None,
-            ) -> dict[str, Any]:
+            method: Literal["relative_weights", "shapley"] = "relative_weights") -> dict[str, Any]:
     """Which SERVQUAL dimensions (or items) drive NPS or CSAT: Johnson's relative weights with bootstrap
     intervals, each driver's performance (mean perception) and its quadrant of the importance × performance grid;
-    with ``by``, the same per group (e.g. per value tier)."""
-    return service.plain(service.drivers_report(store, user, target=target, level=level, by=by))
+    with ``by``, the same per group (e.g. per value tier). ``method=shapley``: the Shapley decomposition of R²
+    instead (dimensions only: it visits every subset of the drivers)."""
+    return service.plain(service.drivers_report(store, user, target=target, level=level, by=by, method=method))
 
 
 @router.get("/verbatims")

@@ -224,14 +224,20 @@ def _driver_rows(store: Store, target: str, level: str, by: str | None):
         "LEFT JOIN d ON d.party_id = x.party_id AND d.d = x.d", [target, *params])
 
 
-def _drivers(names: list[str], table: dict, n_boot: int, seed: int, target: str) -> dict:
+#: How the drivers' importance is found: Johnson's relative weights (any number of drivers) or the Shapley
+#: decomposition of R² (LMG: every order of entry, so up to ``SHAPLEY_MAX_DRIVERS`` drivers, the dimensions).
+DRIVER_METHODS = ("relative_weights", "shapley")
+
+
+def _drivers(names: list[str], table: dict, n_boot: int, seed: int, target: str,
+             method: str = "relative_weights") -> dict:
     complete = [r for r in table.values() if all(k in r for k in names)]
     if len(complete) < 3 * len(names):
         raise Conflict(f"Drivers need at least {3 * len(names)} SERVQUAL questionnaires from customers who also "
                            f"answered {target.upper()}; there are {len(complete)}.")
     x = np.array([[r[k] for k in names] for r in complete])
     y = np.array([r["y"] for r in complete])
-    rw = stats.relative_weights_ci(x, y, n_boot=n_boot, seed=seed)
+    rw = (stats.shapley_r2_ci if method == "shapley" else stats.relative_weights_ci)(x, y, n_boot=n_boot, seed=seed)
     total = rw["r2"] or 1.0
     performance = x.mean(axis=0)
     weights = np.asarray(rw["weights"], float)
@@ -242,13 +248,16 @@ def _drivers(names: list[str], table: dict, n_boot: int, seed: int, target: str)
              if weights[j] >= weights.mean() else
              ("possible overkill" if performance[j] >= performance.mean() else "low priority")}
             for j, k in enumerate(names)]
-    return {"respondents": len(complete), "r2": rw["r2"], "drivers": sorted(rows, key=lambda r: -r["weight"])}
+    return {"respondents": len(complete), "r2": rw["r2"], "method": method,
+            "drivers": sorted(rows, key=lambda r: -r["weight"])}
 
 
 def drivers_report(store: Store, user: User | None, *, target: str = "nps", level: str = "dimension",
-                   by: str | None = None, n_boot: int = 300, seed: int = 0) -> dict:
+                   by: str | None = None, n_boot: int = 300, seed: int = 0,
+                   method: str = "relative_weights") -> dict:
     """Which SERVQUAL dimensions (or items, ``level="item"``) drive ``target`` (the NPS or CSAT answer given
-    with the questionnaire, on its scale's share): Johnson's relative weights of the perceptions, with bootstrap
+    with the questionnaire, on its scale's share): Johnson's relative weights of the perceptions (or, with
+    ``method="shapley"``, the Shapley decomposition of R²; see :data:`DRIVER_METHODS`), with bootstrap
     intervals, and the importance × performance grid (weight against mean perception, each driver's quadrant).
 
     With ``by`` (``value_tier``, ``triage``, ``rung``, ``segment``; or ``channel``…), the same for each group
@@ -259,13 +268,15 @@ def drivers_report(store: Store, user: User | None, *, target: str = "nps", leve
         raise InvalidInput("Drivers are found for nps or csat.")
     if level not in DRIVER_LEVELS:
         raise InvalidInput(f"Drivers are found per {' or per '.join(DRIVER_LEVELS)}, not per '{level}'.")
+    if method not in DRIVER_METHODS:
+        raise InvalidInput(f"Drivers are found by {' or '.join(DRIVER_METHODS)}, not '{method}'.")
     names = list(DEFAULT_INSTRUMENT.dimensions if level == "dimension"
                  else (it.code for it in DEFAULT_INSTRUMENT.items))
     tables: dict[str, dict[tuple, dict]] = {}
     for g, party, day, k, p, y in _driver_rows(store, target, level, by):
         tables.setdefault(g, {}).setdefault((party, day), {"y": y})[k] = p
     if by is None:
-        out = _drivers(names, tables.get("all", {}), n_boot, seed, target)
+        out = _drivers(names, tables.get("all", {}), n_boot, seed, target, method)
         out = {"target": target, "level": level, **out}
         if level == "dimension":  # the name the pages and the API have used
             for r in out["drivers"]:
@@ -274,7 +285,7 @@ def drivers_report(store: Store, user: User | None, *, target: str = "nps", leve
     groups, too_few = [], []
     for g in sorted(tables):
         try:
-            groups.append({"group": g, **_drivers(names, tables[g], n_boot, seed, target)})
+            groups.append({"group": g, **_drivers(names, tables[g], n_boot, seed, target, method)})
         except Conflict:
             too_few.append(g)
     return {"target": target, "level": level, "by": by, "groups": groups, "too_few": too_few}
@@ -312,11 +323,15 @@ def instrument_report(store: Store, user: User | None, instrument: str, *, since
         "SELECT f.party_id, f.occurred_at, f.instrument, f.score, f.scale_max, f.dimension, f.perception, "
         f"f.benchmark, f.text, f.channel, f.touchpoint FROM feedback f WHERE {which}{where} "
         "ORDER BY f.occurred_at, f.feedback_id", [instrument, *params])
+    scored = [r["scale_max"] for r in rows if r["score"] is not None and r["scale_max"] is not None]
+    main_scale = max(set(scored), key=scored.count) if scored else None  # the scale most answers are on
     months: dict = {}
     for r in rows:
-        m = months.setdefault(r["occurred_at"].strftime("%Y-%m"), {"answers": 0, "respondents": set()})
+        m = months.setdefault(r["occurred_at"].strftime("%Y-%m"), {"answers": 0, "respondents": set(), "scores": []})
         m["answers"] += 1
         m["respondents"].add(r["party_id"])
+        if r["score"] is not None and r["scale_max"] == main_scale:
+            m["scores"].append(r["score"])
     scales = []
     for top in sorted({r["scale_max"] for r in rows if r["score"] is not None and r["scale_max"] is not None}):
         s = np.array([r["score"] for r in rows if r["score"] is not None and r["scale_max"] == top], dtype=float)
@@ -335,7 +350,9 @@ def instrument_report(store: Store, user: User | None, instrument: str, *, since
     return {"instrument": instrument, **extra, "answers": len(rows),
             "respondents": len({r["party_id"] for r in rows}),
             "unscaled_scores": sum(1 for r in rows if r["score"] is not None and r["scale_max"] is None),
-            "by_month": [{"month": k, "answers": v["answers"], "respondents": len(v["respondents"])}
+            "main_scale": main_scale,  # the month's mean score is on it (None without scored answers)
+            "by_month": [{"month": k, "answers": v["answers"], "respondents": len(v["respondents"]),
+                          "mean_score": float(np.mean(v["scores"])) if v["scores"] else None}
                          for k, v in sorted(months.items())],
             "scores": scales,
             "perception": [{"of": who, "dimension": d, **stats.mean_estimate(np.array(v, dtype=float)).as_dict()}
