@@ -19,7 +19,8 @@ def test_demo_benchmarks_dimension_by_dimension_and_over_time(company, company_f
     truth = json.loads((company_folder / "data" / "truth_quality.json").read_text())
     r = benchmark_report(store, ANALYST)
     assert set(r["benchmarks"]) == set(truth["benchmarks"])
-    cells = {(x["benchmark"], x["year"], x["dimension"]): x for x in r["rows"]}
+    assert {x["source"] for x in r["rows"]} == {"benchmark table", "mystery_shopper"}
+    cells = {(x["benchmark"], x["year"], x["dimension"]): x for x in r["rows"] if x["source"] == "benchmark table"}
     assert len(cells) == 3 * 3 * 5 and all(x["ours"] is not None for x in r["rows"])
     reference, ref = next(iter(truth["benchmarks"].items()))
     for name, b in truth["benchmarks"].items():
@@ -133,8 +134,9 @@ def test_mystery_shopper_report_by_hand(small_store):
             "?, 7, ?, ?, ?)", [100 + k, f"m{k}", party, day, dim, p, bench, text])
     r = instrument_report(store, ANALYST, "mystery_shopper")
     assert r["answers"] == 3 and r["respondents"] == 2
-    assert r["by_month"] == [{"month": "2025-03", "answers": 2, "respondents": 2},
-                             {"month": "2025-04", "answers": 1, "respondents": 1}]
+    # a shopper scores dimensions (perceptions), not an overall score: the month has no mean score
+    assert r["by_month"] == [{"month": "2025-03", "answers": 2, "respondents": 2, "mean_score": None},
+                             {"month": "2025-04", "answers": 1, "respondents": 1, "mean_score": None}]
     per = {(p["of"], p["dimension"]): p for p in r["perception"]}
     assert per[("us", "reliability")]["value"] == pytest.approx(4) and per[("us", "reliability")]["n"] == 2
     assert per[("Bean Bros", "reliability")]["value"] == pytest.approx(6)

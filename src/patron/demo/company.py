@@ -219,7 +219,7 @@ def generate_demo(out: str | Path, customers: int = 5000, seed: int = 1, *,
         sinks[name].write(table)
     sinks[partners.PARTNER_PROGRAMME.name].write(partners.plant(_rng(seed, 4), pop, accounts, out))
     # The panel, mystery shoppers and field visits draw from their own stream.
-    listened, listening_truth = listening.plant(_rng(seed, 14), pop, params)
+    listened, listening_truth = listening.plant(_rng(seed, 14), pop, params, out)
     sinks[listening.LISTENING_FILE.name].write(listened)
 
     report("ground truth", total_steps - 1, total_steps)

@@ -93,6 +93,20 @@ def plant(rng: np.random.Generator, pop: Population, accounts: b2b.Accounts, out
     return log
 
 
+def add_panel(out, pop: Population, panel: np.ndarray, answers: int) -> None:
+    """Name the listening panel's members in ``truth_partners.parquet`` too: answering the firm's panel is
+    working with it, so the ladder counts them as partners (a member already planted here is named once)."""
+    path = out / "truth_partners.parquet"
+    truth = pq.read_table(path)
+    planted = {i for e, i in zip(truth.column("entity").to_pylist(), truth.column("entity_id").to_pylist(),
+                                  strict=True) if e == "customer"}
+    new = np.array([p for p in panel if int(p) not in planted], np.int64)
+    added = pa.table({"entity": text.repeat("customer", len(new)), "entity_id": pa.array(new),
+                      "key": exports.text.ints(pop.customer_no[new]),
+                      "sessions": pa.array(np.full(len(new), answers, np.int64))})
+    pq.write_table(pa.concat_tables([truth, added.cast(truth.schema)]), path)
+
+
 def pc_take(values: pa.Array, idx: np.ndarray) -> pa.Array:
     import pyarrow.compute as pc
 

@@ -150,10 +150,11 @@ def _references(store, what: str) -> None:
         if what == "benchmarks":
             r = references.benchmark_report(s, None)
             t = Table(title=f"benchmarks by dimension and year (scale {r['scale']}; ours − theirs)")
-            for col in ("year", "benchmark", "dimension", "theirs", "ours", "difference"):
+            for col in ("year", "benchmark", "compared by", "dimension", "theirs", "ours", "difference"):
                 t.add_column(col, justify="right" if col in ("theirs", "ours", "difference") else "left")
             for x in r["rows"]:
-                t.add_row(str(x["year"]), x["benchmark"], x["dimension"], _num(x["theirs"]), _num(x["ours"]),
+                t.add_row(str(x["year"]), x["benchmark"], x["source"].replace("_", " "), x["dimension"],
+                          _num(x["theirs"]), _num(x["ours"]),
                           _num(x["difference"], "{:+.2f}"))
         elif what == "gap1":
             r = references.internal_gaps(s, None)

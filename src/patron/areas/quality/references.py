@@ -49,40 +49,53 @@ def import_references(store: Store, user: User | None, path: str | Path, *, sour
     return {"imported": len(rows), "source": source, "names": sorted({r["name"] for r in rows})}
 
 
-def _ours_by_year(store: Store) -> dict[tuple[int, str], tuple[float, int]]:
+TABLE = "benchmark table"
+
+
+def _ours_by_year(store: Store, instrument: str = "servqual") -> dict[tuple[int, str], tuple[float, int]]:
     rows = store.query(
         "SELECT CAST(extract(year FROM occurred_at) AS INTEGER), dimension, "
-        "avg(1 + (perception - 1) * 6.0 / (coalesce(scale_max, 7) - 1)), count(*) FROM feedback WHERE instrument = 'servqual' AND benchmark IS NULL AND perception IS NOT NULL "
-        "AND dimension IS NOT NULL AND coalesce(scale_max, 7) > 1 GROUP BY 1, 2")
+        "avg(1 + (perception - 1) * 6.0 / (coalesce(scale_max, 7) - 1)), count(*) FROM feedback "
+        "WHERE instrument = ? AND benchmark IS NULL AND perception IS NOT NULL "
+        "AND dimension IS NOT NULL AND coalesce(scale_max, 7) > 1 GROUP BY 1, 2", [instrument])
     return {(int(y), d): (float(m), int(n)) for y, d, m, n in rows}
 
 
 def benchmark_report(store: Store, user: User | None) -> dict:
-    """Our mean perception per dimension and year against each benchmark's score, and the difference."""
+    """Our mean perception per dimension and year against each benchmark's score, and the difference.
+
+    Like is compared with like: an imported benchmark table (``source`` "benchmark table") against our customers'
+    SERVQUAL perceptions; panel or mystery-shopper answers about a competitor (``source`` the instrument) against
+    the same instrument's answers about us. A benchmark seen both ways has a row for each source.
+    """
     if user is not None:
         user.require("customers.read")
-    ours = _ours_by_year(store)
-    refs = store.query(
+    refs = [(name, kind, TABLE, year, dim, score, top) for name, kind, year, dim, score, top in store.query(
         "SELECT name, kind, CAST(extract(year FROM period) AS INTEGER), dimension, score, scale_max "
-        "FROM quality_references WHERE kind IN ('competitor', 'industry')")
+        "FROM quality_references WHERE kind IN ('competitor', 'industry')")]
     # panel or mystery-shopper answers about a competitor, recorded with a benchmark
     refs += store.query(
-        "SELECT benchmark, 'competitor', CAST(extract(year FROM occurred_at) AS INTEGER), dimension, "
+        "SELECT benchmark, 'competitor', instrument, CAST(extract(year FROM occurred_at) AS INTEGER), dimension, "
         "perception, coalesce(scale_max, 7) FROM feedback WHERE benchmark IS NOT NULL AND perception IS NOT NULL "
         "AND dimension IS NOT NULL AND coalesce(scale_max, 7) > 1")
-    cells: dict[tuple[str, str, int, str], list[float]] = {}
-    for name, kind, year, dim, score, top in refs:
-        cells.setdefault((name, kind, int(year), dim), []).append(_on_scale(float(score), float(top)))
+    cells: dict[tuple[str, str, str, int, str], list[float]] = {}
+    for name, kind, source, year, dim, score, top in refs:
+        cells.setdefault((name, kind, source, int(year), dim), []).append(_on_scale(float(score), float(top)))
+    ours = {TABLE: _ours_by_year(store)}
     rows = []
-    for (name, kind, year, dim), scores in sorted(cells.items()):
+    for (name, kind, source, year, dim), scores in sorted(cells.items()):
+        if source not in ours:
+            ours[source] = _ours_by_year(store, source)
         theirs = float(np.mean(scores))
-        mine = ours.get((year, dim))
-        rows.append({"benchmark": name, "kind": kind, "year": year, "dimension": dim, "theirs": theirs,
+        mine = ours[source].get((year, dim))
+        rows.append({"benchmark": name, "kind": kind, "source": source, "year": year, "dimension": dim,
+                     "theirs": theirs, "their_answers": len(scores),
                      "ours": mine[0] if mine else None, "our_answers": mine[1] if mine else 0,
                      "difference": (mine[0] - theirs) if mine else None})
     latest = max((r["year"] for r in rows if r["ours"] is not None), default=None)
     return {"scale": f"1-{OUR_SCALE:g}", "rows": rows, "latest_year": latest,
             "benchmarks": sorted({r["benchmark"] for r in rows}),
+            "sources": sorted({r["source"] for r in rows}),
             "latest": [r for r in rows if r["year"] == latest]}
 
 
