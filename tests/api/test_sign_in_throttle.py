@@ -15,6 +15,7 @@ from patron.api.settings import Settings
 from patron.app import create_app
 from patron.areas.users import signin
 from patron.areas.users.service import add_user
+from patron.service.audit import flush_reads
 from patron.store import Store
 
 
@@ -49,6 +50,7 @@ def test_wrong_passwords_lock_the_account_even_for_the_right_one(engine_url, mon
         assert r.status_code == 429 and int(r.headers["Retry-After"]) > 30, "the back-off grows with each failure"
 
         store = app.state.store
+        flush_reads(store)  # refused attempts wait in the service's read log for up to a second
         rows = store.query("SELECT username, address, succeeded, channel FROM sign_in_attempts "
                            "ORDER BY attempted_at")
         assert rows == [("sam", "testclient", False, "page")] * 5
@@ -113,3 +115,29 @@ def test_the_back_off_doubles_and_has_a_ceiling():
     assert rules.wait(50, 3, now, now) == 900
     assert rules.wait(3, 3, now - dt.timedelta(seconds=20), now) == 10
     assert rules.wait(3, 3, now - dt.timedelta(seconds=40), now) == 0
+
+
+def test_a_flood_of_refused_attempts_waits_in_the_read_log_and_still_counts(engine_url):
+    """Refused attempts (a flood's bulk) are not one write transaction each: they wait in the service's read log,
+    the throttle counts them meanwhile, and they reach ``sign_in_attempts`` and the audit log when it is written."""
+    with Store(engine_url) as store:
+        add_user(store, "sam", PASSWORD, "service")
+    app = create_app(settings=Settings(store=engine_url, sign_in_account_failures=3, sign_in_address_failures=100,
+                                       audit_flush_seconds=60))
+    with TestClient(app) as client:
+        for _ in range(3):
+            assert post_login(client, "sam", "wrong password!").status_code == 401
+        store = app.state.store
+        written = store.scalar("SELECT count(*) FROM sign_in_attempts")
+        waits = []
+        for _ in range(6):
+            r = post_login(client, "sam")
+            assert r.status_code == 429
+            waits.append(int(r.headers["Retry-After"]))
+        # nothing written yet (the log flushes each minute here), yet each refusal lengthened the back-off
+        assert store.scalar("SELECT count(*) FROM sign_in_attempts") == written == 3
+        assert waits == sorted(waits) and waits[-1] > 2 * waits[0]
+        flush_reads(store)
+        assert store.scalar("SELECT count(*) FROM sign_in_attempts WHERE NOT succeeded") == 9
+        assert store.scalar("SELECT count(*) FROM audit_log WHERE action = 'sign_in.refused' "
+                            "AND address = 'testclient'") == 6

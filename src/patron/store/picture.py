@@ -88,6 +88,21 @@ def refresh(store, party_ids) -> None:
         _write(store, f"party_id IN ({', '.join(map(str, ids[start:start + 1000]))})")
 
 
+def refresh_activity(store, party_id: int) -> None:
+    """After a writer only added an interaction of ``party_id``: its newest interaction and last activity made
+    again from ``interactions``, in one statement (the other columns cannot have changed).
+
+    A full :func:`refresh` of one party is four statements and, 8 clients reading 360s on 2 cores, each one
+    a wait for the interpreter (stop 23: 13 of a logged contact's 20 ms of CPU).
+    """
+    last = ("CASE WHEN party_picture.last_purchase_at IS NULL THEN ia.last_at WHEN ia.last_at IS NULL "
+            "OR party_picture.last_purchase_at >= ia.last_at THEN party_picture.last_purchase_at ELSE ia.last_at END")
+    store.raw.execute(
+        f"UPDATE party_picture SET last_interaction_at = ia.last_at, last_activity = {last} "
+        "FROM (SELECT max(occurred_at) AS last_at FROM interactions WHERE party_id = ?) ia WHERE party_id = ?",
+        [int(party_id), int(party_id)])
+
+
 def imported(import_id: int, fact_table: str | None = None) -> str:
     """SQL of the parties an import touched for the picture: those it created, and those ``fact_table``'s rows name."""
     sql = f"SELECT party_id FROM parties WHERE import_id = {int(import_id)}"

@@ -49,7 +49,7 @@ def log_interaction(store: Store, user: User, party_id: int, *, channel: str, di
         )
         record(store, user, "interaction.create", "interaction", interaction_id,
                {"party_id": party_id, "channel": channel})
-        picture.refresh(store, [party_id])  # its last activity
+        picture.refresh_activity(store, party_id)  # its newest interaction and last activity
     return {"interaction_id": interaction_id, "party_id": party_id, "occurred_at": at, "channel": channel,
             "direction": direction, "department": department, "phase": phase, "staff": user.username,
             "subject": subject, "outcome": outcome, "notes": notes, "duration_s": duration_s,
