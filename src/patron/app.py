@@ -44,6 +44,7 @@ from patron.store import Store
 from patron.web.auth import SignInRequired
 from patron.web.formatting import set_locale
 from patron.web.headers import SecurityHeaders
+from patron.web.sign_in_gate import SignInGate
 from patron.web.templating import STATIC, set_navigation
 
 API_PREFIX = "/api/v1"
@@ -232,6 +233,7 @@ def create_app(store: str | None = None, settings: Settings | None = None) -> Fa
     app.add_middleware(SessionMiddleware, secret_key=settings.secret_key or secrets.token_urlsafe(32),
                        session_cookie="patron_session", same_site="strict", https_only=settings.secure_cookies,
                        max_age=12 * 3600)
+    app.add_middleware(SignInGate)  # sign-ins take turns; a refused one is answered slowly
     app.add_middleware(SecurityHeaders)  # outermost: on every response, errors included
     _handle_errors(app)
     return app
