@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 from rich.table import Table
 
 from patron.cli.common import StoreOption, console, open_store
+from patron.cli.toml_setting import toml_setting_command
 from patron.store.vocabulary import ASSESSMENT_FORMS, LINK_TYPES
 
 accounts_app = typer.Typer(help="Accounts and their relationships: the portfolio, one account's stakeholders, "
@@ -157,23 +157,27 @@ def network(top: Annotated[int, typer.Option(help="How many referrers, communiti
         f"{k} {'n/a' if v is None else f'{v:.3f}'}" for k, v in n["assortativity"].items()))
 
 
-@commands.command("relationship-rules")
-def relationship_rules_cmd(
-    set_from: Annotated[Optional[Path], typer.Option("--set", help="Keep the relationship rules in this TOML file "
-                                                                   "(checked first).", exists=True, dir_okay=False)] = None,
-    defaults: Annotated[bool, typer.Option("--defaults", help="Go back to the built-in rules.")] = False,
-    store: StoreOption = None,
-) -> None:
-    """The rules the account view and the portfolio apply, as TOML: relationship-strength weights, Ford's and
-    Wilson's stage thresholds, champion gone quiet, single-threaded, Bensaou's cut-offs. --set FILE replaces
-    them (a section or field left out keeps its default)."""
-    from patron.areas.accounts.relationship_rules import relationship_rules, rules_to_toml, set_relationship_rules
+def _read_rules(store):
+    from patron.areas.accounts.relationship_rules import relationship_rules
 
-    if set_from is not None or defaults:
-        with open_store(store) as s:
-            rules = set_relationship_rules(s, None, "" if defaults else set_from.read_text(encoding="utf-8"))
-        console.print("Relationship rules saved." if set_from is not None else "Back to the built-in rules.")
-    else:
-        with open_store(store, read_only=True) as s:
-            rules = relationship_rules(s)
+    return relationship_rules(store)
+
+
+def _write_rules(store, text: str):
+    from patron.areas.accounts.relationship_rules import set_relationship_rules
+
+    return set_relationship_rules(store, None, text)
+
+
+def _show_rules(rules) -> None:
+    from patron.areas.accounts.relationship_rules import rules_to_toml
+
     console.print(rules_to_toml(rules), markup=False, highlight=False)
+
+
+toml_setting_command(
+    commands, "relationship-rules", what="relationship rules", read=_read_rules, write=_write_rules,
+    show=_show_rules, saved="Relationship rules saved.", restored="Back to the built-in rules.",
+    help="The rules the account view and the portfolio apply, as TOML: relationship-strength weights, Ford's and "
+         "Wilson's stage thresholds, champion gone quiet, single-threaded, Bensaou's cut-offs. --set FILE replaces "
+         "them (a section or field left out keeps its default).")
