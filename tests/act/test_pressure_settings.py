@@ -82,7 +82,7 @@ def test_an_admin_sets_caps_quiet_hours_and_time_zone_each_checked_and_audited(t
         assert gate.caps["email"] == ((7, 1), (30, 3)) and gate.caps["sms"] == rules.DEFAULT_CAPS["sms"]
         assert gate.quiet_hours["email"] == (dt.time(22, 0), dt.time(7, 30)) and gate.time_zone.key == "Europe/Paris"
         changes = [d for u, d in store.query("SELECT username, detail FROM audit_log WHERE action = 'settings.change' "
-                                             "ORDER BY audit_id") if u == "ada"]
+                                             "ORDER BY happened_at") if u == "ada"]
         assert len(changes) == 2, changes
         assert '"caps.email": "1/7, 3/30"' in changes[0] and '"quiet_hours": "22:00-07:30"' in changes[0]
         assert changes[1] == '{"changes": {"caps.sms": null}}'

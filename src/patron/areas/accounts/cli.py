@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from patron.cli.common import StoreOption, console, open_store
+from patron.cli.common import StoreOption, console, open_store, plain
 from patron.cli.toml_setting import toml_setting_command
 from patron.store.vocabulary import ASSESSMENT_FORMS, LINK_TYPES
 
@@ -86,6 +86,39 @@ def accounts_show(account: Annotated[int, typer.Argument(help="The organisation'
                   f"nature: {_label(v['matrix']['nature'])}")
     if v["trust"]:
         console.print(f"account trust {v['trust']['trust']:.2f} of 30: {v['trust']['summary']}")
+
+
+@accounts_app.command("rollup")
+def accounts_rollup(account: Annotated[Optional[int], typer.Argument(
+                        help="The account's party id (default: every group).", show_default=False)] = None,
+                    as_of: AsOf = None, store: StoreOption = None) -> None:
+    """An account's group, or every group: the head, its subsidiaries (parent_of) and their sites
+    (location_of), each with its depth, value, people, activity in the last 365 days and health (relationship
+    strength and engaged contacts), and the group's totals."""
+    from patron.areas.accounts.service import OPERATOR, group_rollups
+
+    with open_store(store, read_only=True) as s:
+        found = group_rollups(s, OPERATOR, account, as_of=as_of)
+    if not found["groups"]:
+        console.print("No account heads a group: link a subsidiary with "
+                      "``patron accounts link HEAD parent_of SUBSIDIARY``.", markup=False)
+        return
+    table = Table(title=f"account groups as of {found['as_of']:%Y-%m-%d} ({len(found['groups'])})")
+    for col in ("group", "account", "id", "depth", "value", "people", "activity (365 days)", "health"):
+        table.add_column(col, justify="right" if col in ("id", "depth", "value", "people", "activity (365 days)")
+                         else "left")
+    for g in found["groups"]:
+        for m in g["members"]:
+            indent = "  " * m["depth"]
+            how = f" ({_label(m['link_type'])})" if m["link_type"] else ""
+            table.add_row(plain(g["name"] or g["party_id"]) if m["depth"] == 0 else "",
+                          plain(f"{indent}{m['name'] or m['party_id']}{how}"), str(m["party_id"]), str(m["depth"]),
+                          f"{m['revenue']:,.2f}", f"{m['people']:,}", f"{m['activity_365d']:,}",
+                          f"strength {m['strength']:.1f}, {m['engaged']:,} engaged")
+        table.add_row("", "whole group", "", "", f"{g['revenue']:,.2f}", f"{g['people']:,}",
+                      f"{g['activity_365d']:,}", f"strength {g['strength']:.1f}, {g['engaged']:,} engaged",
+                      end_section=True)
+    console.print(table)
 
 
 @accounts_app.command("link")
