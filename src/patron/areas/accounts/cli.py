@@ -101,7 +101,7 @@ def accounts_rollup(account: Annotated[Optional[int], typer.Argument(
         found = group_rollups(s, OPERATOR, account, as_of=as_of)
     if not found["groups"]:
         console.print("No account heads a group: link a subsidiary with "
-                      "``patron accounts link HEAD parent_of SUBSIDIARY``.", markup=False)
+                      "patron accounts link HEAD parent_of SUBSIDIARY.", markup=False)
         return
     table = Table(title=f"account groups as of {found['as_of']:%Y-%m-%d} ({len(found['groups'])})")
     for col in ("group", "account", "id", "depth", "value", "people", "activity (365 days)", "health"):
