@@ -21,7 +21,7 @@ def test_service_levels_and_relationship_rules_set_check_and_go_back(tmp_path):
     Store(path).close()
     levels = tmp_path / "levels.toml"
     levels.write_text('[calendar]\nopens = 9\ncloses = 17\n\n[[policy]]\nfirst_response_hours = 4\n'
-                      'resolution_hours = 24\nescalate_to = "team lead"\n', encoding="utf-8")
+                      'resolution_hours = 24\nescalate_to = "service"\n', encoding="utf-8")
     out = _run("service-levels", "--set", str(levels), "--store", path)
     assert out.exit_code == 0, out.output
     assert "Service levels saved." in out.output and "Business hours: Mon Tue Wed Thu Fri 9-17 UTC" in out.output
