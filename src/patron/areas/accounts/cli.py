@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 from rich.table import Table
 
-from patron.cli.common import StoreOption, console, open_store
+from patron.cli.common import StoreOption, console, open_store, plain
+from patron.cli.toml_setting import toml_setting_command
 from patron.store.vocabulary import ASSESSMENT_FORMS, LINK_TYPES
 
 accounts_app = typer.Typer(help="Accounts and their relationships: the portfolio, one account's stakeholders, "
@@ -88,6 +88,39 @@ def accounts_show(account: Annotated[int, typer.Argument(help="The organisation'
         console.print(f"account trust {v['trust']['trust']:.2f} of 30: {v['trust']['summary']}")
 
 
+@accounts_app.command("rollup")
+def accounts_rollup(account: Annotated[Optional[int], typer.Argument(
+                        help="The account's party id (default: every group).", show_default=False)] = None,
+                    as_of: AsOf = None, store: StoreOption = None) -> None:
+    """An account's group, or every group: the head, its subsidiaries (parent_of) and their sites
+    (location_of), each with its depth, value, people, activity in the last 365 days and health (relationship
+    strength and engaged contacts), and the group's totals."""
+    from patron.areas.accounts.service import OPERATOR, group_rollups
+
+    with open_store(store, read_only=True) as s:
+        found = group_rollups(s, OPERATOR, account, as_of=as_of)
+    if not found["groups"]:
+        console.print("No account heads a group: link a subsidiary with "
+                      "patron accounts link HEAD parent_of SUBSIDIARY.", markup=False)
+        return
+    table = Table(title=f"account groups as of {found['as_of']:%Y-%m-%d} ({len(found['groups'])})")
+    for col in ("group", "account", "id", "depth", "value", "people", "activity (365 days)", "health"):
+        table.add_column(col, justify="right" if col in ("id", "depth", "value", "people", "activity (365 days)")
+                         else "left")
+    for g in found["groups"]:
+        for m in g["members"]:
+            indent = "  " * m["depth"]
+            how = f" ({_label(m['link_type'])})" if m["link_type"] else ""
+            table.add_row(plain(g["name"] or g["party_id"]) if m["depth"] == 0 else "",
+                          plain(f"{indent}{m['name'] or m['party_id']}{how}"), str(m["party_id"]), str(m["depth"]),
+                          f"{m['revenue']:,.2f}", f"{m['people']:,}", f"{m['activity_365d']:,}",
+                          f"strength {m['strength']:.1f}, {m['engaged']:,} engaged")
+        table.add_row("", "whole group", "", "", f"{g['revenue']:,.2f}", f"{g['people']:,}",
+                      f"{g['activity_365d']:,}", f"strength {g['strength']:.1f}, {g['engaged']:,} engaged",
+                      end_section=True)
+    console.print(table)
+
+
 @accounts_app.command("link")
 def accounts_link(party: Annotated[int, typer.Argument(help="The party the link starts from (a person...).")],
                   link_type: Annotated[str, typer.Argument(help=f"One of: {', '.join(LINK_TYPES)}.")],
@@ -157,23 +190,27 @@ def network(top: Annotated[int, typer.Option(help="How many referrers, communiti
         f"{k} {'n/a' if v is None else f'{v:.3f}'}" for k, v in n["assortativity"].items()))
 
 
-@commands.command("relationship-rules")
-def relationship_rules_cmd(
-    set_from: Annotated[Optional[Path], typer.Option("--set", help="Keep the relationship rules in this TOML file "
-                                                                   "(checked first).", exists=True, dir_okay=False)] = None,
-    defaults: Annotated[bool, typer.Option("--defaults", help="Go back to the built-in rules.")] = False,
-    store: StoreOption = None,
-) -> None:
-    """The rules the account view and the portfolio apply, as TOML: relationship-strength weights, Ford's and
-    Wilson's stage thresholds, champion gone quiet, single-threaded, Bensaou's cut-offs. --set FILE replaces
-    them (a section or field left out keeps its default)."""
-    from patron.areas.accounts.relationship_rules import relationship_rules, rules_to_toml, set_relationship_rules
+def _read_rules(store):
+    from patron.areas.accounts.relationship_rules import relationship_rules
 
-    if set_from is not None or defaults:
-        with open_store(store) as s:
-            rules = set_relationship_rules(s, None, "" if defaults else set_from.read_text(encoding="utf-8"))
-        console.print("Relationship rules saved." if set_from is not None else "Back to the built-in rules.")
-    else:
-        with open_store(store, read_only=True) as s:
-            rules = relationship_rules(s)
+    return relationship_rules(store)
+
+
+def _write_rules(store, text: str):
+    from patron.areas.accounts.relationship_rules import set_relationship_rules
+
+    return set_relationship_rules(store, None, text)
+
+
+def _show_rules(rules) -> None:
+    from patron.areas.accounts.relationship_rules import rules_to_toml
+
     console.print(rules_to_toml(rules), markup=False, highlight=False)
+
+
+toml_setting_command(
+    commands, "relationship-rules", what="relationship rules", read=_read_rules, write=_write_rules,
+    show=_show_rules, saved="Relationship rules saved.", restored="Back to the built-in rules.",
+    help="The rules the account view and the portfolio apply, as TOML: relationship-strength weights, Ford's and "
+         "Wilson's stage thresholds, champion gone quiet, single-threaded, Bensaou's cut-offs. --set FILE replaces "
+         "them (a section or field left out keeps its default).")

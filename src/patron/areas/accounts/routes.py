@@ -11,6 +11,7 @@ from patron.api.deps import StoreDep, allowed
 from patron.api.schemas import Moment
 from patron.areas.accounts import relationship_rules, service
 from patron.areas.accounts.schemas import (
+    AccountRollup,
     AccountRow,
     AccountView,
     AssessmentCreate,
@@ -58,6 +59,16 @@ def account(party_id: PartyId, store: StoreDep, user: Annotated[User, allowed("c
     rules (``/relationship-rules``); a strength weight given here replaces the stored one for this answer."""
     weights = _weights(store, recency, frequency, reciprocity, depth, seniority)
     return AccountView(**service.account_view(store, user, party_id, as_of=as_of, weights=weights))
+
+
+@router.get("/accounts/{party_id}/rollup", response_model=AccountRollup)
+def account_rollup(party_id: PartyId, store: StoreDep, user: Annotated[User, allowed("customers.read")],
+                   as_of: Moment | None = None) -> AccountRollup:
+    """The account with its subsidiaries (``parent_of``) and their sites (``location_of``), at any depth: each
+    one's value, people, activity in the last 365 days and health (strength, engaged contacts), and the group's
+    totals. An account that heads no group is its own only member."""
+    found = service.group_rollups(store, user, party_id, as_of=as_of)
+    return AccountRollup(as_of=found["as_of"], **found["groups"][0])
 
 
 @router.get("/parties/{party_id}/links", response_model=list[LinkPublic])

@@ -107,6 +107,43 @@ class AccountView(BaseModel):
     rollup: dict[str, Any]
 
 
+class RollupMember(BaseModel):
+    """One account of a group: the head (depth 0), a subsidiary (``parent_of``, depth 1) or a site
+    (``location_of``), with its own value, people, activity and health."""
+
+    party_id: int
+    name: str | None
+    #: The account it rolls up into (None for the head), and through which link.
+    parent: int | None
+    link_type: Literal["parent_of", "location_of"] | None
+    depth: int
+    #: Transactions of the account and its people up to ``as_of``.
+    revenue: float
+    people: int
+    #: Interactions of the account and its people in the 365 days to ``as_of``.
+    activity_365d: int
+    #: Health: the account's relationship strength (0-100) and its contacts engaged lately.
+    strength: float
+    engaged: int
+
+
+class AccountRollup(BaseModel):
+    """An account with its subsidiaries and sites, each one's figures and the group's totals (strength: the
+    members' mean); see ``patron accounts rollup`` for the same in the terminal."""
+
+    as_of: UtcDateTime
+    party_id: int
+    name: str | None
+    members: list[RollupMember]
+    revenue: float
+    people: int
+    activity_365d: int
+    engaged: int
+    strength: float
+    #: The member of the weakest relationship (None: the account heads no group).
+    weakest: dict[str, Any] | None
+
+
 class NetworkSummary(BaseModel):
     nodes: int
     edges: int

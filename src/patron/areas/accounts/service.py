@@ -288,13 +288,13 @@ def rollup(store: Store, user: User, org_id: int, *, as_of: dt.datetime | None =
            own: dict | None = None) -> dict[str, Any]:
     """The account with its subsidiaries and sites (``parent_of``, ``location_of``, at any depth): each one's
     revenue, activity in the last 365 days (its own and its people's) and health (strength, engaged contacts),
-    and the totals over the account and all of them (strength: their mean). ``own`` is the account's own
-    figures when the caller has them."""
+    and the totals over the account and all of them (strength: their mean). ``account`` is the account's own
+    row (depth 0); ``own`` is its own figures when the caller has them."""
     user.require("customers.read")
     rules = _rules(store, rules, weights)
     at = _as_of(store, as_of)
     below = _descendants(store, org_id, at.date())
-    names = dict(store.query(f"SELECT party_id, name FROM parties WHERE party_id IN ({_in_list(below)})"))
+    names = dict(store.query(f"SELECT party_id, name FROM parties WHERE party_id IN ({_in_list([org_id, *below])})"))
     rows = [] if own is None else [{"party_id": org_id, **own}]
     for pid in [*([] if own else [org_id]), *below]:
         kept = _account_records(store, pid, at)
@@ -310,11 +310,48 @@ def rollup(store: Store, user: User, org_id: int, *, as_of: dt.datetime | None =
                      "engaged": sum(1 for p in people if p["engaged"]), "people": len(people)})
     children = rows[1:]
     weakest = min(children, key=lambda r: r["strength"]) if children else None
-    return {"children": children, "revenue": sum(r["revenue"] for r in rows),
+    return {"account": {"name": names.get(org_id), "parent": None, "link_type": None, "depth": 0, **rows[0]},
+            "children": children, "revenue": sum(r["revenue"] for r in rows),
+            "people": sum(r["people"] for r in rows),
             "activity_365d": sum(r["activity_365d"] for r in rows), "engaged": sum(r["engaged"] for r in rows),
             "strength": round(sum(r["strength"] for r in rows) / len(rows), 2),
             "weakest": None if weakest is None else {"party_id": weakest["party_id"], "name": weakest["name"],
                                                      "strength": weakest["strength"]}}
+
+
+def group_heads(store: Store, at: dt.date) -> list[int]:
+    """The accounts that head a group on ``at``: above another through :data:`ROLLUP_LINKS` and below none
+    (the members of a circle with no head are in none)."""
+    current = (f"link_type IN ({', '.join(repr(k) for k in ROLLUP_LINKS)}) AND (until IS NULL OR until >= ?)")
+    return [r[0] for r in store.query(
+        f"SELECT DISTINCT party_id FROM party_links WHERE {current} AND party_id NOT IN "
+        f"(SELECT other_party_id FROM party_links WHERE {current}) ORDER BY party_id", [at, at])]
+
+
+def group_rollups(store: Store, user: User, org_id: int | None = None, *,
+                  as_of: dt.datetime | None = None) -> dict[str, Any]:
+    """The roll-up of account ``org_id`` (itself, its subsidiaries and their sites, as :func:`rollup`), or of
+    every group when ``org_id`` is None (each head above others and below none, by party id).
+
+    Returns ``{"as_of", "groups": [{"party_id", "name", "members": [row, ...], "revenue", "people",
+    "activity_365d", "engaged", "strength", "weakest"}]}``; a member row is the head (depth 0) or one below it,
+    with its ``parent``, ``link_type``, ``depth``, ``revenue``, ``people``, ``activity_365d`` (its own and its
+    people's contacts in the 365 days to ``as_of``) and its health: ``strength`` (0-100) and ``engaged``
+    contacts. One account view's worth of queries per member: a listing of every group reads them all.
+    """
+    user.require("customers.read")
+    at = _as_of(store, as_of)
+    if org_id is None:
+        heads = group_heads(store, at.date())
+    else:
+        _organisation(store, org_id)
+        heads = [org_id]
+    groups = []
+    for head in heads:
+        r = rollup(store, user, head, as_of=at)
+        groups.append({"party_id": head, "name": r["account"]["name"], "members": [r["account"], *r["children"]],
+                       **{k: r[k] for k in ("revenue", "people", "activity_365d", "engaged", "strength", "weakest")}})
+    return {"as_of": at, "groups": groups}
 
 
 def gone_quiet(contacts: list[tuple], at: dt.datetime,
@@ -396,19 +433,24 @@ def _people_at(kept: dict[str, Any], org_id: int, at: dt.datetime,
     return people, people_ids, team_links
 
 
+def _organisation(store: Store, org_id: int) -> dict[str, Any]:
+    """The account's party row; :class:`NotFound` if there is none, :class:`InvalidInput` for a person."""
+    org = store.records("SELECT party_id, name, kind, category, city, country FROM parties WHERE party_id = ?",
+                        [org_id])
+    if not org:
+        raise NotFound(f"There is no party {org_id}.")
+    if org[0]["kind"] != "organisation":
+        raise InvalidInput(f"Party {org_id} ({org[0]['name'] or 'no name'}) is a person, not an account.")
+    return org[0]
+
+
 def account_view(store: Store, user: User, org_id: int, *, as_of: dt.datetime | None = None,
                  weights: StrengthWeights | None = None, rules: RelationshipRules | None = None) -> dict[str, Any]:
     """Everything the account page shows about organisation ``org_id``, by ``rules`` (default: the store's
     relationship rules; ``weights`` replace their strength weights)."""
     user.require("customers.read")
     rules = _rules(store, rules, weights)
-    org = store.records("SELECT party_id, name, kind, category, city, country FROM parties WHERE party_id = ?",
-                        [org_id])
-    if not org:
-        raise NotFound(f"There is no party {org_id}.")
-    org = org[0]
-    if org["kind"] != "organisation":
-        raise InvalidInput(f"Party {org_id} ({org['name'] or 'no name'}) is a person, not an account.")
+    org = _organisation(store, org_id)
     at = _as_of(store, as_of)
     kept = _account_records(store, org_id, at)
     people, people_ids, team_links = _people_at(kept, org_id, at, rules)
@@ -475,7 +517,7 @@ def account_view(store: Store, user: User, org_id: int, *, as_of: dt.datetime | 
         "matrix": matrix_cell(acct_strength, evidence.tenure_days), "wilson": org_latest.get("wilson", {}),
         "rollup": rollup(store, user, org_id, as_of=at, rules=rules, own={
             "revenue": float(revenue or 0), "activity_365d": sum(activity.values()), "strength": acct_strength,
-            "engaged": len(engaged)}),
+            "engaged": len(engaged), "people": len(people)}),
     }
 
 

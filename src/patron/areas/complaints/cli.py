@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 from rich.table import Table
 
 from patron.cli.common import StoreOption, console, open_store
+from patron.cli.toml_setting import toml_setting_command
 
 commands = typer.Typer()
 
@@ -46,24 +46,19 @@ def complaints(
     console.print(t)
 
 
-@commands.command("service-levels")
-def service_levels_cmd(
-    set_from: Annotated[Optional[Path], typer.Option("--set", help="Keep the service levels in this TOML file "
-                                                                   "(checked first).", exists=True, dir_okay=False)] = None,
-    defaults: Annotated[bool, typer.Option("--defaults", help="Go back to the built-in service levels.")] = False,
-    store: StoreOption = None,
-) -> None:
-    """The complaint desk's service levels: working hours, days, holidays and time zone, and the first-response,
-    next-response and resolution targets per policy, in business hours. --set FILE replaces them."""
-    from patron.areas.complaints.desk import service_levels, set_service_levels
+def _read_levels(store):
+    from patron.areas.complaints.desk import service_levels
 
-    if set_from is not None or defaults:
-        with open_store(store) as s:
-            levels = set_service_levels(s, None, "" if defaults else set_from.read_text(encoding="utf-8"))
-        console.print("Service levels saved." if set_from is not None else "Back to the built-in service levels.")
-    else:
-        with open_store(store, read_only=True) as s:
-            levels = service_levels(s)
+    return service_levels(store)
+
+
+def _write_levels(store, text: str):
+    from patron.areas.complaints.desk import set_service_levels
+
+    return set_service_levels(store, None, text)
+
+
+def _show_levels(levels) -> None:
     cal = levels.calendar
     console.print(f"Business hours: {' '.join(cal.workdays)} {cal.opens:g}-{cal.closes:g} {cal.time_zone}"
                   + (f"; holidays {', '.join(d.isoformat() for d in cal.holidays)}" if cal.holidays else ""))
@@ -75,3 +70,10 @@ def service_levels_cmd(
                   f"{p.next_response_hours:g}" if p.next_response_hours else "–", f"{p.resolution_hours:g}",
                   p.escalate_to)
     console.print(t)
+
+
+toml_setting_command(
+    commands, "service-levels", what="service levels", read=_read_levels, write=_write_levels, show=_show_levels,
+    saved="Service levels saved.", restored="Back to the built-in service levels.",
+    help="The complaint desk's service levels: working hours, days, holidays and time zone, and the first-response, "
+         "next-response and resolution targets per policy, in business hours. --set FILE replaces them.")

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 
 from patron.api.deps import StoreDep
-from patron.areas.outbox import service
+from patron.areas.outbox import pressure, service
 from patron.errors import InvalidInput
 from patron.web.auth import check_csrf, page_user
 from patron.web.templating import NavItem, back, render
@@ -23,7 +23,7 @@ def outbox_page(request: Request, store: StoreDep, status: str | None = None):
     return render(request, "outbox/outbox.html", user, active=NAV.label, counts=service.status_counts(store, user),
                   status=status or None, messages=service.messages(store, user, status=status or None, limit=200),
                   dead=service.messages(store, user, status="dead", limit=200), can_requeue=user.may("outbox.manage"),
-                  settings=service.delivery_settings(store, user))
+                  settings=service.delivery_settings(store, user), pressure=pressure.pressure_settings(store, user))
 
 
 @router.post("/outbox/settings")
@@ -38,6 +38,22 @@ async def save_settings(request: Request, store: StoreDep):
     except InvalidInput as exc:  # said on the page, nothing kept
         return back("/outbox", request, f"Nothing was saved: {exc}", error=True)
     return back("/outbox", request, "The delivery settings are saved; a running worker takes them when it restarts.")
+
+
+@router.post("/outbox/pressure")
+async def save_pressure(request: Request, store: StoreDep):
+    """An admin's frequency caps, quiet hours and default time zone, each checked, audited; the gate reads them
+    at its next batch."""
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf", "")))
+    user = page_user(request, store)
+    values = {name: str(value) for name, value in form.items() if name != "csrf"}
+    try:
+        pressure.set_pressure_settings(store, user, values)
+    except InvalidInput as exc:  # said on the page, nothing kept
+        return back("/outbox", request, f"Nothing was saved: {exc}", error=True)
+    return back("/outbox", request, "The caps, quiet hours and time zone are saved; the next message sent is "
+                                    "checked against them.")
 
 
 @router.post("/outbox/{message_id}/requeue")
