@@ -283,7 +283,9 @@ def delta_intervals(transaction_model, spend_model, x, t_x, T, mean_spend, *, ho
             a = purchases(transaction_model)
             p_se = np.sqrt(np.clip(_spread(_log_gradient(alive, transaction_model, p, _logit), covariance), 0, None))
             a_var = _spread(_log_gradient(purchases, transaction_model, a, _log), covariance)
-    inner = (p > 0) & (p < 1)
+    # A P(alive) a hair from 1 (BG/BB's customer who bought in every period: 1 - 1e-16) has no finite logit
+    # gradient; its interval is the point, as at exactly 1 (scipy 1.17 no longer rounds it to 1).
+    inner = (p > 0) & (p < 1) & np.isfinite(p_se)
     centre = np.where(inner, _logit(p), 0.0)
     p_low = np.where(inner, 1 / (1 + np.exp(-(centre - z * p_se))), p)[row]
     p_high = np.where(inner, 1 / (1 + np.exp(-(centre + z * p_se))), p)[row]
