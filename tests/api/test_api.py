@@ -273,7 +273,7 @@ def test_analysis_run_as_a_background_job(world):
 
 def test_analysis_run_with_covariates(world):
     """``covariates`` in the body: the job's result and the run's diagnostics carry the coefficients; a column the
-    party record lacks is refused at once, by name."""
+    party record lacks is refused at once, by name; one missing for some parties fails the job, saying how many."""
     from patron.service.runs import current_run, promote
 
     client, tokens, _, _, _ = world
@@ -281,7 +281,7 @@ def test_analysis_run_with_covariates(world):
     store = client.app.state.store
     before = current_run(store)
     try:
-        r = client.post("/api/v1/runs", json={"model": "pareto", "covariates": ["acquisition_channel"]}, headers=h)
+        r = client.post("/api/v1/runs", json={"model": "pareto", "covariates": ["kind"]}, headers=h)
         assert r.status_code == 202, r.text
         job = client.app.state.jobs.wait(r.json()["job_id"])
         assert job.status == "done", job.error
@@ -289,7 +289,12 @@ def test_analysis_run_with_covariates(world):
         assert rows and {row["parameter"] for row in rows} == {"alpha", "beta"}
         assert all(row["standard_error"] > 0 for row in rows)
         shown = client.get("/api/v1/diagnostics", params={"run_id": job.result["run_id"]}, headers=h).json()
-        assert shown["fit"]["coefficients"] == rows and shown["fit"]["covariates"][0]["column"] == "acquisition_channel"
+        assert shown["fit"]["coefficients"] == rows and shown["fit"]["covariates"][0]["column"] == "kind"
+        assert {row["covariate"] for row in rows} == {"kind=organisation"}  # people are the reference
+        # The demo's duplicate registrations and orphan orders have no channel: the job fails and says so.
+        r = client.post("/api/v1/runs", json={"covariates": ["acquisition_channel"]}, headers=h)
+        job = client.app.state.jobs.wait(r.json()["job_id"])
+        assert job.status == "failed" and "'acquisition_channel' is missing for" in job.error
     finally:
         promote(store, None, before)  # the module's other tests read the run they started with
     r = client.post("/api/v1/runs", json={"covariates": ["chanel"]}, headers=h)

@@ -49,23 +49,25 @@ def _copy(store, folder):
     return folder / "p.duckdb"
 
 
-def _without_channel(store):
+def _without_channel(store, column="acquisition_channel"):
     with Store(store) as s:
         return [r[0] for r in s.query(
             "SELECT i.source_key FROM parties p JOIN identities i USING (party_id) WHERE i.source = 'webshop' AND "
-            "p.acquisition_channel IS NULL AND party_id IN (SELECT party_id FROM transactions) ORDER BY 1")]
+            f"p.{column} IS NULL AND party_id IN (SELECT party_id FROM transactions) ORDER BY 1")]
 
 
 @pytest.fixture(scope="module")
 def demo_store(raw_demo, tmp_path_factory):
-    """The demo company with the missing channels filled in ('unknown') by a parties file, as a user would."""
+    """The demo company with the missing channels ('unknown') and acquisition costs (0) filled in by parties files,
+    as a user would."""
     folder = tmp_path_factory.mktemp("covariates_filled")
     store = _copy(raw_demo, folder)
-    fill = folder / "channels.csv"
-    fill.write_text("customer_id,acquisition_channel\n" + "".join(f"{k},unknown\n" for k in _without_channel(store)))
-    r = run("import", "parties", str(fill), "--source", "webshop", "--store", str(store))
-    assert r.exit_code == 0, r.output
-    assert _without_channel(store) == []
+    for column, value in (("acquisition_channel", "unknown"), ("acquisition_cost", "0")):
+        fill = folder / f"{column}.csv"
+        fill.write_text(f"customer_id,{column}\n" + "".join(f"{k},{value}\n" for k in _without_channel(store, column)))
+        r = run("import", "parties", str(fill), "--source", "webshop", "--store", str(store))
+        assert r.exit_code == 0, r.output
+        assert _without_channel(store, column) == []
     return store
 
 
@@ -124,6 +126,31 @@ def test_analyze_with_the_acquisition_channel(demo_store, model, plain, scaled):
     with Store(demo_store) as s:
         shown = diagnostics(s, User(0, "admin", "admin"), run_id=run_id)
     assert shown["fit"]["coefficients"] == rows and shown["model"] == plain.__name__
+
+
+def test_a_numeric_covariate_is_per_standard_deviation(demo_store):
+    r = run("analyze", "--model", "pareto", "--covariates", "acquisition_channel,acquisition_cost", "--store",
+            str(demo_store))
+    assert r.exit_code == 0, r.stdout
+    assert "acquisition_cost: per standard deviation" in " ".join(r.stdout.split())
+    _, settings, d, _ = _last_run(demo_store)
+    assert settings["covariates"] == ["acquisition_channel", "acquisition_cost"]
+    fit = d["transaction_model"]
+    cost = fit["covariates"][1]
+    assert cost["kind"] == "number" and cost["sd"] > 0
+    gamma = {(row["parameter"], row["covariate"]): row["coefficient"] for row in fit["coefficients"]}
+    assert {("alpha", "acquisition_cost"), ("beta", "acquisition_cost")} <= set(gamma)
+    with Store(demo_store) as s:
+        rows = s.query("SELECT p.acquisition_channel, p.acquisition_cost, s.frequency, s.recency, s.t, s.p_alive "
+                       "FROM scores s JOIN parties p USING (party_id) WHERE s.run_id = (SELECT max(run_id) FROM runs) "
+                       "AND s.t IS NOT NULL ORDER BY s.party_id")
+    for channel, amount, x, t_x, T, p_alive in rows[::40]:
+        z = round((float(amount) - cost["mean"]) / cost["sd"] / 0.05) / 20  # standardised, to 0.05 sd
+        own = {"r": fit["params"]["r"], "s": fit["params"]["s"]}
+        for name in ("alpha", "beta"):
+            own[name] = fit["params"][f"{name}0"] * np.exp(
+                -gamma.get((name, f"acquisition_channel={channel}"), 0.0) - gamma[(name, "acquisition_cost")] * z)
+        assert p_alive == pytest.approx(float(ParetoNBD.from_params(**own).probability_alive(x, t_x, T)), rel=1e-9)
 
 
 def test_bad_covariates_are_refused_with_a_clear_error(demo_store):

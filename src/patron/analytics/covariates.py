@@ -29,7 +29,7 @@ __all__ = ["MAX_LEVELS", "STEP", "Covariate", "check_columns", "covariate_column
 
 #: A category with more values than this is refused (a name or a postcode is not a covariate).
 MAX_LEVELS = 20
-#: Standardised numeric covariates are rounded to this many standard deviations.
+#: Standardised numeric covariates are rounded to this many standard deviations (1 / STEP whole).
 STEP = 0.05
 #: Party columns that identify or stamp a record: never covariates.
 NOT_COVARIATES = ("party_id", "organisation_id", "referred_by", "import_id", "name", "email", "phone", "address")
@@ -115,7 +115,8 @@ def _describe(parties: ir.Table, customers: ir.Table, name: str, kind: str) -> C
     j = _joined(parties, customers, name)
     value = j.value.cast("string").strip() if kind == "category" else j.value.cast("float64")
     missing_expr = value.isnull() | (value == "") if kind == "category" else value.isnull() | value.isnan()
-    stats = j.aggregate(customers=j.count(), missing=missing_expr.cast("int64").sum(),
+    # ifelse, not a cast: PostgreSQL casts no boolean to a number.
+    stats = j.aggregate(customers=j.count(), missing=missing_expr.ifelse(1, 0).sum(),
                         distinct=value.nunique()).to_pyarrow().to_pylist()[0]
     missing = int(stats["missing"] or 0)
     if missing:
@@ -143,11 +144,12 @@ def covariate_columns(parties: ir.Table, covariates: list[Covariate]) -> tuple[i
     for c in covariates:
         if c.kind == "number":
             z = (parties[c.column].cast("float64") - c.mean) / c.sd
-            coded[f"_z{len(coded)}"] = (z / STEP).round() * STEP
+            coded[f"_z{len(coded)}"] = (z / STEP).round().cast("float64") / round(1 / STEP)
         else:
             value = parties[c.column].cast("string").strip()
             for level in c.levels[1:]:
-                coded[f"_z{len(coded)}"] = (value == level).cast("float64")
+                # Whole numbers cast: ibis drops a cast of 1.0/0.0, which PostgreSQL would return as NUMERIC.
+                coded[f"_z{len(coded)}"] = (value == level).ifelse(1, 0).cast("float64")
     return parties.select("party_id", **coded), list(coded)
 
 
