@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -16,8 +17,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from patron.app import create_app
+from patron.areas.users.service import add_user, get_user
 from patron.cli.app import app, register
 from patron.errors import InvalidInput
 from patron.models import BetaGeo, ParetoNBD
@@ -25,6 +29,7 @@ from patron.store import Store
 
 register()
 runner = CliRunner()
+PASSWORD = "a long enough password"
 
 
 def run(*args, catch=False):
@@ -125,7 +130,17 @@ def test_analyze_with_the_acquisition_channel(demo_store, model, plain, scaled):
 
     with Store(demo_store) as s:
         shown = diagnostics(s, User(0, "admin", "admin"), run_id=run_id)
+        if not get_user(s, "pat"):
+            add_user(s, "pat", PASSWORD, "analyst")
     assert shown["fit"]["coefficients"] == rows and shown["model"] == plain.__name__
+    with TestClient(create_app(str(demo_store))) as client:  # and on the page, signed in through the form
+        csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
+        assert client.post("/login", data={"username": "pat", "password": PASSWORD, "csrf": csrf},
+                           follow_redirects=False).status_code == 303
+        page = client.get("/diagnostics").text
+    table = page.split('id="coefficients"')[1].split("</table>")[0]
+    assert table.count("<tr>") == len(rows) + 1 and f"acquisition_channel={levels[1]}" in table
+    assert f"compared with {levels[0]}" in page and "drawn from the " + plain.__name__ in page
 
 
 def test_a_numeric_covariate_is_per_standard_deviation(demo_store):
