@@ -271,6 +271,38 @@ def test_analysis_run_as_a_background_job(world):
     assert r.status_code == 422
 
 
+def test_analysis_run_with_covariates(world):
+    """``covariates`` in the body: the job's result and the run's diagnostics carry the coefficients; a column the
+    party record lacks is refused at once, by name; one missing for some parties fails the job, saying how many."""
+    from patron.service.runs import current_run, promote
+
+    client, tokens, _, _, _ = world
+    h = auth(tokens["analyst"])
+    store = client.app.state.store
+    before = current_run(store)
+    try:
+        r = client.post("/api/v1/runs", json={"model": "pareto", "covariates": ["kind"]}, headers=h)
+        assert r.status_code == 202, r.text
+        job = client.app.state.jobs.wait(r.json()["job_id"])
+        assert job.status == "done", job.error
+        rows = job.result["coefficients"]
+        assert rows and {row["parameter"] for row in rows} == {"alpha", "beta"}
+        assert all(row["standard_error"] > 0 for row in rows)
+        shown = client.get("/api/v1/diagnostics", params={"run_id": job.result["run_id"]}, headers=h).json()
+        assert shown["fit"]["coefficients"] == rows and shown["fit"]["covariates"][0]["column"] == "kind"
+        assert {row["covariate"] for row in rows} == {"kind=organisation"}  # people are the reference
+        # The demo's duplicate registrations and orphan orders have no channel: the job fails and says so.
+        r = client.post("/api/v1/runs", json={"covariates": ["acquisition_channel"]}, headers=h)
+        job = client.app.state.jobs.wait(r.json()["job_id"])
+        assert job.status == "failed" and "'acquisition_channel' is missing for" in job.error
+    finally:
+        promote(store, None, before)  # the module's other tests read the run they started with
+    r = client.post("/api/v1/runs", json={"covariates": ["chanel"]}, headers=h)
+    assert r.status_code == 400 and "'chanel' is not a column of the party record" in r.json()["error"]
+    r = client.post("/api/v1/runs", json={"model": "mbgnbd", "covariates": ["acquisition_channel"]}, headers=h)
+    assert r.status_code == 400 and "--model pareto" in r.json()["error"]
+
+
 def test_upload_import_with_quarantine(world):
     client, tokens, _, _, _ = world
     h = auth(tokens["analyst"])

@@ -32,6 +32,11 @@ def analyze(
     margin: Annotated[Optional[float], typer.Option(help="Share of revenue that is margin (0-1). Default: the "
                                                     "store's own, where costs are known; else 1.")] = None,
     currency: Annotated[Optional[str], typer.Option(help="Analyse this currency only; default: the main one.")] = None,
+    covariates: Annotated[Optional[str], typer.Option(
+        help="Columns of the party record the purchase and dropout rates depend on, comma-separated "
+             "(e.g. acquisition_channel,acquisition_cost): a text column counts as categories compared with its "
+             "most common value, a number per standard deviation. With --model bgnbd or pareto; the "
+             "coefficients are printed and saved with the run (docs/models.md).")] = None,
     charts: Annotated[Optional[Path], typer.Option(help="Save charts (SVG) into this folder.")] = None,
     rules: Annotated[Optional[Path], typer.Option(
         help="A TOML file changing the ladder's and the triage's rules ([ladder], [triage]; "
@@ -50,6 +55,10 @@ def analyze(
     Each run is saved (with its settings and model diagnostics) as one row per party in the
     scores table; `patron customers` lists and exports them. With --lake the same analysis runs
     over Parquet tables, on DuckDB or (--engine spark) on a Spark cluster.
+
+    Example:
+
+      patron analyze --model pareto --covariates acquisition_channel
     """
     from patron.service.analyze import AnalysisSettings
     from patron.service.analyze import analyze as run_analysis
@@ -57,7 +66,7 @@ def analyze(
 
     settings = AnalysisSettings(as_of=as_of, time_unit=time_unit, model=model, horizon_months=horizon,
                                 monthly_discount_rate=discount, margin=margin, currency=currency,
-                                rules=str(rules) if rules else None)
+                                rules=str(rules) if rules else None, covariates=covariates or ())
     if lake is not None or engine != "duckdb":
         _analyze_lake(settings, engine, lake, spark_master, store, charts)
         return

@@ -27,18 +27,50 @@ def print_model(result) -> None:
             table.add_row(m["name"] if i == 0 else "", name, f"{value:.4g}", f"{se:.3g}" if se is not None else "",
                           f"{low_high[0]:.4g} – {low_high[1]:.4g}" if low_high else "")
     console.print(table)
+    print_coefficients(d["transaction_model"], level)
     choice = d.get("model_choice")
     if choice:
         console.print(f"Model chosen by {choice['criterion']}: {choice['why']}")
     if "total_clv_low" in intervals:
         console.print(f"Total CLV {intervals['total_clv']:,.0f}, {level:.0%} interval {intervals['total_clv_low']:,.0f}"
                       f" – {intervals['total_clv_high']:,.0f} ({intervals['method']}, {intervals['draws']} draws).")
+    elif intervals.get("total_not_computed"):
+        console.print(f"  [dim]Note: {intervals['total_not_computed']}.[/]")
     elif intervals.get("error"):
         console.print(f"  [yellow]No intervals: {intervals['error']}[/]")
     for warning in d.get("fit_warnings", []):
         console.print(f"  [yellow]Fit warning: {warning}[/]")
     for note in result.notes + d.get("warnings", []):
         console.print(f"  [dim]{note}[/]")
+
+
+#: What a positive coefficient of each scaled parameter means (patron.models.covariates).
+COEFFICIENT_MEANING = {"alpha": "buys more often", "beta": "leaves sooner", "a": "leaves sooner",
+                       "b": "stays longer"}
+
+
+def print_coefficients(fit: dict, level: float = 0.95) -> None:
+    """The covariates' coefficients of a run's transaction model, if it has any, with what the reference is."""
+    rows = fit.get("coefficients")
+    if not rows:
+        return
+    table = Table(title=f"covariates of the {fit['name']}")
+    for col in ("covariate", "scales", "coefficient", "std. error", f"{level:.0%} interval", "a positive value:"):
+        table.add_column(col, justify="right" if col in ("coefficient", "std. error", f"{level:.0%} interval")
+                         else "left")
+    for r in rows:
+        table.add_row(r["covariate"], r["parameter"], f"{r['coefficient']:+.3f}", f"{r['standard_error']:.3f}",
+                      f"{r['low']:+.3f} – {r['high']:+.3f}", COEFFICIENT_MEANING.get(r["parameter"], ""))
+    console.print(table)
+    console.print("  [dim]The parameters above (alpha0, …) are a customer's at the reference of every category and "
+                  "the mean of every number.[/]")
+    for c in fit.get("covariates", []):
+        if c["kind"] == "category":
+            console.print(f"  [dim]{c['column']}: compared with {c['levels'][0]} ({c['counts'][0]:,} customers), "
+                          f"{len(c['levels']) - 1} other value(s).[/]")
+        else:
+            console.print(f"  [dim]{c['column']}: per standard deviation ({c['sd']:,.4g}) from its mean "
+                          f"({c['mean']:,.4g}).[/]")
 
 
 def print_value_summary(s, run_id: int, top: int = 20) -> None:

@@ -13,12 +13,12 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from patron.models.scoring import SCORER_INPUTS, SCORES_SCHEMA
+from patron.models.scoring import SCORES_SCHEMA
 
 
 def scored(summary: ir.Table, scorer) -> pa.Table:
     """The scorer over every customer's summary, batch by batch, in this process."""
-    rows = summary.select(*SCORER_INPUTS).to_pyarrow().combine_chunks()
+    rows = summary.select(*scorer.inputs).to_pyarrow().combine_chunks()
     return pa.Table.from_batches([scorer(b) for b in rows.to_batches()], schema=SCORES_SCHEMA)
 
 

@@ -153,9 +153,7 @@ class SparkLake:
 
     def scored_dataframe(self, summary: ir.Table, scorer):
         """The (lazy) Spark DataFrame of every customer's scores: ``mapInArrow`` over Arrow batches."""
-        from patron.models.scoring import SCORER_INPUTS
-
-        return self.dataframe(summary.select(*SCORER_INPUTS)).mapInArrow(scorer.batches, SCORES_DDL)
+        return self.dataframe(summary.select(*scorer.inputs)).mapInArrow(scorer.batches, SCORES_DDL)
 
     def score(self, summary: ir.Table, scorer, name: str) -> ir.Table:
         """Scores of every customer, computed on the executors and kept in the work folder."""

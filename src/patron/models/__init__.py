@@ -3,6 +3,8 @@
 Transaction models, fitted on frequency, recency and T:
 :class:`BetaGeo` (BG/NBD), :class:`ParetoNBD`, :class:`ModifiedBetaGeo`
 (MBG/NBD) and :class:`BetaGeoBetaBinom` (BG/BB, discrete opportunities).
+With time-invariant covariates (an acquisition channel, a numeric attribute):
+:class:`BetaGeoCovariates` and :class:`ParetoNBDCovariates` (:mod:`patron.models.covariates`).
 Contract duration (subscriptions): :class:`ShiftedBetaGeo` (sBG).
 Spend model: :class:`GammaGamma`. Value: :func:`customer_lifetime_value`.
 Simulators with known ground truth live in :mod:`patron.models.simulate`.
@@ -42,10 +44,12 @@ from patron.models.base import (
 )
 from patron.models.beta_geo import BetaGeo
 from patron.models.beta_geo_beta_binom import BetaGeoBetaBinom
+from patron.models.beta_geo_covariates import BetaGeoCovariates
 from patron.models.clv import customer_lifetime_value
 from patron.models.gamma_gamma import GammaGamma
 from patron.models.modified_beta_geo import ModifiedBetaGeo
 from patron.models.pareto_nbd import ParetoNBD
+from patron.models.pareto_nbd_covariates import ParetoNBDCovariates
 from patron.models.shifted_beta_geo import ShiftedBetaGeo
 
 TRANSACTION_MODELS = (BetaGeo, ParetoNBD, ModifiedBetaGeo, BetaGeoBetaBinom)
@@ -54,6 +58,7 @@ __all__ = [
     "TRANSACTION_MODELS",
     "BetaGeo",
     "BetaGeoBetaBinom",
+    "BetaGeoCovariates",
     "Convergence",
     "DegenerateDataError",
     "GammaGamma",
@@ -61,6 +66,7 @@ __all__ = [
     "ModelError",
     "ModifiedBetaGeo",
     "ParetoNBD",
+    "ParetoNBDCovariates",
     "RecencyClippedWarning",
     "ShiftedBetaGeo",
     "TransactionModel",

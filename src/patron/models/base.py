@@ -59,6 +59,9 @@ class FittedModel:
     #: Whether :meth:`_weighted_log_likelihood`'s gradient is exact to rounding; the Hessian of
     #: the standard errors is then taken by forward differences of it, else by central ones.
     exact_gradient = True
+    #: Which of ``param_names`` are positive (fitted as logarithms); ``None``: all of them. A covariate
+    #: model's coefficients take any sign (:mod:`patron.models.covariates`).
+    positive = None
 
     @classmethod
     def from_params(cls, **params: float):
@@ -105,7 +108,7 @@ class FittedModel:
                       float(weights[::every].sum()))
         params, errors, log_likelihood, convergence, log_covariance = maximise_log_likelihood(
             self._weighted_log_likelihood, start, row_blocks, float(weights.sum()), sample,
-            exact_gradient=self.exact_gradient,
+            exact_gradient=self.exact_gradient, positive=self.positive,
         )
         self.params_ = dict(zip(self.param_names, map(float, params)))
         self.standard_errors_ = dict(zip(self.param_names, map(float, errors)))
@@ -115,7 +118,11 @@ class FittedModel:
         self.log_likelihood_ = float(log_likelihood)
         self.convergence_ = convergence
         self.n_customers_ = float(weights.sum())
-        self.fit_warnings_ = fit_warnings(self.params_, self.standard_errors_, convergence)
+        # A coefficient near 0 with a larger standard error is an answer (no effect), not a bad fit.
+        positive = [True] * len(params) if self.positive is None else self.positive
+        checked = [name for name, pos in zip(self.param_names, positive) if pos]
+        self.fit_warnings_ = fit_warnings({n: self.params_[n] for n in checked},
+                                          {n: self.standard_errors_[n] for n in checked}, convergence)
         #: False when the optimiser stopped badly, a parameter ran away or a standard error exceeds its
         #: estimate: such a fit should not be made current (``fit_warnings_`` says why).
         self.converged_ = not self.fit_warnings_

@@ -93,9 +93,10 @@ class _Objective:
     and SciPy release the GIL).
     """
 
-    def __init__(self, weighted_log_likelihood, blocks, total, pool=None):
+    def __init__(self, weighted_log_likelihood, blocks, total, pool=None, positive=None):
         self.weighted_log_likelihood, self.blocks, self.total, self.pool = (
             weighted_log_likelihood, blocks, total, pool)
+        self.positive = positive
         self.evaluations = 0
 
     def _block(self, params, block):
@@ -104,13 +105,13 @@ class _Objective:
 
     def __call__(self, log_params):
         self.evaluations += 1
-        params = np.exp(log_params)
+        params, scale = natural_params(log_params, self.positive)
         if self.pool is None or len(self.blocks) == 1:
             parts = [self._block(params, block) for block in self.blocks]
         else:
             parts = list(self.pool.map(lambda block: self._block(params, block), self.blocks))
         value = -sum(ll for ll, _ in parts) / self.total
-        gradient = -sum(np.asarray(g, dtype=float) for _, g in parts) * params / self.total
+        gradient = -sum(np.asarray(g, dtype=float) for _, g in parts) * scale / self.total
         if not np.isfinite(value) or not np.all(np.isfinite(gradient)):
             return np.inf, np.zeros_like(log_params)
         return value, gradient
@@ -119,8 +120,21 @@ class _Objective:
         return self(log_params)[1]
 
 
+def natural_params(point: np.ndarray, positive=None) -> tuple[np.ndarray, np.ndarray]:
+    """The parameters at an optimiser's ``point`` and d(parameter)/d(point).
+
+    Positive parameters are optimised as their logarithms; the others (``positive`` False: a
+    covariate's coefficient, any sign) as themselves. ``positive`` None: all are positive.
+    """
+    if positive is None:
+        params = np.exp(point)
+        return params, params
+    params = np.where(positive, np.exp(point), point)
+    return params, np.where(positive, params, 1.0)
+
+
 def maximise_log_likelihood(weighted_log_likelihood, start, blocks, total, sample=None, max_iter=2000,
-                            exact_gradient=True):
+                            exact_gradient=True, positive=None):
     """Fit parameters by maximum likelihood on weighted rows.
 
     Parameters
@@ -143,17 +157,26 @@ def maximise_log_likelihood(weighted_log_likelihood, start, blocks, total, sampl
     exact_gradient : bool
         Whether the gradient is exact to rounding (see
         :func:`_numerical_hessian`).
+    positive : array_like of bool, optional
+        Which parameters are positive (fitted as logarithms); the others may take any sign and
+        are fitted as they are (``start`` may then hold zeros or negatives there). Default: all.
 
     Returns
     -------
     params, standard_errors, log_likelihood, convergence, log_covariance
-        ``log_covariance`` is the asymptotic covariance of the logarithms of the parameters
-        (the inverse observed information), NaN where the Hessian is singular.
+        ``log_covariance`` is the asymptotic covariance of the logarithms of the (positive)
+        parameters and of the others as they are (the inverse observed information), NaN where
+        the Hessian is singular.
     """
+    start = np.asarray(start, dtype=float)
+    if positive is not None:
+        positive = np.asarray(positive, dtype=bool)
+        point = np.where(positive, np.log(np.where(positive, start, 1.0)), start)
+    else:
+        point = np.log(start)
     with ThreadPoolExecutor(max_workers=len(blocks)) as pool, _one_blas_thread():
-        objective = _Objective(weighted_log_likelihood, blocks, total, pool)
-        return _maximise(objective, weighted_log_likelihood, np.log(np.asarray(start, dtype=float)), sample,
-                         max_iter, exact_gradient)
+        objective = _Objective(weighted_log_likelihood, blocks, total, pool, positive)
+        return _maximise(objective, weighted_log_likelihood, point, sample, max_iter, exact_gradient)
 
 
 @functools.cache
@@ -243,7 +266,7 @@ def _maximise(objective, weighted_log_likelihood, point, sample, max_iter, exact
     iterations, started = 0, ""
     result = None
     if sample is not None:
-        sample_objective = _Objective(weighted_log_likelihood, [sample[0]], sample[1])
+        sample_objective = _Objective(weighted_log_likelihood, [sample[0]], sample[1], positive=objective.positive)
         with np.errstate(all="ignore"):
             # a start, not the answer: the Newton steps below finish the job
             sample_point, _, sample_result = _lbfgs(sample_objective, point, max_iter, ftol=1e-12, gtol=1e-7)
@@ -272,11 +295,11 @@ def _maximise(objective, weighted_log_likelihood, point, sample, max_iter, exact
     point, value, gradient, newton_steps = _newton(objective, point, value, gradient, hessian, 1e-11, 8)
 
     gradient_norm = float(np.max(np.abs(gradient)))
-    params = np.exp(point)
+    params, scale = natural_params(point, objective.positive)
     total = objective.total
     try:
         covariance_log = np.linalg.inv(hessian) / total
-        variances = np.diag(covariance_log) * params**2  # delta method
+        variances = np.diag(covariance_log) * scale**2  # delta method
         standard_errors = np.where(variances > 0, np.sqrt(np.abs(variances)), np.nan)
     except np.linalg.LinAlgError:
         covariance_log = np.full((params.size, params.size), np.nan)

@@ -31,7 +31,11 @@ def _log_tail(p, q, alpha, beta, t):
     2F1(1, c + 1 - e; c + 1; z), whose series is tame.
     """
     c = p + q - 1
-    if alpha >= beta:
+    if np.ndim(alpha) or np.ndim(beta):  # each customer's own alpha and beta (a covariate model)
+        larger = alpha >= beta
+        high, low = np.where(larger, alpha + t, beta + t), np.where(larger, beta + t, alpha + t)
+        e = np.where(larger, q, p)
+    elif alpha >= beta:
         high, low, e = alpha + t, beta + t, q
     else:
         high, low, e = beta + t, alpha + t, p
@@ -95,6 +99,12 @@ class ParetoNBD(TransactionModel):
         data.pairs = pairs
         return data
 
+    @staticmethod
+    def own_pairs(x, t_x, T):
+        """The (x, t) pairs of :meth:`_fit_data`, one per row and end, not shared: for per-row alpha and beta."""
+        n = x.size
+        return (np.concatenate([x, x]), np.concatenate([t_x, T]), np.arange(n), np.arange(n, 2 * n))
+
     def _log_likelihood_terms(self, params, data):
         with np.errstate(divide="ignore", invalid="ignore"):  # log(0) where t_x == T
             return self._terms(params, data)
@@ -105,9 +115,14 @@ class ParetoNBD(TransactionModel):
         pair_x, pair_t = pairs[0], pairs[1]
         log_alpha_age = data.per("T", lambda T: np.log(alpha + T))
         log_beta_age = data.per("T", lambda T: np.log(beta + T))
+        # Each row's own alpha and beta (a covariate model) come with one pair per row and end,
+        # recency ends first (own_pairs).
+        pair_alpha, pair_beta = alpha, beta
+        if np.ndim(alpha) or np.ndim(beta):
+            pair_alpha, pair_beta = (np.tile(np.broadcast_to(v, x.shape), 2) for v in (alpha, beta))
 
         def tail(r_, s_, extra_p=0.0, extra_q=0.0):
-            return _log_tail(r_ + pair_x + extra_p, s_ + 1 + extra_q, alpha, beta, pair_t)
+            return _log_tail(r_ + pair_x + extra_p, s_ + 1 + extra_q, pair_alpha, pair_beta, pair_t)
 
         log_upper, ratio, gap = _window(tail(r, s), pairs)
         log_window = log_upper + np.log(gap)

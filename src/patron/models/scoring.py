@@ -16,13 +16,25 @@ import numpy as np
 import pyarrow as pa
 
 from patron.errors import PatronError
-from patron.models import BetaGeo, BetaGeoBetaBinom, GammaGamma, ModifiedBetaGeo, ParetoNBD, customer_lifetime_value
+from patron.models import (
+    BetaGeo,
+    BetaGeoBetaBinom,
+    BetaGeoCovariates,
+    GammaGamma,
+    ModifiedBetaGeo,
+    ParetoNBD,
+    ParetoNBDCovariates,
+    customer_lifetime_value,
+)
 from patron.models.base import ModelError
+from patron.models.covariates import CovariateModel
 from patron.models.uncertainty import METHOD, delta_intervals, if_alive_table, parameter_intervals, value_intervals
 
 #: The transaction models ``--model`` names. ``bgbb`` treats each period (day, week, month) as one
 #: opportunity to buy: frequency is the number of later periods with a purchase, T the periods since the first.
 MODELS = {"bgnbd": BetaGeo, "pareto": ParetoNBD, "mbgnbd": ModifiedBetaGeo, "bgbb": BetaGeoBetaBinom}
+#: The models ``--covariates`` works with, by ``--model`` name: their rates depend on each party's covariates.
+COVARIATE_MODELS = {"bgnbd": BetaGeoCovariates, "pareto": ParetoNBDCovariates}
 #: ``--model auto`` chooses among these (the continuous-time models of the same data).
 AUTO_CANDIDATES = ("bgnbd", "pareto", "mbgnbd")
 #: Periods in a month, as lifetimes counts them for CLV (its ``freq``: D -> 30, W -> 4.345, M -> 1).
@@ -72,30 +84,39 @@ class Scorer:
     at_risk_threshold: float
     #: the discounted purchases of the base's distinct (x, T) for the intervals (uncertainty.if_alive_table)
     if_alive: object = None
+    #: the batch's coded covariate columns (``_z0``, …) when ``model`` is a covariate model
+    covariates: tuple[str, ...] = ()
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """The summary columns a batch must carry: :data:`SCORER_INPUTS` and the covariates."""
+        return (*SCORER_INPUTS, *self.covariates)
 
     def __call__(self, batch: pa.RecordBatch) -> pa.RecordBatch:
-        """Scores for the customers of one batch (columns :data:`SCORER_INPUTS`)."""
+        """Scores for the customers of one batch (columns :attr:`inputs`).
+
+        With covariates, each group of customers with the same covariates is scored by its own plain model
+        (:meth:`~patron.models.covariates.CovariateModel.model_for`): each party's own parameters.
+        """
         x, t_x, T = _numpy(batch, "frequency"), _numpy(batch, "recency"), _numpy(batch, "T")
         spend = np.nan_to_num(_numpy(batch, "monetary_value"))
         revenue = np.nan_to_num(_numpy(batch, "revenue"))
-        model = self.model
-        per_month = PERIODS_PER_MONTH[self.time_unit]
-        horizon = self.horizon_months * per_month
-        p_alive = model.probability_alive(x, t_x, T)
-        expected = model.conditional_expected_number_of_purchases_up_to_time(horizon, x, t_x, T)
+        if self.covariates:
+            parts = [(model, rows, None) for model, rows in
+                     self.model.groups(np.column_stack([_numpy(batch, c) for c in self.covariates]))]
+        else:
+            parts = [(self.model, slice(None), self.if_alive)]
+        values = np.empty((4, len(x)))
+        bounds, no_bounds = np.empty((4, len(x))), np.zeros(len(x), dtype=bool)
+        for model, rows, table in parts:
+            values[:, rows], found = self._score(model, x[rows], t_x[rows], T[rows], spend[rows], table)
+            if found is None:
+                no_bounds[rows] = True
+            else:
+                bounds[:, rows] = found
+        p_alive, expected, clv, next_in = values
         expected_spend = self.spend_model.conditional_expected_average_spend(x, spend)
-        clv = customer_lifetime_value(model, self.spend_model, x, t_x, T, spend, horizon=self.horizon_months,
-                                      discount_rate=self.monthly_discount_rate, margin=self.margin,
-                                      time_unit_per_period=per_month)
-        next_in = model.expected_time_to_next_purchase(x, t_x, T)
-        try:
-            bounds = delta_intervals(model, self.spend_model, x, t_x, T, spend, horizon=self.horizon_months,
-                                     discount_rate=self.monthly_discount_rate, margin=self.margin,
-                                     time_unit_per_period=per_month, level=SCORES_INTERVAL_LEVEL,
-                                     table=self.if_alive)
-            bounds = [pa.array(bounds[k]) for k in ("p_alive_low", "p_alive_high", "clv_low", "clv_high")]
-        except ModelError:  # a singular information matrix: no intervals, the scores stand
-            bounds = [pa.nulls(len(x), pa.float64())] * 4
+        bounds = [pa.array(b, mask=no_bounds) for b in bounds]
         at_risk = (x > 0) & (p_alive < self.at_risk_p_alive) & (revenue >= self.at_risk_threshold)
         reasons = np.full(len(x), None, dtype=object)
         for i in np.flatnonzero(at_risk):
@@ -110,6 +131,26 @@ class Scorer:
             schema=SCORES_SCHEMA,
         )
 
+    def _score(self, model, x, t_x, T, spend, table):
+        """(P(alive), expected purchases, CLV, time to next purchase) and the four interval bounds (``None``
+        without a covariance) of customers scored by one plain ``model``."""
+        per_month = PERIODS_PER_MONTH[self.time_unit]
+        horizon = self.horizon_months * per_month
+        p_alive = model.probability_alive(x, t_x, T)
+        expected = model.conditional_expected_number_of_purchases_up_to_time(horizon, x, t_x, T)
+        clv = customer_lifetime_value(model, self.spend_model, x, t_x, T, spend, horizon=self.horizon_months,
+                                      discount_rate=self.monthly_discount_rate, margin=self.margin,
+                                      time_unit_per_period=per_month)
+        next_in = model.expected_time_to_next_purchase(x, t_x, T)
+        try:
+            found = delta_intervals(model, self.spend_model, x, t_x, T, spend, horizon=self.horizon_months,
+                                    discount_rate=self.monthly_discount_rate, margin=self.margin,
+                                    time_unit_per_period=per_month, level=SCORES_INTERVAL_LEVEL, table=table)
+            bounds = [found[k] for k in ("p_alive_low", "p_alive_high", "clv_low", "clv_high")]
+        except ModelError:  # a singular information matrix: no intervals, the scores stand
+            bounds = None
+        return [p_alive, expected, clv, next_in], bounds
+
     def batches(self, batches):
         """``mapInArrow``-style: scores for each batch of an iterator."""
         for batch in batches:
@@ -117,7 +158,7 @@ class Scorer:
 
 
 def fit_value_models(histories: pa.Table, spend_histories: pa.Table, settings, margin: float,
-                     at_risk_threshold: float) -> tuple[Scorer, dict]:
+                     at_risk_threshold: float, covariates: dict | None = None) -> tuple[Scorer, dict]:
     """Fit the transaction and spend models on compressed histories.
 
     Parameters
@@ -129,12 +170,20 @@ def fit_value_models(histories: pa.Table, spend_histories: pa.Table, settings, m
         spend, with ``customers``.
     settings
         :class:`~patron.service.analyze.AnalysisSettings`.
+    covariates
+        With covariates (:mod:`patron.analytics.covariates`): ``columns``, the coded columns of
+        ``histories`` (which are then distinct with them), their model ``names`` and the ``design``
+        saved with the run. The model is then ``settings.model``'s in :data:`COVARIATE_MODELS`.
     """
     w = _numpy(histories, "customers")
     x, t_x, T = _numpy(histories, "frequency"), _numpy(histories, "recency"), _numpy(histories, "T")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        if settings.model == "auto":
+        if covariates:
+            Z = np.column_stack([_numpy(histories, c) for c in covariates["columns"]])
+            model, choice = COVARIATE_MODELS[settings.model]().fit(x, t_x, T, Z, names=covariates["names"],
+                                                                   weights=w), None
+        elif settings.model == "auto":
             model, choice = choose_model(x, t_x, T, w)
         else:
             model, choice = MODELS[settings.model]().fit(x, t_x, T, weights=w), None
@@ -146,11 +195,12 @@ def fit_value_models(histories: pa.Table, spend_histories: pa.Table, settings, m
     except ModelError as exc:
         raise PatronError(f"Cannot fit the spend model: {exc}") from exc
     scorer = Scorer(model, spend_model, settings.time_unit, settings.horizon_months,
-                    settings.monthly_discount_rate, margin, settings.at_risk_p_alive, at_risk_threshold)
+                    settings.monthly_discount_rate, margin, settings.at_risk_p_alive, at_risk_threshold,
+                    covariates=tuple(covariates["columns"]) if covariates else ())
     try:  # the intervals' sums once per distinct (x, T) of the base, not once per batch
-        scorer.if_alive = if_alive_table(model, x, T, horizon=settings.horizon_months,
-                                         discount_rate=settings.monthly_discount_rate,
-                                         time_unit_per_period=PERIODS_PER_MONTH[settings.time_unit])
+        scorer.if_alive = None if covariates else if_alive_table(
+            model, x, T, horizon=settings.horizon_months, discount_rate=settings.monthly_discount_rate,
+            time_unit_per_period=PERIODS_PER_MONTH[settings.time_unit])
     except ModelError:
         scorer.if_alive = None
     diagnostics = {
@@ -176,8 +226,19 @@ def fit_value_models(histories: pa.Table, spend_histories: pa.Table, settings, m
         "margin": margin,
         "at_risk_revenue_threshold": float(at_risk_threshold) if np.isfinite(at_risk_threshold) else None,
     }
+    if covariates:
+        diagnostics["transaction_model"].update(covariate_diagnostics(model, covariates["design"]))
     diagnostics["intervals"] = run_intervals(model, spend_model, histories, settings, margin)
     return scorer, diagnostics
+
+
+def covariate_diagnostics(model: CovariateModel, design: list) -> dict:
+    """What a run saves of a covariate model beside its baseline: the columns, the coefficients with standard
+    errors and intervals, and the plain model it started from (the diagnostics' charts are drawn from it)."""
+    plain_fit = model.plain_model_
+    return {"covariates": design, "coefficients": model.coefficient_table(),
+            "plain_model": {"name": type(plain_fit).__name__, "params": plain_fit.params_,
+                            "log_likelihood": plain_fit.log_likelihood_}}
 
 
 def choose_model(x, t_x, T, weights) -> tuple[object, dict]:
@@ -228,6 +289,10 @@ def run_intervals(model, spend_model, histories: pa.Table, settings, margin: flo
                              "spend_model": parameter_intervals(spend_model, level)}
     except ModelError as exc:
         out["error"] = str(exc)
+        return out
+    if isinstance(model, CovariateModel):  # the draws would need every covariate group's model per draw
+        out["total_not_computed"] = ("the total CLV's interval is not computed for a model with covariates; each "
+                                     "customer's intervals are (delta method)")
         return out
     if "spend_sum" not in histories.column_names:
         return out

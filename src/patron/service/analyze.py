@@ -29,22 +29,32 @@ from typing import Any
 import ibis
 import pyarrow as pa
 
+from patron.analytics.covariates import with_covariates
 from patron.analytics.health import health_scorecard
-from patron.analytics.ladder import LADDER_STATES, ladder_rules_from, ladder_rung
+from patron.analytics.ladder import ladder_rules_from, ladder_rung
 from patron.analytics.periods import as_of_instant
 from patron.analytics.profitability import cost_rules_from, cost_to_serve, customer_profit
 from patron.analytics.rfm import rfm_scores
 from patron.analytics.summary import customer_summary, purchase_days
-from patron.analytics.triage import triage, triage_matrix, triage_rules_from
+from patron.analytics.triage import triage, triage_rules_from
 from patron.engines.store import StoreEngine
-from patron.errors import InvalidInput, NotFound, PatronError
-from patron.models.scoring import MODELS, PERIODS_PER_MONTH, fit_value_models, plain
+from patron.errors import InvalidInput, PatronError
+from patron.models.scoring import COVARIATE_MODELS, MODELS, PERIODS_PER_MONTH, fit_value_models, plain
 from patron.service.audit import record
 from patron.service.inputs import check_range, parse_date
-from patron.service.runs import current_run, prune_runs, runs_kept, settle_run
+from patron.service.runs import (  # the read side of a run (ladder_counts …), imported from here by the interfaces
+    ladder_counts,
+    latest_run,
+    prune_runs,
+    runs_kept,
+    settle_run,
+    triage_table,
+    valuable_at_risk,
+)
 from patron.store import Store
 
-__all__ = ["MODELS", "PERIODS_PER_MONTH", "AnalysisSettings", "analyze", "record_run", "value_run"]
+__all__ = ["MODELS", "PERIODS_PER_MONTH", "AnalysisSettings", "analyze", "ladder_counts", "latest_run", "record_run",
+           "triage_table", "valuable_at_risk", "value_run"]
 Progress = Callable[[str, float], None]
 
 
@@ -82,6 +92,10 @@ class AnalysisSettings:
         A TOML file with ``[ladder]``, ``[triage]`` and ``[costs]`` tables that change the ladder's,
         the triage's and the cost to serve's rules (``docs/ladder.md``, ``docs/profitability.md`` list
         them and their defaults); ``None``: the defaults.
+    covariates
+        Columns of the party record the transaction model's rates depend on (an acquisition channel, a
+        numeric attribute; :mod:`patron.analytics.covariates`), with ``bgnbd`` or ``pareto`` only; empty:
+        none. The coefficients and their standard errors are saved with the run's model.
     """
 
     as_of: str | None = None
@@ -94,8 +108,14 @@ class AnalysisSettings:
     at_risk_p_alive: float = 0.5
     at_risk_value_quantile: float = 0.8
     rules: str | None = None
+    covariates: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        names = self.covariates.split(",") if isinstance(self.covariates, str) else self.covariates or ()
+        object.__setattr__(self, "covariates", tuple(n.strip() for n in names if n and n.strip()))
+        if self.covariates and self.model not in COVARIATE_MODELS:
+            raise InvalidInput(f"Covariates work with the {' and '.join(COVARIATE_MODELS)} models, not "
+                               f"'{self.model}': choose --model bgnbd or --model pareto.")
         # The same limits as the API's request body (areas/jobs/schemas.py), so the command line agrees.
         if self.as_of is not None:
             parse_date(self.as_of, "the as-of date")
@@ -184,16 +204,16 @@ def _margin(totals: dict, settings: AnalysisSettings, notes: list[str]) -> float
     return 1.0
 
 
-def compressed_histories(summary) -> tuple[pa.Table, pa.Table]:
+def compressed_histories(summary, covariates: list[str] = ()) -> tuple[pa.Table, pa.Table]:
     """The distinct histories the models fit on, with how many customers have each (grouped in the engine).
 
-    ``(frequency, recency, T, customers)`` for the transaction model and
+    ``(frequency, recency, T, customers)`` (and the ``covariates`` columns, when given) for the transaction model and
     ``(frequency, monetary_value, customers)`` of repeat buyers with positive
     spend for Gamma-Gamma. Only these rows leave the engine.
     """
     s = summary
     # spend_sum: the customers' mean spends summed per history, for the interval of the total CLV.
-    histories = s.group_by(["frequency", "recency", "T"]).aggregate(
+    histories = s.group_by(["frequency", "recency", "T", *covariates]).aggregate(
         customers=s.count(), spend_sum=s.monetary_value.fill_null(0.0).sum()).to_pyarrow()
     repeat = s.filter((s.frequency > 0) & (s.monetary_value > 0))
     spend = repeat.group_by(["frequency", "monetary_value"]).aggregate(customers=repeat.count()).to_pyarrow()
@@ -238,13 +258,15 @@ def value_run(engine, settings: AnalysisSettings, run_id: int, report: Progress)
     if not totals["customers"]:
         raise PatronError("No purchases before the as-of date: nothing to analyse.")
     margin = _margin(totals, settings, notes)
+    # Covariates (Fader & Hardie 2007): party columns coded in the engine, beside each customer's summary.
+    scored, covariates = with_covariates(engine.table("parties"), summary_t, settings.covariates)
     report("fitting models", 0.3)
-    histories, spend_histories = compressed_histories(summary_t)
+    histories, spend_histories = compressed_histories(scored, covariates["columns"] if covariates else [])
     scorer, diagnostics = fit_value_models(histories, spend_histories, settings, margin,
-                                           totals["at_risk_threshold"])
+                                           totals["at_risk_threshold"], covariates)
     diagnostics["currency"] = currency
     report("scoring customers", 0.45)
-    predicted = engine.score(summary_t, scorer, "predicted")
+    predicted = engine.score(scored, scorer, "predicted")
     report("relationship measures", 0.55)
     rfm = rfm_scores(summary_t, monetary="monetary_value")
     # Per-party results used more than once are materialised: Spark would recompute a shared subquery.
@@ -360,38 +382,3 @@ def _attach(left, right, columns: list[str]):
     r = right.select(_party=right.party_id, **{c: right[c] for c in columns})
     j = left.left_join(r, left.party_id == r._party)
     return j.select(*[j[c] for c in left.columns], *[j[c] for c in columns])
-
-
-def latest_run(store: Store, run_id: int | None = None) -> int:
-    """``run_id`` if it exists, else the current run (:func:`patron.service.runs.current_run`)."""
-    if run_id is not None:
-        if not store.scalar("SELECT count(*) FROM runs WHERE run_id = ?", [run_id]):
-            raise NotFound(f"There is no analysis run {run_id}.")
-        return run_id
-    return current_run(store)
-
-
-def ladder_counts(store: Store, run_id: int) -> list[tuple[str, int]]:
-    counts = dict(store.query("SELECT rung, count(*) FROM scores WHERE run_id = ? GROUP BY rung", [run_id]))
-    rows = [(rung, counts.get(rung, 0)) for rung in LADDER_STATES]
-    if counts.get(None):  # staff of business customers: their organisation is on the ladder
-        rows.append(("not on the ladder", counts[None]))
-    return rows
-
-
-def triage_table(store: Store, run_id: int) -> list[tuple]:
-    scores = store.table("scores").filter(lambda s: s.run_id == run_id)
-    matrix = triage_matrix(scores.mutate(value=scores.clv, quality=scores.health))
-    return matrix.order_by(["value_tier", "quality_tier"]).to_pyarrow().to_pylist()
-
-
-def valuable_at_risk(store: Store, run_id: int, limit: int = 20) -> list[dict]:
-    rows = store.raw.execute(
-        "SELECT s.party_id, coalesce(p.name, i.source_key) AS customer, s.revenue, s.clv, s.p_alive, s.health, "
-        "s.rung, s.reasons FROM scores s JOIN parties p USING (party_id) "
-        "LEFT JOIN (SELECT party_id, min(source_key) AS source_key FROM identities GROUP BY party_id) i "
-        "USING (party_id) WHERE s.run_id = ? AND s.at_risk ORDER BY s.revenue DESC LIMIT ?",
-        [run_id, limit],
-    )
-    names = [d[0] for d in rows.description]
-    return [dict(zip(names, r)) for r in rows.fetchall()]

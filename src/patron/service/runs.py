@@ -21,6 +21,8 @@ import datetime as dt
 import json
 import math
 
+from patron.analytics.ladder import LADDER_STATES
+from patron.analytics.triage import triage_matrix
 from patron.errors import Conflict, InvalidInput, NotFound, PatronError
 from patron.service import audit
 from patron.service.permissions import User
@@ -197,3 +199,38 @@ def prune_runs(store: Store, keep: int | None = None) -> list[int]:
     if doomed:
         audit.record(store, None, "runs.prune", "run", None, {"deleted": doomed, "keep": keep})
     return doomed
+
+
+def latest_run(store: Store, run_id: int | None = None) -> int:
+    """``run_id`` if it exists, else the current run (:func:`current_run`)."""
+    if run_id is not None:
+        if not store.scalar("SELECT count(*) FROM runs WHERE run_id = ?", [run_id]):
+            raise NotFound(f"There is no analysis run {run_id}.")
+        return run_id
+    return current_run(store)
+
+
+def ladder_counts(store: Store, run_id: int) -> list[tuple[str, int]]:
+    counts = dict(store.query("SELECT rung, count(*) FROM scores WHERE run_id = ? GROUP BY rung", [run_id]))
+    rows = [(rung, counts.get(rung, 0)) for rung in LADDER_STATES]
+    if counts.get(None):  # staff of business customers: their organisation is on the ladder
+        rows.append(("not on the ladder", counts[None]))
+    return rows
+
+
+def triage_table(store: Store, run_id: int) -> list[tuple]:
+    scores = store.table("scores").filter(lambda s: s.run_id == run_id)
+    matrix = triage_matrix(scores.mutate(value=scores.clv, quality=scores.health))
+    return matrix.order_by(["value_tier", "quality_tier"]).to_pyarrow().to_pylist()
+
+
+def valuable_at_risk(store: Store, run_id: int, limit: int = 20) -> list[dict]:
+    rows = store.raw.execute(
+        "SELECT s.party_id, coalesce(p.name, i.source_key) AS customer, s.revenue, s.clv, s.p_alive, s.health, "
+        "s.rung, s.reasons FROM scores s JOIN parties p USING (party_id) "
+        "LEFT JOIN (SELECT party_id, min(source_key) AS source_key FROM identities GROUP BY party_id) i "
+        "USING (party_id) WHERE s.run_id = ? AND s.at_risk ORDER BY s.revenue DESC LIMIT ?",
+        [run_id, limit],
+    )
+    names = [d[0] for d in rows.description]
+    return [dict(zip(names, r)) for r in rows.fetchall()]

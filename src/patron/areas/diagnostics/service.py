@@ -45,13 +45,16 @@ def _run(store: Store, run_id: int | None) -> dict:
         raise NotFound(f"There is no analysis run {run_id}.")
     as_of, settings, diagnostics = rows[0]
     settings, diagnostics = json.loads(settings or "{}"), json.loads(diagnostics or "{}")
-    part = diagnostics.get("transaction_model") or {}
+    fit = diagnostics.get("transaction_model") or {}
+    # A run with covariates scores each party by its own parameters; the charts, which are of the whole base,
+    # are drawn from the plain model fitted on the same customers (saved with the run).
+    part = fit.get("plain_model") or fit
     classes = {c.__name__: c for c in MODELS.values()}
     if part.get("name") not in classes:
         raise PatronError(f"Run {run_id} saved no transaction model to diagnose.")
     model = classes[part["name"]].from_params(**part["params"])
     return {"run_id": run_id, "as_of": as_of, "unit": settings.get("time_unit", "day"), "settings": settings,
-            "model": model, "model_name": part["name"]}
+            "model": model, "model_name": part["name"], "fit": fit}
 
 
 def _purchase_periods(store: Store, unit: str, as_of: dt.datetime, party_id: int | None = None):
@@ -122,7 +125,7 @@ def diagnostics(store: Store, user: User, run_id: int | None = None, split: dt.d
     columns = summary_arrays(scores.filter((scores.run_id == run["run_id"]) & scores.t.notnull())
                              .select(frequency=scores.frequency, T=scores.t), ("frequency", "T"))
     out = {"run_id": run["run_id"], "as_of": run["as_of"], "time_unit": unit, "model": run["model_name"],
-           "params": model.params_, "customers": int(columns["T"].size)}
+           "params": model.params_, "customers": int(columns["T"].size), "fit": _fit(run["fit"])}
     horizon = float(run["settings"].get("horizon_months", 12)) * PERIODS_PER_MONTH[unit]
     try:
         out["period_transactions"] = period_transactions(model, columns["frequency"], columns["T"])
@@ -140,6 +143,16 @@ def diagnostics(store: Store, user: User, run_id: int | None = None, split: dt.d
                      "p_alive": grid["p_alive"].tolist()}
     out["tracking"] = _tracking(store, run, split)
     return out
+
+
+def _fit(fit: dict) -> dict:
+    """The run's own transaction model as fitted: its name, parameters with standard errors, log-likelihood,
+    and with covariates their coding and coefficients."""
+    errors = fit.get("standard_errors") or {}
+    return {"name": fit.get("name"), "log_likelihood": fit.get("log_likelihood"),
+            "params": [{"name": k, "value": v, "standard_error": errors.get(k)} for k, v in (fit.get("params") or {}).items()],
+            "coefficients": fit.get("coefficients") or [], "covariates": fit.get("covariates") or [],
+            "plain_model": fit.get("plain_model")}
 
 
 def customer_alive_history(store: Store, user: User, party_id: int, run_id: int | None = None) -> dict:

@@ -20,6 +20,9 @@ class AnalysisRequest(BaseModel):
     monthly_discount_rate: float = Field(0.01, strict=True, ge=0, le=0.5)
     margin: float | None = Field(None, strict=True, gt=0, le=1)
     currency: str | None = Field(None, min_length=3, max_length=3)
+    covariates: list[str] = Field(default_factory=list, max_length=10, description=(
+        "Columns of the party record the purchase and dropout rates depend on (e.g. acquisition_channel), with "
+        "model bgnbd or pareto; the run's result and diagnostics carry their coefficients (docs/models.md)."))
 
 
 class JobPublic(BaseModel):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from patron.analytics.covariates import check_columns
 from patron.errors import NotFound
 from patron.service.analyze import AnalysisSettings, analyze
 from patron.service.jobs import Job, Jobs
@@ -24,6 +25,8 @@ def start_analysis(jobs: Jobs, store: Store, user: User, settings: AnalysisSetti
     the job is ``queued``, with its ``position``, until those before it have ended.
     """
     user.require("runs.start")
+    if settings.covariates:  # a misspelt column is answered now, not by a failed job
+        check_columns(store.table("parties"), settings.covariates)
 
     def work(progress):
         view = store.cursor()
@@ -33,7 +36,8 @@ def start_analysis(jobs: Jobs, store: Store, user: User, settings: AnalysisSetti
             view.close()
         return {"run_id": result.run_id, "customers": result.customers, "parties": result.parties,
                 "seconds": round(result.seconds, 2), "notes": result.notes,
-                "models": {k: result.diagnostics[k]["params"] for k in ("transaction_model", "spend_model")}}
+                "models": {k: result.diagnostics[k]["params"] for k in ("transaction_model", "spend_model")},
+                "coefficients": result.diagnostics["transaction_model"].get("coefficients", [])}
 
     return jobs.start("analysis", user.username, work, one_at_a_time=True)
 
