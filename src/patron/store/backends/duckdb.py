@@ -88,6 +88,7 @@ class DuckDBBackend:
         self._ibis = None  # made on first use: most web requests never need it, and it costs ~1 ms a cursor
         self._write_lock = write_lock
         self._stable = stable
+        self._writing = False  # inside a transaction of this connection: its own writes are not in the answers
 
     @property
     def ibis(self):
@@ -102,6 +103,7 @@ class DuckDBBackend:
     def transaction(self, *, keeps_stable: bool = False) -> Iterator[None]:
         with self._write_lock:
             self.raw.begin()
+            self._writing = True
             try:
                 yield
             except BaseException:
@@ -113,6 +115,8 @@ class DuckDBBackend:
                 self.raw.commit()
                 if not keeps_stable:
                     self._forget()
+            finally:
+                self._writing = False
 
     def _forget(self) -> None:
         _GENERATION[self._where] = _GENERATION.get(self._where, 0) + 1
@@ -121,8 +125,11 @@ class DuckDBBackend:
     def stable(self, key: tuple, compute):
         """``compute()``, remembered until the next write transaction of this process commits (or rolls back).
 
-        An answer computed while one did is returned but not kept: it may be the one from before.
+        An answer computed while one did is returned but not kept: it may be the one from before. Inside a
+        transaction of this connection it is computed afresh (the transaction sees its own writes).
         """
+        if self._writing:
+            return compute()
         try:
             return self._stable[key]
         except KeyError:
