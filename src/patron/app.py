@@ -3,7 +3,7 @@
 This is the composition root of the web service. It finds the areas
 (``patron/areas/<area>/``) and mounts what each offers: ``routes.py`` (an API
 router, under ``/api/v1``) and ``pages.py`` (a page router, with a ``NAV``
-entry for the main navigation). A new area is a new folder; nothing here
+entry for the main navigation, and ``NAV_MORE`` for any others). A new area is a new folder; nothing here
 changes. Errors become statuses by their type (:data:`patron.errors.HTTP_STATUS`):
 JSON on the API, a page on the pages.
 """
@@ -223,7 +223,9 @@ def create_app(store: str | None = None, settings: Settings | None = None) -> Fa
     pages = area_modules("pages")
     for module in pages:
         app.include_router(module.router)
-    set_navigation([module.NAV for module in pages if hasattr(module, "NAV")])
+    # An area's NAV, and NAV_MORE: its other entries (the complaint list beside the desk).
+    set_navigation([item for module in pages if hasattr(module, "NAV")
+                    for item in (module.NAV, *getattr(module, "NAV_MORE", ()))])
 
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> Response:

@@ -100,3 +100,31 @@ def test_ids_are_taken_in_turn_by_concurrent_writers(store):
     assert errors == []
     assert store.scalar("SELECT count(*), count(DISTINCT party_id) FROM parties") == 120
     assert store.query("SELECT count(DISTINCT party_id), max(party_id) FROM parties")[0] == (120, 120)
+
+
+def test_a_stable_answer_is_never_one_a_write_made_stale(store):
+    """An answer computed while another cursor's write commits may be the old one: it is returned, not kept. One
+    read inside a transaction that rolls back saw what the rollback undid: it is dropped."""
+    def count():
+        return store.count("parties")
+
+    def insert(on, party_id):
+        on.raw.execute("INSERT INTO parties (party_id, kind, category, name, created_at) "
+                       "VALUES (?, 'person', 'customer', 'Ann', now()::TIMESTAMP)", [party_id])
+
+    other = store.cursor()
+
+    def racing():
+        before = count()
+        with other.transaction():
+            insert(other, 1)
+        return before
+
+    assert store.stable(("parties",), racing) == 0
+    assert store.stable(("parties",), count) == 1
+    with pytest.raises(RuntimeError), store.transaction():
+        insert(store, 2)
+        assert store.stable(("parties inside",), count) == 2
+        raise RuntimeError("undo")
+    assert store.stable(("parties inside",), count) == 1
+    other.close()

@@ -1,11 +1,14 @@
 """The read model (``party_picture`` and ``consent_latest``) follows every writer, on both backends: imports and
 their undo, forms and bulk actions, the activity composer, consent changes, merges and their undo, erasure, and a
 run made current (a backdated, failed or kept run changes nothing); after each, it equals the picture made whole.
+The CLV the search tokens carry (``party_search.clv``, migration 24) is the picture's, after each of them too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+
+import pytest
 
 from patron.areas.interactions.service import log_interaction
 from patron.areas.parties import lists
@@ -28,11 +31,27 @@ def _rows(store, table="party_picture"):
 
 
 def _equals_rebuilt(store) -> None:
-    """The picture as the writers left it is the picture made whole from the tables it summarises."""
+    """The picture as the writers left it is the picture made whole from the tables it summarises, and every
+    search token carries its party's CLV from it."""
     kept = _rows(store), _rows(store, "consent_latest")
+    assert _tokens_off(store) == []
     with store.transaction():
         picture.rebuild(store)
     assert kept == (_rows(store), _rows(store, "consent_latest"))
+
+
+def _tokens_off(store):
+    """Search tokens whose CLV is not their party's picture's (or of a party without one)."""
+    return store.query("SELECT s.token, s.party_id, s.clv, p.clv FROM party_search s "
+                       "LEFT JOIN party_picture p ON p.party_id = s.party_id "
+                       "WHERE p.party_id IS NULL OR s.clv IS DISTINCT FROM p.clv")
+
+
+def _by_value(store, party_ids):
+    """``party_ids`` the most valuable first by their pictures' CLV (none last), then by id: a search's order
+    among equally good matches."""
+    clv = {i: _row(store, i)["clv"] for i in party_ids}
+    return sorted(party_ids, key=lambda i: (clv[i] is None, -(clv[i] or 0), i))
 
 
 def _row(store, party_id):
@@ -172,3 +191,106 @@ def test_a_store_older_than_the_picture_builds_it_when_opened(engine_url):
         assert picture.stale(store)
         assert _listed(store) == {7}  # the first list builds it
         assert not picture.stale(store) and _row(store, 7)["name"] == "Zoë Ødegaard"
+
+
+def test_a_name_search_orders_its_matches_by_the_clv_its_tokens_carry(engine_store, tmp_path):
+    store = engine_store
+    people = tmp_path / "people.csv"
+    people.write_text("customer_id,name,email\n" + "".join(
+        f"C{i},{given} Müller,{given.lower()}@example.com\n" for i, given in enumerate(
+            ("Anna", "Jorge", "Li", "Zoë", "Ben", "Ida"), start=1)) + "C7,Ana Nunes,ana@example.org\n")
+    import_file(store, people, "parties", source="crm")
+    ids = {key: _party(store, key) for key in ("C1", "C2", "C3", "C4", "C5", "C6", "C7")}
+    mullers = [ids[f"C{i}"] for i in range(1, 7)]
+
+    def found(q):
+        return [r["party_id"] for r in search_parties(store, SUE, q, limit=50)[1]]
+
+    # No run yet: every CLV is none, the matches in id order.
+    assert found("muller") == sorted(mullers) and _tokens_off(store) == []
+    # A run made current: the matches the most valuable first; a party it did not score last.
+    clv = dict(zip(mullers[:5], (10.0, 300.0, 20.0, 300.0, 5.5)))
+    assert _save_run(store, 1, dt.datetime(2024, 6, 30), clv) == "current"
+    assert found("muller")[:2] == sorted([mullers[1], mullers[3]])  # equal CLVs: in id order
+    assert found("muller")[2:] == [mullers[2], mullers[0], mullers[4], mullers[5]]
+    assert found("muller") == _by_value(store, mullers)
+    assert found("MÜLL") == found("muller") and found("an") == _by_value(store, [ids["C1"], ids["C7"]])
+    assert [r["party_id"] for r in search_parties(store, SUE, "muller", limit=2, offset=1)[1]] == found("muller")[1:3]
+    _equals_rebuilt(store)
+    # An import adds a Müller the run never scored: last; a newer run reorders them all.
+    more = tmp_path / "more.csv"
+    more.write_text("customer_id,name\nC8,Eva Müller\n")
+    import_file(store, more, "parties", source="crm")
+    eva = _party(store, "C8")
+    assert found("muller") == _by_value(store, [*mullers, eva]) and found("muller")[-2:] == sorted([mullers[5], eva])
+    _equals_rebuilt(store)
+    assert _save_run(store, 2, dt.datetime(2024, 12, 31), {eva: 900.0, mullers[0]: 400.0, mullers[1]: 1.0}) == "current"
+    assert found("muller")[:3] == [eva, mullers[0], mullers[1]] and found("muller") == _by_value(store, [*mullers, eva])
+    _equals_rebuilt(store)
+    # A merge: the merged party is found no more, the survivor keeps its own CLV; the undo gives both back.
+    with store.transaction():
+        store.raw.execute(
+            "INSERT INTO review_queue (review_id, run_id, left_party_id, right_party_id, match_weight, "
+            "match_probability, explanation, created_at) VALUES (1, 0, ?, ?, 5.0, 0.9, '[]', now()::TIMESTAMP)",
+            [mullers[1], eva])
+    merge = resolve.decide_review(store, 1, accept=True, by="test")
+    survivor = mullers[1] if _row(store, eva) is None else eva
+    assert len(found("muller")) == 6 and found("muller") == _by_value(store, found("muller"))
+    assert survivor in found("muller")
+    _equals_rebuilt(store)
+    resolve.undo(store, merge["merge_id"], by="test")
+    assert found("muller") == _by_value(store, [*mullers, eva])
+    _equals_rebuilt(store)
+
+
+def test_a_store_older_than_the_search_clv_gets_it_once_when_opened(engine_url, tmp_path):
+    from patron.store import Store
+
+    people = tmp_path / "people.csv"
+    people.write_text("customer_id,name\nC1,Anna Müller\nC2,Jorge Müller\n")
+    with Store(engine_url) as store:
+        import_file(store, people, "parties", source="crm")
+        anna, jorge = _party(store, "C1"), _party(store, "C2")
+        _save_run(store, 1, dt.datetime(2024, 6, 30), {anna: 10.0, jorge: 20.0})
+        with store.transaction():  # as a store migrated by patron before migration 24 is (DuckDB alters no
+            for index in ("party_search_token", "party_search_party"):  # column of an indexed table)
+                store.raw.execute(f"DROP INDEX {index}")
+            store.raw.execute("ALTER TABLE party_search DROP COLUMN clv")
+            store.raw.execute("CREATE INDEX party_search_token ON party_search (token)")
+            store.raw.execute("CREATE INDEX party_search_party ON party_search (party_id)")
+            store.raw.execute("DELETE FROM schema_migrations WHERE version = 24")
+    with Store(engine_url) as store:
+        assert store.schema_version() == 24
+        assert _tokens_off(store) == [] and store.scalar("SELECT count(*) FROM party_search WHERE clv = 20.0") > 0
+        assert [r["party_id"] for r in search_parties(store, SUE, "muller")[1]] == [jorge, anna]
+
+
+def test_a_list_total_is_kept_until_a_write_changes_it(engine_store, tmp_path):
+    store = engine_store
+    people = tmp_path / "people.csv"
+    people.write_text("customer_id,name,city\nC1,Anna Müller,Porto\nC2,Jorge Núñez,Porto\nC3,Li Wei,Lyon\n")
+    import_file(store, people, "parties", source="crm")
+    porto = [{"field": "city", "op": "eq", "value": "Porto"}]
+
+    def totals():
+        page = lists.customer_list(store, SUE, porto, sort="name", limit=1)
+        later = lists.customer_list(store, SUE, porto, sort="name", cursor=page["next_cursor"], limit=1)
+        return page["total"], later["total"], lists.customer_list(store, SUE)["total"]
+
+    assert totals() == (2, 2, 3) and totals() == (2, 2, 3)  # every page, and the list opened again
+    lists.update_party(store, SUE, _party(store, "C3"), {"city": "Porto"})
+    assert totals() == (3, 3, 3)
+    more = tmp_path / "more.csv"
+    more.write_text("customer_id,name,city\nC4,Zoë Ødegaard,Porto\n")
+    fourth = import_file(store, more, "parties", source="crm")
+    assert totals() == (4, 4, 4)
+    undo_import(store, fourth.import_id, by="test")
+    assert totals() == (3, 3, 3)
+    with pytest.raises(RuntimeError), store.transaction():  # a change rolled back leaves the total as it was
+        store.raw.execute("UPDATE parties SET city = 'Lyon' WHERE party_id = ?", [_party(store, "C1")])
+        picture.refresh(store, [_party(store, "C1")])
+        assert lists.customer_list(store, SUE, porto)["total"] == 2
+        raise RuntimeError("undo")
+    assert totals() == (3, 3, 3)
+    lists.update_party(store, SUE, _party(store, "C1"), {"city": "Lyon"})
+    assert totals() == (2, 2, 3)

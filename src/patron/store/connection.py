@@ -195,9 +195,11 @@ class Store:
         On DuckDB, where only this process can write the file, the answer is
         kept until a write transaction (:meth:`transaction`) of this process
         commits: a web request then skips queries that cost about a
-        millisecond each. Writes that should be seen must go through
-        :meth:`transaction`. On PostgreSQL, where other processes write too,
-        it is computed every time.
+        millisecond each (or, for a list's total, a scan). Writes that should be
+        seen must go through :meth:`transaction`. An answer computed while a
+        write committed or rolled back is not kept, and inside a transaction
+        it is computed afresh (it sees the transaction's own writes). On
+        PostgreSQL, where other processes write too, it is computed every time.
         """
         return self.backend.stable(key, compute)
 

@@ -9,7 +9,8 @@ and whether the party is suppressed; ``consent_latest`` holds the latest consent
 Both are made in SQL from the tables they summarise, so they are right by construction: every writer calls
 :func:`refresh` with the parties it changed, inside its transaction (beside :func:`patron.store.search_index.refresh`,
 and for activity: imports of interactions and consents, the activity composer, undo); making a run the current
-picture calls :func:`rebuild`. ``patron reindex`` rebuilds it too.
+picture calls :func:`rebuild`. ``patron reindex`` rebuilds it too. Each write also sets the CLV the parties'
+search tokens carry (``party_search.clv``, migration 24), which orders a name search without reading the picture.
 """
 
 from __future__ import annotations
@@ -68,6 +69,11 @@ def _write(store, where: str) -> None:
                       f"consent_id) {_latest_sql(where)}")
     store.raw.execute(f"DELETE FROM party_picture WHERE {where}")
     store.raw.execute(f"INSERT INTO party_picture ({names}) {_picture_sql(where)}")
+    # The search tokens carry the CLV that orders a name search's matches (migration 24): only those it changed.
+    tokens = "TRUE" if where == "TRUE" else f"party_search.{where}"
+    store.raw.execute(f"UPDATE party_search SET clv = pp.clv FROM (SELECT party_id, clv FROM party_picture "
+                      f"WHERE {where}) pp WHERE pp.party_id = party_search.party_id AND {tokens} "
+                      "AND party_search.clv IS DISTINCT FROM pp.clv")
 
 
 def refresh(store, party_ids) -> None:

@@ -6,7 +6,9 @@ digits: a number ending in the digits typed has them as a prefix). Each is a ran
 instead of folding and matching every name of the store (seconds at a million customers).
 
 The tokens are made in SQL from the ``parties`` row, so every writer calls :func:`refresh` with the parties
-it changed, inside its transaction; :func:`rebuild` (``patron reindex``) makes the whole index again.
+it changed, inside its transaction; :func:`rebuild` (``patron reindex``) makes the whole index again. Each
+token also carries its party's current CLV (``clv``, migration 24: read from ``party_picture`` here, and set
+again by every write of the picture, :mod:`patron.store.picture`), which orders a name search's matches.
 """
 
 from __future__ import annotations
@@ -85,7 +87,9 @@ def _tokens_sql(store, where: str) -> str:
         ("SELECT reverse(regexp_replace(p.phone, '[^0-9]', '', 'g')) AS token, p.party_id, 'phone' AS field "
          f"FROM parties p WHERE p.phone IS NOT NULL AND {where}"),
     ]
-    return f"SELECT DISTINCT token, party_id, field FROM ({' UNION ALL '.join(parts)}) t WHERE token <> ''"
+    return (f"SELECT DISTINCT t.token, t.party_id, t.field, pp.clv FROM ({' UNION ALL '.join(parts)}) t "
+            f"LEFT JOIN (SELECT party_id, clv FROM party_picture p WHERE {where}) pp ON pp.party_id = t.party_id "
+            "WHERE t.token <> ''")
 
 
 def refresh(store, party_ids) -> None:
@@ -102,7 +106,8 @@ def refresh(store, party_ids) -> None:
                   for start in range(0, len(ids), 1000)]
     for condition in chosen:
         store.raw.execute(f"DELETE FROM party_search WHERE {condition}")
-        store.raw.execute(f"INSERT INTO party_search (token, party_id, field) {_tokens_sql(store, 'p.' + condition)}")
+        store.raw.execute(f"INSERT INTO party_search (token, party_id, field, clv) "
+                          f"{_tokens_sql(store, 'p.' + condition)}")
 
 
 def rebuild(store) -> int:
@@ -115,8 +120,8 @@ def rebuild(store) -> int:
         store.raw.execute("DROP INDEX IF EXISTS party_search_token")
         store.raw.execute("DROP INDEX IF EXISTS party_search_party")
         store.raw.execute("DELETE FROM party_search")
-        store.raw.execute(f"INSERT INTO party_search (token, party_id, field) "
-                          f"SELECT token, party_id, field FROM ({_tokens_sql(store, 'TRUE')}) t "
+        store.raw.execute(f"INSERT INTO party_search (token, party_id, field, clv) "
+                          f"SELECT token, party_id, field, clv FROM ({_tokens_sql(store, 'TRUE')}) t "
                           "ORDER BY token, party_id")
         store.raw.execute(_TOKEN_INDEX[store.backend_name])
         store.raw.execute("CREATE INDEX party_search_party ON party_search (party_id)")

@@ -4,7 +4,7 @@ An area's templates live in ``patron/areas/<area>/templates/<area>/`` and are
 named ``<area>/<page>.html``; the shared layout (``base.html``) and partials
 (``_nav.html``, ``_flash.html``) are in ``web/templates``. Every template sees
 the vocabularies (``vocab.COMPLAINT_SEVERITIES``...) and the navigation, which
-the app collects from the areas (``NAV`` in an area's ``pages.py``).
+the app collects from the areas (``NAV`` in an area's ``pages.py``, and ``NAV_MORE`` for its other entries).
 """
 
 from __future__ import annotations

@@ -20,6 +20,9 @@ from patron.web.templating import NavItem, back, render
 
 router = APIRouter(include_in_schema=False)
 NAV = NavItem(40, "Complaint desk", "/complaints", section="Service")
+#: Every complaint, open or closed, filtered and paged (the desk shows the open ones to work on).
+LIST_NAV = NavItem(41, "Complaint list", "/complaints/list", section="Service")
+NAV_MORE = (LIST_NAV,)
 
 
 @router.post("/customers/{party_id}/complaints")
@@ -86,7 +89,7 @@ def complaint_owner(request: Request, store: StoreDep, complaint_id: int, owner:
 
 #: The complaint list: its filter form (input, field, operator, how it shows) and its routes.
 LIST = ListPage(
-    area="complaints", path="/complaints/list", template="complaints/list.html", active=NAV.label,
+    area="complaints", path="/complaints/list", template="complaints/list.html", active=LIST_NAV.label,
     form_id="complaint-filters", filename="complaints.csv", read=lists.complaint_list,
     export=lambda store, user, filters, sort, _: lists.export_complaints(store, user, filters, sort=sort),
     inputs=(Input("q", "text", "contains", label="Search", size=16, placeholder="words of the complaint"),

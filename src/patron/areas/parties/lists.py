@@ -76,7 +76,7 @@ def customer_list(store: Store, user: User, filters=None, *, sort: str | None = 
     base, params = _base(store, conditions)
     after, after_params = listing.after_cursor(cursor, order, f, "p.party_id")
     page_where = (" AND " if " WHERE " in base else " WHERE ") + after if after else ""
-    total = store.scalar(f"SELECT count(*) {base}", params)
+    total = listing.total(store, base, params)
     # The page in two steps: the ids of its rows in order, reading only the sort and filter columns of every
     # match; then the page's own rows (carrying every shown column through the sort of all matches costs more).
     sort_sql = FIELDS[order.field].sql

@@ -13,6 +13,7 @@ import re
 from decimal import Decimal
 
 from patron.errors import InvalidInput, NotFound, PatronError
+from patron.service import listing
 from patron.service.audit import record_read
 from patron.service.consent import is_suppressed, party_consents
 from patron.service.permissions import User
@@ -22,8 +23,6 @@ from patron.store import Store, picture, search_index
 from patron.store.search_index import fold
 from patron.store.vocabulary import label
 
-#: Up to this many matches a search orders itself (see :func:`search_parties`).
-FEW = 500
 PROFILE_FIELDS = ("party_id", "kind", "category", "name", "email", "phone", "address", "postcode", "city", "country",
                   "birth_date", "organisation_id", "job_title", "acquired_at", "acquisition_channel",
                   "acquisition_cost", "referred_by", "owner", "created_at")
@@ -66,21 +65,33 @@ def phone_key(text: str) -> str | None:
     return national[-9:] if len(national) >= 6 else None
 
 
-def _exact_identifier(store: Store, user: User, text: str) -> list[int]:
-    """Parties an order or invoice number, a source key or (for roles that see it) an email names exactly.
+def _keyed(store: Store, variants) -> set[int]:
+    """Parties a key in a source system or an order or invoice number names exactly, for each of ``variants``.
 
-    Each is a point lookup on an index (migration 15); several small queries, since one with ORs is a scan.
+    Each is a point lookup on an index (migration 15); several small queries, since one with ORs (or ``IN``)
+    is a scan.
     """
-    if " " in text:
-        return []
     found: set[int] = set()
-    for variant in {text, text.upper()}:
+    for variant in sorted(set(variants)):
         found |= {r[0] for r in store.query("SELECT party_id FROM transactions WHERE document = ?", [variant])}
         found |= {r[0] for r in store.query("SELECT party_id FROM identities WHERE source_key = ?", [variant])}
+    return found
+
+
+def _exact_identifier(store: Store, user: User, text: str) -> list[int]:
+    """Parties an order or invoice number, a source key or (for roles that see it) an email names exactly."""
+    if " " in text:
+        return []
+    found = _keyed(store, {text, text.upper()})
     if "@" in text and user.sees_personal_data:
         found |= {r[0] for r in store.query("SELECT party_id FROM parties WHERE email = ?", [text])}
         found |= {r[0] for r in store.query("SELECT party_id FROM parties WHERE email = ?", [text.lower()])}
     return sorted(found)
+
+
+def _as_id(text: str) -> int | None:
+    """``text`` as a party id, if it is one (digits that fit a BIGINT)."""
+    return int(text) if text.isdigit() and int(text) < 2 ** 63 else None
 
 
 def search_parties(store: Store, user: User, q: str | None = None, *, category: str | None = None,
@@ -92,18 +103,23 @@ def search_parties(store: Store, user: User, q: str | None = None, *, category: 
     (``transactions.document``); and, for roles that may see them, emails and phone numbers in any format.
     """
     user.require("customers.read")
-    if q and q.strip() and not category:
-        exact = _exact_identifier(store, user, q.strip())
+    text = q.strip() if q else ""
+    looked_up: set[str] = set()  # the texts already looked up as keys and numbers, in vain
+    if text and not category:
+        exact = _exact_identifier(store, user, text)
         if exact:  # an order number, a key or an email names its customers: no scan of every name
             rows = _found_rows(store, exact)
             rows.sort(key=lambda r: (r["clv"] is None, -(r["clv"] or 0), r["party_id"]))
             return len(rows), [visible(r, user) for r in rows[offset:offset + limit]]
+        if " " not in text:
+            looked_up = {text, text.upper()}
     picture.ensure(store)
-    if not (q and q.strip()):
+    if not text:
         return _every_party(store, user, category, limit, offset)
     search_index.ensure(store)
-    text = q.strip()
-    hits, params = _hits(store, user, text)
+    hits, params = _hits(store, user, text, looked_up)
+    if not hits:
+        return 0, []
     ws = [w for w in fold(text).split() if w]
     # Best first: the exact name (or email, or id), then names starting with the first word, then the rest;
     # each decided from the index (the "fullname" tokens), so the matches are never joined with every party.
@@ -113,38 +129,26 @@ def search_parties(store: Store, user: User, q: str | None = None, *, category: 
     if user.sees_personal_data:
         rank.append("h.party_id IN (SELECT party_id FROM party_search WHERE field = 'email' AND token = ?)")
         rank_params.append(text.lower())
-    if text.isdigit():
+    if _as_id(text) is not None:
         rank.append("h.party_id = ?")
-        rank_params.append(int(text))
+        rank_params.append(_as_id(text))
     first = (f"WHEN h.party_id IN (SELECT party_id FROM party_search WHERE field = 'fullname' AND {match}) "
              "THEN 1 ") if ws else "WHEN TRUE THEN 1 "
     first_params = search_index.prefix_params(store, ws[0]) if ws else []
     if category:
-        hits = f"SELECT h.party_id FROM ({hits}) h JOIN parties p ON p.party_id = h.party_id WHERE p.category = ?"
+        hits = (f"SELECT h.party_id, h.clv FROM ({hits}) h JOIN parties p ON p.party_id = h.party_id "
+                "WHERE p.category = ?")
         params = [*params, category]
-    ranked = (f"SELECT h.party_id, CASE WHEN {' OR '.join(rank)} THEN 0 {first}ELSE 2 END AS rank FROM ({hits}) h")
-    # The current run's CLV orders the matches: a column of each match's picture (party_picture). The matches of
-    # a phone or an email (a few) are ordered here from their pictures read by id; those of names (maybe many: a
-    # common surname) in one join, which reads every party's picture (a hash join of the whole table: tens of ms
-    # at 1M; finding out first whether they are few costs a name search more than it saves).
-    ranked_params = [*rank_params, *first_params, *params]
-    few = [] if any(w.isalpha() for w in ws) and "@" not in text else store.query(
-        f"SELECT party_id, rank FROM ({ranked}) r LIMIT {FEW + 1}", ranked_params)
-    if few and len(few) <= FEW:
-        clv = dict(store.query(f"SELECT party_id, clv FROM party_picture WHERE party_id IN "
-                               f"({', '.join('?' for _ in few)})", [r[0] for r in few])) if few else {}
-        few.sort(key=lambda r: (r[1], clv.get(r[0]) is None, -(clv.get(r[0]) or 0), r[0]))
-        order = [(r[0], len(few)) for r in few[int(offset):int(offset) + int(limit)]]
-        if not order:
-            return len(few), []
-    else:
-        order = store.query(
-            f"SELECT r.party_id, count(*) OVER () AS total FROM ({ranked}) r "
-            "LEFT JOIN party_picture pp ON pp.party_id = r.party_id "
-            "ORDER BY r.rank, pp.clv DESC NULLS LAST, r.party_id LIMIT ? OFFSET ?",
-            [*ranked_params, int(limit), int(offset)])
-        if not order:
-            return store.scalar(f"SELECT count(*) FROM ({hits}) h", params), []
+    # Then the most valuable: the current run's CLV, which each match carries from the index (party_search.clv,
+    # the picture's own value), so even a common surname's matches are ordered without reading other tables.
+    ranked = (f"SELECT h.party_id, h.clv, CASE WHEN {' OR '.join(rank)} THEN 0 {first}ELSE 2 END AS rank "
+              f"FROM ({hits}) h")
+    order = store.query(
+        f"SELECT r.party_id, count(*) OVER () AS total FROM ({ranked}) r "
+        "ORDER BY r.rank, r.clv DESC NULLS LAST, r.party_id LIMIT ? OFFSET ?",
+        [*rank_params, *first_params, *params, int(limit), int(offset)])
+    if not order:
+        return store.scalar(f"SELECT count(*) FROM ({hits}) h", params), []
     ids = [r[0] for r in order]
     by_id = {r["party_id"]: r for r in _found_rows(store, ids)}
     return order[0][1], [visible(by_id[i], user) for i in ids if i in by_id]
@@ -169,44 +173,48 @@ def rebuild_search_index(store: Store) -> tuple[int, float]:
     import time
 
     started = time.perf_counter()
-    tokens = search_index.rebuild(store)
     with store.transaction():
         picture.rebuild(store)
+    tokens = search_index.rebuild(store)  # after the picture: its tokens carry the picture's CLV
     return tokens, time.perf_counter() - started
 
 
-def _hits(store: Store, user: User, text: str) -> tuple[str, list]:
-    """SQL selecting the ``party_id`` of every party ``text`` finds, and its parameters.
+def _hits(store: Store, user: User, text: str, looked_up: set[str]) -> tuple[str, list]:
+    """SQL selecting the ``party_id`` and current CLV of every party ``text`` finds, and its parameters (no SQL:
+    nothing can be found).
 
     Every word is the start of a word of the name (in any order, case and accents aside: the search index,
     :mod:`patron.store.search_index`); or the text is the start of an email or of its domain, the last
     digits of a phone (roles that see them), a key in a source system, an order or invoice number, an id.
-    Each branch is a range scan or a point lookup on an index.
+    Each branch is a range scan of the index or a point lookup; ``looked_up`` are the texts already
+    looked up as keys and numbers and not found.
     """
     branches, params = [], []
     match = search_index.prefix(store)
     names = search_index.words(text)
     if names:
-        branches.append("(" + " INTERSECT ".join(
-            f"SELECT party_id FROM party_search WHERE field = 'name' AND {match}" for _ in names) + ")")
+        both = "".join(f" AND party_id IN (SELECT party_id FROM party_search WHERE field = 'name' AND {match})"
+                       for _ in names[1:])
+        branches.append(f"SELECT party_id, clv FROM party_search WHERE field = 'name' AND {match}{both}")
         for w in names:
             params += search_index.prefix_params(store, w)
-    variants = sorted({text, text.upper(), text.lower()})
-    marks = ", ".join("?" for _ in variants)
-    branches.append(f"SELECT party_id FROM identities WHERE source_key IN ({marks})")
-    branches.append(f"SELECT party_id FROM transactions WHERE document IN ({marks})")
-    params += variants + variants
     if user.sees_personal_data:
-        branches.append(f"SELECT party_id FROM party_search WHERE field = 'email' AND {match}")
+        branches.append(f"SELECT party_id, clv FROM party_search WHERE field = 'email' AND {match}")
         params += search_index.prefix_params(store, text.lower())
         key = phone_key(text)
         if key:
-            branches.append(f"SELECT party_id FROM party_search WHERE field = 'phone' AND {match}")
+            branches.append(f"SELECT party_id, clv FROM party_search WHERE field = 'phone' AND {match}")
             params += search_index.prefix_params(store, key[::-1])
-    if text.isdigit():
-        branches.append("SELECT party_id FROM parties WHERE party_id = ?")
-        params.append(int(text))
-    return " UNION ".join(branches), params
+    keyed = _keyed(store, {text, text.upper(), text.lower()} - looked_up)
+    if _as_id(text) is not None:
+        keyed.add(_as_id(text))
+    if keyed:  # a few parties, each with its picture's CLV (a party with no name, email or phone has no tokens)
+        branches.append(f"SELECT party_id, clv FROM party_picture WHERE party_id IN "
+                        f"({', '.join(str(i) for i in sorted(keyed))})")
+    if not branches:
+        return "", []
+    # A party found by several branches (or by two words of its name) once, with its CLV.
+    return f"SELECT party_id, max(clv) AS clv FROM ({' UNION ALL '.join(branches)}) b GROUP BY party_id", params
 
 
 def _every_party(store: Store, user: User, category: str | None, limit: int, offset: int) -> tuple[int, list[dict]]:
@@ -215,7 +223,7 @@ def _every_party(store: Store, user: User, category: str | None, limit: int, off
     ids = [r[0] for r in store.query(f"SELECT party_id FROM party_picture {where} "
                                      "ORDER BY clv DESC NULLS LAST, party_id LIMIT ? OFFSET ?",
                                      [*params, int(limit), int(offset)])]
-    total = store.scalar(f"SELECT count(*) FROM party_picture {where}", params)
+    total = listing.total(store, f"FROM party_picture {where}", params)
     by_id = {r["party_id"]: r for r in _found_rows(store, ids)} if ids else {}
     return total, [visible(by_id[i], user) for i in ids if i in by_id]
 

@@ -18,6 +18,9 @@ from patron.errors import PatronError, StoreInUse
 #: Per database file: answers that only this process's writes can change (DuckDB lets one process at a
 #: time write a file), kept until a write transaction commits here. See :meth:`Store.stable`.
 _STABLE: dict[str, dict] = {}
+#: Per database file: how many times its :data:`_STABLE` answers were dropped. An answer computed while a write
+#: committed (or rolled back) may be the old one, or one read inside that write: it is not kept.
+_GENERATION: dict[str, int] = {}
 #: Per database file and name: the locks :meth:`DuckDBBackend.hold` takes (one process writes a file).
 _HOLDS: dict[tuple[str, str], threading.Lock] = {}
 _HOLDS_GUARD = threading.Lock()
@@ -85,6 +88,7 @@ class DuckDBBackend:
         self._ibis = None  # made on first use: most web requests never need it, and it costs ~1 ms a cursor
         self._write_lock = write_lock
         self._stable = stable
+        self._writing = False  # inside a transaction of this connection: its own writes are not in the answers
 
     @property
     def ibis(self):
@@ -99,26 +103,43 @@ class DuckDBBackend:
     def transaction(self, *, keeps_stable: bool = False) -> Iterator[None]:
         with self._write_lock:
             self.raw.begin()
+            self._writing = True
             try:
                 yield
             except BaseException:
                 self.raw.rollback()
+                if not keeps_stable:  # an answer read inside the transaction saw what it undid
+                    self._forget()
                 raise
             else:
                 self.raw.commit()
                 if not keeps_stable:
-                    self._stable.clear()
+                    self._forget()
+            finally:
+                self._writing = False
+
+    def _forget(self) -> None:
+        _GENERATION[self._where] = _GENERATION.get(self._where, 0) + 1
+        self._stable.clear()
 
     def stable(self, key: tuple, compute):
-        """``compute()``, remembered until the next write transaction of this process commits."""
+        """``compute()``, remembered until the next write transaction of this process commits (or rolls back).
+
+        An answer computed while one did is returned but not kept: it may be the one from before. Inside a
+        transaction of this connection it is computed afresh (the transaction sees its own writes).
+        """
+        if self._writing:
+            return compute()
         try:
             return self._stable[key]
         except KeyError:
             pass
+        generation = _GENERATION.get(self._where, 0)
         value = compute()
-        if len(self._stable) >= _STABLE_MAX:
-            self._stable.clear()
-        self._stable[key] = value
+        if _GENERATION.get(self._where, 0) == generation:
+            if len(self._stable) >= _STABLE_MAX:
+                self._stable.clear()
+            self._stable[key] = value
         return value
 
     def lock(self, name: str) -> None:
