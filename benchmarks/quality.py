@@ -98,7 +98,7 @@ def shapley(rng, answers: int, drivers: int):
     r = timed(f"drivers (Shapley R²), {answers:,} rows, {drivers} drivers, 300 draws",
               lambda: q.shapley_r2_ci(x, y, n_boot=300))
     widths = r["high"] - r["low"]
-    print(f"    order {list(np.argsort(-r['weights']))} (planted {list(range(drivers))}), R² {r['r2']:.3f}, "
+    print(f"    order {[int(k) for k in np.argsort(-r['weights'])]} (planted {list(range(drivers))}), R² {r['r2']:.3f}, "
           f"widest interval {widths.max():.4f}")
 
 

@@ -33,23 +33,24 @@ LEAD = User(1, "sam", "service")
 T = dt.datetime
 H = dt.timedelta(hours=1)
 
+#: Half-past opening and closing and the Christmas holidays: due times at closing and in the gaps after it.
 CONFIG = """
 [calendar]
-opens = 9
-closes = 17
+opens = 8.5
+closes = 17.5
 holidays = ["2025-12-25", "2025-12-26"]
-
-[[policy]]
-first_response_hours = 8
-next_response_hours = 4
-resolution_hours = 40
-escalate_to = "service"
 
 [[policy]]
 severity = "high"
 first_response_hours = 2
 next_response_hours = 2
-resolution_hours = 16
+resolution_hours = 18
+
+[[policy]]
+first_response_hours = 9
+next_response_hours = 4.5
+resolution_hours = 45
+escalate_to = "service"
 """
 
 
@@ -179,7 +180,7 @@ def test_kept_clocks_follow_every_kind_of_change(desk_store):
 def test_other_service_levels_and_custom_clauses_are_clocked_in_python(desk_store):
     store = desk_store
     set_service_levels(store, LEAD, CONFIG)
-    other = replace(service_levels(store), policies=service_levels(store).policies[:1])
+    other = replace(service_levels(store), policies=service_levels(store).policies[1:])
     python = {r["complaint_id"]: r["sla_state"] for r in clocked(
         store, store.records("SELECT c.*, NULL AS triage FROM complaints c"), other, data_end(store))}
     found = complaint_desk(store, LEAD, sla_state="breached", levels=other, per_page=500)

@@ -317,8 +317,9 @@ def shapley_r2_ci(x, y, *, n_boot: int = 300, seed: int = 0) -> dict:
 #: From this many rows on, the bootstrap counts how often each row is drawn and works on moment sums weighted
 #: by those counts instead of copying the resampled rows: the same resampling, at one matrix product a batch.
 LARGE_SAMPLE = 50_000
-#: Draws per batch of the moment bootstrap, and the most feature cells (rows × moments) kept at once.
-_BATCH, _FEATURE_CELLS = 25, 40_000_000
+#: Draws per batch of the moment bootstrap; the most feature cells (rows × moments) kept for every batch (12
+#: drivers on 1M rows: 105M cells, 0.84 GB), else made again a slice of this many cells at a time for each batch.
+_BATCH, _FEATURE_CELLS, _SLICE_CELLS = 25, 120_000_000, 20_000_000
 
 
 def _bootstrap_moment_sums(x: np.ndarray, y: np.ndarray, n_boot: int, rng):
@@ -334,15 +335,22 @@ def _bootstrap_moment_sums(x: np.ndarray, y: np.ndarray, n_boot: int, rng):
         return np.column_stack([np.ones(hi - lo), a, b, a[:, iu[0]] * a[:, iu[1]], a * b[:, None], b * b])
 
     width = 3 + 2 * p + len(iu[0])
-    step = max(_FEATURE_CELLS // width, 1)
-    whole = features(0, n) if step >= n else None
+    step = max(_SLICE_CELLS // width, 1)
+    whole = None
+    if n * width <= _FEATURE_CELLS:  # made once, a slice of rows at a time (no full-size temporaries)
+        whole = np.empty((n, width))
+        for lo in range(0, n, step):
+            whole[lo:lo + step] = features(lo, min(lo + step, n))
     for start in range(0, n_boot, _BATCH):
-        counts = np.array([np.bincount(rng.integers(0, n, n), minlength=n)
-                           for _ in range(min(_BATCH, n_boot - start))], dtype=float)
+        counts = np.empty((min(_BATCH, n_boot - start), n))
+        for k in range(len(counts)):
+            counts[k] = np.bincount(rng.integers(0, n, n), minlength=n)
+        # (features' counts)' rather than counts features: the same sums, and BLAS takes this shape (a long inner
+        # dimension) 20-25 times faster (25 draws of 200,000 rows: 25 against 665 CPU-ms)
         if whole is not None:
-            yield counts @ whole
+            yield (whole.T @ counts.T).T
         else:
-            yield sum(counts[:, lo:lo + step] @ features(lo, min(lo + step, n)) for lo in range(0, n, step))
+            yield sum((features(lo, min(lo + step, n)).T @ counts[:, lo:lo + step].T).T for lo in range(0, n, step))
 
 
 def _correlations_from_moments(sums: np.ndarray, p: int) -> np.ndarray:
