@@ -14,6 +14,10 @@ the thread is found by the rule of migration 23 where the tree has it), then tim
 - ``charter``: the charter report over every complaint;
 - ``message``: a customer's message logged in a complaint's thread, then the breached ones again.
 
+Stop 23, 20,000 complaints, CPU seconds at load 9-10, main's tree against kept clocks: breached ones 2.20 against
+0.15, sorted by resolution due 2.30 against 0.13, charter 2.48 against 0.13, a message then the breached ones 2.33
+against 0.20; keeping every complaint's clocks the first time 3.07.
+
 Run it with either tree first on the path to compare (a fresh process each)::
 
     PYTHONPATH=src python benchmarks/complaint_desk.py --store /tmp/desk-new.duckdb
