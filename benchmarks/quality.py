@@ -26,10 +26,11 @@ Kaplan–Meier curves past 50,000 customers a group are lifelines' estimate in N
 (most of it making the 1M-point curves into lists), 0.5-1.0 s without (lifelines: 9.8-12.7 s under
 tracemalloc); log-rank 6.3-7.6 s. Same runs, load 1.1-2.7.
 
-Stop 23 (CPU seconds, the fairer figure with the 2 cores shared: load 7-12, wall 2-5 times CPU): SERVQUAL 1.9 s /
-0.14 GB, NPS 0.0 s, relative weights 7.5 s / 0.63 GB (27.4 s before the moment sums were taken as features'
-counts), Shapley R² 5.9 s / 0.63 GB on 5 drivers and 9.0 s / 1.26 GB on 12 (refitted on rows before: 63.9 s on 5,
-unfinished after 180 s on 12), Kaplan–Meier 5.8 s / 0.13 GB, log-rank 4.6 s / 0.35 GB, Cox 9.1 s / 0.29 GB.
+Stop 23, every step in one run at load 2.2-3.2 (wall / CPU s / peak): SERVQUAL 1.5 / 2.1 / 0.14 GB, NPS 0.0,
+relative weights 4.2 / 6.3 / 0.63 GB, Shapley R² 2.8 / 4.7 / 0.63 GB on 5 drivers and 7.7 / 10.3 / 1.26 GB on 12,
+Kaplan–Meier 5.3 / 5.3 / 0.13 GB, log-rank 4.0 / 4.0 / 0.35 GB, Cox 8.1 / 8.9 / 0.29 GB: all within target. Shapley
+refitted on rows before (main's code, load 12): 63.9 CPU s on 5 drivers, unfinished after about 180 CPU s on 12;
+relative weights took 27.4 CPU s (load 8) before the moment sums were taken as features' counts.
 
 Run:  PYTHONPATH=src .venv/bin/python benchmarks/quality.py [--answers 1000000] [--customers 1000000]
       [--cox-customers 100000]
