@@ -33,7 +33,7 @@ RELEASED = {
     21: "274b09278da0a18422583a58448b627eaa3cbb7ca2ea031f0b5280d3665dac7c",  # holdout override columns (issue 16)
     22: "33476e2c52dc27ab1afb4d7580234d2abe3148e76481e8f1c1851f867b783c0c",  # party_picture, consent_latest (issue 11; 20 in its branch)
     23: "897c0f51ef96efe89d692dfd4b634f0236f63d850a88c8e0d08727940b7304a8",  # interactions.complaint_id (issue 14; 24 at merge)
-    24: "7c6c4eb184c81ff3e19098567b6496060a51df9d3b926d56698fb04aeb8986b1",  # complaint_clocks (issue 14; 26 as reserved)
+    26: "7c6c4eb184c81ff3e19098567b6496060a51df9d3b926d56698fb04aeb8986b1",  # complaint_clocks (issue 14)
 }
 
 

@@ -9,7 +9,7 @@ complaint's times, category, severity, waits, its thread, the service levels): a
 computed again before it is read (:mod:`patron.areas.complaints.stored_clocks`), so any writer (an import,
 a merge, an undo) keeps them right. Rows are made at the first read that needs them.
 
-(Migration 26 as reserved; 24 in its branch, which has no 24 and 25.)
+(Migration 26 as reserved for it; 24 and 25 come from other branches.)
 """
 
 NAME = "complaint clocks"
