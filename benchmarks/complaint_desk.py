@@ -6,8 +6,17 @@ the thread is found by the rule of migration 23 where the tree has it), then tim
 
 - ``desk``: ``complaint_desk`` default page (50 rows, newest first);
 - ``desk_filtered``: status open or in progress, severity high, sorted by age;
-- ``desk_state``: the breached ones (a clock filter: every candidate is clocked);
-- ``charter``: the charter report over every complaint.
+- ``keep_clocks`` (a tree with kept clocks): every complaint's clocks computed and kept, once
+  (:mod:`patron.areas.complaints.stored_clocks`; the first desk read that needs them does it otherwise);
+- ``desk_state``: the breached ones (a clock filter: read from the kept clocks where the tree keeps them, else
+  every candidate is clocked);
+- ``desk_due``: every complaint sorted by resolution due;
+- ``charter``: the charter report over every complaint;
+- ``message``: a customer's message logged in a complaint's thread, then the breached ones again.
+
+Stop 23, 20,000 complaints, CPU seconds at load 9-10, main's tree against kept clocks: breached ones 2.20 against
+0.15, sorted by resolution due 2.30 against 0.13, charter 2.48 against 0.13, a message then the breached ones 2.33
+against 0.20; keeping every complaint's clocks the first time 3.07.
 
 Run it with either tree first on the path to compare (a fresh process each)::
 
@@ -18,12 +27,20 @@ Run it with either tree first on the path to compare (a fresh process each)::
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import resource
 import time
 from pathlib import Path
 
-from patron.areas.complaints.desk import charter_report, complaint_desk
+from patron.areas.complaints.desk import charter_report, complaint_desk, service_levels
+from patron.areas.interactions.service import log_interaction
+from patron.service.permissions import User
 from patron.store import Store
+
+try:
+    from patron.areas.complaints import stored_clocks
+except ImportError:  # a tree without kept clocks
+    stored_clocks = None
 
 
 def build(store: Store, complaints: int) -> None:
@@ -49,6 +66,20 @@ def build(store: Store, complaints: int) -> None:
         "FROM complaints c, range(0, 4) r(k)")
 
 
+def keep(store: Store) -> int:
+    with store.transaction():
+        return stored_clocks.refresh(store, service_levels(store))
+
+
+def message(store: Store) -> int:
+    """A customer writes back about complaint 1 (a day after the last message), then the breached ones again."""
+    at = store.scalar("SELECT max(occurred_at) FROM interactions") + dt.timedelta(days=1)
+    log_interaction(store, User(1, "bench", "service"), int(store.scalar(
+        "SELECT party_id FROM complaints WHERE complaint_id = 1")), channel="email", direction="inbound",
+        department="service", occurred_at=at, complaint_id=1)
+    return complaint_desk(store, None, sla_state="breached")["total"]
+
+
 def timed(name: str, f) -> None:
     started, cpu = time.perf_counter(), time.process_time()
     out = f()
@@ -71,8 +102,12 @@ def main() -> None:
         timed("desk", lambda: complaint_desk(store, None)["total"])
         timed("desk_filtered", lambda: complaint_desk(store, None, status=["open", "in_progress"], severity=["high"],
                                                       sort="age", descending=True)["total"])
+        if stored_clocks is not None:
+            timed("keep_clocks", lambda: keep(store))
         timed("desk_state", lambda: complaint_desk(store, None, sla_state="breached")["total"])
+        timed("desk_due", lambda: complaint_desk(store, None, sort="resolution_due")["rows"][0]["complaint_id"])
         timed("charter", lambda: charter_report(store, None)["complaints"])
+        timed("message", lambda: message(store))
     print(f"peak memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 

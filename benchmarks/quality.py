@@ -9,6 +9,8 @@ memory (tracemalloc: Python and NumPy allocations of that step). Targets: ≤ 10
 - NPS: ``--answers`` 0-10 scores with the standard error;
 - drivers: Johnson's relative weights of the five dimensions on ``--answers`` rows (five perceptions and
   a satisfaction score, with planted weights), 300 bootstrap draws;
+- Shapley R²: the same as drivers with Shapley's decomposition (LMG: every subset's R²), 300 draws, on the
+  five dimensions and on twelve drivers (the most it takes);
 - survival: ``--customers`` customers in four complaint-experience groups, Kaplan–Meier per group, the
   log-rank test and a Cox model with four covariates (lifelines; from 50,000 customers lifelines' model
   fitted by :mod:`patron.models.cox`).
@@ -23,6 +25,12 @@ NumPy, equal to lifelines to 2e-5 in the coefficients), its concordance from a 1
 Kaplan–Meier curves past 50,000 customers a group are lifelines' estimate in NumPy: 8.4 s under tracemalloc
 (most of it making the 1M-point curves into lists), 0.5-1.0 s without (lifelines: 9.8-12.7 s under
 tracemalloc); log-rank 6.3-7.6 s. Same runs, load 1.1-2.7.
+
+Stop 23, every step in one run at load 2.2-3.2 (wall / CPU s / peak): SERVQUAL 1.5 / 2.1 / 0.14 GB, NPS 0.0,
+relative weights 4.2 / 6.3 / 0.63 GB, Shapley R² 2.8 / 4.7 / 0.63 GB on 5 drivers and 7.7 / 10.3 / 1.26 GB on 12,
+Kaplan–Meier 5.3 / 5.3 / 0.13 GB, log-rank 4.0 / 4.0 / 0.35 GB, Cox 8.1 / 8.9 / 0.29 GB: all within target. Shapley
+refitted on rows before (main's code, load 12): 63.9 CPU s on 5 drivers, unfinished after about 180 CPU s on 12;
+relative weights took 27.4 CPU s (load 8) before the moment sums were taken as features' counts.
 
 Run:  PYTHONPATH=src .venv/bin/python benchmarks/quality.py [--answers 1000000] [--customers 1000000]
       [--cox-customers 100000]
@@ -48,13 +56,14 @@ GAPS = np.array([-0.2, -1.1, -0.8, -0.3, -0.5])
 
 def timed(label: str, fn):
     tracemalloc.start()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     out = fn()
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     ok = "ok" if seconds <= 10 and peak <= 2 * 1024 ** 3 else "MISSED"
-    print(f"{label:<44} {seconds:8.2f} s  {peak / 1024 ** 3:6.2f} GB  {ok}", flush=True)
+    print(f"{label:<44} {seconds:8.2f} s  cpu {cpu:7.2f} s  {peak / 1024 ** 3:6.2f} GB  {ok}  "
+          f"(load {os.getloadavg()[0]:.1f})", flush=True)
     return out
 
 
@@ -88,6 +97,17 @@ def drivers(rng, answers: int):
     print(f"    ranking {order} (planted {[DIMS[k] for k in np.argsort(-weights)]}), R² {r['r2']:.3f}")
 
 
+def shapley(rng, answers: int, drivers: int):
+    weights = np.linspace(0.4, 0.02, drivers)
+    x = rng.normal(5, 1, (answers, drivers)) + rng.normal(0, 0.5, (answers, 1))
+    y = x @ weights + rng.normal(0, 1, answers)
+    r = timed(f"drivers (Shapley R²), {answers:,} rows, {drivers} drivers, 300 draws",
+              lambda: q.shapley_r2_ci(x, y, n_boot=300))
+    widths = r["high"] - r["low"]
+    print(f"    order {[int(k) for k in np.argsort(-r['weights'])]} (planted {list(range(drivers))}), R² {r['r2']:.3f}, "
+          f"widest interval {widths.max():.4f}")
+
+
 def survival(rng, customers: int, cox_customers: int):
     group = rng.choice(4, customers, p=(0.7, 0.15, 0.1, 0.05))
     value = rng.lognormal(4, 1, customers)
@@ -116,13 +136,15 @@ def main() -> None:
     parser.add_argument("--cox-customers", type=int, default=None,
                         help="customers for the Cox model (default: --customers; lifelines is slow past 300,000)")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--only", choices=("servqual", "nps", "drivers", "survival"), default=None,
+    parser.add_argument("--only", choices=("servqual", "nps", "drivers", "shapley", "survival"), default=None,
                         help="run one step only")
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
+    own = np.random.default_rng(args.seed + 1)  # Shapley's data: the other steps keep the draws they had
     print(f"cores {os.cpu_count()}, load {os.getloadavg()[0]:.1f}")
     for name, step in (("servqual", lambda: servqual(rng, args.answers)), ("nps", lambda: nps(rng, args.answers)),
                        ("drivers", lambda: drivers(rng, args.answers)),
+                       ("shapley", lambda: (shapley(own, args.answers, 5), shapley(own, args.answers, 12))),
                        ("survival", lambda: survival(rng, args.customers, args.cox_customers or args.customers))):
         if args.only in (None, name):
             step()

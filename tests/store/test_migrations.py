@@ -34,6 +34,7 @@ RELEASED = {
     22: "33476e2c52dc27ab1afb4d7580234d2abe3148e76481e8f1c1851f867b783c0c",  # party_picture, consent_latest (issue 11; 20 in its branch)
     23: "897c0f51ef96efe89d692dfd4b634f0236f63d850a88c8e0d08727940b7304a8",  # interactions.complaint_id (issue 14; 24 at merge)
     24: "a7a43c19053ceb2868c2c4b325becd5f9751187d2cd662ef8cc138b19e399bfa",  # party_search.clv (issue 11)
+    25: "7c6c4eb184c81ff3e19098567b6496060a51df9d3b926d56698fb04aeb8986b1",  # complaint_clocks (issue 14; 26 in its branch)
 }
 
 

@@ -110,6 +110,12 @@ _UNLINKED_OWNER = (
     "(o.opened_at = c.opened_at AND o.complaint_id > c.complaint_id)))")
 
 
+#: FROM and WHERE of every complaint's thread (``c``) and its messages (``i``), as :func:`complaint_threads` reads it.
+THREAD_SQL = ("FROM complaints c JOIN interactions i ON i.party_id = c.party_id "
+              "AND i.occurred_at > c.first_response_at AND (c.resolved_at IS NULL OR i.occurred_at < c.resolved_at) "
+              f"WHERE i.direction IS NOT NULL AND (i.complaint_id = c.complaint_id OR ({_UNLINKED_OWNER}))")
+
+
 def complaint_threads(store: Store, where: str = "", params: list | None = None
                       ) -> dict[int, list[tuple[dt.datetime, str]]]:
     """Each complaint's own thread after its first response, in time order, as (time, direction) pairs: the
@@ -118,11 +124,8 @@ def complaint_threads(store: Store, where: str = "", params: list | None = None
     the first response up to the resolution. ``where`` narrows the complaints (SQL on ``c``)."""
     threads: dict[int, list] = {}
     for cid, at, direction in store.query(
-            "SELECT c.complaint_id, i.occurred_at, i.direction FROM complaints c JOIN interactions i "
-            "ON i.party_id = c.party_id AND i.occurred_at > c.first_response_at "
-            "AND (c.resolved_at IS NULL OR i.occurred_at < c.resolved_at) "
-            f"WHERE i.direction IS NOT NULL AND (i.complaint_id = c.complaint_id OR ({_UNLINKED_OWNER}))"
-            + (f" AND {where}" if where else "") + " ORDER BY c.complaint_id, i.occurred_at", params or []):
+            f"SELECT c.complaint_id, i.occurred_at, i.direction {THREAD_SQL}" + (f" AND {where}" if where else "")
+            + " ORDER BY c.complaint_id, i.occurred_at", params or []):
         threads.setdefault(int(cid), []).append((at, direction))
     return threads
 

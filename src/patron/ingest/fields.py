@@ -98,6 +98,10 @@ _FIELDS: dict[str, tuple[Field, ...]] = {
         _f("outcome", aliases=("result", "disposition", "resolution")),
         _f("duration_s", "number", aliases=("duration", "duration_seconds", "talk_time")),
         _f("notes", aliases=("note", "comment", "comments", "body")),
+        _f("complaint_ref", aliases=("complaint", "complaint_id", "complaint_key", "complaint_number", "case_id",
+                                     "case_number", "case_ref", "parent_ticket"),
+           help="the complaint the message belongs to: the complaint's own key in the same source system "
+                "(its external id), or patron's complaint number"),
     ),
     "feedback": (
         CUSTOMER_KEY,

@@ -72,6 +72,8 @@ def _pull(server: Store, staging: Store, kind: str, source: str, key_source: str
     _copy_to_staging(server, staging, "identities",
                      f"SELECT * FROM identities WHERE source IN ({marks})", sources)
     _copy_to_staging(server, staging, "suppressions", "SELECT * FROM suppressions", [])
+    if kind == "interactions":
+        _pull_complaints(server, staging, source)
     if kind == "parties":
         # Which of those keys a merge (patron resolve) moved to another party: they no longer speak for it.
         _copy_to_staging(server, staging, "crosswalk", f"SELECT * FROM crosswalk WHERE source IN ({marks})",
@@ -97,6 +99,30 @@ def _pull(server: Store, staging: Store, kind: str, source: str, key_source: str
     _copy_to_staging(server, staging, "quarantine",
                      "SELECT * FROM quarantine WHERE import_id IN "
                      "(SELECT import_id FROM imports WHERE file_sha256 = ?)", [sha])
+
+
+def _pull_complaints(server: Store, staging: Store, source: str) -> None:
+    """The complaints a messages file names (``complaint_ref``: a key of ``source`` or a patron number), for
+    :func:`patron.ingest.write._link_complaints` to check in the staging copy."""
+    if "v_complaint_ref" not in [r[0] for r in staging.raw.execute("DESCRIBE _typed").fetchall()]:
+        return
+    refs = sorted({r[0].strip() for r in staging.query(
+        "SELECT DISTINCT v_complaint_ref FROM _typed WHERE v_complaint_ref IS NOT NULL")})
+    numbers = sorted({int(r.lstrip("#")) for r in refs if r.lstrip("#").isdigit() and len(r.lstrip("#")) < 19})
+    ids: set[int] = set()
+    for n in range(0, len(refs), 1000):
+        chunk = refs[n:n + 1000]
+        ids |= {r[0] for r in server.query("SELECT complaint_id FROM complaints WHERE source = ? AND external_id IN "
+                                           f"({', '.join('?' for _ in chunk)})", [source, *chunk])}
+    for n in range(0, len(numbers), 1000):
+        chunk = numbers[n:n + 1000]
+        ids |= {r[0] for r in server.query(
+            f"SELECT complaint_id FROM complaints WHERE complaint_id IN ({', '.join('?' for _ in chunk)})", chunk)}
+    found = sorted(ids)
+    for n in range(0, len(found), 1000):
+        chunk = found[n:n + 1000]
+        _copy_to_staging(server, staging, "complaints", "SELECT * FROM complaints WHERE complaint_id IN "
+                         f"({', '.join('?' for _ in chunk)})", chunk)
 
 
 def _push(staging: Store, server: Store, folder: Path, import_id: int, kind: str, fact_table: str | None) -> None:

@@ -95,6 +95,34 @@ def _refuse_suppressed(con, m: Mapping, key_source: str) -> None:
                     "(SELECT email_sha256 FROM suppressions WHERE email_sha256 IS NOT NULL)", [key_source])
 
 
+def _link_complaints(con, m: Mapping, source: str, key_source: str) -> None:
+    """A message's complaint (``_complaint_id``) from its ``complaint_ref``: the key of a complaint imported from
+    the same source (its external id), else patron's complaint number (``123`` or ``#123``). A reference to no
+    complaint, or to another customer's, refuses the record with its reason (quarantine); a message without
+    one belongs to a complaint by the customer's complaints open when it was sent (migration 23's rule)."""
+    con.execute("ALTER TABLE _typed ADD COLUMN _complaint_id BIGINT")
+    if "v_complaint_ref" not in typed_columns(con):
+        return
+    column = m.columns.get("complaint_ref", "complaint_ref").replace("'", "''")
+    ref = "t.v_complaint_ref IS NOT NULL AND t._reason IS NULL"
+    con.execute(f"UPDATE _typed t SET _complaint_id = c.complaint_id FROM complaints c WHERE {ref} "
+                "AND c.source = ? AND c.external_id = trim(t.v_complaint_ref)", [source])
+    con.execute(f"UPDATE _typed t SET _complaint_id = c.complaint_id FROM complaints c WHERE {ref} "
+                "AND t._complaint_id IS NULL "
+                "AND c.complaint_id = TRY_CAST(ltrim(trim(t.v_complaint_ref), '#') AS BIGINT)")
+    con.execute(
+        "UPDATE _typed t SET _reason = chr(39) || t.v_complaint_ref || chr(39) || ? "
+        f"WHERE {ref} AND t._complaint_id IS NULL",
+        [f" in column '{column}' is neither the key of a complaint of {source} nor a patron complaint number: "
+         "import the complaints first, or correct the reference"])
+    con.execute(
+        "UPDATE _typed t SET _reason = chr(39) || t.v_complaint_ref || chr(39) || ? || CAST(c.party_id AS VARCHAR) "
+        "|| '), not of this record''s customer ' || chr(39) || t.v_customer_key || chr(39) FROM complaints c "
+        f"WHERE {ref} AND c.complaint_id = t._complaint_id AND c.party_id IS DISTINCT FROM (SELECT i.party_id "
+        "FROM identities i WHERE i.source = ? AND i.source_key = t.v_customer_key)",
+        [f" in column '{column}' is a complaint of another customer (#", key_source])
+
+
 def store_facts(store: Store, m: Mapping, source: str, import_id: int, report: ImportReport) -> None:
     con = store.raw
     table, id_col = IMPORT_TABLES[m.kind].name, IMPORT_TABLES[m.kind].id_column
@@ -104,6 +132,8 @@ def store_facts(store: Store, m: Mapping, source: str, import_id: int, report: I
         _refuse_unknown_keys(con, m, key_source)
     else:
         _refuse_suppressed(con, m, key_source)
+    if m.kind == "interactions":
+        _link_complaints(con, m, source, key_source)
     valid = con.execute("SELECT count(*) FROM _typed WHERE _reason IS NULL").fetchall()[0][0]
     # Every key of a record already stored has its identity already, so new parties come from valid keys.
     report.new_parties = _new_parties_for_keys(
@@ -138,6 +168,8 @@ def store_facts(store: Store, m: Mapping, source: str, import_id: int, report: I
             select.append("o.party_id")
         elif col == "import_id":
             select.append(str(import_id))
+        elif col == "complaint_id" and m.kind == "interactions":
+            select.append("n._complaint_id")
         elif col in derived:
             select.append(derived[col])
         elif f"v_{col}" in available:

@@ -142,6 +142,8 @@ TABLES: tuple[Table, ...] = (
     # make the rows of both parties again (patron.store.picture.refresh), rather than moving them.
     Table("party_picture", key=("party_id",), party_column="party_id", on_merge=KEEP),
     Table("consent_latest", key=("party_id", "channel", "purpose"), party_column="party_id", on_merge=KEEP),
+    # Each complaint's clocks (issue 14): made from the complaint and its thread, computed again when they change.
+    Table("complaint_clocks", key=("complaint_id",)),
 )
 
 BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}

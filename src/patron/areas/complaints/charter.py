@@ -31,6 +31,10 @@ class Clause:
     promise: str
     target_share: float
     kept: Callable[[dict], bool | None]
+    #: The same judgement in SQL on the kept clocks' states (``st``, ranks in SLA_STATES:
+    #: :func:`patron.areas.complaints.stored_clocks.states_sql`) and the complaint (``c``): (judged, kept).
+    #: A clause without it is judged on every complaint's clocks in Python.
+    sql: tuple[str, str] | None = None
 
 
 def _answered(c: dict) -> bool | None:
@@ -61,9 +65,12 @@ def _satisfied(c: dict) -> bool | None:
 #: The default charter: four promises, each judged on the complaints it applies to (a clock still running
 #: within its target is not yet judged).
 DEFAULT_CLAUSES: tuple[Clause, ...] = (
-    Clause("answer", "We answer every complaint within its service level's first-response time.", 0.95, _answered),
+    Clause("answer", "We answer every complaint within its service level's first-response time.", 0.95, _answered,
+           ("st.first_response IN (0, 3)", "st.first_response = 0")),
     Clause("reply", "We answer each further message from the customer within the next-response time.", 0.90,
-           _replied),
-    Clause("resolve", "We resolve every complaint within its service level's resolution time.", 0.90, _resolved),
-    Clause("satisfy", "Four in five customers rate our handling 4 or 5 out of 5 once resolved.", 0.80, _satisfied),
+           _replied, ("st.next_response IN (0, 3)", "st.next_response = 0")),
+    Clause("resolve", "We resolve every complaint within its service level's resolution time.", 0.90, _resolved,
+           ("st.resolution IN (0, 3)", "st.resolution = 0")),
+    Clause("satisfy", "Four in five customers rate our handling 4 or 5 out of 5 once resolved.", 0.80, _satisfied,
+           ("c.satisfaction_after IS NOT NULL", "c.satisfaction_after >= 4")),
 )

@@ -10,14 +10,15 @@ date, the newest complaint event and the newest message of a complaint's thread,
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
 from typing import Any
 
 from patron.act.rules import read_settings
 from patron.act.triggers import complaint_threads
+from patron.areas.complaints import stored_clocks
 from patron.areas.complaints.charter import DEFAULT_CLAUSES, Clause
 from patron.areas.complaints.service import get_complaint
-from patron.areas.complaints.sla import DEFAULT_SERVICE_LEVELS, SLA_STATES, ServiceLevels, service_levels_from_toml
+from patron.areas.complaints.sla import SLA_STATES, ServiceLevels, service_levels_from_toml
+from patron.areas.complaints.stored_clocks import SERVICE_LEVELS_SETTING, service_levels
 from patron.errors import InvalidInput
 from patron.service.audit import change_settings, record
 from patron.service.entered import now
@@ -25,8 +26,6 @@ from patron.service.permissions import User
 from patron.store import Store
 from patron.store.vocabulary import COMPLAINT_SEVERITIES, COMPLAINT_STATUSES
 
-#: The ``settings`` row holding the store's service levels (TOML).
-SERVICE_LEVELS_SETTING = "service_levels"
 SORTS = ("opened_at", "age", "severity", "value", "status", "category", "owner", "resolution_due")
 
 
@@ -42,18 +41,6 @@ def data_end(store: Store) -> dt.datetime:
     return max(found) if found else now()
 
 
-def service_levels(store: Store) -> ServiceLevels:
-    """The store's service levels: the TOML in the ``settings`` row ``service_levels`` (its calendar in the
-    ``time_zone`` setting unless it names its own), else :data:`DEFAULT_SERVICE_LEVELS` in that time zone."""
-    values = read_settings(store, SERVICE_LEVELS_SETTING) | read_settings(store, "time_zone")
-    zone = values.get("time_zone") or "UTC"
-    if values.get("service_levels"):
-        return service_levels_from_toml(values["service_levels"], zone)
-    if zone == "UTC":
-        return DEFAULT_SERVICE_LEVELS
-    return replace(DEFAULT_SERVICE_LEVELS, calendar=replace(DEFAULT_SERVICE_LEVELS.calendar, time_zone=zone))
-
-
 def set_service_levels(store: Store, user: User | None, text: str) -> ServiceLevels:
     """Keep ``text`` (TOML, :mod:`patron.areas.complaints.sla`) as the store's service levels, once it parses
     (audited); an empty text goes back to the defaults."""
@@ -63,7 +50,10 @@ def set_service_levels(store: Store, user: User | None, text: str) -> ServiceLev
     levels = service_levels_from_toml(text, read_settings(store, "time_zone").get("time_zone") or "UTC") \
         if text else None
     change_settings(store, user, {SERVICE_LEVELS_SETTING: text or None})
-    return levels or service_levels(store)
+    levels = levels or service_levels(store)
+    with store.transaction():  # every complaint's kept clocks, on the new targets
+        stored_clocks.refresh(store, levels)
+    return levels
 
 
 def with_clocks(c: dict, levels: ServiceLevels, at: dt.datetime) -> dict:
@@ -118,9 +108,10 @@ def complaint_desk(store: Store, user: User | None, *, status: list[str] | None 
     """One page of complaints matching the filters, with the total, each with its clocks and customer value.
 
     Filters, sorting, the total and the page are SQL; the business-hours clocks are computed for the page's rows
-    only (:func:`clocked`). The SLA state and the resolution due time are business-hours clocks, not columns: a
-    filter on the state or a sort on the due time clocks every complaint the other filters leave (a state of
-    "met" is looked for among resolved complaints only, "on track" and "warning" among unresolved ones)."""
+    only (:func:`clocked`). A filter on the SLA state and the sort by resolution due read the kept clocks
+    (:mod:`~patron.areas.complaints.stored_clocks`, computed again first where their inputs changed) in SQL too;
+    only with service levels other than the store's, or on a read-only store whose kept clocks are behind, is
+    every candidate clocked here."""
     if user is not None:
         user.require("customers.read")
     for name, values, allowed in (("status", status, COMPLAINT_STATUSES), ("severity", severity,
@@ -135,9 +126,14 @@ def complaint_desk(store: Store, user: User | None, *, status: list[str] | None 
     if page < 1 or not 1 <= per_page <= 500:
         raise InvalidInput("page starts at 1 and per_page is 1 to 500.")
     at = data_end(store)
-    levels = levels or service_levels(store)
     run_id = store.scalar("SELECT max(run_id) FROM runs WHERE kind = 'value'")
-    where, params = ["1 = 1"], [run_id]
+    by_clock = sla_state is not None or sort == "resolution_due"
+    states = _clock_states(store, levels, at, run_id) if by_clock else None
+    levels = levels or service_levels(store)
+    source, where, params = _DESK_SOURCE, ["1 = 1"], [run_id]
+    if states is not None:
+        source += f" JOIN ({states[0]}) st ON st.complaint_id = c.complaint_id"
+        params += states[1]
     for col, values in (("status", status), ("severity", severity)):
         if values:
             where.append(f"c.{col} IN ({', '.join('?' for _ in values)})")
@@ -154,13 +150,14 @@ def complaint_desk(store: Store, user: User | None, *, status: list[str] | None 
         if bound is not None:
             where.append(f"{age} {op} ?")
             params += [at, dt.timedelta(days=float(bound))]
-    if sla_state == "met":
+    if sla_state == "met":  # every clock stopped: resolved
         where.append("c.resolved_at IS NOT NULL")
-    elif sla_state in ("on track", "warning"):
-        where.append("c.resolved_at IS NULL")
-    sql = f"SELECT {_DESK_COLUMNS} FROM {_DESK_SOURCE} WHERE {' AND '.join(where)}"
+    if states is not None and sla_state is not None:
+        where.append(f"{stored_clocks.STATE_RANK} = ?")
+        params.append(SLA_STATES.index(sla_state))
+    sql = f"SELECT {_DESK_COLUMNS} FROM {source} WHERE {' AND '.join(where)}"
     start = (page - 1) * per_page
-    if sla_state is not None or sort == "resolution_due":  # clocks decide: every candidate is clocked
+    if by_clock and states is None:  # other service levels than the store's: every candidate is clocked
         rows = clocked(store, store.records(sql, params), levels, at)
         if sla_state is not None:
             rows = [r for r in rows if r["sla_state"] == sla_state]
@@ -173,13 +170,32 @@ def complaint_desk(store: Store, user: User | None, *, status: list[str] | None 
     else:
         way = "DESC" if descending else "ASC"
         order, order_params = {"age": (f"{age} {way}", [at]), "severity": (f"{_SEVERITY_RANK} {way}", []),
-                               "value": (f"coalesce(s.clv, -1.0) {way}", [])}.get(
+                               "value": (f"coalesce(s.clv, -1.0) {way}", []),
+                               "resolution_due": (f"st.resolution_due {way}", [])}.get(
             sort, (f"CASE WHEN c.{sort} IS NULL THEN 1 ELSE 0 END {way}, c.{sort} {way}", []))
-        total = int(store.scalar(f"SELECT count(*) FROM {_DESK_SOURCE} WHERE {' AND '.join(where)}", params))
+        total = int(store.scalar(f"SELECT count(*) FROM {source} WHERE {' AND '.join(where)}", params))
         rows = clocked(store, store.records(f"{sql} ORDER BY {order}, c.complaint_id {way} LIMIT ? OFFSET ?",
                                             params + order_params + [per_page, start]), levels, at)
     return {"total": total, "page": page, "per_page": per_page, "as_of": at,
             "pages": max((total + per_page - 1) // per_page, 1), "rows": rows}
+
+
+def _clock_states(store: Store, levels: ServiceLevels | None, at: dt.datetime, run_id) -> tuple[str, list] | None:
+    """Every complaint's clock states at ``at`` as SQL (:func:`~patron.areas.complaints.stored_clocks.states_sql`):
+    the kept clocks, computed again first where their inputs changed, and the clocks of the complaints waiting
+    for the customer, clocked here. None for service levels other than the store's, or a read-only store
+    whose kept clocks are behind: then the caller clocks every complaint itself."""
+    own = service_levels(store)
+    if levels is not None and levels != own:
+        return None
+    if stored_clocks.stale(store, own):
+        if store.read_only:
+            return None
+        with store.transaction():
+            stored_clocks.refresh(store, own)
+    live = clocked(store, store.records(f"SELECT {_DESK_COLUMNS} FROM {_DESK_SOURCE} WHERE {stored_clocks.LIVE}",
+                                        [run_id]), own, at)
+    return stored_clocks.states_sql(at, [stored_clocks.ranks(r) for r in live])
 
 
 def assign_owner(store: Store, user: User, complaint_id: int, owner: str | None) -> dict:
@@ -200,7 +216,8 @@ def wait_for_customer(store: Store, user: User, complaint_id: int, waiting: bool
     at = at or now()
     levels = levels or service_levels(store)
     with store.transaction():
-        c = store.records("SELECT status, waiting_since, paused_hours FROM complaints WHERE complaint_id = ?",
+        c = store.records("SELECT party_id, status, waiting_since, paused_hours FROM complaints "
+                          "WHERE complaint_id = ?",
                           [complaint_id])
         if not c:
             get_complaint(store, complaint_id)
@@ -214,6 +231,7 @@ def wait_for_customer(store: Store, user: User, complaint_id: int, waiting: bool
             store.raw.execute("UPDATE complaints SET waiting_since = NULL, paused_hours = ? WHERE complaint_id = ?",
                               [paused, complaint_id])
         record(store, user, "complaint.waiting", "complaint", complaint_id, {"waiting": waiting})
+        stored_clocks.refresh_party(store, c["party_id"])
     return store.records("SELECT complaint_id, waiting_since, paused_hours FROM complaints WHERE complaint_id = ?",
                          [complaint_id])[0]
 
@@ -221,27 +239,40 @@ def wait_for_customer(store: Store, user: User, complaint_id: int, waiting: bool
 def charter_report(store: Store, user: User | None, *, since: dt.date | None = None, until: dt.date | None = None,
                    clauses: tuple[Clause, ...] = DEFAULT_CLAUSES, levels: ServiceLevels | None = None) -> dict:
     """Clause by clause: the complaints opened in the period a clause covers, how many kept the promise,
-    the share against the clause's target, and whether the charter was kept."""
+    the share against the clause's target, and whether the charter was kept. Clauses with their SQL (the
+    defaults) are counted on the kept clocks (:func:`_clock_states`); others on every complaint's clocks."""
     if user is not None:
         user.require("customers.read")
-    sql = ("SELECT c.*, s.triage AS triage FROM complaints c LEFT JOIN scores s ON s.party_id = c.party_id "
-           "AND s.run_id = (SELECT max(run_id) FROM runs WHERE kind = 'value') WHERE 1 = 1")
-    params: list = []
+    period, params = ["1 = 1"], []
     if since is not None:
-        sql += " AND c.opened_at >= ?"
+        period.append("c.opened_at >= ?")
         params.append(dt.datetime.combine(since, dt.time()))
     if until is not None:
-        sql += " AND c.opened_at < ?"
+        period.append("c.opened_at < ?")
         params.append(dt.datetime.combine(until, dt.time()) + dt.timedelta(days=1))
     at = data_end(store)
-    levels = levels or service_levels(store)
-    complaints = clocked(store, store.records(sql, params), levels, at)
+    run_id = store.scalar("SELECT max(run_id) FROM runs WHERE kind = 'value'")
+    states = _clock_states(store, levels, at, run_id) if all(cl.sql for cl in clauses) else None
+    if states is not None:
+        sums = ", ".join(f"sum(CASE WHEN {judged} THEN 1 ELSE 0 END), "
+                         f"sum(CASE WHEN ({judged}) AND ({kept}) THEN 1 ELSE 0 END)" for judged, kept in
+                         (cl.sql for cl in clauses))
+        row = store.query(f"SELECT count(*), {sums} FROM complaints c JOIN ({states[0]}) st "
+                          f"ON st.complaint_id = c.complaint_id WHERE {' AND '.join(period)}", states[1] + params)[0]
+        count, tallies = int(row[0]), [(int(row[1 + 2 * n] or 0), int(row[2 + 2 * n] or 0))
+                                       for n in range(len(clauses))]
+    else:
+        complaints = clocked(store, store.records(
+            "SELECT c.*, s.triage AS triage FROM complaints c LEFT JOIN scores s ON s.party_id = c.party_id "
+            f"AND s.run_id = ? WHERE {' AND '.join(period)}", [run_id] + params), levels or service_levels(store), at)
+        count, tallies = len(complaints), []
+        for clause in clauses:
+            judged = [v for v in (clause.kept(c) for c in complaints) if v is not None]
+            tallies.append((len(judged), sum(judged)))
     out = []
-    for clause in clauses:
-        judged = [v for v in (clause.kept(c) for c in complaints) if v is not None]
-        kept = sum(judged)
-        share = kept / len(judged) if judged else None
+    for clause, (judged, kept) in zip(clauses, tallies, strict=True):
+        share = kept / judged if judged else None
         out.append({"clause": clause.code, "promise": clause.promise, "target_share": clause.target_share,
-                    "complaints": len(judged), "kept": kept, "share": share,
+                    "complaints": judged, "kept": kept, "share": share,
                     "adhered": None if share is None else share >= clause.target_share})
-    return {"as_of": at, "since": since, "until": until, "complaints": len(complaints), "clauses": out}
+    return {"as_of": at, "since": since, "until": until, "complaints": count, "clauses": out}

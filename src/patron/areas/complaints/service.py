@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from patron.areas.complaints import stored_clocks
 from patron.areas.complaints.charter import TRANSITIONS
 from patron.areas.parties.service import require_party
 from patron.errors import InvalidInput, NotFound
@@ -40,6 +41,7 @@ def open_complaint(store: Store, user: User, party_id: int, *, category: str, de
         )
         record(store, user, "complaint.open", "complaint", complaint_id, {"party_id": party_id,
                                                                          "severity": severity})
+        stored_clocks.refresh_party(store, party_id)
     return get_complaint(store, complaint_id)
 
 
@@ -85,4 +87,5 @@ def change_complaint_status(store: Store, user: User, complaint_id: int, status:
             detail |= {"cleared_resolution": before["resolution"],
                        "cleared_satisfaction_after": before["satisfaction_after"]}
         record(store, user, "complaint.status", "complaint", complaint_id, detail)
+        stored_clocks.refresh_party(store, before["party_id"])
     return get_complaint(store, complaint_id)

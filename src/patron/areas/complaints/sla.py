@@ -113,8 +113,10 @@ class Calendar:
                                     holidays=list(self.holidays))) if d1 > d0 + dt.timedelta(days=1) else 0
         return first + last + whole * (self.closes - self.opens)
 
-    def add_hours(self, start: dt.datetime, hours: float) -> dt.datetime:
-        """The moment ``hours`` business hours after ``start``."""
+    def add_hours(self, start: dt.datetime, hours: float, *, latest: bool = False) -> dt.datetime:
+        """The moment ``hours`` business hours after ``start``: the first such moment, or with ``latest`` the
+        last one (a count that ends at closing time lasts until the next opening: a clock is past its target
+        only after that)."""
         left = float(hours)
         at = self._local(start)
         day = at.date()
@@ -124,8 +126,8 @@ class Calendar:
                 begin = max(at, o)
                 if begin < c:
                     room = (c - begin).total_seconds() / 3600
-                    if left <= room:
-                        return self._utc(begin + dt.timedelta(hours=left))
+                    if left < room - 1e-9 if latest else left <= room:
+                        return self._utc(begin + dt.timedelta(hours=max(left, 0.0)))
                     left -= room
             day += dt.timedelta(days=1)
             at = dt.datetime.combine(day, dt.time())
@@ -168,13 +170,34 @@ class Policy:
 
 @dataclass(frozen=True)
 class Clock:
-    """One target's clock: business hours used (pauses left out), the target, the due time and the state."""
+    """One target's clock: business hours used (pauses left out), the target, the due time and the state.
+
+    A clock still running knows when its state will change, as long as nothing changes the complaint or its
+    thread: :meth:`warns_from` and :meth:`breached_after` (both None once it has stopped: its state is then
+    settled). The desk keeps them (:mod:`patron.areas.complaints.stored_clocks`) so that its filters and the
+    charter read states in SQL at any data end."""
 
     used_hours: float
     target_hours: float
     due: dt.datetime
     state: str
     escalate_to: str | None
+    #: While running: (calendar, start, business hours to the warning, to the target), pauses counted in.
+    running: tuple | None = field(default=None, compare=False, repr=False)
+
+    def warns_from(self) -> dt.datetime | None:
+        """The first moment its state is at least "warning" (None once the clock has stopped)."""
+        if self.running is None:
+            return None
+        calendar, start, warn, _ = self.running
+        return calendar.add_hours(start, warn)
+
+    def breached_after(self) -> dt.datetime | None:
+        """The last moment it is not yet breached (None once the clock has stopped)."""
+        if self.running is None:
+            return None
+        calendar, start, _, target = self.running
+        return calendar.add_hours(start, target, latest=True)
 
     def as_dict(self) -> dict:
         return {"used_hours": self.used_hours, "target_hours": self.target_hours, "due": self.due,
@@ -211,7 +234,9 @@ class ServiceLevels:
             state = "warning"
         else:
             state = "on track"
-        return Clock(used, target, due, state, policy.escalate_to if state == "breached" else None)
+        running = None if done is not None else (self.calendar, opened, policy.warn_at * target + paused,
+                                                 target + paused)
+        return Clock(used, target, due, state, policy.escalate_to if state == "breached" else None, running)
 
     def next_response_clocks(self, policy: Policy, c: dict, now: dt.datetime) -> list[Clock]:
         """One clock per customer message that follows an answer of ours: it runs from that message to our
@@ -251,8 +276,10 @@ class ServiceLevels:
                 state = "met" if used <= target else "breached"
             else:
                 state = "breached" if used > target else "warning" if used >= policy.warn_at * target else "on track"
+            running = None if done is not None else (self.calendar, c["opened_at"],
+                                                     policy.warn_at * target + paused, target + paused)
             out[kind] = Clock(used, target, self.calendar.add_hours(c["opened_at"], target + paused), state,
-                              policy.escalate_to if state == "breached" else None)
+                              policy.escalate_to if state == "breached" else None, running)
         out["next_responses"] = self.next_response_clocks(policy, c, at)
         out["next_response"] = out["next_responses"][-1] if out["next_responses"] else None
         return out

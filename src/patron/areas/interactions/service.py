@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from patron.areas.complaints import stored_clocks
 from patron.areas.parties.service import require_party
 from patron.errors import InvalidInput
 from patron.service.audit import record
@@ -50,6 +51,7 @@ def log_interaction(store: Store, user: User, party_id: int, *, channel: str, di
         record(store, user, "interaction.create", "interaction", interaction_id,
                {"party_id": party_id, "channel": channel})
         picture.refresh_activity(store, party_id)  # its newest interaction and last activity
+        stored_clocks.refresh_party(store, party_id)  # a message of a complaint's thread moves its clocks
     return {"interaction_id": interaction_id, "party_id": party_id, "occurred_at": at, "channel": channel,
             "direction": direction, "department": department, "phase": phase, "staff": user.username,
             "subject": subject, "outcome": outcome, "notes": notes, "duration_s": duration_s,
