@@ -56,12 +56,14 @@ def record(store: Store, user: Any, action: str, entity: str | None = None, enti
            username: str | None = None) -> None:
     """Append one audit row.
 
-    Call it inside the transaction of the change it records. A read records outside any transaction:
-    the row is one INSERT on its own (a median 2-7 ms on DuckDB, docs/security.md), and it does not
-    end the cache of answers that only writes change (:meth:`Store.stable`). ``address`` defaults to where ``user``'s request
-    came from (:attr:`User.address`); ``row_count`` is how many rows an export or read handed out.
-    ``username`` names who acted when nobody is signed in (the command line's operating-system account);
-    without either the row says ``system``.
+    Call it inside the transaction of the change it records; an export (:func:`counted`) calls it once its
+    last row went, as one INSERT of its own. A read of personal data (a 360) records with :func:`record_read`
+    instead: in the web service its row waits in the :class:`ReadLog` and is written with the others, in one
+    transaction a second that keeps the cache of answers only writes change (:meth:`Store.stable`).
+
+    ``address`` defaults to where ``user``'s request came from (:attr:`User.address`); ``row_count`` is how
+    many rows an export or read handed out. ``username`` names who acted when nobody is signed in (the
+    command line's operating-system account); without either the row says ``system``.
     """
     store.raw.execute(_INSERT, [_utcnow(), *_row(user, action, entity, entity_id, detail, row_count, address,
                                                  username)])
