@@ -111,47 +111,106 @@ class ReadLog(Periodic):
 
     One transaction a second instead of one INSERT a read: 8 clients reading 360s took the audit INSERT a
     median 30 ms of a 143 ms 360 on the 2-core machine (DuckDB, 2,152 customers, ``benchmarks/abuse.py``).
+
+    While the store refuses the writes (a full disk, say) the rows wait, but at most ``keep`` of them (50,000
+    360 rows: 15 MB); the newest reads past that are dropped, never silently: each is counted, the first of a
+    run of them logs an error, and the first write that works again adds an ``audit.read_log.dropped`` row
+    with how many went (``row_count``) and when they were read (docs/security.md).
     """
 
     name = "patron-read-audit"
 
-    def __init__(self, store: Store, interval_s: float = 1.0, most: int = 500) -> None:
+    def __init__(self, store: Store, interval_s: float = 1.0, most: int = 500, keep: int = 50_000) -> None:
         super().__init__(store, interval_s)
-        self.most = most
+        self.most, self.keep = most, max(int(keep), most)
         self._rows: list[list] = []
         self._lock = threading.Lock()
         self._writing = threading.Lock()  # one flush at a time, so rows go in the order they were read
+        #: Reads whose rows were dropped and not yet written down (``audit.read_log.dropped``), and when the
+        #: first and the latest of them were read.
+        self.dropped = 0
+        self._dropped_between: tuple[dt.datetime, dt.datetime] | None = None
 
     def start(self) -> ReadLog:
         if self.store.url.location != ":memory:":  # each in-memory store is its own: no location names it
             _READ_LOGS[self.store.url.location] = self
         return super().start()
 
+    @property
+    def waiting(self) -> int:
+        """How many rows wait to be written."""
+        return len(self._rows)
+
     def add(self, row: list) -> None:
         with self._lock:
-            self._rows.append(row)
+            if len(self._rows) >= self.keep:
+                self._drop([row])
+            else:
+                self._rows.append(row)
             full = len(self._rows) >= self.most
         if full:
             self.nudge()
+
+    def _drop(self, rows: list[list]) -> None:
+        """Count ``rows`` as dropped (under ``_lock``); the first of a run of drops logs an error."""
+        if not self.dropped:
+            log.error("The store refuses the read audit's rows (%s) and %d wait, the most kept: the rows of "
+                      "further reads are dropped, and counted, until a write works again.",
+                      self.last_error or "no error seen yet", self.keep)
+        first, latest = rows[0][0], rows[-1][0]
+        if self._dropped_between is not None:
+            first, latest = min(first, self._dropped_between[0]), max(latest, self._dropped_between[1])
+        self.dropped += len(rows)
+        self._dropped_between = (first, latest)
+
+    def _take(self) -> tuple[list[list], int, tuple | None]:
+        """The waiting rows and the dropped reads' tally, taken out to be written (under ``_lock``)."""
+        rows, self._rows = self._rows, []
+        tally = (self.dropped, self._dropped_between)
+        self.dropped, self._dropped_between = 0, None
+        return rows, *tally
+
+    def _put_back(self, rows: list[list], dropped: int, between: tuple | None) -> None:
+        """Rows and a tally that failed to be written, back before what came meanwhile (under ``_lock``); past
+        ``keep`` rows, the newest are dropped."""
+        self._rows[:0] = rows
+        if dropped:
+            if self._dropped_between is not None:
+                between = (min(between[0], self._dropped_between[0]), max(between[1], self._dropped_between[1]))
+            self.dropped, self._dropped_between = self.dropped + dropped, between
+        if len(self._rows) > self.keep:
+            self._drop(self._rows[self.keep:])
+            del self._rows[self.keep:]
 
     def work(self, cursor: Store) -> int:
         return self.flush(cursor)
 
     def flush(self, cursor: Store) -> int:
         """Write the waiting rows on ``cursor`` in one transaction; how many. Rows that fail to be written
-        wait for the next round."""
+        wait for the next round (past ``keep`` of them, the newest are dropped and counted); how many were
+        dropped is written, as an ``audit.read_log.dropped`` row, with the first rows that go."""
         with self._writing:
             with self._lock:
-                rows, self._rows = self._rows, []
-            if not rows:
+                rows, dropped, between = self._take()
+            if not rows and not dropped:
                 return 0
+            written = list(rows)
+            if dropped:
+                detail = {"reason": "the store refused the read audit's writes", "first_read_at": between[0],
+                          "last_read_at": between[1], "kept_at_most": self.keep}
+                written.append([_utcnow(), *_row(None, "audit.read_log.dropped", "audit_log", None, detail, dropped,
+                                                 None, None)])
             try:
                 with cursor.transaction(keeps_stable=True):
-                    cursor.raw.executemany(_INSERT, rows)
-            except BaseException:
+                    cursor.raw.executemany(_INSERT, written)
+            except BaseException as exc:
+                self.last_error = str(exc)
                 with self._lock:
-                    self._rows[:0] = rows
+                    self._put_back(rows, dropped, between)
                 raise
+            if dropped:
+                log.warning("The read audit is written again; the rows of %d read(s) between %s and %s were "
+                            "dropped (audit.read_log.dropped says so in the log).", dropped, *between)
             return len(rows)
 
     def stop(self) -> None:
@@ -161,6 +220,10 @@ class ReadLog(Periodic):
         cursor = self.store.cursor()
         try:
             left = self.flush(cursor)
+        except Exception:  # the store still refuses: say what is lost, and let the service stop
+            log.exception("The read audit could not be written on stopping: the rows of %d read(s) are lost "
+                          "(and %d dropped before).", len(self._rows), self.dropped)
+            return
         finally:
             cursor.close()
         if left:
