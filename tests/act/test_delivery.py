@@ -1,5 +1,6 @@
 """Delivery with real parts: emails reach an SMTP server (aiosmtpd), webhooks an HTTP receiver; a kill -9 loses
-and repeats nothing that Message-IDs cannot tell apart; unsubscribe links are honoured at once."""
+and repeats nothing that Message-IDs cannot tell apart; unsubscribe links are honoured at once; an idle worker
+writes nothing, and a message queued with a notice still goes at once."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
+from contextlib import contextmanager
 
 from fastapi.testclient import TestClient
 from outbox_rows import add_person, no_quiet_hours, queue
@@ -248,3 +251,65 @@ def test_a_batch_goes_over_several_smtp_connections_each_message_once(tmp_path):
         controller.stop()
     # Three connections (three client ports), ten messages each: the batch was dealt out among them.
     assert sorted(Counter(handler.peers).values()) == [10, 10, 10]
+
+
+class CountingStore:
+    """A store counting its write transactions and its reads (``query``), as the worker uses them."""
+
+    def __init__(self, store: Store) -> None:
+        self._store, self.transactions, self.reads = store, 0, 0
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+    @contextmanager
+    def transaction(self, **options):
+        self.transactions += 1
+        with self._store.transaction(**options):
+            yield
+
+    def query(self, *args):
+        self.reads += 1
+        return self._store.query(*args)
+
+
+def test_an_idle_worker_opens_no_write_transaction_and_a_notified_message_goes_at_once(tmp_path, smtp_server):
+    with Store(tmp_path / "idle.duckdb") as store:
+        no_quiet_hours(store)
+        add_person(store, 1, "ann@example.com")
+        config = delivery.DeliveryConfig(smtp_host="127.0.0.1", smtp_port=smtp_server.port, backoff=0,
+                                         public_url="http://patron.test")
+        counting = CountingStore(store.cursor())  # the worker's own cursor, as the service's worker has
+        worker = delivery.start(counting, config)  # it puts back what a dead worker left: one transaction
+        opened = counting.transactions
+        computed = []
+
+        def stable_answer():  # an answer the process keeps until a write transaction commits (a token's user)
+            return store.stable(("idle worker probe",), lambda: computed.append(1) or len(computed))
+
+        stable_answer()
+        stop = threading.Event()
+        thread = threading.Thread(target=worker.run, args=(stop,), kwargs={"poll": 0.05, "poll_max": 5.0})
+        thread.start()
+        try:
+            # Idle, it looks after 0.05, 0.1, 0.2, 0.4, 0.8 and 1.6 s (3.15 s in all), then waits 3.2 s.
+            time.sleep(3.5)
+            assert counting.transactions == opened, "an idle worker opened a write transaction"
+            stable_answer()
+            assert computed == [1], "an idle worker ended the process's stable answers"
+            assert counting.reads >= 5, f"{counting.reads} looks at the outbox in 3.5 s"
+
+            queue(store, 1, key="idle-1")  # mid-way through its longest wait
+            queued = time.monotonic()
+            delivery.notify(store)  # as a launch does
+            while not smtp_server.messages and time.monotonic() - queued < 10:
+                time.sleep(0.01)
+            took = time.monotonic() - queued
+        finally:
+            stop.set()
+            thread.join(30)
+            worker.close()
+            counting.close()
+        assert [m["Message-ID"] for _, m in smtp_server.messages] == ["<idle-1@patron>"]
+        assert took < 2.0, f"the notified message took {took:.1f} s (its next look was 2.9 s away)"
+        assert store.query("SELECT status FROM outbox") == [("sent",)]

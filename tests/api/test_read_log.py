@@ -1,10 +1,14 @@
 """Every 360 read is still accounted for when its audit row waits in the service's read log (service/audit.py):
 the row reaches the store after a flush, on reading the log, and on a normal shutdown; a full buffer does not
-wait for the interval. And the service's DuckDB queries get one thread, a background job every core."""
+wait for the interval; while the store refuses writes the buffer stays under its cap, and what it drops is counted,
+logged and written down once the store writes again. And the service's DuckDB queries get one thread, a background
+job every core."""
 
 from __future__ import annotations
 
+import logging
 import threading
+from contextlib import contextmanager
 
 from fastapi.testclient import TestClient
 from signin_helpers import PASSWORD, add_customer
@@ -87,3 +91,60 @@ def test_requests_get_one_duckdb_thread_and_a_job_every_core(tmp_path):
             assert view.scalar(threads) == 1, "back to one when the job ended"
         finally:
             view.close()
+
+
+class RefusingWrites:
+    """A store whose write transactions fail while ``state["refusing"]`` (a full disk), its cursors too."""
+
+    def __init__(self, store: Store, state: dict) -> None:
+        self._store, self.state = store, state
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+    def cursor(self) -> RefusingWrites:
+        return RefusingWrites(self._store.cursor(), self.state)
+
+    @contextmanager
+    def transaction(self, **options):
+        if self.state["refusing"]:
+            self.state["refused"] += 1
+            raise OSError(28, "No space left on device")
+        with self._store.transaction(**options):
+            yield
+
+
+def test_a_store_that_refuses_writes_fills_the_read_log_to_its_cap_then_the_drops_are_written_down(tmp_path,
+                                                                                                    caplog):
+    with Store(tmp_path / "full.duckdb") as store:
+        add_customer(store, 1)
+        state = {"refusing": True, "refused": 0}
+        refusing = RefusingWrites(store, state)
+        read_log = ReadLog(refusing, interval_s=3600, most=5, keep=20).start()
+        user = User(1, "sam", "admin", "Sam", "127.0.0.1")
+        try:
+            with caplog.at_level(logging.ERROR, logger="patron.service.audit"):
+                for _ in range(50):
+                    record_read(store, user, "party.read", "party", 1)
+                    try:
+                        read_log.flush(refusing)  # as the thread would each round: refused
+                    except OSError:
+                        pass
+            assert state["refused"] >= 50
+            with read_log._writing:  # no round of its thread is under way: every row waits in the buffer
+                assert read_log.waiting == 20 and read_log.dropped == 30, "at most 20 rows wait, the rest counted"
+            assert store.scalar("SELECT count(*) FROM audit_log WHERE action LIKE '%read%'") == 0
+            errors = [r for r in caplog.records if r.levelno == logging.ERROR and "dropped" in r.getMessage()]
+            assert len(errors) == 1, "the first drop of a run logs an error, not every drop"
+            assert "No space left on device" in errors[0].getMessage()
+
+            state["refusing"] = False  # the disk has room again
+            read_log.flush(refusing)
+            assert store.scalar(READS) == 20
+        finally:
+            read_log.stop()
+        assert store.scalar(READS) == 20
+        (count, username, detail), = store.query(
+            "SELECT row_count, username, detail FROM audit_log WHERE action = 'audit.read_log.dropped'")
+        assert count == 30 and username == "system" and '"kept_at_most": 20' in detail
+        assert read_log.dropped == 0 and read_log.waiting == 0

@@ -1,6 +1,7 @@
 """Every upload route, on a real ``patron serve``: a body past the limit gets a 413 and leaves no temporary file;
 bad file names (``..``, ``a/..``, 300 characters, a NUL) are handled without a server error and leave no empty
-upload folder. API and page routes, on both stores."""
+upload folder; a file part sent without a file name is a 400 that says so, and stores nothing. API and page routes,
+on both stores."""
 
 from __future__ import annotations
 
@@ -119,3 +120,30 @@ def test_bad_file_names_are_handled_without_a_server_error(served, route, is_pag
     for path in kept:  # what is kept is one file, in its own folder, with a name of at most 200 bytes
         assert path.parent.parent == served["tmp"] / "patron-uploads" and len(path.name.encode()) <= 200
         assert "\x00" not in path.name and path.name not in (".", "..")
+
+
+def _upload_folders(tmp):
+    uploads = tmp / "patron-uploads"
+    return sorted(p.name for p in uploads.iterdir()) if uploads.exists() else []
+
+
+@pytest.mark.parametrize(("route", "is_page"), ROUTES)
+@pytest.mark.parametrize("content", [PEOPLE, b""], ids=["with-rows", "empty"])
+def test_a_file_part_without_a_file_name_is_a_400_that_says_so_and_stores_nothing(served, route, is_page, content):
+    client, fields = _client_and_fields(served, is_page)
+    imports = served["api"].get("/api/v1/imports").json()
+    folders = _upload_folders(served["tmp"])
+    boundary = "patronnoname"
+    body = b"".join(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+                    for k, v in fields.items())
+    body += (f'--{boundary}\r\nContent-Disposition: form-data; name="file"\r\n'  # no filename="..."
+             "Content-Type: text/csv\r\n\r\n").encode() + content + f"\r\n--{boundary}--\r\n".encode()
+    r = client.post(route, content=body, params={"source": "crm"},
+                    headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    assert r.status_code == 400, r.text[:300]
+    said = r.json()["error"] if not is_page else r.text
+    # A part with rows arrives as text: the message names the missing file name. An empty one is no file at all.
+    assert ("this part had no file name" if content else "Send a file") in said, said[:300]
+    assert served["api"].get("/api/v1/imports").json() == imports, "nothing was imported"
+    assert leftovers(served["tmp"]) == []
+    assert _upload_folders(served["tmp"]) == folders, "no upload was kept for a later import"

@@ -128,3 +128,36 @@ def test_a_stable_answer_is_never_one_a_write_made_stale(store):
         raise RuntimeError("undo")
     assert store.stable(("parties inside",), count) == 1
     other.close()
+
+
+class RecordingConnection:
+    """A connection that keeps the text of every statement it runs."""
+
+    def __init__(self, raw) -> None:
+        self.raw, self.statements = raw, []
+
+    def execute(self, sql, *args):
+        self.statements.append(sql)
+        return self.raw.execute(sql, *args)
+
+
+def test_the_schema_version_asks_for_its_table_once_and_reads_the_version_every_time(tmp_path):
+    """A health check asks ``schema_version()``: its information_schema query was most of the check's time."""
+    path = tmp_path / "v.duckdb"
+    with Store(path) as s:
+        view = s.cursor()
+        try:
+            for store in (s, view):  # the store, and a request's cursor of it
+                store.raw = RecordingConnection(store.raw)
+                assert [store.schema_version() for _ in range(3)] == [MIGRATIONS[-1].version] * 3
+                assert not [q for q in store.raw.statements if "information_schema" in q], store.raw.statements
+                assert len(store.raw.statements) == 3, "the version is read from the store on every call"
+            s.raw.raw.execute("INSERT INTO schema_migrations VALUES (?, 'later', now()::TIMESTAMP)",
+                              [MIGRATIONS[-1].version + 1])
+            assert view.schema_version() == MIGRATIONS[-1].version + 1, "a later migration shows at once"
+        finally:
+            view.close()
+    empty = tmp_path / "empty.duckdb"
+    duckdb.connect(str(empty)).close()
+    with Store(empty, read_only=True) as never_migrated:
+        assert never_migrated.schema_version() == 0

@@ -26,6 +26,7 @@ import urllib.error
 import urllib.request
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
@@ -35,6 +36,16 @@ from patron.act import links, rules
 from patron.store import Store
 
 BACKOFF_CAP = 3600.0
+#: An idle worker looks for due messages after ``poll`` seconds, then twice as long each time it finds none, up
+#: to this; a launch, a re-queue or a resumed campaign (:func:`notify`) wakes it at once.
+IDLE_POLL_MAX = 10.0
+#: How often a sleeping worker looks at its stop flag (seconds).
+_STOP_LOOK = 0.25
+#: The outbox rows due now (one parameter: now): queued, or failed and past their retry time, and not of a paused
+#: or cancelled campaign.
+_DUE = ("status IN ('queued', 'failed') AND (next_attempt_at IS NULL OR next_attempt_at <= ?) "
+        "AND (campaign_id IS NULL OR campaign_id NOT IN (SELECT campaign_id FROM campaigns WHERE status IN "
+        "('paused', 'cancelled')))")
 #: Headers are not folded below RFC 5322's 998 characters: a folded List-Unsubscribe URL (a long token, no spaces)
 #: would be sent as encoded words that mail clients do not read as a link.
 MAIL_POLICY = policy.default.clone(max_line_length=998)
@@ -320,13 +331,25 @@ class Worker:
                 "UPDATE outbox SET status = 'queued', claimed_at = NULL, claimed_by = NULL WHERE status = 'sending' "
                 "AND claimed_at <= ?", [cutoff])
 
+    def due(self, now: dt.datetime) -> bool:
+        """Whether any message is due now: one read, no transaction.
+
+        An idle worker asks this every tick instead of claiming: a claim is a write transaction, which takes
+        DuckDB's write lock and ends every :meth:`Store.stable` answer of the process (an API token's user,
+        the current run), even when it claims nothing.
+        """
+        return bool(self.store.query(f"SELECT 1 FROM outbox WHERE {_DUE} LIMIT 1", [now]))
+
     def claim(self, now: dt.datetime) -> list[dict]:
-        """Claim up to ``batch`` due messages, the first of each person and channel, in one transaction.
+        """Claim up to ``batch`` due messages, the first of each person and channel, in one transaction
+        (none, and no transaction, when nothing is due: :meth:`due`).
 
         Only the first ``4 × batch`` due messages (by ``message_id``, a top-N, not a window over the whole
         queue) are looked at; a person's first due message is always among them when a later one is. A person
         and channel with a message still ``sending`` (the batch in hand, or another worker's) waits.
         """
+        if not self.due(now):
+            return []
         batch = int(self.config.batch)
         self._claims += 1
         claim = f"{self.config.worker}/{self._claims}"  # this claim's own mark: the batch before may still be sending
@@ -336,10 +359,7 @@ class Worker:
                 "SELECT message_id FROM (SELECT message_id, party_id, channel, row_number() OVER (PARTITION BY "
                 "CASE WHEN channel = 'webhook' OR party_id IS NULL THEN -message_id ELSE party_id END, channel "
                 "ORDER BY message_id) AS nth FROM (SELECT message_id, party_id, channel FROM outbox "
-                "WHERE status IN ('queued', 'failed') AND (next_attempt_at IS NULL OR next_attempt_at <= ?) "
-                "AND (campaign_id IS NULL OR campaign_id NOT IN (SELECT campaign_id FROM campaigns WHERE status IN "
-                "('paused', 'cancelled'))) "  # a paused campaign's messages wait
-                f"ORDER BY message_id LIMIT {4 * batch}) due) first "
+                f"WHERE {_DUE} ORDER BY message_id LIMIT {4 * batch}) due) first "
                 "WHERE nth = 1 AND (channel = 'webhook' OR party_id IS NULL OR NOT EXISTS (SELECT 1 FROM outbox s "
                 "WHERE s.status = 'sending' AND s.party_id = first.party_id AND s.channel = first.channel)) "
                 f"ORDER BY message_id LIMIT {batch}) "
@@ -583,18 +603,26 @@ class Worker:
             handled[0] += outcome.sent + outcome.blocked + outcome.deferred + outcome.retried + outcome.dead
         return self._pipeline(lambda: handled[0] < limit, note)
 
-    def run(self, stop: threading.Event, poll: float = 1.0, on_batch=None) -> Outcome:
-        """Deliver until ``stop`` is set, looking for due messages every ``poll`` seconds when idle.
+    def run(self, stop: threading.Event, poll: float = 1.0, on_batch=None,
+            poll_max: float = IDLE_POLL_MAX) -> Outcome:
+        """Deliver until ``stop`` is set. When idle, look for due messages after ``poll`` seconds, then twice as
+        long each time none is found, up to ``poll_max``; back to ``poll`` when work appears or :func:`notify`
+        says messages were queued (which also wakes it at once).
 
         ``stop`` is looked at between batches: the batches in hand are sent and recorded first, so stopping
         loses nothing and leaves nothing ``sending``.
         """
-        total = Outcome()
-        while not stop.is_set():
-            outcome = self._pipeline(lambda: not stop.is_set(), on_batch)
-            total.add(outcome)
-            if not (outcome.sent or outcome.blocked or outcome.deferred or outcome.retried or outcome.dead):
-                stop.wait(poll)
+        total, wait = Outcome(), poll
+        with _listening(self.store) as woken:
+            while not stop.is_set():
+                woken.clear()  # a notice from here on wakes the sleep below
+                outcome = self._pipeline(lambda: not stop.is_set(), on_batch)
+                total.add(outcome)
+                busy = outcome.sent or outcome.blocked or outcome.deferred or outcome.retried or outcome.dead
+                if busy or _sleep(stop, woken, wait):  # work found, or a notice came: look again soon
+                    wait = poll
+                else:
+                    wait = min(wait * 2, max(poll_max, poll))
         return total
 
     def close(self) -> None:
@@ -602,6 +630,45 @@ class Worker:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
+
+
+#: The wake-up events of the workers running in this process, by store location (:func:`notify`).
+_WORKERS: dict[str, set[threading.Event]] = defaultdict(set)
+_WORKERS_LOCK = threading.Lock()
+
+
+@contextmanager
+def _listening(store: Store):
+    """An event :func:`notify` sets while the block runs (a worker's :meth:`Worker.run`)."""
+    woken = threading.Event()
+    with _WORKERS_LOCK:
+        _WORKERS[store.url.location].add(woken)
+    try:
+        yield woken
+    finally:
+        with _WORKERS_LOCK:
+            _WORKERS[store.url.location].discard(woken)
+
+
+def _sleep(stop: threading.Event, woken: threading.Event, seconds: float) -> bool:
+    """Wait up to ``seconds``, until ``stop`` or ``woken`` is set; whether ``woken`` ended it."""
+    deadline = time.monotonic() + seconds
+    while not stop.is_set():
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        if woken.wait(min(left, _STOP_LOOK)):
+            return True
+    return False
+
+
+def notify(store: Store) -> None:
+    """Messages were queued on ``store`` (a launch, a re-queue, a resumed campaign): the idle workers of this
+    process look for them now rather than at the end of their back-off. Call it once the transaction committed."""
+    with _WORKERS_LOCK:
+        events = list(_WORKERS.get(store.url.location, ()))
+    for woken in events:
+        woken.set()
 
 
 def start(store: Store, config: DeliveryConfig) -> Worker:

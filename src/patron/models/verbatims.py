@@ -9,6 +9,7 @@ can see how sure the tagger is; nothing is downloaded at run time.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -19,6 +20,8 @@ from patron.errors import InvalidInput
 
 LABELS = ("dimension", "sentiment", "cause")
 NO_CAUSE = "none"
+#: Texts whose tags a tagger remembers (about 400 bytes each): past it, it forgets all but the latest call's.
+KNOWN_TEXTS = 100_000
 
 
 @dataclass(frozen=True)
@@ -63,18 +66,35 @@ class Tagger:
             if len(set(y)) < 2:
                 raise InvalidInput(f"The labelled examples all have the same {label}; the tagger needs two or more.")
             self.models[label] = _pipeline().fit(texts, y)
+        self._known: dict[str, Tag] = {}
 
     def tag(self, texts: Iterable[str]) -> list[Tag]:
+        """The tag of each text. A text tagged before is not classified again: its tag depends only on the
+        text and the fitted models, so a report over a store's verbatims classifies only those it has not
+        seen (each request classified every verbatim again: 25 s under load, issue 12)."""
         texts = [t or "" for t in texts]
+        known = self._known
+        found = {t: known[t] for t in dict.fromkeys(texts) if t in known}
+        new = [t for t in dict.fromkeys(texts) if t not in found]
+        fresh = dict(zip(new, self.classify(new)))
+        if len(known) + len(fresh) <= KNOWN_TEXTS:
+            known.update(fresh)
+        else:  # more texts than it keeps: keep this call's (a report's), when they fit
+            merged = {**found, **fresh}
+            self._known = merged if len(merged) <= KNOWN_TEXTS else {}
+        return [found[t] if t in found else fresh[t] for t in texts]
+
+    def classify(self, texts: Sequence[str]) -> list[Tag]:
+        """The tag of each text, computed by the models (:meth:`tag` remembers them)."""
         if not texts:
             return []
         out = {}
         for label, model in self.models.items():
             p = model.predict_proba(texts)
             best = p.argmax(axis=1)
-            out[label] = (model.classes_[best], p[np.arange(len(texts)), best])
-        return [Tag(str(out["dimension"][0][i]), float(out["dimension"][1][i]), str(out["sentiment"][0][i]),
-                    float(out["sentiment"][1][i]), str(out["cause"][0][i]), float(out["cause"][1][i]))
+            out[label] = ([sys.intern(str(c)) for c in model.classes_[best]], p[np.arange(len(texts)), best])
+        return [Tag(out["dimension"][0][i], float(out["dimension"][1][i]), out["sentiment"][0][i],
+                    float(out["sentiment"][1][i]), out["cause"][0][i], float(out["cause"][1][i]))
                 for i in range(len(texts))]
 
 

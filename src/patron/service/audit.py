@@ -90,12 +90,14 @@ def record(store: Store, user: Any, action: str, entity: str | None = None, enti
            username: str | None = None) -> None:
     """Append one audit row.
 
-    Call it inside the transaction of the change it records. A read records outside any transaction:
-    the row is one INSERT on its own (a median 2-7 ms on DuckDB, docs/security.md), and it does not
-    end the cache of answers that only writes change (:meth:`Store.stable`). ``address`` defaults to where ``user``'s request
-    came from (:attr:`User.address`); ``row_count`` is how many rows an export or read handed out.
-    ``username`` names who acted when nobody is signed in (the command line's operating-system account);
-    without either the row says ``system``.
+    Call it inside the transaction of the change it records; an export (:func:`counted`) calls it once its
+    last row went, as one INSERT of its own. A read of personal data (a 360) records with :func:`record_read`
+    instead: in the web service its row waits in the :class:`ReadLog` and is written with the others, in one
+    transaction a second that keeps the cache of answers only writes change (:meth:`Store.stable`).
+
+    ``address`` defaults to where ``user``'s request came from (:attr:`User.address`); ``row_count`` is how
+    many rows an export or read handed out. ``username`` names who acted when nobody is signed in (the
+    command line's operating-system account); without either the row says ``system``.
     """
     store.raw.execute(_INSERT, [_utcnow(), *_row(user, action, entity, entity_id, detail, row_count, address,
                                                  username)])
@@ -143,30 +145,48 @@ class ReadLog(Periodic):
 
     One transaction a second instead of one INSERT a read: 8 clients reading 360s took the audit INSERT a
     median 30 ms of a 143 ms 360 on the 2-core machine (DuckDB, 2,152 customers, ``benchmarks/abuse.py``).
+
+    While the store refuses the writes (a full disk, say) the rows wait, but at most ``keep`` of them (50,000
+    360 rows: 15 MB); the newest reads past that are dropped, never silently: each is counted, the first of a
+    run of them logs an error, and the first write that works again adds an ``audit.read_log.dropped`` row
+    with how many went (``row_count``) and when they were read (docs/security.md).
     """
 
     name = "patron-read-audit"
 
-    def __init__(self, store: Store, interval_s: float = 1.0, most: int = 500) -> None:
+    def __init__(self, store: Store, interval_s: float = 1.0, most: int = 500, keep: int = 50_000) -> None:
         super().__init__(store, interval_s)
-        self.most = most
+        self.most, self.keep = most, max(int(keep), most)
         self._rows: list[list] = []
         self._attempts: list[tuple] = []  # refused sign-ins (a flood's bulk): one write a second, not one each
         self._lock = threading.Lock()
         self._writing = threading.Lock()  # one flush at a time, so rows go in the order they were read
+        #: Reads whose rows were dropped and not yet written down (``audit.read_log.dropped``), and when the
+        #: first and the latest of them were read.
+        self.dropped = 0
+        self._dropped_between: tuple[dt.datetime, dt.datetime] | None = None
 
     def start(self) -> ReadLog:
         if self.store.url.location != ":memory:":  # each in-memory store is its own: no location names it
             _READ_LOGS[self.store.url.location] = self
         return super().start()
 
+    @property
+    def waiting(self) -> int:
+        """How many rows wait to be written."""
+        return len(self._rows)
+
     def add(self, row: list, attempt: tuple | None = None) -> None:
         """Buffer an audit row (the values of :data:`_INSERT`) and, for a refused sign-in, its
-        ``sign_in_attempts`` row (attempted_at, username, address, succeeded, channel)."""
+        ``sign_in_attempts`` row (attempted_at, username, address, succeeded, channel); past ``keep`` waiting
+        rows, both are dropped and counted."""
         with self._lock:
-            self._rows.append(row)
-            if attempt is not None:
-                self._attempts.append(attempt)
+            if len(self._rows) >= self.keep:
+                self._drop([row])
+            else:
+                self._rows.append(row)
+                if attempt is not None:
+                    self._attempts.append(attempt)
             full = len(self._rows) >= self.most
         if full:
             self.nudge()
@@ -179,29 +199,71 @@ class ReadLog(Periodic):
             times = [a[0] for a in self._attempts if a[at] == value and a[0] >= since]
         return len(times), max(times, default=None)
 
+    def _drop(self, rows: list[list]) -> None:
+        """Count ``rows`` as dropped (under ``_lock``); the first of a run of drops logs an error."""
+        if not self.dropped:
+            log.error("The store refuses the read audit's rows (%s) and %d wait, the most kept: the rows of "
+                      "further reads are dropped, and counted, until a write works again.",
+                      self.last_error or "no error seen yet", self.keep)
+        first, latest = rows[0][0], rows[-1][0]
+        if self._dropped_between is not None:
+            first, latest = min(first, self._dropped_between[0]), max(latest, self._dropped_between[1])
+        self.dropped += len(rows)
+        self._dropped_between = (first, latest)
+
+    def _take(self) -> tuple[list[list], int, tuple | None]:
+        """The waiting rows and the dropped reads' tally, taken out to be written (under ``_lock``)."""
+        rows, self._rows = self._rows, []
+        tally = (self.dropped, self._dropped_between)
+        self.dropped, self._dropped_between = 0, None
+        return rows, *tally
+
+    def _put_back(self, rows: list[list], dropped: int, between: tuple | None) -> None:
+        """Rows and a tally that failed to be written, back before what came meanwhile (under ``_lock``); past
+        ``keep`` rows, the newest are dropped."""
+        self._rows[:0] = rows
+        if dropped:
+            if self._dropped_between is not None:
+                between = (min(between[0], self._dropped_between[0]), max(between[1], self._dropped_between[1]))
+            self.dropped, self._dropped_between = self.dropped + dropped, between
+        if len(self._rows) > self.keep:
+            self._drop(self._rows[self.keep:])
+            del self._rows[self.keep:]
+
     def work(self, cursor: Store) -> int:
         return self.flush(cursor)
 
     def flush(self, cursor: Store) -> int:
         """Write the waiting rows on ``cursor`` in one transaction; how many. Rows that fail to be written
-        wait for the next round."""
+        wait for the next round (past ``keep`` of them, the newest are dropped and counted); how many were
+        dropped is written, as an ``audit.read_log.dropped`` row, with the first rows that go."""
         with self._writing:
             with self._lock:
-                rows, self._rows = self._rows, []
+                rows, dropped, between = self._take()
                 attempts = list(self._attempts)  # kept until written: the throttle counts them meanwhile
-            if not rows:
+            if not rows and not dropped:
                 return 0
+            written = list(rows)
+            if dropped:
+                detail = {"reason": "the store refused the read audit's writes", "first_read_at": between[0],
+                          "last_read_at": between[1], "kept_at_most": self.keep}
+                written.append([_utcnow(), *_row(None, "audit.read_log.dropped", "audit_log", None, detail, dropped,
+                                                 None, None)])
             try:
                 with cursor.transaction(keeps_stable=True):
-                    cursor.insert_rows("audit_log", _arrow(rows))
+                    cursor.insert_rows("audit_log", _arrow(written))
                     if attempts:
                         cursor.insert_rows("sign_in_attempts", _attempts_arrow(attempts))
-            except BaseException:
+            except BaseException as exc:
+                self.last_error = str(exc)
                 with self._lock:
-                    self._rows[:0] = rows
+                    self._put_back(rows, dropped, between)
                 raise
             with self._lock:
                 del self._attempts[:len(attempts)]
+            if dropped:
+                log.warning("The read audit is written again; the rows of %d read(s) between %s and %s were "
+                            "dropped (audit.read_log.dropped says so in the log).", dropped, *between)
             return len(rows)
 
     def stop(self) -> None:
@@ -211,6 +273,10 @@ class ReadLog(Periodic):
         cursor = self.store.cursor()
         try:
             left = self.flush(cursor)
+        except Exception:  # the store still refuses: say what is lost, and let the service stop
+            log.exception("The read audit could not be written on stopping: the rows of %d read(s) are lost "
+                          "(and %d dropped before).", len(self._rows), self.dropped)
+            return
         finally:
             cursor.close()
         if left:

@@ -167,13 +167,7 @@ def set_runs_kept(store: Store, user: User | None, keep) -> int:
     if user is not None:
         user.require("runs.promote")
     keep = check_keep(keep)
-    who = getattr(user, "username", None) or "patron"
-    with store.transaction():
-        if store.changed("UPDATE settings SET value = ?, updated_at = now()::TIMESTAMP, updated_by = ? WHERE name = ?",
-                         [str(keep), who, KEEP_SETTING]) == 0:
-            store.raw.execute("INSERT INTO settings (name, value, updated_at, updated_by) "
-                              "VALUES (?, ?, now()::TIMESTAMP, ?)", [KEEP_SETTING, str(keep), who])
-        audit.record(store, user, "settings.change", "setting", None, {"name": KEEP_SETTING, "value": keep})
+    audit.change_settings(store, user, {KEEP_SETTING: str(keep)}, {"name": KEEP_SETTING, "value": keep})
     return keep
 
 

@@ -86,6 +86,8 @@ class Store:
         self.read_only = read_only
         #: Lowest id :meth:`next_id` may hand out per table (a staging copy of a server store sets them).
         self.id_floors: dict[str, int] = {}
+        #: Whether ``schema_migrations`` is known to exist (:meth:`schema_version`).
+        self._versioned = False
 
     @property
     def ibis(self):
@@ -98,12 +100,21 @@ class Store:
 
     # -- schema --------------------------------------------------------------
     def schema_version(self) -> int:
-        exists = self.raw.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations' "
-            "AND table_schema = current_schema()"
-        ).fetchall()[0][0]
-        if not exists:
-            return 0
+        """The newest migration applied to the store, read from it (0 for a store never migrated).
+
+        Whether ``schema_migrations`` exists is asked once per store and its cursors (the table, once made,
+        is never dropped): on DuckDB the information_schema query made a call cost 2.9 ms of CPU against
+        0.5 ms without it, most of ``/api/v1/health``. The version itself is read every time, so the health
+        check still reads the store, and a migration by another process shows.
+        """
+        if not self._versioned:
+            exists = self.raw.execute(
+                "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations' "
+                "AND table_schema = current_schema()"
+            ).fetchall()[0][0]
+            if not exists:
+                return 0
+            self._versioned = True
         return self.raw.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchall()[0][0]
 
     def migrate(self) -> list[int]:
@@ -167,6 +178,11 @@ class Store:
         """
         with self.backend.transaction(keeps_stable=keeps_stable):
             yield
+
+    def lock(self, name: str) -> None:
+        """Inside a write transaction: writers that lock ``name`` take turns until their transaction ends
+        (on PostgreSQL across every process; on DuckDB the write lock already does it)."""
+        self.backend.lock(name)
 
     def hold(self, name: str) -> AbstractContextManager[None]:
         """Work named ``name`` (analysis runs, say) one at a time on this store: the block waits its turn.
@@ -285,6 +301,7 @@ class Store:
         view = object.__new__(Store)
         view.url = self.url
         view._attach(self.backend.cursor(), self.read_only)
+        view._versioned = self._versioned
         return view
 
     def close(self) -> None:

@@ -29,6 +29,7 @@ import pyarrow as pa
 
 from patron.act import playbooks
 from patron.act.audience import Audience, audience_sql
+from patron.act.delivery import notify
 from patron.act.holdout import control_bucket_sql, cut, holdout_bucket_sql, holdout_share
 from patron.act.playbooks import Playbook, parse_playbook, to_toml
 from patron.act.rules import DEFAULT_TIME_ZONE, blocks, read_settings
@@ -348,7 +349,9 @@ def launch(store: Store, user, campaign_id: int, at: dt.datetime | None = None) 
     user.require("campaigns.launch")
     at = at or dt.datetime.now(dt.UTC).replace(tzinfo=None)
     with store.transaction():
-        return _launch(store, user, campaign_id, at)
+        launched = _launch(store, user, campaign_id, at)
+    notify(store)  # the outbox worker of this process sends them now, not at the end of its idle back-off
+    return launched
 
 
 def _launch(store: Store, user, campaign_id: int, at: dt.datetime) -> dict:
@@ -436,4 +439,6 @@ def set_status(store: Store, user, campaign_id: int, status: str) -> dict:
             store.raw.execute("UPDATE outbox SET status = 'blocked', reason = 'campaign cancelled' "
                               "WHERE campaign_id = ? AND status = 'queued'", [campaign_id])
         record(store, user, f"campaign.{status}", "campaign", campaign_id)
+    if status == "running":  # resumed: its queued messages are due again
+        notify(store)
     return get_campaign(store, campaign_id)

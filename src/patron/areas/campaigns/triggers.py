@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from patron.act import rules, triggers
 from patron.act.audience import Audience, audience_sql
+from patron.act.delivery import notify
 from patron.act.playbooks import Playbook, parse_playbook
 from patron.act.triggers import EVENT_WORDS, describe_trigger
 from patron.areas.campaigns import service
@@ -175,6 +176,8 @@ def evaluate(store: Store, user, playbook_id: int, at: dt.datetime | None = None
             if campaign_id is not None:  # an evaluation that starts nothing is in trigger_evaluations only
                 record(store, user, "playbook.trigger", "playbook", playbook_id,
                        {"evaluation_id": evaluation_id, "matched": matched, "campaign_id": campaign_id})
+        if campaign_id is not None:
+            notify(store)  # its messages go now
     except PatronError as exc:
         # Recorded as failed: the next evaluation starts again from the last one that did not fail.
         with store.transaction():

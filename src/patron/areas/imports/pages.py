@@ -43,7 +43,7 @@ def preview(request: Request, store: StoreDep, jobs: JobsDep, file: Annotated[Up
     path = None
     try:
         path = (service.saved_upload(user, upload_id) if upload_id
-                else service.save_upload(user, file.file, file.filename if file else None))
+                else service.save_upload(user, file.file if file else None, file.filename if file else None))
         found = service.preview(store, user, path, kind=kind or None, preset=preset or None, source=source or None,
                                 create_parties=bool(create_parties) or None, encoding=encoding or None)
     except PermissionDenied:

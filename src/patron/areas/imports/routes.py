@@ -12,7 +12,6 @@ from patron.api.schemas import Error, Page
 from patron.areas.imports import service
 from patron.areas.imports.schemas import ImportListed, ImportPreview, KeptField, QuarantineRow, UndoResult
 from patron.areas.jobs.schemas import JobPublic
-from patron.errors import InvalidInput
 from patron.service.permissions import User
 
 router = APIRouter(prefix="/imports", tags=["imports"])
@@ -45,12 +44,8 @@ def preview_import(store: StoreDep, user: Annotated[User, allowed("imports.run")
     The answer gives the kind detected from the columns, how well they fit each kind, a warning when they fit
     another kind better, and the first records as they would be typed with the reason each would be refused.
     """
-    if upload_id:
-        path = service.saved_upload(user, upload_id)
-    elif file is not None:
-        path = service.save_upload(user, file.file, file.filename)
-    else:
-        raise InvalidInput("Send a file, or the upload_id of an earlier preview.")
+    path = (service.saved_upload(user, upload_id) if upload_id
+            else service.save_upload(user, file.file if file else None, file.filename if file else None))
     try:
         found = service.preview(store, user, path, kind=kind, preset=preset, source=source,
                                 create_parties=create_parties, encoding=encoding)
@@ -70,8 +65,6 @@ def upload_import(jobs: JobsDep, store: SharedStore, user: Annotated[User, allow
                   create_parties: CreateQuery = None, encoding: EncodingQuery = None) -> JobPublic:
     """Import an export (CSV, Parquet or JSON Lines), uploaded now or previewed before (``upload_id``);
     follow it at /api/v1/jobs/{job_id}."""
-    if file is None and not upload_id:
-        raise InvalidInput("Send a file, or the upload_id of an earlier preview.")
     job = service.start_upload(jobs, store, user, file.file if file else None, file.filename if file else None,
                                kind=kind, preset=preset, source=source, create_parties=create_parties,
                                upload_id=upload_id, encoding=encoding)

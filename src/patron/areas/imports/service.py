@@ -45,6 +45,8 @@ MAX_UPLOAD = 512 * 1024 * 1024
 #: The largest request body an upload route reads (the file and the form around it): every upload route, API and
 #: pages, declares it, and the server stops reading past it while the body streams in (HTTP 413).
 UPLOAD_BODY_LIMIT = MAX_UPLOAD + 1024 * 1024
+#: What an upload route says when no file came (none chosen, or an empty part).
+NO_FILE = "Send a file to import, or the upload_id of an earlier preview."
 #: What a refused upload is told.
 TOO_LARGE = (f"The file is larger than {MAX_UPLOAD // (1024 * 1024)} MB, the most an upload takes; import it with "
              "the patron command instead (patron import FILE), which reads it where it is.")
@@ -295,8 +297,7 @@ def start_upload(jobs: Jobs, store: Store, user: User, stream: BinaryIO | None, 
     """Import an uploaded export as a background job on a cursor of ``store``: a new upload (``stream``) or
     one saved by an earlier preview (``upload_id``). Without a kind or preset it is read from the columns."""
     user.require("imports.run")
-    target = saved_upload(user, upload_id) if upload_id else _save_upload(stream, filename, max_bytes,
-                                                                           user.username)
+    target = saved_upload(user, upload_id) if upload_id else save_upload(user, stream, filename, max_bytes)
     try:
         kind = None if preset else what_it_holds(target, kind)
         _require_import(user, kind or ingest.load.resolve_mapping(None, None, preset).kind, create_parties)
@@ -326,9 +327,11 @@ def start_upload(jobs: Jobs, store: Store, user: User, stream: BinaryIO | None, 
         raise
 
 
-def save_upload(user: User, stream: BinaryIO, filename: str | None, max_bytes: int = MAX_UPLOAD) -> Path:
+def save_upload(user: User, stream: BinaryIO | None, filename: str | None, max_bytes: int = MAX_UPLOAD) -> Path:
     """Keep an upload for its preview and the import that follows (:func:`saved_upload` finds it again)."""
     user.require("imports.run")
+    if stream is None:
+        raise InvalidInput(NO_FILE)
     return _save_upload(stream, filename, max_bytes, user.username)
 
 

@@ -51,6 +51,7 @@ def requeue(store: Store, user: User | None, message_id: int) -> dict:
         store.raw.execute("UPDATE outbox SET status = 'queued', attempts = 0, next_attempt_at = NULL, "
                           "claimed_at = NULL, claimed_by = NULL WHERE message_id = ?", [message_id])
         audit.record(store, user, "outbox.requeue", "message", message_id, {"was": found[0]["status"]})
+    delivery.notify(store)
     return messages_by_id(store, message_id)
 
 

@@ -6,6 +6,18 @@ and 64 MiB a check): an 8-client flood of wrong passwords raised the customer
 first, from the ``sign_in_attempts`` of the last minutes (two indexed counts,
 well under a millisecond), and a refused attempt never reaches the hash.
 
+The decision and the attempt's row are one write transaction, taken in turn
+by every sign-in of the store (every process, on PostgreSQL), and the row
+counts as a failure from then on: an attempt whose password is still being
+checked counts for the next one. A flood of simultaneous attempts therefore
+reaches the hash at most ``account_failures`` times per account and
+``address_failures`` times per address, as one attempt after another does;
+before, every attempt in flight while the first were hashed was let through.
+When the password is right the row becomes a success. An attempt already in back-off
+is refused on a read first: in the service its rows wait in the read log (written within a second,
+counted by the throttle meanwhile), so a flood's refusals take no write transaction each. Known and unknown
+account names take the same path and the same hash (timing tells nothing).
+
 The rule (defaults in :class:`SignInRules`, settings ``PATRON_SIGN_IN_*``):
 after ``account_failures`` failures of one account since its last success,
 or ``address_failures`` failures from one address, within ``window``, every
@@ -105,17 +117,35 @@ def sign_in(store: Store, username: str, password: str, address: str | None, cha
         raise ValueError(f"unknown sign-in channel '{channel}'")
     name = username.strip().lower()[:200]
     now = now or _utcnow()
+    # A flood is mostly attempts already in back-off: refused on a read, their rows left to the read log,
+    # with no write transaction each (which held the store's write lock for most of a flood: stop 23).
     wait = throttle_wait(store, name, address, rules, now)
+    if wait > 0 and _refused(store, now, name, address, channel):
+        raise _too_many(wait)
+    with store.transaction(keeps_stable=True):  # a flood of attempts must not empty the token cache
+        store.lock("sign_in_attempts")  # one decision at a time: each sees the attempts decided before it
+        wait = throttle_wait(store, name, address, rules, now)
+        store.raw.execute("INSERT INTO sign_in_attempts (attempted_at, username, address, succeeded, channel) "
+                          "VALUES (?, ?, ?, FALSE, ?)", [now, name, address, channel])
+        if wait > 0:
+            _audit(store, None, "sign_in.refused", name, address, channel)
     if wait > 0:
-        _refused(store, now, name, address, channel)
-        seconds = math.ceil(wait)
-        when = f"{seconds} seconds" if seconds < 120 else f"{math.ceil(seconds / 60)} minutes"
-        raise TooManyAttempts(f"Too many failed sign-ins for this account or from this address: sign-in is "
-                              f"paused, even with the right password. Try again in {when}.", seconds)
-    user = authenticate(store, name, password)
-    _attempt(store, now, name, address, user is not None, channel, user,
-             "sign_in" if user is not None else "sign_in.failed")
+        raise _too_many(wait)
+    user = authenticate(store, name, password)  # the attempt already counts as a failure while this runs
+    with store.transaction(keeps_stable=True):
+        if user is not None:
+            store.raw.execute("UPDATE sign_in_attempts SET succeeded = TRUE WHERE attempted_at = ? AND username = ? "
+                              "AND address IS NOT DISTINCT FROM CAST(? AS VARCHAR) AND channel = ? AND NOT succeeded",
+                              [now, name, address, channel])
+        _audit(store, user, "sign_in" if user is not None else "sign_in.failed", name, address, channel)
     return user
+
+
+def _too_many(wait: float) -> TooManyAttempts:
+    seconds = math.ceil(wait)
+    when = f"{seconds} seconds" if seconds < 120 else f"{math.ceil(seconds / 60)} minutes"
+    return TooManyAttempts(f"Too many failed sign-ins for this account or from this address: sign-in is "
+                           f"paused, even with the right password. Try again in {when}.", seconds)
 
 
 def trim_attempts(store: Store, rules: SignInRules = SignInRules(), now: dt.datetime | None = None) -> int:
@@ -126,22 +156,17 @@ def trim_attempts(store: Store, rules: SignInRules = SignInRules(), now: dt.date
         return store.changed("DELETE FROM sign_in_attempts WHERE attempted_at < ?", [cutoff])
 
 
-def _refused(store: Store, at: dt.datetime, name: str, address: str | None, channel: str) -> None:
-    """A refused attempt, recorded like any other; in the service through the read log's buffer (written
-    within a second, and counted by the throttle meanwhile): a flood is mostly refused attempts, and one
-    write transaction each held the store's write lock for most of the flood (stop 23, ``benchmarks/abuse.py``)."""
+def _refused(store: Store, at: dt.datetime, name: str, address: str | None, channel: str) -> bool:
+    """Hand a refused attempt's rows to the service's read log (written within a second, and counted by the
+    throttle meanwhile); False when none runs (the command line, a script), to record it in a transaction."""
     buffer = read_log(store)
     if buffer is None:
-        _attempt(store, at, name, address, False, channel, None, "sign_in.refused")
-    else:
-        buffer.add(entry(None, "sign_in.refused", "user", None, {"username": name, "channel": channel},
-                         address=address), (at, name, address, False, channel))
+        return False
+    buffer.add(entry(None, "sign_in.refused", "user", None, {"username": name, "channel": channel},
+                     address=address), (at, name, address, False, channel))
+    return True
 
 
-def _attempt(store: Store, at: dt.datetime, name: str, address: str | None, succeeded: bool, channel: str,
-             user: User | None, action: str) -> None:
-    with store.transaction(keeps_stable=True):  # a flood of attempts must not empty the token cache
-        store.raw.execute("INSERT INTO sign_in_attempts (attempted_at, username, address, succeeded, channel) "
-                          "VALUES (?, ?, ?, ?, ?)", [at, name, address, succeeded, channel])
-        record(store, user, action, "user", user.user_id if user else None,
-               {"username": name, "channel": channel}, address=address)
+def _audit(store: Store, user: User | None, action: str, name: str, address: str | None, channel: str) -> None:
+    record(store, user, action, "user", user.user_id if user else None, {"username": name, "channel": channel},
+           address=address)
