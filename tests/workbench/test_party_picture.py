@@ -258,9 +258,10 @@ def test_a_store_older_than_the_search_clv_gets_it_once_when_opened(engine_url, 
             store.raw.execute("ALTER TABLE party_search DROP COLUMN clv")
             store.raw.execute("CREATE INDEX party_search_token ON party_search (token)")
             store.raw.execute("CREATE INDEX party_search_party ON party_search (party_id)")
-            store.raw.execute("DELETE FROM schema_migrations WHERE version = 24")
+            store.raw.execute("DROP TABLE complaint_clocks")  # migration 25's, made again too
+            store.raw.execute("DELETE FROM schema_migrations WHERE version >= 24")
     with Store(engine_url) as store:
-        assert store.schema_version() == 24
+        assert store.scalar("SELECT count(*) FROM schema_migrations WHERE version = 24") == 1  # made again
         assert _tokens_off(store) == [] and store.scalar("SELECT count(*) FROM party_search WHERE clv = 20.0") > 0
         assert [r["party_id"] for r in search_parties(store, SUE, "muller")[1]] == [jorge, anna]
 
