@@ -402,7 +402,8 @@ def triage_table(store: Store, run_id: int) -> list[tuple]:
 
 def valuable_at_risk(store: Store, run_id: int, limit: int = 20) -> list[dict]:
     """The run's at-risk customers with the most revenue, named (a party without a name by its first key)."""
-    # The first key of the chosen few only: grouping every identity to name 20 parties cost about 0.3 s at 1M.
+    # The first key of the chosen few only: grouping every identity to name 20 parties took 0.08-0.17 CPU-s at
+    # 1M customers, this 0.02-0.03 (the same 20 rows).
     rows = store.raw.execute(
         "WITH top AS (SELECT s.party_id, p.name, s.revenue, s.clv, s.p_alive, s.health, s.rung, s.reasons "
         "FROM scores s JOIN parties p USING (party_id) WHERE s.run_id = ? AND s.at_risk "
