@@ -1,6 +1,6 @@
 """``benchmarks/clv.py --end-to-end``: the commands a user runs, as fresh processes, beside lifetimes.
 
-Usage: python benchmarks/clv.py --end-to-end [N] [--runs K] [--no-lifetimes] [--keep DIR]
+Usage: python benchmarks/clv.py --end-to-end [N] [--runs K] [--no-lifetimes] [--keep DIR] [--no-import]
 
 Generates N customers (about 3 transactions each) from the known BG/NBD + Gamma-Gamma process of
 ``benchmarks/clv.py`` into a Parquet file and the same rows as an order CSV (customer key, order
@@ -19,6 +19,11 @@ Every figure is the child process's own: wall seconds, user + system CPU seconds
 memory (``os.wait4``). Prints every run and the median. The targets (issue 13, 2 cores, 1M
 customers): analyze <= 5 s, import <= 10 s; 10M customers analysed <= 60 s, < 6 GB.
 On a shared machine wall seconds stretch with the load; CPU seconds much less.
+
+``--keep DIR`` writes the generated files into DIR and reuses them on the next call with the same N (they
+take a minute to make at 1M), and keeps the first run's imported store as ``DIR/imported.duckdb``;
+``--no-import`` (with ``--keep``) analyses a copy of that store instead of importing again, for timing
+``patron analyze`` alone.
 """
 
 from __future__ import annotations
@@ -125,27 +130,45 @@ def main(argv: list[str]) -> None:
     runs = int(argv[argv.index("--runs") + 1]) if "--runs" in argv else 3
     with_lifetimes = "--no-lifetimes" not in argv
     keep = Path(argv[argv.index("--keep") + 1]) if "--keep" in argv else None
+    reuse_import = "--no-import" in argv
+    if reuse_import and (keep is None or not (keep / "imported.duckdb").exists()):
+        raise SystemExit("--no-import needs --keep DIR with an imported store from an earlier call.")
     python = sys.executable
     env = dict(os.environ)
     env.setdefault("PYTHONPATH", str(HERE.parent / "src"))
     env["COLUMNS"] = "120"
-    with tempfile.TemporaryDirectory(prefix="patron-e2e-", dir=keep) as tmp:
-        tmp = Path(tmp)
-        parquet, csv = tmp / "transactions.parquet", tmp / "orders.csv"
+    with tempfile.TemporaryDirectory(prefix="patron-e2e-") as scratch:
+        tmp = Path(scratch) if keep is None else keep
+        tmp.mkdir(parents=True, exist_ok=True)
+        parquet, csv, made_for = tmp / "transactions.parquet", tmp / "orders.csv", tmp / "customers.txt"
         t = time.perf_counter()
-        rows = clv.generate(parquet, n)
-        write_csv(parquet, csv)
-        print(f"{n:,} customers, {rows:,} transactions ({csv.stat().st_size / 1e6:.0f} MB CSV) generated in "
-              f"{time.perf_counter() - t:.1f} s; {os.cpu_count()} cores; python {sys.version.split()[0]}")
+        kept = parquet.exists() and csv.exists() and made_for.exists() and made_for.read_text().strip() == str(n)
+        if not kept:
+            (tmp / "imported.duckdb").unlink(missing_ok=True)
+            rows = clv.generate(parquet, n)
+            write_csv(parquet, csv)
+            made_for.write_text(str(n))
+        else:
+            import pyarrow.parquet as pq
+
+            rows = pq.ParquetFile(parquet).metadata.num_rows
+        print(f"{n:,} customers, {rows:,} transactions ({csv.stat().st_size / 1e6:.0f} MB CSV) "
+              f"{'reused from ' + str(tmp) if kept else 'generated'} in {time.perf_counter() - t:.1f} s; "
+              f"{os.cpu_count()} cores; python {sys.version.split()[0]}")
         results: dict[str, list[dict]] = {"import": [], "analyze": [], "lifetimes": []}
         phases: list[list] = []
         for k in range(runs):
             store = tmp / f"store{k}.duckdb"
             base = tmp / f"base{k}.duckdb"
-            imp = _timed([python, "-m", "patron", "import", "transactions", str(csv), "--create-parties",
-                          "--store", str(base)], env)
-            _check(imp, "patron import")
-            results["import"].append(imp)
+            if reuse_import:
+                base.write_bytes((tmp / "imported.duckdb").read_bytes())
+            else:
+                imp = _timed([python, "-m", "patron", "import", "transactions", str(csv), "--create-parties",
+                              "--store", str(base)], env)
+                _check(imp, "patron import")
+                results["import"].append(imp)
+                if keep is not None and k == 0:
+                    (tmp / "imported.duckdb").write_bytes(base.read_bytes())
             store.write_bytes(base.read_bytes())  # the phase run gets the same store as the command
             ana = _timed([python, "-m", "patron", "analyze", "--store", str(base)], env)
             _check(ana, "patron analyze")
@@ -159,7 +182,8 @@ def main(argv: list[str]) -> None:
             phases.append(json.loads(ph["out"].strip().splitlines()[-1]))
             for f in (store, base):
                 f.unlink(missing_ok=True)
-            line = (f"run {k + 1}: import {imp['wall']:.2f} s, analyze {ana['wall']:.2f} s"
+            line = (f"run {k + 1}: " + (f"import {imp['wall']:.2f} s, " if not reuse_import else "")
+                    + f"analyze {ana['wall']:.2f} s"
                     + (f", lifetimes {results['lifetimes'][-1]['wall']:.2f} s" if with_lifetimes else ""))
             print(line, flush=True)
     _print(results, phases, n)

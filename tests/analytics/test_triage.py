@@ -6,7 +6,7 @@ import ibis
 import pandas as pd
 import pytest
 
-from patron.analytics.triage import GROUP_PLANS, TriageRules, triage, triage_matrix, triage_rules_from
+from patron.analytics.triage import GROUP_PLANS, TriageRules, triage, triage_cuts, triage_matrix, triage_rules_from
 from patron.errors import InvalidInput
 
 
@@ -50,6 +50,29 @@ def test_lost_is_worst_and_at_risk_never_silently_best(engine):
     allowed = engine.execute(triage(v, q, at_risk=risk, rules=TriageRules(at_risk_can_be_best=True)))
     reason = allowed.set_index("party_id").loc[1, "triage_reason"]
     assert reason.startswith("best because") and reason.endswith("though at risk")
+
+
+def test_cuts_found_first_give_the_same_triage_and_carry_columns(engine):
+    # One wide table, as a value run passes it: value, quality, lost and at-risk columns, and one to carry.
+    wide = ibis.memtable(pd.DataFrame({
+        "party_id": range(8), "clv": [-5.0, 0.0, 10.0, 20.0, 30.0, 40.0, 50.0, 60.0],
+        "health": [80.0, 70.0, 0.0, 60.0, 10.0, 50.0, 20.0, 40.0],
+        "lost": [False, False, False, False, False, False, True, False],
+        "at_risk": [False, False, False, False, False, True, False, False], "rung": list("abcdefgh")}))
+    sides = {"lost": wide, "at_risk": wide}
+    cuts = triage_cuts(wide, wide, **sides)
+    assert cuts == (20.0, 50.0)  # the live parties' medians (the lost one, 50 and 20, left out)
+    joined = engine.execute(triage(wide, wide, **sides)).set_index("party_id").sort_index()
+    found = engine.execute(triage(wide, wide, **sides, cuts=cuts, carry=("rung", "at_risk"))
+                           ).set_index("party_id").sort_index()
+    assert found.drop(columns=["rung", "at_risk"]).equals(joined)
+    assert list(found.rung) == list("abcdefgh") and list(found.at_risk) == [False] * 5 + [True, False, False]
+    assert list(found.triage) == ["worst", "worst", "average", "best", "average", "average", "worst", "average"]
+    # Cuts of some parties (the first five) applied to all: the others are triaged against them.
+    five = wide.filter(wide.party_id < 5)
+    assert triage_cuts(five, five, lost=five, at_risk=five) == (10.0, 60.0)
+    other = engine.execute(triage(wide, wide, **sides, cuts=(10.0, 60.0))).set_index("party_id").sort_index()
+    assert "CLV 30 ≥ 10" in other.loc[4, "triage_reason"].replace(".0", "")
 
 
 def test_fixed_cuts_and_missing_quality(engine):

@@ -1,12 +1,12 @@
 """The value run's shared pass over purchases (party x day) gives the scores the separate passes gave, on both stores.
 
 ``service.analyze.value_run`` groups the transactions by party and day once
-(``analytics.summary.purchase_days``) and hands that to the ladder and both
-health scorecards, and counts deliveries as distinct documents plus lines
-without one. Here the run's saved scores are checked against the ladder and
-health computed the old way (each grouping the transactions itself) and
-against the old delivery count (a distinct count of every line's document or
-line id), on the demo company.
+(``analytics.summary.purchase_days``) and hands that to the customer summary, the ladder and both
+health scorecards, and takes the cost to serve's deliveries and refunds from the summary's orders and
+refunds (one currency: the same transactions). Here the run's saved scores are checked against the
+summary, ladder, health and cost to serve computed the old way (each grouping the transactions itself)
+and against the old delivery count (a distinct count of every line's document or line id), on the demo
+company.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from patron.analytics.health import health_scorecard
 from patron.analytics.ladder import ladder_rung
 from patron.analytics.periods import as_of_instant
 from patron.analytics.profitability import CostRules, cost_to_serve
-from patron.analytics.summary import is_refund, purchase_days
+from patron.analytics.summary import customer_summary, is_refund, purchase_days
 from patron.demo import generate_demo, import_demo
 from patron.service.analyze import analyze
 from patron.store import Store
@@ -80,6 +80,39 @@ def test_shared_pass_gives_the_same_scores(request, tmp_path, demo_data, engine)
         assert shared_health.index.equals(health.index)
         np.testing.assert_allclose(shared_health.to_numpy(float), health.to_numpy(float), rtol=1e-12,
                                    equal_nan=True)
+
+        # The summary read from the shared pass (with the days' values) equals the one grouping the transactions.
+        tx = store.table("transactions")
+        tx = tx.filter(tx.occurred_at <= ibis.literal(as_of))
+        grouped = _frame(customer_summary(tx, observation_end=as_of))
+        valued_days = purchase_days(store.table("transactions"), as_of_instant(as_of), values=True)
+        shared = _frame(customer_summary(tx, observation_end=as_of, days=valued_days))
+        assert len(grouped) > 800 and grouped["frequency"].max() >= 3
+        assert shared.index.equals(grouped.index) and list(shared.columns) == list(grouped.columns)
+        for column in grouped.columns:
+            if grouped[column].dtype.kind in "iMb":
+                assert shared[column].equals(grouped[column]), column
+            else:
+                np.testing.assert_allclose(shared[column].astype(float), grouped[column].astype(float), rtol=1e-12,
+                                           equal_nan=True, err_msg=column)
+        # ... and the run saved it: its model columns are the summary's.
+        model = _frame(scores.select("party_id", "frequency", "t", "monetary_value")).loc[grouped.index]
+        assert model["frequency"].astype(int).tolist() == grouped["frequency"].tolist()
+        assert model["t"].astype(int).tolist() == grouped["T"].tolist()
+        np.testing.assert_allclose(model["monetary_value"].astype(float), grouped["monetary_value"], rtol=1e-12)
+        with pytest.raises(ValueError, match="summary in days"):
+            customer_summary(tx, observation_end=as_of, days=valued_days, time_unit="week")
+
+        # The cost to serve counted from the summary's orders and refunds equals the one counting the transactions.
+        counted = cost_to_serve(store, as_of, orders=customer_summary(tx, observation_end=as_of).select(
+            "party_id", "refunds", deliveries="orders"))
+        counted, direct = _frame(counted), _frame(cost_to_serve(store, as_of))
+        buyers = grouped.index
+        assert (direct.loc[buyers, "refunds"] > 0).sum() > 0
+        for column in ("refunds", "deliveries"):
+            assert counted.loc[buyers, column].tolist() == direct.loc[buyers, column].tolist(), column
+        np.testing.assert_allclose(counted.loc[buyers].to_numpy(float), direct.loc[buyers].to_numpy(float),
+                                   rtol=1e-12)
 
         # Deliveries: the new count equals the old distinct count of documents and line ids.
         old = _old_deliveries(store, as_of)

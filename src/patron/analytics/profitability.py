@@ -88,8 +88,13 @@ def cost_rules_from(source: str | Path | dict | None) -> CostRules:
     return CostRules(**values)
 
 
-def cost_to_serve(tables: Tables, as_of, *, rules: CostRules = CostRules()) -> ir.Table:
+def cost_to_serve(tables: Tables, as_of, *, rules: CostRules = CostRules(), orders: ir.Table | None = None
+                  ) -> ir.Table:
     """Each party's activity counts and cost to serve up to ``as_of``.
+
+    ``orders``: optional ``party_id``, ``refunds``, ``deliveries`` of the transactions up to ``as_of``
+    counted already (a customer summary's ``refunds`` and ``orders`` over every transaction, which count
+    the same), read instead of grouping the transactions again; parties not in it have none.
 
     Returns
     -------
@@ -125,7 +130,10 @@ def cost_to_serve(tables: Tables, as_of, *, rules: CostRules = CostRules()) -> i
         loose = tx.occurred_at.nunique(where=purchase & (tx.document.isnull() if "document" in tx.columns
                                                           else ibis.literal(True)))
     documented = tx.document.nunique(where=purchase) if "document" in tx.columns else ibis.literal(0)
-    orders = tx.group_by("party_id").aggregate(refunds=tx.count(where=refund), deliveries=documented + loose)
+    if orders is None:
+        orders = tx.group_by("party_id").aggregate(refunds=tx.count(where=refund), deliveries=documented + loose)
+    else:
+        orders = orders.select("party_id", "refunds", "deliveries")
     acquisition = (parties.acquisition_cost.cast("float64").fill_null(_f(0.0)) if "acquisition_cost" in parties.columns
                    else _f(0.0))
     base = parties.select("party_id", acquisition_cost=acquisition)

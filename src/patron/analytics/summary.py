@@ -73,6 +73,7 @@ def customer_summary(
     calibration_end: dt.datetime | dt.date | str | None = None,
     include_refunds: bool = False,
     details: bool = True,
+    days: ir.Table | None = None,
 ) -> ir.Table:
     """One row per party with its purchase summary, as an Ibis expression.
 
@@ -107,6 +108,11 @@ def customer_summary(
         ``False`` returns only ``party_id`` and the model columns
         (``frequency``, ``recency``, ``T``, ``monetary_value`` and the
         holdout columns): the fastest query, all a CLV model needs.
+    days
+        Optional :func:`purchase_days` of the same ``transactions`` up to ``observation_end`` (made with
+        ``values=True``): the model columns are then read from it instead of grouping the transactions by
+        party and day again (a value run groups them once for the summary, the ladder and health). Only
+        for days without calibration or refunds in the periods; the same result.
 
     Returns
     -------
@@ -159,7 +165,14 @@ def customer_summary(
     cal_period = ibis.literal(ordinal_of(calibration_end, unit)) if split else end_period
     observed = t if window is None else t.filter(window)
 
-    model = _model_columns(observed, unit, split, calibration_end, end_period, cal_period, include_refunds)
+    if days is not None:
+        if unit != "day" or split or include_refunds or observation_end is None:
+            raise ValueError("days serve a summary in days, up to a given observation end, without calibration "
+                             "or refunds in the periods")
+        p = days.select("party_id", _period=days.day, _value=days.value)
+        model = _per_party(p, lambda key: key, False, end_period, cal_period)
+    else:
+        model = _model_columns(observed, unit, split, calibration_end, end_period, cal_period, include_refunds)
     if not details:
         return model
     # The money columns describe the (calibration) window in one group-by per
@@ -174,21 +187,26 @@ def customer_summary(
                       *[c for c in money.columns if c != "party_id"], *holdout)
 
 
-def purchase_days(transactions: ir.Table, cutoff: dt.datetime) -> ir.Table:
-    """One row per party and day with a purchase up to ``cutoff``: the pass the ladder and health share.
+def purchase_days(transactions: ir.Table, cutoff: dt.datetime, *, values: bool = False) -> ir.Table:
+    """One row per party and day with a purchase up to ``cutoff``: the pass the summary, ladder and health share.
 
     ``party_id``, ``day`` (the day's ordinal, :func:`patron.analytics.periods.period_ordinal`), ``first_at``
-    and ``last_at`` (the day's first and last purchase). A value run makes it once (``service.analyze``) and
-    hands it to :func:`patron.analytics.ladder.ladder_rung` and :func:`patron.analytics.health.health_scorecard`,
-    which otherwise each group the transactions by party and day themselves (three passes). Rows of days
-    wholly after an earlier cutoff ``c`` are those with ``first_at > c``: the health's earlier scorecard
-    filters them out.
+    and ``last_at`` (the day's first and last purchase), and with ``values`` ``value`` (the day's purchases
+    summed, float64). A value run makes it once (``service.analyze``) and hands it to :func:`customer_summary`,
+    :func:`patron.analytics.ladder.ladder_rung` and :func:`patron.analytics.health.health_scorecard`, which
+    otherwise each group the transactions by party and day themselves (four passes). Rows of days wholly
+    after an earlier cutoff ``c`` are those with ``first_at > c``: the health's earlier scorecard filters them
+    out.
     """
     t = transactions
     bought = t.filter(~is_refund(t), t.occurred_at <= ibis.literal(cutoff))
-    days = bought.mutate(day=period_ordinal(bought.occurred_at, "day"))
-    return days.group_by(["party_id", "day"]).aggregate(first_at=days.occurred_at.min(),
-                                                        last_at=days.occurred_at.max())
+    # Grouped by the date, as the summary's periods are (period_key), and numbered after: the same groups.
+    rows = bought.mutate(_date=period_key(bought.occurred_at, "day"))
+    aggregates = dict(first_at=rows.occurred_at.min(), last_at=rows.occurred_at.max())
+    if values:
+        aggregates["value"] = rows.revenue.cast(_MONEY).sum()
+    days = rows.group_by(["party_id", "_date"]).aggregate(**aggregates)
+    return days.select("party_id", day=key_ordinal(days._date, "day"), **{name: days[name] for name in aggregates})
 
 
 #: The columns a CLV model reads from a summary without holdout.
@@ -245,13 +263,17 @@ def _model_columns(rows: ir.Table, unit: str, split: bool, calibration_end, end_
     # and faster than DECIMAL(38) sums.
     # 1st group-by: one row per party and period (and side of the calibration cut).
     p = r.group_by(keys).aggregate(_value=r.revenue.cast(_MONEY).sum())
+    return _per_party(p, lambda key: key_ordinal(key, unit), split, end_period, cal_period)
 
-    # 2nd group-by: one row per party.
+
+def _per_party(p: ir.Table, ordinal, split: bool, end_period, cal_period) -> ir.Table:
+    """The model columns from one row per party and period (``_period`` a key that ``ordinal`` numbers,
+    ``_value``, with ``split`` ``_holdout``): the 2nd group-by, one row per party."""
     in_cal = ~p._holdout if split else None
     aggregates = dict(
         _periods=p.count(where=in_cal),
-        _first_period=key_ordinal(p._period.min(where=in_cal), unit),
-        _last_period=key_ordinal(p._period.max(where=in_cal), unit),
+        _first_period=ordinal(p._period.min(where=in_cal)),
+        _last_period=ordinal(p._period.max(where=in_cal)),
         _value_all=p._value.sum(where=in_cal),
         _value_first=_value_at_first_period(p, where=in_cal),
     )

@@ -104,6 +104,8 @@ def triage(
     lost: ir.Table | None = None,
     at_risk: ir.Table | None = None,
     group_plans: dict[str, str] = GROUP_PLANS,
+    cuts: tuple[float | None, float | None] | None = None,
+    carry: tuple[str, ...] = (),
 ) -> ir.Table:
     """Best / average / worst per party, with the reason and the group's plan.
 
@@ -120,46 +122,29 @@ def triage(
     at_risk
         Optional ``party_id``, ``at_risk`` (bool): at risk is never best
         unless ``rules.at_risk_can_be_best``; the reason says so either way.
+    cuts
+        The data's quantile cuts ``(value, quality)`` as :func:`triage_cuts` found them (of these rows or of
+        others: a value run triages every party against the cuts of the valued ones); ``None``: found here.
+    carry
+        Columns of ``values`` passed through to the result (a value run reads its rows from it, unjoined).
 
     Returns
     -------
     ibis.Table
         ``party_id``, ``value``, ``quality``, ``value_tier``, ``quality_tier``,
         ``triage`` (``best``/``average``/``worst``; ``unrated`` when a side is
-        missing), ``triage_reason`` and ``plan``. Every party of ``values`` appears.
+        missing), ``triage_reason``, ``plan`` and the ``carry`` columns. Every party of ``values`` appears.
     """
-    # A side given as ``values`` itself is a column of it: no join (a value run passes one wide table).
-    inside = {c: values[c] for c, side in (("lost", lost), ("at_risk", at_risk)) if side is values}
-    if quality is values:
-        t = values.select("party_id", value=values[value_column].cast("float64"),
-                          quality=values[quality_column].cast("float64"),
-                          **inside)
-    else:
-        v = values.select("party_id", value=values[value_column].cast("float64"),
-                          **inside)
-        q = quality.select(_qparty=quality.party_id, quality=quality[quality_column].cast("float64"))
-        t = v.left_join(q, v.party_id == q._qparty).drop("_qparty")
-    for extra, column in ((lost, "lost"), (at_risk, "at_risk")):
-        if extra is values:
-            t = t.mutate(**{column: t[column].fill_null(False)})
-        elif extra is not None:
-            e = extra.select(_eparty=extra.party_id, **{column: extra[column]})
-            t = t.left_join(e, t.party_id == e._eparty).drop("_eparty")
-            t = t.mutate(**{column: t[column].fill_null(False)})
-        else:
-            t = t.mutate(**{column: ibis.literal(False)})
-
-    # The cuts are quantiles of the relationships still going: the lost would drag the median down.
-    live = t.filter(~t.lost)
-    rated_v = live.filter(live.value.notnull())
-    rated_q = live.filter(live.quality.notnull())
-    cuts = rated_v.aggregate(_pcut=rated_v.value.quantile(rules.profitable_quantile)).cross_join(
-        rated_q.aggregate(_scut=rated_q.quality.quantile(rules.strong_quantile)))
-    t = t.cross_join(cuts)
-    pcut = ibis.literal(rules.profitable_min, "float64") if rules.profitable_min is not None else t._pcut
+    t = _inputs(values, quality, value_column, quality_column, lost, at_risk, carry)
+    if cuts is None:  # the cuts joined in: one expression
+        t = t.cross_join(_cuts(t, rules))
+        found_p, found_s = t._pcut, t._scut
+    else:  # literals of the query: the rows are then one projection, not a join with an aggregate
+        found_p, found_s = (ibis.literal(c, "float64") for c in cuts)
+    pcut = ibis.literal(rules.profitable_min, "float64") if rules.profitable_min is not None else found_p
     # A median at or below the unprofitable cut would leave no marginal band: profitable starts above it.
     pcut = ibis.greatest(pcut, ibis.literal(rules.unprofitable_max, "float64"))
-    scut = ibis.literal(rules.strong_min, "float64") if rules.strong_min is not None else t._scut
+    scut = ibis.literal(rules.strong_min, "float64") if rules.strong_min is not None else found_s
     pwhere = (f"the base's {rules.profitable_quantile:.0%} quantile" if rules.profitable_min is None
               else "the configured cut")
     swhere = f"the base's {rules.strong_quantile:.0%} quantile" if rules.strong_min is None else "the configured cut"
@@ -202,7 +187,51 @@ def triage(
     plan = ibis.cases(*[(group == g, text) for g, text in group_plans.items()],
                       else_="Measure first: value or relationship quality is missing.")
     return t.select("party_id", "value", "quality", value_tier=value_tier, quality_tier=quality_tier,
-                    triage=group, triage_reason=reason, plan=plan)
+                    triage=group, triage_reason=reason, plan=plan, **{c: t[c] for c in carry})
+
+
+def triage_cuts(values: ir.Table, quality: ir.Table, *, value_column: str = "clv", quality_column: str = "health",
+                rules: TriageRules = TriageRules(), lost: ir.Table | None = None, at_risk: ir.Table | None = None
+                ) -> tuple[float | None, float | None]:
+    """The data's own cuts of :func:`triage` (the value's and the quality's quantiles of the relationships still
+    going), run: ``(value cut, quality cut)``, ``None`` for a side with no rated party. Same parameters."""
+    found = _cuts(_inputs(values, quality, value_column, quality_column, lost, at_risk, ()), rules)
+    row = found.to_pyarrow().to_pylist()[0]
+    return row["_pcut"], row["_scut"]
+
+
+def _inputs(values, quality, value_column, quality_column, lost, at_risk, carry) -> ir.Table:
+    """``party_id``, ``value``, ``quality``, ``lost``, ``at_risk`` and the ``carry`` columns, one row per party."""
+    # A side given as ``values`` itself is a column of it: no join (a value run passes one wide table).
+    inside = {c: values[c] for c, side in (("lost", lost), ("at_risk", at_risk)) if side is values}
+    kept = {c: values[c] for c in carry if c not in inside}
+    if quality is values:
+        t = values.select("party_id", value=values[value_column].cast("float64"),
+                          quality=values[quality_column].cast("float64"), **inside, **kept)
+    else:
+        v = values.select("party_id", value=values[value_column].cast("float64"), **inside, **kept)
+        q = quality.select(_qparty=quality.party_id, quality=quality[quality_column].cast("float64"))
+        t = v.left_join(q, v.party_id == q._qparty).drop("_qparty")
+    for extra, column in ((lost, "lost"), (at_risk, "at_risk")):
+        if extra is values:
+            t = t.mutate(**{column: t[column].fill_null(False)})
+        elif extra is not None:
+            e = extra.select(_eparty=extra.party_id, **{column: extra[column]})
+            t = t.left_join(e, t.party_id == e._eparty).drop("_eparty")
+            t = t.mutate(**{column: t[column].fill_null(False)})
+        else:
+            t = t.mutate(**{column: ibis.literal(False)})
+    return t
+
+
+def _cuts(t: ir.Table, rules: TriageRules) -> ir.Table:
+    """One row: ``_pcut`` and ``_scut``, the quantiles of the value and quality of the parties not lost."""
+    # The cuts are quantiles of the relationships still going: the lost would drag the median down.
+    live = t.filter(~t.lost)
+    rated_v = live.filter(live.value.notnull())
+    rated_q = live.filter(live.quality.notnull())
+    return rated_v.aggregate(_pcut=rated_v.value.quantile(rules.profitable_quantile)).cross_join(
+        rated_q.aggregate(_scut=rated_q.quality.quantile(rules.strong_quantile)))
 
 
 def triage_matrix(triaged: ir.Table) -> ir.Table:

@@ -219,11 +219,17 @@ def triage_table(store: Store, run_id: int) -> list[tuple]:
 
 
 def valuable_at_risk(store: Store, run_id: int, limit: int = 20) -> list[dict]:
+    """The run's at-risk customers with the most revenue, named (a party without a name by its first key)."""
+    # The first key of the chosen few only: grouping every identity to name 20 parties took 0.08-0.17 CPU-s at
+    # 1M customers, this 0.02-0.03 (the same 20 rows).
     rows = store.raw.execute(
-        "SELECT s.party_id, coalesce(p.name, i.source_key) AS customer, s.revenue, s.clv, s.p_alive, s.health, "
-        "s.rung, s.reasons FROM scores s JOIN parties p USING (party_id) "
-        "LEFT JOIN (SELECT party_id, min(source_key) AS source_key FROM identities GROUP BY party_id) i "
-        "USING (party_id) WHERE s.run_id = ? AND s.at_risk ORDER BY s.revenue DESC LIMIT ?",
+        "WITH top AS (SELECT s.party_id, p.name, s.revenue, s.clv, s.p_alive, s.health, s.rung, s.reasons "
+        "FROM scores s JOIN parties p USING (party_id) WHERE s.run_id = ? AND s.at_risk "
+        "ORDER BY s.revenue DESC, s.party_id LIMIT ?) "
+        "SELECT t.party_id, coalesce(t.name, i.source_key) AS customer, t.revenue, t.clv, t.p_alive, t.health, "
+        "t.rung, t.reasons FROM top t LEFT JOIN (SELECT party_id, min(source_key) AS source_key FROM identities "
+        "WHERE party_id IN (SELECT party_id FROM top) GROUP BY party_id) i USING (party_id) "
+        "ORDER BY t.revenue DESC, t.party_id",
         [run_id, limit],
     )
     names = [d[0] for d in rows.description]
